@@ -1,0 +1,54 @@
+// Package config loads and validates the operator's configuration:
+// config.xml (the inventory of clients and their alert rules) and
+// email_config.json (the SMTP sender). Every problem is reported as a
+// Diagnostic naming the file, line, column and field.
+package config
+
+// Config is the loaded inventory from config.xml.
+type Config struct {
+	// Path is the file the inventory was read from.
+	Path    string
+	Clients []Client
+}
+
+// Client is one <client> element: a host to collect from.
+type Client struct {
+	IP       string
+	Port     int // defaults to 22
+	Username string
+	// Password may be empty when key or ssh-agent authentication is used.
+	Password Secret
+	// Key is an optional path to a private key file (attribute "key").
+	Key string
+	// Mail is the address alerts and event logs for this client go to.
+	Mail   string
+	Alerts []Alert
+	// Pos is where the <client> element starts.
+	Pos Pos
+}
+
+// Alert is one <alert type limit> rule of a client.
+type Alert struct {
+	Type  string // e.g. "memory", "cpu"
+	Limit string // as written, e.g. "50%"
+	Pos   Pos
+}
+
+// Email is the SMTP sender from email_config.json.
+type Email struct {
+	Path     string
+	Host     string
+	Port     int
+	Username string
+	Password Secret
+	From     string
+	// Security is "none", "starttls" or "tls".
+	Security string
+}
+
+// Pos is a position in a configuration file (1-based line and column).
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
