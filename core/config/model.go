@@ -1,7 +1,3 @@
-// Package config loads and validates the operator's configuration:
-// config.xml (the inventory of clients and their alert rules) and
-// email_config.json (the SMTP sender). Every problem is reported as a
-// Diagnostic naming the file, line, column and field.
 package config
 
 // Config is the loaded inventory from config.xml.
@@ -18,7 +14,9 @@ type Client struct {
 	Username string
 	// Password may be empty when key or ssh-agent authentication is used.
 	Password Secret
-	// Key is an optional path to a private key file (attribute "key").
+	// Key is an optional path to a private key file (attribute "key"),
+	// resolved against the directory of config.xml (~/ is the home
+	// directory). The loader checks that it exists but does not read it.
 	Key string
 	// Mail is the address alerts and event logs for this client go to.
 	Mail   string

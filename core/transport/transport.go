@@ -1,4 +1,20 @@
 // Package transport reaches a host over SSH: it dials with the configured
 // authentication and host-key policy, detects the host's platform, keeps the
 // agent in a private content-addressed remote directory and runs it.
+//
+// A round for one host is:
+//
+//	c, err := Dial(ctx, target, Options{HostKeys: hk})
+//	p, err := c.Detect(ctx)
+//	path, _, err := c.Ensure(ctx, p, artifact)
+//	out, _, err := c.Run(ctx, p, path, artifact.SHA256, request, limit)
+//	// on errors.Is(err, ErrAgentChecksum): c.Upload, then Run once more
+//
+// Every error is an *Error whose Kind (see KindOf) says what went wrong.
+// Everything a host sends is treated as hostile: output is capped,
+// validated before use, and sanitized before it reaches an error message.
+// Secrets (passwords, keys) never appear in errors or command lines.
+//
+// Windows hosts (cmd.exe as the OpenSSH default shell, certutil for the
+// checksum) are implemented but not yet tested against a real host.
 package transport

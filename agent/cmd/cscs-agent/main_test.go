@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/cscs-dev/cscs/agent/modules/all"
+	"github.com/cscs-dev/cscs/agent/protocol"
+)
+
+func newIdentity(t *testing.T) *age.X25519Identity {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func requestJSON(t *testing.T, req protocol.Request) string {
+	t.Helper()
+	b, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func decryptReport(t *testing.T, id *age.X25519Identity, ciphertext []byte) protocol.Report {
+	t.Helper()
+	r, err := age.Decrypt(bytes.NewReader(ciphertext), id)
+	if err != nil {
+		t.Fatalf("decrypt report: %v", err)
+	}
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read decrypted report: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec.DisallowUnknownFields()
+	var rep protocol.Report
+	if err := dec.Decode(&rep); err != nil {
+		t.Fatalf("decode report: %v\n%s", err, plain)
+	}
+	return rep
+}
+
+func TestRunCollectsAndEncrypts(t *testing.T) {
+	id := newIdentity(t)
+	req := protocol.Request{
+		Version:             protocol.Version,
+		Recipient:           id.Recipient().String(),
+		Nonce:               "bm9uY2Utb2YtdGhpcy1ydW4",
+		CPUSampleMillis:     100,
+		ModuleTimeoutMillis: 5000,
+	}
+	var stdout, stderr bytes.Buffer
+	before := time.Now().UTC()
+	if err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, all.Builtin()); err != nil {
+		t.Fatalf("run: %v (stderr %q)", err, stderr.String())
+	}
+	if !bytes.HasPrefix(stdout.Bytes(), []byte("age-encryption.org/v1\n")) {
+		t.Fatalf("stdout does not start with an age header: %q", stdout.Bytes()[:min(40, stdout.Len())])
+	}
+	if bytes.Contains(stdout.Bytes(), []byte(req.Nonce)) {
+		t.Fatal("the nonce appears in clear on stdout")
+	}
+	rep := decryptReport(t, id, stdout.Bytes())
+
+	if rep.Version != protocol.Version || rep.Nonce != req.Nonce || rep.Recipient != req.Recipient {
+		t.Errorf("report envelope = version %d nonce %q recipient %q, want the request's", rep.Version, rep.Nonce, rep.Recipient)
+	}
+	if rep.OS != runtime.GOOS || rep.Arch != runtime.GOARCH || rep.AgentVersion != version {
+		t.Errorf("report os/arch/version = %s/%s/%s", rep.OS, rep.Arch, rep.AgentVersion)
+	}
+	if rep.CollectedAt.Before(before.Add(-time.Second)) || rep.CollectedAt.Location() != time.UTC {
+		t.Errorf("collected_at = %v, want a UTC time after %v", rep.CollectedAt, before)
+	}
+	values := map[string]float64{}
+	var names []string
+	for _, m := range rep.Modules {
+		names = append(names, m.Name)
+		if m.Error != "" {
+			t.Errorf("module %s failed: %s", m.Name, m.Error)
+		}
+		for _, mt := range m.Metrics {
+			values[mt.Name] = mt.Value
+		}
+	}
+	want := all.Builtin()
+	if len(names) != len(want) {
+		t.Fatalf("modules in report = %v, want all %d built-in ones", names, len(want))
+	}
+	for i, m := range want {
+		if names[i] != m.Name() {
+			t.Errorf("module %d = %q, want %q", i, names[i], m.Name())
+		}
+	}
+	if p, ok := values[protocol.MetricCPUPercent]; !ok || p < 0 || p > 100 {
+		t.Errorf("cpu.percent = %v (present %v), want 0..100", p, ok)
+	}
+	if n := values[protocol.MetricCPUCount]; n < 1 {
+		t.Errorf("cpu.count = %v, want >= 1", n)
+	}
+	if p, ok := values[protocol.MetricMemoryUsedPercent]; !ok || p < 0 || p > 100 {
+		t.Errorf("memory.used_percent = %v (present %v), want 0..100", p, ok)
+	}
+	if runtime.GOOS == "linux" {
+		if values[protocol.MetricMemoryTotalBytes] <= 0 {
+			t.Errorf("memory.total_bytes = %v, want > 0", values[protocol.MetricMemoryTotalBytes])
+		}
+		if values[protocol.MetricUptimeSeconds] <= 0 {
+			t.Errorf("uptime.seconds = %v, want > 0", values[protocol.MetricUptimeSeconds])
+		}
+		if _, ok := values[protocol.MetricLoad1]; !ok {
+			t.Error("load.1 missing on linux")
+		}
+	}
+	if sp, ok := values[protocol.MetricSwapUsedPercent]; !ok || sp < 0 || sp > 100 {
+		t.Errorf("swap.used_percent = %v (present %v), want 0..100", sp, ok)
+	}
+}
+
+func TestRunRequestedModulesInOrder(t *testing.T) {
+	id := newIdentity(t)
+	req := protocol.Request{
+		Version:   protocol.Version,
+		Recipient: id.Recipient().String(),
+		Nonce:     "n1",
+		Modules:   []string{"uptime", "disk", "memory"},
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, all.Builtin()); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	rep := decryptReport(t, id, stdout.Bytes())
+	if len(rep.Modules) != 3 {
+		t.Fatalf("modules = %+v, want 3 entries", rep.Modules)
+	}
+	for i, name := range req.Modules {
+		if rep.Modules[i].Name != name {
+			t.Errorf("module %d = %q, want %q", i, rep.Modules[i].Name, name)
+		}
+	}
+	if e := rep.Modules[1].Error; !strings.Contains(e, `unknown module "disk"`) || !strings.Contains(e, "known: cpu, memory") {
+		t.Errorf("unknown module error = %q", e)
+	}
+	if rep.Modules[0].Error != "" || rep.Modules[2].Error != "" {
+		t.Errorf("known modules failed: %+v", rep.Modules)
+	}
+}
+
+func TestRunBadRequests(t *testing.T) {
+	id := newIdentity(t)
+	good := protocol.Request{Version: protocol.Version, Recipient: id.Recipient().String(), Nonce: "abc"}
+	with := func(change func(*protocol.Request)) string {
+		r := good
+		change(&r)
+		return requestJSON(t, r)
+	}
+	tests := map[string]struct {
+		args     []string
+		stdin    string
+		wantCode int
+		wantText string
+	}{
+		"empty stdin":     {stdin: "", wantCode: protocol.ExitBadRequest, wantText: "no request on stdin"},
+		"bad json":        {stdin: `{"version":1,`, wantCode: protocol.ExitBadRequest, wantText: "not valid JSON"},
+		"wrong type":      {stdin: `{"version":"one"}`, wantCode: protocol.ExitBadRequest, wantText: "does not match the protocol"},
+		"wrong version":   {stdin: with(func(r *protocol.Request) { r.Version = 99 }), wantCode: protocol.ExitBadRequest, wantText: "protocol version 99"},
+		"missing version": {stdin: with(func(r *protocol.Request) { r.Version = 0 }), wantCode: protocol.ExitBadRequest, wantText: "protocol version 0"},
+		"bad recipient": {
+			stdin:    with(func(r *protocol.Request) { r.Recipient = "age1notakey" }),
+			wantCode: protocol.ExitBadRequest, wantText: "not an age X25519 public key",
+		},
+		"secret key as recipient": {
+			stdin:    with(func(r *protocol.Request) { r.Recipient = id.String() }),
+			wantCode: protocol.ExitBadRequest, wantText: "not an age X25519 public key",
+		},
+		"no nonce":         {stdin: with(func(r *protocol.Request) { r.Nonce = "" }), wantCode: protocol.ExitBadRequest, wantText: "no nonce"},
+		"huge nonce":       {stdin: with(func(r *protocol.Request) { r.Nonce = strings.Repeat("n", 1000) }), wantCode: protocol.ExitBadRequest, wantText: "nonce"},
+		"negative timeout": {stdin: with(func(r *protocol.Request) { r.ModuleTimeoutMillis = -1 }), wantCode: protocol.ExitBadRequest, wantText: "negative"},
+		"oversized stdin":  {stdin: `{"nonce":"` + strings.Repeat("x", maxRequestBytes) + `"}`, wantCode: protocol.ExitBadRequest, wantText: "larger than"},
+		"positional arg":   {args: []string{"age1abc"}, stdin: with(func(*protocol.Request) {}), wantCode: exitUsage, wantText: "unexpected argument"},
+		"unknown flag":     {args: []string{"-recipient=x"}, stdin: with(func(*protocol.Request) {}), wantCode: exitUsage, wantText: "only flag is -version"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(context.Background(), tc.args, strings.NewReader(tc.stdin), &stdout, &stderr, all.Builtin())
+			if err == nil {
+				t.Fatal("run succeeded, want an error")
+			}
+			if got := exitCode(err); got != tc.wantCode {
+				t.Errorf("exit code = %d, want %d (error %v)", got, tc.wantCode, err)
+			}
+			if !strings.Contains(err.Error(), tc.wantText) {
+				t.Errorf("error = %q, want it to mention %q", err, tc.wantText)
+			}
+			if strings.Contains(err.Error(), "AGE-SECRET-KEY") {
+				t.Errorf("error repeats secret key material: %q", err)
+			}
+			if stdout.Len() != 0 {
+				t.Errorf("stdout = %q, want nothing on a bad request", stdout.String())
+			}
+		})
+	}
+}
+
+func TestRunVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"-version"}, strings.NewReader(""), &stdout, &stderr, nil); err != nil {
+		t.Fatalf("run -version: %v", err)
+	}
+	if got := strings.TrimSpace(stdout.String()); got != version {
+		t.Fatalf("-version printed %q, want %q", got, version)
+	}
+}
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
+
+func TestRunWriteFailure(t *testing.T) {
+	id := newIdentity(t)
+	req := protocol.Request{Version: protocol.Version, Recipient: id.Recipient().String(), Nonce: "n", Modules: []string{"uptime"}}
+	var stderr bytes.Buffer
+	err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), failingWriter{}, &stderr, all.Builtin())
+	if got := exitCode(err); got != protocol.ExitEncrypt {
+		t.Fatalf("exit code = %d (error %v), want %d", got, err, protocol.ExitEncrypt)
+	}
+}

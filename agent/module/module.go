@@ -1,0 +1,36 @@
+// Package module defines what a built-in agent module is: something that
+// measures one aspect of the host and returns metrics.
+package module
+
+import (
+	"context"
+	"time"
+
+	"github.com/cscs-dev/cscs/agent/protocol"
+)
+
+// DefaultCPUSample is the CPU sampling window used when a request names none.
+const DefaultCPUSample = time.Second
+
+// Config carries the per-request settings a module may need.
+type Config struct {
+	// CPUSample is the window over which CPU usage is measured. Zero or
+	// negative means DefaultCPUSample.
+	CPUSample time.Duration
+}
+
+// CPUSampleOrDefault returns c.CPUSample, or DefaultCPUSample when unset.
+func (c Config) CPUSampleOrDefault() time.Duration {
+	if c.CPUSample <= 0 {
+		return DefaultCPUSample
+	}
+	return c.CPUSample
+}
+
+// Module is one built-in measurement of the agent.
+type Module interface {
+	// Name is the module's name as requests spell it ("cpu", "memory", ...).
+	Name() string
+	// Collect measures the host. It must return when ctx is done.
+	Collect(ctx context.Context, cfg Config) ([]protocol.Metric, error)
+}

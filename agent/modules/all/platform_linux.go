@@ -1,0 +1,9 @@
+package all
+
+import (
+	"github.com/cscs-dev/cscs/agent/module"
+	"github.com/cscs-dev/cscs/agent/modules/load"
+)
+
+// platformModules are the modules only some operating systems have.
+func platformModules() []module.Module { return []module.Module{load.New()} }

@@ -1,0 +1,110 @@
+package cpu
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/cscs-dev/cscs/agent/module"
+	"github.com/cscs-dev/cscs/agent/protocol"
+)
+
+type fakeSampler struct {
+	busy      float64
+	busyErr   error
+	count     int
+	countErr  error
+	gotWindow time.Duration
+}
+
+func (f *fakeSampler) BusyPercent(_ context.Context, window time.Duration) (float64, error) {
+	f.gotWindow = window
+	return f.busy, f.busyErr
+}
+
+func (f *fakeSampler) LogicalCount(context.Context) (int, error) { return f.count, f.countErr }
+
+func TestCollect(t *testing.T) {
+	tests := map[string]struct {
+		sampler    fakeSampler
+		cfg        module.Config
+		wantWindow time.Duration
+		wantBusy   float64
+		wantErr    bool
+	}{
+		"normal": {
+			sampler:    fakeSampler{busy: 37.5, count: 8},
+			cfg:        module.Config{CPUSample: 200 * time.Millisecond},
+			wantWindow: 200 * time.Millisecond,
+			wantBusy:   37.5,
+		},
+		"default window": {
+			sampler:    fakeSampler{busy: 1, count: 1},
+			wantWindow: module.DefaultCPUSample,
+			wantBusy:   1,
+		},
+		"above 100 is clamped": {
+			sampler:    fakeSampler{busy: 100.0000001, count: 2},
+			wantWindow: module.DefaultCPUSample,
+			wantBusy:   100,
+		},
+		"below 0 is clamped": {
+			sampler:    fakeSampler{busy: -0.1, count: 2},
+			wantWindow: module.DefaultCPUSample,
+			wantBusy:   0,
+		},
+		"sample error":  {sampler: fakeSampler{busyErr: errors.New("no /proc/stat"), count: 2}, wantErr: true},
+		"count error":   {sampler: fakeSampler{countErr: errors.New("boom")}, wantErr: true},
+		"zero cpus":     {sampler: fakeSampler{busy: 5, count: 0}, wantErr: true},
+		"negative cpus": {sampler: fakeSampler{busy: 5, count: -1}, wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := tc.sampler
+			got, err := NewWithSampler(&s).Collect(context.Background(), tc.cfg)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("Collect() = %v, want an error", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Collect(): %v", err)
+			}
+			if s.gotWindow != tc.wantWindow {
+				t.Errorf("sampled over %v, want %v", s.gotWindow, tc.wantWindow)
+			}
+			want := []protocol.Metric{
+				{Name: protocol.MetricCPUPercent, Value: tc.wantBusy, Unit: "percent"},
+				{Name: protocol.MetricCPUCount, Value: float64(s.count), Unit: "count"},
+			}
+			if len(got) != len(want) {
+				t.Fatalf("Collect() = %v, want %v", got, want)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("metric %d = %+v, want %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestCollectNaNPassesThrough(t *testing.T) {
+	// The module does not hide a NaN; the collector rejects non-finite values.
+	got, err := NewWithSampler(&fakeSampler{busy: math.NaN(), count: 1}).Collect(context.Background(), module.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(got[0].Value) {
+		t.Fatalf("cpu.percent = %v, want NaN passed through", got[0].Value)
+	}
+}
+
+func TestName(t *testing.T) {
+	if got := New().Name(); got != "cpu" {
+		t.Fatalf("Name() = %q", got)
+	}
+}

@@ -1,0 +1,27 @@
+package cpu
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	gocpu "github.com/shirou/gopsutil/v4/cpu"
+)
+
+// gopsutilSampler reads CPU figures with gopsutil.
+type gopsutilSampler struct{}
+
+func (gopsutilSampler) BusyPercent(ctx context.Context, window time.Duration) (float64, error) {
+	all, err := gocpu.PercentWithContext(ctx, window, false)
+	if err != nil {
+		return 0, err
+	}
+	if len(all) != 1 {
+		return 0, errors.New("gopsutil returned no combined cpu figure")
+	}
+	return all[0], nil
+}
+
+func (gopsutilSampler) LogicalCount(ctx context.Context) (int, error) {
+	return gocpu.CountsWithContext(ctx, true)
+}

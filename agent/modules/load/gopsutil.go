@@ -1,0 +1,18 @@
+package load
+
+import (
+	"context"
+
+	goload "github.com/shirou/gopsutil/v4/load"
+)
+
+// gopsutilReader reads load averages with gopsutil.
+type gopsutilReader struct{}
+
+func (gopsutilReader) LoadAverages(ctx context.Context) (Averages, error) {
+	a, err := goload.AvgWithContext(ctx)
+	if err != nil {
+		return Averages{}, err
+	}
+	return Averages{One: a.Load1, Five: a.Load5, Fifteen: a.Load15}, nil
+}

@@ -1,0 +1,55 @@
+// Package load is the agent module that reports the 1, 5 and 15 minute
+// load averages. Only operating systems with load averages (Linux, macOS)
+// list it among their built-in modules.
+package load
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cscs-dev/cscs/agent/module"
+	"github.com/cscs-dev/cscs/agent/protocol"
+)
+
+// Name is the module name requests use.
+const Name = "load"
+
+// Averages are the run-queue load averages.
+type Averages struct {
+	One, Five, Fifteen float64
+}
+
+// Reader reads load averages from the operating system.
+type Reader interface {
+	LoadAverages(ctx context.Context) (Averages, error)
+}
+
+// Module reports load averages.
+type Module struct {
+	reader Reader
+}
+
+// New returns the module reading the host through gopsutil.
+func New() Module { return Module{reader: gopsutilReader{}} }
+
+// NewWithReader returns the module reading through r (tests pass fakes).
+func NewWithReader(r Reader) Module { return Module{reader: r} }
+
+// Name returns "load".
+func (Module) Name() string { return Name }
+
+// Collect reads the load averages.
+func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric, error) {
+	a, err := m.reader.LoadAverages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read load averages: %w", err)
+	}
+	if a.One < 0 || a.Five < 0 || a.Fifteen < 0 {
+		return nil, fmt.Errorf("read load averages: the system reported a negative value (%v %v %v)", a.One, a.Five, a.Fifteen)
+	}
+	return []protocol.Metric{
+		{Name: protocol.MetricLoad1, Value: a.One, Unit: ""},
+		{Name: protocol.MetricLoad5, Value: a.Five, Unit: ""},
+		{Name: protocol.MetricLoad15, Value: a.Fifteen, Unit: ""},
+	}, nil
+}

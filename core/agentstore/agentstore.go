@@ -1,0 +1,130 @@
+// Package agentstore finds the agent binary built for a host's platform and
+// keeps its bytes and checksum ready for upload.
+//
+// Agents are looked up in one directory (see DefaultDir) under the names that
+// `make agents` produces: cscs-agent-<os>-<arch>, with ".exe" on Windows.
+package agentstore
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// EnvDir names the environment variable that overrides where agents are found.
+const EnvDir = "CSCS_AGENT_DIR"
+
+// Agent is one platform's agent binary.
+type Agent struct {
+	OS, Arch string
+	// Path is the local file the agent was read from.
+	Path string
+	Data []byte
+	// SHA256 is the hex checksum of Data.
+	SHA256 string
+}
+
+// Store loads agents from a directory on first use and caches them.
+type Store struct {
+	dir string
+
+	mu     sync.Mutex
+	agents map[string]*Agent
+}
+
+// New returns a store over dir.
+func New(dir string) *Store {
+	return &Store{dir: dir, agents: make(map[string]*Agent)}
+}
+
+// Dir is the directory the store reads.
+func (s *Store) Dir() string { return s.dir }
+
+// FileName is the agent's file name for a platform.
+func FileName(goos, goarch string) string {
+	name := "cscs-agent-" + goos + "-" + goarch
+	if goos == "windows" {
+		name += ".exe"
+	}
+	return name
+}
+
+// Get returns the agent for goos/goarch, reading it on first use.
+func (s *Store) Get(goos, goarch string) (*Agent, error) {
+	key := goos + "/" + goarch
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.agents[key]; ok {
+		return a, nil
+	}
+	path := filepath.Join(s.dir, FileName(goos, goarch))
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no agent for %s in %s (have: %s); run `make agents` or set %s",
+				key, s.dir, strings.Join(s.platforms(), ", "), EnvDir)
+		}
+		return nil, fmt.Errorf("reading agent for %s: %w", key, err)
+	}
+	sum := sha256.Sum256(data)
+	a := &Agent{OS: goos, Arch: goarch, Path: path, Data: data, SHA256: hex.EncodeToString(sum[:])}
+	s.agents[key] = a
+	return a, nil
+}
+
+// platforms lists the os/arch pairs that have an agent file in the directory.
+func (s *Store) platforms() []string {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
+		return []string{"none"}
+	}
+	var out []string
+	for _, e := range entries {
+		name := strings.TrimSuffix(e.Name(), ".exe")
+		rest, ok := strings.CutPrefix(name, "cscs-agent-")
+		if !ok {
+			continue
+		}
+		if goos, goarch, ok := strings.Cut(rest, "-"); ok {
+			out = append(out, goos+"/"+goarch)
+		}
+	}
+	if len(out) == 0 {
+		return []string{"none"}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DefaultDir is where the core looks for agents when no directory is given:
+// $CSCS_AGENT_DIR, else "agents" beside the cscs executable, else
+// ../lib/cscs/agents relative to it (an installed layout).
+func DefaultDir() string {
+	if d := os.Getenv(EnvDir); d != "" {
+		return d
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "agents"
+	}
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	base := filepath.Dir(exe)
+	for _, cand := range []string{
+		filepath.Join(base, "agents"),
+		filepath.Join(base, "..", "lib", "cscs", "agents"),
+	} {
+		if st, err := os.Stat(cand); err == nil && st.IsDir() {
+			return cand
+		}
+	}
+	return filepath.Join(base, "agents")
+}

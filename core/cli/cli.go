@@ -1,0 +1,92 @@
+// Package cli is the cscs command line: one file per command, a table of
+// commands, and named exit codes. Nothing here calls os.Exit; Main returns
+// the code for the caller (core/cmd/cscs) to exit with.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Exit codes of every cscs command.
+const (
+	// ExitOK: the command succeeded (for run: every host was collected).
+	ExitOK = 0
+	// ExitSomeFailed: the command ran but some hosts failed, or a
+	// non-configuration error happened.
+	ExitSomeFailed = 1
+	// ExitBadConfig: the configuration or the command line is invalid.
+	ExitBadConfig = 2
+)
+
+// Env is what a command receives: its arguments and where to write.
+type Env struct {
+	Args    []string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Version string
+	// Getenv reads the environment (os.Getenv in production).
+	Getenv func(string) string
+}
+
+type command struct {
+	name  string // "run", "db init"
+	short string
+	run   func(ctx context.Context, env *Env) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "collect one round from every client in config.xml and store it", runCommand},
+		{"validate", "load and check config.xml and email_config.json; print diagnostics", validateCommand},
+		{"db init", "create or upgrade the database schema", dbInitCommand},
+		{"keys show", "print the core's public key (created on first use)", keysShowCommand},
+		{"demo", "one real round against an in-process SSH fleet on loopback", demoCommand},
+		{"version", "print the version", versionCommand},
+	}
+}
+
+// Main runs the command named by args (without the program name).
+func Main(ctx context.Context, args []string, version string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout, cmds)
+		if len(args) == 0 {
+			return ExitBadConfig
+		}
+		return ExitOK
+	}
+	// Longest match first, so "db init" wins over a hypothetical "db".
+	sort.Slice(cmds, func(i, j int) bool { return len(cmds[i].name) > len(cmds[j].name) })
+	for _, c := range cmds {
+		words := strings.Fields(c.name)
+		if len(args) >= len(words) && strings.Join(args[:len(words)], " ") == c.name {
+			env := &Env{Args: args[len(words):], Stdin: stdin, Stdout: stdout, Stderr: stderr, Version: version, Getenv: os.Getenv}
+			return c.run(ctx, env)
+		}
+	}
+	fmt.Fprintf(stderr, "cscs: unknown command %q; run `cscs help` for the list\n", strings.Join(args, " "))
+	return ExitBadConfig
+}
+
+func usage(w io.Writer, cmds []command) {
+	fmt.Fprintln(w, "cscs collects machine statistics from hosts over SSH.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: cscs <command> [flags]   (cscs <command> -h for its flags)")
+	fmt.Fprintln(w)
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.short)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit status: 0 ok, 1 some hosts failed, 2 bad configuration or usage.")
+}
+
+func versionCommand(_ context.Context, env *Env) int {
+	fmt.Fprintf(env.Stdout, "cscs %s\n", env.Version)
+	return ExitOK
+}

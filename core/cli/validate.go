@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+
+	"github.com/cscs-dev/cscs/core/config"
+)
+
+func validateCommand(_ context.Context, env *Env) int {
+	var s settings
+	fs := newFlagSet(env, "validate")
+	s.configFlags(fs)
+	if ok, code := parse(fs, env); !ok {
+		return code
+	}
+	cfg, diags := config.LoadInventory(s.configPath, config.LoadOptions{})
+	all := diags
+	emailChecked := false
+	if _, err := os.Stat(s.emailPath); err == nil || !isNotExist(err) {
+		_, ed := config.LoadEmail(s.emailPath, config.LoadOptions{})
+		all = append(all, ed...)
+		emailChecked = true
+	}
+	printDiagnostics(env, all)
+	if all.HasErrors() {
+		return ExitBadConfig
+	}
+	fmt.Fprintf(env.Stdout, "%s: %d clients, ok\n", s.configPath, len(cfg.Clients))
+	if emailChecked {
+		fmt.Fprintf(env.Stdout, "%s: ok\n", s.emailPath)
+	} else {
+		fmt.Fprintf(env.Stdout, "%s: not found (only needed to send mail)\n", s.emailPath)
+	}
+	return ExitOK
+}
+
+func isNotExist(err error) bool { return errors.Is(err, fs.ErrNotExist) }

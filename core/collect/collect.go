@@ -1,0 +1,213 @@
+// Package collect is the per-host pipeline of a round: connect over SSH,
+// detect the platform, make sure the agent is on the host, run it with a
+// fresh request, decrypt and verify its report, and turn it into samples.
+// Every failure becomes a status and an actionable error text on the
+// host's collection; nothing here stops the round.
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/core/agentstore"
+	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/report"
+	"github.com/cscs-dev/cscs/core/transport"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// AgentSource supplies the agent binary for a platform.
+type AgentSource interface {
+	Get(goos, goarch string) (*agentstore.Agent, error)
+}
+
+// Settings configure a Collector.
+type Settings struct {
+	Identity *age.X25519Identity
+	Agents   AgentSource
+	HostKeys *transport.HostKeys
+
+	ConnectTimeout   time.Duration
+	HandshakeTimeout time.Duration
+	// CPUSample is the agent's CPU sampling window.
+	CPUSample time.Duration
+	// Modules are the agent modules to run (empty: all).
+	Modules []string
+	// UseSSHAgent offers the keys of the ssh-agent at $SSH_AUTH_SOCK.
+	UseSSHAgent bool
+}
+
+// Collector runs the pipeline for one host at a time; it is safe for
+// concurrent use by many goroutines.
+type Collector struct {
+	s         Settings
+	recipient string
+}
+
+// New returns a Collector.
+func New(s Settings) *Collector {
+	return &Collector{s: s, recipient: s.Identity.Recipient().String()}
+}
+
+// maxReport bounds the encrypted report read from a host.
+const maxReport = 8 << 20
+
+// Collect gathers one client's statistics.
+func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Collection {
+	col := storage.Collection{HostIP: cl.IP, HostPort: cl.Port, StartedAt: time.Now().UTC()}
+	fail := func(step string, err error) storage.Collection {
+		col.Status = statusOf(ctx, err)
+		col.Error = fmt.Sprintf("%s: %v", step, err)
+		return col
+	}
+
+	t0 := time.Now()
+	target := transport.Target{
+		Host: cl.IP, Port: cl.Port, User: cl.Username,
+		Auth: transport.Auth{Password: cl.Password.Reveal(), UseAgent: c.s.UseSSHAgent},
+	}
+	if cl.Key != "" {
+		target.Auth.KeyFiles = []string{cl.Key}
+	}
+	client, err := transport.Dial(ctx, target, transport.Options{
+		ConnectTimeout:   c.s.ConnectTimeout,
+		HandshakeTimeout: c.s.HandshakeTimeout,
+		HostKeys:         c.s.HostKeys,
+	})
+	col.Timings.Connect = time.Since(t0)
+	if err != nil {
+		return fail("connect", err)
+	}
+	defer client.Close()
+
+	t0 = time.Now()
+	plat, err := client.Detect(ctx)
+	col.Timings.Detect = time.Since(t0)
+	if err != nil {
+		return fail("detect platform", err)
+	}
+
+	agent, err := c.s.Agents.Get(plat.OS, plat.Arch)
+	if err != nil {
+		col.Status = storage.StatusAgentError
+		col.Error = fmt.Sprintf("host is %s/%s: %v", plat.OS, plat.Arch, err)
+		return col
+	}
+	art := transport.Artifact{Name: "cscs-agent", Data: agent.Data, SHA256: agent.SHA256}
+
+	t0 = time.Now()
+	remote, uploaded, err := client.Ensure(ctx, plat, art)
+	col.Timings.Upload = time.Since(t0)
+	col.AgentUploaded = uploaded
+	if err != nil {
+		return fail("upload agent", err)
+	}
+
+	nonce, err := report.NewNonce()
+	if err != nil {
+		return fail("make nonce", err)
+	}
+	req, err := json.Marshal(protocol.Request{
+		Version: protocol.Version, Recipient: c.recipient, Nonce: nonce,
+		Modules: c.s.Modules, CPUSampleMillis: int(c.s.CPUSample / time.Millisecond),
+	})
+	if err != nil {
+		return fail("encode request", err)
+	}
+
+	t0 = time.Now()
+	out, _, err := client.Run(ctx, plat, remote, art.SHA256, req, maxReport)
+	if errors.Is(err, transport.ErrAgentChecksum) {
+		// The cached agent was damaged or replaced: upload it again, once.
+		var up time.Duration
+		t1 := time.Now()
+		remote, err = client.Upload(ctx, plat, art)
+		up = time.Since(t1)
+		col.Timings.Upload += up
+		col.AgentUploaded = true
+		if err == nil {
+			out, _, err = client.Run(ctx, plat, remote, art.SHA256, req, maxReport)
+		}
+	}
+	col.Timings.Exec = time.Since(t0)
+	if err != nil {
+		return fail("run agent", err)
+	}
+
+	rep, err := report.Open(c.s.Identity, out, nonce)
+	if err != nil {
+		col.Status = storage.StatusBadReport
+		col.Error = fmt.Sprintf("report: %v", err)
+		return col
+	}
+	fillFromReport(&col, rep)
+	return col
+}
+
+// fillFromReport copies the report's host facts and metrics into col.
+// Module errors do not fail the collection; they are listed in Error.
+func fillFromReport(col *storage.Collection, rep *protocol.Report) {
+	col.Status = storage.StatusOK
+	col.Hostname, col.OS, col.Arch, col.AgentVersion = rep.Hostname, rep.OS, rep.Arch, rep.AgentVersion
+	at := rep.CollectedAt.UTC()
+	if at.IsZero() {
+		at = time.Now().UTC()
+	}
+	var moduleErrs []string
+	for _, m := range rep.Modules {
+		if m.Error != "" {
+			moduleErrs = append(moduleErrs, m.Name+": "+m.Error)
+		}
+		for _, mt := range m.Metrics {
+			col.Samples = append(col.Samples, storage.Sample{Metric: mt.Name, Value: mt.Value, Unit: mt.Unit, Time: at})
+		}
+	}
+	if len(moduleErrs) > 0 {
+		col.Error = "module errors: " + joinCapped(moduleErrs, "; ", 1000)
+	}
+}
+
+func joinCapped(parts []string, sep string, max int) string {
+	var out string
+	for i, p := range parts {
+		if i > 0 {
+			out += sep
+		}
+		out += p
+		if len(out) > max {
+			return out[:max] + "…"
+		}
+	}
+	return out
+}
+
+// statusOf maps a pipeline error to the collection status.
+func statusOf(ctx context.Context, err error) storage.Status {
+	switch transport.KindOf(err) {
+	case transport.Unreachable:
+		return storage.StatusUnreachable
+	case transport.AuthFailed:
+		return storage.StatusAuthFailed
+	case transport.HostKeyMismatch:
+		return storage.StatusHostKeyMismatch
+	case transport.HostKeyUnknown:
+		return storage.StatusHostKeyUnknown
+	case transport.Timeout:
+		return storage.StatusTimeout
+	case transport.Cancelled:
+		return storage.StatusCancelled
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		if errors.Is(ctxErr, context.DeadlineExceeded) {
+			return storage.StatusTimeout
+		}
+		return storage.StatusCancelled
+	}
+	return storage.StatusAgentError
+}

@@ -1,0 +1,192 @@
+package transport
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestGoarchFromMachine(t *testing.T) {
+	tests := map[string]struct {
+		want    string
+		wantErr bool
+	}{
+		"x86_64":  {want: "amd64"},
+		"amd64":   {want: "amd64"},
+		"aarch64": {want: "arm64"},
+		"arm64":   {want: "arm64"},
+		"armv7l":  {want: "arm"},
+		"armv6l":  {want: "arm"},
+		"i686":    {want: "386"},
+		"i386":    {want: "386"},
+		"mips64":  {wantErr: true},
+		"riscv64": {wantErr: true},
+		"":        {wantErr: true},
+	}
+	for machine, tc := range tests {
+		t.Run(machine, func(t *testing.T) {
+			got, err := goarchFromMachine(machine)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Fatalf("goarchFromMachine(%q) = %q, %v; want %q, error %v", machine, got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestGoosFromUname(t *testing.T) {
+	tests := map[string]struct {
+		want    string
+		wantErr bool
+	}{
+		"Linux":              {want: "linux"},
+		"Darwin":             {want: "darwin"},
+		"FreeBSD":            {wantErr: true},
+		"MINGW64_NT-10.0":    {wantErr: true},
+		"Linux\x1b[31mred":   {wantErr: true},
+		"linux (lower case)": {wantErr: true},
+	}
+	for kernel, tc := range tests {
+		t.Run(kernel, func(t *testing.T) {
+			got, err := goosFromUname(kernel)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Fatalf("goosFromUname(%q) = %q, %v; want %q, error %v", kernel, got, err, tc.want, tc.wantErr)
+			}
+			if err != nil && strings.ContainsRune(err.Error(), 0x1b) {
+				t.Errorf("error carries a control character: %q", err)
+			}
+		})
+	}
+}
+
+func TestParsePosixProbe(t *testing.T) {
+	tests := map[string]struct {
+		out     string
+		want    Platform
+		wantErr string
+	}{
+		"linux default tmp": {
+			out:  "Linux\nx86_64\n1001\n/tmp\n",
+			want: Platform{OS: "linux", Arch: "amd64", UID: "1001", RemoteDir: "/tmp/cscs-1001"},
+		},
+		"darwin with TMPDIR": {
+			out:  "Darwin\narm64\n501\n/var/folders/ab/xyz/T/\n",
+			want: Platform{OS: "darwin", Arch: "arm64", UID: "501", RemoteDir: "/var/folders/ab/xyz/T/cscs-501"},
+		},
+		"relative TMPDIR falls back to /tmp": {
+			out:  "Linux\naarch64\n0\nscratch\n",
+			want: Platform{OS: "linux", Arch: "arm64", UID: "0", RemoteDir: "/tmp/cscs-0"},
+		},
+		"TMPDIR with a newline falls back to /tmp": {
+			out:  "Linux\naarch64\n7\n/tmp/a\nb\n",
+			want: Platform{OS: "linux", Arch: "arm64", UID: "7", RemoteDir: "/tmp/cscs-7"},
+		},
+		"TMPDIR with a control character falls back to /tmp": {
+			out:  "Linux\nx86_64\n7\n/tmp/\x1b[0m\n",
+			want: Platform{OS: "linux", Arch: "amd64", UID: "7", RemoteDir: "/tmp/cscs-7"},
+		},
+		"TMPDIR dot dot is cleaned": {
+			out:  "Linux\nx86_64\n7\n/home/u/../../tmp/x\n",
+			want: Platform{OS: "linux", Arch: "amd64", UID: "7", RemoteDir: "/tmp/x/cscs-7"},
+		},
+		"uid not a number": {
+			out:     "Linux\nx86_64\nroot; rm -rf /\n/tmp\n",
+			wantErr: "not a uid",
+		},
+		"too few lines": {
+			out:     "Linux\nx86_64\n",
+			wantErr: "want 4",
+		},
+		"unknown processor": {
+			out:     "Linux\nsparc64\n1\n/tmp\n",
+			wantErr: "unsupported processor",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := parsePosixProbe([]byte(tc.out))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseWindowsProbe(t *testing.T) {
+	tests := map[string]struct {
+		out     string
+		want    Platform
+		wantErr string
+	}{
+		"amd64": {
+			out:  "AMD64\r\n%PROCESSOR_ARCHITEW6432%\r\nC:\\Users\\op\\AppData\\Local\\Temp\r\nop\r\n",
+			want: Platform{OS: "windows", Arch: "amd64", UID: "op", RemoteDir: "/C:/Users/op/AppData/Local/Temp/cscs"},
+		},
+		"32-bit shell on 64-bit windows": {
+			out:  "x86\r\nAMD64\r\nD:\\tmp\\\r\nop\r\n",
+			want: Platform{OS: "windows", Arch: "amd64", UID: "op", RemoteDir: "/D:/tmp/cscs"},
+		},
+		"arm64": {
+			out:  "ARM64\r\n%PROCESSOR_ARCHITEW6432%\r\nC:\\T\r\nop\r\n",
+			want: Platform{OS: "windows", Arch: "arm64", UID: "op", RemoteDir: "/C:/T/cscs"},
+		},
+		"temp with cmd special characters": {
+			out:     "AMD64\r\n%PROCESSOR_ARCHITEW6432%\r\nC:\\a&calc\r\nop\r\n",
+			wantErr: "not a plain absolute path",
+		},
+		"relative temp": {
+			out:     "AMD64\r\n%PROCESSOR_ARCHITEW6432%\r\nTemp\r\nop\r\n",
+			wantErr: "not a plain absolute path",
+		},
+		"unknown processor": {
+			out:     "IA64\r\n%PROCESSOR_ARCHITEW6432%\r\nC:\\T\r\nop\r\n",
+			wantErr: "unsupported processor",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := parseWindowsProbe([]byte(tc.out))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestWindowsPath(t *testing.T) {
+	tests := map[string]struct {
+		want    string
+		wantErr bool
+	}{
+		"/C:/Users/op/Temp/cscs/cscs-agent-0123.exe": {want: `C:\Users\op\Temp\cscs\cscs-agent-0123.exe`},
+		"/C:/a b/x.exe":  {want: `C:\a b\x.exe`},
+		"/C:/a%PATH%/x":  {wantErr: true},
+		`/C:/a"/x`:       {wantErr: true},
+		"/tmp/x":         {wantErr: true},
+		"/C:/a\\..\\b/x": {wantErr: true},
+	}
+	for in, tc := range tests {
+		t.Run(in, func(t *testing.T) {
+			got, err := windowsPath(in)
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Fatalf("windowsPath(%q) = %q, %v; want %q, error %v", in, got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+}

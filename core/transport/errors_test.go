@@ -1,0 +1,123 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+
+	"golang.org/x/crypto/ssh"
+)
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+func TestClassify(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	noRoute := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.EHOSTUNREACH)}
+	dialTimeout := &net.OpError{Op: "dial", Net: "tcp", Err: timeoutError{}}
+	readReset := &net.OpError{Op: "read", Net: "tcp", Err: os.NewSyscallError("read", syscall.ECONNRESET)}
+	tests := map[string]struct {
+		err  error
+		want Kind
+	}{
+		"refused":          {err: fmt.Errorf("connect: %w", refused), want: Unreachable},
+		"no route":         {err: noRoute, want: Unreachable},
+		"unknown name":     {err: &net.DNSError{Err: "no such host", Name: "nohost.invalid", IsNotFound: true}, want: Unreachable},
+		"dial timeout":     {err: dialTimeout, want: Timeout},
+		"deadline on conn": {err: fmt.Errorf("ssh: handshake failed: %w", os.ErrDeadlineExceeded), want: Timeout},
+		"context deadline": {err: context.DeadlineExceeded, want: Timeout},
+		"context canceled": {err: context.Canceled, want: Cancelled},
+		"auth": {
+			err:  errors.New("ssh: handshake failed: ssh: unable to authenticate, attempted methods [none password], no supported methods remain"),
+			want: AuthFailed,
+		},
+		"algorithms": {
+			err:  fmt.Errorf("ssh: handshake failed: %w", &ssh.AlgorithmNegotiationError{What: "client to server cipher"}),
+			want: Protocol,
+		},
+		"handshake eof":    {err: errors.New("ssh: handshake failed: EOF"), want: Protocol},
+		"connection reset": {err: readReset, want: Other},
+		"ours is kept":     {err: fmt.Errorf("ssh: handshake failed: %w", &Error{Kind: HostKeyUnknown, Step: "handshake", Err: errors.New("x")}), want: HostKeyUnknown},
+		"anything else":    {err: errors.New("sftp: permission denied"), want: Other},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := classify(context.Background(), "dial", tc.err)
+			if got := KindOf(err); got != tc.want {
+				t.Fatalf("KindOf(classify(%v)) = %v, want %v", tc.err, got, tc.want)
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.Step == "" {
+				t.Fatalf("classify returned %T without a step", err)
+			}
+		})
+	}
+}
+
+func TestClassifyPrefersTheContext(t *testing.T) {
+	closedConn := fmt.Errorf("read: %w", net.ErrClosed)
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	expired, cancel2 := context.WithTimeout(context.Background(), 0)
+	defer cancel2()
+	tests := map[string]struct {
+		ctx  context.Context
+		want Kind
+	}{
+		"cancelled": {ctx: cancelled, want: Cancelled},
+		"expired":   {ctx: expired, want: Timeout},
+		"live":      {ctx: context.Background(), want: Other},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := KindOf(classify(tc.ctx, "run", closedConn)); got != tc.want {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestKindOfAndString(t *testing.T) {
+	if got := KindOf(nil); got != Other {
+		t.Errorf("KindOf(nil) = %v", got)
+	}
+	wrapped := fmt.Errorf("host 1: %w", &Error{Kind: AuthFailed, Step: "handshake", Err: errors.New("no")})
+	if got := KindOf(wrapped); got != AuthFailed {
+		t.Errorf("KindOf(wrapped) = %v", got)
+	}
+	seen := map[string]Kind{}
+	for k := Other; k <= Config; k++ {
+		s := k.String()
+		if prev, dup := seen[s]; dup {
+			t.Errorf("kinds %d and %d share the name %q", prev, k, s)
+		}
+		seen[s] = k
+	}
+	if Kind(99).String() != "kind(99)" {
+		t.Errorf("unknown kind renders as %q", Kind(99).String())
+	}
+	e := &Error{Kind: Agent, Step: "run", Err: ErrAgentChecksum}
+	if e.Error() != "run: agent on host failed its checksum" || !errors.Is(e, ErrAgentChecksum) {
+		t.Errorf("Error() = %q", e.Error())
+	}
+}
+
+func TestCappedBuffer(t *testing.T) {
+	overflows := 0
+	b := &cappedBuffer{limit: 5, onOverflow: func() { overflows++ }}
+	for _, chunk := range []string{"abc", "defg", "hij"} {
+		if n, err := b.Write([]byte(chunk)); n != len(chunk) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", chunk, n, err)
+		}
+	}
+	if b.buf.String() != "abcde" || !b.overflow || overflows != 1 {
+		t.Errorf("kept %q, overflow %v, callbacks %d", b.buf.String(), b.overflow, overflows)
+	}
+}

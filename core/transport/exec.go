@@ -1,0 +1,78 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// maxStderr bounds the stderr kept from a remote command; the rest is
+// dropped.
+const maxStderr = 64 << 10
+
+// execResult is what a remote command left.
+type execResult struct {
+	stdout, stderr []byte
+	// status is the exit status; signal is set when a signal ended it.
+	status int
+	signal string
+}
+
+// exec runs command in a new session with stdin, keeping at most maxOut
+// bytes of stdout: more ends the session with a Protocol error. A non-zero
+// exit is not an error; it is in the result.
+func (c *Client) exec(ctx context.Context, step, command string, stdin []byte, maxOut int) (execResult, error) {
+	stop := c.watch(ctx)
+	defer stop()
+	s, err := c.ssh.NewSession()
+	if err != nil {
+		return execResult{}, classify(ctx, step, fmt.Errorf("open a session on %s: %w", c.addr, err))
+	}
+	defer s.Close()
+	var once sync.Once
+	stdout := &cappedBuffer{limit: maxOut, onOverflow: func() { once.Do(func() { s.Close() }) }}
+	stderr := &cappedBuffer{limit: maxStderr}
+	s.Stdin = bytes.NewReader(stdin)
+	s.Stdout, s.Stderr = stdout, stderr
+	err = s.Run(command)
+	res := execResult{stdout: stdout.buf.Bytes(), stderr: stderr.buf.Bytes()}
+	if stdout.overflow {
+		return res, &Error{Kind: Protocol, Step: step, Err: fmt.Errorf("%s wrote more than %d bytes of output: stopped it", c.addr, maxOut)}
+	}
+	var exitErr *ssh.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		res.status, res.signal = exitErr.ExitStatus(), exitErr.Signal()
+	default:
+		return res, classify(ctx, step, fmt.Errorf("run a command on %s: %w", c.addr, err))
+	}
+	return res, nil
+}
+
+// cappedBuffer keeps the first limit bytes written to it.
+type cappedBuffer struct {
+	buf        bytes.Buffer
+	limit      int
+	overflow   bool
+	onOverflow func()
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	room := b.limit - b.buf.Len()
+	if len(p) <= room {
+		return b.buf.Write(p)
+	}
+	b.buf.Write(p[:max(room, 0)])
+	if !b.overflow {
+		b.overflow = true
+		if b.onOverflow != nil {
+			b.onOverflow()
+		}
+	}
+	return len(p), nil
+}

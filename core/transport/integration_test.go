@@ -1,0 +1,507 @@
+//go:build linux
+
+package transport_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
+	"github.com/cscs-dev/cscs/core/transport"
+)
+
+// echoAgent is a stand-in agent: it copies stdin to stdout.
+var echoAgent = []byte("#!/bin/sh\ncat\n")
+
+func TestIntegrationDialAndDetect(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{})
+	h := fleet.Hosts[0]
+	auths := map[string]transport.Auth{
+		"password": {Password: fleet.Password},
+		"key file": {KeyFiles: []string{fleet.KeyFile}},
+	}
+	for name, auth := range auths {
+		t.Run(name, func(t *testing.T) {
+			c := dial(t, fleet, h, auth, transport.Options{})
+			p, err := c.Detect(testContext(t))
+			if err != nil {
+				t.Fatalf("detect: %v", err)
+			}
+			uid := strconv.Itoa(fleet.UID)
+			want := transport.Platform{OS: runtime.GOOS, Arch: runtime.GOARCH, UID: uid, RemoteDir: "/tmp/cscs-" + uid}
+			if p != want {
+				t.Errorf("detected %+v, want %+v", p, want)
+			}
+		})
+	}
+}
+
+func TestIntegrationEnsureUploadsOnceAndRunEchoes(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{})
+	dir := privateTestDir(t)
+	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: dir})
+	ctx := testContext(t)
+	p, err := c.Detect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.RemoteDir != dir {
+		t.Fatalf("RemoteDir %q, want the override %q", p.RemoteDir, dir)
+	}
+	a := transport.Artifact{Name: "cscs-agent", Data: echoAgent}
+
+	remotePath, uploaded, err := c.Ensure(ctx, p, a)
+	if err != nil || !uploaded {
+		t.Fatalf("first Ensure: uploaded %v, %v; want an upload", uploaded, err)
+	}
+	sum := sha256.Sum256(echoAgent)
+	digest := hex.EncodeToString(sum[:])
+	if want := filepath.Join(dir, "cscs-agent-"+digest[:16]); remotePath != want {
+		t.Errorf("remote path %q, want %q", remotePath, want)
+	}
+	assertOwnedPrivate(t, dir, fleet.UID, true)
+	assertOwnedPrivate(t, remotePath, fleet.UID, false)
+	if got, err := os.ReadFile(remotePath); err != nil || !bytes.Equal(got, echoAgent) {
+		t.Fatalf("remote file holds %q, %v", got, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("remote dir holds %d entries, want only the agent (no temp files left)", len(entries))
+	}
+
+	again, uploaded, err := c.Ensure(ctx, p, a)
+	if err != nil || uploaded || again != remotePath {
+		t.Fatalf("second Ensure: %q uploaded %v, %v; want no upload of %q", again, uploaded, err, remotePath)
+	}
+
+	request := []byte(`{"version":1,"nonce":"n-1"}` + "\n")
+	stdout, _, err := c.Run(ctx, p, remotePath, digest, request, 1<<20)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if !bytes.Equal(stdout, request) {
+		t.Errorf("stdout %q, want the request echoed", stdout)
+	}
+}
+
+func TestIntegrationRunFailures(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{})
+	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: privateTestDir(t)})
+	ctx := testContext(t)
+	p, err := c.Detect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		script    string
+		maxOutput int
+		wantKind  transport.Kind
+		wantText  []string
+	}{
+		"non-zero exit": {
+			script:   "#!/bin/sh\necho 'boom: disk \033[31mfull' >&2\necho second >&2\nexit 3\n",
+			wantKind: transport.Agent,
+			wantText: []string{"status 3", "boom: disk ?[31mfull | second"},
+		},
+		"too much output": {
+			script:    "#!/bin/sh\nexec yes\n",
+			maxOutput: 1024,
+			wantKind:  transport.Protocol,
+			wantText:  []string{"more than 1024 bytes"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			a := transport.Artifact{Name: "script", Data: []byte(tc.script)}
+			remotePath, _, err := c.Ensure(ctx, p, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			maxOutput := tc.maxOutput
+			if maxOutput == 0 {
+				maxOutput = 1 << 20
+			}
+			start := time.Now()
+			_, _, err = c.Run(ctx, p, remotePath, digestOf(a.Data), nil, maxOutput)
+			t.Logf("run error: %v", err)
+			if transport.KindOf(err) != tc.wantKind {
+				t.Fatalf("run: %v (kind %v), want kind %v", err, transport.KindOf(err), tc.wantKind)
+			}
+			for _, want := range tc.wantText {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not contain %q", err, want)
+				}
+			}
+			if elapsed := time.Since(start); elapsed > 10*time.Second {
+				t.Errorf("took %v", elapsed)
+			}
+		})
+	}
+}
+
+func TestIntegrationRunDetectsTamperedAgent(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{})
+	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{KeyFiles: []string{fleet.KeyFile}}, transport.Options{RemoteDir: privateTestDir(t)})
+	ctx := testContext(t)
+	p, err := c.Detect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := transport.Artifact{Name: "cscs-agent", Data: echoAgent}
+	remotePath, _, err := c.Ensure(ctx, p, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Same size, other content: Ensure cannot tell, Run must.
+	if err := os.WriteFile(remotePath, []byte("#!/bin/sh\nid\n\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := c.Run(ctx, p, remotePath, digestOf(echoAgent), []byte("hi"), 1<<20)
+	t.Logf("run error: %v", err)
+	if transport.KindOf(err) != transport.Agent || !errors.Is(err, transport.ErrAgentChecksum) {
+		t.Fatalf("run tampered agent: %v, want ErrAgentChecksum", err)
+	}
+	if len(stdout) != 0 {
+		t.Errorf("tampered agent ran and printed %q", stdout)
+	}
+	if _, uploaded, err := c.Ensure(ctx, p, a); err != nil || uploaded {
+		t.Fatalf("Ensure after tampering: uploaded %v, %v; same size and mode look fine", uploaded, err)
+	}
+
+	// The caller's recovery: upload again and retry once.
+	if _, err := c.Upload(ctx, p, a); err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	stdout, _, err = c.Run(ctx, p, remotePath, digestOf(echoAgent), []byte("hi"), 1<<20)
+	if err != nil || string(stdout) != "hi" {
+		t.Fatalf("run after re-upload: %q, %v", stdout, err)
+	}
+
+	// A missing file is reported the same way.
+	if err := os.Remove(remotePath); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := c.Run(ctx, p, remotePath, digestOf(echoAgent), nil, 1<<20); !errors.Is(err, transport.ErrAgentChecksum) {
+		t.Fatalf("run missing agent: %v, want ErrAgentChecksum", err)
+	}
+}
+
+func TestIntegrationEnsureRefusesUnsafeDir(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{})
+	tests := map[string]struct {
+		// prepare makes the remote directory at dir.
+		prepare  func(t *testing.T, dir string)
+		wantText string // empty: Ensure must succeed
+	}{
+		"owned by another user": {
+			prepare:  func(t *testing.T, dir string) { mkdirOwned(t, dir, 0, 0o700) },
+			wantText: "belongs to uid 0",
+		},
+		"symbolic link to a private dir": {
+			prepare: func(t *testing.T, dir string) {
+				target := dir + "-target"
+				mkdirOwned(t, target, fleet.UID, 0o700)
+				if err := os.Symlink(target, dir); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantText: "symbolic link",
+		},
+		"writable by others": {
+			prepare:  func(t *testing.T, dir string) { mkdirOwned(t, dir, fleet.UID, 0o777) },
+			wantText: "mode 0777",
+		},
+		"a file": {
+			prepare: func(t *testing.T, dir string) {
+				if err := os.WriteFile(dir, nil, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chown(dir, fleet.UID, fleet.GID); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantText: "not a directory",
+		},
+		"ours and only readable by others is made private": {
+			prepare: func(t *testing.T, dir string) { mkdirOwned(t, dir, fleet.UID, 0o755) },
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := privateTestDir(t)
+			tc.prepare(t, dir)
+			c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: dir})
+			ctx := testContext(t)
+			p, err := c.Detect(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = c.Ensure(ctx, p, transport.Artifact{Name: "cscs-agent", Data: echoAgent})
+			t.Logf("ensure error: %v", err)
+			if tc.wantText == "" {
+				if err != nil {
+					t.Fatalf("ensure: %v", err)
+				}
+				assertOwnedPrivate(t, dir, fleet.UID, true)
+				return
+			}
+			if transport.KindOf(err) != transport.Unsafe || !strings.Contains(err.Error(), tc.wantText) {
+				t.Fatalf("ensure: %v (kind %v), want Unsafe mentioning %q", err, transport.KindOf(err), tc.wantText)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("refused directory was written to: %d entries", len(entries))
+			}
+		})
+	}
+}
+
+func TestIntegrationDialFailures(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{})
+	h := fleet.Hosts[0]
+	const handshakeTimeout = 700 * time.Millisecond
+	silent := hostPort(t, sshdtest.StartNoSSH(t))
+	closed := hostPort(t, sshdtest.ClosedAddr(t))
+	otherKey := newKey(t)
+
+	tests := map[string]struct {
+		host      sshdtest.Host
+		auth      transport.Auth
+		known     string
+		acceptNew bool
+		wantKind  transport.Kind
+		wantText  []string
+	}{
+		"wrong password": {
+			host: h, auth: transport.Auth{Password: "wrong-" + fleet.Password}, known: sshdtest.KnownHostsLine(h),
+			wantKind: transport.AuthFailed, wantText: []string{fleet.User},
+		},
+		"changed host key": {
+			host: h, auth: transport.Auth{Password: fleet.Password},
+			known:    knownhosts.Line([]string{knownhosts.Normalize(h.Addr())}, otherKey),
+			wantKind: transport.HostKeyMismatch, wantText: []string{"known_hosts:1", ssh.FingerprintSHA256(h.HostKey), h.Addr()},
+		},
+		"unknown host": {
+			host: h, auth: transport.Auth{Password: fleet.Password},
+			wantKind: transport.HostKeyUnknown, wantText: []string{transport.AcceptNewHostKeysFlag, ssh.FingerprintSHA256(h.HostKey)},
+		},
+		"nothing listening": {
+			host: closed, auth: transport.Auth{Password: "x"}, wantKind: transport.Unreachable,
+		},
+		"silent port": {
+			host: silent, auth: transport.Auth{Password: "x"}, wantKind: transport.Timeout, wantText: []string{"no SSH handshake"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			hk := hostKeys(t, tc.known, tc.acceptNew)
+			target := transport.Target{Host: tc.host.IP, Port: tc.host.Port, User: fleet.User, Auth: tc.auth}
+			start := time.Now()
+			c, err := transport.Dial(testContext(t), target, transport.Options{HostKeys: hk, HandshakeTimeout: handshakeTimeout})
+			elapsed := time.Since(start)
+			if err == nil {
+				c.Close()
+				t.Fatalf("dial succeeded, want %v", tc.wantKind)
+			}
+			t.Logf("dial error: %v", err)
+			if transport.KindOf(err) != tc.wantKind {
+				t.Fatalf("dial: %v (kind %v), want %v", err, transport.KindOf(err), tc.wantKind)
+			}
+			for _, want := range tc.wantText {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("error %q does not mention %q", err, want)
+				}
+			}
+			if strings.Contains(err.Error(), fleet.Password) {
+				t.Errorf("error reveals the password")
+			}
+			if elapsed > handshakeTimeout+time.Second {
+				t.Errorf("took %v, want at most the handshake timeout %v plus a second", elapsed, handshakeTimeout)
+			}
+			if tc.wantKind == transport.Timeout && elapsed < handshakeTimeout*9/10 {
+				t.Errorf("timed out after %v, before the handshake timeout %v", elapsed, handshakeTimeout)
+			}
+		})
+	}
+}
+
+func TestIntegrationAcceptNewHostKey(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{})
+	h := fleet.Hosts[0]
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	hk, err := transport.NewHostKeys(path, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := transport.Target{Host: h.IP, Port: h.Port, User: fleet.User, Auth: transport.Auth{Password: fleet.Password}}
+	c, err := transport.Dial(testContext(t), target, transport.Options{HostKeys: hk})
+	if err != nil {
+		t.Fatalf("dial accepting new keys: %v", err)
+	}
+	c.Close()
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(content) != sshdtest.KnownHostsLine(h)+"\n" {
+		t.Fatalf("known_hosts = %q, want the host's line", content)
+	}
+	strict, err := transport.NewHostKeys(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = transport.Dial(testContext(t), target, transport.Options{HostKeys: strict})
+	if err != nil {
+		t.Fatalf("dial with the recorded key: %v", err)
+	}
+	c.Close()
+}
+
+func TestIntegrationCancelStopsRun(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{})
+	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: privateTestDir(t)})
+	p, err := c.Detect(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := transport.Artifact{Name: "sleeper", Data: []byte("#!/bin/sh\nsleep 30\n")}
+	remotePath, _, err := c.Ensure(testContext(t), p, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(testContext(t))
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	_, _, err = c.Run(ctx, p, remotePath, digestOf(a.Data), nil, 1024)
+	if transport.KindOf(err) != transport.Cancelled {
+		t.Fatalf("run: %v (kind %v), want Cancelled", err, transport.KindOf(err))
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("cancelled run returned after %v", elapsed)
+	}
+	// The connection is closed: later calls fail at once.
+	if _, err := c.Detect(testContext(t)); err == nil {
+		t.Errorf("detect after cancellation succeeded")
+	}
+}
+
+// dial connects to h trusting its host key, and closes the client when the
+// test ends.
+func dial(t *testing.T, fleet *sshdtest.Fleet, h sshdtest.Host, auth transport.Auth, o transport.Options) *transport.Client {
+	t.Helper()
+	o.HostKeys = hostKeys(t, sshdtest.KnownHostsLine(h), false)
+	c, err := transport.Dial(testContext(t), transport.Target{Host: h.IP, Port: h.Port, User: fleet.User, Auth: auth}, o)
+	if err != nil {
+		t.Fatalf("dial %s: %v", h.Addr(), err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func hostKeys(t *testing.T, known string, acceptNew bool) *transport.HostKeys {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "known_hosts")
+	if known != "" {
+		if err := os.WriteFile(path, []byte(known+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hk, err := transport.NewHostKeys(path, acceptNew)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hk
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// privateTestDir names a remote directory of its own under /tmp (it does
+// not exist yet), so tests never touch the shared /tmp/cscs-<uid>.
+func privateTestDir(t *testing.T) string {
+	t.Helper()
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	dir := "/tmp/cscs-transport-test-" + hex.EncodeToString(b[:])
+	t.Cleanup(func() {
+		os.RemoveAll(dir)
+		os.RemoveAll(dir + "-target")
+	})
+	return dir
+}
+
+func mkdirOwned(t *testing.T, dir string, uid, mode int) {
+	t.Helper()
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, uid, uid); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, os.FileMode(mode)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func assertOwnedPrivate(t *testing.T, path string, uid int, wantDir bool) {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if int(st.Uid) != uid || fi.Mode().Perm() != 0o700 || fi.IsDir() != wantDir || fi.Mode()&os.ModeSymlink != 0 {
+		t.Errorf("%s: uid %d mode %v, want uid %d mode 0700 (directory %v)", path, st.Uid, fi.Mode(), uid, wantDir)
+	}
+}
+
+func digestOf(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func hostPort(t *testing.T, addr string) sshdtest.Host {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sshdtest.Host{IP: host, Port: n}
+}
+
+func newKey(t *testing.T) ssh.PublicKey {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}

@@ -1,0 +1,254 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/sftp"
+)
+
+// Artifact is a file to keep on hosts: the agent or an external module.
+type Artifact struct {
+	// Name is the base name, such as "cscs-agent"; ".exe" is appended on
+	// Windows. Letters, digits, '.', '_' and '-' only.
+	Name string
+	Data []byte
+	// SHA256 is the lowercase hex SHA-256 of Data; computed when empty.
+	SHA256 string
+}
+
+var artifactName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// privateMode is the only mode accepted for the remote directory and files.
+const privateMode = 0o700
+
+// digest checks the artifact and returns its SHA-256 in hex.
+func (a Artifact) digest() (string, error) {
+	if !artifactName.MatchString(a.Name) {
+		return "", &Error{Kind: Config, Step: "ensure", Err: fmt.Errorf("artifact name %q: use letters, digits, '.', '_' and '-' only", a.Name)}
+	}
+	sum := sha256.Sum256(a.Data)
+	digest := hex.EncodeToString(sum[:])
+	if a.SHA256 != "" && !strings.EqualFold(a.SHA256, digest) {
+		return "", &Error{Kind: Config, Step: "ensure", Err: fmt.Errorf("artifact %s: the given SHA-256 does not match its data", a.Name)}
+	}
+	return digest, nil
+}
+
+// RemoteName is the content-addressed file name of a on p:
+// <Name>-<first 16 hex digits of the SHA-256>[.exe].
+func (a Artifact) RemoteName(p Platform) (string, error) {
+	digest, err := a.digest()
+	if err != nil {
+		return "", err
+	}
+	return remoteName(a.Name, digest, p), nil
+}
+
+func remoteName(name, digest string, p Platform) string {
+	n := name + "-" + digest[:16]
+	if p.OS == "windows" {
+		n += ".exe"
+	}
+	return n
+}
+
+// Ensure makes sure a is in p.RemoteDir, uploading it only when it is
+// missing or its size, owner or mode is wrong. The directory is created
+// (mode 0700) when missing and refused when it is a symbolic link, not
+// owned by the login user or not private. The content is not hashed here:
+// Run checks it before executing.
+func (c *Client) Ensure(ctx context.Context, p Platform, a Artifact) (remotePath string, uploaded bool, err error) {
+	digest, err := a.digest()
+	if err != nil {
+		return "", false, err
+	}
+	err = c.withSFTP(ctx, "ensure", func(sc *sftp.Client) error {
+		if err := preparePrivateDir(sc, p); err != nil {
+			return err
+		}
+		remotePath = path.Join(p.RemoteDir, remoteName(a.Name, digest, p))
+		fi, err := sc.Lstat(remotePath)
+		if err == nil && isOurFile(fi, p, int64(len(a.Data))) {
+			return nil
+		}
+		uploaded = true
+		return putFile(sc, remotePath, a.Data)
+	})
+	if err != nil {
+		return "", false, err
+	}
+	return remotePath, uploaded, nil
+}
+
+// Upload writes a into p.RemoteDir even when a file of that name exists,
+// for instance after Run reported ErrAgentChecksum.
+func (c *Client) Upload(ctx context.Context, p Platform, a Artifact) (remotePath string, err error) {
+	digest, err := a.digest()
+	if err != nil {
+		return "", err
+	}
+	err = c.withSFTP(ctx, "ensure", func(sc *sftp.Client) error {
+		if err := preparePrivateDir(sc, p); err != nil {
+			return err
+		}
+		remotePath = path.Join(p.RemoteDir, remoteName(a.Name, digest, p))
+		return putFile(sc, remotePath, a.Data)
+	})
+	if err != nil {
+		return "", err
+	}
+	return remotePath, nil
+}
+
+// withSFTP runs fn with one SFTP session; ctx ending closes the connection.
+func (c *Client) withSFTP(ctx context.Context, step string, fn func(*sftp.Client) error) error {
+	stop := c.watch(ctx)
+	defer stop()
+	sc, err := sftp.NewClient(c.ssh, sftp.UseConcurrentWrites(true))
+	if err != nil {
+		return classify(ctx, step, fmt.Errorf("start sftp on %s (is the sftp subsystem enabled?): %w", c.addr, err))
+	}
+	defer sc.Close()
+	if err := fn(sc); err != nil {
+		return classify(ctx, step, fmt.Errorf("%s: %w", c.addr, err))
+	}
+	return nil
+}
+
+// preparePrivateDir creates p.RemoteDir if needed and checks that it is a
+// directory of the login user that nobody else can use.
+func preparePrivateDir(sc *sftp.Client, p Platform) error {
+	dir := p.RemoteDir
+	if dir == "" {
+		return &Error{Kind: Config, Step: "ensure", Err: errors.New("the platform has no remote directory: call Detect first")}
+	}
+	fi, err := sc.Lstat(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		// A concurrent creator (hosts sharing a filesystem) may win the
+		// race: then Mkdir fails and the checks below decide.
+		if sc.Mkdir(dir) == nil {
+			if err := sc.Chmod(dir, privateMode); err != nil {
+				return fmt.Errorf("make %s private: %w", dir, err)
+			}
+		}
+		fi, err = sc.Lstat(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("inspect remote directory %s: %w", dir, err)
+	}
+	repairable, err := checkPrivateDir(dir, fi, p)
+	if err == nil || !repairable {
+		return err
+	}
+	// Ours but not yet private (a concurrent creator about to chmod it, or
+	// a umask) and nobody else could write in it: fix the mode.
+	if err := sc.Chmod(dir, privateMode); err != nil {
+		return fmt.Errorf("make %s private: %w", dir, err)
+	}
+	if fi, err = sc.Lstat(dir); err != nil {
+		return fmt.Errorf("inspect remote directory %s: %w", dir, err)
+	}
+	_, err = checkPrivateDir(dir, fi, p)
+	return err
+}
+
+// checkPrivateDir refuses a symbolic link, a non-directory, and on POSIX
+// a directory not owned by p.UID or whose mode is not exactly 0700.
+// repairable tells that only the mode is wrong and nobody but the owner
+// could have written in the directory.
+func checkPrivateDir(dir string, fi os.FileInfo, p Platform) (repairable bool, err error) {
+	refuse := func(format string, args ...any) error {
+		return &Error{Kind: Unsafe, Step: "ensure", Err: fmt.Errorf("remote directory %s "+format+
+			": refusing to use it; remove it if it is not needed, or configure another remote directory", append([]any{dir}, args...)...)}
+	}
+	switch {
+	case fi.Mode()&os.ModeSymlink != 0:
+		return false, refuse("is a symbolic link")
+	case !fi.IsDir():
+		return false, refuse("is not a directory")
+	case p.OS == "windows":
+		// The Windows SFTP server reports no meaningful owner or mode;
+		// %TEMP% is private to the user.
+		return false, nil
+	}
+	st, ok := fi.Sys().(*sftp.FileStat)
+	if !ok {
+		return false, refuse("has no owner information")
+	}
+	if strconv.FormatUint(uint64(st.UID), 10) != p.UID {
+		return false, refuse("belongs to uid %d, not to the login user (uid %s)", st.UID, p.UID)
+	}
+	if perm := st.Mode & 0o7777; perm != privateMode {
+		return perm&0o7022 == 0, refuse("has mode %04o, want 0700", perm)
+	}
+	return false, nil
+}
+
+// isOurFile reports whether fi is a regular file of the expected size,
+// and on POSIX owned by p.UID with mode 0700.
+func isOurFile(fi os.FileInfo, p Platform, size int64) bool {
+	if !fi.Mode().IsRegular() || fi.Size() != size {
+		return false
+	}
+	if p.OS == "windows" {
+		return true
+	}
+	st, ok := fi.Sys().(*sftp.FileStat)
+	return ok && strconv.FormatUint(uint64(st.UID), 10) == p.UID && st.Mode&0o7777 == privateMode
+}
+
+// putFile writes data to a fresh temporary file in the directory of
+// final, makes it 0700 and renames it over final, so a concurrent upload
+// of the same content (hosts sharing a filesystem) never exposes a partial
+// file.
+func putFile(sc *sftp.Client, final string, data []byte) (err error) {
+	var suffix [8]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return err
+	}
+	tmp := path.Join(path.Dir(final), "."+path.Base(final)+"."+hex.EncodeToString(suffix[:])+".tmp")
+	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = sc.Remove(tmp)
+		}
+	}()
+	if _, err := f.ReadFrom(bytes.NewReader(data)); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := sc.Chmod(tmp, privateMode); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if _, ok := sc.HasExtension("posix-rename@openssh.com"); ok {
+		if err := sc.PosixRename(tmp, final); err != nil {
+			return fmt.Errorf("rename %s to %s: %w", tmp, final, err)
+		}
+		return nil
+	}
+	// Without posix-rename (Windows), SFTP rename refuses to replace.
+	if err := sc.Remove(final); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("replace %s: %w", final, err)
+	}
+	if err := sc.Rename(tmp, final); err != nil {
+		return fmt.Errorf("rename %s to %s: %w", tmp, final, err)
+	}
+	return nil
+}

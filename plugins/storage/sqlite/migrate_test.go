@@ -1,0 +1,281 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+func TestMigrateFreshDatabase(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t, filepath.Join(t.TempDir(), "fresh.db"))
+
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 0 {
+		t.Fatalf("SchemaVersion before Migrate = %d, %v; want 0, nil", v, err)
+	}
+	if n := countRows(t, s.db, "sqlite_master"); n != 0 {
+		t.Fatalf("New created %d schema objects; want none before Migrate", n)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 1, nil", v, err)
+	}
+
+	want := map[string]string{
+		"schema_migrations":               "table",
+		"hosts":                           "table",
+		"collections":                     "table",
+		"samples":                         "table",
+		"latest_stats":                    "view",
+		"collections_host_started":        "index",
+		"collections_host_status_started": "index",
+		"collections_status_started":      "index",
+		"collections_started":             "index",
+		"samples_host_metric_collected":   "index",
+	}
+	for name, typ := range want {
+		var got string
+		err := s.db.QueryRow(`SELECT type FROM sqlite_master WHERE name = ?`, name).Scan(&got)
+		if err != nil || got != typ {
+			t.Errorf("schema object %s: type %q, err %v; want %s", name, got, err, typ)
+		}
+	}
+
+	var name, appliedAt string
+	if err := s.db.QueryRow(`SELECT name, applied_at FROM schema_migrations WHERE version = 1`).Scan(&name, &appliedAt); err != nil {
+		t.Fatal(err)
+	}
+	if name != "init" {
+		t.Errorf("migration 1 recorded as %q; want init", name)
+	}
+	if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`).MatchString(appliedAt) {
+		t.Errorf("applied_at %q is not UTC ISO-8601 with milliseconds", appliedAt)
+	}
+
+	var journal string
+	if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&journal); err != nil || journal != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", journal, err)
+	}
+	var fk int
+	if err := s.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("foreign_keys = %d, %v; want 1", fk, err)
+	}
+}
+
+func TestMigrateTwiceIsNoOp(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "twice.db")
+	s := openStore(t, path)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	schemaBefore := dumpTable(t, s.db, `SELECT type, name, sql FROM sqlite_master ORDER BY name`)
+	versionsBefore := dumpTable(t, s.db, `SELECT * FROM schema_migrations ORDER BY version`)
+
+	// Again on the same handle and on a second handle, as a second
+	// `cscs db init` would.
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	if err := openStore(t, path).Migrate(ctx); err != nil {
+		t.Fatalf("Migrate on second handle: %v", err)
+	}
+
+	if got := dumpTable(t, s.db, `SELECT type, name, sql FROM sqlite_master ORDER BY name`); got != schemaBefore {
+		t.Errorf("schema changed on second Migrate:\n%s\nwant\n%s", got, schemaBefore)
+	}
+	if got := dumpTable(t, s.db, `SELECT * FROM schema_migrations ORDER BY version`); got != versionsBefore {
+		t.Errorf("schema_migrations changed on second Migrate:\n%s\nwant\n%s", got, versionsBefore)
+	}
+}
+
+func TestMigrateRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	s := migratedStore(t)
+	if _, err := s.db.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (7, 'future', '2030-01-01T00:00:00.000Z')`); err != nil {
+		t.Fatal(err)
+	}
+
+	err := s.Migrate(ctx)
+	const want = "database schema version 7 is newer than this cscs (knows 1); upgrade cscs"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Migrate error = %v; want %q", err, want)
+	}
+	var tooNew *SchemaTooNewError
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 1 {
+		t.Errorf("Migrate error %#v is not a SchemaTooNewError{7, 1}", err)
+	}
+
+	err = s.WriteBatch(ctx, loadBatch(t, "mixed_round.json"))
+	if !errors.As(err, &tooNew) {
+		t.Errorf("WriteBatch on a newer schema: error %v; want a SchemaTooNewError", err)
+	}
+	if n := countRows(t, s.db, "hosts"); n != 0 {
+		t.Errorf("WriteBatch on a newer schema wrote %d hosts", n)
+	}
+}
+
+func TestWriteBatchRefusesUnmigratedDatabase(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "empty.db"))
+	err := s.WriteBatch(context.Background(), loadBatch(t, "mixed_round.json"))
+	if err == nil || !strings.Contains(err.Error(), "cscs db init") {
+		t.Fatalf("WriteBatch before Migrate: error %v; want one that says to run cscs db init", err)
+	}
+}
+
+// TestMigrationRunner checks the runner itself with made-up migration sets.
+func TestMigrationRunner(t *testing.T) {
+	v1 := &fstest.MapFile{Data: []byte(`CREATE TABLE a (x INTEGER);`)}
+	v2 := &fstest.MapFile{Data: []byte(`CREATE TABLE b (y INTEGER); CREATE INDEX b_y ON b (y);`)}
+	v2bad := &fstest.MapFile{Data: []byte(`CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);`)}
+
+	tests := map[string]struct {
+		first, second fstest.MapFS // applied one after the other
+		wantErr       string       // from the second run
+		wantVersion   int
+		wantTables    []string
+		wantNoTables  []string
+	}{
+		"upgrade applies only the new migration": {
+			first:       fstest.MapFS{"m/0001_a.sql": v1},
+			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
+			wantVersion: 2,
+			wantTables:  []string{"a", "b"},
+		},
+		"failing migration leaves the previous version intact": {
+			first:        fstest.MapFS{"m/0001_a.sql": v1},
+			second:       fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2bad},
+			wantErr:      "apply migration 0002_b",
+			wantVersion:  1,
+			wantTables:   []string{"a"},
+			wantNoTables: []string{"b"},
+		},
+		"two migrations from scratch in order": {
+			first:       fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
+			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
+			wantVersion: 2,
+			wantTables:  []string{"a", "b"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := openStore(t, filepath.Join(t.TempDir(), "runner.db"))
+			for i, set := range []fstest.MapFS{tc.first, tc.second} {
+				ms, err := loadMigrations(set, "m")
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = migrate(ctx, s.db, ms)
+				if i == 0 && err != nil {
+					t.Fatalf("first run: %v", err)
+				}
+				if i == 1 {
+					if tc.wantErr == "" && err != nil {
+						t.Fatalf("second run: %v", err)
+					}
+					if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+						t.Fatalf("second run error %v; want it to contain %q", err, tc.wantErr)
+					}
+				}
+			}
+			if v, err := s.SchemaVersion(ctx); err != nil || v != tc.wantVersion {
+				t.Errorf("version = %d, %v; want %d", v, err, tc.wantVersion)
+			}
+			if n := countRows(t, s.db, "schema_migrations"); n != tc.wantVersion {
+				t.Errorf("schema_migrations has %d rows; want %d", n, tc.wantVersion)
+			}
+			for _, table := range tc.wantTables {
+				countRows(t, s.db, table) // fails the test if missing
+			}
+			for _, table := range tc.wantNoTables {
+				var n int
+				_ = s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = ?`, table).Scan(&n)
+				if n != 0 {
+					t.Errorf("table %s exists after its migration failed", table)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadMigrations(t *testing.T) {
+	sql := &fstest.MapFile{Data: []byte(`SELECT 1;`)}
+	tests := map[string]struct {
+		files   fstest.MapFS
+		wantErr string
+	}{
+		"bad name":   {fstest.MapFS{"m/0001_a.sql": sql, "m/2_b.sql": sql}, "not named NNNN_name.sql"},
+		"gap":        {fstest.MapFS{"m/0001_a.sql": sql, "m/0003_c.sql": sql}, "without gaps"},
+		"duplicate":  {fstest.MapFS{"m/0001_a.sql": sql, "m/0001_b.sql": sql}, "without gaps"},
+		"not from 1": {fstest.MapFS{"m/0002_b.sql": sql}, "without gaps"},
+		"empty":      {fstest.MapFS{"m/sub/0001_a.sql": sql}, "no migrations found"},
+		"no dir":     {fstest.MapFS{}, "read migrations directory"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := loadMigrations(tc.files, "m")
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v; want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+
+	t.Run("embedded set", func(t *testing.T) {
+		ms, err := loadMigrations(migrationFiles, migrationDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) != 1 || ms[0].version != 1 || ms[0].name != "init" {
+			t.Errorf("embedded migrations = %+v; want just 0001_init", ms)
+		}
+	})
+}
+
+// TestSchemaStatusCheckMatchesSDK keeps the CHECK constraints of the
+// schema in step with the statuses the SDK defines.
+func TestSchemaStatusCheckMatchesSDK(t *testing.T) {
+	s := migratedStore(t)
+	var hostID int64
+	if err := s.db.QueryRow(`INSERT INTO hosts (ip, port) VALUES ('10.9.9.9', 22) RETURNING id`).Scan(&hostID); err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range storage.Statuses {
+		if _, err := s.db.Exec(`INSERT INTO collections (round_id, host_id, status, started_at) VALUES (?, ?, ?, '2026-01-01T00:00:00.000Z')`,
+			"r"+string(rune('a'+i)), hostID, string(st)); err != nil {
+			t.Errorf("schema refuses SDK status %q: %v", st, err)
+		}
+		if _, err := s.db.Exec(`UPDATE hosts SET last_status = ? WHERE id = ?`, string(st), hostID); err != nil {
+			t.Errorf("hosts.last_status refuses SDK status %q: %v", st, err)
+		}
+	}
+	if _, err := s.db.Exec(`INSERT INTO collections (round_id, host_id, status, started_at) VALUES ('rz', ?, 'bogus', '2026-01-01T00:00:00.000Z')`, hostID); err == nil {
+		t.Error("schema accepts status 'bogus'")
+	}
+}
+
+func TestConcurrentMigrate(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "race.db")
+	stores := []*Store{openStore(t, path), openStore(t, path), openStore(t, path)}
+	errs := make(chan error, len(stores))
+	for _, s := range stores {
+		go func() { errs <- s.Migrate(ctx) }()
+	}
+	for range stores {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Migrate: %v", err)
+		}
+	}
+	if n := countRows(t, stores[0].db, "schema_migrations"); n != 1 {
+		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 1", n)
+	}
+}

@@ -1,0 +1,349 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// timeLayout is how every timestamp is stored: UTC, ISO-8601, milliseconds.
+const timeLayout = "2006-01-02T15:04:05.000Z"
+
+// Limits on text that comes from hosts, which are treated as hostile: a
+// longer value is cut (at a UTF-8 boundary) and marked.
+const (
+	maxErrorBytes = 8 << 10
+	maxShortBytes = 256
+	truncatedMark = "…(truncated)"
+)
+
+const upsertHostSQL = `
+INSERT INTO hosts (ip, port, hostname, os, arch, agent_version, first_seen, last_seen, last_status, last_ok_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+ON CONFLICT (ip, port) DO UPDATE SET
+    hostname = CASE WHEN excluded.hostname IS NOT NULL
+                     AND (hosts.hostname IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
+                    THEN excluded.hostname ELSE hosts.hostname END,
+    os = CASE WHEN excluded.os IS NOT NULL
+               AND (hosts.os IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
+              THEN excluded.os ELSE hosts.os END,
+    arch = CASE WHEN excluded.arch IS NOT NULL
+                 AND (hosts.arch IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
+                THEN excluded.arch ELSE hosts.arch END,
+    agent_version = CASE WHEN excluded.agent_version IS NOT NULL
+                          AND (hosts.agent_version IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
+                         THEN excluded.agent_version ELSE hosts.agent_version END,
+    first_seen = CASE WHEN hosts.first_seen IS NULL OR excluded.first_seen < hosts.first_seen
+                      THEN excluded.first_seen ELSE hosts.first_seen END,
+    last_seen = CASE WHEN hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen
+                     THEN excluded.last_seen ELSE hosts.last_seen END,
+    last_status = CASE WHEN hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen
+                       THEN excluded.last_status ELSE hosts.last_status END,
+    last_ok_at = CASE WHEN excluded.last_ok_at IS NOT NULL
+                       AND (hosts.last_ok_at IS NULL OR excluded.last_ok_at > hosts.last_ok_at)
+                      THEN excluded.last_ok_at ELSE hosts.last_ok_at END`
+
+const hostIDSQL = `SELECT id FROM hosts WHERE ip = ?1 AND port = ?2`
+
+const upsertCollectionSQL = `
+INSERT INTO collections (round_id, host_id, status, error, started_at, finished_at,
+                         connect_ms, detect_ms, upload_ms, exec_ms, total_ms, agent_uploaded, agent_version)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+ON CONFLICT (round_id, host_id) DO UPDATE SET
+    status = excluded.status,
+    error = excluded.error,
+    started_at = excluded.started_at,
+    finished_at = excluded.finished_at,
+    connect_ms = excluded.connect_ms,
+    detect_ms = excluded.detect_ms,
+    upload_ms = excluded.upload_ms,
+    exec_ms = excluded.exec_ms,
+    total_ms = excluded.total_ms,
+    agent_uploaded = excluded.agent_uploaded,
+    agent_version = excluded.agent_version`
+
+const collectionIDSQL = `SELECT id FROM collections WHERE round_id = ?1 AND host_id = ?2`
+
+const deleteSamplesSQL = `DELETE FROM samples WHERE collection_id = ?1`
+
+// A metric repeated within one collection keeps its last value.
+const insertSampleSQL = `
+INSERT INTO samples (collection_id, host_id, metric, value, unit, collected_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT (collection_id, metric) DO UPDATE SET
+    value = excluded.value,
+    unit = excluded.unit,
+    collected_at = excluded.collected_at`
+
+// WriteBatch stores one round in a single transaction: it upserts every
+// host, upserts one collection per host and round, and replaces that
+// collection's samples. Writing the same batch again leaves the database
+// as it was. An invalid batch is refused before anything is written; a
+// failure half way rolls the whole batch back.
+func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
+	if err := validateBatch(b); err != nil {
+		return fmt.Errorf("refuse batch: %w", err)
+	}
+	if err := writeBatch(ctx, s.db, len(s.migrations), b); err != nil {
+		return fmt.Errorf("write round %q: %w", b.RoundID, err)
+	}
+	return nil
+}
+
+// writeBatch writes a batch that validateBatch accepted. Constraint
+// violations still roll the whole transaction back.
+func writeBatch(ctx context.Context, db *sql.DB, knownVersion int, b *storage.Batch) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := checkSchema(ctx, tx, knownVersion); err != nil {
+		return err
+	}
+
+	w, err := prepareWriter(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+
+	for i := range b.Collections {
+		if err := w.writeCollection(ctx, b, &b.Collections[i]); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// checkSchema refuses to write into a database that Migrate has not
+// brought to the version this binary knows.
+func checkSchema(ctx context.Context, tx *sql.Tx, known int) error {
+	current, err := recordedVersion(ctx, tx)
+	if err != nil {
+		return err
+	}
+	switch {
+	case current > known:
+		return &SchemaTooNewError{Found: current, Known: known}
+	case current < known:
+		return fmt.Errorf("database schema is at version %d but this cscs needs %d; run `cscs db init` to upgrade it", current, known)
+	}
+	return nil
+}
+
+// batchWriter holds the statements of one batch, prepared once and reused
+// for every row. Ids are read with a SELECT after each upsert: an upsert
+// with RETURNING costs several times more per row through the driver.
+type batchWriter struct {
+	upsertHost, hostID             *sql.Stmt
+	upsertCollection, collectionID *sql.Stmt
+	deleteSamples, insertSample    *sql.Stmt
+}
+
+func prepareWriter(ctx context.Context, tx *sql.Tx) (*batchWriter, error) {
+	w := &batchWriter{}
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+		what  string
+	}{
+		{&w.upsertHost, upsertHostSQL, "host upsert"},
+		{&w.hostID, hostIDSQL, "host id lookup"},
+		{&w.upsertCollection, upsertCollectionSQL, "collection upsert"},
+		{&w.collectionID, collectionIDSQL, "collection id lookup"},
+		{&w.deleteSamples, deleteSamplesSQL, "sample delete"},
+		{&w.insertSample, insertSampleSQL, "sample insert"},
+	} {
+		stmt, err := tx.PrepareContext(ctx, p.query)
+		if err != nil {
+			w.close()
+			return nil, fmt.Errorf("prepare %s: %w", p.what, err)
+		}
+		*p.stmt = stmt
+	}
+	return w, nil
+}
+
+func (w *batchWriter) close() {
+	for _, s := range []*sql.Stmt{w.upsertHost, w.hostID, w.upsertCollection, w.collectionID, w.deleteSamples, w.insertSample} {
+		if s != nil {
+			_ = s.Close()
+		}
+	}
+}
+
+func (w *batchWriter) writeCollection(ctx context.Context, b *storage.Batch, c *storage.Collection) error {
+	host := hostAddr(c)
+	started := firstNonZero(c.StartedAt, b.StartedAt)
+	seen := firstNonZero(c.FinishedAt, started)
+	var okAt any
+	if c.Status == storage.StatusOK {
+		okAt = formatTime(seen)
+	}
+
+	if _, err := w.upsertHost.ExecContext(ctx,
+		c.HostIP, c.HostPort,
+		nullText(c.Hostname, maxShortBytes), nullText(c.OS, maxShortBytes),
+		nullText(c.Arch, maxShortBytes), nullText(c.AgentVersion, maxShortBytes),
+		formatTime(started), formatTime(seen), string(c.Status), okAt,
+	); err != nil {
+		return fmt.Errorf("upsert host %s (status %q): %w", host, c.Status, err)
+	}
+	var hostID int64
+	if err := w.hostID.QueryRowContext(ctx, c.HostIP, c.HostPort).Scan(&hostID); err != nil {
+		return fmt.Errorf("read id of host %s: %w", host, err)
+	}
+
+	if _, err := w.upsertCollection.ExecContext(ctx,
+		b.RoundID, hostID, string(c.Status), nullText(c.Error, maxErrorBytes),
+		formatTime(started), nullTime(c.FinishedAt),
+		nullMillis(c.Timings.Connect), nullMillis(c.Timings.Detect), nullMillis(c.Timings.Upload),
+		nullMillis(c.Timings.Exec), nullMillis(c.Timings.Total),
+		c.AgentUploaded, nullText(c.AgentVersion, maxShortBytes),
+	); err != nil {
+		return fmt.Errorf("upsert collection of host %s (status %q): %w", host, c.Status, err)
+	}
+	var collectionID int64
+	if err := w.collectionID.QueryRowContext(ctx, b.RoundID, hostID).Scan(&collectionID); err != nil {
+		return fmt.Errorf("read id of collection of host %s: %w", host, err)
+	}
+
+	if _, err := w.deleteSamples.ExecContext(ctx, collectionID); err != nil {
+		return fmt.Errorf("replace samples of host %s: %w", host, err)
+	}
+	for _, s := range c.Samples {
+		at := firstNonZero(s.Time, seen)
+		if _, err := w.insertSample.ExecContext(ctx,
+			collectionID, hostID, cleanText(s.Metric, maxShortBytes), s.Value,
+			cleanText(s.Unit, maxShortBytes), formatTime(at),
+		); err != nil {
+			return fmt.Errorf("insert sample %q of host %s: %w", s.Metric, host, err)
+		}
+	}
+	return nil
+}
+
+// validateBatch finds, before any write, what the database would refuse or
+// what would make the rows meaningless.
+func validateBatch(b *storage.Batch) error {
+	if b == nil {
+		return errors.New("batch is nil")
+	}
+	if strings.TrimSpace(b.RoundID) == "" {
+		return errors.New("batch has no round id; the core must give every round an id")
+	}
+	for i := range b.Collections {
+		c := &b.Collections[i]
+		if c.HostIP == "" {
+			return fmt.Errorf("collection %d has no host ip", i)
+		}
+		host := hostAddr(c)
+		if c.HostPort < 1 || c.HostPort > 65535 {
+			return fmt.Errorf("host %s: port %d is outside 1-65535", host, c.HostPort)
+		}
+		if !validStatus(c.Status) {
+			return fmt.Errorf("host %s: unknown status %q (want one of %s)", host, c.Status, statusList())
+		}
+		if c.StartedAt.IsZero() && b.StartedAt.IsZero() {
+			return fmt.Errorf("host %s: collection has no start time and neither has the batch", host)
+		}
+		for _, s := range c.Samples {
+			if s.Metric == "" {
+				return fmt.Errorf("host %s: a sample has no metric name", host)
+			}
+			if math.IsNaN(s.Value) {
+				return fmt.Errorf("host %s: metric %q is NaN", host, s.Metric)
+			}
+		}
+	}
+	return nil
+}
+
+func validStatus(s storage.Status) bool {
+	for _, known := range storage.Statuses {
+		if s == known {
+			return true
+		}
+	}
+	return false
+}
+
+func statusList() string {
+	names := make([]string, len(storage.Statuses))
+	for i, s := range storage.Statuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+func hostAddr(c *storage.Collection) string {
+	return net.JoinHostPort(c.HostIP, strconv.Itoa(c.HostPort))
+}
+
+func firstNonZero(times ...time.Time) time.Time {
+	for _, t := range times {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+func formatTime(t time.Time) string {
+	return t.UTC().Format(timeLayout)
+}
+
+// nullTime is NULL for the zero time.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+// nullMillis is the duration in (fractional) milliseconds, NULL when zero:
+// the phase did not run.
+func nullMillis(d time.Duration) any {
+	if d == 0 {
+		return nil
+	}
+	return float64(d) / float64(time.Millisecond)
+}
+
+// nullText is NULL for the empty string, otherwise cleanText.
+func nullText(s string, limit int) any {
+	if s == "" {
+		return nil
+	}
+	return cleanText(s, limit)
+}
+
+// cleanText makes host-supplied text valid UTF-8 and at most limit bytes.
+func cleanText(s string, limit int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit - len(truncatedMark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + truncatedMark
+}
