@@ -6,6 +6,7 @@
 package collect
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -140,7 +141,7 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 		return fail("run agent", err)
 	}
 
-	rep, err := report.Open(c.s.Identity, out, nonce)
+	rep, err := report.Open(c.s.Identity, bytes.NewReader(out), nonce)
 	if err != nil {
 		col.Status = storage.StatusBadReport
 		col.Error = fmt.Sprintf("report: %v", err)

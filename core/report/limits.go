@@ -137,7 +137,8 @@ func isName(s string, max int) bool {
 
 // checkText accepts valid UTF-8 of at most max bytes made of printable
 // characters (and, when multiline, tabs and newlines): no terminal escape
-// sequences or other control characters reach a log or a mail.
+// sequences or other control characters reach a log or a mail. U+FFFD is
+// refused too: the JSON decoder puts it where the input was not UTF-8.
 func checkText(field, s string, max int, multiline bool) error {
 	if len(s) > max {
 		return fmt.Errorf("%s is %d bytes, more than the %d allowed", field, len(s), max)
@@ -148,6 +149,9 @@ func checkText(field, s string, max int, multiline bool) error {
 	for _, r := range s {
 		if multiline && (r == '\n' || r == '\t') {
 			continue
+		}
+		if r == utf8.RuneError {
+			return fmt.Errorf("%s is not valid UTF-8", field)
 		}
 		if !unicode.IsPrint(r) {
 			return fmt.Errorf("%s contains the non-printable character %U", field, r)

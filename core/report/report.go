@@ -89,7 +89,7 @@ func (l Limits) Open(id *age.X25519Identity, ciphertext io.Reader, wantNonce str
 		return nil, fmt.Errorf("%w: the report answers another request (replayed or swapped output); discard it and collect again", ErrNonce)
 	}
 	if want := id.Recipient().String(); rep.Recipient != want {
-		return nil, fmt.Errorf("%w: it names recipient %.80q, this core is %s; the output was swapped with another core's, collect again", ErrRecipient, rep.Recipient, want)
+		return nil, fmt.Errorf("%w: it names recipient %.80q, this core is %s; the agent did not echo this request, so check the agent build on this host and collect again", ErrRecipient, rep.Recipient, want)
 	}
 	if err := l.check(rep); err != nil {
 		return nil, fmt.Errorf("%w: %w; check the agent build on this host", ErrMalformed, err)
