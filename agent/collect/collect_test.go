@@ -59,10 +59,9 @@ func TestRun(t *testing.T) {
 		fakeModule{name: "inf", metrics: metric("inf.x", math.Inf(1))},
 	}
 	type want struct {
-		name     string
-		value    float64 // of the only metric, when errPart is empty
-		errPart  string
-		noMetric bool
+		name    string
+		value   float64 // of the only metric, when errPart is empty
+		errPart string
 	}
 	tests := map[string]struct {
 		names []string

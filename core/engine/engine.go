@@ -32,7 +32,9 @@ type Collector interface {
 type CollectorFunc func(ctx context.Context, index int) storage.Collection
 
 // Collect calls f.
-func (f CollectorFunc) Collect(ctx context.Context, index int) storage.Collection { return f(ctx, index) }
+func (f CollectorFunc) Collect(ctx context.Context, index int) storage.Collection {
+	return f(ctx, index)
+}
 
 // DefaultConcurrency suits hundreds of hosts: each host mostly waits on the
 // network and the remote agent, so goroutines are cheap.

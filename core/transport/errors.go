@@ -99,16 +99,6 @@ func KindOf(err error) Kind {
 // again once (Client.Upload) and retry.
 var ErrAgentChecksum = errors.New("agent on host failed its checksum")
 
-// newError wraps err as an *Error of the given kind, unless it already is
-// one, whose kind is kept.
-func newError(kind Kind, step string, err error) error {
-	var e *Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return &Error{Kind: kind, Step: step, Err: err}
-}
-
 // classify turns an error from dialing, the handshake or a remote call
 // into an *Error. ctx is the context of the call: once it is done, its
 // cancellation explains the failure better than the closed connection.

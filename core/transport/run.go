@@ -47,7 +47,7 @@ func (c *Client) Run(ctx context.Context, p Platform, remotePath, sha256hex stri
 	switch {
 	case res.status == ChecksumExitCode && strings.Contains(string(res.stderr), checksumMarker):
 		return res.stdout, res.stderr, &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
-			"%w: %s on %s is missing or does not hash to %s...", ErrAgentChecksum, remotePath, c.addr, digest[:16])}
+			"%w: %s on %s is missing or does not have the expected SHA-256 %s…", ErrAgentChecksum, remotePath, c.addr, digest[:16])}
 	case res.signal != "":
 		return res.stdout, res.stderr, &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
 			"agent on %s was killed by signal %s: %s", c.addr, sanitize([]byte(res.signal), 1, 20), stderrSummary(res.stderr))}

@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
+	"github.com/cscs-dev/cscs/core/internal/testagent"
+)
+
+// BenchmarkRound times whole `cscs run` rounds against real OpenSSH sshd
+// fleets of 1, 10 and 50 hosts, with the agent cached on the hosts and cold
+// (removed before each round). Run it with `make bench`; each reported
+// figure is one round (use -count 3 and take the median).
+func BenchmarkRound(b *testing.B) {
+	agentDir := testagent.Dir(b)
+	for _, n := range []int{1, 10, 50} {
+		fleet := sshdtest.Start(b, sshdtest.Options{Hosts: n})
+		r := benchEnv(b, fleet, agentDir)
+		cache := fmt.Sprintf("/tmp/cscs-%d", fleet.UID)
+		// Warm up: record host keys and put the agent in place.
+		benchRound(b, r, n)
+		for _, mode := range []string{"cached", "cold"} {
+			b.Run(fmt.Sprintf("hosts=%d/%s", n, mode), func(b *testing.B) {
+				var exec []float64
+				for i := 0; i < b.N; i++ {
+					if mode == "cold" {
+						b.StopTimer()
+						if err := os.RemoveAll(cache); err != nil {
+							b.Fatal(err)
+						}
+						b.StartTimer()
+					}
+					exec = append(exec, benchRound(b, r, n)...)
+				}
+				sort.Float64s(exec)
+				b.ReportMetric(exec[len(exec)/2], "agent-exec-ms")
+				b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N), "s/round")
+			})
+		}
+	}
+}
+
+func benchEnv(b *testing.B, fleet *sshdtest.Fleet, agentDir string) roundEnv {
+	dir := b.TempDir()
+	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
+		db: filepath.Join(dir, "cscs.db"), agentDir: agentDir}
+	var cfg strings.Builder
+	cfg.WriteString("<clients>\n")
+	for _, h := range fleet.Hosts {
+		fmt.Fprintf(&cfg, "  <client ip=%q port=\"%d\" username=%q key=%q/>\n", h.IP, h.Port, fleet.User, fleet.KeyFile)
+	}
+	cfg.WriteString("</clients>\n")
+	if err := os.WriteFile(r.config, []byte(cfg.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// benchRound runs one round and returns each host's agent exec time in ms.
+func benchRound(b *testing.B, r roundEnv, n int) []float64 {
+	var stdout, stderr bytes.Buffer
+	args := r.args("--accept-new-host-keys")
+	code := Main(context.Background(), args, "bench", strings.NewReader(""), &stdout, &stderr)
+	var out jsonRound
+	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || code != ExitOK || len(out.Hosts) != n {
+		b.Fatalf("round failed: exit %d, %v\n%s", code, err, stderr.String())
+	}
+	exec := make([]float64, 0, n)
+	for _, h := range out.Hosts {
+		exec = append(exec, h.PhasesMS["exec"])
+	}
+	return exec
+}
