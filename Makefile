@@ -8,7 +8,7 @@ AGENT_PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/am
 CORE_LDFLAGS  := -s -w -X main.version=$(VERSION)
 AGENT_LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build core agents demo test test-deps vet lint bench sizes clean help
+.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples bench sizes clean help
 
 all: build
 
@@ -21,7 +21,7 @@ help:
 
 build: core agents
 
-core:
+core: build-deps
 	$(GO) build -trimpath -ldflags "$(CORE_LDFLAGS)" -o $(BIN)/cscs ./core/cmd/cscs
 
 # The agent is static (no cgo) and stripped: every host receives it.
@@ -37,8 +37,11 @@ agents:
 demo: build
 	$(BIN)/cscs demo
 
+build-deps:
+	@bash scripts/install-deps.sh build
+
 test-deps:
-	@bash scripts/install-test-deps.sh
+	@bash scripts/install-deps.sh test
 
 vet:
 	$(GO) vet ./...
@@ -50,7 +53,13 @@ lint:
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
 
-test: test-deps build vet lint
+# The configurations shipped in examples/ must load (warnings allowed).
+validate-examples: core
+	@for f in config.xml examples/configs/*.xml; do \
+		$(BIN)/cscs validate --config $$f --email-config email_config.json >/dev/null || exit 1; \
+	done; echo "examples validate"
+
+test: test-deps build vet lint validate-examples
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -count=1 -timeout 20m ./...
 
 bench: test-deps build

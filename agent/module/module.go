@@ -34,3 +34,15 @@ type Module interface {
 	// Collect measures the host. It must return when ctx is done.
 	Collect(ctx context.Context, cfg Config) ([]protocol.Metric, error)
 }
+
+// ClampPercent bounds a percentage reported by the operating system to
+// 0..100; rounding in the kernel's counters can stray slightly outside.
+func ClampPercent(p float64) float64 {
+	switch {
+	case p < 0:
+		return 0
+	case p > 100:
+		return 100
+	}
+	return p
+}

@@ -53,19 +53,10 @@ func (m Module) Collect(ctx context.Context, cfg module.Config) ([]protocol.Metr
 		return nil, fmt.Errorf("sample cpu usage over %v: %w", window, err)
 	}
 	return []protocol.Metric{
-		{Name: protocol.MetricCPUPercent, Value: clampPercent(busy), Unit: "percent"},
+		{Name: protocol.MetricCPUPercent, Value: module.ClampPercent(busy), Unit: "percent"},
 		{Name: protocol.MetricCPUCount, Value: float64(count), Unit: "count"},
 	}, nil
 }
 
 // clampPercent keeps rounding noise from leaving 0..100; NaN passes through
 // so the caller's finiteness check reports it.
-func clampPercent(p float64) float64 {
-	switch {
-	case p < 0:
-		return 0
-	case p > 100:
-		return 100
-	}
-	return p
-}

@@ -52,19 +52,9 @@ func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric
 		return nil, errors.New("read memory statistics: the system reported zero total memory")
 	}
 	return []protocol.Metric{
-		{Name: protocol.MetricMemoryUsedPercent, Value: clampPercent(s.UsedPercent), Unit: "percent"},
+		{Name: protocol.MetricMemoryUsedPercent, Value: module.ClampPercent(s.UsedPercent), Unit: "percent"},
 		{Name: protocol.MetricMemoryTotalBytes, Value: float64(s.TotalBytes), Unit: "bytes"},
 		{Name: protocol.MetricMemoryUsedBytes, Value: float64(s.UsedBytes), Unit: "bytes"},
 		{Name: protocol.MetricMemoryAvailBytes, Value: float64(s.AvailableBytes), Unit: "bytes"},
 	}, nil
-}
-
-func clampPercent(p float64) float64 {
-	switch {
-	case p < 0:
-		return 0
-	case p > 100:
-		return 100
-	}
-	return p
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what a make target needs on a fresh Debian/Ubuntu machine.
+#   install-deps.sh build   gcc and libc headers (the SQLite driver uses cgo)
+#   install-deps.sh test    the above, plus OpenSSH's sshd and ssh-keygen: the
+#                           integration tests start their own sshd processes
+# As non-root it only says what is missing (the build then fails with the
+# compiler's message; integration tests skip, or fail when CI=true).
+set -euo pipefail
+
+mode=${1:-build}
+need=()
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+if [ "$mode" = test ]; then
+	[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+	command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing: ${need[*]}; install them (sudo apt-get install -y ${need[*]}) or run make as root" >&2
+	exit 0
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "missing: ${need[*]}; this script knows only apt-get: install them with your package manager" >&2
+	exit 0
+fi
+echo "installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
+	apt-get update >/dev/null
+	apt-get install -y --no-install-recommends "${need[@]}" >/dev/null
+}
