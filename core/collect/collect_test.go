@@ -1,0 +1,163 @@
+package collect
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/core/agentstore"
+	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/core/sshfleet"
+	"github.com/cscs-dev/cscs/core/transport"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// fakeAgents serves the same bytes for every platform.
+type fakeAgents struct {
+	data []byte
+	err  error
+}
+
+func (f fakeAgents) Get(goos, goarch string) (*agentstore.Agent, error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	sum := sha256.Sum256(f.data)
+	return &agentstore.Agent{OS: goos, Arch: goarch, Data: f.data, SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+func script(body string) []byte { return []byte("#!/bin/sh\n" + body + "\n") }
+
+// TestCollectStatuses drives the pipeline against an in-process SSH fleet
+// with agents that misbehave in each way a host can.
+func TestCollectStatuses(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the scripted agents need a POSIX shell and sha256sum")
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	realAgent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed := captureReport(t, id)
+
+	ctx := context.Background()
+	fleet, err := sshfleet.Start(ctx, sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fleet.Close() })
+	h := fleet.Hosts()[0]
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(known, fleet.KnownHosts(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hostKeys, err := transport.NewHostKeys(known, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := transport.NewHostKeys(filepath.Join(t.TempDir(), "known_hosts"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tests := map[string]struct {
+		agents   AgentSource
+		hostKeys *transport.HostKeys
+		password string
+		want     storage.Status
+		errPart  string
+	}{
+		"real agent":        {agents: fakeAgents{data: realAgent}, want: storage.StatusOK},
+		"garbage on stdout": {agents: fakeAgents{data: script("echo not a report")}, want: storage.StatusBadReport, errPart: "report"},
+		"replayed report":   {agents: fakeAgents{data: script("cat >/dev/null; cat " + replayed)}, want: storage.StatusBadReport, errPart: "nonce"},
+		"agent exits 3":     {agents: fakeAgents{data: script("echo disk on fire >&2; exit 3")}, want: storage.StatusAgentError, errPart: "disk on fire"},
+		"no agent for platform": {agents: fakeAgents{err: fmt.Errorf("no agent for linux/amd64")},
+			want: storage.StatusAgentError, errPart: "linux/"},
+		"unknown host key": {agents: fakeAgents{data: realAgent}, hostKeys: empty, want: storage.StatusHostKeyUnknown, errPart: "accept-new-host-keys"},
+		"wrong password":   {agents: fakeAgents{data: realAgent}, password: "nope", want: storage.StatusAuthFailed},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			hk := tc.hostKeys
+			if hk == nil {
+				hk = hostKeys
+			}
+			pw := tc.password
+			if pw == "" {
+				pw = "pw"
+			}
+			c := New(Settings{Identity: id, Agents: tc.agents, HostKeys: hk,
+				ConnectTimeout: 2 * time.Second, HandshakeTimeout: 2 * time.Second, CPUSample: 50 * time.Millisecond})
+			col := c.Collect(ctx, config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret(pw)})
+			if col.Status != tc.want {
+				t.Fatalf("status %s (%s), want %s", col.Status, col.Error, tc.want)
+			}
+			if !strings.Contains(col.Error, tc.errPart) {
+				t.Errorf("error %q does not contain %q", col.Error, tc.errPart)
+			}
+			if tc.want == storage.StatusOK {
+				if len(col.Samples) < 5 || col.Hostname == "" || col.OS != runtime.GOOS {
+					t.Errorf("ok collection lacks data: %+v", col)
+				}
+				if col.Error != "" {
+					t.Errorf("ok collection has error %q", col.Error)
+				}
+			}
+		})
+	}
+}
+
+// captureReport runs the real agent locally once and keeps its encrypted
+// report: valid, but for another nonce.
+func captureReport(t *testing.T, id *age.X25519Identity) string {
+	t.Helper()
+	bin := filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH))
+	cmd := exec.Command(bin)
+	cmd.Stdin = strings.NewReader(fmt.Sprintf(`{"version":%d,"recipient":%q,"nonce":"an-old-nonce-from-another-round","modules":["uptime"]}`,
+		protocol.Version, id.Recipient().String()))
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("running the agent locally: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "old-report.age")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestFillFromReportKeepsModuleErrors(t *testing.T) {
+	rep := &protocol.Report{Hostname: "h", OS: "linux", Arch: "amd64", AgentVersion: "v1",
+		CollectedAt: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
+		Modules: []protocol.ModuleResult{
+			{Name: "cpu", Metrics: []protocol.Metric{{Name: "cpu.percent", Value: 12.5, Unit: "percent"}}},
+			{Name: "swap", Error: "no swap counters"},
+		}}
+	var col storage.Collection
+	fillFromReport(&col, rep)
+	if col.Status != storage.StatusOK || len(col.Samples) != 1 || col.Samples[0].Value != 12.5 {
+		t.Fatalf("got %+v", col)
+	}
+	if !col.Samples[0].Time.Equal(rep.CollectedAt) {
+		t.Errorf("sample time %v", col.Samples[0].Time)
+	}
+	if !strings.Contains(col.Error, "swap: no swap counters") {
+		t.Errorf("module error lost: %q", col.Error)
+	}
+}
