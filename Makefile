@@ -63,7 +63,7 @@ test: test-deps build vet lint validate-examples
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -count=1 -timeout 20m ./...
 
 bench: test-deps build
-	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRound' -benchtime 3x -timeout 30m ./core/...
+	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRound' -benchtime 1x -count 3 -timeout 30m ./core/cli/
 
 sizes: agents
 	@ls -l $(AGENTS) | awk 'NR>1 {printf "%-32s %10d bytes\n", $$9, $$5}'
