@@ -86,13 +86,27 @@ type Sample struct {
 	Time   time.Time
 }
 
-// Storage is a backend that receives rounds.
+// Description is what a storage plugin says about itself.
+type Description struct {
+	// Name is the plugin's name, lower_snake_case ("sqlite").
+	Name string
+	// Version is the plugin's own version (semver recommended).
+	Version string
+}
+
+// Storage is a backend that receives rounds. The core calls Describe, then
+// Open once with the operator's configuration, WriteBatch once per round
+// (and again for spooled rounds it replays), and Close.
 type Storage interface {
-	// Migrate creates or upgrades the backend's schema; it is idempotent.
-	Migrate(ctx context.Context) error
+	// Describe returns the plugin's name and version; it must work before Open.
+	Describe(ctx context.Context) (Description, error)
+	// Open connects to the backend with its configuration (a JSON object,
+	// plugin-specific) and creates or upgrades its schema; idempotent.
+	Open(ctx context.Context, config []byte) error
 	// WriteBatch stores one round. Writing the same batch again must not
 	// duplicate anything.
 	WriteBatch(ctx context.Context, b *Batch) error
-	// Close releases the backend. It is safe to call more than once.
-	Close() error
+	// Close releases the backend. It is safe to call more than once and
+	// without Open.
+	Close(ctx context.Context) error
 }

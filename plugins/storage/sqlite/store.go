@@ -17,15 +17,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cscs-dev/cscs/sdk/storage"
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 // busyTimeout is how long a writer waits for another writer's lock before
 // it gives up with "database is locked".
 const busyTimeout = 10 * time.Second
-
-var _ storage.Storage = (*Store)(nil)
 
 // Store is a SQLite database that receives CSCS rounds. It is safe for use
 // by several goroutines; several Stores (or processes) may share one file.

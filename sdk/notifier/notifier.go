@@ -1,0 +1,66 @@
+// Package notifier is the contract of a notifier plugin: it delivers one
+// notification (an alert mail, an event-log digest) and says whether a
+// failure is worth retrying.
+//
+// This package is part of the public SDK and imports nothing of CSCS.
+package notifier
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Description is what a notifier says about itself.
+type Description struct {
+	Name    string
+	Version string
+}
+
+// Notification is one message to deliver.
+type Notification struct {
+	// ID is unique per notification; a notifier may use it to make
+	// delivery idempotent (for example as a Message-ID).
+	ID string
+	// Kind is "alert", "eventlog" or "test".
+	Kind    string
+	To      []string
+	Subject string
+	// Body is plain UTF-8 text.
+	Body string
+	// Host is the client the notification is about ("" for none).
+	Host      string
+	CreatedAt time.Time
+}
+
+// Notifier delivers notifications.
+type Notifier interface {
+	Describe(ctx context.Context) (Description, error)
+	// Configure passes the notifier its configuration (a JSON object,
+	// plugin-specific); called once before Send.
+	Configure(ctx context.Context, config []byte) error
+	// Send delivers n. A failure that may pass (a server down, a timeout)
+	// should be wrapped with Temporary; anything else is permanent.
+	Send(ctx context.Context, n Notification) error
+}
+
+// temporary marks an error as worth retrying.
+type temporary struct{ err error }
+
+func (t temporary) Error() string { return t.err.Error() }
+func (t temporary) Unwrap() error { return t.err }
+
+// Temporary marks err as a failure that may pass: the core keeps the
+// notification in its outbox and retries it later.
+func Temporary(err error) error {
+	if err == nil {
+		return nil
+	}
+	return temporary{err}
+}
+
+// IsTemporary reports whether err was marked Temporary.
+func IsTemporary(err error) bool {
+	var t temporary
+	return errors.As(err, &t)
+}
