@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/engine"
 	"github.com/cscs-dev/cscs/core/identity"
+	"github.com/cscs-dev/cscs/core/spool"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -69,12 +72,19 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 		return ExitSomeFailed
 	}
-	store, err := openStore(ctx, s.dbPath)
+	spooled, err := spool.Open(filepath.Join(s.dataDir, "spool"), spoolName(s.dbPath), id)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 		return ExitSomeFailed
 	}
-	defer store.Close()
+	// A database that is down does not stop the round: its results are
+	// spooled and replayed next time.
+	store, storeErr := openStore(ctx, s.dbPath)
+	if storeErr != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: %v; this round's results will be spooled in %s\n", storeErr, spooled.Dir())
+	} else {
+		defer store.Close()
+	}
 
 	collector := collect.New(collect.Settings{
 		Identity: id, Agents: s.agents(), HostKeys: hostKeys,
@@ -95,7 +105,11 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 	})
 
 	// Store even when the round was cancelled: what finished is kept.
-	storeErr := store.WriteBatch(context.WithoutCancel(ctx), batch)
+	if storeErr == nil {
+		storeErr = writeWithSpool(context.WithoutCancel(ctx), env, store, spooled, batch)
+	} else if err := spooled.Put(batch); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
+	}
 
 	if s.output == "json" {
 		if err := writeJSON(env.Stdout, batch, s.dbPath); err != nil {
@@ -110,13 +124,42 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		}
 	}
 	if storeErr != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: storing round %s in %s: %v\n", batch.RoundID, s.dbPath, storeErr)
+		fmt.Fprintf(env.Stderr, "cscs run: round %s was not stored in %s (%v); it is spooled in %s and will be stored by the next run\n",
+			batch.RoundID, s.dbPath, storeErr, spooled.Dir())
 		return ExitSomeFailed
 	}
 	if !engine.AllOK(batch) {
 		return ExitSomeFailed
 	}
 	return ExitOK
+}
+
+// writeWithSpool first replays rounds spooled by earlier runs, then writes
+// batch; a batch that cannot be written is spooled.
+func writeWithSpool(ctx context.Context, env *Env, store spool.Writer, sp *spool.Spool, batch *storage.Batch) error {
+	n, err := sp.Replay(ctx, store)
+	if n > 0 {
+		fmt.Fprintf(env.Stderr, "stored %d round(s) spooled by earlier runs\n", n)
+	}
+	if err == nil {
+		err = store.WriteBatch(ctx, batch)
+	}
+	if err != nil {
+		if perr := sp.Put(batch); perr != nil {
+			return fmt.Errorf("%w; spooling failed too: %v", err, perr)
+		}
+	}
+	return err
+}
+
+// spoolName keeps the rounds of each database apart: "sqlite-" and a short
+// hash of the database's absolute path.
+func spoolName(dbPath string) string {
+	if abs, err := filepath.Abs(dbPath); err == nil {
+		dbPath = abs
+	}
+	sum := sha256.Sum256([]byte(dbPath))
+	return "sqlite-" + hex.EncodeToString(sum[:6])
 }
 
 // openStore opens the SQLite database and brings its schema up to date.
