@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -19,13 +20,22 @@ import (
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/report"
+	"github.com/cscs-dev/cscs/core/sources"
 	"github.com/cscs-dev/cscs/core/transport"
+	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // AgentSource supplies the agent binary for a platform.
 type AgentSource interface {
 	Get(goos, goarch string) (*agentstore.Agent, error)
+}
+
+// Planner says, per platform, which built-in modules to request and which
+// external modules to ship (see package sources).
+type Planner interface {
+	PlanFor(ctx context.Context, p source.Platform) sources.Plan
+	Decoder(name string) (source.Decoder, bool)
 }
 
 // Settings configure a Collector.
@@ -38,8 +48,9 @@ type Settings struct {
 	HandshakeTimeout time.Duration
 	// CPUSample is the agent's CPU sampling window.
 	CPUSample time.Duration
-	// Modules are the agent modules to run (empty: all).
-	Modules []string
+	// Sources plans what each platform runs; nil runs every built-in
+	// module of the agent.
+	Sources Planner
 	// UseSSHAgent offers the keys of the ssh-agent at $SSH_AUTH_SOCK.
 	UseSSHAgent bool
 }
@@ -101,39 +112,51 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 		return col
 	}
 	art := transport.Artifact{Name: "cscs-agent", Data: agent.Data, SHA256: agent.SHA256}
+	req := protocol.Request{Version: protocol.Version, Recipient: c.recipient,
+		CPUSampleMillis: int(c.s.CPUSample / time.Millisecond)}
+	arts := []transport.Artifact{art}
+	var plan sources.Plan
+	if c.s.Sources != nil {
+		plan = c.s.Sources.PlanFor(ctx, source.Platform{OS: plat.OS, Arch: plat.Arch})
+		req.Modules = plan.Builtins
+		for _, e := range plan.External {
+			arts = append(arts, transport.Artifact{Name: e.Artifact.FileName, Data: e.Artifact.Data, SHA256: e.SHA256})
+		}
+	}
 
 	t0 = time.Now()
-	remote, uploaded, err := client.Ensure(ctx, plat, art)
+	paths, uploaded, err := client.EnsureAll(ctx, plat, arts)
 	col.Timings.Upload = time.Since(t0)
-	col.AgentUploaded = uploaded
+	col.AgentUploaded = len(uploaded) > 0 && uploaded[0]
 	if err != nil {
 		return fail("upload agent", err)
 	}
+	remote := paths[0]
+	for i, e := range plan.External {
+		req.External = append(req.External, protocol.ExternalModule{
+			Source: e.Source, Path: paths[i+1], SHA256: e.SHA256, Interpreter: e.Artifact.Interpreter,
+			TimeoutMillis: int(e.Artifact.Timeout / time.Millisecond),
+		})
+	}
 
-	nonce, err := report.NewNonce()
-	if err != nil {
+	if req.Nonce, err = report.NewNonce(); err != nil {
 		return fail("make nonce", err)
 	}
-	req, err := json.Marshal(protocol.Request{
-		Version: protocol.Version, Recipient: c.recipient, Nonce: nonce,
-		Modules: c.s.Modules, CPUSampleMillis: int(c.s.CPUSample / time.Millisecond),
-	})
+	reqJSON, err := json.Marshal(req)
 	if err != nil {
 		return fail("encode request", err)
 	}
 
 	t0 = time.Now()
-	out, _, err := client.Run(ctx, plat, remote, art.SHA256, req, maxReport)
+	out, _, err := client.Run(ctx, plat, remote, art.SHA256, reqJSON, maxReport)
 	if errors.Is(err, transport.ErrAgentChecksum) {
 		// The cached agent was damaged or replaced: upload it again, once.
-		var up time.Duration
 		t1 := time.Now()
 		remote, err = client.Upload(ctx, plat, art)
-		up = time.Since(t1)
-		col.Timings.Upload += up
+		col.Timings.Upload += time.Since(t1)
 		col.AgentUploaded = true
 		if err == nil {
-			out, _, err = client.Run(ctx, plat, remote, art.SHA256, req, maxReport)
+			out, _, err = client.Run(ctx, plat, remote, art.SHA256, reqJSON, maxReport)
 		}
 	}
 	col.Timings.Exec = time.Since(t0)
@@ -141,14 +164,59 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 		return fail("run agent", err)
 	}
 
-	rep, err := report.Open(c.s.Identity, bytes.NewReader(out), nonce)
+	rep, err := report.Open(c.s.Identity, bytes.NewReader(out), req.Nonce)
 	if err != nil {
 		col.Status = storage.StatusBadReport
 		col.Error = fmt.Sprintf("report: %v", err)
 		return col
 	}
+	c.decode(ctx, plat, rep)
 	fillFromReport(&col, rep)
+	c.repairExternal(ctx, client, plat, rep, plan, arts)
+	if len(plan.Skipped) > 0 {
+		col.Error = joinCapped(append([]string{col.Error}, plan.Skipped...), "; ", 1000)
+		col.Error = strings.TrimPrefix(col.Error, "; ")
+	}
 	return col
+}
+
+// decode hands the raw output of modules whose source decodes it to the
+// source plugin, and replaces it with the metrics the plugin returns.
+func (c *Collector) decode(ctx context.Context, plat transport.Platform, rep *protocol.Report) {
+	if c.s.Sources == nil {
+		return
+	}
+	for i := range rep.Modules {
+		m := &rep.Modules[i]
+		d, ok := c.s.Sources.Decoder(m.Name)
+		if !ok || m.Raw == "" {
+			continue
+		}
+		got, err := d.Decode(ctx, source.Platform{OS: plat.OS, Arch: plat.Arch}, []byte(m.Raw))
+		if err != nil {
+			m.Error = fmt.Sprintf("decoding its output: %v", err)
+			continue
+		}
+		for _, mt := range got.Metrics {
+			m.Metrics = append(m.Metrics, protocol.Metric{Name: mt.Name, Value: mt.Value, Unit: mt.Unit})
+		}
+	}
+}
+
+// repairExternal re-uploads external modules the agent refused for a bad
+// checksum, so that the next round runs them.
+func (c *Collector) repairExternal(ctx context.Context, client *transport.Client, plat transport.Platform,
+	rep *protocol.Report, plan sources.Plan, arts []transport.Artifact) {
+	for _, m := range rep.Modules {
+		if !strings.HasPrefix(m.Error, protocol.ErrorChecksumPrefix) {
+			continue
+		}
+		for i, e := range plan.External {
+			if e.Source == m.Name {
+				_, _ = client.Upload(ctx, plat, arts[i+1])
+			}
+		}
+	}
 }
 
 // fillFromReport copies the report's host facts and metrics into col.

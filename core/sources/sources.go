@@ -1,0 +1,198 @@
+// Package sources turns a round's source plugins into what each host runs:
+// for a platform, the agent's built-in modules to request and the external
+// artifacts to ship beside the agent. The plugins are asked once per round
+// (Describe) and once per platform (Module), never per host.
+package sources
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cscs-dev/cscs/sdk/source"
+)
+
+// Named is a source with the name the operator knows it by (for errors).
+type Named struct {
+	Name   string
+	Source source.Source
+}
+
+// Loaded is a source whose description was read.
+type Loaded struct {
+	Desc   source.Description
+	Source source.Source
+}
+
+// External is one artifact module for a platform.
+type External struct {
+	Source   string
+	Artifact source.Artifact
+	// SHA256 is the hex checksum of Artifact.Data.
+	SHA256 string
+}
+
+// Plan is what one platform runs.
+type Plan struct {
+	Builtins []string
+	External []External
+	// Skipped explains sources that support the platform but failed to
+	// say how to measure it; their metrics are missing on its hosts.
+	Skipped []string
+}
+
+// Set is the round's sources. It is safe for concurrent use.
+type Set struct {
+	loaded []Loaded
+	units  map[string]string
+
+	mu    sync.Mutex
+	plans map[source.Platform]*planOnce
+}
+
+type planOnce struct {
+	once sync.Once
+	plan Plan
+}
+
+// Load describes every source. A source that fails to describe itself, or
+// repeats another's name, is left out with an error in the returned list;
+// the round goes on with the rest.
+func Load(ctx context.Context, named []Named) (*Set, []error) {
+	s := &Set{units: make(map[string]string), plans: make(map[source.Platform]*planOnce)}
+	var errs []error
+	seen := make(map[string]string)
+	for _, n := range named {
+		d, err := n.Source.Describe(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("source %s: describe: %w; its metrics are skipped this round", n.Name, err))
+			continue
+		}
+		if d.Name == "" {
+			d.Name = n.Name
+		}
+		if other, dup := seen[d.Name]; dup {
+			errs = append(errs, fmt.Errorf("source %s: name %q is already used by %s; rename one of them", n.Name, d.Name, other))
+			continue
+		}
+		seen[d.Name] = n.Name
+		for _, m := range d.Metrics {
+			s.units[m.Name] = m.Unit
+		}
+		s.loaded = append(s.loaded, Loaded{Desc: d, Source: n.Source})
+	}
+	return s, errs
+}
+
+// Loaded returns the sources that described themselves.
+func (s *Set) Loaded() []Loaded { return s.loaded }
+
+// Unit is the declared unit of a metric ("" when undeclared).
+func (s *Set) Unit(metric string) (string, bool) {
+	u, ok := s.units[metric]
+	return u, ok
+}
+
+// AlertTypes maps every alert type the sources understand to its metric.
+func (s *Set) AlertTypes() map[string]string {
+	out := make(map[string]string)
+	for _, l := range s.loaded {
+		for _, a := range l.Desc.AlertTypes {
+			out[a.Name] = a.Metric
+		}
+	}
+	return out
+}
+
+// PlanFor returns what hosts of platform p run; computed once per platform.
+func (s *Set) PlanFor(ctx context.Context, p source.Platform) Plan {
+	s.mu.Lock()
+	po, ok := s.plans[p]
+	if !ok {
+		po = &planOnce{}
+		s.plans[p] = po
+	}
+	s.mu.Unlock()
+	po.once.Do(func() { po.plan = s.plan(ctx, p) })
+	return po.plan
+}
+
+func (s *Set) plan(ctx context.Context, p source.Platform) Plan {
+	var pl Plan
+	for _, l := range s.loaded {
+		name := l.Desc.Name
+		if !Supports(l.Desc.Platforms, p) {
+			continue
+		}
+		m, err := l.Source.Module(ctx, p)
+		if err != nil {
+			pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		switch {
+		case m.Builtin != "":
+			pl.Builtins = append(pl.Builtins, m.Builtin)
+		case m.Artifact != nil:
+			if err := checkArtifact(m.Artifact); err != nil {
+				pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s: %v", name, err))
+				continue
+			}
+			sum := sha256.Sum256(m.Artifact.Data)
+			pl.External = append(pl.External, External{Source: name, Artifact: *m.Artifact, SHA256: hex.EncodeToString(sum[:])})
+		default:
+			pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s: the plugin returned neither a built-in module nor an artifact", name))
+		}
+	}
+	sort.Strings(pl.Builtins)
+	return pl
+}
+
+// maxArtifact bounds an artifact a plugin hands over.
+const maxArtifact = 64 << 20
+
+func checkArtifact(a *source.Artifact) error {
+	switch {
+	case len(a.Data) == 0:
+		return fmt.Errorf("artifact %q is empty", a.FileName)
+	case len(a.Data) > maxArtifact:
+		return fmt.Errorf("artifact %q is %d bytes, more than the %d allowed", a.FileName, len(a.Data), maxArtifact)
+	case a.FileName == "" || a.FileName != path.Base(a.FileName) || strings.ContainsAny(a.FileName, `\/:`) || strings.HasPrefix(a.FileName, "."):
+		return fmt.Errorf("artifact file name %q must be a plain file name", a.FileName)
+	}
+	return nil
+}
+
+// Supports reports whether platforms ("os/arch", "os/*", "*/*"; empty means
+// all) include p.
+func Supports(platforms []string, p source.Platform) bool {
+	if len(platforms) == 0 {
+		return true
+	}
+	for _, spec := range platforms {
+		os, arch, ok := strings.Cut(spec, "/")
+		if !ok {
+			arch = "*"
+		}
+		if (os == "*" || os == p.OS) && (arch == "*" || arch == p.Arch) {
+			return true
+		}
+	}
+	return false
+}
+
+// Decoder returns the decoder of the source named name, when the source
+// said it decodes its modules' raw output.
+func (s *Set) Decoder(name string) (source.Decoder, bool) {
+	for _, l := range s.loaded {
+		if l.Desc.Name == name && l.Desc.Decodes {
+			d, ok := l.Source.(source.Decoder)
+			return d, ok
+		}
+	}
+	return nil, false
+}

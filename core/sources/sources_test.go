@@ -1,0 +1,106 @@
+package sources
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cscs-dev/cscs/sdk/source"
+)
+
+type fake struct {
+	desc    source.Description
+	descErr error
+	module  func(p source.Platform) (source.Module, error)
+	calls   atomic.Int32
+}
+
+func (f *fake) Describe(context.Context) (source.Description, error) { return f.desc, f.descErr }
+func (f *fake) Module(_ context.Context, p source.Platform) (source.Module, error) {
+	f.calls.Add(1)
+	return f.module(p)
+}
+
+func builtin(name string, platforms ...string) *fake {
+	return &fake{
+		desc: source.Description{Name: name, Platforms: platforms,
+			Metrics:    []source.MetricInfo{{Name: name + ".x", Unit: "percent"}},
+			AlertTypes: []source.AlertType{{Name: name, Metric: name + ".x"}}},
+		module: func(source.Platform) (source.Module, error) { return source.Module{Builtin: name}, nil },
+	}
+}
+
+func TestPlan(t *testing.T) {
+	script := &fake{desc: source.Description{Name: "users", Platforms: []string{"linux/*"}},
+		module: func(source.Platform) (source.Module, error) {
+			return source.Module{Artifact: &source.Artifact{FileName: "users.sh", Data: []byte("echo {}"), Interpreter: []string{"/bin/sh"}}}, nil
+		}}
+	badName := &fake{desc: source.Description{Name: "evil"},
+		module: func(source.Platform) (source.Module, error) {
+			return source.Module{Artifact: &source.Artifact{FileName: "../evil.sh", Data: []byte("x")}}, nil
+		}}
+	failing := &fake{desc: source.Description{Name: "broken"},
+		module: func(source.Platform) (source.Module, error) { return source.Module{}, errors.New("boom") }}
+	cpu := builtin("cpu")
+	set, errs := Load(context.Background(), []Named{
+		{"cpu", cpu}, {"load", builtin("load", "linux/*", "darwin/*")}, {"users", script},
+		{"evil", badName}, {"broken", failing},
+		{"dup", builtin("cpu")},
+		{"nodesc", &fake{descErr: errors.New("crashed")}},
+	})
+	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "dup") || !strings.Contains(errs[1].Error(), "nodesc") {
+		t.Fatalf("load errors: %v", errs)
+	}
+	linux := set.PlanFor(context.Background(), source.Platform{OS: "linux", Arch: "amd64"})
+	if strings.Join(linux.Builtins, ",") != "cpu,load" {
+		t.Errorf("linux builtins %v", linux.Builtins)
+	}
+	if len(linux.External) != 1 || linux.External[0].Source != "users" || len(linux.External[0].SHA256) != 64 {
+		t.Errorf("linux external %+v", linux.External)
+	}
+	if len(linux.Skipped) != 2 || !strings.HasPrefix(linux.Skipped[0], "evil:") || !strings.HasPrefix(linux.Skipped[1], "broken:") {
+		t.Errorf("linux skipped %v", linux.Skipped)
+	}
+	win := set.PlanFor(context.Background(), source.Platform{OS: "windows", Arch: "amd64"})
+	if strings.Join(win.Builtins, ",") != "cpu" || len(win.External) != 0 {
+		t.Errorf("windows plan %+v", win)
+	}
+	for i := 0; i < 5; i++ {
+		set.PlanFor(context.Background(), source.Platform{OS: "linux", Arch: "amd64"})
+	}
+	if n := cpu.calls.Load(); n != 2 {
+		t.Errorf("cpu.Module called %d times, want once per platform (2)", n)
+	}
+	if u, ok := set.Unit("cpu.x"); !ok || u != "percent" {
+		t.Errorf("unit %q %v", u, ok)
+	}
+	if set.AlertTypes()["load"] != "load.x" {
+		t.Errorf("alert types %v", set.AlertTypes())
+	}
+}
+
+func TestSupports(t *testing.T) {
+	tests := map[string]struct {
+		platforms []string
+		p         source.Platform
+		want      bool
+	}{
+		"empty is all":   {nil, source.Platform{OS: "linux", Arch: "arm64"}, true},
+		"exact":          {[]string{"linux/amd64"}, source.Platform{OS: "linux", Arch: "amd64"}, true},
+		"wrong arch":     {[]string{"linux/amd64"}, source.Platform{OS: "linux", Arch: "arm64"}, false},
+		"os wildcard":    {[]string{"darwin/*"}, source.Platform{OS: "darwin", Arch: "arm64"}, true},
+		"other os":       {[]string{"darwin/*"}, source.Platform{OS: "windows", Arch: "amd64"}, false},
+		"bare os":        {[]string{"windows"}, source.Platform{OS: "windows", Arch: "arm64"}, true},
+		"all wildcards":  {[]string{"*/*"}, source.Platform{OS: "plan9", Arch: "386"}, true},
+		"arch wildcards": {[]string{"*/arm64"}, source.Platform{OS: "linux", Arch: "arm64"}, true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := Supports(tc.platforms, tc.p); got != tc.want {
+				t.Fatalf("Supports(%v, %v) = %v", tc.platforms, tc.p, got)
+			}
+		})
+	}
+}
