@@ -126,7 +126,7 @@ func (s *Set) plan(ctx context.Context, p source.Platform) Plan {
 	var pl Plan
 	for _, l := range s.loaded {
 		name := l.Desc.Name
-		if !Supports(l.Desc.Platforms, p) {
+		if !l.Desc.Supports(p) {
 			continue
 		}
 		m, err := l.Source.Module(ctx, p)
@@ -165,24 +165,6 @@ func checkArtifact(a *source.Artifact) error {
 		return fmt.Errorf("artifact file name %q must be a plain file name", a.FileName)
 	}
 	return nil
-}
-
-// Supports reports whether platforms ("os/arch", "os/*", "*/*"; empty means
-// all) include p.
-func Supports(platforms []string, p source.Platform) bool {
-	if len(platforms) == 0 {
-		return true
-	}
-	for _, spec := range platforms {
-		os, arch, ok := strings.Cut(spec, "/")
-		if !ok {
-			arch = "*"
-		}
-		if (os == "*" || os == p.OS) && (arch == "*" || arch == p.Arch) {
-			return true
-		}
-	}
-	return false
 }
 
 // Decoder returns the decoder of the source named name, when the source

@@ -80,27 +80,3 @@ func TestPlan(t *testing.T) {
 		t.Errorf("alert types %v", set.AlertTypes())
 	}
 }
-
-func TestSupports(t *testing.T) {
-	tests := map[string]struct {
-		platforms []string
-		p         source.Platform
-		want      bool
-	}{
-		"empty is all":   {nil, source.Platform{OS: "linux", Arch: "arm64"}, true},
-		"exact":          {[]string{"linux/amd64"}, source.Platform{OS: "linux", Arch: "amd64"}, true},
-		"wrong arch":     {[]string{"linux/amd64"}, source.Platform{OS: "linux", Arch: "arm64"}, false},
-		"os wildcard":    {[]string{"darwin/*"}, source.Platform{OS: "darwin", Arch: "arm64"}, true},
-		"other os":       {[]string{"darwin/*"}, source.Platform{OS: "windows", Arch: "amd64"}, false},
-		"bare os":        {[]string{"windows"}, source.Platform{OS: "windows", Arch: "arm64"}, true},
-		"all wildcards":  {[]string{"*/*"}, source.Platform{OS: "plan9", Arch: "386"}, true},
-		"arch wildcards": {[]string{"*/arm64"}, source.Platform{OS: "linux", Arch: "arm64"}, true},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := Supports(tc.platforms, tc.p); got != tc.want {
-				t.Fatalf("Supports(%v, %v) = %v", tc.platforms, tc.p, got)
-			}
-		})
-	}
-}

@@ -9,6 +9,7 @@ package source
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -103,6 +104,22 @@ type Event struct {
 type Decoded struct {
 	Metrics []Metric
 	Events  []Event
+}
+
+// Supports reports whether p matches one of d.Platforms, "os/arch"
+// patterns where "*" stands for any os or any arch. No patterns match every
+// platform; a pattern without "/" matches nothing.
+func (d Description) Supports(p Platform) bool {
+	if len(d.Platforms) == 0 {
+		return true
+	}
+	for _, pattern := range d.Platforms {
+		goos, goarch, ok := strings.Cut(pattern, "/")
+		if ok && (goos == "*" || goos == p.OS) && (goarch == "*" || goarch == p.Arch) {
+			return true
+		}
+	}
+	return false
 }
 
 // Source is a metric source plugin.

@@ -1,0 +1,55 @@
+// Package agentbuiltin implements the sources whose module is compiled into
+// the CSCS agent: their description is fixed data and their module, on
+// every supported platform, is the agent's built-in module of a given name.
+// The packages cpu, memory, swap, uptime and load beside this one supply
+// the data.
+package agentbuiltin
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cscs-dev/cscs/sdk/source"
+)
+
+// Source is a source measured by a module built into the agent.
+// It is immutable: Describe hands out copies.
+type Source struct {
+	desc   source.Description
+	module string
+}
+
+var _ source.Source = (*Source)(nil)
+
+// New returns the source described by desc whose measurements come from
+// the agent's built-in module named module.
+func New(desc source.Description, module string) *Source {
+	return &Source{desc: cloneDescription(desc), module: module}
+}
+
+// Describe returns a copy of the source's description.
+func (s *Source) Describe(context.Context) (source.Description, error) {
+	return cloneDescription(s.desc), nil
+}
+
+// Module names the agent's built-in module when p is one of the source's
+// platforms and returns an error naming p otherwise.
+func (s *Source) Module(_ context.Context, p source.Platform) (source.Module, error) {
+	if p.OS == "" || p.Arch == "" {
+		return source.Module{}, fmt.Errorf("source %s: platform %q is incomplete: both os and arch are needed", s.desc.Name, p.OS+"/"+p.Arch)
+	}
+	if !s.desc.Supports(p) {
+		return source.Module{}, fmt.Errorf("source %s does not support platform %s/%s; it runs on %s",
+			s.desc.Name, p.OS, p.Arch, strings.Join(s.desc.Platforms, ", "))
+	}
+	return source.Module{Builtin: s.module}, nil
+}
+
+func cloneDescription(d source.Description) source.Description {
+	d.Platforms = slices.Clone(d.Platforms)
+	d.Metrics = slices.Clone(d.Metrics)
+	d.AlertTypes = slices.Clone(d.AlertTypes)
+	return d
+}

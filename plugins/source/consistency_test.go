@@ -1,0 +1,138 @@
+// Package source_test checks that the built-in sources describe exactly
+// what the agent's built-in modules produce. It is the one place under
+// plugins/ that imports agent/ — in a test only, so the plugins themselves
+// still depend on sdk/ alone.
+package source_test
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cscs-dev/cscs/agent/module"
+	"github.com/cscs-dev/cscs/agent/modules/all"
+	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/plugins"
+	"github.com/cscs-dev/cscs/sdk/source"
+)
+
+// builtinSources returns the catalog's sources by name.
+func builtinSources(t *testing.T) map[string]source.Source {
+	t.Helper()
+	sources := map[string]source.Source{}
+	for _, b := range plugins.Builtins() {
+		if b.Kind != plugins.KindSource {
+			continue
+		}
+		s, ok := b.New("test").(source.Source)
+		if !ok {
+			t.Fatalf("source %q is a %T", b.Name, b.New("test"))
+		}
+		sources[b.Name] = s
+	}
+	return sources
+}
+
+// TestMetricNamesAreTheProtocols checks every declared metric against the
+// names the agent protocol defines.
+func TestMetricNamesAreTheProtocols(t *testing.T) {
+	known := []string{
+		protocol.MetricCPUPercent, protocol.MetricCPUCount,
+		protocol.MetricMemoryUsedPercent, protocol.MetricMemoryTotalBytes,
+		protocol.MetricMemoryUsedBytes, protocol.MetricMemoryAvailBytes,
+		protocol.MetricSwapUsedPercent, protocol.MetricSwapTotalBytes, protocol.MetricSwapUsedBytes,
+		protocol.MetricUptimeSeconds,
+		protocol.MetricLoad1, protocol.MetricLoad5, protocol.MetricLoad15,
+	}
+	var declared []string
+	for name, s := range builtinSources(t) {
+		d, err := s.Describe(context.Background())
+		if err != nil {
+			t.Fatalf("%s: Describe: %v", name, err)
+		}
+		for _, m := range d.Metrics {
+			declared = append(declared, m.Name)
+		}
+	}
+	slices.Sort(declared)
+	slices.Sort(known)
+	if !slices.Equal(declared, known) {
+		t.Fatalf("declared metrics %q, the agent protocol defines %q", declared, known)
+	}
+}
+
+// TestSourcesMatchTheAgentOnThisHost runs the agent's real built-in
+// modules and compares what they yield, name and unit, with what the
+// source naming each module declares.
+func TestSourcesMatchTheAgentOnThisHost(t *testing.T) {
+	ctx := context.Background()
+	here := source.Platform{OS: runtime.GOOS, Arch: runtime.GOARCH}
+	sources := builtinSources(t)
+
+	// Every source supported here names a module the agent has here, and
+	// every module the agent has is some source's.
+	byModule := map[string]source.Source{}
+	for name, s := range sources {
+		m, err := s.Module(ctx, here)
+		if err != nil {
+			continue
+		}
+		if m.Builtin == "" {
+			t.Errorf("source %s names no built-in module on %s/%s", name, here.OS, here.Arch)
+			continue
+		}
+		byModule[m.Builtin] = s
+	}
+	var agentModules []string
+	for _, mod := range all.Builtin() {
+		agentModules = append(agentModules, mod.Name())
+	}
+	var sourceModules []string
+	for name := range byModule {
+		sourceModules = append(sourceModules, name)
+	}
+	slices.Sort(agentModules)
+	slices.Sort(sourceModules)
+	if !slices.Equal(agentModules, sourceModules) {
+		t.Fatalf("on %s/%s the agent has modules %q, the built-in sources name %q", here.OS, here.Arch, agentModules, sourceModules)
+	}
+
+	for _, mod := range all.Builtin() {
+		t.Run(mod.Name(), func(t *testing.T) {
+			d, err := byModule[mod.Name()].Describe(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			declared := map[string]string{}
+			for _, m := range d.Metrics {
+				declared[m.Name] = m.Unit
+			}
+			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			metrics, err := mod.Collect(cctx, module.Config{CPUSample: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatalf("agent module %s: %v", mod.Name(), err)
+			}
+			yielded := map[string]string{}
+			for _, m := range metrics {
+				yielded[m.Name] = m.Unit
+			}
+			for name, unit := range yielded {
+				want, ok := declared[name]
+				switch {
+				case !ok:
+					t.Errorf("the agent yields %s, which source %s does not declare", name, d.Name)
+				case want != unit:
+					t.Errorf("the agent yields %s in %q, source %s declares %q", name, unit, d.Name, want)
+				}
+			}
+			for name := range declared {
+				if _, ok := yielded[name]; !ok {
+					t.Errorf("source %s declares %s, which the agent does not yield", d.Name, name)
+				}
+			}
+		})
+	}
+}

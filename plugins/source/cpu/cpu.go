@@ -1,0 +1,25 @@
+// Package cpu is the built-in source of CPU usage, measured by the agent's
+// cpu module.
+package cpu
+
+import (
+	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
+	"github.com/cscs-dev/cscs/sdk/source"
+)
+
+// Name is the source's name and the name of the agent module measuring it.
+const Name = "cpu"
+
+// New returns the cpu source reporting version.
+func New(version string) *agentbuiltin.Source {
+	return agentbuiltin.New(source.Description{
+		Name:      Name,
+		Version:   version,
+		Platforms: []string{"linux/*", "darwin/*", "windows/*"},
+		Metrics: []source.MetricInfo{
+			{Name: "cpu.percent", Unit: "percent", Description: "share of time all logical CPUs together were busy during the sampling window"},
+			{Name: "cpu.count", Unit: "count", Description: "number of logical CPUs"},
+		},
+		AlertTypes: []source.AlertType{{Name: "cpu", Metric: "cpu.percent"}},
+	}, Name)
+}

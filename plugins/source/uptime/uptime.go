@@ -1,0 +1,24 @@
+// Package uptime is the built-in source of the time since boot, measured by
+// the agent's uptime module.
+package uptime
+
+import (
+	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
+	"github.com/cscs-dev/cscs/sdk/source"
+)
+
+// Name is the source's name and the name of the agent module measuring it.
+const Name = "uptime"
+
+// New returns the uptime source reporting version.
+func New(version string) *agentbuiltin.Source {
+	return agentbuiltin.New(source.Description{
+		Name:      Name,
+		Version:   version,
+		Platforms: []string{"linux/*", "darwin/*", "windows/*"},
+		Metrics: []source.MetricInfo{
+			{Name: "uptime.seconds", Unit: "seconds", Description: "time since the host booted"},
+		},
+		AlertTypes: []source.AlertType{{Name: "uptime", Metric: "uptime.seconds"}},
+	}, Name)
+}

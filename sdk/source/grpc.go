@@ -1,0 +1,118 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cscs-dev/cscs/sdk/internal/convert"
+	sourcev1 "github.com/cscs-dev/cscs/sdk/proto/source/v1"
+)
+
+// ErrNoDecoder is returned by Decode on a source that does not decode raw
+// module output (its Description.Decodes is false).
+var ErrNoDecoder = errors.New("source does not decode module output (its description says decodes=false)")
+
+// GRPCPlugin carries a Source over go-plugin's gRPC transport. A plugin
+// binary serves one with Impl set (sdk/plugin.Serve does that); a host
+// dispenses one with Impl unset and gets a Source that calls the plugin.
+// The Source a host gets also implements Decoder; its Decode returns an
+// error wrapping ErrNoDecoder when the plugin does not decode.
+// The protocol is cscs.source.v1 (sdk/proto/source/v1).
+type GRPCPlugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+	// Impl is the implementation served; unused on the host side. When it
+	// also implements Decoder, Decode calls are served too.
+	Impl Source
+}
+
+// GRPCServer registers the source service for p.Impl on s.
+func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	sourcev1.RegisterSourceServer(s, &grpcServer{impl: p.Impl})
+	return nil
+}
+
+// GRPCClient returns a Source (and Decoder) that calls the plugin over c.
+func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &grpcClient{stub: sourcev1.NewSourceClient(c)}, nil
+}
+
+// grpcServer answers the source service by calling a Source.
+type grpcServer struct {
+	sourcev1.UnimplementedSourceServer
+	impl Source
+}
+
+func (s *grpcServer) Describe(ctx context.Context, _ *sourcev1.DescribeRequest) (*sourcev1.DescribeResponse, error) {
+	d, err := s.impl.Describe(ctx)
+	if err != nil {
+		return nil, convert.ToStatus(err)
+	}
+	return &sourcev1.DescribeResponse{Description: descriptionToProto(d)}, nil
+}
+
+func (s *grpcServer) Module(ctx context.Context, req *sourcev1.ModuleRequest) (*sourcev1.ModuleResponse, error) {
+	m, err := s.impl.Module(ctx, platformFromProto(req.GetPlatform()))
+	if err != nil {
+		return nil, convert.ToStatus(err)
+	}
+	return &sourcev1.ModuleResponse{Module: moduleToProto(m)}, nil
+}
+
+// Decode answers UNIMPLEMENTED when the implementation is no Decoder.
+func (s *grpcServer) Decode(ctx context.Context, req *sourcev1.DecodeRequest) (*sourcev1.DecodeResponse, error) {
+	dec, ok := s.impl.(Decoder)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, ErrNoDecoder.Error())
+	}
+	d, err := dec.Decode(ctx, platformFromProto(req.GetPlatform()), req.GetRaw())
+	if err != nil {
+		return nil, convert.ToStatus(err)
+	}
+	return &sourcev1.DecodeResponse{Decoded: decodedToProto(d)}, nil
+}
+
+// grpcClient is a Source and Decoder whose methods call a plugin's source
+// service.
+type grpcClient struct {
+	stub sourcev1.SourceClient
+}
+
+var (
+	_ Source  = (*grpcClient)(nil)
+	_ Decoder = (*grpcClient)(nil)
+)
+
+func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
+	resp, err := c.stub.Describe(ctx, &sourcev1.DescribeRequest{})
+	if err != nil {
+		return Description{}, convert.FromStatus(err)
+	}
+	return descriptionFromProto(resp.GetDescription()), nil
+}
+
+func (c *grpcClient) Module(ctx context.Context, p Platform) (Module, error) {
+	resp, err := c.stub.Module(ctx, &sourcev1.ModuleRequest{Platform: platformToProto(p)})
+	if err != nil {
+		return Module{}, convert.FromStatus(err)
+	}
+	return moduleFromProto(resp.GetModule()), nil
+}
+
+// Decode returns an error wrapping ErrNoDecoder when the plugin does not
+// decode raw output.
+func (c *grpcClient) Decode(ctx context.Context, p Platform, raw []byte) (Decoded, error) {
+	resp, err := c.stub.Decode(ctx, &sourcev1.DecodeRequest{Platform: platformToProto(p), Raw: raw})
+	if convert.IsUnimplemented(err) {
+		return Decoded{}, fmt.Errorf("decode: %w", ErrNoDecoder)
+	}
+	if err != nil {
+		return Decoded{}, convert.FromStatus(err)
+	}
+	return decodedFromProto(resp.GetDecoded()), nil
+}
