@@ -8,7 +8,7 @@ AGENT_PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/am
 CORE_LDFLAGS  := -s -w -X main.version=$(VERSION)
 AGENT_LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples bench sizes clean help
+.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples bench sizes clean help proto
 
 all: build
 
@@ -70,3 +70,19 @@ sizes: agents
 
 clean:
 	rm -rf $(BIN)
+
+# Regenerate the plugin protocol code in sdk/proto from its .proto files
+# (generated files are committed). The generators are installed into
+# GOPATH/bin at pinned versions when missing. The "cscs/" prefix is the
+# path the files are registered under in the protobuf registry.
+proto:
+	@gobin="$$($(GO) env GOPATH)/bin"; \
+	test -x "$$gobin/protoc-gen-go" || $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 || exit 1; \
+	test -x "$$gobin/protoc-gen-go-grpc" || $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2 || exit 1; \
+	for f in sdk/proto/*/v*/*.proto; do \
+		echo "protoc $$f"; \
+		PATH="$$gobin:$$PATH" protoc --proto_path=cscs=sdk/proto \
+			--go_out=. --go_opt=module=github.com/cscs-dev/cscs \
+			--go-grpc_out=. --go-grpc_opt=module=github.com/cscs-dev/cscs \
+			"cscs/$${f#sdk/proto/}" || exit 1; \
+	done

@@ -23,12 +23,45 @@ type Request struct {
 	// into the report so a replayed or swapped report is rejected.
 	Nonce string `json:"nonce"`
 	// Modules names the built-in modules to run ("cpu", "memory", ...).
-	// Empty means every module the agent has.
+	// Empty means every built-in module the agent has, unless External is
+	// set: then empty means no built-in module.
 	Modules []string `json:"modules,omitempty"`
 	// CPUSampleMillis is the window over which CPU usage is sampled.
 	CPUSampleMillis int `json:"cpu_sample_ms,omitempty"`
 	// ModuleTimeoutMillis bounds each module's run.
 	ModuleTimeoutMillis int `json:"module_timeout_ms,omitempty"`
+	// External lists the external modules to run after the built-in ones.
+	// An agent that predates this field ignores it and reports no entry
+	// for them; the core tells such an agent by the missing entries.
+	External []ExternalModule `json:"external,omitempty"`
+}
+
+// ExternalModule is an artifact (program or script) of a source plugin
+// that the core shipped beside the agent. The agent checks it and runs it
+// through the exec protocol of sdk/agentmod.
+type ExternalModule struct {
+	// Source is the source's name (lower_snake_case). It names the
+	// report entry, and every metric the module yields must start with
+	// Source + ".". It must differ from the built-in modules' names and
+	// the other external modules'; the agent skips a module whose name
+	// is already in the report.
+	Source string `json:"source"`
+	// Path is the artifact's absolute path on the host. It must be a
+	// regular file directly in the agent's own directory.
+	Path string `json:"path"`
+	// SHA256 is the artifact's lowercase hex SHA-256; the agent refuses
+	// to run a file with any other content.
+	SHA256 string `json:"sha256"`
+	// Interpreter, when set, runs the artifact as Interpreter + Path
+	// (["/bin/sh"], ["powershell.exe", "-NoProfile", "-File"]); empty
+	// means the artifact is executed directly.
+	Interpreter []string `json:"interpreter,omitempty"`
+	// TimeoutMillis bounds the run; 0 means ModuleTimeoutMillis.
+	TimeoutMillis int `json:"timeout_ms,omitempty"`
+	// Config is the source's module configuration, passed on unchanged.
+	Config map[string]any `json:"config,omitempty"`
+	// Cursor is what the module returned last round (event sources).
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // Report is the agent's answer. It is marshalled to JSON and encrypted
@@ -49,10 +82,36 @@ type Report struct {
 // ModuleResult is what one module produced. A failing module yields an
 // entry with Error set; the rest of the report is still valid.
 type ModuleResult struct {
+	// Name is the built-in module's name, or an external module's Source.
 	Name       string   `json:"name"`
 	Metrics    []Metric `json:"metrics,omitempty"`
 	Error      string   `json:"error,omitempty"`
 	DurationMS float64  `json:"duration_ms"`
+	// Events are the log records an external event source yielded.
+	Events []Event `json:"events,omitempty"`
+	// Cursor is an external module's state for the next round; the core
+	// keeps it per host and source and sends it back in ExternalModule.
+	Cursor string `json:"cursor,omitempty"`
+	// Raw is an external module's free-form output for a source that
+	// decodes it itself.
+	Raw string `json:"raw,omitempty"`
+}
+
+// ErrorChecksumPrefix starts ModuleResult.Error when an external module's
+// artifact is missing or its SHA-256 differs from the requested one: the
+// agent did not run it, and the core should upload it again.
+const ErrorChecksumPrefix = "artifact checksum mismatch"
+
+// Event is one log record.
+type Event struct {
+	Channel  string            `json:"channel"`
+	RecordID uint64            `json:"record_id"`
+	Time     time.Time         `json:"time"`
+	Level    string            `json:"level,omitempty"`
+	Provider string            `json:"provider,omitempty"`
+	EventID  int               `json:"event_id,omitempty"`
+	Message  string            `json:"message,omitempty"`
+	Fields   map[string]string `json:"fields,omitempty"`
 }
 
 // Metric is one measured value.

@@ -47,6 +47,9 @@ func commands() []command {
 		{"db init", "create or upgrade the database schema", dbInitCommand},
 		{"keys show", "print the core's public key (created on first use)", keysShowCommand},
 		{"demo", "one real round against an in-process SSH fleet on loopback", demoCommand},
+		{"plugins install", "copy a plugin binary into the plugins directory, pinned by checksum", pluginsInstallCommand},
+		{"plugins list", "list built-in and installed plugins and check installed ones", pluginsListCommand},
+		{"plugin serve", "(internal) serve a built-in plugin; cscs starts it itself", pluginServeCommand},
 		{"version", "print the version", versionCommand},
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -97,6 +98,81 @@ func TestIntegrationEnsureUploadsOnceAndRunEchoes(t *testing.T) {
 	}
 	if !bytes.Equal(stdout, request) {
 		t.Errorf("stdout %q, want the request echoed", stdout)
+	}
+}
+
+func TestIntegrationEnsureAllShipsAgentAndModules(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{LogLevel: "VERBOSE"})
+	dir := privateTestDir(t)
+	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: dir})
+	ctx := testContext(t)
+	p, err := c.Detect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := []byte("#!/bin/sh\necho '{\"metrics\":[{\"name\":\"users.logged_in\",\"value\":3,\"unit\":\"count\"}]}'\n")
+	arts := []transport.Artifact{
+		{Name: "cscs-agent", Data: echoAgent},
+		{Name: "users.sh", Data: script, SHA256: digestOf(script)},
+	}
+	wantPaths := []string{
+		filepath.Join(dir, "cscs-agent-"+digestOf(echoAgent)[:16]),
+		filepath.Join(dir, "users-"+digestOf(script)[:16]+".sh"),
+	}
+
+	paths, uploaded, err := c.EnsureAll(ctx, p, arts)
+	if err != nil {
+		t.Fatalf("first EnsureAll: %v", err)
+	}
+	assertSFTPSessions(t, fleet, 1) // both artifacts over one session
+	if !slices.Equal(paths, wantPaths) || !slices.Equal(uploaded, []bool{true, true}) {
+		t.Fatalf("first EnsureAll: paths %q uploaded %v; want %q both uploaded", paths, uploaded, wantPaths)
+	}
+	for i, a := range arts {
+		assertOwnedPrivate(t, paths[i], fleet.UID, false)
+		if got, err := os.ReadFile(paths[i]); err != nil || !bytes.Equal(got, a.Data) {
+			t.Errorf("%s holds %q, %v; want %s's data", paths[i], got, err, a.Name)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("remote dir holds %d entries, want the two artifacts only", len(entries))
+	}
+
+	paths, uploaded, err = c.EnsureAll(ctx, p, arts)
+	if err != nil || !slices.Equal(paths, wantPaths) || !slices.Equal(uploaded, []bool{false, false}) {
+		t.Fatalf("second EnsureAll: paths %q uploaded %v, %v; want nothing uploaded", paths, uploaded, err)
+	}
+	assertSFTPSessions(t, fleet, 2)
+
+	// A truncated module is replaced, the agent left alone.
+	if err := os.Truncate(wantPaths[1], 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, uploaded, err = c.EnsureAll(ctx, p, arts); err != nil || !slices.Equal(uploaded, []bool{false, true}) {
+		t.Fatalf("EnsureAll after truncation: uploaded %v, %v; want only the module uploaded", uploaded, err)
+	}
+	if got, _ := os.ReadFile(wantPaths[1]); !bytes.Equal(got, script) {
+		t.Errorf("module not restored: %q", got)
+	}
+
+	// The shipped script runs (Run checks its checksum first).
+	stdout, _, err := c.Run(ctx, p, paths[1], digestOf(script), nil, 1<<20)
+	if err != nil || !strings.Contains(string(stdout), "users.logged_in") {
+		t.Fatalf("run shipped module: %q, %v", stdout, err)
+	}
+
+	// Ensure goes through the same path.
+	one, up, err := c.Ensure(ctx, p, arts[1])
+	if err != nil || up || one != wantPaths[1] {
+		t.Fatalf("Ensure: %q uploaded %v, %v; want %q without upload", one, up, err, wantPaths[1])
+	}
+
+	// A bad artifact fails the call before anything is written.
+	if _, _, err := c.EnsureAll(ctx, p, []transport.Artifact{{Name: "new.sh", Data: []byte("x")}, {Name: "bad/name", Data: script}}); transport.KindOf(err) != transport.Config {
+		t.Fatalf("EnsureAll with a bad name: %v, want a Config error", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new-"+digestOf([]byte("x"))[:16]+".sh")); err == nil {
+		t.Error("EnsureAll uploaded an artifact although another one was refused")
 	}
 }
 
@@ -472,6 +548,26 @@ func assertOwnedPrivate(t *testing.T, path string, uid int, wantDir bool) {
 	st := fi.Sys().(*syscall.Stat_t)
 	if int(st.Uid) != uid || fi.Mode().Perm() != 0o700 || fi.IsDir() != wantDir || fi.Mode()&os.ModeSymlink != 0 {
 		t.Errorf("%s: uid %d mode %v, want uid %d mode 0700 (directory %v)", path, st.Uid, fi.Mode(), uid, wantDir)
+	}
+}
+
+// assertSFTPSessions checks that the fleet's first sshd (LogLevel
+// VERBOSE) has logged want SFTP sessions so far.
+func assertSFTPSessions(t *testing.T, fleet *sshdtest.Fleet, want int) {
+	t.Helper()
+	count := func() int {
+		log, err := os.ReadFile(filepath.Join(fleet.Dir, "sshd_0.log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(log), "Starting session: subsystem 'sftp'")
+	}
+	// sshd writes the line from the connection's process: give it a moment.
+	for deadline := time.Now().Add(2 * time.Second); count() < want && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := count(); got != want {
+		t.Errorf("sshd logged %d SFTP sessions, want %d", got, want)
 	}
 }
 

@@ -10,6 +10,10 @@
 //	out, _, err := c.Run(ctx, p, path, artifact.SHA256, request, limit)
 //	// on errors.Is(err, ErrAgentChecksum): c.Upload, then Run once more
 //
+// With external modules, EnsureAll places the agent and the modules'
+// artifacts in the same directory over one SFTP session; the agent checks
+// and runs the modules itself (docs/agent-protocol.md).
+//
 // Every error is an *Error whose Kind (see KindOf) says what went wrong.
 // Everything a host sends is treated as hostile: output is capped,
 // validated before use, and sanitized before it reaches an error message.

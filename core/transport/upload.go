@@ -19,8 +19,10 @@ import (
 
 // Artifact is a file to keep on hosts: the agent or an external module.
 type Artifact struct {
-	// Name is the base name, such as "cscs-agent"; ".exe" is appended on
-	// Windows. Letters, digits, '.', '_' and '-' only.
+	// Name is the base name, such as "cscs-agent" or "users.sh". Letters,
+	// digits, '.', '_' and '-' only. Its extension is kept on the host
+	// (interpreters may need it); a name without one gets ".exe" on
+	// Windows.
 	Name string
 	Data []byte
 	// SHA256 is the lowercase hex SHA-256 of Data; computed when empty.
@@ -45,8 +47,10 @@ func (a Artifact) digest() (string, error) {
 	return digest, nil
 }
 
-// RemoteName is the content-addressed file name of a on p:
-// <Name>-<first 16 hex digits of the SHA-256>[.exe].
+// RemoteName is the content-addressed file name of a on p: the name
+// without its extension, "-", the first 16 hex digits of the SHA-256, and
+// the extension ("users.sh" → "users-0123456789abcdef.sh"; "cscs-agent" →
+// "cscs-agent-0123456789abcdef", with ".exe" on Windows).
 func (a Artifact) RemoteName(p Platform) (string, error) {
 	digest, err := a.digest()
 	if err != nil {
@@ -56,11 +60,11 @@ func (a Artifact) RemoteName(p Platform) (string, error) {
 }
 
 func remoteName(name, digest string, p Platform) string {
-	n := name + "-" + digest[:16]
-	if p.OS == "windows" {
-		n += ".exe"
+	ext := path.Ext(name)
+	if ext == "" && p.OS == "windows" {
+		ext = ".exe"
 	}
-	return n
+	return strings.TrimSuffix(name, path.Ext(name)) + "-" + digest[:16] + ext
 }
 
 // Ensure makes sure a is in p.RemoteDir, uploading it only when it is
@@ -69,26 +73,51 @@ func remoteName(name, digest string, p Platform) string {
 // owned by the login user or not private. The content is not hashed here:
 // Run checks it before executing.
 func (c *Client) Ensure(ctx context.Context, p Platform, a Artifact) (remotePath string, uploaded bool, err error) {
-	digest, err := a.digest()
+	paths, up, err := c.EnsureAll(ctx, p, []Artifact{a})
 	if err != nil {
 		return "", false, err
 	}
+	return paths[0], up[0], nil
+}
+
+// EnsureAll is Ensure for several artifacts over one SFTP session: the
+// agent and the external modules it runs, which all live in p.RemoteDir.
+// paths[i] and uploaded[i] belong to arts[i]. Every artifact is checked
+// before anything is uploaded; on error nothing is returned, though some
+// artifacts may already be in place.
+func (c *Client) EnsureAll(ctx context.Context, p Platform, arts []Artifact) (paths []string, uploaded []bool, err error) {
+	digests := make([]string, len(arts))
+	for i, a := range arts {
+		if digests[i], err = a.digest(); err != nil {
+			return nil, nil, err
+		}
+	}
+	paths = make([]string, len(arts))
+	uploaded = make([]bool, len(arts))
 	err = c.withSFTP(ctx, "ensure", func(sc *sftp.Client) error {
 		if err := preparePrivateDir(sc, p); err != nil {
 			return err
 		}
-		remotePath = path.Join(p.RemoteDir, remoteName(a.Name, digest, p))
-		fi, err := sc.Lstat(remotePath)
-		if err == nil && isOurFile(fi, p, int64(len(a.Data))) {
-			return nil
+		for i, a := range arts {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			paths[i] = path.Join(p.RemoteDir, remoteName(a.Name, digests[i], p))
+			fi, err := sc.Lstat(paths[i])
+			if err == nil && isOurFile(fi, p, int64(len(a.Data))) {
+				continue
+			}
+			uploaded[i] = true
+			if err := putFile(sc, paths[i], a.Data); err != nil {
+				return err
+			}
 		}
-		uploaded = true
-		return putFile(sc, remotePath, a.Data)
+		return nil
 	})
 	if err != nil {
-		return "", false, err
+		return nil, nil, err
 	}
-	return remotePath, uploaded, nil
+	return paths, uploaded, nil
 }
 
 // Upload writes a into p.RemoteDir even when a file of that name exists,

@@ -3,7 +3,10 @@
 // module with a Request as JSON on stdin and reads a Result as JSON from its
 // stdout. Exit status 0 means the Result is valid; any other status is a
 // module error whose text is the first lines of stderr. The module must
-// finish within Request.DeadlineMS.
+// finish within Request.DeadlineMS, print at most MaxResultBytes, and
+// yield only metrics whose names start with its source's name and a dot
+// (see Result.Validate). docs/agent-protocol.md describes the protocol
+// in full.
 //
 // A module can be a Go program using Run, or any script that reads one JSON
 // object from stdin and prints one to stdout.
@@ -14,7 +17,25 @@ package agentmod
 // Version is the exec protocol version carried in Request.Version.
 const Version = 1
 
-// Request is what the agent writes to a module's stdin.
+// Limits the agent enforces on a module.
+const (
+	// MaxResultBytes caps stdout: a module printing more is killed and
+	// its result discarded.
+	MaxResultBytes = 4 << 20
+	// MaxStderrBytes is how much of stderr the agent keeps; the rest is
+	// read and dropped.
+	MaxStderrBytes = 64 << 10
+	// MaxMetricName is the longest metric name, source prefix included.
+	MaxMetricName = 64
+	// MaxSourceName is the longest source name.
+	MaxSourceName = 32
+	// MaxCursorBytes caps Result.Cursor.
+	MaxCursorBytes = 64 << 10
+)
+
+// Request is what the agent writes to a module's stdin. A module ignores
+// fields it does not know, so the agent may add optional ones within a
+// Version.
 type Request struct {
 	Version int `json:"version"`
 	// Source is the name of the source the module belongs to.
@@ -27,7 +48,9 @@ type Request struct {
 	Cursor string `json:"cursor,omitempty"`
 }
 
-// Result is what a module prints on stdout.
+// Result is what a module prints on stdout: one JSON object. The agent
+// refuses fields Request.Version does not define, so a misspelt field is
+// an error rather than a silently missing value.
 type Result struct {
 	Metrics []Metric `json:"metrics,omitempty"`
 	Events  []Event  `json:"events,omitempty"`
@@ -39,16 +62,20 @@ type Result struct {
 
 // Metric is one value.
 type Metric struct {
+	// Name is the source name, a dot, and lower_snake_case words joined
+	// by dots ("users.logged_in"); at most MaxMetricName bytes.
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
-	Unit  string  `json:"unit"`
+	// Unit is "percent", "bytes", "seconds", "count" or "" (a ratio).
+	Unit string `json:"unit"`
 }
 
 // Event is one log record.
 type Event struct {
+	// Channel names the log ("Security", "auth"); required.
 	Channel  string            `json:"channel"`
 	RecordID uint64            `json:"record_id"`
-	Time     string            `json:"time"` // RFC 3339
+	Time     string            `json:"time"` // RFC 3339, required
 	Level    string            `json:"level,omitempty"`
 	Provider string            `json:"provider,omitempty"`
 	EventID  int               `json:"event_id,omitempty"`

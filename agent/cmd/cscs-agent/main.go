@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/modules/all"
@@ -20,17 +21,37 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
+// setup is what one agent process works with.
+type setup struct {
+	// builtin are the modules compiled into the agent.
+	builtin []module.Module
+	// dir is the agent's own directory, the only place external modules
+	// are run from; empty when it cannot be determined.
+	dir string
+}
+
 func main() {
-	err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, all.Builtin())
+	s := setup{builtin: all.Builtin(), dir: ownDir()}
+	err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, s)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cscs-agent: "+err.Error())
 		os.Exit(exitCode(err))
 	}
 }
 
+// ownDir is the directory of the running executable, or "" (external
+// modules are then refused).
+func ownDir() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	return filepath.Dir(exe)
+}
+
 // run is the whole agent: args, request on stdin, encrypted report on
-// stdout, using the given modules.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, mods []module.Module) error {
+// stdout, using the given setup.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, s setup) error {
 	flags := flag.NewFlagSet("cscs-agent", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	showVersion := flags.Bool("version", false, "print the agent version and exit")
@@ -49,6 +70,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	report := collectReport(ctx, req, mods)
+	report := collectReport(ctx, req, s)
 	return writeEncrypted(stdout, req.recipient, report)
 }

@@ -65,7 +65,7 @@ func TestRunCollectsAndEncrypts(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	before := time.Now().UTC()
-	if err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, all.Builtin()); err != nil {
+	if err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, setup{builtin: all.Builtin()}); err != nil {
 		t.Fatalf("run: %v (stderr %q)", err, stderr.String())
 	}
 	if !bytes.HasPrefix(stdout.Bytes(), []byte("age-encryption.org/v1\n")) {
@@ -139,7 +139,7 @@ func TestRunRequestedModulesInOrder(t *testing.T) {
 		Modules:   []string{"uptime", "disk", "memory"},
 	}
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, all.Builtin()); err != nil {
+	if err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, setup{builtin: all.Builtin()}); err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	rep := decryptReport(t, id, stdout.Bytes())
@@ -196,7 +196,7 @@ func TestRunBadRequests(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), tc.args, strings.NewReader(tc.stdin), &stdout, &stderr, all.Builtin())
+			err := run(context.Background(), tc.args, strings.NewReader(tc.stdin), &stdout, &stderr, setup{builtin: all.Builtin()})
 			if err == nil {
 				t.Fatal("run succeeded, want an error")
 			}
@@ -218,7 +218,7 @@ func TestRunBadRequests(t *testing.T) {
 
 func TestRunVersion(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"-version"}, strings.NewReader(""), &stdout, &stderr, nil); err != nil {
+	if err := run(context.Background(), []string{"-version"}, strings.NewReader(""), &stdout, &stderr, setup{}); err != nil {
 		t.Fatalf("run -version: %v", err)
 	}
 	if got := strings.TrimSpace(stdout.String()); got != version {
@@ -234,7 +234,7 @@ func TestRunWriteFailure(t *testing.T) {
 	id := newIdentity(t)
 	req := protocol.Request{Version: protocol.Version, Recipient: id.Recipient().String(), Nonce: "n", Modules: []string{"uptime"}}
 	var stderr bytes.Buffer
-	err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), failingWriter{}, &stderr, all.Builtin())
+	err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), failingWriter{}, &stderr, setup{builtin: all.Builtin()})
 	if got := exitCode(err); got != protocol.ExitEncrypt {
 		t.Fatalf("exit code = %d (error %v), want %d", got, err, protocol.ExitEncrypt)
 	}

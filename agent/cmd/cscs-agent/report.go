@@ -13,14 +13,27 @@ import (
 	"filippo.io/age"
 
 	"github.com/cscs-dev/cscs/agent/collect"
-	"github.com/cscs-dev/cscs/agent/module"
+	"github.com/cscs-dev/cscs/agent/extmod"
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
 
-// collectReport runs the requested modules and builds the report.
-func collectReport(ctx context.Context, req request, mods []module.Module) protocol.Report {
+// collectReport runs the requested modules and builds the report. The
+// built-in modules run first and the external ones after them, so that
+// the CPU sample does not measure the external modules' own work.
+func collectReport(ctx context.Context, req request, s setup) protocol.Report {
 	hostname, _ := os.Hostname() // an unknown hostname leaves the field empty; the core knows the address
-	results := collect.Run(ctx, mods, collect.Options{Names: req.Modules, Config: req.config, Timeout: req.timeout})
+	results := []protocol.ModuleResult{}
+	if len(req.Modules) > 0 || len(req.External) == 0 {
+		results = collect.Run(ctx, s.builtin, collect.Options{Names: req.Modules, Config: req.config, Timeout: req.timeout})
+	}
+	if len(req.External) > 0 {
+		taken := make([]string, len(results))
+		for i, r := range results {
+			taken[i] = r.Name
+		}
+		runner := extmod.Runner{Dir: s.dir, DefaultTimeout: req.timeout}
+		results = append(results, runner.Run(ctx, req.External, taken)...)
+	}
 	return protocol.Report{
 		Version:      protocol.Version,
 		Nonce:        req.Nonce,

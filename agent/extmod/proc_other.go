@@ -1,0 +1,27 @@
+//go:build !unix && !windows
+
+package extmod
+
+import (
+	"io/fs"
+	"os"
+	"syscall"
+)
+
+// sysProcAttr asks for nothing special.
+func sysProcAttr() *syscall.SysProcAttr { return nil }
+
+// kill kills the module's process.
+func kill(proc *os.Process) error { return proc.Kill() }
+
+// killLeftovers does nothing on this system.
+func killLeftovers(*os.Process) {}
+
+// lookPath returns name: this system has no $PATH convention to follow.
+func lookPath(name string) (string, error) { return name, nil }
+
+// checkPrivate accepts everything: this system has no POSIX owner to check.
+func checkPrivate(fs.FileInfo) error { return nil }
+
+// samePath compares two cleaned paths.
+func samePath(a, b string) bool { return a == b }

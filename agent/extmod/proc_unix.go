@@ -1,0 +1,67 @@
+//go:build unix
+
+package extmod
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// sysProcAttr starts the module in a process group of its own, so that
+// killing the group also kills what the module started.
+func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
+
+// kill kills the module's whole process group.
+func kill(proc *os.Process) error {
+	err := syscall.Kill(-proc.Pid, syscall.SIGKILL)
+	if errors.Is(err, syscall.ESRCH) {
+		return os.ErrProcessDone
+	}
+	return err
+}
+
+// killLeftovers kills whatever the module left running in its process
+// group after it exited: a module must not leave processes behind.
+func killLeftovers(proc *os.Process) { _ = kill(proc) }
+
+// lookPath finds an interpreter named without a slash in $PATH, skipping
+// relative entries so that the current directory is never searched.
+func lookPath(name string) (string, error) {
+	if strings.Contains(name, "/") {
+		return name, nil
+	}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if !filepath.IsAbs(dir) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%q is not an executable in $PATH; name the interpreter by its absolute path", name)
+}
+
+// checkPrivate refuses a file or directory that does not belong to the
+// agent's user or that others may write to.
+func checkPrivate(fi fs.FileInfo) error {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return errors.New("has no owner information")
+	}
+	if uid := os.Geteuid(); int(st.Uid) != uid {
+		return fmt.Errorf("belongs to uid %d, not to the agent's user (uid %d)", st.Uid, uid)
+	}
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Errorf("is writable by others (mode %04o)", perm)
+	}
+	return nil
+}
+
+// samePath compares two cleaned paths.
+func samePath(a, b string) bool { return a == b }

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Prints two JSON objects.
+echo '{} {}'

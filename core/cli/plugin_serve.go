@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// builtinServer serves the plugins compiled into cscs.
+type builtinServer interface {
+	// Builtins lists the built-in plugins, versioned as the core.
+	Builtins(version string) []builtinPlugin
+	// Serve serves the built-in plugin kind/name, made for the core's
+	// version, over the plugin protocol until the host ends it.
+	Serve(ctx context.Context, kind, name, version string) error
+}
+
+// pluginServeCommand is the hidden `cscs plugin serve <kind> <name>`: the
+// core re-executes itself with it to run a built-in plugin out of process,
+// through exactly the SDK an external plugin uses.
+func pluginServeCommand(ctx context.Context, env *Env) int {
+	return servePlugin(ctx, env, sdkBuiltinServer{})
+}
+
+func servePlugin(ctx context.Context, env *Env, srv builtinServer) int {
+	fs := newFlagSet(env, "plugin serve")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: cscs plugin serve <kind> <name>\n\nServes a built-in plugin to a cscs core; cscs starts it itself, it is not meant to be run by hand.")
+	}
+	if err := fs.Parse(env.Args); err != nil {
+		return parseErrorCode(err)
+	}
+	builtins := srv.Builtins(env.Version)
+	if fs.NArg() != 2 {
+		fmt.Fprintf(env.Stderr, "cscs plugin serve: want <kind> <name>, got %d arguments; built-in plugins: %s\n", fs.NArg(), builtinNames(builtins))
+		return ExitBadConfig
+	}
+	kind, name := fs.Arg(0), fs.Arg(1)
+	found := false
+	for _, b := range builtins {
+		if b.kind == kind && b.name == name {
+			found = true
+			break
+		}
+	}
+	if !found {
+		fmt.Fprintf(env.Stderr, "cscs plugin serve: no built-in %s plugin %q; built-in plugins: %s\n", kind, name, builtinNames(builtins))
+		return ExitBadConfig
+	}
+	if err := srv.Serve(ctx, kind, name, env.Version); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs plugin serve %s %s: %v\n", kind, name, err)
+		return ExitSomeFailed
+	}
+	return ExitOK
+}
+
+// builtinNames is "source cpu, storage sqlite, ...", or "none".
+func builtinNames(builtins []builtinPlugin) string {
+	if len(builtins) == 0 {
+		return "none"
+	}
+	names := make([]string, len(builtins))
+	for i, b := range builtins {
+		names[i] = b.kind + " " + b.name
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/cscs-dev/cscs/core/pluginhost"
+	"github.com/cscs-dev/cscs/plugins"
+	"github.com/cscs-dev/cscs/sdk/notifier"
+	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
+	"github.com/cscs-dev/cscs/sdk/source"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// launchDescriber learns what a plugin binary serves by launching it with
+// the plugin host, as a round would.
+type launchDescriber struct {
+	logger hclog.Logger
+}
+
+var _ pluginDescriber = launchDescriber{}
+
+// newLaunchDescriber mirrors the plugin's warnings and errors (and
+// go-plugin's) to the command's stderr, so a plugin that fails to start
+// shows why.
+func newLaunchDescriber(env *Env) launchDescriber {
+	return launchDescriber{logger: hclog.New(&hclog.LoggerOptions{
+		Name:   "cscs",
+		Level:  hclog.Warn,
+		Output: env.Stderr,
+	})}
+}
+
+func (d launchDescriber) Describe(ctx context.Context, path, sum, name string) ([]pluginhost.Entry, error) {
+	p, err := pluginhost.Launch(ctx, pluginhost.Spec{Name: name, Path: path, SHA256: sum}, pluginhost.Options{Logger: d.logger})
+	if err != nil {
+		return nil, err
+	}
+	defer p.Kill()
+	var entries []pluginhost.Entry
+	for _, kind := range p.Kinds() {
+		n, v, err := describeKind(ctx, p, kind)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, pluginhost.Entry{Kind: kind, Name: n, Version: v, Protocol: p.Protocol()})
+	}
+	return entries, nil
+}
+
+// describeKind asks p's plugin of kind for its name and version.
+func describeKind(ctx context.Context, p *pluginhost.Plugin, kind string) (name, version string, err error) {
+	switch kind {
+	case sdkplugin.KindStorage:
+		s, err := p.Storage()
+		if err != nil {
+			return "", "", err
+		}
+		d, err := s.Describe(ctx)
+		return d.Name, d.Version, err
+	case sdkplugin.KindSource:
+		s, err := p.Source()
+		if err != nil {
+			return "", "", err
+		}
+		d, err := s.Describe(ctx)
+		return d.Name, d.Version, err
+	case sdkplugin.KindNotifier:
+		n, err := p.Notifier()
+		if err != nil {
+			return "", "", err
+		}
+		d, err := n.Describe(ctx)
+		return d.Name, d.Version, err
+	}
+	return "", "", fmt.Errorf("it serves the kind %q, which this cscs does not know; upgrade cscs", kind)
+}
+
+// sdkBuiltinServer serves the built-ins of package plugins through the
+// public SDK.
+type sdkBuiltinServer struct{}
+
+var _ builtinServer = sdkBuiltinServer{}
+
+func (sdkBuiltinServer) Builtins(version string) []builtinPlugin {
+	all := plugins.Builtins()
+	out := make([]builtinPlugin, len(all))
+	for i, b := range all {
+		out[i] = builtinPlugin{kind: b.Kind, name: b.Name, version: version, protocol: sdkplugin.ProtocolVersion}
+	}
+	return out
+}
+
+// Serve blocks until the host ends the plugin. Started by hand, without
+// the handshake the core gives it, sdkplugin.Serve prints that the binary
+// is a plugin and exits the process with status 1.
+func (sdkBuiltinServer) Serve(_ context.Context, kind, name, version string) error {
+	b, ok := plugins.Lookup(kind, name)
+	if !ok {
+		return fmt.Errorf("no built-in %s plugin %q", kind, name)
+	}
+	impl := b.New(version)
+	var cfg sdkplugin.ServeConfig
+	ok = false
+	switch kind {
+	case sdkplugin.KindStorage:
+		cfg.Storage, ok = impl.(storage.Storage)
+	case sdkplugin.KindSource:
+		cfg.Source, ok = impl.(source.Source)
+	case sdkplugin.KindNotifier:
+		cfg.Notifier, ok = impl.(notifier.Notifier)
+	}
+	if !ok {
+		return fmt.Errorf("built-in %s plugin %s is a %T, which does not implement the %s contract; this is a bug in cscs", kind, name, impl, kind)
+	}
+	sdkplugin.Serve(cfg)
+	return nil
+}

@@ -1,0 +1,169 @@
+package pluginhost
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cscs-dev/cscs/sdk/notifier"
+	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
+	"github.com/cscs-dev/cscs/sdk/source"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// dispense returns the binary's plugin of kind, which it must serve.
+func (p *Plugin) dispense(kind string) (any, string, error) {
+	who := p.spec
+	who.Kind = kind
+	label := who.String()
+	for _, k := range p.kinds {
+		if k != kind {
+			continue
+		}
+		raw, err := p.rpc.Dispense(kind)
+		if err != nil {
+			return nil, label, fmt.Errorf("%s: %w", label, err)
+		}
+		return raw, label, nil
+	}
+	return nil, label, fmt.Errorf("%s: %w: %s serves %s, not %s", label, ErrKindNotServed, p.spec.Path, servedList(p.kinds), kind)
+}
+
+// Storage returns the binary's storage plugin. Every call on it has the
+// call timeout and every error names the plugin.
+func (p *Plugin) Storage() (storage.Storage, error) {
+	raw, label, err := p.dispense(sdkplugin.KindStorage)
+	if err != nil {
+		return nil, err
+	}
+	return &storageClient{p: p, label: label, s: raw.(storage.Storage)}, nil
+}
+
+// Source returns the binary's source plugin; it is also a source.Decoder
+// whose Decode fails with source.ErrNoDecoder when the plugin does not
+// decode. Every call has the call timeout and every error names the
+// plugin.
+func (p *Plugin) Source() (source.Source, error) {
+	raw, label, err := p.dispense(sdkplugin.KindSource)
+	if err != nil {
+		return nil, err
+	}
+	return &sourceClient{p: p, label: label, s: raw.(source.Source)}, nil
+}
+
+// Notifier returns the binary's notifier plugin. Every call has the call
+// timeout and every error names the plugin. A Send that failed because
+// the plugin crashed, hung or was unreachable is marked
+// notifier.Temporary: the notification was not delivered and is worth
+// retrying.
+func (p *Plugin) Notifier() (notifier.Notifier, error) {
+	raw, label, err := p.dispense(sdkplugin.KindNotifier)
+	if err != nil {
+		return nil, err
+	}
+	return &notifierClient{p: p, label: label, n: raw.(notifier.Notifier)}, nil
+}
+
+type storageClient struct {
+	p     *Plugin
+	label string
+	s     storage.Storage
+}
+
+var _ storage.Storage = (*storageClient)(nil)
+
+func (c *storageClient) Describe(ctx context.Context) (d storage.Description, err error) {
+	err = c.p.call(ctx, c.label, "describe", func(ctx context.Context) error {
+		d, err = c.s.Describe(ctx)
+		return err
+	})
+	return d, err
+}
+
+func (c *storageClient) Open(ctx context.Context, config []byte) error {
+	return c.p.call(ctx, c.label, "open", func(ctx context.Context) error { return c.s.Open(ctx, config) })
+}
+
+func (c *storageClient) WriteBatch(ctx context.Context, b *storage.Batch) error {
+	return c.p.call(ctx, c.label, "write batch", func(ctx context.Context) error { return c.s.WriteBatch(ctx, b) })
+}
+
+func (c *storageClient) Close(ctx context.Context) error {
+	return c.p.call(ctx, c.label, "close", func(ctx context.Context) error { return c.s.Close(ctx) })
+}
+
+type sourceClient struct {
+	p     *Plugin
+	label string
+	s     source.Source
+}
+
+var (
+	_ source.Source  = (*sourceClient)(nil)
+	_ source.Decoder = (*sourceClient)(nil)
+)
+
+func (c *sourceClient) Describe(ctx context.Context) (d source.Description, err error) {
+	err = c.p.call(ctx, c.label, "describe", func(ctx context.Context) error {
+		d, err = c.s.Describe(ctx)
+		return err
+	})
+	return d, err
+}
+
+func (c *sourceClient) Module(ctx context.Context, pl source.Platform) (m source.Module, err error) {
+	err = c.p.call(ctx, c.label, "module for "+pl.OS+"/"+pl.Arch, func(ctx context.Context) error {
+		m, err = c.s.Module(ctx, pl)
+		return err
+	})
+	return m, err
+}
+
+func (c *sourceClient) Decode(ctx context.Context, pl source.Platform, raw []byte) (d source.Decoded, err error) {
+	dec, ok := c.s.(source.Decoder)
+	if !ok {
+		return source.Decoded{}, fmt.Errorf("%s: decode: %w", c.label, source.ErrNoDecoder)
+	}
+	err = c.p.call(ctx, c.label, "decode", func(ctx context.Context) error {
+		d, err = dec.Decode(ctx, pl, raw)
+		return err
+	})
+	return d, err
+}
+
+type notifierClient struct {
+	p     *Plugin
+	label string
+	n     notifier.Notifier
+}
+
+var _ notifier.Notifier = (*notifierClient)(nil)
+
+func (c *notifierClient) Describe(ctx context.Context) (d notifier.Description, err error) {
+	err = c.p.call(ctx, c.label, "describe", func(ctx context.Context) error {
+		d, err = c.n.Describe(ctx)
+		return err
+	})
+	return d, err
+}
+
+func (c *notifierClient) Configure(ctx context.Context, config []byte) error {
+	return c.p.call(ctx, c.label, "configure", func(ctx context.Context) error { return c.n.Configure(ctx, config) })
+}
+
+func (c *notifierClient) Send(ctx context.Context, n notifier.Notification) error {
+	err := c.p.call(ctx, c.label, "send", func(ctx context.Context) error { return c.n.Send(ctx, n) })
+	if err != nil && !notifier.IsTemporary(err) && undelivered(err) {
+		return notifier.Temporary(err)
+	}
+	return err
+}
+
+// undelivered reports whether err means the plugin never answered (it
+// crashed, hung, was unreachable or the call ran out of time), as opposed
+// to the plugin reporting a failed delivery.
+func undelivered(err error) bool {
+	return errors.Is(err, ErrPluginExited) || errors.Is(err, ErrPluginHung) ||
+		errors.Is(err, sdkplugin.ErrUnavailable) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}

@@ -1,0 +1,89 @@
+package convert
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestTimeRoundTrip(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		in   time.Time
+		want time.Time
+	}{
+		"zero stays zero":         {in: time.Time{}, want: time.Time{}},
+		"nanoseconds survive":     {in: time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC), want: time.Date(2026, 3, 4, 5, 6, 7, 123456789, time.UTC)},
+		"before 1970":             {in: time.Date(1969, 12, 31, 23, 59, 59, 1, time.UTC), want: time.Date(1969, 12, 31, 23, 59, 59, 1, time.UTC)},
+		"zone becomes UTC":        {in: time.Date(2026, 1, 1, 12, 0, 0, 5, time.FixedZone("CET", 3600)), want: time.Date(2026, 1, 1, 11, 0, 0, 5, time.UTC)},
+		"monotonic reading drops": {in: time.Unix(1700000000, 42).UTC().Round(0), want: time.Unix(1700000000, 42).UTC()},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got := Time(Timestamp(tc.in))
+			if got != tc.want {
+				t.Errorf("round trip of %v = %v, want %v", tc.in, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestDurationRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, d := range []time.Duration{0, 1, -1, 1500 * time.Millisecond, 3*time.Hour + 7, time.Duration(1<<63 - 1)} {
+		if got := FromDuration(Duration(d)); got != d {
+			t.Errorf("round trip of %d = %d", d, got)
+		}
+	}
+	if Duration(0) != nil {
+		t.Error("Duration(0) is not nil")
+	}
+}
+
+func TestStatusRoundTrip(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		err      error
+		wantText string
+		wantIs   error
+	}{
+		"plugin error keeps its text": {err: errors.New("disk full"), wantText: "disk full"},
+		"deadline":                    {err: fmt.Errorf("writing: %w", context.DeadlineExceeded), wantText: "writing: context deadline exceeded", wantIs: context.DeadlineExceeded},
+		"cancel":                      {err: context.Canceled, wantText: "context canceled", wantIs: context.Canceled},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got := FromStatus(ToStatus(tc.err))
+			if got.Error() != tc.wantText {
+				t.Errorf("text = %q, want %q", got.Error(), tc.wantText)
+			}
+			if tc.wantIs != nil && !errors.Is(got, tc.wantIs) {
+				t.Errorf("errors.Is(%v, %v) = false", got, tc.wantIs)
+			}
+		})
+	}
+	if FromStatus(ToStatus(nil)) != nil {
+		t.Error("nil does not stay nil")
+	}
+}
+
+func TestFromStatusUnavailable(t *testing.T) {
+	t.Parallel()
+	err := FromStatus(status.Error(codes.Unavailable, "error reading from server: EOF"))
+	if !errors.Is(err, ErrUnavailable) {
+		t.Errorf("errors.Is(%v, ErrUnavailable) = false", err)
+	}
+	if want := "plugin unavailable: error reading from server: EOF"; err.Error() != want {
+		t.Errorf("text = %q, want %q", err.Error(), want)
+	}
+	if got := FromStatus(status.Error(codes.Internal, "")); got.Error() != "Internal" {
+		t.Errorf("empty message: text = %q, want the code", got.Error())
+	}
+}

@@ -1,0 +1,112 @@
+package storage
+
+import (
+	"github.com/cscs-dev/cscs/sdk/internal/convert"
+	storagev1 "github.com/cscs-dev/cscs/sdk/proto/storage/v1"
+)
+
+// batchToProto returns b in its wire form (nil for nil).
+func batchToProto(b *Batch) *storagev1.Batch {
+	if b == nil {
+		return nil
+	}
+	pb := &storagev1.Batch{
+		RoundId:    b.RoundID,
+		StartedAt:  convert.Timestamp(b.StartedAt),
+		FinishedAt: convert.Timestamp(b.FinishedAt),
+	}
+	if len(b.Collections) > 0 {
+		pb.Collections = make([]*storagev1.Collection, len(b.Collections))
+		for i := range b.Collections {
+			pb.Collections[i] = collectionToProto(&b.Collections[i])
+		}
+	}
+	return pb
+}
+
+func collectionToProto(c *Collection) *storagev1.Collection {
+	pc := &storagev1.Collection{
+		HostIp:        c.HostIP,
+		HostPort:      int64(c.HostPort),
+		Hostname:      c.Hostname,
+		Os:            c.OS,
+		Arch:          c.Arch,
+		AgentVersion:  c.AgentVersion,
+		Status:        string(c.Status),
+		Error:         c.Error,
+		StartedAt:     convert.Timestamp(c.StartedAt),
+		FinishedAt:    convert.Timestamp(c.FinishedAt),
+		AgentUploaded: c.AgentUploaded,
+		Timings: &storagev1.Timings{
+			Connect: convert.Duration(c.Timings.Connect),
+			Detect:  convert.Duration(c.Timings.Detect),
+			Upload:  convert.Duration(c.Timings.Upload),
+			Exec:    convert.Duration(c.Timings.Exec),
+			Total:   convert.Duration(c.Timings.Total),
+		},
+	}
+	if len(c.Samples) > 0 {
+		pc.Samples = make([]*storagev1.Sample, len(c.Samples))
+		for i, s := range c.Samples {
+			pc.Samples[i] = &storagev1.Sample{
+				Metric: s.Metric,
+				Value:  s.Value,
+				Unit:   s.Unit,
+				Time:   convert.Timestamp(s.Time),
+			}
+		}
+	}
+	return pc
+}
+
+// batchFromProto returns the Batch pb carries (the zero Batch for nil).
+func batchFromProto(pb *storagev1.Batch) Batch {
+	b := Batch{
+		RoundID:    pb.GetRoundId(),
+		StartedAt:  convert.Time(pb.GetStartedAt()),
+		FinishedAt: convert.Time(pb.GetFinishedAt()),
+	}
+	if n := len(pb.GetCollections()); n > 0 {
+		b.Collections = make([]Collection, n)
+		for i, pc := range pb.GetCollections() {
+			b.Collections[i] = collectionFromProto(pc)
+		}
+	}
+	return b
+}
+
+func collectionFromProto(pc *storagev1.Collection) Collection {
+	t := pc.GetTimings()
+	c := Collection{
+		HostIP:        pc.GetHostIp(),
+		HostPort:      int(pc.GetHostPort()),
+		Hostname:      pc.GetHostname(),
+		OS:            pc.GetOs(),
+		Arch:          pc.GetArch(),
+		AgentVersion:  pc.GetAgentVersion(),
+		Status:        Status(pc.GetStatus()),
+		Error:         pc.GetError(),
+		StartedAt:     convert.Time(pc.GetStartedAt()),
+		FinishedAt:    convert.Time(pc.GetFinishedAt()),
+		AgentUploaded: pc.GetAgentUploaded(),
+		Timings: Timings{
+			Connect: convert.FromDuration(t.GetConnect()),
+			Detect:  convert.FromDuration(t.GetDetect()),
+			Upload:  convert.FromDuration(t.GetUpload()),
+			Exec:    convert.FromDuration(t.GetExec()),
+			Total:   convert.FromDuration(t.GetTotal()),
+		},
+	}
+	if n := len(pc.GetSamples()); n > 0 {
+		c.Samples = make([]Sample, n)
+		for i, ps := range pc.GetSamples() {
+			c.Samples[i] = Sample{
+				Metric: ps.GetMetric(),
+				Value:  ps.GetValue(),
+				Unit:   ps.GetUnit(),
+				Time:   convert.Time(ps.GetTime()),
+			}
+		}
+	}
+	return c
+}

@@ -1,0 +1,103 @@
+package storage
+
+import (
+	"context"
+	"errors"
+
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/cscs-dev/cscs/sdk/internal/convert"
+	storagev1 "github.com/cscs-dev/cscs/sdk/proto/storage/v1"
+)
+
+// GRPCPlugin carries a Storage over go-plugin's gRPC transport. A plugin
+// binary serves one with Impl set (sdk/plugin.Serve does that); a host
+// dispenses one with Impl unset and gets a Storage that calls the plugin.
+// The protocol is cscs.storage.v1 (sdk/proto/storage/v1).
+type GRPCPlugin struct {
+	goplugin.NetRPCUnsupportedPlugin
+	// Impl is the implementation served; unused on the host side.
+	Impl Storage
+}
+
+// GRPCServer registers the storage service for p.Impl on s.
+func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
+	storagev1.RegisterStorageServer(s, &grpcServer{impl: p.Impl})
+	return nil
+}
+
+// GRPCClient returns a Storage that calls the plugin over c.
+func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	return &grpcClient{stub: storagev1.NewStorageClient(c)}, nil
+}
+
+// grpcServer answers the storage service by calling a Storage.
+type grpcServer struct {
+	storagev1.UnimplementedStorageServer
+	impl Storage
+}
+
+func (s *grpcServer) Describe(ctx context.Context, _ *storagev1.DescribeRequest) (*storagev1.DescribeResponse, error) {
+	d, err := s.impl.Describe(ctx)
+	if err != nil {
+		return nil, convert.ToStatus(err)
+	}
+	return &storagev1.DescribeResponse{Description: &storagev1.Description{Name: d.Name, Version: d.Version}}, nil
+}
+
+func (s *grpcServer) Open(ctx context.Context, req *storagev1.OpenRequest) (*storagev1.OpenResponse, error) {
+	if err := s.impl.Open(ctx, req.GetConfig()); err != nil {
+		return nil, convert.ToStatus(err)
+	}
+	return &storagev1.OpenResponse{}, nil
+}
+
+func (s *grpcServer) WriteBatch(ctx context.Context, req *storagev1.WriteBatchRequest) (*storagev1.WriteBatchResponse, error) {
+	b := batchFromProto(req.GetBatch())
+	if err := s.impl.WriteBatch(ctx, &b); err != nil {
+		return nil, convert.ToStatus(err)
+	}
+	return &storagev1.WriteBatchResponse{}, nil
+}
+
+func (s *grpcServer) Close(ctx context.Context, _ *storagev1.CloseRequest) (*storagev1.CloseResponse, error) {
+	if err := s.impl.Close(ctx); err != nil {
+		return nil, convert.ToStatus(err)
+	}
+	return &storagev1.CloseResponse{}, nil
+}
+
+// grpcClient is a Storage whose methods call a plugin's storage service.
+type grpcClient struct {
+	stub storagev1.StorageClient
+}
+
+var _ Storage = (*grpcClient)(nil)
+
+func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
+	resp, err := c.stub.Describe(ctx, &storagev1.DescribeRequest{})
+	if err != nil {
+		return Description{}, convert.FromStatus(err)
+	}
+	d := resp.GetDescription()
+	return Description{Name: d.GetName(), Version: d.GetVersion()}, nil
+}
+
+func (c *grpcClient) Open(ctx context.Context, config []byte) error {
+	_, err := c.stub.Open(ctx, &storagev1.OpenRequest{Config: config})
+	return convert.FromStatus(err)
+}
+
+func (c *grpcClient) WriteBatch(ctx context.Context, b *Batch) error {
+	if b == nil {
+		return errors.New("write batch: the batch is nil")
+	}
+	_, err := c.stub.WriteBatch(ctx, &storagev1.WriteBatchRequest{Batch: batchToProto(b)})
+	return convert.FromStatus(err)
+}
+
+func (c *grpcClient) Close(ctx context.Context) error {
+	_, err := c.stub.Close(ctx, &storagev1.CloseRequest{})
+	return convert.FromStatus(err)
+}

@@ -1,0 +1,263 @@
+package storage_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cscs-dev/cscs/sdk/internal/zerofield"
+	"github.com/cscs-dev/cscs/sdk/sdktest"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// recorder is a Storage that keeps what it receives and answers with the
+// errors a test sets.
+type recorder struct {
+	mu      sync.Mutex
+	config  []byte
+	batches []storage.Batch
+	closed  int
+	err     error
+}
+
+func (r *recorder) Describe(context.Context) (storage.Description, error) {
+	return storage.Description{Name: "recorder", Version: "1.2.3"}, r.err
+}
+
+func (r *recorder) Open(_ context.Context, config []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.config = config
+	return r.err
+}
+
+func (r *recorder) WriteBatch(ctx context.Context, b *storage.Batch) error {
+	r.mu.Lock()
+	r.batches = append(r.batches, *b)
+	err := r.err
+	r.mu.Unlock()
+	if err != nil && errors.Is(err, context.DeadlineExceeded) {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return err
+}
+
+// received returns the batches, config and Close count the plugin saw.
+func (r *recorder) received() ([]storage.Batch, []byte, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.batches, r.config, r.closed
+}
+
+func (r *recorder) Close(context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed++
+	return r.err
+}
+
+// fullBatch sets every field of a Batch, with nanoseconds and odd
+// durations, so that a field lost on the wire shows.
+func fullBatch() storage.Batch {
+	t0 := time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.UTC)
+	return storage.Batch{
+		RoundID:    "round-0001",
+		StartedAt:  t0,
+		FinishedAt: t0.Add(2*time.Second + 7),
+		Collections: []storage.Collection{
+			{
+				HostIP:        "10.0.0.1",
+				HostPort:      2222,
+				Hostname:      "web-1",
+				OS:            "linux",
+				Arch:          "arm64",
+				AgentVersion:  "v1.4.0",
+				Status:        storage.StatusOK,
+				Error:         "warning: event log truncated",
+				StartedAt:     t0.Add(1),
+				FinishedAt:    t0.Add(time.Second + 999),
+				AgentUploaded: true,
+				Timings: storage.Timings{
+					Connect: 101*time.Millisecond + 1,
+					Detect:  2*time.Millisecond + 3,
+					Upload:  303 * time.Microsecond,
+					Exec:    404*time.Millisecond + 5,
+					Total:   time.Second + 6,
+				},
+				Samples: []storage.Sample{
+					{Metric: "cpu.used_percent", Value: 12.345678901234, Unit: "percent", Time: t0.Add(500*time.Millisecond + 1)},
+					{Metric: "uptime.seconds", Value: 1e9 + 0.5, Unit: "seconds", Time: t0.Add(500*time.Millisecond + 2)},
+				},
+			},
+			{
+				HostIP:        "10.0.0.2",
+				HostPort:      22,
+				Hostname:      "db-1",
+				OS:            "windows",
+				Arch:          "amd64",
+				AgentVersion:  "v1.4.0",
+				Status:        storage.StatusTimeout,
+				Error:         "agent did not answer within 30s",
+				StartedAt:     t0.Add(2),
+				FinishedAt:    t0.Add(30 * time.Second),
+				AgentUploaded: true,
+				Timings:       storage.Timings{Connect: 1, Detect: 2, Upload: 3, Exec: 4, Total: 5},
+				Samples:       []storage.Sample{{Metric: "memory.used_percent", Value: -0.25, Unit: "percent", Time: t0.Add(-time.Hour)}},
+			},
+		},
+	}
+}
+
+func TestWriteBatchRoundTrip(t *testing.T) {
+	t.Parallel()
+	cases := map[string]struct {
+		batch storage.Batch
+		check func(t *testing.T, b storage.Batch)
+	}{
+		"every field": {batch: fullBatch()},
+		"zero batch":  {batch: storage.Batch{}},
+		"times before 1970 and far ahead": {batch: storage.Batch{
+			RoundID:    "old",
+			StartedAt:  time.Date(1960, 1, 1, 0, 0, 0, 1, time.UTC),
+			FinishedAt: time.Date(2200, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		}},
+		"every status": {batch: func() storage.Batch {
+			var b storage.Batch
+			for _, s := range storage.Statuses {
+				b.Collections = append(b.Collections, storage.Collection{Status: s})
+			}
+			return b
+		}()},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			rec := &recorder{}
+			client := sdktest.Storage(t, rec)
+			in := tc.batch
+			if err := client.WriteBatch(t.Context(), &in); err != nil {
+				t.Fatalf("WriteBatch: %v", err)
+			}
+			batches, _, _ := rec.received()
+			if len(batches) != 1 {
+				t.Fatalf("plugin received %d batches, want 1", len(batches))
+			}
+			if got := batches[0]; !reflect.DeepEqual(got, tc.batch) {
+				t.Errorf("plugin received\n%+v\nwant\n%+v", got, tc.batch)
+			}
+		})
+	}
+}
+
+// TestFullBatchSetsEveryField keeps the round-trip fixture honest: a field
+// added to the contract must be set there (and then carried on the wire).
+func TestFullBatchSetsEveryField(t *testing.T) {
+	t.Parallel()
+	if zero := zerofield.Find(fullBatch()); len(zero) > 0 {
+		t.Errorf("fullBatch leaves fields zero, set them: %v", zero)
+	}
+}
+
+func TestZoneIsCarriedAsInstant(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	client := sdktest.Storage(t, rec)
+	local := time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("UTC+5", 5*3600))
+	if err := client.WriteBatch(t.Context(), &storage.Batch{StartedAt: local}); err != nil {
+		t.Fatal(err)
+	}
+	batches, _, _ := rec.received()
+	got := batches[0].StartedAt
+	if !got.Equal(local) || got.Location() != time.UTC {
+		t.Errorf("StartedAt = %v, want the instant %v in UTC", got, local)
+	}
+}
+
+func TestDescribeOpenClose(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	client := sdktest.Storage(t, rec)
+	d, err := client.Describe(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (storage.Description{Name: "recorder", Version: "1.2.3"}); d != want {
+		t.Errorf("Describe = %+v, want %+v", d, want)
+	}
+	config := []byte(`{"path":"/var/lib/cscs/cscs.db","busy_timeout":"5s"}`)
+	if err := client.Open(t.Context(), config); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, _ := rec.received(); string(got) != string(config) {
+		t.Errorf("plugin received config %q, want %q", got, config)
+	}
+	for range 2 {
+		if err := client.Close(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, closed := rec.received(); closed != 2 {
+		t.Errorf("plugin saw %d Close calls, want 2", closed)
+	}
+}
+
+func TestErrorsCarryThePluginMessage(t *testing.T) {
+	t.Parallel()
+	const msg = "opening /var/lib/cscs/cscs.db: permission denied"
+	rec := &recorder{err: errors.New(msg)}
+	client := sdktest.Storage(t, rec)
+	calls := map[string]func() error{
+		"describe": func() error { _, err := client.Describe(t.Context()); return err },
+		"open":     func() error { return client.Open(t.Context(), nil) },
+		"write":    func() error { return client.WriteBatch(t.Context(), &storage.Batch{}) },
+		"close":    func() error { return client.Close(t.Context()) },
+	}
+	for name, call := range calls {
+		t.Run(name, func(t *testing.T) {
+			err := call()
+			if err == nil || err.Error() != msg {
+				t.Errorf("error = %v, want %q", err, msg)
+			}
+		})
+	}
+}
+
+func TestDeadlineReachesThePlugin(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{err: context.DeadlineExceeded}
+	client := sdktest.Storage(t, rec)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	err := client.WriteBatch(ctx, &storage.Batch{})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want one that is context.DeadlineExceeded", err)
+	}
+}
+
+func TestNilBatchIsRefused(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	client := sdktest.Storage(t, rec)
+	err := client.WriteBatch(t.Context(), nil)
+	if err == nil || !strings.Contains(err.Error(), "nil") {
+		t.Errorf("error = %v, want one about the nil batch", err)
+	}
+	if batches, _, _ := rec.received(); len(batches) != 0 {
+		t.Errorf("plugin received %d batches, want none", len(batches))
+	}
+}
+
+func TestConformanceOverGRPC(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	sdktest.StorageConformance(t, sdktest.Storage(t, rec), []byte(`{}`))
+	batches, _, _ := rec.received()
+	if len(batches) != 2 || !reflect.DeepEqual(batches[0], batches[1]) {
+		t.Errorf("plugin received %d batches, want the same one twice", len(batches))
+	}
+}
