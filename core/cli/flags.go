@@ -26,6 +26,9 @@ type settings struct {
 	handshakeTO time.Duration
 	hostTO      time.Duration
 	cpuSample   time.Duration
+	inProcess   bool
+	// pluginsDir is set by pluginFlags.
+	pluginsDir func() string
 }
 
 func newFlagSet(env *Env, name string) *flag.FlagSet {
@@ -56,6 +59,7 @@ func (s *settings) roundFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&s.handshakeTO, "handshake-timeout", 10*time.Second, "SSH handshake and authentication deadline per host")
 	fs.DurationVar(&s.hostTO, "host-timeout", 60*time.Second, "deadline for one host from connect to report")
 	fs.DurationVar(&s.cpuSample, "cpu-sample", time.Second, "window over which the agent samples CPU usage")
+	fs.BoolVar(&s.inProcess, "in-process-plugins", false, "run the built-in plugins inside the core instead of out of process (benchmarks, debugging)")
 }
 
 func (s *settings) check() error {

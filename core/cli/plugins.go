@@ -35,7 +35,8 @@ type builtinPlugin struct {
 const defaultDescribeTimeout = 30 * time.Second
 
 func pluginsInstallCommand(ctx context.Context, env *Env) int {
-	return installPlugin(ctx, env, newLaunchDescriber(env), sdkBuiltinServer{}.Builtins(env.Version))
+	return installPlugin(ctx, env, func(logLevel string) pluginDescriber { return newLaunchDescriber(env, logLevel) },
+		sdkBuiltinServer{}.Builtins(env.Version))
 }
 
 func pluginsListCommand(_ context.Context, env *Env) int {
@@ -46,12 +47,13 @@ func pluginsListCommand(_ context.Context, env *Env) int {
 // plugins directory under a content-addressed name, starts the copy to
 // learn what it serves, and records one manifest entry per kind. When the
 // binary does not start or answer, nothing is installed.
-func installPlugin(ctx context.Context, env *Env, d pluginDescriber, builtins []builtinPlugin) int {
+func installPlugin(ctx context.Context, env *Env, newDescriber func(logLevel string) pluginDescriber, builtins []builtinPlugin) int {
 	var s settings
 	fs := newFlagSet(env, "plugins install")
 	s.dataFlags(fs, env)
 	pluginsDir := s.pluginFlags(fs)
 	timeout := fs.Duration("timeout", defaultDescribeTimeout, "deadline for starting the plugin and asking what it serves")
+	logLevel := fs.String("log-level", "off", "show the plugin's log (and the plugin host's) at this level on stderr: trace, debug, info, warn, error or off")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: cscs plugins install [flags] PATH\n\nCopies the plugin binary PATH into the plugins directory, pinned by its SHA-256.")
 		fs.PrintDefaults()
@@ -62,6 +64,10 @@ func installPlugin(ctx context.Context, env *Env, d pluginDescriber, builtins []
 	}
 	if *timeout <= 0 {
 		fmt.Fprintf(env.Stderr, "cscs plugins install: --timeout %s: want a positive duration such as 30s\n", *timeout)
+		return ExitBadConfig
+	}
+	if !validPluginLogLevel(*logLevel) {
+		fmt.Fprintf(env.Stderr, "cscs plugins install: --log-level %q: want trace, debug, info, warn, error or off\n", *logLevel)
 		return ExitBadConfig
 	}
 	info, err := os.Stat(src)
@@ -81,7 +87,7 @@ func installPlugin(ctx context.Context, env *Env, d pluginDescriber, builtins []
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	installed, err := install(ctx, m, src, d, time.Now().UTC().Truncate(time.Second))
+	installed, err := install(ctx, m, src, newDescriber(*logLevel), time.Now().UTC().Truncate(time.Second))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs plugins install: %v\n", err)
 		return ExitSomeFailed
@@ -95,6 +101,14 @@ func installPlugin(ctx context.Context, env *Env, d pluginDescriber, builtins []
 		}
 	}
 	return ExitOK
+}
+
+func validPluginLogLevel(level string) bool {
+	switch level {
+	case "trace", "debug", "info", "warn", "error", "off":
+		return true
+	}
+	return false
 }
 
 // parseOneArg parses fs from env.Args, expecting exactly one positional
@@ -243,7 +257,8 @@ func stagePluginCopy(dir, src string) (path, sum string, err error) {
 		return "", "", fmt.Errorf("open the plugin: %w", err)
 	}
 	defer in.Close()
-	tmp, err := os.CreateTemp(dir, ".install-*"+filepath.Ext(src))
+	ext := filepath.Ext(src)
+	tmp, err := os.CreateTemp(dir, "."+strings.TrimSuffix(filepath.Base(src), ext)+".install-*"+ext)
 	if err != nil {
 		return "", "", fmt.Errorf("create a file in the plugins directory: %w", err)
 	}

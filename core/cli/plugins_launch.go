@@ -22,13 +22,13 @@ type launchDescriber struct {
 
 var _ pluginDescriber = launchDescriber{}
 
-// newLaunchDescriber mirrors the plugin's warnings and errors (and
-// go-plugin's) to the command's stderr, so a plugin that fails to start
-// shows why.
-func newLaunchDescriber(env *Env) launchDescriber {
+// newLaunchDescriber mirrors the plugin's log (and go-plugin's) to the
+// command's stderr at level ("off" shows nothing; the error of a failed
+// start still quotes the plugin's last error line).
+func newLaunchDescriber(env *Env, level string) launchDescriber {
 	return launchDescriber{logger: hclog.New(&hclog.LoggerOptions{
 		Name:   "cscs",
-		Level:  hclog.Warn,
+		Level:  hclog.LevelFromString(level),
 		Output: env.Stderr,
 	})}
 }

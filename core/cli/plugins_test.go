@@ -51,6 +51,10 @@ func (f *fakeDescriber) Describe(_ context.Context, path, sum, _ string) ([]plug
 	return entries, nil
 }
 
+func fakeDescriberFor(d *fakeDescriber) func(string) pluginDescriber {
+	return func(string) pluginDescriber { return d }
+}
+
 // pluginCLI runs a plugins command with its output captured.
 func pluginCLI(t *testing.T, run func(*Env) int, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -200,7 +204,7 @@ func TestPluginsInstall(t *testing.T) {
 				src := writeFakePlugin(t, work, "cscs-jsonl", s.binary...)
 				args := append([]string{"--plugins-dir", dir, src}, s.args...)
 				code, out, errOut := pluginCLI(t, func(env *Env) int {
-					return installPlugin(context.Background(), env, d, builtins)
+					return installPlugin(context.Background(), env, fakeDescriberFor(d), builtins)
 				}, args...)
 				if code != s.wantCode {
 					t.Fatalf("step %d: exit %d, want %d; stderr:\n%s", i+1, code, s.wantCode, errOut)
@@ -279,6 +283,7 @@ func TestPluginsInstallUsage(t *testing.T) {
 		"PATH does not exist": {[]string{"does-not-exist"}, "does-not-exist"},
 		"PATH is a directory": {[]string{"."}, "is not a regular file"},
 		"zero timeout":        {[]string{"--timeout", "0s", "x"}, "--timeout 0s"},
+		"unknown log level":   {[]string{"--log-level", "loud", "x"}, `--log-level "loud"`},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -286,7 +291,7 @@ func TestPluginsInstallUsage(t *testing.T) {
 			d := &fakeDescriber{t: t}
 			dir := filepath.Join(t.TempDir(), "plugins")
 			code, _, errOut := pluginCLI(t, func(env *Env) int {
-				return installPlugin(context.Background(), env, d, nil)
+				return installPlugin(context.Background(), env, fakeDescriberFor(d), nil)
 			}, append([]string{"--plugins-dir", dir}, tc.args...)...)
 			if code != ExitBadConfig {
 				t.Errorf("exit %d, want %d", code, ExitBadConfig)
@@ -315,7 +320,7 @@ func TestPluginsInstallKeepsMalformedManifest(t *testing.T) {
 	d := &fakeDescriber{t: t}
 	src := writeFakePlugin(t, work, "p", "storage jsonl 1.0.0")
 	code, _, errOut := pluginCLI(t, func(env *Env) int {
-		return installPlugin(context.Background(), env, d, nil)
+		return installPlugin(context.Background(), env, fakeDescriberFor(d), nil)
 	}, "--plugins-dir", dir, src)
 	if code != ExitSomeFailed || !strings.Contains(errOut, "manifest.json:2:") {
 		t.Errorf("exit %d, stderr %q; want 1 and the manifest's line", code, errOut)
@@ -372,7 +377,7 @@ func TestPluginsList(t *testing.T) {
 			src := writeFakePlugin(t, work, "jsonl", "storage jsonl 0.4.0")
 			d := &fakeDescriber{t: t}
 			if code, _, errOut := pluginCLI(t, func(env *Env) int {
-				return installPlugin(context.Background(), env, d, nil)
+				return installPlugin(context.Background(), env, fakeDescriberFor(d), nil)
 			}, "--plugins-dir", dir, src); code != ExitOK {
 				t.Fatalf("install: exit %d: %s", code, errOut)
 			}

@@ -2,15 +2,16 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"filippo.io/age"
 	"fmt"
+	"github.com/hashicorp/go-hclog"
 	"path/filepath"
 
 	"github.com/cscs-dev/cscs/core/collect"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/engine"
 	"github.com/cscs-dev/cscs/core/identity"
+	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/spool"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
@@ -24,6 +25,7 @@ func runCommand(ctx context.Context, env *Env) int {
 	s.dataFlags(fs, env)
 	s.dbFlags(fs)
 	s.roundFlags(fs)
+	s.pluginsDir = s.pluginFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
@@ -72,24 +74,24 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 		return ExitSomeFailed
 	}
-	spooled, err := spool.Open(filepath.Join(s.dataDir, "spool"), spoolName(s.dbPath), id)
+	pipe, err := pipeline.Assemble(ctx, pipeline.Options{
+		Version: env.Version, PluginsDir: s.pluginsDir(), DBPath: s.dbPath, InProcess: s.inProcess,
+		Logger: hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: hclog.Warn}),
+	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 		return ExitSomeFailed
 	}
-	// A database that is down does not stop the round: its results are
-	// spooled and replayed next time.
-	store, storeErr := openStore(ctx, s.dbPath)
-	if storeErr != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: %v; this round's results will be spooled in %s\n", storeErr, spooled.Dir())
-	} else {
-		defer store.Close()
+	defer pipe.Close(context.WithoutCancel(ctx))
+	for _, w := range pipe.Warnings {
+		fmt.Fprintf(env.Stderr, "cscs run: %v\n", w)
 	}
 
 	collector := collect.New(collect.Settings{
 		Identity: id, Agents: s.agents(), HostKeys: hostKeys,
 		ConnectTimeout: s.connectTO, HandshakeTimeout: s.handshakeTO,
 		CPUSample: s.cpuSample, UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != "",
+		Sources: pipe.Sources,
 	})
 	hosts := make([]engine.Host, len(cfg.Clients))
 	for i, cl := range cfg.Clients {
@@ -105,11 +107,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 	})
 
 	// Store even when the round was cancelled: what finished is kept.
-	if storeErr == nil {
-		storeErr = writeWithSpool(context.WithoutCancel(ctx), env, store, spooled, batch)
-	} else if err := spooled.Put(batch); err != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
-	}
+	stored := storeRound(context.WithoutCancel(ctx), env, id, s.dataDir, pipe.Storages, batch)
 
 	if s.output == "json" {
 		if err := writeJSON(env.Stdout, batch, s.dbPath); err != nil {
@@ -119,13 +117,11 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		writeTable(env.Stdout, batch)
 		fmt.Fprintln(env.Stdout)
 		fmt.Fprintln(env.Stdout, summaryLine(batch))
-		if storeErr == nil {
+		if stored {
 			fmt.Fprintf(env.Stdout, "stored round %s in %s\n", batch.RoundID, s.dbPath)
 		}
 	}
-	if storeErr != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: round %s was not stored in %s (%v); it is spooled in %s and will be stored by the next run\n",
-			batch.RoundID, s.dbPath, storeErr, spooled.Dir())
+	if !stored {
 		return ExitSomeFailed
 	}
 	if !engine.AllOK(batch) {
@@ -134,32 +130,38 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 	return ExitOK
 }
 
-// writeWithSpool first replays rounds spooled by earlier runs, then writes
-// batch; a batch that cannot be written is spooled.
-func writeWithSpool(ctx context.Context, env *Env, store spool.Writer, sp *spool.Spool, batch *storage.Batch) error {
-	n, err := sp.Replay(ctx, store)
-	if n > 0 {
-		fmt.Fprintf(env.Stderr, "stored %d round(s) spooled by earlier runs\n", n)
-	}
-	if err == nil {
-		err = store.WriteBatch(ctx, batch)
-	}
-	if err != nil {
-		if perr := sp.Put(batch); perr != nil {
-			return fmt.Errorf("%w; spooling failed too: %v", err, perr)
+// storeRound hands the batch to every storage. For each, rounds spooled by
+// earlier runs are replayed first; a batch a storage cannot take is spooled
+// (encrypted to the core's key) for the next run. It reports whether every
+// storage took the batch.
+func storeRound(ctx context.Context, env *Env, id *age.X25519Identity, dataDir string, storages []pipeline.Storage, batch *storage.Batch) bool {
+	ok := true
+	for _, st := range storages {
+		sp, err := spool.Open(filepath.Join(dataDir, "spool"), st.Name, id)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
+			ok = false
+			continue
 		}
+		n, err := sp.Replay(ctx, st.Storage)
+		if n > 0 {
+			fmt.Fprintf(env.Stderr, "stored %d round(s) spooled by earlier runs in %s\n", n, st.Name)
+		}
+		if err == nil {
+			err = st.Storage.WriteBatch(ctx, batch)
+		}
+		if err == nil {
+			continue
+		}
+		ok = false
+		if perr := sp.Put(batch); perr != nil {
+			fmt.Fprintf(env.Stderr, "cscs run: round %s was NOT stored in %s (%v) and could not be spooled: %v\n", batch.RoundID, st.Name, err, perr)
+			continue
+		}
+		fmt.Fprintf(env.Stderr, "cscs run: round %s was not stored in %s (%v); it is spooled in %s and will be stored by the next run\n",
+			batch.RoundID, st.Name, err, sp.Dir())
 	}
-	return err
-}
-
-// spoolName keeps the rounds of each database apart: "sqlite-" and a short
-// hash of the database's absolute path.
-func spoolName(dbPath string) string {
-	if abs, err := filepath.Abs(dbPath); err == nil {
-		dbPath = abs
-	}
-	sum := sha256.Sum256([]byte(dbPath))
-	return "sqlite-" + hex.EncodeToString(sum[:6])
+	return ok
 }
 
 // openStore opens the SQLite database and brings its schema up to date.

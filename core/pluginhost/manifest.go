@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 )
 
 // ManifestFileName is the manifest's name inside the plugins directory.
@@ -66,18 +68,6 @@ type Manifest struct {
 	Plugins []Entry `json:"plugins"`
 
 	dir string
-}
-
-// manifestKinds lists the plugin kinds an entry may have (the sdk/plugin
-// kind names), for messages.
-const manifestKinds = "source, storage, notifier"
-
-func manifestKindOK(kind string) bool {
-	switch kind {
-	case "source", "storage", "notifier":
-		return true
-	}
-	return false
 }
 
 var (
@@ -189,8 +179,8 @@ func validateEntries(entries []Entry) error {
 // Validate checks the entry's fields: a known kind, a lower_snake_case
 // name, a base file name, a hex SHA-256 and a protocol version.
 func (e Entry) Validate() error {
-	if !manifestKindOK(e.Kind) {
-		return fmt.Errorf("kind %q: want one of %s", e.Kind, manifestKinds)
+	if !slices.Contains(sdkplugin.Kinds(), e.Kind) {
+		return fmt.Errorf("kind %q: want one of %s", e.Kind, strings.Join(sdkplugin.Kinds(), ", "))
 	}
 	if !manifestNamePattern.MatchString(e.Name) {
 		return fmt.Errorf("%s name %q: want lower_snake_case (a-z, 0-9, _; starting with a letter)", e.Kind, e.Name)

@@ -42,6 +42,12 @@ var _ source.Source = Source{}
 
 // Describe declares the metrics, the "users" alert type and the platforms.
 func (Source) Describe(context.Context) (source.Description, error) {
+	return description(), nil
+}
+
+// description is what Describe returns; Module serves exactly the
+// platforms it declares.
+func description() source.Description {
 	return source.Description{
 		Name:      Name,
 		Version:   version,
@@ -51,23 +57,23 @@ func (Source) Describe(context.Context) (source.Description, error) {
 			{Name: MetricDistinct, Unit: "count", Description: "distinct user names with at least one session"},
 		},
 		AlertTypes: []source.AlertType{{Name: Name, Metric: MetricLoggedIn}},
-	}, nil
+	}
 }
 
 // Module returns the script for Linux and macOS, run by /bin/sh, and an
 // error wrapping ErrUnsupportedPlatform for anything else.
 func (Source) Module(_ context.Context, p source.Platform) (source.Module, error) {
-	switch p.OS {
-	case "linux", "darwin":
-		return source.Module{Artifact: &source.Artifact{
-			FileName:    "users.sh",
-			Data:        script,
-			Interpreter: []string{"/bin/sh"},
-			Timeout:     moduleTimeout,
-		}}, nil
-	case "windows":
+	switch {
+	case p.OS == "windows":
 		return source.Module{}, fmt.Errorf("users source on windows/%s: %w: it counts sessions with who(1), which Windows lacks; "+
 			"leave the users source out for Windows hosts", p.Arch, ErrUnsupportedPlatform)
+	case !description().Supports(p):
+		return source.Module{}, fmt.Errorf("users source on %s/%s: %w: only linux and darwin hosts are supported", p.OS, p.Arch, ErrUnsupportedPlatform)
 	}
-	return source.Module{}, fmt.Errorf("users source on %s/%s: %w: only linux and darwin hosts are supported", p.OS, p.Arch, ErrUnsupportedPlatform)
+	return source.Module{Artifact: &source.Artifact{
+		FileName:    "users.sh",
+		Data:        script,
+		Interpreter: []string{"/bin/sh"},
+		Timeout:     moduleTimeout,
+	}}, nil
 }

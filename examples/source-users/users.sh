@@ -26,6 +26,8 @@ counts=$(printf '%s\n' "$sessions" | awk '
 	echo "users: awk failed while counting sessions" >&2
 	exit 1
 }
-set -- $counts
+logged_in=${counts% *}
+distinct=${counts#* }
 
-printf '{"metrics":[{"name":"users.logged_in","value":%d,"unit":"count"},{"name":"users.distinct","value":%d,"unit":"count"}]}\n' "$1" "$2"
+printf '{"metrics":[{"name":"users.logged_in","value":%d,"unit":"count"},{"name":"users.distinct","value":%d,"unit":"count"}]}\n' \
+	"$logged_in" "$distinct"

@@ -1,0 +1,214 @@
+// Package pipeline assembles a round's plugins: the sources that say what
+// each host measures and the storages that receive the round. Built-ins are
+// launched by re-executing the cscs binary and external plugins from the
+// plugins directory's manifest, pinned by checksum; both are then used only
+// through the SDK's contracts. A plugin that fails to start or describe
+// itself is left out with a warning: the round goes on without it.
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/cscs-dev/cscs/core/pluginhost"
+	"github.com/cscs-dev/cscs/core/sources"
+	"github.com/cscs-dev/cscs/plugins"
+	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
+	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
+	"github.com/cscs-dev/cscs/sdk/source"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// Options say how to assemble the pipeline.
+type Options struct {
+	// Version is the core's version, given to built-ins.
+	Version string
+	// PluginsDir holds manifest.json and the external plugin binaries.
+	PluginsDir string
+	// DBPath is the SQLite database of the built-in storage.
+	DBPath string
+	// InProcess runs the built-ins inside the core, without gRPC (for
+	// benchmarks and debugging); external plugins stay out of process.
+	InProcess bool
+	// Logger receives plugin logs.
+	Logger hclog.Logger
+	// Launch tunes plugin start-up and call deadlines.
+	Launch pluginhost.Options
+}
+
+// Storage is one storage of the round, opened.
+type Storage struct {
+	// Name identifies it in messages and names its spool ("sqlite-…").
+	Name    string
+	Storage storage.Storage
+}
+
+// Pipeline is the round's plugins.
+type Pipeline struct {
+	Sources  *sources.Set
+	Storages []Storage
+	// Warnings are plugins left out of this round and why.
+	Warnings []error
+
+	running []*pluginhost.Plugin
+}
+
+// member is one plugin to launch (or make in process).
+type member struct {
+	kind, name string
+	spec       pluginhost.Spec
+	inProcess  func() any
+	config     []byte
+	spoolName  string
+}
+
+// Assemble launches every plugin of the round concurrently.
+func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	opts.Launch.Logger = opts.Logger
+	sqliteConfig, err := json.Marshal(sqlite.Config{Path: opts.DBPath})
+	if err != nil {
+		return nil, err
+	}
+	var members []member
+	var warnings []error
+	for _, b := range plugins.Builtins() {
+		if b.Kind == sdkplugin.KindNotifier {
+			continue // notifiers are not part of a collection round yet
+		}
+		m := member{kind: b.Kind, name: b.Name}
+		if b.Kind == sdkplugin.KindStorage {
+			m.config, m.spoolName = sqliteConfig, SpoolName(opts.DBPath)
+		}
+		if opts.InProcess {
+			newFn := b.New
+			m.inProcess = func() any { return newFn(opts.Version) }
+		} else {
+			spec, err := pluginhost.BuiltinSpec(b.Kind, b.Name)
+			if err != nil {
+				return nil, err
+			}
+			m.spec = spec
+		}
+		members = append(members, m)
+	}
+	external, warn := externalMembers(opts.PluginsDir)
+	warnings = append(warnings, warn...)
+	members = append(members, external...)
+
+	p := &Pipeline{}
+	type launched struct {
+		impl any
+		plug *pluginhost.Plugin
+		err  error
+	}
+	results := make([]launched, len(members))
+	var wg sync.WaitGroup
+	for i, m := range members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if m.inProcess != nil {
+				results[i].impl = m.inProcess()
+				return
+			}
+			plug, err := pluginhost.Launch(ctx, m.spec, opts.Launch)
+			if err != nil {
+				results[i].err = err
+				return
+			}
+			results[i].plug = plug
+			switch m.kind {
+			case sdkplugin.KindSource:
+				results[i].impl, results[i].err = plug.Source()
+			case sdkplugin.KindStorage:
+				results[i].impl, results[i].err = plug.Storage()
+			}
+		}()
+	}
+	wg.Wait()
+
+	var named []sources.Named
+	for i, m := range members {
+		r := results[i]
+		if r.plug != nil {
+			p.running = append(p.running, r.plug)
+		}
+		if r.err != nil {
+			warnings = append(warnings, fmt.Errorf("%s plugin %s left out of this round: %w", m.kind, m.name, r.err))
+			continue
+		}
+		switch impl := r.impl.(type) {
+		case source.Source:
+			named = append(named, sources.Named{Name: m.name, Source: impl})
+		case storage.Storage:
+			if err := impl.Open(ctx, m.config); err != nil {
+				warnings = append(warnings, fmt.Errorf("storage plugin %s: open: %w", m.name, err))
+				// Keep it: WriteBatch will fail and the round is spooled.
+			}
+			p.Storages = append(p.Storages, Storage{Name: m.spoolName, Storage: impl})
+		}
+	}
+	set, errs := sources.Load(ctx, named)
+	p.Sources = set
+	p.Warnings = append(warnings, errs...)
+	return p, nil
+}
+
+// externalMembers reads the manifest: every installed source and storage
+// takes part in the round. A storage's configuration is read from
+// <plugins dir>/<name>.storage.json ({} when missing).
+func externalMembers(dir string) ([]member, []error) {
+	if dir == "" {
+		return nil, nil
+	}
+	man, err := pluginhost.LoadManifest(dir)
+	if err != nil {
+		return nil, []error{fmt.Errorf("external plugins left out of this round: %w", err)}
+	}
+	var out []member
+	var warnings []error
+	for _, e := range man.Plugins {
+		if e.Kind == sdkplugin.KindNotifier {
+			continue
+		}
+		if err := pluginhost.VerifyFile(dir, e); err != nil {
+			warnings = append(warnings, fmt.Errorf("%s plugin %s left out of this round: %w", e.Kind, e.Name, err))
+			continue
+		}
+		m := member{kind: e.Kind, name: e.Name, spoolName: e.Name,
+			spec: pluginhost.Spec{Kind: e.Kind, Name: e.Name, Path: e.Path(dir), SHA256: e.SHA256}}
+		if e.Kind == sdkplugin.KindStorage {
+			cfg, err := os.ReadFile(filepath.Join(dir, e.Name+".storage.json"))
+			switch {
+			case errors.Is(err, os.ErrNotExist):
+				cfg = []byte("{}")
+			case err != nil:
+				warnings = append(warnings, fmt.Errorf("storage plugin %s left out of this round: %w", e.Name, err))
+				continue
+			}
+			m.config = cfg
+		}
+		out = append(out, m)
+	}
+	return out, warnings
+}
+
+// Close closes the storages and stops every plugin process.
+func (p *Pipeline) Close(ctx context.Context) {
+	for _, s := range p.Storages {
+		_ = s.Storage.Close(ctx)
+	}
+	for _, pl := range p.running {
+		pl.Kill()
+	}
+}
