@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/core/sshfleet"
+)
+
+// buildPlugin compiles a plugin main package into dir.
+func buildPlugin(t *testing.T, dir, pkg string) string {
+	t.Helper()
+	out := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
+	}
+	return out
+}
+
+// TestRoundWithExternalPlugins installs three third-party style plugins —
+// a source whose module is a shell script, a JSON-lines storage and a
+// storage that crashes — and runs a round: the script's metrics reach both
+// storages, the crash costs only its own copy (spooled), and the built-in
+// SQLite storage is unaffected.
+func TestRoundWithExternalPlugins(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the users source runs a shell script")
+	}
+	if testing.Short() {
+		t.Skip("builds three plugins")
+	}
+	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fleet.Close() })
+	dir := t.TempDir()
+	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
+		db: filepath.Join(dir, "cscs.db"), agentDir: testagent.Dir(t)}
+	var cfg strings.Builder
+	cfg.WriteString("<clients>\n")
+	for _, h := range fleet.Hosts() {
+		fmt.Fprintf(&cfg, "<client ip=%q port=\"%d\" username=\"demo\" password=\"pw\"/>\n", h.IP, h.Port)
+	}
+	cfg.WriteString("</clients>\n")
+	must(t, os.WriteFile(r.config, []byte(cfg.String()), 0o600))
+	must(t, os.MkdirAll(r.dataDir, 0o700))
+	must(t, os.WriteFile(filepath.Join(r.dataDir, "known_hosts"), fleet.KnownHosts(), 0o600))
+
+	build := t.TempDir()
+	pluginsDir := filepath.Join(r.dataDir, "plugins")
+	for _, pkg := range []string{
+		"github.com/cscs-dev/cscs/examples/source-users",
+		"github.com/cscs-dev/cscs/examples/storage-jsonl",
+		"github.com/cscs-dev/cscs/core/cli/testdata/crashstore",
+	} {
+		bin := buildPlugin(t, build, pkg)
+		var stdout, stderr bytes.Buffer
+		if code := Main(context.Background(), []string{"plugins", "install", "--data-dir", r.dataDir, bin},
+			"test", strings.NewReader(""), &stdout, &stderr); code != ExitOK {
+			t.Fatalf("install %s: exit %d\n%s%s", pkg, code, stdout.String(), stderr.String())
+		}
+	}
+	jsonl := filepath.Join(dir, "rounds.jsonl")
+	must(t, os.WriteFile(filepath.Join(pluginsDir, "jsonl.storage.json"), []byte(fmt.Sprintf(`{"path": %q}`, jsonl)), 0o600))
+
+	code, out, stderr := runCLI(t, r.args())
+	if code != ExitSomeFailed {
+		t.Fatalf("exit %d, want 1 (the crashing storage failed)\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "crashy") || !strings.Contains(stderr, "spooled") {
+		t.Errorf("stderr does not say the crashy storage failed and its round was spooled:\n%s", stderr)
+	}
+	for _, h := range out.Hosts {
+		if h.Status != "ok" {
+			t.Fatalf("host %s: %s %s", h.IP, h.Status, h.Error)
+		}
+		if _, ok := h.Metrics["users.logged_in"]; !ok {
+			t.Errorf("host %s: no users.logged_in from the script module; metrics %v, error %q", h.IP, h.Metrics, h.Error)
+		}
+		if _, ok := h.Metrics["cpu.percent"]; !ok {
+			t.Errorf("host %s: built-in cpu missing", h.IP)
+		}
+	}
+
+	db, err := sql.Open("sqlite3", r.db)
+	must(t, err)
+	defer db.Close()
+	var n int
+	must(t, db.QueryRow(`SELECT count(*) FROM samples WHERE metric = 'users.logged_in' AND unit = 'count'`).Scan(&n))
+	if n != 2 {
+		t.Errorf("sqlite has %d users.logged_in samples, want 2", n)
+	}
+	f, err := os.Open(jsonl)
+	must(t, err)
+	defer f.Close()
+	lines := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		if strings.Contains(sc.Text(), "users.logged_in") {
+			lines++
+		}
+	}
+	if lines != 2 {
+		t.Errorf("jsonl has %d lines with users.logged_in, want 2", lines)
+	}
+	spooled, _ := filepath.Glob(filepath.Join(r.dataDir, "spool", "crashy", "*.age"))
+	if len(spooled) != 1 {
+		t.Errorf("crashy spool holds %d rounds, want 1", len(spooled))
+	}
+}
