@@ -16,8 +16,9 @@ import (
 )
 
 // BenchmarkRound times whole `cscs run` rounds against real OpenSSH sshd
-// fleets of 1, 10 and 50 hosts, with the agent cached on the hosts and cold
-// (removed before each round). Run it with `make bench`; each reported
+// fleets of 1, 10 and 50 hosts: with the agent cached on the hosts and the
+// built-in plugins out of process (as in production) or in process, and
+// cold (the agent removed from the hosts before each round). Run it with `make bench`; each reported
 // figure is one round (use -count 3 and take the median).
 func BenchmarkRound(b *testing.B) {
 	agentDir := testagent.Dir(b)
@@ -27,7 +28,7 @@ func BenchmarkRound(b *testing.B) {
 		cache := fmt.Sprintf("/tmp/cscs-%d", fleet.UID)
 		// Warm up: record host keys and put the agent in place.
 		benchRound(b, r, n)
-		for _, mode := range []string{"cached", "cold"} {
+		for _, mode := range []string{"cached", "cached-inprocess", "cold"} {
 			b.Run(fmt.Sprintf("hosts=%d/%s", n, mode), func(b *testing.B) {
 				var exec []float64
 				for i := 0; i < b.N; i++ {
@@ -38,7 +39,11 @@ func BenchmarkRound(b *testing.B) {
 						}
 						b.StartTimer()
 					}
-					exec = append(exec, benchRound(b, r, n)...)
+					var extra []string
+					if mode == "cached-inprocess" {
+						extra = append(extra, "--in-process-plugins")
+					}
+					exec = append(exec, benchRound(b, r, n, extra...)...)
 				}
 				sort.Float64s(exec)
 				b.ReportMetric(exec[len(exec)/2], "agent-exec-ms")
@@ -65,9 +70,9 @@ func benchEnv(b *testing.B, fleet *sshdtest.Fleet, agentDir string) roundEnv {
 }
 
 // benchRound runs one round and returns each host's agent exec time in ms.
-func benchRound(b *testing.B, r roundEnv, n int) []float64 {
+func benchRound(b *testing.B, r roundEnv, n int, extra ...string) []float64 {
 	var stdout, stderr bytes.Buffer
-	args := r.args("--accept-new-host-keys")
+	args := r.args(append([]string{"--accept-new-host-keys"}, extra...)...)
 	code := Main(context.Background(), args, "bench", strings.NewReader(""), &stdout, &stderr)
 	var out jsonRound
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || code != ExitOK || len(out.Hosts) != n {

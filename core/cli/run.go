@@ -74,24 +74,18 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 		return ExitSomeFailed
 	}
-	pipe, err := pipeline.Assemble(ctx, pipeline.Options{
+	// Plugins start while the first hosts connect; hosts wait for the
+	// sources only once their platform is known.
+	pending := pipeline.Start(ctx, pipeline.Options{
 		Version: env.Version, PluginsDir: s.pluginsDir(), DBPath: s.dbPath, InProcess: s.inProcess,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: hclog.Warn}),
 	})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
-		return ExitSomeFailed
-	}
-	defer pipe.Close(context.WithoutCancel(ctx))
-	for _, w := range pipe.Warnings {
-		fmt.Fprintf(env.Stderr, "cscs run: %v\n", w)
-	}
 
 	collector := collect.New(collect.Settings{
 		Identity: id, Agents: s.agents(), HostKeys: hostKeys,
 		ConnectTimeout: s.connectTO, HandshakeTimeout: s.handshakeTO,
 		CPUSample: s.cpuSample, UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != "",
-		Sources: pipe.Sources,
+		Sources: pending,
 	})
 	hosts := make([]engine.Host, len(cfg.Clients))
 	for i, cl := range cfg.Clients {
@@ -105,6 +99,16 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		HostTimeout: s.hostTO,
 		Progress:    prog.host,
 	})
+
+	pipe, err := pending.Wait(context.WithoutCancel(ctx))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
+		return ExitSomeFailed
+	}
+	defer pipe.Close(context.WithoutCancel(ctx))
+	for _, w := range pipe.Warnings {
+		fmt.Fprintf(env.Stderr, "cscs run: %v\n", w)
+	}
 
 	// Store even when the round was cancelled: what finished is kept.
 	stored := storeRound(context.WithoutCancel(ctx), env, id, s.dataDir, pipe.Storages, batch)

@@ -203,12 +203,23 @@ func externalMembers(dir string) ([]member, []error) {
 	return out, warnings
 }
 
-// Close closes the storages and stops every plugin process.
+// Close closes the storages and stops every plugin process, all at once.
 func (p *Pipeline) Close(ctx context.Context) {
+	var wg sync.WaitGroup
 	for _, s := range p.Storages {
-		_ = s.Storage.Close(ctx)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = s.Storage.Close(ctx)
+		}()
 	}
+	wg.Wait()
 	for _, pl := range p.running {
-		pl.Kill()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pl.Kill()
+		}()
 	}
+	wg.Wait()
 }
