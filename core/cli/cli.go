@@ -38,19 +38,21 @@ type command struct {
 	name  string // "run", "db init"
 	short string
 	run   func(ctx context.Context, env *Env) int
+	// hidden commands are not listed by help (cscs runs them itself).
+	hidden bool
 }
 
 func commands() []command {
 	return []command{
-		{"run", "collect one round from every client in config.xml and store it", runCommand},
-		{"validate", "load and check config.xml and email_config.json; print diagnostics", validateCommand},
-		{"db init", "create or upgrade the database schema", dbInitCommand},
-		{"keys show", "print the core's public key (created on first use)", keysShowCommand},
-		{"demo", "one real round against an in-process SSH fleet on loopback", demoCommand},
-		{"plugins install", "copy a plugin binary into the plugins directory, pinned by checksum", pluginsInstallCommand},
-		{"plugins list", "list built-in and installed plugins and check installed ones", pluginsListCommand},
-		{"plugin serve", "(internal) serve a built-in plugin; cscs starts it itself", pluginServeCommand},
-		{"version", "print the version", versionCommand},
+		{name: "run", short: "collect one round from every client in config.xml and store it", run: runCommand},
+		{name: "validate", short: "load and check config.xml and email_config.json; print diagnostics", run: validateCommand},
+		{name: "db init", short: "create or upgrade the database schema", run: dbInitCommand},
+		{name: "keys show", short: "print the core's public key (created on first use)", run: keysShowCommand},
+		{name: "demo", short: "one real round against an in-process SSH fleet on loopback", run: demoCommand},
+		{name: "plugins install", short: "copy a plugin binary into the plugins directory, pinned by checksum", run: pluginsInstallCommand},
+		{name: "plugins list", short: "list built-in and installed plugins and check installed ones", run: pluginsListCommand},
+		{name: "plugin serve", short: "serve a built-in plugin; cscs starts it itself", run: pluginServeCommand, hidden: true},
+		{name: "version", short: "print the version", run: versionCommand},
 	}
 }
 
@@ -83,7 +85,9 @@ func usage(w io.Writer, cmds []command) {
 	fmt.Fprintln(w, "Usage: cscs <command> [flags]   (cscs <command> -h for its flags)")
 	fmt.Fprintln(w)
 	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.short)
+		if !c.hidden {
+			fmt.Fprintf(w, "  %-16s %s\n", c.name, c.short)
+		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Exit status: 0 ok, 1 some hosts failed, 2 bad configuration or usage.")
