@@ -270,13 +270,19 @@ func (p *Plugin) call(ctx context.Context, who, op string, fn func(context.Conte
 		return fmt.Errorf("%s: %s: %w", who, op, p.exitError())
 	}
 
-	callCtx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
+	ours := time.Now().Add(p.opts.CallTimeout)
+	callCtx, cancel := context.WithDeadline(ctx, ours)
 	defer cancel()
 	err := fn(callCtx)
 	if err == nil {
 		return nil
 	}
-	if ctx.Err() == nil && errors.Is(callCtx.Err(), context.DeadlineExceeded) {
+	// The call timed out on our deadline (not the caller's shorter one).
+	// The plugin's side may notice first (gRPC carries the deadline and the
+	// server resets the stream), so compare clocks rather than waiting for
+	// callCtx to report it.
+	callerDeadline, callerHas := ctx.Deadline()
+	if !time.Now().Before(ours) && (!callerHas || !callerDeadline.Before(ours)) && ctx.Err() != context.Canceled {
 		reason := fmt.Errorf("%w: %s got no answer within %s, so cscs killed the plugin; if it needs longer, raise the call timeout", ErrPluginHung, op, p.opts.CallTimeout)
 		p.mu.Lock()
 		if p.stopped == nil {
@@ -285,6 +291,12 @@ func (p *Plugin) call(ctx context.Context, who, op string, fn func(context.Conte
 		p.mu.Unlock()
 		p.client.Kill()
 		return fmt.Errorf("%s: %w", who, reason)
+	}
+	p.mu.Lock()
+	stopped = p.stopped
+	p.mu.Unlock()
+	if stopped != nil { // another call hung and cscs killed the plugin meanwhile
+		return fmt.Errorf("%s: %s: %w", who, op, stopped)
 	}
 	if errors.Is(err, sdkplugin.ErrUnavailable) && p.waitExited(exitWait) {
 		p.mu.Lock()
