@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/core/sshfleet"
 )
 
@@ -117,5 +118,32 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 	spooled, _ := filepath.Glob(filepath.Join(r.dataDir, "spool", "crashy", "*.age"))
 	if len(spooled) != 1 {
 		t.Errorf("crashy spool holds %d rounds, want 1", len(spooled))
+	}
+
+	// The jsonl plugin's binary disappears: the next round names it, goes
+	// on, and keeps jsonl's copy of the round in its spool.
+	man, err := pluginhost.LoadManifest(pluginsDir)
+	must(t, err)
+	e, ok := man.Find("storage", "jsonl")
+	if !ok {
+		t.Fatal("jsonl not in the manifest")
+	}
+	must(t, os.Remove(e.Path(pluginsDir)))
+	code, out, stderr = runCLI(t, r.args())
+	if code != ExitSomeFailed || out.Counts["ok"] != 2 {
+		t.Fatalf("round 2: exit %d, counts %v\n%s", code, out.Counts, stderr)
+	}
+	if !strings.Contains(stderr, "storage plugin jsonl") {
+		t.Errorf("round 2 does not name the missing jsonl plugin:\n%s", stderr)
+	}
+	if got, _ := filepath.Glob(filepath.Join(r.dataDir, "spool", "jsonl", "*.age")); len(got) != 1 {
+		t.Errorf("jsonl spool holds %d rounds, want 1", len(got))
+	}
+	if got, _ := filepath.Glob(filepath.Join(r.dataDir, "spool", "crashy", "*.age")); len(got) != 2 {
+		t.Errorf("crashy spool holds %d rounds, want 2", len(got))
+	}
+	must(t, db.QueryRow(`SELECT count(*) FROM collections WHERE status = 'ok'`).Scan(&n))
+	if n != 4 {
+		t.Errorf("sqlite has %d ok collections after two rounds, want 4", n)
 	}
 }

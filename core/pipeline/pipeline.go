@@ -144,7 +144,13 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			p.running = append(p.running, r.plug)
 		}
 		if r.err != nil {
-			warnings = append(warnings, fmt.Errorf("%s plugin %s left out of this round: %w", m.kind, m.name, r.err))
+			if m.kind != sdkplugin.KindStorage {
+				warnings = append(warnings, fmt.Errorf("%w; it is left out of this round", r.err))
+			} else {
+				// Its copy of the round is spooled and replayed once it works.
+				warnings = append(warnings, r.err)
+				p.Storages = append(p.Storages, Storage{Name: m.spoolName, Storage: unavailable{name: m.name, err: r.err}})
+			}
 			continue
 		}
 		switch impl := r.impl.(type) {
@@ -152,7 +158,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			named = append(named, sources.Named{Name: m.name, Source: impl})
 		case storage.Storage:
 			if err := impl.Open(ctx, m.config); err != nil {
-				warnings = append(warnings, fmt.Errorf("storage plugin %s: open: %w", m.name, err))
+				warnings = append(warnings, err)
 				// Keep it: WriteBatch will fail and the round is spooled.
 			}
 			p.Storages = append(p.Storages, Storage{Name: m.spoolName, Storage: impl})
@@ -163,6 +169,22 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 	p.Warnings = append(warnings, errs...)
 	return p, nil
 }
+
+// unavailable stands in for a storage plugin that could not be started:
+// every write fails with the reason, so the round is spooled for it.
+type unavailable struct {
+	name string
+	err  error
+}
+
+func (u unavailable) Describe(context.Context) (storage.Description, error) {
+	return storage.Description{Name: u.name}, nil
+}
+func (u unavailable) Open(context.Context, []byte) error { return u.err }
+func (u unavailable) WriteBatch(context.Context, *storage.Batch) error {
+	return fmt.Errorf("not started: %w", u.err)
+}
+func (u unavailable) Close(context.Context) error { return nil }
 
 // externalMembers reads the manifest: every installed source and storage
 // takes part in the round. A storage's configuration is read from
@@ -179,10 +201,6 @@ func externalMembers(dir string) ([]member, []error) {
 	var warnings []error
 	for _, e := range man.Plugins {
 		if e.Kind == sdkplugin.KindNotifier {
-			continue
-		}
-		if err := pluginhost.VerifyFile(dir, e); err != nil {
-			warnings = append(warnings, fmt.Errorf("%s plugin %s left out of this round: %w", e.Kind, e.Name, err))
 			continue
 		}
 		m := member{kind: e.Kind, name: e.Name, spoolName: e.Name,
