@@ -52,7 +52,7 @@ func TestLoadInventoryGood(t *testing.T) {
 			Mail: "Ops Team <ops@example.com>", Pos: at(9, 3)},
 		{IP: "2001:db8::1", Port: 22, Username: "collector", Password: secretFrom("from-file", "file:secrets/client_password.txt"),
 			Key: filepath.Join("testdata", "keys", "id_test"), Mail: "ops@example.com",
-			Alerts: []Alert{{Type: "disk_free", Limit: "2GiB", Pos: at(11, 5)}}, Pos: at(10, 3)},
+			Alerts: []Alert{{Type: "disk_free", Limit: "2GiB", Pos: at(11, 5)}, {Type: "uptime", Limit: "<10m", Pos: at(12, 5)}}, Pos: at(10, 3)},
 	}}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("LoadInventory =\n%+v\nwant\n%+v", cfg, want)

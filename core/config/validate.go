@@ -94,9 +94,11 @@ func checkAddress(s string) (reason string, ok bool) {
 // alertTypePattern is a lower-case identifier such as "memory" or "disk_free".
 var alertTypePattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]*$`)
 
-// limitPattern is a number optionally followed by % or a unit: "50%",
-// "2GiB", "3.5", "10d". The value is parsed by the alert evaluator.
-var limitPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?(%|[A-Za-z]+)?$`)
+// limitPattern is an optional comparison (>, >=, <, <=; > when left out)
+// and a number optionally followed by % or a unit: "50%", "2GiB", "3.5",
+// ">=10d", "<10m" (written limit="&lt;10m" in XML). The value is parsed by
+// the alert rules (core/alert).
+var limitPattern = regexp.MustCompile(`^(<=|>=|<|>)?[0-9]+(\.[0-9]+)?(%|[A-Za-z]+)?$`)
 
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 func isASCIIDigit(c byte) bool  { return c >= '0' && c <= '9' }

@@ -1,0 +1,164 @@
+package alert
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/cscs-dev/cscs/core/config"
+)
+
+// Rule is one compiled <alert type limit> of a client.
+type Rule struct {
+	// ID names the rule in the alert state: the type, comparison and
+	// threshold in the metric's base unit, e.g. "memory>90" or
+	// "uptime<600". It does not depend on the host or on the rule's place
+	// in config.xml, so reordering rules (or writing 10m as 600s) keeps
+	// their state; changing the limit starts a new state.
+	ID string
+	// Type is the alert type, e.g. "memory".
+	Type string
+	// Metric is the metric compared, e.g. "memory.used_percent".
+	Metric string
+	// Unit is the metric's declared unit ("percent", "bytes", "seconds",
+	// "count" or "").
+	Unit string
+	// Op and Threshold are the comparison: the rule fires while
+	// value Op Threshold; Threshold is in the metric's base unit (percent
+	// points, bytes, seconds).
+	Op        Op
+	Threshold float64
+	// LimitText is the limit as written, e.g. "90%" or "<10m".
+	LimitText string
+	// Pos is where the <alert> element is.
+	Pos config.Pos
+}
+
+// Fires reports whether value breaks the rule.
+func (r Rule) Fires(value float64) bool { return r.Op.Holds(value, r.Threshold) }
+
+// Condition is the rule as a person reads it: "> 90%", "< 10m".
+func (r Rule) Condition() string {
+	bound := strings.TrimSpace(r.LimitText)
+	for _, op := range []Op{AtLeast, AtMost, Above, Below} {
+		if rest, ok := strings.CutPrefix(bound, string(op)); ok {
+			bound = strings.TrimSpace(rest)
+			break
+		}
+	}
+	return string(r.Op) + " " + bound
+}
+
+// Compile turns a client's <alert> elements into rules, using the alert
+// types the sources declare (see TypesFrom). An alert whose type is
+// unknown or whose limit does not parse or does not fit the metric's unit
+// yields an Error diagnostic at the alert's position and no rule; the
+// other alerts still compile. A rule equal to an earlier one (same ID) is
+// dropped with a Warning.
+func Compile(alerts []config.Alert, types map[string]Type) ([]Rule, config.Diagnostics) {
+	var (
+		rules []Rule
+		diags config.Diagnostics
+		seen  = make(map[string]Rule)
+	)
+	for _, a := range alerts {
+		t, ok := types[a.Type]
+		if !ok {
+			diags = append(diags, unknownType(a, types))
+			continue
+		}
+		field := "alert " + a.Type + " attribute limit"
+		lim, findings := parseLimit(a.Limit, t)
+		failed := false
+		for _, f := range findings {
+			diags = append(diags, config.Diagnostic{Severity: f.severity, Pos: a.Pos, Field: field, Message: f.message, Fix: f.fix})
+			failed = failed || f.severity == config.Error
+		}
+		if failed {
+			continue
+		}
+		r := Rule{
+			ID:        ruleID(t.Name, lim),
+			Type:      t.Name,
+			Metric:    t.Metric,
+			Unit:      t.Unit,
+			Op:        lim.op,
+			Threshold: lim.threshold,
+			LimitText: strings.TrimSpace(a.Limit),
+			Pos:       a.Pos,
+		}
+		if first, dup := seen[r.ID]; dup {
+			diags = append(diags, config.Diagnostic{Severity: config.Warning, Pos: a.Pos, Field: "alert " + a.Type,
+				Message: fmt.Sprintf("the same rule as on line %d (%s %s)", first.Pos.Line, first.Type, first.Condition()),
+				Fix:     "remove one of them"})
+			continue
+		}
+		seen[r.ID] = r
+		rules = append(rules, r)
+	}
+	diags.Sort()
+	return rules, diags
+}
+
+// ruleID is the stable name of a rule of type typ with limit lim.
+func ruleID(typ string, lim limit) string {
+	return typ + string(lim.op) + strconv.FormatFloat(lim.threshold, 'f', -1, 64)
+}
+
+// unknownType is the diagnostic for an alert whose type no source
+// declares.
+func unknownType(a config.Alert, types map[string]Type) config.Diagnostic {
+	d := config.Diagnostic{Severity: config.Error, Pos: a.Pos, Field: "alert attribute type",
+		Message: fmt.Sprintf("unknown alert type %q", a.Type)}
+	known := TypeNames(types)
+	switch {
+	case len(known) == 0:
+		d.Fix = "no source declares alert types; check that the sources started, or remove the alert"
+	case closest(a.Type, known) != "":
+		d.Fix = "did you mean " + closest(a.Type, known) + "? known alert types: " + strings.Join(known, ", ")
+	default:
+		d.Fix = "use one of the known alert types: " + strings.Join(known, ", ")
+	}
+	return d
+}
+
+// closest returns the known name that name is most likely a misspelling
+// of, or "" when none is close.
+func closest(name string, known []string) string {
+	lower := strings.ToLower(strings.TrimSpace(name))
+	if lower == "" {
+		return ""
+	}
+	best, bestDist := "", 0
+	for _, k := range known {
+		if k == lower || (len(lower) >= 3 && (strings.HasPrefix(k, lower) || strings.HasPrefix(lower, k))) {
+			return k
+		}
+		d := editDistance(lower, k)
+		if d <= max(1, len(k)/3) && (best == "" || d < bestDist) {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
