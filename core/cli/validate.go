@@ -10,15 +10,25 @@ import (
 	"github.com/cscs-dev/cscs/core/config"
 )
 
-func validateCommand(_ context.Context, env *Env) int {
+func validateCommand(ctx context.Context, env *Env) int {
 	var s settings
 	fs := newFlagSet(env, "validate")
 	s.configFlags(fs)
+	s.dataFlags(fs, env)
+	pluginsDir := s.pluginFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
 	cfg, diags := config.LoadInventory(s.configPath, config.LoadOptions{})
 	all := diags
+	if cfg != nil {
+		descs, warnings := sourceDescriptions(ctx, env, pluginsDir())
+		for _, w := range warnings {
+			fmt.Fprintf(env.Stderr, "cscs validate: %v\n", w)
+		}
+		_, ruleDiags := compileRules(cfg, descs)
+		all = append(all, ruleDiags...)
+	}
 	emailChecked := false
 	if _, err := os.Stat(s.emailPath); err == nil || !isNotExist(err) {
 		_, ed := config.LoadEmail(s.emailPath, config.LoadOptions{})

@@ -41,6 +41,8 @@ type Options struct {
 	Logger hclog.Logger
 	// Launch tunes plugin start-up and call deadlines.
 	Launch pluginhost.Options
+	// SourcesOnly leaves the storages out (for `cscs validate`).
+	SourcesOnly bool
 }
 
 // Storage is one storage of the round, opened.
@@ -82,8 +84,8 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 	var members []member
 	var warnings []error
 	for _, b := range plugins.Builtins() {
-		if b.Kind == sdkplugin.KindNotifier {
-			continue // notifiers are not part of a collection round yet
+		if b.Kind == sdkplugin.KindNotifier || (opts.SourcesOnly && b.Kind != sdkplugin.KindSource) {
+			continue // notifiers are launched by the outbox when there is mail
 		}
 		m := member{kind: b.Kind, name: b.Name}
 		if b.Kind == sdkplugin.KindStorage {
@@ -101,7 +103,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 		}
 		members = append(members, m)
 	}
-	external, warn := externalMembers(opts.PluginsDir)
+	external, warn := externalMembers(opts.PluginsDir, opts.SourcesOnly)
 	warnings = append(warnings, warn...)
 	members = append(members, external...)
 
@@ -189,7 +191,7 @@ func (u unavailable) Close(context.Context) error { return nil }
 // externalMembers reads the manifest: every installed source and storage
 // takes part in the round. A storage's configuration is read from
 // <plugins dir>/<name>.storage.json ({} when missing).
-func externalMembers(dir string) ([]member, []error) {
+func externalMembers(dir string, sourcesOnly bool) ([]member, []error) {
 	if dir == "" {
 		return nil, nil
 	}
@@ -200,7 +202,7 @@ func externalMembers(dir string) ([]member, []error) {
 	var out []member
 	var warnings []error
 	for _, e := range man.Plugins {
-		if e.Kind == sdkplugin.KindNotifier {
+		if e.Kind == sdkplugin.KindNotifier || (sourcesOnly && e.Kind != sdkplugin.KindSource) {
 			continue
 		}
 		m := member{kind: e.Kind, name: e.Name, spoolName: e.Name,

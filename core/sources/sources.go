@@ -98,13 +98,11 @@ func (s *Set) Unit(metric string) (string, bool) {
 	return u, ok
 }
 
-// AlertTypes maps every alert type the sources understand to its metric.
-func (s *Set) AlertTypes() map[string]string {
-	out := make(map[string]string)
-	for _, l := range s.loaded {
-		for _, a := range l.Desc.AlertTypes {
-			out[a.Name] = a.Metric
-		}
+// Descriptions returns what every loaded source said about itself.
+func (s *Set) Descriptions() []source.Description {
+	out := make([]source.Description, len(s.loaded))
+	for i, l := range s.loaded {
+		out[i] = l.Desc
 	}
 	return out
 }

@@ -76,7 +76,7 @@ func TestPlan(t *testing.T) {
 	if u, ok := set.Unit("cpu.x"); !ok || u != "percent" {
 		t.Errorf("unit %q %v", u, ok)
 	}
-	if set.AlertTypes()["load"] != "load.x" {
-		t.Errorf("alert types %v", set.AlertTypes())
+	if descs := set.Descriptions(); len(descs) != 5 || descs[1].Name != "load" {
+		t.Errorf("descriptions %+v", descs)
 	}
 }
