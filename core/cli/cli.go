@@ -51,6 +51,7 @@ func commands() []command {
 		{name: "demo", short: "one real round against an in-process SSH fleet on loopback", run: demoCommand},
 		{name: "plugins install", short: "copy a plugin binary into the plugins directory, pinned by checksum", run: pluginsInstallCommand},
 		{name: "plugins list", short: "list built-in and installed plugins and check installed ones", run: pluginsListCommand},
+		{name: "mail test", short: "send a test mail with the SMTP settings in email_config.json", run: mailTestCommand},
 		{name: "plugin serve", short: "serve a built-in plugin; cscs starts it itself", run: pluginServeCommand, hidden: true},
 		{name: "version", short: "print the version", run: versionCommand},
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/agentstore"
+	"github.com/cscs-dev/cscs/core/alert"
 	"github.com/cscs-dev/cscs/core/engine"
 )
 
@@ -27,6 +28,8 @@ type settings struct {
 	hostTO      time.Duration
 	cpuSample   time.Duration
 	inProcess   bool
+	alertRepeat time.Duration
+	mailRetry   time.Duration
 	// pluginsDir is set by pluginFlags.
 	pluginsDir func() string
 }
@@ -59,6 +62,8 @@ func (s *settings) roundFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&s.handshakeTO, "handshake-timeout", 10*time.Second, "SSH handshake and authentication deadline per host")
 	fs.DurationVar(&s.hostTO, "host-timeout", 60*time.Second, "deadline for one host from connect to report")
 	fs.DurationVar(&s.cpuSample, "cpu-sample", time.Second, "window over which the agent samples CPU usage")
+	fs.DurationVar(&s.alertRepeat, "alert-repeat", alert.DefaultRepeat, "how often a rule that keeps firing is mailed again; 0 mails every round")
+	fs.DurationVar(&s.mailRetry, "mail-retry-after", 0, "wait before mail that failed temporarily is tried again by a later run (0: 30s doubling up to 1h)")
 	fs.BoolVar(&s.inProcess, "in-process-plugins", false, "run the built-in plugins inside the core instead of out of process (benchmarks, debugging)")
 }
 
@@ -73,6 +78,12 @@ func (s *settings) check() error {
 		if d <= 0 {
 			return fmt.Errorf("%s %s: want a positive duration such as 10s", name, d)
 		}
+	}
+	if s.mailRetry < 0 {
+		return fmt.Errorf("--mail-retry-after %s: want a positive duration such as 5m", s.mailRetry)
+	}
+	if s.alertRepeat < 0 {
+		return fmt.Errorf("--alert-repeat %s: want 0 (every round) or a positive duration such as 4h", s.alertRepeat)
 	}
 	if s.cpuSample < 0 || s.cpuSample > time.Minute {
 		return fmt.Errorf("--cpu-sample %s: want a duration between 0 and 1m", s.cpuSample)

@@ -110,8 +110,12 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", w)
 	}
 
+	rules, ruleDiags := compileRules(cfg, pipe.Sources.Descriptions())
+	printDiagnostics(env, ruleDiags)
+
 	// Store even when the round was cancelled: what finished is kept.
 	stored := storeRound(context.WithoutCancel(ctx), env, id, s.dataDir, pipe.Storages, batch)
+	mailed := raiseAlerts(context.WithoutCancel(ctx), env, s, cfg, rules, batch)
 
 	if s.output == "json" {
 		if err := writeJSON(env.Stdout, batch, s.dbPath); err != nil {
@@ -125,7 +129,11 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 			fmt.Fprintf(env.Stdout, "stored round %s in %s\n", batch.RoundID, s.dbPath)
 		}
 	}
-	if !stored {
+	if ruleDiags.HasErrors() {
+		fmt.Fprintf(env.Stderr, "cscs run: the alert rules above with errors were skipped; fix %s\n", s.configPath)
+		return ExitBadConfig
+	}
+	if !stored || !mailed {
 		return ExitSomeFailed
 	}
 	if !engine.AllOK(batch) {

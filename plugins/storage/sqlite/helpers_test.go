@@ -124,25 +124,3 @@ func okCollection(ip string, at time.Time, metrics map[string]float64) storage.C
 	}
 	return c
 }
-
-// syntheticBatch is a round of hosts ok hosts with samplesPerHost samples
-// each, for load tests.
-func syntheticBatch(roundID string, at time.Time, hosts, samplesPerHost int) *storage.Batch {
-	b := &storage.Batch{RoundID: roundID, StartedAt: at, FinishedAt: at.Add(time.Minute)}
-	for h := range hosts {
-		c := storage.Collection{
-			HostIP: fmt.Sprintf("10.%d.%d.%d", h>>16&255, h>>8&255, h&255), HostPort: 22,
-			Hostname: fmt.Sprintf("host-%d", h), OS: "linux", Arch: "amd64", AgentVersion: "0.1.0",
-			Status: storage.StatusOK, StartedAt: at, FinishedAt: at.Add(2 * time.Second),
-			Timings: storage.Timings{Connect: time.Millisecond, Exec: time.Second, Total: 2 * time.Second},
-		}
-		for s := range samplesPerHost {
-			c.Samples = append(c.Samples, storage.Sample{
-				Metric: fmt.Sprintf("bench.metric_%02d", s), Value: float64(h*samplesPerHost + s), Unit: "count",
-				Time: at.Add(time.Second),
-			})
-		}
-		b.Collections = append(b.Collections, c)
-	}
-	return b
-}

@@ -3,12 +3,14 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -278,4 +280,20 @@ func TestConcurrentMigrate(t *testing.T) {
 	if n := countRows(t, stores[0].db, "schema_migrations"); n != 1 {
 		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 1", n)
 	}
+}
+
+// TestUpgradeWithData runs the upgrade harness over the embedded
+// migrations plus a test-only version 2, so that one step upgrades a
+// database that holds data.
+func TestUpgradeWithData(t *testing.T) {
+	body, err := os.ReadFile("testdata/upgrade/0002_example_site.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := append(embeddedMigrations(t), migration{version: 2, name: "example_site", sql: string(body)})
+	storagetest.RunUpgrades(t, func(t *testing.T) storagetest.Database {
+		d := contractDatabase(t, ms)
+		d.Open = nil // a Storage knows only the embedded version
+		return d
+	})
 }

@@ -6,26 +6,47 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/hashicorp/go-hclog"
+
+	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // Name is the plugin's name in configuration and the plugin catalog.
 const Name = "sqlite"
 
+// pruneEvery is the least time between two automatic prunes of one open
+// Plugin: the first write after Open prunes, later writes only once this
+// much time has passed (a long-running `cscs serve`).
+const pruneEvery = time.Hour
+
 // Config is the plugin's configuration, a JSON object.
 type Config struct {
 	// Path is the database file; created with its directory's permissions.
 	Path string `json:"path"`
+	// Retention, when set, is how long collections are kept: "90d" or a Go
+	// duration. After a write, older collections are pruned (see
+	// Store.Prune). Empty keeps everything.
+	Retention string `json:"retention,omitempty"`
 }
 
 // Plugin serves a Store through the SDK's storage contract.
 type Plugin struct {
 	// Version is reported by Describe.
 	Version string
+	// Logger receives what happens outside a call's result: a failed
+	// automatic prune after a stored round. Nil means
+	// sdkplugin.NewLogger(Name).
+	Logger hclog.Logger
 
-	mu    sync.Mutex
-	store *Store
+	mu        sync.Mutex
+	store     *Store
+	retention time.Duration
+	lastPrune time.Time
+	// now is the clock; nil means time.Now.
+	now func() time.Time
 }
 
 var _ storage.Storage = (*Plugin)(nil)
@@ -44,6 +65,14 @@ func (p *Plugin) Open(ctx context.Context, config []byte) error {
 	if cfg.Path == "" {
 		return errors.New(`sqlite configuration: "path" is required`)
 	}
+	var retention time.Duration
+	if cfg.Retention != "" {
+		d, err := storage.ParseAge(cfg.Retention)
+		if err != nil {
+			return fmt.Errorf(`sqlite configuration: "retention": %w`, err)
+		}
+		retention = d
+	}
 	st, err := New(cfg.Path)
 	if err != nil {
 		return err
@@ -58,18 +87,38 @@ func (p *Plugin) Open(ctx context.Context, config []byte) error {
 		_ = p.store.Close()
 	}
 	p.store = st
+	p.retention = retention
+	p.lastPrune = time.Time{}
 	return nil
 }
 
-// WriteBatch stores one round.
+// WriteBatch stores one round, then prunes collections older than the
+// configured retention if this is the first write since Open or the last
+// prune is pruneEvery old. A failed prune is logged, not returned: the
+// round is stored.
 func (p *Plugin) WriteBatch(ctx context.Context, b *storage.Batch) error {
-	p.mu.Lock()
-	st := p.store
-	p.mu.Unlock()
+	st := p.current()
 	if st == nil {
 		return errors.New("sqlite: WriteBatch before Open")
 	}
-	return st.WriteBatch(ctx, b)
+	if err := st.WriteBatch(ctx, b); err != nil {
+		return err
+	}
+	if cutoff, ok := p.pruneDue(); ok {
+		if _, err := st.Prune(ctx, cutoff); err != nil {
+			p.logger().Warn("round stored, but pruning old collections failed; the next round tries again", "error", err.Error())
+		}
+	}
+	return nil
+}
+
+// Prune deletes collections older than olderThan; see Store.Prune.
+func (p *Plugin) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
+	st := p.current()
+	if st == nil {
+		return 0, errors.New("sqlite: Prune before Open")
+	}
+	return st.Prune(ctx, olderThan)
 }
 
 // Close closes the database; safe without Open and more than once.
@@ -82,4 +131,36 @@ func (p *Plugin) Close(context.Context) error {
 	err := p.store.Close()
 	p.store = nil
 	return err
+}
+
+func (p *Plugin) current() *Store {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.store
+}
+
+// pruneDue reports whether an automatic prune should run now, with its
+// cutoff, and records it as done.
+func (p *Plugin) pruneDue() (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.retention <= 0 {
+		return time.Time{}, false
+	}
+	now := time.Now()
+	if p.now != nil {
+		now = p.now()
+	}
+	if !p.lastPrune.IsZero() && now.Sub(p.lastPrune) < pruneEvery {
+		return time.Time{}, false
+	}
+	p.lastPrune = now
+	return now.Add(-p.retention), true
+}
+
+func (p *Plugin) logger() hclog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return sdkplugin.NewLogger(Name)
 }

@@ -30,6 +30,9 @@ type Store struct {
 	db         *sql.DB
 	path       string
 	migrations []migration
+	// pruneChunk is how many collections one Prune transaction deletes at
+	// most; zero means defaultPruneChunk.
+	pruneChunk int
 
 	closeOnce sync.Once
 	closeErr  error

@@ -134,8 +134,8 @@ func writeBatch(ctx context.Context, db *sql.DB, knownVersion int, b *storage.Ba
 
 // checkSchema refuses to write into a database that Migrate has not
 // brought to the version this binary knows.
-func checkSchema(ctx context.Context, tx *sql.Tx, known int) error {
-	current, err := recordedVersion(ctx, tx)
+func checkSchema(ctx context.Context, q queryer, known int) error {
+	current, err := recordedVersion(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -335,9 +335,12 @@ func nullText(s string, limit int) any {
 	return cleanText(s, limit)
 }
 
-// cleanText makes host-supplied text valid UTF-8 and at most limit bytes.
+// cleanText makes host-supplied text valid UTF-8 without NUL characters
+// and at most limit bytes: the same text the PostgreSQL backend stores,
+// which cannot hold NUL.
 func cleanText(s string, limit int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
 	if len(s) <= limit {
 		return s
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -281,7 +282,7 @@ func TestConcurrentWritersOnTwoHandles(t *testing.T) {
 	for w, s := range stores {
 		wg.Go(func() {
 			for r := range rounds {
-				b := syntheticBatch(fmt.Sprintf("w%d-r%d", w, r), t0.Add(time.Duration(r)*time.Minute), hosts, samples)
+				b := storagetest.SyntheticBatch(fmt.Sprintf("w%d-r%d", w, r), t0.Add(time.Duration(r)*time.Minute), hosts, samples)
 				if err := s.WriteBatch(ctx, b); err != nil {
 					errs <- fmt.Errorf("writer %d round %d: %w", w, r, err)
 				}
@@ -380,6 +381,7 @@ func TestCleanText(t *testing.T) {
 		"short":        {"abc", 10, "abc"},
 		"exact":        {"abcdefghij", 10, "abcdefghij"},
 		"invalid utf8": {"a\xffb", 10, "a\uFFFDb"},
+		"nul":          {"a\x00b", 10, "a\uFFFDb"},
 		"cut at rune":  {strings.Repeat("é", 20), len(truncatedMark) + 5, "éé" + truncatedMark},
 	}
 	for name, tc := range tests {

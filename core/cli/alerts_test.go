@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/core/sshfleet"
+)
+
+// TestRoundMailsAlerts: a rule that fires is mailed to its client through a
+// real SMTP server; while the server is down the mail waits in the outbox
+// and goes out with the next run; a rule that keeps firing is not mailed
+// again within the repeat interval, and is with --alert-repeat 0.
+func TestRoundMailsAlerts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs several rounds with plugins")
+	}
+	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fleet.Close() })
+	hosts := fleet.Hosts()
+	dir := t.TempDir()
+	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
+		db: filepath.Join(dir, "cscs.db"), agentDir: testagent.Dir(t)}
+	cfg := fmt.Sprintf(`<clients>
+  <client ip=%q port="%d" username="demo" password="pw" mail="ops-a@example.com">
+    <alert type="uptime" limit="&gt;1s"/>
+  </client>
+  <client ip=%q port="%d" username="demo" password="pw" mail="ops-b@example.com">
+    <alert type="memory" limit="99.9%%"/>
+  </client>
+</clients>
+`, hosts[0].IP, hosts[0].Port, hosts[1].IP, hosts[1].Port)
+	must(t, os.WriteFile(r.config, []byte(cfg), 0o600))
+	must(t, os.MkdirAll(r.dataDir, 0o700))
+	must(t, os.WriteFile(filepath.Join(r.dataDir, "known_hosts"), fleet.KnownHosts(), 0o600))
+
+	sink := startSMTPSink(t, "cscs", "smtp-secret")
+	email := func(port int) string {
+		return writeEmailConfig(t, map[string]any{"host": "127.0.0.1", "port": port, "security": "none",
+			"username": "cscs", "password": "smtp-secret", "from": "CSCS <cscs@example.com>"})
+	}
+	round := func(emailPath string, extra ...string) string {
+		t.Helper()
+		args := r.args(append([]string{"--email-config", emailPath, "--mail-retry-after", "1ms"}, extra...)...)
+		code, out, stderr := runCLI(t, args)
+		if code != ExitOK || out.Counts["ok"] != 2 {
+			t.Fatalf("exit %d, counts %v\n%s", code, out.Counts, stderr)
+		}
+		if strings.Contains(stderr, "smtp-secret") {
+			t.Fatalf("the SMTP password leaked:\n%s", stderr)
+		}
+		return stderr
+	}
+
+	// Round 1: the mail server is down; the alert waits in the outbox.
+	stderr := round(email(unusedPort(t)))
+	if !strings.Contains(stderr, "retrying later") || len(sink.received()) != 0 {
+		t.Fatalf("round 1: want the mail kept for later:\n%s", stderr)
+	}
+	// Round 2: the server is up; the waiting mail goes out, once.
+	up := email(sink.port)
+	round(up)
+	mails := sink.received()
+	if len(mails) != 1 {
+		t.Fatalf("round 2: %d mails, want 1", len(mails))
+	}
+	m := mails[0]
+	if len(m.to) != 1 || m.to[0] != "ops-a@example.com" {
+		t.Errorf("mail went to %v", m.to)
+	}
+	for _, want := range []string{"Subject: [CSCS] FIRING", hosts[0].IP, "uptime"} {
+		if !strings.Contains(m.data, want) {
+			t.Errorf("mail lacks %q:\n%s", want, m.data)
+		}
+	}
+	// Round 3: still firing, within the 4h repeat interval: no mail.
+	round(up)
+	if n := len(sink.received()); n != 1 {
+		t.Fatalf("round 3: %d mails, want still 1", n)
+	}
+	// Round 4: --alert-repeat 0 mails every round while the rule fires.
+	round(up, "--alert-repeat", "0")
+	mails = sink.received()
+	if len(mails) != 2 || !strings.Contains(mails[1].data, "STILL FIRING") {
+		t.Fatalf("round 4: %d mails, want a STILL FIRING repeat", len(mails))
+	}
+}

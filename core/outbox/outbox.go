@@ -1,0 +1,356 @@
+// Package outbox delivers notifications through the core's state database:
+// a notification is written there (pending) before anyone tries to send
+// it, and it stays until a notifier accepts it or refuses it for good.
+//
+// Delivery of one notification:
+//
+//	pending ──claim (committed)──► sending ──► sent
+//	   ▲                              │
+//	   └── temporary failure: retry ◄─┤
+//	       later, with backoff        └──► failed (permanent failure)
+//
+// A claim carries a random token and a lease, so two Deliver calls — in
+// one process or in two — never send the same notification: each claim is
+// a conditional update that only one of them wins.
+//
+// If cscs stops during a send (crash, kill, power loss), the row stays
+// "sending" and nobody knows whether the server took the mail. Once the
+// claim's lease has run out, the next Deliver puts it back to pending
+// and sends it again with the SAME notification ID. The SMTP notifier
+// derives the mail's Message-ID from that ID, so the second copy carries
+// the Message-ID of the first and mail systems that deduplicate by
+// Message-ID show it once. The policy prefers a possible duplicate, marked
+// as such, to a silently lost alert; the window for it is the moment
+// between the server accepting the mail and the "sent" being committed.
+package outbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	mathrand "math/rand/v2"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/cscs-dev/cscs/core/state"
+	"github.com/cscs-dev/cscs/sdk/notifier"
+)
+
+// Sender delivers one notification: a notifier plugin, or anything with
+// the same Send. A failure that may pass must satisfy
+// notifier.IsTemporary; any other failure is permanent.
+type Sender interface {
+	Send(ctx context.Context, n notifier.Notification) error
+}
+
+// Outbox is the mail outbox over the state database. It is safe for
+// concurrent use.
+type Outbox struct {
+	db *state.DB
+}
+
+// New returns the outbox kept in db.
+func New(db *state.DB) *Outbox { return &Outbox{db: db} }
+
+// NewID returns a fresh random notification ID ("cscs." and 32 hex
+// digits), usable as the left part of a Message-ID.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return "cscs." + hex.EncodeToString(b[:])
+}
+
+// Enqueue writes n to the outbox as pending, due now, before any attempt
+// to send it. An empty n.ID gets NewID() and a zero n.CreatedAt the
+// current time; set the ID yourself to know it (or to make enqueueing
+// idempotent: an ID already in the outbox is left as it is). n needs a
+// kind ("alert", "eventlog" or "test") and at least one recipient.
+func (o *Outbox) Enqueue(ctx context.Context, n notifier.Notification) error {
+	now := time.Now()
+	if n.ID == "" {
+		n.ID = NewID()
+	}
+	if n.CreatedAt.IsZero() {
+		n.CreatedAt = now
+	}
+	if _, err := o.db.InsertNotification(ctx, n, now); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Defaults for Options.
+const (
+	DefaultMaxAttemptsNow          = 3
+	DefaultRetryDelayNow           = time.Second
+	DefaultSendTimeout             = time.Minute
+	DefaultMaxConsecutiveTemporary = 3
+	DefaultLimit                   = 1000
+)
+
+// Backoff schedule between delivery attempts (see Backoff).
+const (
+	BackoffBase = 30 * time.Second
+	BackoffMax  = time.Hour
+)
+
+// maxErrorText bounds a stored or reported error text.
+const maxErrorText = 2000
+
+// Options tune one Deliver.
+type Options struct {
+	// MaxAttemptsNow is how many times one delivery attempt sends a
+	// notification that fails temporarily before leaving it for a later
+	// Deliver (DefaultMaxAttemptsNow when zero; at most 10).
+	MaxAttemptsNow int
+	// RetryDelayNow is the pause before the second send of an attempt; it
+	// doubles before each further one (DefaultRetryDelayNow when zero).
+	RetryDelayNow time.Duration
+	// SendTimeout bounds each Send (DefaultSendTimeout when zero).
+	SendTimeout time.Duration
+	// MaxConsecutiveTemporary stops the Deliver when that many
+	// notifications in a row still fail temporarily after their attempt:
+	// the notifier looks down, and the rest wait for the next Deliver
+	// without an attempt counted (DefaultMaxConsecutiveTemporary when
+	// zero).
+	MaxConsecutiveTemporary int
+	// Limit is the most notifications one Deliver takes on
+	// (DefaultLimit when zero).
+	Limit int
+	// Backoff is the wait after the attempts-th failed attempt; nil uses
+	// Backoff with a random jitter.
+	Backoff func(attempts int) time.Duration
+	// Redact rewrites every error text before it is stored or reported,
+	// to remove anything secret a notifier might have quoted; nil keeps
+	// texts as they are.
+	Redact func(string) string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxAttemptsNow <= 0 {
+		o.MaxAttemptsNow = DefaultMaxAttemptsNow
+	}
+	o.MaxAttemptsNow = min(o.MaxAttemptsNow, 10)
+	if o.RetryDelayNow <= 0 {
+		o.RetryDelayNow = DefaultRetryDelayNow
+	}
+	if o.SendTimeout <= 0 {
+		o.SendTimeout = DefaultSendTimeout
+	}
+	if o.MaxConsecutiveTemporary <= 0 {
+		o.MaxConsecutiveTemporary = DefaultMaxConsecutiveTemporary
+	}
+	if o.Limit <= 0 {
+		o.Limit = DefaultLimit
+	}
+	if o.Backoff == nil {
+		o.Backoff = func(attempts int) time.Duration { return Backoff(attempts, mathrand.Float64()) }
+	}
+	if o.Redact == nil {
+		o.Redact = func(s string) string { return s }
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// lease is how long a claim holds: every send of an attempt at its
+// timeout, the pauses between them, and a minute to record the outcome.
+// Past it, a "sending" notification counts as interrupted.
+func (o Options) lease() time.Duration {
+	pauses := o.RetryDelayNow * time.Duration(1<<(o.MaxAttemptsNow-1)) // sum of the doubling pauses, rounded up
+	return time.Duration(o.MaxAttemptsNow)*o.SendTimeout + pauses + time.Minute
+}
+
+// Backoff is the wait after the attempts-th failed delivery attempt
+// (attempts ≥ 1): BackoffBase·2^(attempts-1), at most BackoffMax, then
+// shortened by up to a quarter by jitter in [0, 1) so that notifications
+// failing together do not retry together: about 30s, 1m, 2m, 4m, … 1h.
+func Backoff(attempts int, jitter float64) time.Duration {
+	d := BackoffMax
+	if attempts < 1 {
+		attempts = 1
+	}
+	if exp := attempts - 1; exp < 30 {
+		d = min(BackoffBase*time.Duration(1<<exp), BackoffMax)
+	}
+	jitter = math.Min(math.Max(jitter, 0), 1)
+	return d - time.Duration(float64(d)*jitter/4)
+}
+
+// Report is what one Deliver did.
+type Report struct {
+	// Sent were accepted by the notifier.
+	Sent int
+	// Retrying failed temporarily and wait for a later Deliver.
+	Retrying int
+	// Failed were refused for good and marked failed.
+	Failed int
+	// Recovered were found "sending" with an expired lease (cscs stopped
+	// during their send) and put back to pending; they are counted again
+	// under Sent, Retrying or Failed when this Deliver tried them.
+	Recovered int
+	// Deferred were due but not tried, because the notifier kept failing
+	// temporarily (MaxConsecutiveTemporary) or the context ended.
+	Deferred int
+	// Errors says what failed, one line per notification; no secrets.
+	Errors []string
+}
+
+// interruptedNote is the last error of a notification released after its
+// sender stopped mid-send.
+const interruptedNote = "cscs stopped while sending this notification, so whether it was delivered is unknown; " +
+	"it is sent again with the same Message-ID, so mail systems can drop a duplicate"
+
+// Deliver sends the due notifications through sender, the longest waiting
+// first, one at a time. Each is claimed (committed as sending) before its
+// send, then marked sent, pending again with a backoff (temporary
+// failure, after up to MaxAttemptsNow sends), or failed (permanent
+// failure, with the notifier's reply). Notifications whose sender stopped
+// mid-send are first put back to pending (see the package comment). The
+// error is for the state database failing; delivery failures are in the
+// Report.
+func (o *Outbox) Deliver(ctx context.Context, sender Sender, opts Options) (Report, error) {
+	opts = opts.withDefaults()
+	var rep Report
+	start := opts.Now()
+	released, err := o.db.ReleaseExpiredClaims(ctx, start, interruptedNote)
+	if err != nil {
+		return rep, err
+	}
+	rep.Recovered = len(released)
+	ids, err := o.db.DueNotifications(ctx, start, opts.Limit)
+	if err != nil {
+		return rep, err
+	}
+	token := NewID()
+	temporaryInARow := 0
+	for i, id := range ids {
+		if ctx.Err() != nil || temporaryInARow >= opts.MaxConsecutiveTemporary {
+			rep.Deferred = len(ids) - i
+			reason := fmt.Sprintf("the notifier failed temporarily for %d notifications in a row", temporaryInARow)
+			if ctx.Err() != nil {
+				reason = "delivery was stopped (" + ctx.Err().Error() + ")"
+			}
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%d notifications left for the next delivery: %s", rep.Deferred, reason))
+			break
+		}
+		now := opts.Now()
+		n, claimed, err := o.db.ClaimNotification(ctx, id, token, now, now.Add(opts.lease()))
+		if err != nil {
+			return rep, err
+		}
+		if !claimed {
+			continue // another Deliver took it, or it is no longer due
+		}
+		outcome, line := o.attempt(ctx, sender, n, opts)
+		if err := o.finish(ctx, n, token, outcome); err != nil {
+			return rep, err
+		}
+		switch outcome.Status {
+		case state.StatusSent:
+			rep.Sent++
+			temporaryInARow = 0
+		case state.StatusPending:
+			rep.Retrying++
+			temporaryInARow++
+		default:
+			rep.Failed++
+			temporaryInARow = 0
+		}
+		if line != "" {
+			rep.Errors = append(rep.Errors, line)
+		}
+	}
+	return rep, nil
+}
+
+// attempt sends n up to opts.MaxAttemptsNow times while it fails
+// temporarily, and returns the outcome to record and, for a failure, a
+// line for the report.
+func (o *Outbox) attempt(ctx context.Context, sender Sender, n state.Notification, opts Options) (state.Outcome, string) {
+	var err error
+	tries := 0
+	for {
+		tries++
+		sendCtx, cancel := context.WithTimeout(ctx, opts.SendTimeout)
+		err = sender.Send(sendCtx, n.Notification)
+		cancel()
+		if err == nil || !notifier.IsTemporary(err) || tries >= opts.MaxAttemptsNow {
+			break
+		}
+		if !sleep(ctx, opts.RetryDelayNow<<(tries-1)) {
+			break
+		}
+	}
+	now := opts.Now()
+	if err == nil {
+		return state.Outcome{Status: state.StatusSent, Tries: 1, At: now}, ""
+	}
+	text := errorText(err, opts.Redact)
+	what := fmt.Sprintf("%s notification %s to %s", n.Kind, n.ID, strings.Join(n.To, ", "))
+	if notifier.IsTemporary(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		attempts := n.Attempts + 1
+		next := now.Add(opts.Backoff(attempts))
+		return state.Outcome{Status: state.StatusPending, Tries: 1, At: now, NextAttemptAt: next, LastError: text},
+			fmt.Sprintf("%s: %s (temporary failure, %s; attempt %d, next after %s)",
+				what, text, plural(tries, "send"), attempts, next.Format(time.RFC3339))
+	}
+	return state.Outcome{Status: state.StatusFailed, Tries: 1, At: now, LastError: text, ServerReply: text},
+		fmt.Sprintf("%s: %s (permanent failure; marked failed, not retried)", what, text)
+}
+
+// finish records outcome even when ctx has ended meanwhile, so that an
+// interrupted Deliver does not leave a finished send looking interrupted.
+func (o *Outbox) finish(ctx context.Context, n state.Notification, token string, outcome state.Outcome) error {
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	err := o.db.FinishNotification(recordCtx, n.ID, token, outcome)
+	if err != nil && outcome.Status == state.StatusSent {
+		return fmt.Errorf("notification %s was delivered, but recording that failed (it may be sent again, with the same Message-ID): %w", n.ID, err)
+	}
+	return err
+}
+
+// sleep waits d or until ctx ends; false when ctx ended.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// errorText is err's text, redacted, on one line and bounded.
+func errorText(err error, redact func(string) string) string {
+	s := redact(err.Error())
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > maxErrorText {
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	if s == "" {
+		s = "the notifier failed without saying why"
+	}
+	return s
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,348 @@
+package state
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cscs-dev/cscs/sdk/notifier"
+)
+
+// Statuses of a notification in the outbox.
+const (
+	// StatusPending waits for its next_attempt_at.
+	StatusPending = "pending"
+	// StatusSending is claimed by a sender, which holds it until its lease
+	// ends.
+	StatusSending = "sending"
+	// StatusSent was accepted by the notifier.
+	StatusSent = "sent"
+	// StatusFailed was refused for good (a permanent failure).
+	StatusFailed = "failed"
+)
+
+// Kinds of notification.
+var kinds = []string{"alert", "eventlog", "test"}
+
+// ErrNotFound: no notification has that id.
+var ErrNotFound = errors.New("no such notification")
+
+// ErrClaimLost: the notification is no longer claimed with that token
+// (its lease ended and another sender took it over).
+var ErrClaimLost = errors.New("the notification is no longer claimed by this sender")
+
+// Notification is one row of the outbox.
+type Notification struct {
+	notifier.Notification
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     string
+	SentAt        time.Time
+	ServerReply   string
+}
+
+// Outcome is how the delivery of a claimed notification ended.
+type Outcome struct {
+	// Status is StatusSent, StatusPending (retry at NextAttemptAt) or
+	// StatusFailed.
+	Status string
+	// Tries is the number of sends made under the claim; added to Attempts.
+	Tries int
+	// At is when the outcome was reached; the sent time for StatusSent.
+	At time.Time
+	// NextAttemptAt is when a pending notification is due again.
+	NextAttemptAt time.Time
+	// LastError is the last failure's text (pending and failed).
+	LastError string
+	// ServerReply is the final answer of the notifier, when known.
+	ServerReply string
+}
+
+// InsertNotification adds n to the outbox as pending, due at dueAt. n
+// needs an ID, a kind ("alert", "eventlog" or "test") and a recipient;
+// CreatedAt defaults to dueAt. Host "ip:port" or "ip" fills host_ip and
+// host_port. Inserting an ID that is already in the outbox changes
+// nothing and returns false.
+func (d *DB) InsertNotification(ctx context.Context, n notifier.Notification, dueAt time.Time) (bool, error) {
+	if err := checkNotification(n); err != nil {
+		return false, fmt.Errorf("add notification to the outbox: %w", err)
+	}
+	if dueAt.IsZero() {
+		return false, fmt.Errorf("add notification %s to the outbox: no due time given", n.ID)
+	}
+	created := n.CreatedAt
+	if created.IsZero() {
+		created = dueAt
+	}
+	to, err := json.Marshal(n.To)
+	if err != nil {
+		return false, fmt.Errorf("add notification %s to the outbox: recipients: %w", n.ID, err)
+	}
+	hostIP, hostPort := splitHost(n.Host)
+	res, err := d.db.ExecContext(ctx,
+		`INSERT INTO notifications (id, kind, host_ip, host_port, recipients, subject, body, status, next_attempt_at, created_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+		 ON CONFLICT (id) DO NOTHING`,
+		n.ID, n.Kind, hostIP, hostPort, string(to), n.Subject, n.Body, formatTime(dueAt), formatTime(created))
+	if err != nil {
+		return false, fmt.Errorf("add notification %s to the outbox: %w", n.ID, err)
+	}
+	added, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("add notification %s to the outbox: %w", n.ID, err)
+	}
+	return added == 1, nil
+}
+
+func checkNotification(n notifier.Notification) error {
+	if n.ID == "" {
+		return errors.New("the notification has no id")
+	}
+	if !slices.Contains(kinds, n.Kind) {
+		return fmt.Errorf("notification %s: kind %q is not one of %s", n.ID, n.Kind, strings.Join(kinds, ", "))
+	}
+	if len(n.To) == 0 {
+		return fmt.Errorf("notification %s has no recipient", n.ID)
+	}
+	for _, to := range n.To {
+		if strings.TrimSpace(to) == "" {
+			return fmt.Errorf("notification %s has an empty recipient", n.ID)
+		}
+	}
+	return nil
+}
+
+// DueNotifications returns the ids of up to limit pending notifications
+// due at now, the longest waiting first.
+func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := d.db.QueryContext(ctx,
+		`SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?
+		 ORDER BY next_attempt_at, created_at, id LIMIT ?`, formatTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list due notifications: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list due notifications: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list due notifications: %w", err)
+	}
+	return ids, nil
+}
+
+// ClaimNotification marks notification id sending under token until
+// leaseUntil, if it is pending and due at now, and returns it; false when
+// it is not (another sender claimed it first, or it is no longer due).
+// The claim is committed before it returns, so it survives a crash.
+func (d *DB) ClaimNotification(ctx context.Context, id, token string, now, leaseUntil time.Time) (Notification, bool, error) {
+	if token == "" {
+		return Notification{}, false, fmt.Errorf("claim notification %s: no claim token given", id)
+	}
+	var (
+		n       Notification
+		claimed bool
+	)
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE notifications SET status = 'sending', claim_token = ?, lease_until = ?
+			 WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?`,
+			token, formatTime(leaseUntil), id, formatTime(now))
+		if err != nil {
+			return err
+		}
+		if c, err := res.RowsAffected(); err != nil || c == 0 {
+			return err
+		}
+		claimed = true
+		n, err = scanNotification(tx.QueryRowContext(ctx, selectNotification+` WHERE id = ?`, id))
+		return err
+	})
+	if err != nil {
+		return Notification{}, false, fmt.Errorf("claim notification %s: %w", id, err)
+	}
+	return n, claimed, nil
+}
+
+// FinishNotification records the outcome of a notification claimed with
+// token. ErrClaimLost when the claim no longer holds.
+func (d *DB) FinishNotification(ctx context.Context, id, token string, o Outcome) error {
+	var (
+		res sql.Result
+		err error
+	)
+	const where = ` WHERE id = ? AND status = 'sending' AND claim_token = ?`
+	switch o.Status {
+	case StatusSent:
+		res, err = d.db.ExecContext(ctx,
+			`UPDATE notifications SET status = 'sent', attempts = attempts + ?, sent_at = ?, server_reply = ?,
+			   claim_token = '', lease_until = NULL`+where,
+			o.Tries, formatTime(o.At), o.ServerReply, id, token)
+	case StatusPending:
+		res, err = d.db.ExecContext(ctx,
+			`UPDATE notifications SET status = 'pending', attempts = attempts + ?, next_attempt_at = ?, last_error = ?,
+			   claim_token = '', lease_until = NULL`+where,
+			o.Tries, formatTime(o.NextAttemptAt), o.LastError, id, token)
+	case StatusFailed:
+		res, err = d.db.ExecContext(ctx,
+			`UPDATE notifications SET status = 'failed', attempts = attempts + ?, last_error = ?, server_reply = ?,
+			   claim_token = '', lease_until = NULL`+where,
+			o.Tries, o.LastError, o.ServerReply, id, token)
+	default:
+		return fmt.Errorf("finish notification %s: status %q is not sent, pending or failed", id, o.Status)
+	}
+	if err != nil {
+		return fmt.Errorf("record the outcome of notification %s: %w", id, err)
+	}
+	if c, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("record the outcome of notification %s: %w", id, err)
+	} else if c == 0 {
+		return fmt.Errorf("record the outcome of notification %s: %w", id, ErrClaimLost)
+	}
+	return nil
+}
+
+// ReleaseExpiredClaims puts every notification whose sending lease ended
+// before now back to pending, due at now, counting the interrupted send
+// as an attempt and recording note as its last error. It returns their
+// ids. Such a notification was claimed by a sender that stopped (the core
+// crashed or was killed) without recording whether the send went through.
+func (d *DB) ReleaseExpiredClaims(ctx context.Context, now time.Time, note string) ([]string, error) {
+	var ids []string
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx,
+			`SELECT id FROM notifications WHERE status = 'sending' AND (lease_until IS NULL OR lease_until < ?) ORDER BY id`,
+			formatTime(now))
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE notifications SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
+				   claim_token = '', lease_until = NULL WHERE id = ?`,
+				formatTime(now), note, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("release interrupted notifications: %w", err)
+	}
+	return ids, nil
+}
+
+// Notification returns the outbox row of id; ErrNotFound when there is none.
+func (d *DB) Notification(ctx context.Context, id string) (Notification, error) {
+	n, err := scanNotification(d.db.QueryRowContext(ctx, selectNotification+` WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Notification{}, fmt.Errorf("notification %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Notification{}, fmt.Errorf("read notification %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// NotificationCounts returns how many notifications are in each status.
+func (d *DB) NotificationCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := d.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM notifications GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count notifications: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var (
+			status string
+			n      int
+		)
+		if err := rows.Scan(&status, &n); err != nil {
+			return nil, fmt.Errorf("count notifications: %w", err)
+		}
+		out[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count notifications: %w", err)
+	}
+	return out, nil
+}
+
+const selectNotification = `SELECT id, kind, host_ip, host_port, recipients, subject, body, created_at,
+	status, attempts, next_attempt_at, last_error, sent_at, server_reply FROM notifications`
+
+func scanNotification(row *sql.Row) (Notification, error) {
+	var (
+		n                   Notification
+		hostIP, recipients  string
+		hostPort            int
+		created, next, sent sql.NullString
+	)
+	if err := row.Scan(&n.ID, &n.Kind, &hostIP, &hostPort, &recipients, &n.Subject, &n.Body, &created,
+		&n.Status, &n.Attempts, &next, &n.LastError, &sent, &n.ServerReply); err != nil {
+		return Notification{}, err
+	}
+	if err := json.Unmarshal([]byte(recipients), &n.To); err != nil {
+		return Notification{}, fmt.Errorf("stored recipients: %w", err)
+	}
+	n.Host = hostLabel(hostIP, hostPort)
+	var err error
+	if n.CreatedAt, err = parseTime(created); err != nil {
+		return Notification{}, err
+	}
+	if n.NextAttemptAt, err = parseTime(next); err != nil {
+		return Notification{}, err
+	}
+	if n.SentAt, err = parseTime(sent); err != nil {
+		return Notification{}, err
+	}
+	return n, nil
+}
+
+// splitHost reads a notification's Host: "ip:port" (or "[v6]:port") into
+// both parts, anything else into the IP with port 0.
+func splitHost(host string) (string, int) {
+	if h, p, err := net.SplitHostPort(host); err == nil {
+		if port, err := strconv.Atoi(p); err == nil && port > 0 && port <= 65535 {
+			return h, port
+		}
+	}
+	return host, 0
+}
+
+// hostLabel joins a host's IP and port as messages and notifications
+// show them: "10.0.0.1:22", or the IP alone for port 0.
+func hostLabel(hostIP string, hostPort int) string {
+	if hostPort == 0 {
+		return hostIP
+	}
+	return net.JoinHostPort(hostIP, strconv.Itoa(hostPort))
+}

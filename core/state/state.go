@@ -1,0 +1,187 @@
+// Package state is the core's own SQLite database in the data dir
+// (<data-dir>/state.db): what the core must read back between rounds —
+// alert state, each metric's recent values, event-log cursors and the
+// mail outbox. Storage plugins are sinks and never answer such reads, so
+// this database is separate from theirs; its schema is private to the
+// core and created by versioned migrations embedded in the binary.
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+)
+
+// FileName is the state database's name in the data dir.
+const FileName = "state.db"
+
+// Defaults for Options.
+const (
+	DefaultBusyTimeout = 10 * time.Second
+	DefaultKeepValues  = 10
+)
+
+// Options tune Open.
+type Options struct {
+	// BusyTimeout is how long a writer waits for another writer's lock
+	// (DefaultBusyTimeout when zero).
+	BusyTimeout time.Duration
+	// KeepValues is how many recent values AddValues keeps per host and
+	// metric (DefaultKeepValues when zero).
+	KeepValues int
+}
+
+func (o Options) withDefaults() Options {
+	if o.BusyTimeout <= 0 {
+		o.BusyTimeout = DefaultBusyTimeout
+	}
+	if o.KeepValues <= 0 {
+		o.KeepValues = DefaultKeepValues
+	}
+	return o
+}
+
+// DB is the state database. It is safe for use by several goroutines, and
+// several processes may open the same file.
+type DB struct {
+	db   *sql.DB
+	path string
+	keep int
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Path is the state database's path in dataDir.
+func Path(dataDir string) string { return filepath.Join(dataDir, FileName) }
+
+// Open opens the state database at path, creating the file (mode 0600:
+// it holds mail recipients and bodies) and its directory (0700) when
+// missing, and migrates its schema to the newest version this binary
+// knows. A database written by a newer cscs is refused with a
+// *SchemaTooNewError.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open state database: no path given")
+	}
+	opts = opts.withDefaults()
+	migrations, err := loadMigrations(migrationFiles, migrationDir)
+	if err != nil {
+		return nil, fmt.Errorf("open state database: embedded migrations: %w", err)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("sqlite3", dsn(path, opts.BusyTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("open state database %s: %w", path, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open state database %s (check that its directory is writable): %w", path, err)
+	}
+	if err := migrate(ctx, db, migrations); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("state database %s: %w", path, err)
+	}
+	return &DB{db: db, path: path, keep: opts.KeepValues}, nil
+}
+
+// createPrivate makes path's directory (0700) and an empty file at path
+// (0600) when they do not exist yet; SQLite gives its -wal and -shm files
+// the database file's mode.
+func createPrivate(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create the state database's directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open state database %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// dsn is a go-sqlite3 URI for path: busy timeout, WAL journal,
+// synchronous=NORMAL (durable across a process crash; a power loss may
+// lose the last transactions, never corrupt), and transactions that take
+// the write lock at BEGIN, so concurrent writers wait instead of failing.
+func dsn(path string, busy time.Duration) string {
+	escaped := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filepath.ToSlash(path))
+	params := []string{
+		"_busy_timeout=" + strconv.FormatInt(busy.Milliseconds(), 10),
+		"_journal_mode=WAL",
+		"_synchronous=NORMAL",
+		"_txlock=immediate",
+	}
+	return "file:" + escaped + "?" + strings.Join(params, "&")
+}
+
+// File returns the database's path.
+func (d *DB) File() string { return d.path }
+
+// SchemaVersion returns the highest migration recorded in the database.
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	return recordedVersion(ctx, d.db)
+}
+
+// Close releases the database; safe to call more than once.
+func (d *DB) Close() error {
+	d.closeOnce.Do(func() {
+		if err := d.db.Close(); err != nil {
+			d.closeErr = fmt.Errorf("close state database %s: %w", d.path, err)
+		}
+	})
+	return d.closeErr
+}
+
+// inTx runs fn in a transaction (which holds the write lock from its
+// start) and commits it when fn succeeds.
+func (d *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// timeLayout is fixed-width UTC, so stored times compare as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// nullTime is NULL for the zero time.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return formatTime(t)
+}
+
+// parseTime reads a stored time; NULL is the zero time.
+func parseTime(s sql.NullString) (time.Time, error) {
+	if !s.Valid || s.String == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(timeLayout, s.String)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored time %q: %w", s.String, err)
+	}
+	return t, nil
+}

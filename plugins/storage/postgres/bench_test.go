@@ -1,0 +1,15 @@
+package postgres
+
+import (
+	"testing"
+
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
+)
+
+// BenchmarkWriteBatch writes rounds of 1000 hosts with 20 samples each
+// into a real PostgreSQL and reports rows/s, counting host, collection
+// and sample rows.
+func BenchmarkWriteBatch(b *testing.B) {
+	s, _ := migratedStore(b)
+	storagetest.BenchmarkWriteBatch(b, s.WriteBatch)
+}

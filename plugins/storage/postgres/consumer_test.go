@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// TestConsumerQueries runs the PostgreSQL forms of the example queries of
+// docs/schema.md against a real database: they must work, return what the
+// SQLite forms return, and be able to use the indexes meant for them.
+func TestConsumerQueries(t *testing.T) {
+	ctx := context.Background()
+	s, db := migratedStore(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	week := now.Add(-8 * 24 * time.Hour)
+	recent := now.Add(-30 * time.Minute)
+
+	batches := []*storage.Batch{
+		{RoundID: "old", StartedAt: week, Collections: []storage.Collection{
+			okCollection("10.0.0.1", week, map[string]float64{"cpu.percent": 5, "memory.used_percent": 10}),
+			{HostIP: "10.0.0.2", HostPort: 22, Status: storage.StatusTimeout, Error: "old failure", StartedAt: week},
+		}},
+		{RoundID: "recent", StartedAt: recent, Collections: []storage.Collection{
+			okCollection("10.0.0.1", recent, map[string]float64{"cpu.percent": 25, "memory.used_percent": 40}),
+			okCollection("10.0.0.2", recent, map[string]float64{"cpu.percent": 3, "memory.used_percent": 70}),
+			{HostIP: "10.0.0.3", HostPort: 22, Status: storage.StatusHostKeyMismatch, Error: "host key changed", StartedAt: recent},
+		}},
+	}
+	for _, b := range batches {
+		if err := s.WriteBatch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	tests := map[string]struct {
+		query     string
+		want      string
+		wantIndex string // an index EXPLAIN must mention when sequential scans are off
+	}{
+		"latest stats per host": {
+			query: `SELECT host_ip, hostname, cpu_percent, memory_percent, os
+			        FROM latest_stats ORDER BY host_ip`,
+			want: "host_ip=10.0.0.1 hostname=host-10.0.0.1 cpu_percent=25 memory_percent=40 os=linux \n" +
+				"host_ip=10.0.0.2 hostname=host-10.0.0.2 cpu_percent=3 memory_percent=70 os=linux \n",
+			wantIndex: "collections_host_status_started",
+		},
+		"a host's history": {
+			query: `SELECT c.status, cpu.value AS cpu_percent, mem.value AS memory_percent
+			        FROM collections c
+			        JOIN hosts h ON h.id = c.host_id
+			        LEFT JOIN samples cpu ON cpu.collection_id = c.id AND cpu.metric = 'cpu.percent'
+			        LEFT JOIN samples mem ON mem.collection_id = c.id AND mem.metric = 'memory.used_percent'
+			        WHERE h.ip = '10.0.0.1' AND h.port = 22
+			          AND c.started_at >= now() - interval '30 days'
+			        ORDER BY c.started_at`,
+			want:      "status=ok cpu_percent=5 memory_percent=10 \nstatus=ok cpu_percent=25 memory_percent=40 \n",
+			wantIndex: "collections_host_",
+		},
+		"one metric of a host over time": {
+			query: `SELECT s.value
+			        FROM samples s JOIN hosts h ON h.id = s.host_id
+			        WHERE h.ip = '10.0.0.1' AND h.port = 22 AND s.metric = 'cpu.percent'
+			          AND s.collected_at >= now() - interval '1 day'
+			        ORDER BY s.collected_at`,
+			want:      "value=25 \n",
+			wantIndex: "samples_host_metric_collected",
+		},
+		"hosts over a limit": {
+			query: `SELECT host_ip, memory_percent, cpu_percent
+			        FROM latest_stats
+			        WHERE memory_percent > 50 OR cpu_percent > 20
+			        ORDER BY host_ip`,
+			want: "host_ip=10.0.0.1 memory_percent=40 cpu_percent=25 \n" +
+				"host_ip=10.0.0.2 memory_percent=70 cpu_percent=3 \n",
+		},
+		"failed collections in the last day": {
+			query: `SELECT h.ip, c.status, c.error
+			        FROM collections c JOIN hosts h ON h.id = c.host_id
+			        WHERE c.started_at >= now() - interval '1 day'
+			          AND c.status <> 'ok'
+			        ORDER BY c.started_at DESC`,
+			want:      "ip=10.0.0.3 status=host_key_mismatch error=host key changed \n",
+			wantIndex: "collections_started",
+		},
+		"hosts without an ok collection for an hour": {
+			query: `SELECT ip, last_status
+			        FROM hosts
+			        WHERE last_ok_at IS NULL
+			           OR last_ok_at < now() - interval '1 hour'
+			        ORDER BY ip`,
+			want: "ip=10.0.0.3 last_status=host_key_mismatch \n",
+		},
+		"schema version": {
+			query: `SELECT MAX(version) AS version FROM schema_migrations`,
+			want:  "version=1 \n",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := storagetest.Dump(t, db, tc.query); got != tc.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
+			}
+			if tc.wantIndex == "" {
+				return
+			}
+			if plan := planWithoutSeqScans(t, db, tc.query); !strings.Contains(plan, tc.wantIndex) {
+				t.Errorf("query plan does not use %s:\n%s", tc.wantIndex, plan)
+			}
+		})
+	}
+}
+
+// planWithoutSeqScans is EXPLAIN's plan for query when the planner avoids
+// sequential scans, as it does on tables of realistic size.
+func planWithoutSeqScans(t *testing.T, db *sql.DB, query string) string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SET enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = conn.ExecContext(ctx, `RESET enable_seqscan`) }()
+	rows, err := conn.QueryContext(ctx, "EXPLAIN "+query)
+	if err != nil {
+		t.Fatalf("EXPLAIN: %v", err)
+	}
+	defer rows.Close()
+	var plan strings.Builder
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		plan.WriteString(line + "\n")
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return plan.String()
+}

@@ -1,0 +1,264 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+func TestMigrateFreshDatabase(t *testing.T) {
+	ctx := context.Background()
+	dsn, db := newSchema(t)
+	s := openStore(t, dsn)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 0 {
+		t.Fatalf("SchemaVersion before Migrate = %d, %v; want 0, nil", v, err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 1, nil", v, err)
+	}
+
+	// Every object docs/schema.md names, in the test's own schema.
+	const objects = `SELECT c.relname AS name, c.relkind AS kind FROM pg_class c
+	                 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'v', 'i')
+	                 ORDER BY c.relname`
+	const wantObjects = "" +
+		"name=collections kind=r \n" +
+		"name=collections_host_started kind=i \n" +
+		"name=collections_host_status_started kind=i \n" +
+		"name=collections_pkey kind=i \n" +
+		"name=collections_round_id_host_id_key kind=i \n" +
+		"name=collections_started kind=i \n" +
+		"name=collections_status_started kind=i \n" +
+		"name=hosts kind=r \n" +
+		"name=hosts_ip_port_key kind=i \n" +
+		"name=hosts_pkey kind=i \n" +
+		"name=latest_stats kind=v \n" +
+		"name=samples kind=r \n" +
+		"name=samples_host_metric_collected kind=i \n" +
+		"name=samples_pkey kind=i \n" +
+		"name=schema_migrations kind=r \n" +
+		"name=schema_migrations_pkey kind=i \n"
+	if got := storagetest.Dump(t, db, objects); got != wantObjects {
+		t.Errorf("schema objects:\n%s\nwant\n%s", got, wantObjects)
+	}
+
+	// Native types, as docs/schema.md lists them per backend.
+	const types = `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+	               WHERE table_schema = current_schema() AND table_name IN ('hosts', 'collections', 'samples', 'latest_stats')
+	                 AND column_name IN ('id', 'port', 'first_seen', 'started_at', 'connect_ms', 'agent_uploaded',
+	                                     'value', 'collected_at', 'cpu_percent', 'host_id')
+	               ORDER BY table_name, column_name`
+	const wantTypes = "" +
+		"table_name=collections column_name=agent_uploaded data_type=boolean is_nullable=NO \n" +
+		"table_name=collections column_name=connect_ms data_type=double precision is_nullable=YES \n" +
+		"table_name=collections column_name=host_id data_type=bigint is_nullable=NO \n" +
+		"table_name=collections column_name=id data_type=bigint is_nullable=NO \n" +
+		"table_name=collections column_name=started_at data_type=timestamp with time zone is_nullable=NO \n" +
+		"table_name=hosts column_name=first_seen data_type=timestamp with time zone is_nullable=YES \n" +
+		"table_name=hosts column_name=id data_type=bigint is_nullable=NO \n" +
+		"table_name=hosts column_name=port data_type=integer is_nullable=NO \n" +
+		"table_name=latest_stats column_name=collected_at data_type=timestamp with time zone is_nullable=YES \n" +
+		"table_name=latest_stats column_name=cpu_percent data_type=double precision is_nullable=YES \n" +
+		"table_name=latest_stats column_name=host_id data_type=bigint is_nullable=YES \n" +
+		"table_name=samples column_name=collected_at data_type=timestamp with time zone is_nullable=NO \n" +
+		"table_name=samples column_name=host_id data_type=bigint is_nullable=NO \n" +
+		"table_name=samples column_name=value data_type=double precision is_nullable=NO \n"
+	if got := storagetest.Dump(t, db, types); got != wantTypes {
+		t.Errorf("column types:\n%s\nwant\n%s", got, wantTypes)
+	}
+
+	const latestColumns = `SELECT string_agg(column_name, ',' ORDER BY ordinal_position) AS columns
+	                       FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'latest_stats'`
+	const wantColumns = "columns=host_id,host_ip,host_port,hostname,os,arch,collection_id,round_id,agent_version,collected_at," +
+		"cpu_percent,memory_percent,swap_percent,load1,load5,load15,uptime_seconds \n"
+	if got := storagetest.Dump(t, db, latestColumns); got != wantColumns {
+		t.Errorf("latest_stats columns:\n%s\nwant\n%s", got, wantColumns)
+	}
+
+	if got := storagetest.Dump(t, db, `SELECT version, name FROM schema_migrations`); got != "version=1 name=init \n" {
+		t.Errorf("schema_migrations = %q; want version 1, init", got)
+	}
+}
+
+func TestWriteBatchRefusesUnmigratedDatabase(t *testing.T) {
+	dsn, _ := newSchema(t)
+	s := openStore(t, dsn)
+	b := storagetest.SyntheticBatch("r", testTime, 2, 2)
+	if err := s.WriteBatch(context.Background(), b); err == nil || !strings.Contains(err.Error(), "cscs db init") {
+		t.Fatalf("WriteBatch before Migrate: error %v; want one that says to run cscs db init", err)
+	}
+	if _, err := s.Prune(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "cscs db init") {
+		t.Fatalf("Prune before Migrate: error %v; want one that says to run cscs db init", err)
+	}
+}
+
+func TestMigrateRefusesNewerSchema(t *testing.T) {
+	s, db := migratedStore(t)
+	if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (7, 'future', now())`); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Migrate(context.Background())
+	var tooNew *SchemaTooNewError
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 1 {
+		t.Fatalf("Migrate error %v; want a SchemaTooNewError{7, 1}", err)
+	}
+}
+
+// TestMigrationRunner checks the runner itself with made-up migration sets.
+func TestMigrationRunner(t *testing.T) {
+	v1 := &fstest.MapFile{Data: []byte(`CREATE TABLE a (x integer);`)}
+	v2 := &fstest.MapFile{Data: []byte(`CREATE TABLE b (y integer); CREATE INDEX b_y ON b (y);`)}
+	v2bad := &fstest.MapFile{Data: []byte(`CREATE TABLE b (y integer); INSERT INTO nowhere VALUES (1);`)}
+
+	tests := map[string]struct {
+		first, second fstest.MapFS
+		wantErr       string
+		wantVersion   int
+		wantTables    string
+	}{
+		"upgrade applies only the new migration": {
+			first:       fstest.MapFS{"m/0001_a.sql": v1},
+			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
+			wantVersion: 2,
+			wantTables:  "a,b,schema_migrations",
+		},
+		"failing migration leaves the previous version intact": {
+			first:       fstest.MapFS{"m/0001_a.sql": v1},
+			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2bad},
+			wantErr:     "apply migration 0002_b",
+			wantVersion: 1,
+			wantTables:  "a,schema_migrations",
+		},
+		"two migrations from scratch": {
+			first:       fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
+			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
+			wantVersion: 2,
+			wantTables:  "a,b,schema_migrations",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			dsn, db := newSchema(t)
+			s := openStore(t, dsn)
+			for i, set := range []fstest.MapFS{tc.first, tc.second} {
+				ms, err := loadMigrations(set, "m")
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = migrate(ctx, s.pool, ms)
+				switch {
+				case i == 0 && err != nil:
+					t.Fatalf("first run: %v", err)
+				case i == 1 && tc.wantErr == "" && err != nil:
+					t.Fatalf("second run: %v", err)
+				case i == 1 && tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+					t.Fatalf("second run error %v; want it to contain %q", err, tc.wantErr)
+				}
+			}
+			if v, err := s.SchemaVersion(ctx); err != nil || v != tc.wantVersion {
+				t.Errorf("version = %d, %v; want %d", v, err, tc.wantVersion)
+			}
+			const tables = `SELECT string_agg(table_name, ',' ORDER BY table_name) AS tables
+			                FROM information_schema.tables WHERE table_schema = current_schema()`
+			if got, want := storagetest.Dump(t, db, tables), "tables="+tc.wantTables+" \n"; got != want {
+				t.Errorf("tables: %s; want %s", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadMigrations(t *testing.T) {
+	sql := &fstest.MapFile{Data: []byte(`SELECT 1;`)}
+	tests := map[string]struct {
+		files   fstest.MapFS
+		wantErr string
+	}{
+		"bad name":   {fstest.MapFS{"m/0001_a.sql": sql, "m/2_b.sql": sql}, "not named NNNN_name.sql"},
+		"gap":        {fstest.MapFS{"m/0001_a.sql": sql, "m/0003_c.sql": sql}, "without gaps"},
+		"duplicate":  {fstest.MapFS{"m/0001_a.sql": sql, "m/0001_b.sql": sql}, "without gaps"},
+		"not from 1": {fstest.MapFS{"m/0002_b.sql": sql}, "without gaps"},
+		"empty":      {fstest.MapFS{"m/sub/0001_a.sql": sql}, "no migrations found"},
+		"no dir":     {fstest.MapFS{}, "read migrations directory"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := loadMigrations(tc.files, "m"); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v; want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+	t.Run("embedded set", func(t *testing.T) {
+		if ms := embeddedMigrations(t); len(ms) != 1 || ms[0].version != 1 || ms[0].name != "init" {
+			t.Errorf("embedded migrations = %+v; want just 0001_init", ms)
+		}
+	})
+}
+
+// TestMigrationsMatchSQLite keeps the two backends' migrations in step:
+// the same versions with the same names.
+func TestMigrationsMatchSQLite(t *testing.T) {
+	entries, err := os.ReadDir("../sqlite/migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sqlite []string
+	for _, e := range entries {
+		sqlite = append(sqlite, e.Name())
+	}
+	var ours []string
+	for _, m := range embeddedMigrations(t) {
+		ours = append(ours, fmt.Sprintf("%04d_%s.sql", m.version, m.name))
+	}
+	if strings.Join(ours, " ") != strings.Join(sqlite, " ") {
+		t.Errorf("postgres migrations %v; sqlite has %v: a migration must come to both backends", ours, sqlite)
+	}
+}
+
+// TestUpgradeWithData runs the upgrade harness over the embedded
+// migrations plus a test-only version 2, so that one step upgrades a
+// database that holds data.
+func TestUpgradeWithData(t *testing.T) {
+	body, err := os.ReadFile("testdata/upgrade/0002_example_site.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := append(embeddedMigrations(t), migration{version: 2, name: "example_site", sql: string(body)})
+	storagetest.RunUpgrades(t, func(t *testing.T) storagetest.Database {
+		d := contractDatabase(t, ms)
+		d.Open = nil // a Storage knows only the embedded version
+		return d
+	})
+}
+
+// TestSchemaStatusCheckMatchesSDK keeps the CHECK constraints of the
+// schema in step with the statuses the SDK defines.
+func TestSchemaStatusCheckMatchesSDK(t *testing.T) {
+	_, db := migratedStore(t)
+	var hostID int64
+	if err := db.QueryRow(`INSERT INTO hosts (ip, port) VALUES ('10.9.9.9', 22) RETURNING id`).Scan(&hostID); err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range storage.Statuses {
+		if _, err := db.Exec(`INSERT INTO collections (round_id, host_id, status, started_at) VALUES ($1, $2, $3, now())`,
+			fmt.Sprintf("r%d", i), hostID, string(st)); err != nil {
+			t.Errorf("schema refuses SDK status %q: %v", st, err)
+		}
+		if _, err := db.Exec(`UPDATE hosts SET last_status = $1 WHERE id = $2`, string(st), hostID); err != nil {
+			t.Errorf("hosts.last_status refuses SDK status %q: %v", st, err)
+		}
+	}
+	if _, err := db.Exec(`INSERT INTO collections (round_id, host_id, status, started_at) VALUES ('rz', $1, 'bogus', now())`, hostID); err == nil {
+		t.Error("schema accepts status 'bogus'")
+	}
+}

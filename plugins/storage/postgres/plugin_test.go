@@ -1,0 +1,185 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
+	"github.com/cscs-dev/cscs/sdk/sdktest"
+)
+
+func TestPluginConformance(t *testing.T) {
+	dsn, db := newSchema(t)
+	cfg, err := json.Marshal(Config{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sdktest.StorageConformance(t, sdktest.Storage(t, &Plugin{Version: "1.2.3"}), cfg)
+	// The conformance batch, written twice through gRPC, is stored once.
+	got := fmt.Sprintf("collections=%d samples=%d", storagetest.Count(t, db, "collections"), storagetest.Count(t, db, "samples"))
+	if got != "collections=2 samples=3" {
+		t.Errorf("after the conformance run: %s; want the conformance batch once", got)
+	}
+}
+
+func TestPluginOpenErrors(t *testing.T) {
+	tests := map[string]struct {
+		config  string
+		wantErr string
+	}{
+		"not json":        {`{"dsn":`, "postgres configuration"},
+		"no dsn":          {`{}`, `"dsn" is required`},
+		"bad retention":   {`{"dsn": "postgres://127.0.0.1/x", "retention": "ninety days"}`, `"retention": age "ninety days"`},
+		"unparsable dsn":  {`{"dsn": "postgres://u:pw@host:notaport/db"}`, "the dsn cannot be parsed"},
+		"nobody listens":  {`{"dsn": "postgres://cscs@127.0.0.1:1/cscs?connect_timeout=2"}`, "open postgres database postgres://127.0.0.1:1/cscs (check that the server runs"},
+		"wrong dsn field": {`{"path": "/tmp/x.db"}`, `"dsn" is required`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			p := &Plugin{}
+			err := p.Open(context.Background(), []byte(tc.config))
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Open error %v; want it to contain %q", err, tc.wantErr)
+			}
+			if err := p.WriteBatch(context.Background(), storagetest.SyntheticBatch("r", testTime, 1, 1)); err == nil {
+				t.Error("WriteBatch after a failed Open succeeded")
+			}
+		})
+	}
+}
+
+func TestOpenMissingDatabase(t *testing.T) {
+	pgtest.SchemaDSN(t) // skips when there is no server
+	dsn := strings.Replace(pgtest.ServerDSN(), "/test?", "/cscs_no_such_db?", 1)
+	_, err := New(context.Background(), dsn)
+	if err == nil || !strings.Contains(err.Error(), `database "cscs_no_such_db" does not exist`) ||
+		!strings.Contains(err.Error(), "check that the server runs, accepts this user and that the database exists") {
+		t.Fatalf("New on a missing database: %v", err)
+	}
+	t.Log(err)
+}
+
+// TestPasswordNeverInErrors opens DSNs that hold a password in every way
+// a DSN can, against servers that fail in different ways, and checks that
+// no error repeats the password.
+func TestPasswordNeverInErrors(t *testing.T) {
+	const secret = "Tr0ub4dor&3xyzzy"
+	tests := map[string]string{
+		"url, refused":              "postgres://cscs:" + secret + "@127.0.0.1:1/cscs?connect_timeout=2",
+		"url, bad port":             "postgres://cscs:" + secret + "@127.0.0.1:port/cscs",
+		"url, bad escape":           "postgres://cscs:" + secret + "%zz@127.0.0.1/cscs",
+		"url, password parameter":   "postgres://cscs@127.0.0.1:1/cscs?password=" + secret + "&connect_timeout=2",
+		"url, bad parameter":        "postgres://cscs:" + secret + "@127.0.0.1:1/cscs?sslmode=sometimes",
+		"key=value, refused":        "host=127.0.0.1 port=1 user=cscs password=" + secret + " dbname=cscs connect_timeout=2",
+		"key=value, quoted":         "host=127.0.0.1 port=1 user=cscs password='" + secret + " x' dbname=cscs connect_timeout=2",
+		"key=value, unterminated":   "host=127.0.0.1 password='" + secret,
+		"server, missing database":  strings.Replace(pgtest.DefaultDSN, "postgres@", "postgres:"+secret+"@", 1) + "&dbname=cscs_no_such_db",
+		"postgresql scheme refused": "postgresql://cscs:" + secret + "@127.0.0.1:1/cscs?connect_timeout=2",
+	}
+	for name, dsn := range tests {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := json.Marshal(Config{DSN: dsn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = (&Plugin{}).Open(context.Background(), cfg)
+			if err == nil {
+				t.Fatal("Open succeeded")
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(fmt.Sprintf("%+v", err), secret) {
+				t.Errorf("error repeats the password: %v", err)
+			}
+		})
+	}
+}
+
+func TestDatabaseName(t *testing.T) {
+	dsn, _ := newSchema(t)
+	s := openStore(t, dsn)
+	got := s.Database()
+	if pgtest.ServerDSN() == pgtest.DefaultDSN && got != "postgres://127.0.0.1:5432/test" {
+		t.Errorf("Database() = %q; want postgres://127.0.0.1:5432/test", got)
+	}
+	if !strings.HasPrefix(got, "postgres://") || strings.ContainsAny(got, "@?") {
+		t.Errorf("Database() = %q names more than server and database", got)
+	}
+}
+
+func TestPluginPruneBeforeOpen(t *testing.T) {
+	if _, err := (&Plugin{}).Prune(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "before Open") {
+		t.Fatalf("Prune before Open: %v", err)
+	}
+}
+
+func TestPruneSchedule(t *testing.T) {
+	clock := testTime
+	p := &Plugin{now: func() time.Time { return clock }}
+	steps := []struct {
+		advance   time.Duration
+		retention time.Duration
+		reopen    bool
+		wantDue   bool
+	}{
+		{retention: 0, wantDue: false},
+		{retention: 48 * time.Hour, wantDue: true},
+		{advance: time.Minute, retention: 48 * time.Hour, wantDue: false},
+		{advance: 58 * time.Minute, retention: 48 * time.Hour, wantDue: false},
+		{advance: time.Minute, retention: 48 * time.Hour, wantDue: true},
+		{advance: time.Minute, retention: 48 * time.Hour, reopen: true, wantDue: true},
+	}
+	for i, st := range steps {
+		clock = clock.Add(st.advance)
+		p.retention = st.retention
+		if st.reopen {
+			p.lastPrune = time.Time{} // what Open does
+		}
+		cutoff, due := p.pruneDue()
+		if due != st.wantDue {
+			t.Fatalf("step %d: due = %v; want %v", i, due, st.wantDue)
+		}
+		if due && !cutoff.Equal(clock.Add(-st.retention)) {
+			t.Errorf("step %d: cutoff %v; want %v", i, cutoff, clock.Add(-st.retention))
+		}
+	}
+}
+
+// TestFailedAutomaticPruneIsLogged makes the database refuse deletes: the
+// round must still be stored and reported stored, and the failure logged.
+func TestFailedAutomaticPruneIsLogged(t *testing.T) {
+	ctx := context.Background()
+	dsn, db := newSchema(t)
+	var log bytes.Buffer
+	p := &Plugin{Logger: hclog.New(&hclog.LoggerOptions{Output: &log})}
+	cfg, _ := json.Marshal(Config{DSN: dsn, Retention: "1h"})
+	if err := p.Open(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	if _, err := db.Exec(`
+		CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS
+		$$ BEGIN RAISE EXCEPTION 'deletes refused by test'; END $$;
+		CREATE TRIGGER refuse_delete BEFORE DELETE ON collections FOR EACH ROW EXECUTE FUNCTION refuse_delete();`); err != nil {
+		t.Fatal(err)
+	}
+	// Straight to the store: the plugin's first write is the one that prunes.
+	if err := p.current().WriteBatch(ctx, storagetest.SyntheticBatch("old", time.Now().Add(-3*time.Hour), 2, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteBatch(ctx, storagetest.SyntheticBatch("new", time.Now(), 2, 1)); err != nil {
+		t.Fatalf("WriteBatch failed because pruning failed: %v", err)
+	}
+	if n := storagetest.Count(t, db, "collections"); n != 4 {
+		t.Errorf("collections = %d; want 4 (both rounds stored, nothing pruned)", n)
+	}
+	if !strings.Contains(log.String(), "pruning old collections failed") || !strings.Contains(log.String(), "deletes refused by test") {
+		t.Errorf("log does not report the failed prune:\n%s", log.String())
+	}
+}

@@ -1,0 +1,389 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// Limits on text that comes from hosts, which are treated as hostile: a
+// longer value is cut (at a UTF-8 boundary) and marked. The same as the
+// SQLite backend's, so both databases hold the same text.
+const (
+	maxErrorBytes = 8 << 10
+	maxShortBytes = 256
+	truncatedMark = "…(truncated)"
+)
+
+// upsertHostSQL inserts or updates a host and returns its id. A retried
+// older round never moves last_seen, last_status or last_ok_at back.
+const upsertHostSQL = `
+INSERT INTO hosts (ip, port, hostname, os, arch, agent_version, first_seen, last_seen, last_status, last_ok_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (ip, port) DO UPDATE SET
+    hostname = CASE WHEN excluded.hostname IS NOT NULL
+                     AND (hosts.hostname IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
+                    THEN excluded.hostname ELSE hosts.hostname END,
+    os = CASE WHEN excluded.os IS NOT NULL
+               AND (hosts.os IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
+              THEN excluded.os ELSE hosts.os END,
+    arch = CASE WHEN excluded.arch IS NOT NULL
+                 AND (hosts.arch IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
+                THEN excluded.arch ELSE hosts.arch END,
+    agent_version = CASE WHEN excluded.agent_version IS NOT NULL
+                          AND (hosts.agent_version IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
+                         THEN excluded.agent_version ELSE hosts.agent_version END,
+    first_seen = CASE WHEN hosts.first_seen IS NULL OR excluded.first_seen < hosts.first_seen
+                      THEN excluded.first_seen ELSE hosts.first_seen END,
+    last_seen = CASE WHEN hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen
+                     THEN excluded.last_seen ELSE hosts.last_seen END,
+    last_status = CASE WHEN hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen
+                       THEN excluded.last_status ELSE hosts.last_status END,
+    last_ok_at = CASE WHEN excluded.last_ok_at IS NOT NULL
+                       AND (hosts.last_ok_at IS NULL OR excluded.last_ok_at > hosts.last_ok_at)
+                      THEN excluded.last_ok_at ELSE hosts.last_ok_at END
+RETURNING id`
+
+// upsertCollectionSQL inserts or rewrites the collection of a host in a
+// round and returns its id.
+const upsertCollectionSQL = `
+INSERT INTO collections (round_id, host_id, status, error, started_at, finished_at,
+                         connect_ms, detect_ms, upload_ms, exec_ms, total_ms, agent_uploaded, agent_version)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (round_id, host_id) DO UPDATE SET
+    status = excluded.status,
+    error = excluded.error,
+    started_at = excluded.started_at,
+    finished_at = excluded.finished_at,
+    connect_ms = excluded.connect_ms,
+    detect_ms = excluded.detect_ms,
+    upload_ms = excluded.upload_ms,
+    exec_ms = excluded.exec_ms,
+    total_ms = excluded.total_ms,
+    agent_uploaded = excluded.agent_uploaded,
+    agent_version = excluded.agent_version
+RETURNING id`
+
+const deleteSamplesSQL = `DELETE FROM samples WHERE collection_id = ANY($1)`
+
+var sampleColumns = []string{"collection_id", "host_id", "metric", "value", "unit", "collected_at"}
+
+// WriteBatch stores one round in a single transaction: it upserts every
+// host, upserts one collection per host and round, and replaces that
+// collection's samples. Writing the same batch again leaves the database
+// as it was. An invalid batch is refused before anything is written; a
+// failure half way rolls the whole batch back. Rows are written host by
+// host in (ip, port) order, so cores writing at the same time wait for
+// each other instead of deadlocking; a transaction PostgreSQL aborts
+// anyway is run again.
+func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
+	if err := validateBatch(b); err != nil {
+		return fmt.Errorf("refuse batch: %w", err)
+	}
+	rows := batchRows(b)
+	known := len(s.migrations)
+	if err := s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, known, rows) }); err != nil {
+		return fmt.Errorf("write round %q: %w", b.RoundID, err)
+	}
+	return nil
+}
+
+// collectionRow is one collection of a batch as its columns' values:
+// cleaned text, millisecond UTC times, NULLs as nil.
+type collectionRow struct {
+	roundID string
+	ip      string
+	port    int
+	status  string
+
+	hostname, os, arch, agentVersion any
+	firstSeen, lastSeen              time.Time
+	lastOKAt                         any
+
+	errText     any
+	startedAt   time.Time
+	finishedAt  any
+	timings     [5]any // connect, detect, upload, exec, total
+	uploaded    bool
+	samples     []sampleRow
+	replacedBy  int // index of a later row of the same host, or -1
+	description string
+}
+
+type sampleRow struct {
+	metric, unit string
+	value        float64
+	at           time.Time
+}
+
+// batchRows turns a validated batch into rows sorted by (ip, port), the
+// lock order every writer follows. A host listed twice keeps both rows in
+// their original order; the later one wins, as it would row by row.
+func batchRows(b *storage.Batch) []collectionRow {
+	rows := make([]collectionRow, len(b.Collections))
+	for i := range b.Collections {
+		rows[i] = newCollectionRow(b, &b.Collections[i])
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].ip != rows[j].ip {
+			return rows[i].ip < rows[j].ip
+		}
+		return rows[i].port < rows[j].port
+	})
+	last := map[string]int{}
+	for i := range rows {
+		rows[i].replacedBy = -1
+		key := rows[i].description
+		if prev, ok := last[key]; ok {
+			rows[prev].replacedBy = i
+		}
+		last[key] = i
+	}
+	return rows
+}
+
+func newCollectionRow(b *storage.Batch, c *storage.Collection) collectionRow {
+	started := firstNonZero(c.StartedAt, b.StartedAt)
+	seen := firstNonZero(c.FinishedAt, started)
+	r := collectionRow{
+		roundID: b.RoundID, ip: c.HostIP, port: c.HostPort, status: string(c.Status),
+		hostname: nullText(c.Hostname, maxShortBytes), os: nullText(c.OS, maxShortBytes),
+		arch: nullText(c.Arch, maxShortBytes), agentVersion: nullText(c.AgentVersion, maxShortBytes),
+		firstSeen: dbTime(started), lastSeen: dbTime(seen),
+		errText: nullText(c.Error, maxErrorBytes), startedAt: dbTime(started), finishedAt: nullTime(c.FinishedAt),
+		timings: [5]any{
+			nullMillis(c.Timings.Connect), nullMillis(c.Timings.Detect), nullMillis(c.Timings.Upload),
+			nullMillis(c.Timings.Exec), nullMillis(c.Timings.Total),
+		},
+		uploaded:    c.AgentUploaded,
+		description: hostAddr(c),
+	}
+	if c.Status == storage.StatusOK {
+		r.lastOKAt = dbTime(seen)
+	}
+	// A metric repeated within one collection keeps its last value, in the
+	// position of its first appearance.
+	index := map[string]int{}
+	for _, s := range c.Samples {
+		row := sampleRow{
+			metric: cleanText(s.Metric, maxShortBytes), unit: cleanText(s.Unit, maxShortBytes),
+			value: s.Value, at: dbTime(firstNonZero(s.Time, seen)),
+		}
+		if i, ok := index[row.metric]; ok {
+			r.samples[i] = row
+			continue
+		}
+		index[row.metric] = len(r.samples)
+		r.samples = append(r.samples, row)
+	}
+	return r
+}
+
+// writeRows writes rows in tx: hosts, then collections, then samples, each
+// step in one round trip.
+func writeRows(ctx context.Context, tx pgx.Tx, knownVersion int, rows []collectionRow) error {
+	if err := checkSchema(ctx, tx, knownVersion); err != nil {
+		return err
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	hostIDs, err := upsertHosts(ctx, tx, rows)
+	if err != nil {
+		return err
+	}
+	collectionIDs, err := upsertCollections(ctx, tx, rows, hostIDs)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, deleteSamplesSQL, collectionIDs); err != nil {
+		return fmt.Errorf("replace samples of the round's collections: %w", err)
+	}
+	return copySamples(ctx, tx, rows, hostIDs, collectionIDs)
+}
+
+func upsertHosts(ctx context.Context, tx pgx.Tx, rows []collectionRow) ([]int64, error) {
+	batch := &pgx.Batch{}
+	for i := range rows {
+		r := &rows[i]
+		batch.Queue(upsertHostSQL, r.ip, r.port, r.hostname, r.os, r.arch, r.agentVersion,
+			r.firstSeen, r.lastSeen, r.status, r.lastOKAt)
+	}
+	ids := make([]int64, len(rows))
+	results := tx.SendBatch(ctx, batch)
+	for i := range rows {
+		if err := results.QueryRow().Scan(&ids[i]); err != nil {
+			_ = results.Close()
+			return nil, fmt.Errorf("upsert host %s (status %q): %w", rows[i].description, rows[i].status, err)
+		}
+	}
+	if err := results.Close(); err != nil {
+		return nil, fmt.Errorf("upsert hosts: %w", err)
+	}
+	return ids, nil
+}
+
+func upsertCollections(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs []int64) ([]int64, error) {
+	batch := &pgx.Batch{}
+	for i := range rows {
+		r := &rows[i]
+		batch.Queue(upsertCollectionSQL, r.roundID, hostIDs[i], r.status, r.errText, r.startedAt, r.finishedAt,
+			r.timings[0], r.timings[1], r.timings[2], r.timings[3], r.timings[4], r.uploaded, r.agentVersion)
+	}
+	ids := make([]int64, len(rows))
+	results := tx.SendBatch(ctx, batch)
+	for i := range rows {
+		if err := results.QueryRow().Scan(&ids[i]); err != nil {
+			_ = results.Close()
+			return nil, fmt.Errorf("upsert collection of host %s (status %q): %w", rows[i].description, rows[i].status, err)
+		}
+	}
+	if err := results.Close(); err != nil {
+		return nil, fmt.Errorf("upsert collections: %w", err)
+	}
+	return ids, nil
+}
+
+// copySamples streams every sample of the batch with COPY. A host listed
+// twice in the batch gets the samples of its last row only.
+func copySamples(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs, collectionIDs []int64) error {
+	var values [][]any
+	for i := range rows {
+		if rows[i].replacedBy >= 0 {
+			continue
+		}
+		for _, s := range rows[i].samples {
+			values = append(values, []any{collectionIDs[i], hostIDs[i], s.metric, s.value, s.unit, s.at})
+		}
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"samples"}, sampleColumns, pgx.CopyFromRows(values)); err != nil {
+		return fmt.Errorf("insert %d samples: %w", len(values), err)
+	}
+	return nil
+}
+
+// validateBatch finds, before any write, what the database would refuse or
+// what would make the rows meaningless.
+func validateBatch(b *storage.Batch) error {
+	if b == nil {
+		return errors.New("batch is nil")
+	}
+	if strings.TrimSpace(b.RoundID) == "" {
+		return errors.New("batch has no round id; the core must give every round an id")
+	}
+	for i := range b.Collections {
+		c := &b.Collections[i]
+		if c.HostIP == "" {
+			return fmt.Errorf("collection %d has no host ip", i)
+		}
+		host := hostAddr(c)
+		if c.HostPort < 1 || c.HostPort > 65535 {
+			return fmt.Errorf("host %s: port %d is outside 1-65535", host, c.HostPort)
+		}
+		if !validStatus(c.Status) {
+			return fmt.Errorf("host %s: unknown status %q (want one of %s)", host, c.Status, statusList())
+		}
+		if c.StartedAt.IsZero() && b.StartedAt.IsZero() {
+			return fmt.Errorf("host %s: collection has no start time and neither has the batch", host)
+		}
+		for _, s := range c.Samples {
+			if s.Metric == "" {
+				return fmt.Errorf("host %s: a sample has no metric name", host)
+			}
+			if math.IsNaN(s.Value) {
+				return fmt.Errorf("host %s: metric %q is NaN", host, s.Metric)
+			}
+		}
+	}
+	return nil
+}
+
+func validStatus(s storage.Status) bool {
+	for _, known := range storage.Statuses {
+		if s == known {
+			return true
+		}
+	}
+	return false
+}
+
+func statusList() string {
+	names := make([]string, len(storage.Statuses))
+	for i, s := range storage.Statuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
+}
+
+func hostAddr(c *storage.Collection) string {
+	return net.JoinHostPort(c.HostIP, strconv.Itoa(c.HostPort))
+}
+
+func firstNonZero(times ...time.Time) time.Time {
+	for _, t := range times {
+		if !t.IsZero() {
+			return t
+		}
+	}
+	return time.Time{}
+}
+
+// dbTime is t as stored: UTC, cut to the millisecond like the SQLite
+// backend's text timestamps, so both databases hold the same instants.
+func dbTime(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+// nullTime is NULL for the zero time.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return dbTime(t)
+}
+
+// nullMillis is the duration in (fractional) milliseconds, NULL when zero:
+// the phase did not run.
+func nullMillis(d time.Duration) any {
+	if d == 0 {
+		return nil
+	}
+	return float64(d) / float64(time.Millisecond)
+}
+
+// nullText is NULL for the empty string, otherwise cleanText.
+func nullText(s string, limit int) any {
+	if s == "" {
+		return nil
+	}
+	return cleanText(s, limit)
+}
+
+// cleanText makes host-supplied text valid UTF-8 without NUL characters
+// (which PostgreSQL text cannot hold) and at most limit bytes.
+func cleanText(s string, limit int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit - len(truncatedMark)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + truncatedMark
+}

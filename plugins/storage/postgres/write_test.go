@@ -1,0 +1,211 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+var testTime = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
+
+// TestWriteBatchRollsBackOnDatabaseError bypasses validation so that the
+// database itself refuses the last host's collection, after the hosts and
+// the other collections were written in the same transaction.
+func TestWriteBatchRollsBackOnDatabaseError(t *testing.T) {
+	ctx := context.Background()
+	s, db := migratedStore(t)
+	b := storagetest.SyntheticBatch("r", testTime, 3, 2)
+	b.Collections[2].Status = "exploded"
+	rows := batchRows(b)
+	err := s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, len(s.migrations), rows) })
+	if err == nil || !strings.Contains(err.Error(), "10.0.0.2:22") || !strings.Contains(err.Error(), "exploded") {
+		t.Fatalf("writeRows error %v; want one naming host 10.0.0.2:22 and status exploded", err)
+	}
+	if got := storagetest.Dump(t, db, `SELECT (SELECT COUNT(*) FROM hosts) + (SELECT COUNT(*) FROM collections) + (SELECT COUNT(*) FROM samples) AS n`); got != "n=0 \n" {
+		t.Errorf("failed batch left rows behind: %s", got)
+	}
+}
+
+func TestHostTwiceInOneBatchKeepsTheLastRow(t *testing.T) {
+	s, db := migratedStore(t)
+	first := okCollection("10.0.0.1", testTime, map[string]float64{"cpu.percent": 1, "memory.used_percent": 2})
+	second := okCollection("10.0.0.1", testTime.Add(time.Second), map[string]float64{"cpu.percent": 3})
+	other := okCollection("10.0.0.0", testTime, map[string]float64{"cpu.percent": 9})
+	b := &storage.Batch{RoundID: "r", StartedAt: testTime, Collections: []storage.Collection{first, other, second}}
+	if err := s.WriteBatch(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	const q = `SELECT h.ip, c.started_at, s.metric, s.value FROM samples s
+	           JOIN collections c ON c.id = s.collection_id JOIN hosts h ON h.id = c.host_id ORDER BY h.ip, s.metric`
+	const want = "ip=10.0.0.0 started_at=2026-11-25T22:00:00.000Z metric=cpu.percent value=9 \n" +
+		"ip=10.0.0.1 started_at=2026-11-25T22:00:01.000Z metric=cpu.percent value=3 \n"
+	if got := storagetest.Dump(t, db, q); got != want {
+		t.Errorf("samples:\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestDuplicateMetricInOneCollectionKeepsLast(t *testing.T) {
+	s, db := migratedStore(t)
+	c := okCollection("10.0.0.1", testTime, nil)
+	c.Samples = []storage.Sample{
+		{Metric: "cpu.percent", Value: 1, Unit: "percent", Time: testTime},
+		{Metric: "load.1", Value: 5, Time: testTime},
+		{Metric: "cpu.percent", Value: 2, Unit: "percent", Time: testTime},
+	}
+	if err := s.WriteBatch(context.Background(), &storage.Batch{RoundID: "r", StartedAt: testTime, Collections: []storage.Collection{c}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := storagetest.Dump(t, db, `SELECT metric, value FROM samples ORDER BY metric`); got != "metric=cpu.percent value=2 \nmetric=load.1 value=5 \n" {
+		t.Errorf("samples = %q; want cpu.percent 2 and load.1 5", got)
+	}
+}
+
+func TestEmptyBatchIsStored(t *testing.T) {
+	s, db := migratedStore(t)
+	if err := s.WriteBatch(context.Background(), &storage.Batch{RoundID: "empty", StartedAt: testTime}); err != nil {
+		t.Fatal(err)
+	}
+	if n := storagetest.Count(t, db, "hosts"); n != 0 {
+		t.Errorf("hosts = %d; want 0", n)
+	}
+}
+
+// TestManyCoresOneFleet has four cores write overlapping rounds of the
+// same hosts, in opposite host orders, while one of them prunes: nothing
+// may fail (PostgreSQL's deadlock detector would abort a transaction
+// that waits in a cycle) and every row must be there once.
+func TestManyCoresOneFleet(t *testing.T) {
+	dsn, db := newSchema(t)
+	stores := make([]*Store, 4)
+	for i := range stores {
+		stores[i] = openStore(t, dsn)
+	}
+	if err := stores[0].Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	const rounds, hosts, samples = 5, 60, 4
+	var wg sync.WaitGroup
+	errs := make(chan error, len(stores)*rounds+1)
+	for w, s := range stores {
+		wg.Go(func() {
+			for r := range rounds {
+				b := storagetest.SyntheticBatch(fmt.Sprintf("w%d-r%d", w, r), testTime.Add(time.Duration(r)*time.Minute), hosts, samples)
+				if w%2 == 1 { // the other order in the batch
+					for i, j := 0, len(b.Collections)-1; i < j; i, j = i+1, j-1 {
+						b.Collections[i], b.Collections[j] = b.Collections[j], b.Collections[i]
+					}
+				}
+				if err := s.WriteBatch(context.Background(), b); err != nil {
+					errs <- fmt.Errorf("core %d round %d: %w", w, r, err)
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		if _, err := stores[3].Prune(context.Background(), testTime.Add(-time.Hour)); err != nil {
+			errs <- fmt.Errorf("prune: %w", err)
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	want := fmt.Sprintf("hosts=%d collections=%d samples=%d", hosts, len(stores)*rounds*hosts, len(stores)*rounds*hosts*samples)
+	got := fmt.Sprintf("hosts=%d collections=%d samples=%d",
+		storagetest.Count(t, db, "hosts"), storagetest.Count(t, db, "collections"), storagetest.Count(t, db, "samples"))
+	if got != want {
+		t.Errorf("row counts = %s; want %s", got, want)
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	tests := map[string]struct {
+		err  error
+		want bool
+	}{
+		"serialization failure": {&pgconn.PgError{Code: "40001"}, true},
+		"deadlock":              {fmt.Errorf("upsert host: %w", &pgconn.PgError{Code: "40P01"}), true},
+		"unique violation":      {&pgconn.PgError{Code: "23505"}, false},
+		"not from postgres":     {errors.New("connection reset"), false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := retryable(tc.err); got != tc.want {
+				t.Errorf("retryable(%v) = %v; want %v", tc.err, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestInTxRunsAgainAfterADeadlock makes the first attempt fail with a
+// real serialization failure and checks that the transaction ran again.
+func TestInTxRunsAgainAfterADeadlock(t *testing.T) {
+	ctx := context.Background()
+	s, _ := migratedStore(t)
+	attempts := 0
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		attempts++
+		if attempts == 1 {
+			_, err := tx.Exec(ctx, `DO $$ BEGIN RAISE EXCEPTION 'collided' USING ERRCODE = '40P01'; END $$`)
+			return err
+		}
+		return nil
+	})
+	if err != nil || attempts != 2 {
+		t.Fatalf("inTx = %v after %d attempts; want success on attempt 2", err, attempts)
+	}
+
+	attempts = 0
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		attempts++
+		_, err := tx.Exec(ctx, `DO $$ BEGIN RAISE EXCEPTION 'always' USING ERRCODE = '40001'; END $$`)
+		return err
+	})
+	if err == nil || attempts != maxAttempts {
+		t.Fatalf("inTx = %v after %d attempts; want failure after %d", err, attempts, maxAttempts)
+	}
+}
+
+func TestCleanText(t *testing.T) {
+	tests := map[string]struct {
+		in    string
+		limit int
+		want  string
+	}{
+		"short":        {"abc", 10, "abc"},
+		"invalid utf8": {"a\xffb", 10, "a\uFFFDb"},
+		"nul":          {"a\x00b", 10, "a\uFFFDb"},
+		"cut at rune":  {strings.Repeat("é", 20), len(truncatedMark) + 5, "éé" + truncatedMark},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := cleanText(tc.in, tc.limit); got != tc.want {
+				t.Errorf("cleanText(%q, %d) = %q; want %q", tc.in, tc.limit, got, tc.want)
+			}
+		})
+	}
+}
+
+// okCollection is a successful collection of ip:22 at the given time with
+// the given metric values.
+func okCollection(ip string, at time.Time, metrics map[string]float64) storage.Collection {
+	c := storage.Collection{
+		HostIP: ip, HostPort: 22, Hostname: "host-" + ip, OS: "linux", Arch: "amd64",
+		AgentVersion: "0.1.0", Status: storage.StatusOK, StartedAt: at, FinishedAt: at.Add(time.Second),
+	}
+	for name, v := range metrics {
+		c.Samples = append(c.Samples, storage.Sample{Metric: name, Value: v, Unit: "percent", Time: at.Add(time.Second)})
+	}
+	return c
+}

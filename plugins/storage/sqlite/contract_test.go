@@ -1,0 +1,56 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// contractDatabase is a fresh database file for the storagetest contract,
+// with the given migrations.
+func contractDatabase(t *testing.T, migrations []migration) storagetest.Database {
+	path := filepath.Join(t.TempDir(), "contract.db")
+	db, err := sql.Open("sqlite3", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return storagetest.Database{
+		SQL: db,
+		Open: func(ctx context.Context, retention string) (storage.Storage, error) {
+			cfg, err := json.Marshal(Config{Path: path, Retention: retention})
+			if err != nil {
+				return nil, err
+			}
+			p := &Plugin{Version: "test"}
+			if err := p.Open(ctx, cfg); err != nil {
+				return nil, err
+			}
+			return p, nil
+		},
+		Versions: len(migrations),
+		MigrateTo: func(ctx context.Context, version int) error {
+			return migrate(ctx, db, migrations[:version])
+		},
+	}
+}
+
+func embeddedMigrations(t testing.TB) []migration {
+	t.Helper()
+	ms, err := loadMigrations(migrationFiles, migrationDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+func TestContract(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storagetest.Database {
+		return contractDatabase(t, embeddedMigrations(t))
+	})
+}

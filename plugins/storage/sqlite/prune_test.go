@@ -1,0 +1,72 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+var testTime = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
+
+// TestPruneInChunks deletes more collections than one chunk holds and
+// checks that every chunk was deleted and the latest ok ones kept.
+func TestPruneInChunks(t *testing.T) {
+	tests := map[string]int{"one chunk": 0, "chunks of 2": 2, "chunks of 3": 3}
+	for name, chunk := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s := migratedStore(t)
+			s.pruneChunk = chunk
+			for r := range 4 {
+				b := storagetest.SyntheticBatch(fmt.Sprintf("r%d", r), testTime.Add(time.Duration(r)*time.Hour), 3, 2)
+				b.Collections[2].Status = storage.StatusTimeout
+				if err := s.WriteBatch(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// 12 collections; the last round's two ok ones are kept.
+			deleted, err := s.Prune(ctx, testTime.Add(24*time.Hour))
+			if err != nil || deleted != 10 {
+				t.Fatalf("Prune = %d, %v; want 10, nil", deleted, err)
+			}
+			const left = `SELECT h.ip, c.round_id FROM collections c JOIN hosts h ON h.id = c.host_id ORDER BY h.ip`
+			if got := dumpTable(t, s.db, left); got != "ip=10.0.0.0 round_id=r3 \nip=10.0.0.1 round_id=r3 \n" {
+				t.Errorf("left after Prune:\n%s", got)
+			}
+			if n := countRows(t, s.db, "samples"); n != 4 {
+				t.Errorf("samples = %d after Prune; want 4 (foreign keys cascade)", n)
+			}
+		})
+	}
+}
+
+func TestPruneRefusesUnmigratedDatabase(t *testing.T) {
+	s := openStore(t, filepath.Join(t.TempDir(), "empty.db"))
+	if _, err := s.Prune(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "cscs db init") {
+		t.Fatalf("Prune before Migrate: error %v; want one that says to run cscs db init", err)
+	}
+}
+
+// TestPruneUsesAnIndex keeps pruning cheap on a large database: finding
+// old collections and each host's latest ok one must not scan the table.
+func TestPruneUsesAnIndex(t *testing.T) {
+	s := migratedStore(t)
+	plan := dumpTable(t, s.db, "EXPLAIN QUERY PLAN "+strings.NewReplacer("?1", "'2026-01-01T00:00:00.000Z'", "?2", "10").Replace(pruneSQL))
+	for _, want := range []string{"collections_started", "collections_host_status_started"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("prune plan does not use %s:\n%s", want, plan)
+		}
+	}
+}
+
+func TestPluginPruneBeforeOpen(t *testing.T) {
+	if _, err := (&Plugin{}).Prune(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "before Open") {
+		t.Fatalf("Prune before Open: %v", err)
+	}
+}

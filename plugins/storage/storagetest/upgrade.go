@@ -1,0 +1,168 @@
+package storagetest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// versionData is what the upgrade tests put into a database at one schema
+// version: seed, SQL written in the common subset of every backend (no
+// explicit ids, timestamps and booleans as quoted literals), and checks,
+// queries over that version's tables and columns whose results every
+// later migration must leave unchanged.
+type versionData struct {
+	seed   string
+	checks []string
+}
+
+// upgradeData holds the data of every schema version. A new migration
+// brings testdata/seed/NNNN.sql and its checks here; RunUpgrades fails
+// for a version without them.
+var upgradeData = map[int]versionData{
+	1: {
+		seed: "testdata/seed/0001.sql",
+		checks: []string{
+			hostsQuery,
+			collectionsQuery,
+			samplesQuery,
+			latestStatsQuery,
+		},
+	},
+}
+
+// seed1LatestStats is what latest_stats shows for testdata/seed/0001.sql.
+const seed1LatestStats = "" +
+	"host_ip=10.0.0.1 host_port=22 hostname=web-1 os=linux arch=amd64 round_id=seed-2 agent_version=0.1.0 collected_at=2026-11-20T10:01:01.000Z " +
+	"cpu_percent=35 memory_percent=55.5 swap_percent=<nil> load1=<nil> load5=<nil> load15=<nil> uptime_seconds=3600 \n" +
+	"host_ip=10.0.0.2 host_port=2222 hostname=db-1 os=windows arch=arm64 round_id=seed-1 agent_version=0.1.0 collected_at=2026-11-20T10:00:02.000Z " +
+	"cpu_percent=80 memory_percent=<nil> swap_percent=<nil> load1=<nil> load5=<nil> load15=<nil> uptime_seconds=<nil> \n"
+
+// RunUpgrades applies every migration N of the backend to a database at
+// version N-1 that holds data, and checks that the data survives and that
+// applying it again changes nothing. When newDatabase's Database has Open,
+// it also checks that a database at the newest version, holding data,
+// opens and takes new rounds.
+func RunUpgrades(t *testing.T, newDatabase func(t *testing.T) Database) {
+	for n := 1; ; n++ {
+		var versions int
+		t.Run(fmt.Sprintf("version %d to %d", n-1, n), func(t *testing.T) {
+			d := newDatabase(t)
+			versions = d.Versions
+			if n > d.Versions {
+				t.SkipNow()
+			}
+			upgradeStep(t, d, n)
+		})
+		if n >= versions {
+			break
+		}
+	}
+	t.Run("newest version with data takes new rounds", func(t *testing.T) {
+		d := newDatabase(t)
+		if d.Open == nil {
+			t.Skip("the backend gave no Open")
+		}
+		newestWithData(t, d)
+	})
+}
+
+func upgradeStep(t *testing.T, d Database, n int) {
+	ctx := context.Background()
+	if err := d.MigrateTo(ctx, n-1); err != nil {
+		t.Fatalf("migrate to version %d: %v", n-1, err)
+	}
+	var checks, before []string
+	if n > 1 {
+		data := seed(t, d, n-1)
+		checks = data.checks
+		for _, q := range checks {
+			rows := Dump(t, d.SQL, q)
+			if rows == "" {
+				t.Fatalf("seed of version %d leaves %s empty: nothing would be checked", n-1, q)
+			}
+			before = append(before, rows)
+		}
+	}
+	for _, attempt := range []string{"upgrade", "again"} {
+		if err := d.MigrateTo(ctx, n); err != nil {
+			t.Fatalf("%s: migrate from version %d to %d: %v", attempt, n-1, n, err)
+		}
+		want := fmt.Sprintf("version=%d \n", n)
+		if got := Dump(t, d.SQL, `SELECT MAX(version) AS version FROM schema_migrations`); got != want {
+			t.Fatalf("%s: schema version %s; want %s", attempt, got, want)
+		}
+		for i, q := range checks {
+			if got := Dump(t, d.SQL, q); got != before[i] {
+				t.Errorf("%s: migration %d changed data of version %d:\n%s\ngot\n%s\nwant\n%s", attempt, n, n-1, q, got, before[i])
+			}
+		}
+	}
+}
+
+func newestWithData(t *testing.T, d Database) {
+	ctx := context.Background()
+	if err := d.MigrateTo(ctx, d.Versions); err != nil {
+		t.Fatal(err)
+	}
+	data := seed(t, d, d.Versions)
+	if d.Versions == 1 {
+		if got := Dump(t, d.SQL, latestStatsQuery); got != seed1LatestStats {
+			t.Fatalf("latest_stats of the version 1 seed:\n%s\nwant\n%s", got, seed1LatestStats)
+		}
+	}
+	hosts := Count(t, d.SQL, "hosts")
+	s := open(t, d, "")
+	at := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	write(t, s, &storage.Batch{RoundID: "after-upgrade", StartedAt: at, Collections: []storage.Collection{
+		okCollection("10.0.0.1", at, map[string]float64{"cpu.percent": 77}),
+	}})
+	if n := Count(t, d.SQL, "hosts"); n != hosts {
+		t.Errorf("hosts = %d after writing to a seeded host; want %d (the seeded row reused)", n, hosts)
+	}
+	const q = `SELECT host_ip, round_id, cpu_percent FROM latest_stats ORDER BY host_ip`
+	got := Dump(t, d.SQL, q)
+	if !strings.HasPrefix(got, "host_ip=10.0.0.1 round_id=after-upgrade cpu_percent=77 \n") {
+		t.Errorf("latest_stats after a new round:\n%s\nwant 10.0.0.1 from round after-upgrade", got)
+	}
+	// The seeded rows other than the rewritten host are untouched.
+	if len(data.checks) > 0 && !strings.Contains(Dump(t, d.SQL, data.checks[0]), "ip=10.0.0.2") {
+		t.Errorf("seeded host 10.0.0.2 is gone")
+	}
+}
+
+// seed fills a database at version with upgradeData[version].
+func seed(t *testing.T, d Database, version int) versionData {
+	t.Helper()
+	data, ok := upgradeData[version]
+	if !ok {
+		t.Fatalf("storagetest has no upgrade data for schema version %d: add testdata/seed/%04d.sql and its checks to upgradeData", version, version)
+	}
+	body, err := testdata.ReadFile(data.seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range strings.Split(string(body), ";\n") {
+		if strings.TrimSpace(stripComments(stmt)) == "" {
+			continue
+		}
+		if _, err := d.SQL.Exec(stmt); err != nil {
+			t.Fatalf("seed version %d: %v\n%s", version, err, stmt)
+		}
+	}
+	return data
+}
+
+func stripComments(stmt string) string {
+	var out []string
+	for _, line := range strings.Split(stmt, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
