@@ -90,8 +90,8 @@ func fastOptions(c *clock) Options {
 }
 
 var (
-	down    = notifier.Temporary(errors.New("dial tcp 127.0.0.1:25: connect: connection refused"))
-	refused = errors.New("smtp: 550 5.1.1 <nobody@example.com>: mailbox unavailable")
+	errDown    = notifier.Temporary(errors.New("dial tcp 127.0.0.1:25: connect: connection errRefused"))
+	errRefused = errors.New("smtp: 550 5.1.1 <nobody@example.com>: mailbox unavailable")
 )
 
 func status(t *testing.T, db *state.DB, id string) state.Notification {
@@ -147,29 +147,29 @@ func TestDeliver(t *testing.T) {
 			},
 		},
 		"temporary then success within the round": {
-			replies:    []error{down, down, nil},
+			replies:    []error{errDown, errDown, nil},
 			wantReport: Report{Sent: 1}, wantStatus: state.StatusSent, wantCalls: 3,
 		},
 		"temporary throughout": {
-			replies:    []error{down},
+			replies:    []error{errDown},
 			wantReport: Report{Retrying: 1}, wantStatus: state.StatusPending, wantCalls: 3,
 			check: func(t *testing.T, n state.Notification, start time.Time) {
-				if n.Attempts != 1 || !n.NextAttemptAt.Equal(start.Add(BackoffBase)) || !strings.Contains(n.LastError, "connection refused") {
+				if n.Attempts != 1 || !n.NextAttemptAt.Equal(start.Add(BackoffBase)) || !strings.Contains(n.LastError, "connection errRefused") {
 					t.Errorf("attempts %d next %v last error %q", n.Attempts, n.NextAttemptAt, n.LastError)
 				}
 			},
 		},
 		"permanent": {
-			replies:    []error{refused},
+			replies:    []error{errRefused},
 			wantReport: Report{Failed: 1}, wantStatus: state.StatusFailed, wantCalls: 1,
 			check: func(t *testing.T, n state.Notification, _ time.Time) {
-				if n.ServerReply != refused.Error() || n.LastError != refused.Error() || !n.SentAt.IsZero() {
+				if n.ServerReply != errRefused.Error() || n.LastError != errRefused.Error() || !n.SentAt.IsZero() {
 					t.Errorf("reply %q last error %q sent_at %v", n.ServerReply, n.LastError, n.SentAt)
 				}
 			},
 		},
 		"temporary then permanent": {
-			replies:    []error{down, refused},
+			replies:    []error{errDown, errRefused},
 			wantReport: Report{Failed: 1}, wantStatus: state.StatusFailed, wantCalls: 2,
 		},
 	}
@@ -212,7 +212,7 @@ func TestDeliver(t *testing.T) {
 	}
 }
 
-// The server is down for a whole round: the notification waits for its
+// The server is errDown for a whole round: the notification waits for its
 // backoff, is not sent early, and goes out on a later round.
 func TestServerDownDuringRoundDeliveredNextRound(t *testing.T) {
 	db := openDB(t, "")
@@ -224,7 +224,7 @@ func TestServerDownDuringRoundDeliveredNextRound(t *testing.T) {
 	c := &clock{t: time.Now().Add(time.Second)}
 	opts := fastOptions(c)
 
-	sender := &recordingSender{replies: []error{down}}
+	sender := &recordingSender{replies: []error{errDown}}
 	if rep, err := box.Deliver(ctx, sender, opts); err != nil || rep.Retrying != 1 {
 		t.Fatalf("round 1: %+v, %v", rep, err)
 	}
@@ -355,7 +355,7 @@ func TestDeliverStopsWhenTheNotifierIsDown(t *testing.T) {
 	c := &clock{t: time.Now().Add(time.Second)}
 	opts := fastOptions(c)
 	opts.MaxConsecutiveTemporary = 2
-	sender := &recordingSender{replies: []error{down}}
+	sender := &recordingSender{replies: []error{errDown}}
 	rep, err := box.Deliver(t.Context(), sender, opts)
 	if err != nil || rep.Retrying != 2 || rep.Deferred != 3 {
 		t.Fatalf("Deliver = %+v, %v; want 2 retrying, 3 deferred", rep, err)
