@@ -47,6 +47,7 @@ func commands() []command {
 		{name: "run", short: "collect one round from every client in config.xml and store it", run: runCommand},
 		{name: "validate", short: "load and check config.xml and email_config.json; print diagnostics", run: validateCommand},
 		{name: "db init", short: "create or upgrade the database schema", run: dbInitCommand},
+		{name: "db prune", short: "delete collections older than --older-than (each host's latest ok one is kept)", run: dbPruneCommand},
 		{name: "keys show", short: "print the core's public key (created on first use)", run: keysShowCommand},
 		{name: "demo", short: "one real round against an in-process SSH fleet on loopback", run: demoCommand},
 		{name: "plugins install", short: "copy a plugin binary into the plugins directory, pinned by checksum", run: pluginsInstallCommand},

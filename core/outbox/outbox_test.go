@@ -90,7 +90,7 @@ func fastOptions(c *clock) Options {
 }
 
 var (
-	errDown    = notifier.Temporary(errors.New("dial tcp 127.0.0.1:25: connect: connection errRefused"))
+	errDown    = notifier.Temporary(errors.New("dial tcp 127.0.0.1:25: connect: connection refused"))
 	errRefused = errors.New("smtp: 550 5.1.1 <nobody@example.com>: mailbox unavailable")
 )
 
@@ -154,7 +154,7 @@ func TestDeliver(t *testing.T) {
 			replies:    []error{errDown},
 			wantReport: Report{Retrying: 1}, wantStatus: state.StatusPending, wantCalls: 3,
 			check: func(t *testing.T, n state.Notification, start time.Time) {
-				if n.Attempts != 1 || !n.NextAttemptAt.Equal(start.Add(BackoffBase)) || !strings.Contains(n.LastError, "connection errRefused") {
+				if n.Attempts != 1 || !n.NextAttemptAt.Equal(start.Add(BackoffBase)) || !strings.Contains(n.LastError, "connection refused") {
 					t.Errorf("attempts %d next %v last error %q", n.Attempts, n.NextAttemptAt, n.LastError)
 				}
 			},
