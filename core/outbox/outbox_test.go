@@ -212,7 +212,7 @@ func TestDeliver(t *testing.T) {
 	}
 }
 
-// The server is errDown for a whole round: the notification waits for its
+// The server is down for a whole round: the notification waits for its
 // backoff, is not sent early, and goes out on a later round.
 func TestServerDownDuringRoundDeliveredNextRound(t *testing.T) {
 	db := openDB(t, "")
