@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/plugins/storage/postgres"
+	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// prunableDB is a database that can delete old collections: a SQLite or a
+// PostgreSQL store.
+type prunableDB interface {
+	Prune(ctx context.Context, olderThan time.Time) (int64, error)
+	Close() error
+}
+
+func dbPruneCommand(ctx context.Context, env *Env) int {
+	fs := newFlagSet(env, "db prune")
+	target := fs.String("db", "cscs.db", "SQLite database file, or a postgres:// (postgresql://) DSN; env:NAME or file:PATH reads it from there, "+
+		"so that a password stays out of the process list (or give the password in PGPASSWORD)")
+	olderThan := fs.String("older-than", "", `delete collections that started longer ago than this: days such as "90d" or a duration such as "36h" (required)`)
+	if ok, code := parse(fs, env); !ok {
+		return code
+	}
+	if *olderThan == "" {
+		fmt.Fprintln(env.Stderr, `cscs db prune: --older-than is required, such as --older-than 90d`)
+		return ExitBadConfig
+	}
+	age, err := storage.ParseAge(*olderThan)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs db prune: --older-than: %v\n", err)
+		return ExitBadConfig
+	}
+	where, err := config.ParseSecret(*target, ".", envLookup(env))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs db prune: --db: %v\n", err)
+		return ExitBadConfig
+	}
+	db, name, err := openPrunableDB(ctx, where.Reveal())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs db prune: %v\n", err)
+		return ExitSomeFailed
+	}
+	defer db.Close()
+
+	cutoff := time.Now().Add(-age).UTC().Truncate(time.Second)
+	deleted, err := db.Prune(ctx, cutoff)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs db prune: %v (deleted %d collections before the error)\n", err, deleted)
+		return ExitSomeFailed
+	}
+	fmt.Fprintf(env.Stdout, "%s: deleted %d collections that started before %s (and their samples); each host's latest ok collection is kept\n",
+		name, deleted, cutoff.Format(time.RFC3339))
+	return ExitOK
+}
+
+// isPostgresDSN reports whether --db names a PostgreSQL database rather
+// than a SQLite file.
+func isPostgresDSN(target string) bool {
+	return strings.HasPrefix(target, "postgres://") || strings.HasPrefix(target, "postgresql://")
+}
+
+// openPrunableDB opens the database target names, and returns how to name
+// it in messages (a DSN without its credentials). It neither creates nor
+// migrates a database: pruning one that `cscs db init` has not prepared
+// is an error.
+func openPrunableDB(ctx context.Context, target string) (prunableDB, string, error) {
+	if isPostgresDSN(target) {
+		st, err := postgres.New(ctx, target)
+		if err != nil {
+			return nil, "", err
+		}
+		return st, st.Database(), nil
+	}
+	if _, err := os.Stat(target); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, "", fmt.Errorf("no database at %s; give its path with --db, or a postgres:// DSN", target)
+		}
+		return nil, "", fmt.Errorf("database %s: %w", target, err)
+	}
+	st, err := sqlite.New(target)
+	if err != nil {
+		return nil, "", err
+	}
+	return st, target, nil
+}
+
+// envLookup is os.LookupEnv through env.Getenv: an empty variable counts
+// as unset.
+func envLookup(env *Env) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v := env.Getenv(name)
+		return v, v != ""
+	}
+}
