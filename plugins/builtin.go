@@ -11,6 +11,7 @@ import (
 	"github.com/cscs-dev/cscs/plugins/source/memory"
 	"github.com/cscs-dev/cscs/plugins/source/swap"
 	"github.com/cscs-dev/cscs/plugins/source/uptime"
+	"github.com/cscs-dev/cscs/plugins/storage/postgres"
 	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
 )
 
@@ -41,6 +42,7 @@ func Builtins() []Builtin {
 		{Kind: KindSource, Name: uptime.Name, New: func(v string) any { return uptime.New(v) }},
 		{Kind: KindSource, Name: load.Name, New: func(v string) any { return load.New(v) }},
 		{Kind: KindStorage, Name: sqlite.Name, New: func(v string) any { return &sqlite.Plugin{Version: v} }},
+		{Kind: KindStorage, Name: postgres.Name, New: func(v string) any { return &postgres.Plugin{Version: v} }},
 		{Kind: KindNotifier, Name: smtp.Name, New: func(v string) any { return &smtp.Notifier{Version: v} }},
 	}
 }

@@ -24,7 +24,7 @@ func TestBuiltinsNamesAreUniquePerKind(t *testing.T) {
 	}
 	want := map[string][]string{
 		plugins.KindSource:   {"cpu", "memory", "swap", "uptime", "load"},
-		plugins.KindStorage:  {"sqlite"},
+		plugins.KindStorage:  {"sqlite", "postgres"},
 		plugins.KindNotifier: {"smtp"},
 	}
 	for kind, names := range want {

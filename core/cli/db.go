@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+
+	"github.com/cscs-dev/cscs/core/pipeline"
 )
 
 func dbInitCommand(ctx context.Context, env *Env) int {
@@ -12,7 +14,11 @@ func dbInitCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	store, err := openStore(ctx, s.dbPath)
+	if err := s.resolveDB(env); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs db init: %v\n", err)
+		return ExitBadConfig
+	}
+	store, err := openStore(ctx, s.db)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs db init: %v\n", err)
 		return ExitSomeFailed
@@ -23,6 +29,6 @@ func dbInitCommand(ctx context.Context, env *Env) int {
 		fmt.Fprintf(env.Stderr, "cscs db init: %v\n", err)
 		return ExitSomeFailed
 	}
-	fmt.Fprintf(env.Stdout, "%s: schema version %d\n", s.dbPath, v)
+	fmt.Fprintf(env.Stdout, "%s: schema version %d\n", pipeline.DisplayName(s.db), v)
 	return ExitOK
 }

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres"
 	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -62,18 +62,12 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 	return ExitOK
 }
 
-// isPostgresDSN reports whether --db names a PostgreSQL database rather
-// than a SQLite file.
-func isPostgresDSN(target string) bool {
-	return strings.HasPrefix(target, "postgres://") || strings.HasPrefix(target, "postgresql://")
-}
-
 // openPrunableDB opens the database target names, and returns how to name
 // it in messages (a DSN without its credentials). It neither creates nor
 // migrates a database: pruning one that `cscs db init` has not prepared
 // is an error.
 func openPrunableDB(ctx context.Context, target string) (prunableDB, string, error) {
-	if isPostgresDSN(target) {
+	if pipeline.IsPostgres(target) {
 		st, err := postgres.New(ctx, target)
 		if err != nil {
 			return nil, "", err

@@ -56,6 +56,7 @@ func demoCommand(ctx context.Context, env *Env) int {
 	s.configPath = filepath.Join(dir, "config.xml")
 	s.dataDir = filepath.Join(dir, "data")
 	s.dbPath = filepath.Join(dir, "cscs.db")
+	s.db = s.dbPath
 	s.pluginsDir = func() string { return filepath.Join(s.dataDir, "plugins") }
 
 	password, err := randomPassword()

@@ -9,15 +9,18 @@ import (
 
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/alert"
+	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/engine"
 )
 
 // settings are the flags shared by the commands; each command registers
 // the ones it uses.
 type settings struct {
-	configPath  string
-	emailPath   string
-	dbPath      string
+	configPath string
+	emailPath  string
+	dbPath     string
+	// db is dbPath with an env: or file: reference resolved (resolveDB).
+	db          string
 	dataDir     string
 	agentDir    string
 	output      string
@@ -50,7 +53,7 @@ func (s *settings) dataFlags(fs *flag.FlagSet, env *Env) {
 }
 
 func (s *settings) dbFlags(fs *flag.FlagSet) {
-	fs.StringVar(&s.dbPath, "db", "cscs.db", "SQLite database file")
+	fs.StringVar(&s.dbPath, "db", "cscs.db", "database: a SQLite file, or a postgres:// DSN; env:NAME or file:PATH read it from the environment or a file, keeping a password off the process list")
 }
 
 func (s *settings) roundFlags(fs *flag.FlagSet) {
@@ -65,6 +68,16 @@ func (s *settings) roundFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&s.alertRepeat, "alert-repeat", alert.DefaultRepeat, "how often a rule that keeps firing is mailed again; 0 mails every round")
 	fs.DurationVar(&s.mailRetry, "mail-retry-after", 0, "wait before mail that failed temporarily is tried again by a later run (0: 30s doubling up to 1h)")
 	fs.BoolVar(&s.inProcess, "in-process-plugins", false, "run the built-in plugins inside the core instead of out of process (benchmarks, debugging)")
+}
+
+// resolveDB reads --db, which may be written env:NAME or file:PATH.
+func (s *settings) resolveDB(env *Env) error {
+	v, err := config.ParseSecret(s.dbPath, ".", envLookup(env))
+	if err != nil {
+		return fmt.Errorf("--db: %w", err)
+	}
+	s.db = v.Reveal()
+	return nil
 }
 
 func (s *settings) check() error {

@@ -14,6 +14,7 @@ import (
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/spool"
 	"github.com/cscs-dev/cscs/core/transport"
+	"github.com/cscs-dev/cscs/plugins/storage/postgres"
 	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -30,6 +31,10 @@ func runCommand(ctx context.Context, env *Env) int {
 		return code
 	}
 	if err := s.check(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
+		return ExitBadConfig
+	}
+	if err := s.resolveDB(env); err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 		return ExitBadConfig
 	}
@@ -77,7 +82,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 	// Plugins start while the first hosts connect; hosts wait for the
 	// sources only once their platform is known.
 	pending := pipeline.Start(ctx, pipeline.Options{
-		Version: env.Version, PluginsDir: s.pluginsDir(), DBPath: s.dbPath, InProcess: s.inProcess,
+		Version: env.Version, PluginsDir: s.pluginsDir(), DB: s.db, InProcess: s.inProcess,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: hclog.Warn}),
 	})
 
@@ -118,7 +123,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 	mailed := raiseAlerts(context.WithoutCancel(ctx), env, s, cfg, rules, batch)
 
 	if s.output == "json" {
-		if err := writeJSON(env.Stdout, batch, s.dbPath); err != nil {
+		if err := writeJSON(env.Stdout, batch, pipeline.DisplayName(s.db)); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: writing JSON: %v\n", err)
 		}
 	} else {
@@ -126,7 +131,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		fmt.Fprintln(env.Stdout)
 		fmt.Fprintln(env.Stdout, summaryLine(batch))
 		if stored {
-			fmt.Fprintf(env.Stdout, "stored round %s in %s\n", batch.RoundID, s.dbPath)
+			fmt.Fprintf(env.Stdout, "stored round %s in %s\n", batch.RoundID, pipeline.DisplayName(s.db))
 		}
 	}
 	if ruleDiags.HasErrors() {
@@ -157,7 +162,7 @@ func storeRound(ctx context.Context, env *Env, id *age.X25519Identity, dataDir s
 		}
 		n, err := sp.Replay(ctx, st.Storage)
 		if n > 0 {
-			fmt.Fprintf(env.Stderr, "stored %d round(s) spooled by earlier runs in %s\n", n, st.Name)
+			fmt.Fprintf(env.Stderr, "stored %d round(s) spooled by earlier runs in %s\n", n, st.Label)
 		}
 		if err == nil {
 			err = st.Storage.WriteBatch(ctx, batch)
@@ -167,24 +172,43 @@ func storeRound(ctx context.Context, env *Env, id *age.X25519Identity, dataDir s
 		}
 		ok = false
 		if perr := sp.Put(batch); perr != nil {
-			fmt.Fprintf(env.Stderr, "cscs run: round %s was NOT stored in %s (%v) and could not be spooled: %v\n", batch.RoundID, st.Name, err, perr)
+			fmt.Fprintf(env.Stderr, "cscs run: round %s was NOT stored in %s (%v) and could not be spooled: %v\n", batch.RoundID, st.Label, err, perr)
 			continue
 		}
 		fmt.Fprintf(env.Stderr, "cscs run: round %s was not stored in %s (%v); it is spooled in %s and will be stored by the next run\n",
-			batch.RoundID, st.Name, err, sp.Dir())
+			batch.RoundID, st.Label, err, sp.Dir())
 	}
 	return ok
 }
 
-// openStore opens the SQLite database and brings its schema up to date.
-func openStore(ctx context.Context, path string) (*sqlite.Store, error) {
-	store, err := sqlite.New(path)
+// schemaStore is a database that `cscs db init` prepares.
+type schemaStore interface {
+	SchemaVersion(ctx context.Context) (int, error)
+	Close() error
+}
+
+// openStore opens the database db names (a SQLite path or a postgres://
+// DSN) and brings its schema up to date.
+func openStore(ctx context.Context, db string) (schemaStore, error) {
+	name := pipeline.DisplayName(db)
+	var (
+		store interface {
+			schemaStore
+			Migrate(ctx context.Context) error
+		}
+		err error
+	)
+	if pipeline.IsPostgres(db) {
+		store, err = postgres.New(ctx, db)
+	} else {
+		store, err = sqlite.New(db)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("opening database %s: %w", path, err)
+		return nil, fmt.Errorf("opening database %s: %w", name, err)
 	}
 	if err := store.Migrate(ctx); err != nil {
 		store.Close()
-		return nil, fmt.Errorf("preparing database %s: %w", path, err)
+		return nil, fmt.Errorf("preparing database %s: %w", name, err)
 	}
 	return store, nil
 }

@@ -8,7 +8,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -20,7 +19,6 @@ import (
 	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/core/sources"
 	"github.com/cscs-dev/cscs/plugins"
-	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -32,8 +30,9 @@ type Options struct {
 	Version string
 	// PluginsDir holds manifest.json and the external plugin binaries.
 	PluginsDir string
-	// DBPath is the SQLite database of the built-in storage.
-	DBPath string
+	// DB is the built-in storage's database: a postgres:// or
+	// postgresql:// DSN selects PostgreSQL, anything else is a SQLite path.
+	DB string
 	// InProcess runs the built-ins inside the core, without gRPC (for
 	// benchmarks and debugging); external plugins stay out of process.
 	InProcess bool
@@ -47,8 +46,10 @@ type Options struct {
 
 // Storage is one storage of the round, opened.
 type Storage struct {
-	// Name identifies it in messages and names its spool ("sqlite-…").
-	Name    string
+	// Name names its spool ("sqlite-…", "jsonl").
+	Name string
+	// Label names it in messages ("sqlite cscs.db", "jsonl").
+	Label   string
 	Storage storage.Storage
 }
 
@@ -69,6 +70,7 @@ type member struct {
 	inProcess  func() any
 	config     []byte
 	spoolName  string
+	label      string
 }
 
 // Assemble launches every plugin of the round concurrently.
@@ -77,7 +79,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	opts.Launch.Logger = opts.Logger
-	sqliteConfig, err := json.Marshal(sqlite.Config{Path: opts.DBPath})
+	dbStorage, dbConfig, dbSpool, err := builtinDB(opts.DB)
 	if err != nil {
 		return nil, err
 	}
@@ -87,9 +89,12 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 		if b.Kind == sdkplugin.KindNotifier || (opts.SourcesOnly && b.Kind != sdkplugin.KindSource) {
 			continue // notifiers are launched by the outbox when there is mail
 		}
+		if b.Kind == sdkplugin.KindStorage && b.Name != dbStorage {
+			continue // one built-in storage: the one --db selects
+		}
 		m := member{kind: b.Kind, name: b.Name}
 		if b.Kind == sdkplugin.KindStorage {
-			m.config, m.spoolName = sqliteConfig, SpoolName(opts.DBPath)
+			m.config, m.spoolName, m.label = dbConfig, dbSpool, b.Name+" "+DisplayName(opts.DB)
 		}
 		if opts.InProcess {
 			newFn := b.New
@@ -151,7 +156,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			} else {
 				// Its copy of the round is spooled and replayed once it works.
 				warnings = append(warnings, r.err)
-				p.Storages = append(p.Storages, Storage{Name: m.spoolName, Storage: unavailable{name: m.name, err: r.err}})
+				p.Storages = append(p.Storages, Storage{Name: m.spoolName, Label: m.label, Storage: unavailable{name: m.name, err: r.err}})
 			}
 			continue
 		}
@@ -163,7 +168,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 				warnings = append(warnings, err)
 				// Keep it: WriteBatch will fail and the round is spooled.
 			}
-			p.Storages = append(p.Storages, Storage{Name: m.spoolName, Storage: impl})
+			p.Storages = append(p.Storages, Storage{Name: m.spoolName, Label: m.label, Storage: impl})
 		}
 	}
 	set, errs := sources.Load(ctx, named)
@@ -205,7 +210,7 @@ func externalMembers(dir string, sourcesOnly bool) ([]member, []error) {
 		if e.Kind == sdkplugin.KindNotifier || (sourcesOnly && e.Kind != sdkplugin.KindSource) {
 			continue
 		}
-		m := member{kind: e.Kind, name: e.Name, spoolName: e.Name,
+		m := member{kind: e.Kind, name: e.Name, spoolName: e.Name, label: e.Name,
 			spec: pluginhost.Spec{Kind: e.Kind, Name: e.Name, Path: e.Path(dir), SHA256: e.SHA256}}
 		if e.Kind == sdkplugin.KindStorage {
 			cfg, err := os.ReadFile(filepath.Join(dir, e.Name+".storage.json"))

@@ -183,3 +183,20 @@ func TestFailedAutomaticPruneIsLogged(t *testing.T) {
 		t.Errorf("log does not report the failed prune:\n%s", log.String())
 	}
 }
+
+func TestDisplayName(t *testing.T) {
+	tests := map[string]string{
+		"postgres://cscs:secret@db.example:6432/fleet?sslmode=require": "postgres://db.example:6432/fleet",
+		"postgresql://cscs@db.example/fleet":                           "postgres://db.example:5432/fleet",
+		"host=10.0.0.5 user=cscs password=secret dbname=fleet":         "postgres://10.0.0.5:5432/fleet",
+		"postgres://[fd00::5]:5433/fleet":                              "postgres://[fd00::5]:5433/fleet",
+		"postgres://cscs:secret@db.example:port/fleet":                 "postgres (invalid dsn)",
+	}
+	for dsn, want := range tests {
+		t.Run(want, func(t *testing.T) {
+			if got := DisplayName(dsn); got != want {
+				t.Errorf("DisplayName = %q; want %q", got, want)
+			}
+		})
+	}
+}

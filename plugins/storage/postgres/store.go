@@ -93,6 +93,17 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// DisplayName names the database dsn points at for messages and file
+// names, without connecting: "postgres://host:port/database", never user
+// or password. A DSN that cannot be parsed is named "postgres (invalid dsn)".
+func DisplayName(dsn string) string {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return "postgres (invalid dsn)"
+	}
+	return databaseName(cfg)
+}
+
 // databaseName is the DSN's server and database, never its credentials.
 func databaseName(cfg *pgxpool.Config) string {
 	c := cfg.ConnConfig

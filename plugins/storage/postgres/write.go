@@ -111,14 +111,14 @@ type collectionRow struct {
 	firstSeen, lastSeen              time.Time
 	lastOKAt                         any
 
-	errText     any
-	startedAt   time.Time
-	finishedAt  any
-	timings     [5]any // connect, detect, upload, exec, total
-	uploaded    bool
-	samples     []sampleRow
-	replacedBy  int // index of a later row of the same host, or -1
-	description string
+	errText    any
+	startedAt  time.Time
+	finishedAt any
+	timings    [5]any // connect, detect, upload, exec, total
+	uploaded   bool
+	samples    []sampleRow
+	replacedBy int // index of a later row of the same host, or -1
+	addr       string
 }
 
 type sampleRow struct {
@@ -144,7 +144,7 @@ func batchRows(b *storage.Batch) []collectionRow {
 	last := map[string]int{}
 	for i := range rows {
 		rows[i].replacedBy = -1
-		key := rows[i].description
+		key := rows[i].addr
 		if prev, ok := last[key]; ok {
 			rows[prev].replacedBy = i
 		}
@@ -166,8 +166,8 @@ func newCollectionRow(b *storage.Batch, c *storage.Collection) collectionRow {
 			nullMillis(c.Timings.Connect), nullMillis(c.Timings.Detect), nullMillis(c.Timings.Upload),
 			nullMillis(c.Timings.Exec), nullMillis(c.Timings.Total),
 		},
-		uploaded:    c.AgentUploaded,
-		description: hostAddr(c),
+		uploaded: c.AgentUploaded,
+		addr:     hostAddr(c),
 	}
 	if c.Status == storage.StatusOK {
 		r.lastOKAt = dbTime(seen)
@@ -225,7 +225,7 @@ func upsertHosts(ctx context.Context, tx pgx.Tx, rows []collectionRow) ([]int64,
 	for i := range rows {
 		if err := results.QueryRow().Scan(&ids[i]); err != nil {
 			_ = results.Close()
-			return nil, fmt.Errorf("upsert host %s (status %q): %w", rows[i].description, rows[i].status, err)
+			return nil, fmt.Errorf("upsert host %s (status %q): %w", rows[i].addr, rows[i].status, err)
 		}
 	}
 	if err := results.Close(); err != nil {
@@ -246,7 +246,7 @@ func upsertCollections(ctx context.Context, tx pgx.Tx, rows []collectionRow, hos
 	for i := range rows {
 		if err := results.QueryRow().Scan(&ids[i]); err != nil {
 			_ = results.Close()
-			return nil, fmt.Errorf("upsert collection of host %s (status %q): %w", rows[i].description, rows[i].status, err)
+			return nil, fmt.Errorf("upsert collection of host %s (status %q): %w", rows[i].addr, rows[i].status, err)
 		}
 	}
 	if err := results.Close(); err != nil {
