@@ -16,7 +16,7 @@ help:
 	@echo "make            build bin/cscs and bin/agents/* for every platform"
 	@echo "make demo       one real round against an in-process SSH fleet (needs only Go)"
 	@echo "make test       install test dependencies (as root), vet, lint and run every test"
-	@echo "make bench      round wall time against real sshd fleets of 1, 10 and 50 hosts"
+	@echo "make bench      round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s"
 	@echo "make sizes      agent size per platform"
 
 build: core agents
@@ -64,6 +64,7 @@ test: test-deps build vet lint validate-examples
 
 bench: test-deps build
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRound' -benchtime 1x -count 3 -timeout 30m ./core/cli/
+	$(GO) test -run '^$$' -bench 'BenchmarkWriteBatch' -benchtime 5x -count 3 ./plugins/storage/sqlite/ ./plugins/storage/postgres/
 
 sizes: agents
 	@ls -l $(AGENTS) | awk 'NR>1 {printf "%-32s %10d bytes\n", $$9, $$5}'

@@ -21,7 +21,52 @@ func batchToProto(b *Batch) *storagev1.Batch {
 			pb.Collections[i] = collectionToProto(&b.Collections[i])
 		}
 	}
+	if len(b.Alerts) > 0 {
+		pb.Alerts = make([]*storagev1.AlertState, len(b.Alerts))
+		for i := range b.Alerts {
+			pb.Alerts[i] = alertToProto(&b.Alerts[i])
+		}
+	}
+	if len(b.Notifications) > 0 {
+		pb.Notifications = make([]*storagev1.NotificationRecord, len(b.Notifications))
+		for i := range b.Notifications {
+			pb.Notifications[i] = notificationToProto(&b.Notifications[i])
+		}
+	}
 	return pb
+}
+
+func alertToProto(a *AlertState) *storagev1.AlertState {
+	return &storagev1.AlertState{
+		HostIp:       a.HostIP,
+		HostPort:     int64(a.HostPort),
+		RuleId:       a.RuleID,
+		Type:         a.Type,
+		Metric:       a.Metric,
+		Condition:    a.Condition,
+		Firing:       a.Firing,
+		Since:        convert.Timestamp(a.Since),
+		LastNotified: convert.Timestamp(a.LastNotified),
+		LastValue:    a.LastValue,
+		UpdatedAt:    convert.Timestamp(a.UpdatedAt),
+	}
+}
+
+func notificationToProto(n *NotificationRecord) *storagev1.NotificationRecord {
+	return &storagev1.NotificationRecord{
+		Id:         n.ID,
+		Kind:       n.Kind,
+		HostIp:     n.HostIP,
+		HostPort:   int64(n.HostPort),
+		Recipients: convert.Strings(n.Recipients),
+		Subject:    n.Subject,
+		Status:     n.Status,
+		Attempts:   int64(n.Attempts),
+		LastError:  n.LastError,
+		CreatedAt:  convert.Timestamp(n.CreatedAt),
+		SentAt:     convert.Timestamp(n.SentAt),
+		UpdatedAt:  convert.Timestamp(n.UpdatedAt),
+	}
 }
 
 func collectionToProto(c *Collection) *storagev1.Collection {
@@ -72,7 +117,52 @@ func batchFromProto(pb *storagev1.Batch) Batch {
 			b.Collections[i] = collectionFromProto(pc)
 		}
 	}
+	if n := len(pb.GetAlerts()); n > 0 {
+		b.Alerts = make([]AlertState, n)
+		for i, pa := range pb.GetAlerts() {
+			b.Alerts[i] = alertFromProto(pa)
+		}
+	}
+	if n := len(pb.GetNotifications()); n > 0 {
+		b.Notifications = make([]NotificationRecord, n)
+		for i, pn := range pb.GetNotifications() {
+			b.Notifications[i] = notificationFromProto(pn)
+		}
+	}
 	return b
+}
+
+func alertFromProto(pa *storagev1.AlertState) AlertState {
+	return AlertState{
+		HostIP:       pa.GetHostIp(),
+		HostPort:     int(pa.GetHostPort()),
+		RuleID:       pa.GetRuleId(),
+		Type:         pa.GetType(),
+		Metric:       pa.GetMetric(),
+		Condition:    pa.GetCondition(),
+		Firing:       pa.GetFiring(),
+		Since:        convert.Time(pa.GetSince()),
+		LastNotified: convert.Time(pa.GetLastNotified()),
+		LastValue:    pa.GetLastValue(),
+		UpdatedAt:    convert.Time(pa.GetUpdatedAt()),
+	}
+}
+
+func notificationFromProto(pn *storagev1.NotificationRecord) NotificationRecord {
+	return NotificationRecord{
+		ID:         pn.GetId(),
+		Kind:       pn.GetKind(),
+		HostIP:     pn.GetHostIp(),
+		HostPort:   int(pn.GetHostPort()),
+		Recipients: convert.Strings(pn.GetRecipients()),
+		Subject:    pn.GetSubject(),
+		Status:     pn.GetStatus(),
+		Attempts:   int(pn.GetAttempts()),
+		LastError:  pn.GetLastError(),
+		CreatedAt:  convert.Time(pn.GetCreatedAt()),
+		SentAt:     convert.Time(pn.GetSentAt()),
+		UpdatedAt:  convert.Time(pn.GetUpdatedAt()),
+	}
 }
 
 func collectionFromProto(pc *storagev1.Collection) Collection {

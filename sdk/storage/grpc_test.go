@@ -3,7 +3,9 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -110,6 +112,50 @@ func fullBatch() storage.Batch {
 				Samples:       []storage.Sample{{Metric: "memory.used_percent", Value: -0.25, Unit: "percent", Time: t0.Add(-time.Hour)}},
 			},
 		},
+		Alerts: []storage.AlertState{
+			{
+				HostIP:       "10.0.0.1",
+				HostPort:     2222,
+				RuleID:       "memory>90",
+				Type:         "memory",
+				Metric:       "memory.used_percent",
+				Condition:    "> 90%",
+				Firing:       true,
+				Since:        t0.Add(-time.Hour + 11),
+				LastNotified: t0.Add(-time.Minute + 12),
+				LastValue:    93.123456789,
+				UpdatedAt:    t0.Add(13),
+			},
+			{
+				HostIP:       "fd00::2",
+				HostPort:     22,
+				RuleID:       "cpu>20",
+				Type:         "cpu",
+				Metric:       "cpu.percent",
+				Condition:    "> 20 %",
+				Firing:       true,
+				Since:        time.Date(1969, 12, 31, 23, 59, 59, 1, time.UTC),
+				LastNotified: t0.Add(14),
+				LastValue:    -1e-300,
+				UpdatedAt:    t0.Add(15),
+			},
+		},
+		Notifications: []storage.NotificationRecord{
+			{
+				ID:         "n-0001",
+				Kind:       storage.NotificationAlert,
+				HostIP:     "10.0.0.1",
+				HostPort:   2222,
+				Recipients: []string{"ops@example.com", "Anna Müller <anna@example.com>"},
+				Subject:    "CSCS alert: web-1 memory 93.1% > 90%",
+				Status:     storage.NotificationFailed,
+				Attempts:   7,
+				LastError:  "550 5.1.1 mailbox unavailable",
+				CreatedAt:  t0.Add(16),
+				SentAt:     t0.Add(17),
+				UpdatedAt:  t0.Add(18),
+			},
+		},
 	}
 }
 
@@ -126,6 +172,26 @@ func TestWriteBatchRoundTrip(t *testing.T) {
 			StartedAt:  time.Date(1960, 1, 1, 0, 0, 0, 1, time.UTC),
 			FinishedAt: time.Date(2200, 12, 31, 23, 59, 59, 999999999, time.UTC),
 		}},
+		"alert at rest and notification without host": {batch: storage.Batch{
+			RoundID: "quiet",
+			Alerts: []storage.AlertState{{
+				HostIP: "10.0.0.3", HostPort: 22, RuleID: "memory>90", Firing: false,
+				UpdatedAt: time.Date(2026, 5, 6, 7, 8, 9, 1, time.UTC),
+			}},
+			Notifications: []storage.NotificationRecord{{
+				ID: "n-test", Kind: storage.NotificationTest, Recipients: []string{"ops@example.com"},
+				Status: storage.NotificationPending, CreatedAt: time.Date(2026, 5, 6, 7, 8, 9, 2, time.UTC),
+			}},
+		}},
+		"every notification kind and status": {batch: func() storage.Batch {
+			var b storage.Batch
+			for _, k := range storage.NotificationKinds {
+				for _, st := range storage.NotificationStatuses {
+					b.Notifications = append(b.Notifications, storage.NotificationRecord{ID: k + "-" + st, Kind: k, Status: st})
+				}
+			}
+			return b
+		}()},
 		"every status": {batch: func() storage.Batch {
 			var b storage.Batch
 			for _, s := range storage.Statuses {
@@ -160,6 +226,33 @@ func TestFullBatchSetsEveryField(t *testing.T) {
 	t.Parallel()
 	if zero := zerofield.Find(fullBatch()); len(zero) > 0 {
 		t.Errorf("fullBatch leaves fields zero, set them: %v", zero)
+	}
+}
+
+// TestAlertValueSpecialsAreCarried covers the values reflect.DeepEqual
+// cannot compare: NaN (no value) and the infinities.
+func TestAlertValueSpecialsAreCarried(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	client := sdktest.Storage(t, rec)
+	in := []float64{math.NaN(), math.Inf(1), math.Inf(-1)}
+	b := storage.Batch{RoundID: "specials"}
+	for i, v := range in {
+		b.Alerts = append(b.Alerts, storage.AlertState{HostIP: "10.0.0.1", HostPort: 22, RuleID: strconv.Itoa(i), LastValue: v})
+	}
+	if err := client.WriteBatch(t.Context(), &b); err != nil {
+		t.Fatal(err)
+	}
+	batches, _, _ := rec.received()
+	got := batches[0].Alerts
+	if len(got) != len(in) {
+		t.Fatalf("plugin received %d alerts, want %d", len(got), len(in))
+	}
+	for i, want := range in {
+		v := got[i].LastValue
+		if !(v == want || math.IsNaN(v) && math.IsNaN(want)) {
+			t.Errorf("alert %d LastValue = %v, want %v", i, v, want)
+		}
 	}
 }
 

@@ -42,6 +42,105 @@ type Batch struct {
 	StartedAt   time.Time
 	FinishedAt  time.Time
 	Collections []Collection
+
+	// Alerts are the alert states that changed since the last batch (a
+	// rule started or stopped firing, a mail went out, a new value was
+	// seen). The core keeps the authoritative copy; a storage keeps the
+	// newest state per host and rule (by UpdatedAt) for the consuming
+	// application.
+	Alerts []AlertState
+	// Notifications are the outbox records that changed since the last
+	// batch (queued, attempted, sent, failed). A storage keeps the newest
+	// record per ID (by UpdatedAt).
+	Notifications []NotificationRecord
+}
+
+// AlertState is the state of one alert rule on one host. A storage keeps
+// one row per (HostIP, HostPort, RuleID) and replaces it only with a state
+// whose UpdatedAt is not older than the stored one, so a replayed batch
+// never moves an alert back.
+type AlertState struct {
+	HostIP   string
+	HostPort int
+	// RuleID names the rule on every host, stable across rounds
+	// ("memory>90").
+	RuleID string
+	// Type is the alert type as configured ("memory", "cpu").
+	Type string
+	// Metric is the metric the rule watches ("memory.used_percent").
+	Metric string
+	// Condition is the rule as the operator wrote it ("> 90%").
+	Condition string
+	// Firing is true while the rule's condition holds.
+	Firing bool
+	// Since is when the current state (firing or not) began; zero if the
+	// rule never changed state.
+	Since time.Time
+	// LastNotified is when a mail about this rule last went out; zero if
+	// never.
+	LastNotified time.Time
+	// LastValue is the metric value last evaluated, in the metric's unit;
+	// NaN when there was none (stored as NULL).
+	LastValue float64
+	// UpdatedAt is when the core last changed this state; it orders
+	// writes of the same host and rule.
+	UpdatedAt time.Time
+}
+
+// Kinds of notification (NotificationRecord.Kind).
+const (
+	NotificationAlert    = "alert"
+	NotificationEventLog = "eventlog"
+	NotificationTest     = "test"
+)
+
+// NotificationKinds lists every notification kind in a stable order.
+var NotificationKinds = []string{NotificationAlert, NotificationEventLog, NotificationTest}
+
+// Statuses of a notification in the outbox (NotificationRecord.Status).
+const (
+	// NotificationPending waits for its first or next attempt.
+	NotificationPending = "pending"
+	// NotificationSending is being sent.
+	NotificationSending = "sending"
+	// NotificationSent was accepted by the notifier.
+	NotificationSent = "sent"
+	// NotificationFailed was refused for good.
+	NotificationFailed = "failed"
+)
+
+// NotificationStatuses lists every notification status in a stable order.
+var NotificationStatuses = []string{NotificationPending, NotificationSending, NotificationSent, NotificationFailed}
+
+// NotificationRecord is one notification of the core's outbox, without its
+// body (which the core keeps). A storage keeps one row per ID and
+// replaces it only with a record whose UpdatedAt is not older than the
+// stored one.
+type NotificationRecord struct {
+	// ID is unique per notification.
+	ID string
+	// Kind is one of NotificationKinds.
+	Kind string
+	// HostIP and HostPort name the host the notification is about; empty
+	// and 0 when it is about no single host.
+	HostIP   string
+	HostPort int
+	// Recipients are the addresses the notification goes to.
+	Recipients []string
+	Subject    string
+	// Status is one of NotificationStatuses.
+	Status string
+	// Attempts is how many sends were tried so far.
+	Attempts int
+	// LastError is the last failed attempt's reason; empty if none.
+	LastError string
+	// CreatedAt is when the notification was queued.
+	CreatedAt time.Time
+	// SentAt is when the notifier accepted it; zero if not sent.
+	SentAt time.Time
+	// UpdatedAt is when the core last changed this record; it orders
+	// writes of the same ID.
+	UpdatedAt time.Time
 }
 
 // Collection is the result for one host in one round.
@@ -103,8 +202,10 @@ type Storage interface {
 	// Open connects to the backend with its configuration (a JSON object,
 	// plugin-specific) and creates or upgrades its schema; idempotent.
 	Open(ctx context.Context, config []byte) error
-	// WriteBatch stores one round. Writing the same batch again must not
-	// duplicate anything.
+	// WriteBatch stores one round: its collections and the alert states
+	// and notification records that changed. Writing the same batch again
+	// must not duplicate anything, and an alert state or notification
+	// record older (by UpdatedAt) than the one stored must not replace it.
 	WriteBatch(ctx context.Context, b *Batch) error
 	// Close releases the backend. It is safe to call more than once and
 	// without Open.

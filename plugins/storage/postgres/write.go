@@ -80,9 +80,10 @@ const deleteSamplesSQL = `DELETE FROM samples WHERE collection_id = ANY($1)`
 var sampleColumns = []string{"collection_id", "host_id", "metric", "value", "unit", "collected_at"}
 
 // WriteBatch stores one round in a single transaction: it upserts every
-// host, upserts one collection per host and round, and replaces that
-// collection's samples. Writing the same batch again leaves the database
-// as it was. An invalid batch is refused before anything is written; a
+// host, upserts one collection per host and round, replaces that
+// collection's samples, and upserts the batch's alert states and
+// notification records unless the stored ones are newer (by UpdatedAt).
+// Writing the same batch again leaves the database as it was. An invalid batch is refused before anything is written; a
 // failure half way rolls the whole batch back. Rows are written host by
 // host in (ip, port) order, so cores writing at the same time wait for
 // each other instead of deadlocking; a transaction PostgreSQL aborts
@@ -92,8 +93,12 @@ func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
 		return fmt.Errorf("refuse batch: %w", err)
 	}
 	rows := batchRows(b)
+	st, err := newStateRows(b)
+	if err != nil {
+		return fmt.Errorf("write round %q: %w", b.RoundID, err)
+	}
 	known := len(s.migrations)
-	if err := s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, known, rows) }); err != nil {
+	if err := s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, known, rows, st) }); err != nil {
 		return fmt.Errorf("write round %q: %w", b.RoundID, err)
 	}
 	return nil
@@ -190,48 +195,99 @@ func newCollectionRow(b *storage.Batch, c *storage.Collection) collectionRow {
 	return r
 }
 
-// writeRows writes rows in tx: hosts, then collections, then samples, each
-// step in one round trip.
-func writeRows(ctx context.Context, tx pgx.Tx, knownVersion int, rows []collectionRow) error {
+// writeRows writes rows and st in tx: hosts, then collections, samples,
+// alerts and notifications, each step in one round trip.
+func writeRows(ctx context.Context, tx pgx.Tx, knownVersion int, rows []collectionRow, st stateRows) error {
 	if err := checkSchema(ctx, tx, knownVersion); err != nil {
 		return err
 	}
-	if len(rows) == 0 {
+	if len(rows) == 0 && len(st.alerts) == 0 && len(st.notifications) == 0 {
 		return nil
 	}
-	hostIDs, err := upsertHosts(ctx, tx, rows)
+	hostIDs, byHost, err := upsertHosts(ctx, tx, rows, st.hosts)
 	if err != nil {
 		return err
 	}
-	collectionIDs, err := upsertCollections(ctx, tx, rows, hostIDs)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, deleteSamplesSQL, collectionIDs); err != nil {
-		return fmt.Errorf("replace samples of the round's collections: %w", err)
-	}
-	return copySamples(ctx, tx, rows, hostIDs, collectionIDs)
-}
-
-func upsertHosts(ctx context.Context, tx pgx.Tx, rows []collectionRow) ([]int64, error) {
-	batch := &pgx.Batch{}
-	for i := range rows {
-		r := &rows[i]
-		batch.Queue(upsertHostSQL, r.ip, r.port, r.hostname, r.os, r.arch, r.agentVersion,
-			r.firstSeen, r.lastSeen, r.status, r.lastOKAt)
-	}
-	ids := make([]int64, len(rows))
-	results := tx.SendBatch(ctx, batch)
-	for i := range rows {
-		if err := results.QueryRow().Scan(&ids[i]); err != nil {
-			_ = results.Close()
-			return nil, fmt.Errorf("upsert host %s (status %q): %w", rows[i].addr, rows[i].status, err)
+	if len(rows) > 0 {
+		collectionIDs, err := upsertCollections(ctx, tx, rows, hostIDs)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, deleteSamplesSQL, collectionIDs); err != nil {
+			return fmt.Errorf("replace samples of the round's collections: %w", err)
+		}
+		if err := copySamples(ctx, tx, rows, hostIDs, collectionIDs); err != nil {
+			return err
 		}
 	}
-	if err := results.Close(); err != nil {
-		return nil, fmt.Errorf("upsert hosts: %w", err)
+	return writeState(ctx, tx, st, byHost)
+}
+
+// upsertHosts upserts the host of every collection row and adds the other
+// hosts named (by alerts and notifications) that are missing, all in one
+// round trip and in (ip, port) order. It returns the id of each row's
+// host, and the id of every host by address.
+func upsertHosts(ctx context.Context, tx pgx.Tx, rows []collectionRow, named []hostKey) ([]int64, map[hostKey]int64, error) {
+	inRows := map[hostKey]bool{}
+	for i := range rows {
+		inRows[hostKey{rows[i].ip, rows[i].port}] = true
 	}
-	return ids, nil
+	var extra []hostKey
+	for _, k := range named {
+		if !inRows[k] {
+			extra = append(extra, k)
+		}
+	}
+
+	// Merge the two sorted lists; reads says what each queued statement
+	// answers: a row index, or -1-j for extra[j] (whose insert is queued
+	// just before its id lookup).
+	batch := &pgx.Batch{}
+	var reads []int
+	for i, j := 0, 0; i < len(rows) || j < len(extra); {
+		if j == len(extra) || (i < len(rows) && compareHosts(hostKey{rows[i].ip, rows[i].port}, extra[j]) <= 0) {
+			r := &rows[i]
+			batch.Queue(upsertHostSQL, r.ip, r.port, r.hostname, r.os, r.arch, r.agentVersion,
+				r.firstSeen, r.lastSeen, r.status, r.lastOKAt)
+			reads = append(reads, i)
+			i++
+			continue
+		}
+		batch.Queue(ensureHostSQL, extra[j].ip, extra[j].port)
+		batch.Queue(hostIDSQL, extra[j].ip, extra[j].port)
+		reads = append(reads, -1-j)
+		j++
+	}
+
+	ids := make([]int64, len(rows))
+	byHost := make(map[hostKey]int64, len(rows)+len(extra))
+	results := tx.SendBatch(ctx, batch)
+	for _, read := range reads {
+		if read >= 0 {
+			r := &rows[read]
+			if err := results.QueryRow().Scan(&ids[read]); err != nil {
+				_ = results.Close()
+				return nil, nil, fmt.Errorf("upsert host %s (status %q): %w", r.addr, r.status, err)
+			}
+			byHost[hostKey{r.ip, r.port}] = ids[read]
+			continue
+		}
+		k := extra[-1-read]
+		var id int64
+		if _, err := results.Exec(); err != nil {
+			_ = results.Close()
+			return nil, nil, fmt.Errorf("add host %s: %w", k, err)
+		}
+		if err := results.QueryRow().Scan(&id); err != nil {
+			_ = results.Close()
+			return nil, nil, fmt.Errorf("read id of host %s: %w", k, err)
+		}
+		byHost[k] = id
+	}
+	if err := results.Close(); err != nil {
+		return nil, nil, fmt.Errorf("upsert hosts: %w", err)
+	}
+	return ids, byHost, nil
 }
 
 func upsertCollections(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs []int64) ([]int64, error) {
@@ -309,7 +365,7 @@ func validateBatch(b *storage.Batch) error {
 			}
 		}
 	}
-	return nil
+	return validateState(b)
 }
 
 func validStatus(s storage.Status) bool {

@@ -85,9 +85,10 @@ ON CONFLICT (collection_id, metric) DO UPDATE SET
     collected_at = excluded.collected_at`
 
 // WriteBatch stores one round in a single transaction: it upserts every
-// host, upserts one collection per host and round, and replaces that
-// collection's samples. Writing the same batch again leaves the database
-// as it was. An invalid batch is refused before anything is written; a
+// host, upserts one collection per host and round, replaces that
+// collection's samples, and upserts the batch's alert states and
+// notification records unless the stored ones are newer (by UpdatedAt).
+// Writing the same batch again leaves the database as it was. An invalid batch is refused before anything is written; a
 // failure half way rolls the whole batch back.
 func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
 	if err := validateBatch(b); err != nil {
@@ -125,6 +126,9 @@ func writeBatch(ctx context.Context, db *sql.DB, knownVersion int, b *storage.Ba
 		if err := w.writeCollection(ctx, b, &b.Collections[i]); err != nil {
 			return err
 		}
+	}
+	if err := writeState(ctx, tx, w.hostID, b); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -273,7 +277,7 @@ func validateBatch(b *storage.Batch) error {
 			}
 		}
 	}
-	return nil
+	return validateState(b)
 }
 
 func validStatus(s storage.Status) bool {

@@ -6,6 +6,10 @@
 // peers can ignore (a new field with a new number) are allowed; anything
 // else needs a new package, cscs.storage.v2.
 //
+// Additive evolution so far: Batch.alerts (5) and Batch.notifications (6)
+// with their messages AlertState and NotificationRecord. A plugin built
+// before them ignores them; a core built before them never sends them.
+//
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
 // time. Durations keep nanoseconds.
@@ -401,11 +405,15 @@ func (*CloseResponse) Descriptor() ([]byte, []int) {
 }
 
 type Batch struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RoundId       string                 `protobuf:"bytes,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
-	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
-	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
-	Collections   []*Collection          `protobuf:"bytes,4,rep,name=collections,proto3" json:"collections,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	RoundId     string                 `protobuf:"bytes,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
+	StartedAt   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	FinishedAt  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	Collections []*Collection          `protobuf:"bytes,4,rep,name=collections,proto3" json:"collections,omitempty"`
+	// alerts are the alert states that changed since the last batch.
+	Alerts []*AlertState `protobuf:"bytes,5,rep,name=alerts,proto3" json:"alerts,omitempty"`
+	// notifications are the outbox records that changed since the last batch.
+	Notifications []*NotificationRecord `protobuf:"bytes,6,rep,name=notifications,proto3" json:"notifications,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -464,6 +472,20 @@ func (x *Batch) GetFinishedAt() *timestamppb.Timestamp {
 func (x *Batch) GetCollections() []*Collection {
 	if x != nil {
 		return x.Collections
+	}
+	return nil
+}
+
+func (x *Batch) GetAlerts() []*AlertState {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+func (x *Batch) GetNotifications() []*NotificationRecord {
+	if x != nil {
+		return x.Notifications
 	}
 	return nil
 }
@@ -753,6 +775,277 @@ func (x *Sample) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// AlertState is the state of one alert rule on one host.
+type AlertState struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	HostIp   string                 `protobuf:"bytes,1,opt,name=host_ip,json=hostIp,proto3" json:"host_ip,omitempty"`
+	HostPort int64                  `protobuf:"varint,2,opt,name=host_port,json=hostPort,proto3" json:"host_port,omitempty"`
+	// rule_id names the rule, stable across rounds ("memory>90").
+	RuleId string `protobuf:"bytes,3,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	// type is the alert type as configured ("memory").
+	Type string `protobuf:"bytes,4,opt,name=type,proto3" json:"type,omitempty"`
+	// metric is the metric the rule watches ("memory.used_percent").
+	Metric string `protobuf:"bytes,5,opt,name=metric,proto3" json:"metric,omitempty"`
+	// condition is the rule as the operator wrote it ("> 90%").
+	Condition string `protobuf:"bytes,6,opt,name=condition,proto3" json:"condition,omitempty"`
+	Firing    bool   `protobuf:"varint,7,opt,name=firing,proto3" json:"firing,omitempty"`
+	// since is when the current state began; unset if it never changed.
+	Since *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=since,proto3" json:"since,omitempty"`
+	// last_notified is when a mail about the rule last went out; unset if never.
+	LastNotified *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=last_notified,json=lastNotified,proto3" json:"last_notified,omitempty"`
+	// last_value is the value last evaluated; NaN when there was none.
+	LastValue float64 `protobuf:"fixed64,10,opt,name=last_value,json=lastValue,proto3" json:"last_value,omitempty"`
+	// updated_at orders writes of the same host and rule.
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AlertState) Reset() {
+	*x = AlertState{}
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AlertState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AlertState) ProtoMessage() {}
+
+func (x *AlertState) ProtoReflect() protoreflect.Message {
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AlertState.ProtoReflect.Descriptor instead.
+func (*AlertState) Descriptor() ([]byte, []int) {
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AlertState) GetHostIp() string {
+	if x != nil {
+		return x.HostIp
+	}
+	return ""
+}
+
+func (x *AlertState) GetHostPort() int64 {
+	if x != nil {
+		return x.HostPort
+	}
+	return 0
+}
+
+func (x *AlertState) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+func (x *AlertState) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *AlertState) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+func (x *AlertState) GetCondition() string {
+	if x != nil {
+		return x.Condition
+	}
+	return ""
+}
+
+func (x *AlertState) GetFiring() bool {
+	if x != nil {
+		return x.Firing
+	}
+	return false
+}
+
+func (x *AlertState) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
+func (x *AlertState) GetLastNotified() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastNotified
+	}
+	return nil
+}
+
+func (x *AlertState) GetLastValue() float64 {
+	if x != nil {
+		return x.LastValue
+	}
+	return 0
+}
+
+func (x *AlertState) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+// NotificationRecord is one outbox notification, without its body.
+type NotificationRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// kind is "alert", "eventlog" or "test".
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// host_ip and host_port name the host it is about; empty and 0 for none.
+	HostIp     string   `protobuf:"bytes,3,opt,name=host_ip,json=hostIp,proto3" json:"host_ip,omitempty"`
+	HostPort   int64    `protobuf:"varint,4,opt,name=host_port,json=hostPort,proto3" json:"host_port,omitempty"`
+	Recipients []string `protobuf:"bytes,5,rep,name=recipients,proto3" json:"recipients,omitempty"`
+	Subject    string   `protobuf:"bytes,6,opt,name=subject,proto3" json:"subject,omitempty"`
+	// status is "pending", "sending", "sent" or "failed".
+	Status    string                 `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	Attempts  int64                  `protobuf:"varint,8,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	LastError string                 `protobuf:"bytes,9,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// sent_at is unset until the notifier accepted it.
+	SentAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	// updated_at orders writes of the same id.
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotificationRecord) Reset() {
+	*x = NotificationRecord{}
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationRecord) ProtoMessage() {}
+
+func (x *NotificationRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationRecord.ProtoReflect.Descriptor instead.
+func (*NotificationRecord) Descriptor() ([]byte, []int) {
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *NotificationRecord) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *NotificationRecord) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *NotificationRecord) GetHostIp() string {
+	if x != nil {
+		return x.HostIp
+	}
+	return ""
+}
+
+func (x *NotificationRecord) GetHostPort() int64 {
+	if x != nil {
+		return x.HostPort
+	}
+	return 0
+}
+
+func (x *NotificationRecord) GetRecipients() []string {
+	if x != nil {
+		return x.Recipients
+	}
+	return nil
+}
+
+func (x *NotificationRecord) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *NotificationRecord) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *NotificationRecord) GetAttempts() int64 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *NotificationRecord) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *NotificationRecord) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *NotificationRecord) GetSentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SentAt
+	}
+	return nil
+}
+
+func (x *NotificationRecord) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
 var File_cscs_storage_v1_storage_proto protoreflect.FileDescriptor
 
 const file_cscs_storage_v1_storage_proto_rawDesc = "" +
@@ -771,14 +1064,16 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\x05batch\x18\x01 \x01(\v2\x16.cscs.storage.v1.BatchR\x05batch\"\x14\n" +
 	"\x12WriteBatchResponse\"\x0e\n" +
 	"\fCloseRequest\"\x0f\n" +
-	"\rCloseResponse\"\xd9\x01\n" +
+	"\rCloseResponse\"\xd9\x02\n" +
 	"\x05Batch\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\x129\n" +
 	"\n" +
 	"started_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
 	"\vfinished_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"finishedAt\x12=\n" +
-	"\vcollections\x18\x04 \x03(\v2\x1b.cscs.storage.v1.CollectionR\vcollections\"\xdb\x03\n" +
+	"\vcollections\x18\x04 \x03(\v2\x1b.cscs.storage.v1.CollectionR\vcollections\x123\n" +
+	"\x06alerts\x18\x05 \x03(\v2\x1b.cscs.storage.v1.AlertStateR\x06alerts\x12I\n" +
+	"\rnotifications\x18\x06 \x03(\v2#.cscs.storage.v1.NotificationRecordR\rnotifications\"\xdb\x03\n" +
 	"\n" +
 	"Collection\x12\x17\n" +
 	"\ahost_ip\x18\x01 \x01(\tR\x06hostIp\x12\x1b\n" +
@@ -807,7 +1102,42 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x12\n" +
 	"\x04unit\x18\x03 \x01(\tR\x04unit\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time2\xbe\x02\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x8a\x03\n" +
+	"\n" +
+	"AlertState\x12\x17\n" +
+	"\ahost_ip\x18\x01 \x01(\tR\x06hostIp\x12\x1b\n" +
+	"\thost_port\x18\x02 \x01(\x03R\bhostPort\x12\x17\n" +
+	"\arule_id\x18\x03 \x01(\tR\x06ruleId\x12\x12\n" +
+	"\x04type\x18\x04 \x01(\tR\x04type\x12\x16\n" +
+	"\x06metric\x18\x05 \x01(\tR\x06metric\x12\x1c\n" +
+	"\tcondition\x18\x06 \x01(\tR\tcondition\x12\x16\n" +
+	"\x06firing\x18\a \x01(\bR\x06firing\x120\n" +
+	"\x05since\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12?\n" +
+	"\rlast_notified\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\flastNotified\x12\x1d\n" +
+	"\n" +
+	"last_value\x18\n" +
+	" \x01(\x01R\tlastValue\x129\n" +
+	"\n" +
+	"updated_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xa6\x03\n" +
+	"\x12NotificationRecord\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x17\n" +
+	"\ahost_ip\x18\x03 \x01(\tR\x06hostIp\x12\x1b\n" +
+	"\thost_port\x18\x04 \x01(\x03R\bhostPort\x12\x1e\n" +
+	"\n" +
+	"recipients\x18\x05 \x03(\tR\n" +
+	"recipients\x12\x18\n" +
+	"\asubject\x18\x06 \x01(\tR\asubject\x12\x16\n" +
+	"\x06status\x18\a \x01(\tR\x06status\x12\x1a\n" +
+	"\battempts\x18\b \x01(\x03R\battempts\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\t \x01(\tR\tlastError\x129\n" +
+	"\n" +
+	"created_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x123\n" +
+	"\asent_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x129\n" +
+	"\n" +
+	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt2\xbe\x02\n" +
 	"\aStorage\x12O\n" +
 	"\bDescribe\x12 .cscs.storage.v1.DescribeRequest\x1a!.cscs.storage.v1.DescribeResponse\x12C\n" +
 	"\x04Open\x12\x1c.cscs.storage.v1.OpenRequest\x1a\x1d.cscs.storage.v1.OpenResponse\x12U\n" +
@@ -827,7 +1157,7 @@ func file_cscs_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_cscs_storage_v1_storage_proto_rawDescData
 }
 
-var file_cscs_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_cscs_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_cscs_storage_v1_storage_proto_goTypes = []any{
 	(*DescribeRequest)(nil),       // 0: cscs.storage.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 1: cscs.storage.v1.DescribeResponse
@@ -842,38 +1172,48 @@ var file_cscs_storage_v1_storage_proto_goTypes = []any{
 	(*Collection)(nil),            // 10: cscs.storage.v1.Collection
 	(*Timings)(nil),               // 11: cscs.storage.v1.Timings
 	(*Sample)(nil),                // 12: cscs.storage.v1.Sample
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 14: google.protobuf.Duration
+	(*AlertState)(nil),            // 13: cscs.storage.v1.AlertState
+	(*NotificationRecord)(nil),    // 14: cscs.storage.v1.NotificationRecord
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 16: google.protobuf.Duration
 }
 var file_cscs_storage_v1_storage_proto_depIdxs = []int32{
 	2,  // 0: cscs.storage.v1.DescribeResponse.description:type_name -> cscs.storage.v1.Description
 	9,  // 1: cscs.storage.v1.WriteBatchRequest.batch:type_name -> cscs.storage.v1.Batch
-	13, // 2: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
-	13, // 3: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
+	15, // 2: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
+	15, // 3: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
 	10, // 4: cscs.storage.v1.Batch.collections:type_name -> cscs.storage.v1.Collection
-	13, // 5: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
-	13, // 6: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
-	11, // 7: cscs.storage.v1.Collection.timings:type_name -> cscs.storage.v1.Timings
-	12, // 8: cscs.storage.v1.Collection.samples:type_name -> cscs.storage.v1.Sample
-	14, // 9: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
-	14, // 10: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
-	14, // 11: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
-	14, // 12: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
-	14, // 13: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
-	13, // 14: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
-	0,  // 15: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
-	3,  // 16: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
-	5,  // 17: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
-	7,  // 18: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
-	1,  // 19: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
-	4,  // 20: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
-	6,  // 21: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
-	8,  // 22: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
-	19, // [19:23] is the sub-list for method output_type
-	15, // [15:19] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	13, // 5: cscs.storage.v1.Batch.alerts:type_name -> cscs.storage.v1.AlertState
+	14, // 6: cscs.storage.v1.Batch.notifications:type_name -> cscs.storage.v1.NotificationRecord
+	15, // 7: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
+	15, // 8: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
+	11, // 9: cscs.storage.v1.Collection.timings:type_name -> cscs.storage.v1.Timings
+	12, // 10: cscs.storage.v1.Collection.samples:type_name -> cscs.storage.v1.Sample
+	16, // 11: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
+	16, // 12: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
+	16, // 13: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
+	16, // 14: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
+	16, // 15: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
+	15, // 16: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
+	15, // 17: cscs.storage.v1.AlertState.since:type_name -> google.protobuf.Timestamp
+	15, // 18: cscs.storage.v1.AlertState.last_notified:type_name -> google.protobuf.Timestamp
+	15, // 19: cscs.storage.v1.AlertState.updated_at:type_name -> google.protobuf.Timestamp
+	15, // 20: cscs.storage.v1.NotificationRecord.created_at:type_name -> google.protobuf.Timestamp
+	15, // 21: cscs.storage.v1.NotificationRecord.sent_at:type_name -> google.protobuf.Timestamp
+	15, // 22: cscs.storage.v1.NotificationRecord.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 23: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
+	3,  // 24: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
+	5,  // 25: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
+	7,  // 26: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
+	1,  // 27: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
+	4,  // 28: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
+	6,  // 29: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
+	8,  // 30: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
+	27, // [27:31] is the sub-list for method output_type
+	23, // [23:27] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_cscs_storage_v1_storage_proto_init() }
@@ -887,7 +1227,7 @@ func file_cscs_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cscs_storage_v1_storage_proto_rawDesc), len(file_cscs_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
