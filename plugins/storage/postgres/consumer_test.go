@@ -30,6 +30,24 @@ func TestConsumerQueries(t *testing.T) {
 			okCollection("10.0.0.1", recent, map[string]float64{"cpu.percent": 25, "memory.used_percent": 40}),
 			okCollection("10.0.0.2", recent, map[string]float64{"cpu.percent": 3, "memory.used_percent": 70}),
 			{HostIP: "10.0.0.3", HostPort: 22, Status: storage.StatusHostKeyMismatch, Error: "host key changed", StartedAt: recent},
+		}, Alerts: []storage.AlertState{
+			{HostIP: "10.0.0.1", HostPort: 22, RuleID: "cpu>20", Type: "cpu", Metric: "cpu.percent", Condition: "> 20%",
+				Firing: true, Since: recent, LastNotified: recent, LastValue: 25, UpdatedAt: recent},
+			{HostIP: "10.0.0.1", HostPort: 22, RuleID: "memory>50", Type: "memory", Metric: "memory.used_percent", Condition: "> 50%",
+				Firing: false, Since: week, LastValue: 40, UpdatedAt: recent},
+			{HostIP: "10.0.0.2", HostPort: 22, RuleID: "memory>50", Type: "memory", Metric: "memory.used_percent", Condition: "> 50%",
+				Firing: true, Since: recent, LastNotified: recent, LastValue: 70, UpdatedAt: recent},
+		}, Notifications: []storage.NotificationRecord{
+			{ID: "old-failed", Kind: storage.NotificationAlert, HostIP: "10.0.0.2", HostPort: 22, Recipients: []string{"ops@example.com"},
+				Subject: "old", Status: storage.NotificationFailed, Attempts: 5, LastError: "550 gone", CreatedAt: week, UpdatedAt: week},
+			{ID: "r-1", Kind: storage.NotificationAlert, HostIP: "10.0.0.1", HostPort: 22, Recipients: []string{"ops@example.com"},
+				Subject: "cpu on 10.0.0.1", Status: storage.NotificationSent, Attempts: 1, CreatedAt: recent, SentAt: recent, UpdatedAt: recent},
+			{ID: "r-2", Kind: storage.NotificationAlert, HostIP: "10.0.0.2", HostPort: 22, Recipients: []string{"db@example.com"},
+				Subject: "memory on 10.0.0.2", Status: storage.NotificationFailed, Attempts: 1,
+				LastError: "550 5.1.1 <db@example.com>: mailbox unavailable", CreatedAt: recent, UpdatedAt: recent},
+			{ID: "r-3", Kind: storage.NotificationEventLog, HostIP: "10.0.0.1", HostPort: 22, Recipients: []string{"sec@example.com"},
+				Subject: "event log of 10.0.0.1", Status: storage.NotificationPending, Attempts: 2,
+				LastError: "421 4.7.0 try again later", CreatedAt: recent, UpdatedAt: recent},
 		}},
 	}
 	for _, b := range batches {
@@ -96,9 +114,39 @@ func TestConsumerQueries(t *testing.T) {
 			        ORDER BY ip`,
 			want: "ip=10.0.0.3 last_status=host_key_mismatch \n",
 		},
+		"alerts firing now": {
+			query: `SELECT host_ip, hostname, type, condition, last_value
+			        FROM firing_alerts
+			        ORDER BY host_ip, rule_id`,
+			want: "host_ip=10.0.0.1 hostname=host-10.0.0.1 type=cpu condition=> 20% last_value=25 \n" +
+				"host_ip=10.0.0.2 hostname=host-10.0.0.2 type=memory condition=> 50% last_value=70 \n",
+		},
+		"mail that failed in the last day": {
+			query: `SELECT n.id, h.ip, n.attempts, n.last_error
+			        FROM notifications n LEFT JOIN hosts h ON h.id = n.host_id
+			        WHERE n.status = 'failed'
+			          AND n.created_at >= now() - interval '1 day'
+			        ORDER BY n.created_at DESC`,
+			want:      "id=r-2 ip=10.0.0.2 attempts=1 last_error=550 5.1.1 <db@example.com>: mailbox unavailable \n",
+			wantIndex: "notifications_status_created",
+		},
+		"mail waiting for a retry": {
+			query: `SELECT n.id, n.attempts, n.last_error
+			        FROM notifications n
+			        WHERE n.status IN ('pending', 'sending') AND n.attempts > 0
+			        ORDER BY n.created_at`,
+			want: "id=r-3 attempts=2 last_error=421 4.7.0 try again later \n",
+		},
+		"the mail sent to one address": {
+			query: `SELECT n.id, n.status
+			        FROM notifications n
+			        WHERE n.recipients ? 'db@example.com'
+			        ORDER BY n.created_at DESC`,
+			want: "id=r-2 status=failed \n",
+		},
 		"schema version": {
 			query: `SELECT MAX(version) AS version FROM schema_migrations`,
-			want:  "version=1 \n",
+			want:  "version=2 \n",
 		},
 	}
 	for name, tc := range tests {

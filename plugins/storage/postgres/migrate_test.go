@@ -23,8 +23,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
-		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 1, nil", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 2, nil", v, err)
 	}
 
 	// Every object docs/schema.md names, in the test's own schema.
@@ -32,6 +32,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	                 WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'v', 'i')
 	                 ORDER BY c.relname`
 	const wantObjects = "" +
+		"name=alerts kind=r \n" +
+		"name=alerts_pkey kind=i \n" +
 		"name=collections kind=r \n" +
 		"name=collections_host_started kind=i \n" +
 		"name=collections_host_status_started kind=i \n" +
@@ -39,10 +41,15 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		"name=collections_round_id_host_id_key kind=i \n" +
 		"name=collections_started kind=i \n" +
 		"name=collections_status_started kind=i \n" +
+		"name=firing_alerts kind=v \n" +
 		"name=hosts kind=r \n" +
 		"name=hosts_ip_port_key kind=i \n" +
 		"name=hosts_pkey kind=i \n" +
 		"name=latest_stats kind=v \n" +
+		"name=notifications kind=r \n" +
+		"name=notifications_host_created kind=i \n" +
+		"name=notifications_pkey kind=i \n" +
+		"name=notifications_status_created kind=i \n" +
 		"name=samples kind=r \n" +
 		"name=samples_host_metric_collected kind=i \n" +
 		"name=samples_pkey kind=i \n" +
@@ -77,6 +84,26 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		t.Errorf("column types:\n%s\nwant\n%s", got, wantTypes)
 	}
 
+	const stateTypes = `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+	                    WHERE table_schema = current_schema() AND table_name IN ('alerts', 'notifications')
+	                      AND column_name IN ('host_id', 'firing', 'since', 'last_value', 'updated_at',
+	                                          'recipients', 'attempts', 'sent_at')
+	                    ORDER BY table_name, column_name`
+	const wantStateTypes = "" +
+		"table_name=alerts column_name=firing data_type=boolean is_nullable=NO \n" +
+		"table_name=alerts column_name=host_id data_type=bigint is_nullable=NO \n" +
+		"table_name=alerts column_name=last_value data_type=double precision is_nullable=YES \n" +
+		"table_name=alerts column_name=since data_type=timestamp with time zone is_nullable=YES \n" +
+		"table_name=alerts column_name=updated_at data_type=timestamp with time zone is_nullable=NO \n" +
+		"table_name=notifications column_name=attempts data_type=integer is_nullable=NO \n" +
+		"table_name=notifications column_name=host_id data_type=bigint is_nullable=YES \n" +
+		"table_name=notifications column_name=recipients data_type=jsonb is_nullable=NO \n" +
+		"table_name=notifications column_name=sent_at data_type=timestamp with time zone is_nullable=YES \n" +
+		"table_name=notifications column_name=updated_at data_type=timestamp with time zone is_nullable=NO \n"
+	if got := storagetest.Dump(t, db, stateTypes); got != wantStateTypes {
+		t.Errorf("alerts and notifications column types:\n%s\nwant\n%s", got, wantStateTypes)
+	}
+
 	const latestColumns = `SELECT string_agg(column_name, ',' ORDER BY ordinal_position) AS columns
 	                       FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'latest_stats'`
 	const wantColumns = "columns=host_id,host_ip,host_port,hostname,os,arch,collection_id,round_id,agent_version,collected_at," +
@@ -85,8 +112,9 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		t.Errorf("latest_stats columns:\n%s\nwant\n%s", got, wantColumns)
 	}
 
-	if got := storagetest.Dump(t, db, `SELECT version, name FROM schema_migrations`); got != "version=1 name=init \n" {
-		t.Errorf("schema_migrations = %q; want version 1, init", got)
+	const wantVersions = "version=1 name=init \nversion=2 name=alerts_notifications \n"
+	if got := storagetest.Dump(t, db, `SELECT version, name FROM schema_migrations ORDER BY version`); got != wantVersions {
+		t.Errorf("schema_migrations = %q; want %q", got, wantVersions)
 	}
 }
 
@@ -109,7 +137,7 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	}
 	err := s.Migrate(context.Background())
 	var tooNew *SchemaTooNewError
-	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 1 {
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 2 {
 		t.Fatalf("Migrate error %v; want a SchemaTooNewError{7, 1}", err)
 	}
 }
@@ -199,8 +227,9 @@ func TestLoadMigrations(t *testing.T) {
 		})
 	}
 	t.Run("embedded set", func(t *testing.T) {
-		if ms := embeddedMigrations(t); len(ms) != 1 || ms[0].version != 1 || ms[0].name != "init" {
-			t.Errorf("embedded migrations = %+v; want just 0001_init", ms)
+		ms := embeddedMigrations(t)
+		if len(ms) != 2 || ms[0].name != "init" || ms[1].version != 2 || ms[1].name != "alerts_notifications" {
+			t.Errorf("embedded migrations = %+v; want 0001_init and 0002_alerts_notifications", ms)
 		}
 	})
 }
@@ -226,14 +255,16 @@ func TestMigrationsMatchSQLite(t *testing.T) {
 }
 
 // TestUpgradeWithData runs the upgrade harness over the embedded
-// migrations plus a test-only version 2, so that one step upgrades a
-// database that holds data.
+// migrations plus a test-only version beyond them, so that every step,
+// up to one the embedded set does not have yet, upgrades a database that
+// holds data.
 func TestUpgradeWithData(t *testing.T) {
-	body, err := os.ReadFile("testdata/upgrade/0002_example_site.sql")
+	body, err := os.ReadFile("testdata/upgrade/example_site.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms := append(embeddedMigrations(t), migration{version: 2, name: "example_site", sql: string(body)})
+	ms := embeddedMigrations(t)
+	ms = append(ms, migration{version: len(ms) + 1, name: "example_site", sql: string(body)})
 	storagetest.RunUpgrades(t, func(t *testing.T) storagetest.Database {
 		d := contractDatabase(t, ms)
 		d.Open = nil // a Storage knows only the embedded version
@@ -260,5 +291,33 @@ func TestSchemaStatusCheckMatchesSDK(t *testing.T) {
 	}
 	if _, err := db.Exec(`INSERT INTO collections (round_id, host_id, status, started_at) VALUES ('rz', $1, 'bogus', now())`, hostID); err == nil {
 		t.Error("schema accepts status 'bogus'")
+	}
+}
+
+// TestNotificationChecksMatchSDK keeps the CHECK constraints of
+// notifications in step with the kinds and statuses the SDK defines.
+func TestNotificationChecksMatchSDK(t *testing.T) {
+	_, db := migratedStore(t)
+	insert := func(id, kind, status string) error {
+		_, err := db.Exec(`INSERT INTO notifications (id, kind, recipients, status, created_at, updated_at) VALUES ($1, $2, '[]', $3, now(), now())`, id, kind, status)
+		return err
+	}
+	for _, kind := range storage.NotificationKinds {
+		for _, status := range storage.NotificationStatuses {
+			if err := insert(kind+"-"+status, kind, status); err != nil {
+				t.Errorf("schema refuses SDK kind %q with status %q: %v", kind, status, err)
+			}
+		}
+	}
+	refused := map[string]struct{ kind, status string }{
+		"unknown kind":   {"fax", storage.NotificationSent},
+		"unknown status": {storage.NotificationAlert, "lost"},
+	}
+	for name, tc := range refused {
+		t.Run(name, func(t *testing.T) {
+			if err := insert(name, tc.kind, tc.status); err == nil {
+				t.Errorf("schema accepts kind %q with status %q", tc.kind, tc.status)
+			}
+		})
 	}
 }

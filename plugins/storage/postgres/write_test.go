@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,20 +20,51 @@ import (
 var testTime = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
 
 // TestWriteBatchRollsBackOnDatabaseError bypasses validation so that the
-// database itself refuses the last host's collection, after the hosts and
-// the other collections were written in the same transaction.
+// database itself refuses a row after others were written in the same
+// transaction: nothing of the batch may stay.
 func TestWriteBatchRollsBackOnDatabaseError(t *testing.T) {
-	ctx := context.Background()
-	s, db := migratedStore(t)
-	b := storagetest.SyntheticBatch("r", testTime, 3, 2)
-	b.Collections[2].Status = "exploded"
-	rows := batchRows(b)
-	err := s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, len(s.migrations), rows) })
-	if err == nil || !strings.Contains(err.Error(), "10.0.0.2:22") || !strings.Contains(err.Error(), "exploded") {
-		t.Fatalf("writeRows error %v; want one naming host 10.0.0.2:22 and status exploded", err)
+	tests := map[string]struct {
+		spoil    func(b *storage.Batch)
+		wantText []string
+	}{
+		"last host's collection": {
+			spoil:    func(b *storage.Batch) { b.Collections[2].Status = "exploded" },
+			wantText: []string{"10.0.0.2:22", "exploded"},
+		},
+		"last notification, after hosts, collections and alerts": {
+			spoil: func(b *storage.Batch) {
+				b.Notifications = append(b.Notifications, storage.NotificationRecord{
+					ID: "zz", Kind: storage.NotificationAlert, Status: "lost", UpdatedAt: testTime,
+				})
+			},
+			wantText: []string{"notification zz", "lost"},
+		},
 	}
-	if got := storagetest.Dump(t, db, `SELECT (SELECT COUNT(*) FROM hosts) + (SELECT COUNT(*) FROM collections) + (SELECT COUNT(*) FROM samples) AS n`); got != "n=0 \n" {
-		t.Errorf("failed batch left rows behind: %s", got)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			s, db := migratedStore(t)
+			b := storagetest.SyntheticBatch("r", testTime, 3, 2)
+			b.Alerts = []storage.AlertState{{HostIP: "10.9.0.1", HostPort: 22, RuleID: "cpu>1", Firing: true, UpdatedAt: testTime}}
+			b.Notifications = []storage.NotificationRecord{{ID: "a", Kind: storage.NotificationTest, Status: storage.NotificationSent, UpdatedAt: testTime}}
+			tc.spoil(b)
+			rows := batchRows(b)
+			st, err := newStateRows(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, len(s.migrations), rows, st) })
+			for _, want := range tc.wantText {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Fatalf("writeRows error %v; want one containing %q", err, want)
+				}
+			}
+			const n = `SELECT (SELECT COUNT(*) FROM hosts) + (SELECT COUNT(*) FROM collections) + (SELECT COUNT(*) FROM samples)
+			                + (SELECT COUNT(*) FROM alerts) + (SELECT COUNT(*) FROM notifications) AS n`
+			if got := storagetest.Dump(t, db, n); got != "n=0 \n" {
+				t.Errorf("failed batch left rows behind: %s", got)
+			}
+		})
 	}
 }
 
@@ -81,7 +113,8 @@ func TestEmptyBatchIsStored(t *testing.T) {
 }
 
 // TestManyCoresOneFleet has four cores write overlapping rounds of the
-// same hosts, in opposite host orders, while one of them prunes: nothing
+// same hosts, with the same alerts, in opposite orders, while one of them
+// prunes: nothing
 // may fail (PostgreSQL's deadlock detector would abort a transaction
 // that waits in a cycle) and every row must be there once.
 func TestManyCoresOneFleet(t *testing.T) {
@@ -100,10 +133,20 @@ func TestManyCoresOneFleet(t *testing.T) {
 		wg.Go(func() {
 			for r := range rounds {
 				b := storagetest.SyntheticBatch(fmt.Sprintf("w%d-r%d", w, r), testTime.Add(time.Duration(r)*time.Minute), hosts, samples)
+				// Every core updates the same alerts, and names the same
+				// hosts that are in no round (retried notifications).
+				for i, c := range b.Collections {
+					b.Alerts = append(b.Alerts, storage.AlertState{HostIP: c.HostIP, HostPort: c.HostPort, RuleID: "cpu>50",
+						Firing: (i+w)%2 == 0, UpdatedAt: b.StartedAt})
+					b.Notifications = append(b.Notifications, storage.NotificationRecord{
+						ID: fmt.Sprintf("%s/%d", b.RoundID, i), Kind: storage.NotificationEventLog,
+						HostIP: fmt.Sprintf("10.200.0.%d", i), HostPort: 22, Status: storage.NotificationPending, UpdatedAt: b.StartedAt,
+					})
+				}
 				if w%2 == 1 { // the other order in the batch
-					for i, j := 0, len(b.Collections)-1; i < j; i, j = i+1, j-1 {
-						b.Collections[i], b.Collections[j] = b.Collections[j], b.Collections[i]
-					}
+					slices.Reverse(b.Collections)
+					slices.Reverse(b.Alerts)
+					slices.Reverse(b.Notifications)
 				}
 				if err := s.WriteBatch(context.Background(), b); err != nil {
 					errs <- fmt.Errorf("core %d round %d: %w", w, r, err)
@@ -121,9 +164,11 @@ func TestManyCoresOneFleet(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	want := fmt.Sprintf("hosts=%d collections=%d samples=%d", hosts, len(stores)*rounds*hosts, len(stores)*rounds*hosts*samples)
-	got := fmt.Sprintf("hosts=%d collections=%d samples=%d",
-		storagetest.Count(t, db, "hosts"), storagetest.Count(t, db, "collections"), storagetest.Count(t, db, "samples"))
+	want := fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d",
+		2*hosts, len(stores)*rounds*hosts, len(stores)*rounds*hosts*samples, hosts, len(stores)*rounds*hosts)
+	got := fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d",
+		storagetest.Count(t, db, "hosts"), storagetest.Count(t, db, "collections"), storagetest.Count(t, db, "samples"),
+		storagetest.Count(t, db, "alerts"), storagetest.Count(t, db, "notifications"))
 	if got != want {
 		t.Errorf("row counts = %s; want %s", got, want)
 	}

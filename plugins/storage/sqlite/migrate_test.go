@@ -27,8 +27,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
-		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 1, nil", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 2, nil", v, err)
 	}
 
 	want := map[string]string{
@@ -42,6 +42,11 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		"collections_status_started":      "index",
 		"collections_started":             "index",
 		"samples_host_metric_collected":   "index",
+		"alerts":                          "table",
+		"notifications":                   "table",
+		"firing_alerts":                   "view",
+		"notifications_status_created":    "index",
+		"notifications_host_created":      "index",
 	}
 	for name, typ := range want {
 		var got string
@@ -107,13 +112,13 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	}
 
 	err := s.Migrate(ctx)
-	const want = "database schema version 7 is newer than this cscs (knows 1); upgrade cscs"
+	const want = "database schema version 7 is newer than this cscs (knows 2); upgrade cscs"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Migrate error = %v; want %q", err, want)
 	}
 	var tooNew *SchemaTooNewError
-	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 1 {
-		t.Errorf("Migrate error %#v is not a SchemaTooNewError{7, 1}", err)
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 2 {
+		t.Errorf("Migrate error %#v is not a SchemaTooNewError{7, 2}", err)
 	}
 
 	err = s.WriteBatch(ctx, loadBatch(t, "mixed_round.json"))
@@ -236,8 +241,8 @@ func TestLoadMigrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms) != 1 || ms[0].version != 1 || ms[0].name != "init" {
-			t.Errorf("embedded migrations = %+v; want just 0001_init", ms)
+		if len(ms) != 2 || ms[0].name != "init" || ms[1].version != 2 || ms[1].name != "alerts_notifications" {
+			t.Errorf("embedded migrations = %+v; want 0001_init and 0002_alerts_notifications", ms)
 		}
 	})
 }
@@ -277,23 +282,53 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Errorf("concurrent Migrate: %v", err)
 		}
 	}
-	if n := countRows(t, stores[0].db, "schema_migrations"); n != 1 {
-		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 1", n)
+	if n := countRows(t, stores[0].db, "schema_migrations"); n != 2 {
+		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 2", n)
 	}
 }
 
 // TestUpgradeWithData runs the upgrade harness over the embedded
-// migrations plus a test-only version 2, so that one step upgrades a
-// database that holds data.
+// migrations plus a test-only version beyond them, so that every step,
+// up to one the embedded set does not have yet, upgrades a database that
+// holds data.
 func TestUpgradeWithData(t *testing.T) {
-	body, err := os.ReadFile("testdata/upgrade/0002_example_site.sql")
+	body, err := os.ReadFile("testdata/upgrade/example_site.sql")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms := append(embeddedMigrations(t), migration{version: 2, name: "example_site", sql: string(body)})
+	ms := embeddedMigrations(t)
+	ms = append(ms, migration{version: len(ms) + 1, name: "example_site", sql: string(body)})
 	storagetest.RunUpgrades(t, func(t *testing.T) storagetest.Database {
 		d := contractDatabase(t, ms)
 		d.Open = nil // a Storage knows only the embedded version
 		return d
 	})
+}
+
+// TestNotificationChecksMatchSDK keeps the CHECK constraints of
+// notifications in step with the kinds and statuses the SDK defines.
+func TestNotificationChecksMatchSDK(t *testing.T) {
+	s := migratedStore(t)
+	insert := func(id, kind, status string) error {
+		_, err := s.db.Exec(`INSERT INTO notifications (id, kind, recipients, status, created_at, updated_at) VALUES (?, ?, '[]', ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`, id, kind, status)
+		return err
+	}
+	for _, kind := range storage.NotificationKinds {
+		for _, status := range storage.NotificationStatuses {
+			if err := insert(kind+"-"+status, kind, status); err != nil {
+				t.Errorf("schema refuses SDK kind %q with status %q: %v", kind, status, err)
+			}
+		}
+	}
+	refused := map[string]struct{ kind, status string }{
+		"unknown kind":   {"fax", storage.NotificationSent},
+		"unknown status": {storage.NotificationAlert, "lost"},
+	}
+	for name, tc := range refused {
+		t.Run(name, func(t *testing.T) {
+			if err := insert(name, tc.kind, tc.status); err == nil {
+				t.Errorf("schema accepts kind %q with status %q", tc.kind, tc.status)
+			}
+		})
+	}
 }

@@ -134,6 +134,8 @@ func testMixedRound(t *testing.T, d Database) {
 			want: "host_ip=10.0.0.1 host_port=22 hostname=web-1 os=linux arch=amd64 round_id=round-0001 agent_version=0.1.0 collected_at=2026-11-25T21:10:01.456Z " +
 				"cpu_percent=12.5 memory_percent=41.25 swap_percent=<nil> load1=0.5 load5=<nil> load15=<nil> uptime_seconds=86400 \n",
 		},
+		"alerts":        {query: alertsQuery, want: mixedRoundAlerts},
+		"notifications": {query: notificationsQuery, want: mixedRoundNotifications},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -142,6 +144,11 @@ func testMixedRound(t *testing.T, d Database) {
 			}
 		})
 	}
+	t.Run("recipients", func(t *testing.T) {
+		if got := recipientsOf(t, d.SQL); got != mixedRoundRecipients {
+			t.Errorf("got\n%s\nwant\n%s", got, mixedRoundRecipients)
+		}
+	})
 }
 
 func testSameBatchTwice(t *testing.T, d Database) {
@@ -184,9 +191,22 @@ func testInvalidBatch(t *testing.T, d Database) {
 	before, countsBefore := dumpAll(t, d.SQL), counts(t, d.SQL)
 
 	tests := map[string]func(b *storage.Batch){
-		"unknown status": func(b *storage.Batch) { b.Collections[2].Status = "exploded" },
-		"no round id":    func(b *storage.Batch) { b.RoundID = "" },
-		"bad port":       func(b *storage.Batch) { b.Collections[1].HostPort = 0 },
+		"unknown status":        func(b *storage.Batch) { b.Collections[2].Status = "exploded" },
+		"no round id":           func(b *storage.Batch) { b.RoundID = "" },
+		"bad port":              func(b *storage.Batch) { b.Collections[1].HostPort = 0 },
+		"alert without rule id": func(b *storage.Batch) { b.Alerts[2].RuleID = " " },
+		"alert without host":    func(b *storage.Batch) { b.Alerts[1].HostIP = "" },
+		"alert with port 0":     func(b *storage.Batch) { b.Alerts[1].HostPort = 0 },
+		"alert without any time": func(b *storage.Batch) {
+			b.StartedAt, b.FinishedAt, b.Alerts[0].UpdatedAt = time.Time{}, time.Time{}, time.Time{}
+		},
+		"notification without id":      func(b *storage.Batch) { b.Notifications[2].ID = "" },
+		"notification of unknown kind": func(b *storage.Batch) { b.Notifications[2].Kind = "fax" },
+		"notification of unknown status": func(b *storage.Batch) {
+			b.Notifications[2].Status = "lost"
+		},
+		"notification with negative attempts": func(b *storage.Batch) { b.Notifications[1].Attempts = -1 },
+		"notification with bad port":          func(b *storage.Batch) { b.Notifications[0].HostPort = 70000 },
 	}
 	for name, mutate := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -294,14 +314,14 @@ func testConcurrentWriters(t *testing.T, d Database) {
 			wg.Go(func() {
 				for r := range rounds {
 					id := fmt.Sprintf("w%d-g%d-r%d", w, g, r)
-					b := SyntheticBatch(id, t0.Add(time.Duration(r)*time.Minute), hosts, samples)
+					b := withState(SyntheticBatch(id, t0.Add(time.Duration(r)*time.Minute), hosts, samples))
 					if err := s.WriteBatch(context.Background(), b); err != nil {
 						errs <- fmt.Errorf("writer %d goroutine %d round %d: %w", w, g, r, err)
 					}
 				}
 				// Every goroutine also writes one shared round: the same
 				// batch from several cores at once must not duplicate.
-				if err := s.WriteBatch(context.Background(), SyntheticBatch("shared", t0, hosts, samples)); err != nil {
+				if err := s.WriteBatch(context.Background(), withState(SyntheticBatch("shared", t0, hosts, samples))); err != nil {
 					errs <- fmt.Errorf("writer %d goroutine %d shared round: %w", w, g, err)
 				}
 			})
@@ -313,7 +333,8 @@ func testConcurrentWriters(t *testing.T, d Database) {
 		t.Error(err)
 	}
 	collections := (writers*goroutines*rounds + 1) * hosts
-	want := fmt.Sprintf("hosts=%d collections=%d samples=%d", hosts, collections, collections*samples)
+	want := fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d",
+		hosts, collections, collections*samples, hosts, collections)
 	if got := counts(t, d.SQL); got != want {
 		t.Errorf("row counts = %s; want %s", got, want)
 	}

@@ -84,8 +84,9 @@ func Count(t testing.TB, db *sql.DB, table string) int {
 // counts is the number of rows in every data table, printed.
 func counts(t testing.TB, db *sql.DB) string {
 	t.Helper()
-	return fmt.Sprintf("hosts=%d collections=%d samples=%d",
-		Count(t, db, "hosts"), Count(t, db, "collections"), Count(t, db, "samples"))
+	return fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d",
+		Count(t, db, "hosts"), Count(t, db, "collections"), Count(t, db, "samples"),
+		Count(t, db, "alerts"), Count(t, db, "notifications"))
 }
 
 // wholeTables are queries that print every column of every data table, in
@@ -94,6 +95,8 @@ var wholeTables = []string{
 	`SELECT * FROM hosts ORDER BY ip, port`,
 	`SELECT * FROM collections ORDER BY round_id, host_id`,
 	`SELECT * FROM samples ORDER BY collection_id, metric`,
+	`SELECT * FROM alerts ORDER BY host_id, rule_id`,
+	`SELECT * FROM notifications ORDER BY id`,
 }
 
 func dumpAll(t testing.TB, db *sql.DB) []string {

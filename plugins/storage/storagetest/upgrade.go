@@ -2,6 +2,7 @@ package storagetest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,14 +11,17 @@ import (
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
-// versionData is what the upgrade tests put into a database at one schema
-// version: seed, SQL written in the common subset of every backend (no
-// explicit ids, timestamps and booleans as quoted literals), and checks,
+// versionData is what the upgrade tests know of one schema version:
+// objects, the tables and views its migration creates; seed, SQL written
+// in the common subset of every backend (no explicit ids, timestamps and
+// booleans as quoted literals) that adds data to a database at that
+// version, on top of the seeds of the versions before; and checks,
 // queries over that version's tables and columns whose results every
 // later migration must leave unchanged.
 type versionData struct {
-	seed   string
-	checks []string
+	objects []string
+	seed    string
+	checks  []string
 }
 
 // upgradeData holds the data of every schema version. A new migration
@@ -25,12 +29,22 @@ type versionData struct {
 // for a version without them.
 var upgradeData = map[int]versionData{
 	1: {
-		seed: "testdata/seed/0001.sql",
+		objects: []string{"hosts", "collections", "samples", "latest_stats"},
+		seed:    "testdata/seed/0001.sql",
 		checks: []string{
 			hostsQuery,
 			collectionsQuery,
 			samplesQuery,
 			latestStatsQuery,
+		},
+	},
+	2: {
+		objects: []string{"alerts", "notifications", "firing_alerts"},
+		seed:    "testdata/seed/0002.sql",
+		checks: []string{
+			alertsQuery,
+			notificationsQuery,
+			firingAlertsQuery,
 		},
 	},
 }
@@ -42,9 +56,16 @@ const seed1LatestStats = "" +
 	"host_ip=10.0.0.2 host_port=2222 hostname=db-1 os=windows arch=arm64 round_id=seed-1 agent_version=0.1.0 collected_at=2026-11-20T10:00:02.000Z " +
 	"cpu_percent=80 memory_percent=<nil> swap_percent=<nil> load1=<nil> load5=<nil> load15=<nil> uptime_seconds=<nil> \n"
 
+// seed2FiringAlerts is what firing_alerts shows for the seeds up to
+// testdata/seed/0002.sql.
+const seed2FiringAlerts = "" +
+	"host_ip=10.0.0.1 host_port=22 hostname=web-1 rule_id=memory>50 type=memory metric=memory.used_percent condition=> 50% " +
+	"last_value=55.5 since=2026-11-20T10:01:01.000Z last_notified=2026-11-20T10:01:02.000Z updated_at=2026-11-20T10:01:02.000Z \n"
+
 // RunUpgrades applies every migration N of the backend to a database at
-// version N-1 that holds data, and checks that the data survives and that
-// applying it again changes nothing. When newDatabase's Database has Open,
+// version N-1 that holds data, and checks that the data survives, that
+// the tables and views N creates appear, and that applying it again
+// changes nothing. When newDatabase's Database has Open,
 // it also checks that a database at the newest version, holding data,
 // opens and takes new rounds.
 func RunUpgrades(t *testing.T, newDatabase func(t *testing.T) Database) {
@@ -76,10 +97,17 @@ func upgradeStep(t *testing.T, d Database, n int) {
 	if err := d.MigrateTo(ctx, n-1); err != nil {
 		t.Fatalf("migrate to version %d: %v", n-1, err)
 	}
+	// What migration n creates is not there yet (a test-only migration
+	// beyond upgradeData declares nothing).
+	created := upgradeData[n].objects
+	for _, obj := range created {
+		if exists(d.SQL, obj) {
+			t.Fatalf("%s exists at version %d, before the migration that creates it", obj, n-1)
+		}
+	}
 	var checks, before []string
 	if n > 1 {
-		data := seed(t, d, n-1)
-		checks = data.checks
+		checks = seed(t, d, n-1)
 		for _, q := range checks {
 			rows := Dump(t, d.SQL, q)
 			if rows == "" {
@@ -101,7 +129,18 @@ func upgradeStep(t *testing.T, d Database, n int) {
 				t.Errorf("%s: migration %d changed data of version %d:\n%s\ngot\n%s\nwant\n%s", attempt, n, n-1, q, got, before[i])
 			}
 		}
+		for _, obj := range created {
+			if !exists(d.SQL, obj) {
+				t.Errorf("%s: %s is missing after migration %d", attempt, obj, n)
+			}
+		}
 	}
+}
+
+// exists reports whether a table or view can be read.
+func exists(db *sql.DB, name string) bool {
+	var n int
+	return db.QueryRow("SELECT COUNT(*) FROM "+name).Scan(&n) == nil
 }
 
 func newestWithData(t *testing.T, d Database) {
@@ -109,18 +148,22 @@ func newestWithData(t *testing.T, d Database) {
 	if err := d.MigrateTo(ctx, d.Versions); err != nil {
 		t.Fatal(err)
 	}
-	data := seed(t, d, d.Versions)
-	if d.Versions == 1 {
-		if got := Dump(t, d.SQL, latestStatsQuery); got != seed1LatestStats {
-			t.Fatalf("latest_stats of the version 1 seed:\n%s\nwant\n%s", got, seed1LatestStats)
-		}
+	checks := seed(t, d, d.Versions)
+	if got := Dump(t, d.SQL, latestStatsQuery); got != seed1LatestStats {
+		t.Fatalf("latest_stats of the seed:\n%s\nwant\n%s", got, seed1LatestStats)
+	}
+	if got := Dump(t, d.SQL, firingAlertsQuery); got != seed2FiringAlerts {
+		t.Fatalf("firing_alerts of the seed:\n%s\nwant\n%s", got, seed2FiringAlerts)
 	}
 	hosts := Count(t, d.SQL, "hosts")
 	s := open(t, d, "")
 	at := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	write(t, s, &storage.Batch{RoundID: "after-upgrade", StartedAt: at, Collections: []storage.Collection{
-		okCollection("10.0.0.1", at, map[string]float64{"cpu.percent": 77}),
-	}})
+	write(t, s, &storage.Batch{RoundID: "after-upgrade", StartedAt: at,
+		Collections: []storage.Collection{okCollection("10.0.0.1", at, map[string]float64{"cpu.percent": 77})},
+		// The seeded alert resolves.
+		Alerts: []storage.AlertState{{HostIP: "10.0.0.1", HostPort: 22, RuleID: "memory>50", Type: "memory",
+			Metric: "memory.used_percent", Condition: "> 50%", Firing: false, Since: at, LastValue: 20, UpdatedAt: at}},
+	})
 	if n := Count(t, d.SQL, "hosts"); n != hosts {
 		t.Errorf("hosts = %d after writing to a seeded host; want %d (the seeded row reused)", n, hosts)
 	}
@@ -129,32 +172,43 @@ func newestWithData(t *testing.T, d Database) {
 	if !strings.HasPrefix(got, "host_ip=10.0.0.1 round_id=after-upgrade cpu_percent=77 \n") {
 		t.Errorf("latest_stats after a new round:\n%s\nwant 10.0.0.1 from round after-upgrade", got)
 	}
+	if got := Dump(t, d.SQL, firingAlertsQuery); got != "" {
+		t.Errorf("firing_alerts after the seeded alert resolved:\n%s\nwant no rows", got)
+	}
+	if n := Count(t, d.SQL, "alerts"); n != 2 {
+		t.Errorf("alerts = %d after updating a seeded alert; want 2 (the seeded rows)", n)
+	}
 	// The seeded rows other than the rewritten host are untouched.
-	if len(data.checks) > 0 && !strings.Contains(Dump(t, d.SQL, data.checks[0]), "ip=10.0.0.2") {
+	if len(checks) > 0 && !strings.Contains(Dump(t, d.SQL, checks[0]), "ip=10.0.0.2") {
 		t.Errorf("seeded host 10.0.0.2 is gone")
 	}
 }
 
-// seed fills a database at version with upgradeData[version].
-func seed(t *testing.T, d Database, version int) versionData {
+// seed fills a database at version with the seeds of every version up to
+// it, in order, and returns their checks.
+func seed(t *testing.T, d Database, version int) []string {
 	t.Helper()
-	data, ok := upgradeData[version]
-	if !ok {
-		t.Fatalf("storagetest has no upgrade data for schema version %d: add testdata/seed/%04d.sql and its checks to upgradeData", version, version)
-	}
-	body, err := testdata.ReadFile(data.seed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range strings.Split(string(body), ";\n") {
-		if strings.TrimSpace(stripComments(stmt)) == "" {
-			continue
+	var checks []string
+	for v := 1; v <= version; v++ {
+		data, ok := upgradeData[v]
+		if !ok {
+			t.Fatalf("storagetest has no upgrade data for schema version %d: add testdata/seed/%04d.sql and its checks to upgradeData", v, v)
 		}
-		if _, err := d.SQL.Exec(stmt); err != nil {
-			t.Fatalf("seed version %d: %v\n%s", version, err, stmt)
+		body, err := testdata.ReadFile(data.seed)
+		if err != nil {
+			t.Fatal(err)
 		}
+		for _, stmt := range strings.Split(string(body), ";\n") {
+			if strings.TrimSpace(stripComments(stmt)) == "" {
+				continue
+			}
+			if _, err := d.SQL.Exec(stmt); err != nil {
+				t.Fatalf("seed version %d: %v\n%s", v, err, stmt)
+			}
+		}
+		checks = append(checks, data.checks...)
 	}
-	return data
+	return checks
 }
 
 func stripComments(stmt string) string {
