@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -19,20 +21,28 @@ import (
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
+// roundMail is what a round's alerts produced: whether mail went well,
+// and the alert states and outbox records that changed, for the storages.
+type roundMail struct {
+	ok            bool
+	alerts        []storage.AlertState
+	notifications []storage.NotificationRecord
+}
+
 // raiseAlerts evaluates every client's rules against this round's samples,
 // queues one grouped mail per client in the outbox (kept in the core's state
-// database), and delivers what the outbox holds. It reports whether mail
-// went well: false when a notification failed for good or could not be
-// queued.
-func raiseAlerts(ctx context.Context, env *Env, s *settings, cfg *config.Config, rules [][]alert.Rule, batch *storage.Batch) bool {
+// database), and delivers what the outbox holds. ok is false when a
+// notification failed for good or could not be queued.
+func raiseAlerts(ctx context.Context, env *Env, s *settings, cfg *config.Config, rules [][]alert.Rule, batch *storage.Batch) roundMail {
 	st, err := state.Open(ctx, state.Path(s.dataDir), state.Options{})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: alerts skipped: %v\n", err)
-		return false
+		return roundMail{}
 	}
 	defer st.Close()
 	ob := outbox.New(st)
-	ok := true
+	rm := roundMail{ok: true}
+	var queued []string
 	now := time.Now()
 	for i, cl := range cfg.Clients {
 		col := batch.Collections[i]
@@ -44,41 +54,123 @@ func raiseAlerts(ctx context.Context, env *Env, s *settings, cfg *config.Config,
 			samples[sm.Metric] = sm.Value
 		}
 		host := alert.HostInfo{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail}
-		if err := alertHost(ctx, env, st, ob, host, rules[i], samples, s.alertRepeat, now); err != nil {
+		states, id, err := alertHost(ctx, env, st, ob, host, rules[i], samples, s.alertRepeat, now)
+		if err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: alerts for %s: %v\n", hostLabel(col), err)
-			ok = false
+			rm.ok = false
+		}
+		rm.alerts = append(rm.alerts, states...)
+		if id != "" {
+			queued = append(queued, id)
 		}
 		if err := st.AddValues(ctx, cl.IP, cl.Port, col.FinishedAt, samples); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: keeping values of %s: %v\n", hostLabel(col), err)
 		}
 	}
-	return deliverMail(ctx, env, s, ob, st) && ok
+	due, err := st.DueNotifications(ctx, time.Now(), 1000)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: outbox: %v\n", err)
+	}
+	if !deliverMail(ctx, env, s, ob, st) {
+		rm.ok = false
+	}
+	rm.notifications = outboxRecords(ctx, st, append(queued, due...), time.Now())
+	return rm
 }
 
-// alertHost runs one host's rules; the new alert state is committed only
-// once its mail is in the outbox, so a crash in between mails again rather
+// alertHost runs one host's rules and returns the states it wrote and the
+// id of the mail it queued (if any). The new states are committed only
+// once the mail is in the outbox, so a crash in between mails again rather
 // than never.
 func alertHost(ctx context.Context, env *Env, st *state.DB, ob *outbox.Outbox, host alert.HostInfo,
-	rules []alert.Rule, samples map[string]float64, repeat time.Duration, now time.Time) error {
+	rules []alert.Rule, samples map[string]float64, repeat time.Duration, now time.Time) ([]storage.AlertState, string, error) {
 	tr, err := alert.Evaluate(ctx, now, host, rules, samples, st, repeat)
-	if err != nil || tr.Empty() {
-		return err
-	}
-	recent, err := alert.Recent(ctx, st, host, tr, alert.RecentCount)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
-	if msg, ok := alert.Compose(host, tr, recent, now); ok {
-		if msg.To == "" {
-			fmt.Fprintf(env.Stderr, "cscs run: %s: %s, but the client has no mail address; add mail=\"…\" to its <client>\n", host.IP, msg.Subject)
-		} else if err := ob.Enqueue(ctx, notifier.Notification{
-			ID: outbox.NewID(), Kind: "alert", To: []string{msg.To}, Subject: msg.Subject, Body: msg.Body,
-			Host: host.IP + ":" + strconv.Itoa(host.Port), CreatedAt: now,
-		}); err != nil {
-			return err
+	var queued string
+	if !tr.Empty() {
+		recent, err := alert.Recent(ctx, st, host, tr, alert.RecentCount)
+		if err != nil {
+			return nil, "", err
+		}
+		if msg, ok := alert.Compose(host, tr, recent, now); ok {
+			if msg.To == "" {
+				fmt.Fprintf(env.Stderr, "cscs run: %s: %s, but the client has no mail address; add mail=\"…\" to its <client>\n", host.IP, msg.Subject)
+			} else {
+				n := notifier.Notification{
+					ID: outbox.NewID(), Kind: storage.NotificationAlert, To: []string{msg.To}, Subject: msg.Subject, Body: msg.Body,
+					Host: host.IP + ":" + strconv.Itoa(host.Port), CreatedAt: now,
+				}
+				if err := ob.Enqueue(ctx, n); err != nil {
+					return nil, "", err
+				}
+				queued = n.ID
+			}
 		}
 	}
-	return tr.Commit(ctx, st)
+	if err := tr.Commit(ctx, st); err != nil {
+		return nil, queued, err
+	}
+	return alertStates(tr, rules, now), queued, nil
+}
+
+// alertStates turns the states a round wrote into records for the storages.
+func alertStates(tr alert.Transitions, rules []alert.Rule, now time.Time) []storage.AlertState {
+	byID := make(map[string]alert.Rule, len(rules))
+	for _, r := range rules {
+		byID[r.ID] = r
+	}
+	out := make([]storage.AlertState, 0, len(tr.Updates))
+	for _, u := range tr.Updates {
+		r := byID[u.RuleID]
+		v := u.State.LastValue
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = 0
+		}
+		out = append(out, storage.AlertState{
+			HostIP: u.HostIP, HostPort: u.HostPort, RuleID: u.RuleID, Type: r.Type, Metric: r.Metric,
+			Condition: r.Condition(), Firing: u.State.Firing, Since: u.State.Since,
+			LastNotified: u.State.LastNotified, LastValue: v, UpdatedAt: now,
+		})
+	}
+	return out
+}
+
+// outboxRecords reads the outbox rows this round touched, for the storages.
+func outboxRecords(ctx context.Context, st *state.DB, ids []string, now time.Time) []storage.NotificationRecord {
+	seen := make(map[string]bool, len(ids))
+	var out []storage.NotificationRecord
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		n, err := st.Notification(ctx, id)
+		if err != nil {
+			continue
+		}
+		ip, port := splitHostPort(n.Host)
+		out = append(out, storage.NotificationRecord{
+			ID: n.ID, Kind: n.Kind, HostIP: ip, HostPort: port, Recipients: n.To, Subject: n.Subject,
+			Status: n.Status, Attempts: n.Attempts, LastError: n.LastError,
+			CreatedAt: n.CreatedAt, SentAt: n.SentAt, UpdatedAt: now,
+		})
+	}
+	return out
+}
+
+// splitHostPort splits "ip:port" (or a bare ip) as the outbox writes it.
+func splitHostPort(host string) (string, int) {
+	h, p, err := net.SplitHostPort(host)
+	if err != nil {
+		return host, 0
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return h, 0
+	}
+	return h, port
 }
 
 // deliverMail sends what the outbox holds through the SMTP notifier of

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,6 +82,17 @@ func TestRoundMailsAlerts(t *testing.T) {
 			t.Errorf("mail lacks %q:\n%s", want, m.data)
 		}
 	}
+	// The consuming application sees the alert and the mail in its database.
+	db, err := sql.Open("sqlite3", r.db)
+	must(t, err)
+	defer db.Close()
+	var firing, sent int
+	must(t, db.QueryRow(`SELECT count(*) FROM firing_alerts WHERE host_ip = ? AND type = 'uptime'`, hosts[0].IP).Scan(&firing))
+	must(t, db.QueryRow(`SELECT count(*) FROM notifications WHERE status = 'sent' AND kind = 'alert' AND attempts >= 1`).Scan(&sent))
+	if firing != 1 || sent != 1 {
+		t.Errorf("database: %d firing alerts, %d sent notifications; want 1 and 1", firing, sent)
+	}
+
 	// Round 3: still firing, within the 4h repeat interval: no mail.
 	round(up)
 	if n := len(sink.received()); n != 1 {

@@ -118,9 +118,13 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 	rules, ruleDiags := compileRules(cfg, pipe.Sources.Descriptions())
 	printDiagnostics(env, ruleDiags)
 
+	// Alerts first, so the storages also receive the alert states and
+	// outbox records the round changed.
+	mail := raiseAlerts(context.WithoutCancel(ctx), env, s, cfg, rules, batch)
+	batch.Alerts, batch.Notifications = mail.alerts, mail.notifications
+
 	// Store even when the round was cancelled: what finished is kept.
 	stored := storeRound(context.WithoutCancel(ctx), env, id, s.dataDir, pipe.Storages, batch)
-	mailed := raiseAlerts(context.WithoutCancel(ctx), env, s, cfg, rules, batch)
 
 	if s.output == "json" {
 		if err := writeJSON(env.Stdout, batch, pipeline.DisplayName(s.db)); err != nil {
@@ -138,7 +142,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		fmt.Fprintf(env.Stderr, "cscs run: the alert rules above with errors were skipped; fix %s\n", s.configPath)
 		return ExitBadConfig
 	}
-	if !stored || !mailed {
+	if !stored || !mail.ok {
 		return ExitSomeFailed
 	}
 	if !engine.AllOK(batch) {
