@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/cscs-dev/cscs/core/engine"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -91,10 +92,7 @@ func writeTable(w io.Writer, b *storage.Batch) {
 
 // summaryLine is e.g. "50 hosts in 2.1s: 48 ok, 1 unreachable, 1 timeout".
 func summaryLine(b *storage.Batch) string {
-	counts := make(map[storage.Status]int)
-	for _, c := range b.Collections {
-		counts[c.Status]++
-	}
+	counts := engine.Summary(b)
 	parts := make([]string, 0, len(counts))
 	for _, s := range storage.Statuses {
 		if n := counts[s]; n > 0 {
