@@ -3,18 +3,13 @@ package cli
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cscs-dev/cscs/core/internal/testagent"
-	"github.com/cscs-dev/cscs/core/sshfleet"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 )
 
@@ -46,21 +41,7 @@ func TestRoundSpoolsWhenPostgresTurnsReadOnly(t *testing.T) {
 	u.User = url.User(role)
 	dsn := u.String()
 
-	fleet, err := sshfleet.Start(ctx, sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: t.TempDir()})
-	must(t, err)
-	t.Cleanup(func() { fleet.Close() })
-	dir := t.TempDir()
-	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
-		db: dsn, agentDir: testagent.Dir(t)}
-	var cfg strings.Builder
-	cfg.WriteString("<clients>\n")
-	for _, h := range fleet.Hosts() {
-		fmt.Fprintf(&cfg, "<client ip=%q port=\"%d\" username=\"demo\" password=\"pw\" mail=\"ops@example.com\"/>\n", h.IP, h.Port)
-	}
-	cfg.WriteString("</clients>\n")
-	must(t, os.WriteFile(r.config, []byte(cfg.String()), 0o600))
-	must(t, os.MkdirAll(r.dataDir, 0o700))
-	must(t, os.WriteFile(filepath.Join(r.dataDir, "known_hosts"), fleet.KnownHosts(), 0o600))
+	r, _ := fleetRound(t, dsn)
 
 	// Round 1 creates the schema as the role (it owns the tables).
 	if code, _, stderr := runCLI(t, r.args()); code != ExitOK {

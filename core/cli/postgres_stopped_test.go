@@ -1,20 +1,14 @@
 package cli
 
 import (
-	"context"
 	"database/sql"
-	"fmt"
 	"io"
 	"net"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/cscs-dev/cscs/core/internal/testagent"
-	"github.com/cscs-dev/cscs/core/sshfleet"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 )
 
@@ -81,21 +75,7 @@ func TestRoundSpoolsWhilePostgresIsDown(t *testing.T) {
 	u.Host = proxy.addr
 	viaProxy := u.String()
 
-	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: t.TempDir()})
-	must(t, err)
-	t.Cleanup(func() { fleet.Close() })
-	dir := t.TempDir()
-	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
-		db: viaProxy, agentDir: testagent.Dir(t)}
-	var cfg strings.Builder
-	cfg.WriteString("<clients>\n")
-	for _, h := range fleet.Hosts() {
-		fmt.Fprintf(&cfg, "<client ip=%q port=\"%d\" username=\"demo\" password=\"pw\" mail=\"ops@example.com\"/>\n", h.IP, h.Port)
-	}
-	cfg.WriteString("</clients>\n")
-	must(t, os.WriteFile(r.config, []byte(cfg.String()), 0o600))
-	must(t, os.MkdirAll(r.dataDir, 0o700))
-	must(t, os.WriteFile(filepath.Join(r.dataDir, "known_hosts"), fleet.KnownHosts(), 0o600))
+	r, _ := fleetRound(t, viaProxy)
 
 	proxy.stop()
 	code, first, stderr := runCLI(t, r.args())

@@ -1,18 +1,12 @@
 package cli
 
 import (
-	"context"
 	"database/sql"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
-	"github.com/cscs-dev/cscs/core/internal/testagent"
-	"github.com/cscs-dev/cscs/core/sshfleet"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 )
 
@@ -21,23 +15,7 @@ import (
 // and the DSN's password never shows in the output.
 func TestRoundIntoPostgres(t *testing.T) {
 	dsn := pgtest.SchemaDSN(t)
-	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fleet.Close() })
-	dir := t.TempDir()
-	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
-		db: "env:CSCS_TEST_ROUND_DSN", agentDir: testagent.Dir(t)}
-	var cfg strings.Builder
-	cfg.WriteString("<clients>\n")
-	for _, h := range fleet.Hosts() {
-		fmt.Fprintf(&cfg, "<client ip=%q port=\"%d\" username=\"demo\" password=\"pw\" mail=\"ops@example.com\"/>\n", h.IP, h.Port)
-	}
-	cfg.WriteString("</clients>\n")
-	must(t, os.WriteFile(r.config, []byte(cfg.String()), 0o600))
-	must(t, os.MkdirAll(r.dataDir, 0o700))
-	must(t, os.WriteFile(filepath.Join(r.dataDir, "known_hosts"), fleet.KnownHosts(), 0o600))
+	r, _ := fleetRound(t, "env:CSCS_TEST_ROUND_DSN")
 	t.Setenv("CSCS_TEST_ROUND_DSN", dsn)
 
 	for round := 1; round <= 2; round++ {

@@ -13,9 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/pluginhost"
-	"github.com/cscs-dev/cscs/core/sshfleet"
 )
 
 // buildPlugin compiles a plugin main package into dir.
@@ -41,23 +39,8 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds three plugins")
 	}
-	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fleet.Close() })
-	dir := t.TempDir()
-	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
-		db: filepath.Join(dir, "cscs.db"), agentDir: testagent.Dir(t)}
-	var cfg strings.Builder
-	cfg.WriteString("<clients>\n")
-	for _, h := range fleet.Hosts() {
-		fmt.Fprintf(&cfg, "<client ip=%q port=\"%d\" username=\"demo\" password=\"pw\"/>\n", h.IP, h.Port)
-	}
-	cfg.WriteString("</clients>\n")
-	must(t, os.WriteFile(r.config, []byte(cfg.String()), 0o600))
-	must(t, os.MkdirAll(r.dataDir, 0o700))
-	must(t, os.WriteFile(filepath.Join(r.dataDir, "known_hosts"), fleet.KnownHosts(), 0o600))
+	r, _ := fleetRound(t, "")
+	dir := r.dir
 
 	build := t.TempDir()
 	pluginsDir := filepath.Join(r.dataDir, "plugins")

@@ -4,36 +4,17 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/cscs-dev/cscs/core/internal/testagent"
-	"github.com/cscs-dev/cscs/core/sshfleet"
 )
 
 // TestRunSpoolsWhileDatabaseIsDown: a round whose database cannot be opened
 // is spooled (exit 1), and the next run stores it before its own round.
 func TestRunSpoolsWhileDatabaseIsDown(t *testing.T) {
-	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fleet.Close() })
 	dir := t.TempDir()
-	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
-		db: filepath.Join(dir, "db", "cscs.db"), agentDir: testagent.Dir(t)}
-	var cfg strings.Builder
-	cfg.WriteString("<clients>\n")
-	for _, h := range fleet.Hosts() {
-		fmt.Fprintf(&cfg, "<client ip=%q port=\"%d\" username=\"demo\" password=\"pw\"/>\n", h.IP, h.Port)
-	}
-	cfg.WriteString("</clients>\n")
-	must(t, os.WriteFile(r.config, []byte(cfg.String()), 0o600))
-	must(t, os.MkdirAll(r.dataDir, 0o700))
-	must(t, os.WriteFile(filepath.Join(r.dataDir, "known_hosts"), fleet.KnownHosts(), 0o600))
+	r, _ := fleetRound(t, filepath.Join(dir, "db", "cscs.db"))
 
 	// The database's directory is a file: the database cannot be opened.
 	must(t, os.WriteFile(filepath.Join(dir, "db"), nil, 0o600))
