@@ -1,6 +1,9 @@
 package storage
 
 import (
+	"strings"
+	"unicode/utf8"
+
 	"github.com/cscs-dev/cscs/sdk/internal/convert"
 	storagev1 "github.com/cscs-dev/cscs/sdk/proto/storage/v1"
 )
@@ -101,7 +104,44 @@ func collectionToProto(c *Collection) *storagev1.Collection {
 			}
 		}
 	}
+	if len(c.Events) > 0 {
+		pc.Events = make([]*storagev1.Event, len(c.Events))
+		for i := range c.Events {
+			pc.Events[i] = eventToProto(&c.Events[i])
+		}
+	}
 	return pc
+}
+
+// eventToProto returns e on the wire. Protobuf strings must be UTF-8 and
+// event text comes from hosts: invalid bytes become U+FFFD instead of
+// failing the whole batch.
+func eventToProto(e *Event) *storagev1.Event {
+	pe := &storagev1.Event{
+		Channel:  validUTF8(e.Channel),
+		RecordId: e.RecordID,
+		Time:     convert.Timestamp(e.Time),
+		Level:    validUTF8(e.Level),
+		Provider: validUTF8(e.Provider),
+		EventId:  int64(e.EventID),
+		Computer: validUTF8(e.Computer),
+		Message:  validUTF8(e.Message),
+	}
+	if len(e.Fields) > 0 {
+		pe.Fields = make(map[string]string, len(e.Fields))
+		for k, v := range e.Fields {
+			pe.Fields[validUTF8(k)] = validUTF8(v)
+		}
+	}
+	return pe
+}
+
+// validUTF8 is s with every invalid UTF-8 byte sequence replaced by U+FFFD.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 // batchFromProto returns the Batch pb carries (the zero Batch for nil).
@@ -198,5 +238,29 @@ func collectionFromProto(pc *storagev1.Collection) Collection {
 			}
 		}
 	}
+	if n := len(pc.GetEvents()); n > 0 {
+		c.Events = make([]Event, n)
+		for i, pe := range pc.GetEvents() {
+			c.Events[i] = eventFromProto(pe)
+		}
+	}
 	return c
+}
+
+// eventFromProto returns the Event pe carries; no fields read as nil.
+func eventFromProto(pe *storagev1.Event) Event {
+	e := Event{
+		Channel:  pe.GetChannel(),
+		RecordID: pe.GetRecordId(),
+		Time:     convert.Time(pe.GetTime()),
+		Level:    pe.GetLevel(),
+		Provider: pe.GetProvider(),
+		EventID:  int(pe.GetEventId()),
+		Computer: pe.GetComputer(),
+		Message:  pe.GetMessage(),
+	}
+	if len(pe.GetFields()) > 0 {
+		e.Fields = pe.GetFields()
+	}
+	return e
 }

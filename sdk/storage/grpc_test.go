@@ -95,6 +95,19 @@ func fullBatch() storage.Batch {
 					{Metric: "cpu.used_percent", Value: 12.345678901234, Unit: "percent", Time: t0.Add(500*time.Millisecond + 1)},
 					{Metric: "uptime.seconds", Value: 1e9 + 0.5, Unit: "seconds", Time: t0.Add(500*time.Millisecond + 2)},
 				},
+				Events: []storage.Event{
+					{
+						Channel:  "auth",
+						RecordID: 1,
+						Time:     t0.Add(-time.Minute + 3),
+						Level:    "notice",
+						Provider: "sshd",
+						EventID:  -1,
+						Computer: "web-1",
+						Message:  "Accepted publickey for ops from 10.0.0.9 port 50022 ssh2",
+						Fields:   map[string]string{"user": "ops", "rhost": "10.0.0.9"},
+					},
+				},
 			},
 			{
 				HostIP:        "10.0.0.2",
@@ -110,6 +123,30 @@ func fullBatch() storage.Batch {
 				AgentUploaded: true,
 				Timings:       storage.Timings{Connect: 1, Detect: 2, Upload: 3, Exec: 4, Total: 5},
 				Samples:       []storage.Sample{{Metric: "memory.used_percent", Value: -0.25, Unit: "percent", Time: t0.Add(-time.Hour)}},
+				Events: []storage.Event{
+					{
+						Channel:  "Security",
+						RecordID: 1298116,
+						Time:     time.Date(2026, 3, 16, 15, 52, 9, 516634100, time.UTC),
+						Level:    "Information",
+						Provider: "Microsoft-Windows-Security-Auditing",
+						EventID:  4625,
+						Computer: "DB-1.corp.example",
+						Message:  "An account failed to log on.\r\n\tSubject: …",
+						Fields:   map[string]string{"TargetUserName": "Administrator", "IpAddress": "fd00::9", "Empty?": " "},
+					},
+					{
+						Channel:  "Security",
+						RecordID: math.MaxUint64,
+						Time:     time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC),
+						Level:    "Audit Failure",
+						Provider: "Microsoft-Windows-Eventlog",
+						EventID:  math.MaxInt32 + 1,
+						Computer: "db-1",
+						Message:  "a NUL \x00 travels as it is",
+						Fields:   map[string]string{"x": "\x00"},
+					},
+				},
 			},
 		},
 		Alerts: []storage.AlertState{
@@ -192,6 +229,13 @@ func TestWriteBatchRoundTrip(t *testing.T) {
 			}
 			return b
 		}()},
+		"event without time, fields or text": {batch: storage.Batch{
+			RoundID: "bare-event",
+			Collections: []storage.Collection{{
+				HostIP: "10.0.0.4", HostPort: 22, Status: storage.StatusOK,
+				Events: []storage.Event{{Channel: "Security", RecordID: 7}, {}},
+			}},
+		}},
 		"every status": {batch: func() storage.Batch {
 			var b storage.Batch
 			for _, s := range storage.Statuses {
@@ -253,6 +297,35 @@ func TestAlertValueSpecialsAreCarried(t *testing.T) {
 		if !(v == want || math.IsNaN(v) && math.IsNaN(want)) {
 			t.Errorf("alert %d LastValue = %v, want %v", i, v, want)
 		}
+	}
+}
+
+// TestEventTextBecomesUTF8 covers host text that protobuf cannot carry:
+// invalid UTF-8 arrives as U+FFFD instead of failing the batch.
+func TestEventTextBecomesUTF8(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	client := sdktest.Storage(t, rec)
+	bad := "bad\xffbyte"
+	in := storage.Event{
+		Channel: bad, Level: bad, Provider: bad, Computer: bad, Message: bad,
+		Fields: map[string]string{bad: bad, "ok": "fine"},
+	}
+	b := storage.Batch{RoundID: "utf8", Collections: []storage.Collection{{HostIP: "10.0.0.1", HostPort: 22, Events: []storage.Event{in}}}}
+	if err := client.WriteBatch(t.Context(), &b); err != nil {
+		t.Fatalf("WriteBatch with invalid UTF-8 in an event: %v", err)
+	}
+	batches, _, _ := rec.received()
+	const good = "bad\uFFFDbyte"
+	want := storage.Event{
+		Channel: good, Level: good, Provider: good, Computer: good, Message: good,
+		Fields: map[string]string{good: good, "ok": "fine"},
+	}
+	if got := batches[0].Collections[0].Events[0]; !reflect.DeepEqual(got, want) {
+		t.Errorf("plugin received %+v; want %+v", got, want)
+	}
+	if in.Channel != bad || in.Fields[bad] != bad {
+		t.Errorf("the caller's event was changed: %+v", in)
 	}
 }
 

@@ -166,6 +166,12 @@ type Collection struct {
 	AgentUploaded bool
 
 	Samples []Sample
+	// Events are the log records the host's event sources (the Windows
+	// Security log, the Linux authentication log) yielded this round. A
+	// storage keeps one row per (HostIP, HostPort, Channel, RecordID):
+	// an event seen again, in a replayed round or through an overlapping
+	// cursor, is stored once.
+	Events []Event
 }
 
 // Timings are the durations of a collection's phases.
@@ -183,6 +189,36 @@ type Sample struct {
 	Value  float64
 	Unit   string
 	Time   time.Time
+}
+
+// Event is one log record of a host. Channel and RecordID identify it on
+// its host. The fields mirror the agent's event records and
+// sdk/source.Event, plus Computer. Text travels to a storage plugin as
+// UTF-8: an invalid byte sequence arrives as U+FFFD.
+type Event struct {
+	// Channel names the log ("Security", "auth").
+	Channel string
+	// RecordID is the record's number in its channel (the Windows
+	// EventRecordID); stable for the life of the record.
+	RecordID uint64
+	// Time is when the host logged the record.
+	Time time.Time
+	// Level is the severity as the log names it ("Information",
+	// "Warning", "Error"); empty when the log has none.
+	Level string
+	// Provider is the component that logged the record
+	// ("Microsoft-Windows-Security-Auditing", "sshd").
+	Provider string
+	// EventID is the provider's event number (4625: failed logon); 0 when
+	// the log has none.
+	EventID int
+	// Computer is the host name the record carries; empty when the log
+	// has none.
+	Computer string
+	// Message is the rendered text of the record.
+	Message string
+	// Fields are the record's named data ("TargetUserName": "admin").
+	Fields map[string]string
 }
 
 // Description is what a storage plugin says about itself.

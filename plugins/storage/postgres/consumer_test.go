@@ -21,14 +21,27 @@ func TestConsumerQueries(t *testing.T) {
 	week := now.Add(-8 * 24 * time.Hour)
 	recent := now.Add(-30 * time.Minute)
 
+	logon := func(rec uint64, id int, at time.Time, account string) storage.Event {
+		return storage.Event{Channel: "Security", RecordID: rec, Time: at, Level: "Information",
+			Provider: "Microsoft-Windows-Security-Auditing", EventID: id, Computer: "DC-1",
+			Message: "logon of " + account, Fields: map[string]string{"TargetUserName": account, "IpAddress": "198.51.100.7"}}
+	}
+	withEvents := func(c storage.Collection, events ...storage.Event) storage.Collection {
+		c.Events = events
+		return c
+	}
 	batches := []*storage.Batch{
 		{RoundID: "old", StartedAt: week, Collections: []storage.Collection{
-			okCollection("10.0.0.1", week, map[string]float64{"cpu.percent": 5, "memory.used_percent": 10}),
+			withEvents(okCollection("10.0.0.1", week, map[string]float64{"cpu.percent": 5, "memory.used_percent": 10}),
+				logon(10, 4625, week, "admin")),
 			{HostIP: "10.0.0.2", HostPort: 22, Status: storage.StatusTimeout, Error: "old failure", StartedAt: week},
 		}},
 		{RoundID: "recent", StartedAt: recent, Collections: []storage.Collection{
-			okCollection("10.0.0.1", recent, map[string]float64{"cpu.percent": 25, "memory.used_percent": 40}),
-			okCollection("10.0.0.2", recent, map[string]float64{"cpu.percent": 3, "memory.used_percent": 70}),
+			withEvents(okCollection("10.0.0.1", recent, map[string]float64{"cpu.percent": 25, "memory.used_percent": 40}),
+				logon(20, 4625, recent.Add(-2*time.Minute), "admin"), logon(21, 4625, recent.Add(-time.Minute), "guest"),
+				logon(22, 4624, recent, "ops")),
+			withEvents(okCollection("10.0.0.2", recent, map[string]float64{"cpu.percent": 3, "memory.used_percent": 70}),
+				logon(20, 4625, recent, "admin")),
 			{HostIP: "10.0.0.3", HostPort: 22, Status: storage.StatusHostKeyMismatch, Error: "host key changed", StartedAt: recent},
 		}, Alerts: []storage.AlertState{
 			{HostIP: "10.0.0.1", HostPort: 22, RuleID: "cpu>20", Type: "cpu", Metric: "cpu.percent", Condition: "> 20%",
@@ -144,9 +157,42 @@ func TestConsumerQueries(t *testing.T) {
 			        ORDER BY n.created_at DESC`,
 			want: "id=r-2 status=failed \n",
 		},
+		"failed logons in the last day per host": {
+			query: `SELECT h.ip, h.hostname, COUNT(*) AS failed_logons
+			        FROM events e JOIN hosts h ON h.id = e.host_id
+			        WHERE e.channel = 'Security' AND e.event_id = 4625
+			          AND e.event_time >= now() - interval '1 day'
+			        GROUP BY h.id, h.ip, h.hostname
+			        ORDER BY failed_logons DESC, h.ip`,
+			want: "ip=10.0.0.1 hostname=host-10.0.0.1 failed_logons=2 \n" +
+				"ip=10.0.0.2 hostname=host-10.0.0.2 failed_logons=1 \n",
+			wantIndex: "events_event_id_time",
+		},
+		"failed logons in the last day per account": {
+			query: `SELECT e.fields->>'TargetUserName' AS account, COUNT(*) AS attempts
+			        FROM events e
+			        WHERE e.channel = 'Security' AND e.event_id = 4625
+			          AND e.event_time >= now() - interval '1 day'
+			        GROUP BY account
+			        ORDER BY attempts DESC, account`,
+			want:      "account=admin attempts=2 \naccount=guest attempts=1 \n",
+			wantIndex: "events_event_id_time",
+		},
+		"a host's last 50 events": {
+			query: `SELECT e.channel, e.record_id, e.event_id, e.message
+			        FROM events e JOIN hosts h ON h.id = e.host_id
+			        WHERE h.ip = '10.0.0.1' AND h.port = 22
+			        ORDER BY e.event_time DESC
+			        LIMIT 50`,
+			want: "channel=Security record_id=22 event_id=4624 message=logon of ops \n" +
+				"channel=Security record_id=21 event_id=4625 message=logon of guest \n" +
+				"channel=Security record_id=20 event_id=4625 message=logon of admin \n" +
+				"channel=Security record_id=10 event_id=4625 message=logon of admin \n",
+			wantIndex: "events_host_time",
+		},
 		"schema version": {
 			query: `SELECT MAX(version) AS version FROM schema_migrations`,
-			want:  "version=2 \n",
+			want:  "version=3 \n",
 		},
 	}
 	for name, tc := range tests {

@@ -23,8 +23,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
-		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 2, nil", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 3 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 3, nil", v, err)
 	}
 
 	// Every object docs/schema.md names, in the test's own schema.
@@ -41,6 +41,12 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		"name=collections_round_id_host_id_key kind=i \n" +
 		"name=collections_started kind=i \n" +
 		"name=collections_status_started kind=i \n" +
+		"name=events kind=r \n" +
+		"name=events_collection kind=i \n" +
+		"name=events_event_id_time kind=i \n" +
+		"name=events_host_time kind=i \n" +
+		"name=events_pkey kind=i \n" +
+		"name=events_time kind=i \n" +
 		"name=firing_alerts kind=v \n" +
 		"name=hosts kind=r \n" +
 		"name=hosts_ip_port_key kind=i \n" +
@@ -104,6 +110,25 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		t.Errorf("alerts and notifications column types:\n%s\nwant\n%s", got, wantStateTypes)
 	}
 
+	const eventTypes = `SELECT column_name, data_type, is_nullable FROM information_schema.columns
+	                    WHERE table_schema = current_schema() AND table_name = 'events'
+	                    ORDER BY ordinal_position`
+	const wantEventTypes = "" +
+		"column_name=host_id data_type=bigint is_nullable=NO \n" +
+		"column_name=channel data_type=text is_nullable=NO \n" +
+		"column_name=record_id data_type=bigint is_nullable=NO \n" +
+		"column_name=collection_id data_type=bigint is_nullable=YES \n" +
+		"column_name=event_time data_type=timestamp with time zone is_nullable=NO \n" +
+		"column_name=level data_type=text is_nullable=YES \n" +
+		"column_name=provider data_type=text is_nullable=YES \n" +
+		"column_name=event_id data_type=bigint is_nullable=NO \n" +
+		"column_name=computer data_type=text is_nullable=YES \n" +
+		"column_name=message data_type=text is_nullable=YES \n" +
+		"column_name=fields data_type=jsonb is_nullable=NO \n"
+	if got := storagetest.Dump(t, db, eventTypes); got != wantEventTypes {
+		t.Errorf("events column types:\n%s\nwant\n%s", got, wantEventTypes)
+	}
+
 	const latestColumns = `SELECT string_agg(column_name, ',' ORDER BY ordinal_position) AS columns
 	                       FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'latest_stats'`
 	const wantColumns = "columns=host_id,host_ip,host_port,hostname,os,arch,collection_id,round_id,agent_version,collected_at," +
@@ -112,7 +137,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		t.Errorf("latest_stats columns:\n%s\nwant\n%s", got, wantColumns)
 	}
 
-	const wantVersions = "version=1 name=init \nversion=2 name=alerts_notifications \n"
+	const wantVersions = "version=1 name=init \nversion=2 name=alerts_notifications \nversion=3 name=events \n"
 	if got := storagetest.Dump(t, db, `SELECT version, name FROM schema_migrations ORDER BY version`); got != wantVersions {
 		t.Errorf("schema_migrations = %q; want %q", got, wantVersions)
 	}
@@ -137,8 +162,8 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	}
 	err := s.Migrate(context.Background())
 	var tooNew *SchemaTooNewError
-	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 2 {
-		t.Fatalf("Migrate error %v; want a SchemaTooNewError{7, 1}", err)
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 3 {
+		t.Fatalf("Migrate error %v; want a SchemaTooNewError{7, 3}", err)
 	}
 }
 
@@ -228,8 +253,8 @@ func TestLoadMigrations(t *testing.T) {
 	}
 	t.Run("embedded set", func(t *testing.T) {
 		ms := embeddedMigrations(t)
-		if len(ms) != 2 || ms[0].name != "init" || ms[1].version != 2 || ms[1].name != "alerts_notifications" {
-			t.Errorf("embedded migrations = %+v; want 0001_init and 0002_alerts_notifications", ms)
+		if len(ms) != 3 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" {
+			t.Errorf("embedded migrations = %+v; want 0001_init, 0002_alerts_notifications and 0003_events", ms)
 		}
 	})
 }

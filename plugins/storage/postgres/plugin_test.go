@@ -179,7 +179,7 @@ func TestFailedAutomaticPruneIsLogged(t *testing.T) {
 	if n := storagetest.Count(t, db, "collections"); n != 4 {
 		t.Errorf("collections = %d; want 4 (both rounds stored, nothing pruned)", n)
 	}
-	if !strings.Contains(log.String(), "pruning old collections failed") || !strings.Contains(log.String(), "deletes refused by test") {
+	if !strings.Contains(log.String(), "pruning old collections and events failed") || !strings.Contains(log.String(), "deletes refused by test") {
 		t.Errorf("log does not report the failed prune:\n%s", log.String())
 	}
 }

@@ -33,8 +33,8 @@ type Store struct {
 	pool       *pgxpool.Pool
 	name       string
 	migrations []migration
-	// pruneChunk is how many collections one Prune transaction deletes at
-	// most; zero means defaultPruneChunk.
+	// pruneChunk is how many collections (or events) one prune
+	// transaction deletes at most; zero means defaultPruneChunk.
 	pruneChunk int
 
 	closeOnce sync.Once

@@ -81,10 +81,13 @@ var sampleColumns = []string{"collection_id", "host_id", "metric", "value", "uni
 
 // WriteBatch stores one round in a single transaction: it upserts every
 // host, upserts one collection per host and round, replaces that
-// collection's samples, and upserts the batch's alert states and
+// collection's samples, adds the events its host does not have yet (by
+// channel and record id), and upserts the batch's alert states and
 // notification records unless the stored ones are newer (by UpdatedAt).
-// Writing the same batch again leaves the database as it was. An invalid batch is refused before anything is written; a
-// failure half way rolls the whole batch back. Rows are written host by
+// Writing the same batch again leaves the database as it was. An invalid
+// batch is refused before anything is written; a failure half way rolls
+// the whole batch back. No event is refused for its content: its text is
+// cleaned and cut (see events.go). Rows are written host by
 // host in (ip, port) order, so cores writing at the same time wait for
 // each other instead of deadlocking; a transaction PostgreSQL aborts
 // anyway is run again.
@@ -92,7 +95,10 @@ func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
 	if err := validateBatch(b); err != nil {
 		return fmt.Errorf("refuse batch: %w", err)
 	}
-	rows := batchRows(b)
+	rows, err := batchRows(b)
+	if err != nil {
+		return fmt.Errorf("write round %q: %w", b.RoundID, err)
+	}
 	st, err := newStateRows(b)
 	if err != nil {
 		return fmt.Errorf("write round %q: %w", b.RoundID, err)
@@ -122,6 +128,7 @@ type collectionRow struct {
 	timings    [5]any // connect, detect, upload, exec, total
 	uploaded   bool
 	samples    []sampleRow
+	events     []eventRow
 	replacedBy int // index of a later row of the same host, or -1
 	addr       string
 }
@@ -135,10 +142,14 @@ type sampleRow struct {
 // batchRows turns a validated batch into rows sorted by (ip, port), the
 // lock order every writer follows. A host listed twice keeps both rows in
 // their original order; the later one wins, as it would row by row.
-func batchRows(b *storage.Batch) []collectionRow {
+func batchRows(b *storage.Batch) ([]collectionRow, error) {
 	rows := make([]collectionRow, len(b.Collections))
 	for i := range b.Collections {
-		rows[i] = newCollectionRow(b, &b.Collections[i])
+		r, err := newCollectionRow(b, &b.Collections[i])
+		if err != nil {
+			return nil, err
+		}
+		rows[i] = r
 	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		if rows[i].ip != rows[j].ip {
@@ -155,10 +166,10 @@ func batchRows(b *storage.Batch) []collectionRow {
 		}
 		last[key] = i
 	}
-	return rows
+	return rows, nil
 }
 
-func newCollectionRow(b *storage.Batch, c *storage.Collection) collectionRow {
+func newCollectionRow(b *storage.Batch, c *storage.Collection) (collectionRow, error) {
 	started := firstNonZero(c.StartedAt, b.StartedAt)
 	seen := firstNonZero(c.FinishedAt, started)
 	r := collectionRow{
@@ -192,11 +203,17 @@ func newCollectionRow(b *storage.Batch, c *storage.Collection) collectionRow {
 		index[row.metric] = len(r.samples)
 		r.samples = append(r.samples, row)
 	}
-	return r
+	events, err := newEventRows(c.Events, seen)
+	if err != nil {
+		return collectionRow{}, fmt.Errorf("host %s: %w", r.addr, err)
+	}
+	r.events = events
+	return r, nil
 }
 
 // writeRows writes rows and st in tx: hosts, then collections, samples,
-// alerts and notifications, each step in one round trip.
+// events, alerts and notifications, each step in one round trip (events
+// in a few for a large round).
 func writeRows(ctx context.Context, tx pgx.Tx, knownVersion int, rows []collectionRow, st stateRows) error {
 	if err := checkSchema(ctx, tx, knownVersion); err != nil {
 		return err
@@ -217,6 +234,9 @@ func writeRows(ctx context.Context, tx pgx.Tx, knownVersion int, rows []collecti
 			return fmt.Errorf("replace samples of the round's collections: %w", err)
 		}
 		if err := copySamples(ctx, tx, rows, hostIDs, collectionIDs); err != nil {
+			return err
+		}
+		if err := insertEvents(ctx, tx, rows, hostIDs, collectionIDs); err != nil {
 			return err
 		}
 	}

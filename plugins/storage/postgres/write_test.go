@@ -47,8 +47,12 @@ func TestWriteBatchRollsBackOnDatabaseError(t *testing.T) {
 			b := storagetest.SyntheticBatch("r", testTime, 3, 2)
 			b.Alerts = []storage.AlertState{{HostIP: "10.9.0.1", HostPort: 22, RuleID: "cpu>1", Firing: true, UpdatedAt: testTime}}
 			b.Notifications = []storage.NotificationRecord{{ID: "a", Kind: storage.NotificationTest, Status: storage.NotificationSent, UpdatedAt: testTime}}
+			b.Collections[0].Events = []storage.Event{{Channel: "Security", RecordID: 1, Time: testTime}}
 			tc.spoil(b)
-			rows := batchRows(b)
+			rows, err := batchRows(b)
+			if err != nil {
+				t.Fatal(err)
+			}
 			st, err := newStateRows(b)
 			if err != nil {
 				t.Fatal(err)
@@ -60,7 +64,8 @@ func TestWriteBatchRollsBackOnDatabaseError(t *testing.T) {
 				}
 			}
 			const n = `SELECT (SELECT COUNT(*) FROM hosts) + (SELECT COUNT(*) FROM collections) + (SELECT COUNT(*) FROM samples)
-			                + (SELECT COUNT(*) FROM alerts) + (SELECT COUNT(*) FROM notifications) AS n`
+			                + (SELECT COUNT(*) FROM alerts) + (SELECT COUNT(*) FROM notifications)
+			                + (SELECT COUNT(*) FROM events) AS n`
 			if got := storagetest.Dump(t, db, n); got != "n=0 \n" {
 				t.Errorf("failed batch left rows behind: %s", got)
 			}
@@ -133,9 +138,15 @@ func TestManyCoresOneFleet(t *testing.T) {
 		wg.Go(func() {
 			for r := range rounds {
 				b := storagetest.SyntheticBatch(fmt.Sprintf("w%d-r%d", w, r), testTime.Add(time.Duration(r)*time.Minute), hosts, samples)
-				// Every core updates the same alerts, and names the same
-				// hosts that are in no round (retried notifications).
+				// Every core updates the same alerts, names the same
+				// hosts that are in no round (retried notifications) and
+				// sends the same events, overlapping the last round's.
 				for i, c := range b.Collections {
+					for k := range uint64(4) {
+						b.Collections[i].Events = append(b.Collections[i].Events, storage.Event{
+							Channel: "Security", RecordID: uint64(2*r) + k, Time: b.StartedAt, EventID: 4625,
+						})
+					}
 					b.Alerts = append(b.Alerts, storage.AlertState{HostIP: c.HostIP, HostPort: c.HostPort, RuleID: "cpu>50",
 						Firing: (i+w)%2 == 0, UpdatedAt: b.StartedAt})
 					b.Notifications = append(b.Notifications, storage.NotificationRecord{
@@ -164,13 +175,41 @@ func TestManyCoresOneFleet(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	want := fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d",
-		2*hosts, len(stores)*rounds*hosts, len(stores)*rounds*hosts*samples, hosts, len(stores)*rounds*hosts)
-	got := fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d",
+	want := fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d events=%d",
+		2*hosts, len(stores)*rounds*hosts, len(stores)*rounds*hosts*samples, hosts, len(stores)*rounds*hosts, hosts*(2*(rounds-1)+4))
+	got := fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d events=%d",
 		storagetest.Count(t, db, "hosts"), storagetest.Count(t, db, "collections"), storagetest.Count(t, db, "samples"),
-		storagetest.Count(t, db, "alerts"), storagetest.Count(t, db, "notifications"))
+		storagetest.Count(t, db, "alerts"), storagetest.Count(t, db, "notifications"), storagetest.Count(t, db, "events"))
 	if got != want {
 		t.Errorf("row counts = %s; want %s", got, want)
+	}
+}
+
+// TestManyEventsInOneRound sends more events than one insert statement
+// carries: every statement's events are stored, each once.
+func TestManyEventsInOneRound(t *testing.T) {
+	s, db := migratedStore(t)
+	b := storagetest.SyntheticBatch("r", testTime, 3, 1)
+	const perHost = eventsPerInsert - 100
+	for i := range b.Collections {
+		for k := range perHost {
+			b.Collections[i].Events = append(b.Collections[i].Events, storage.Event{
+				Channel: "Security", RecordID: uint64(k), Time: testTime, EventID: 4625, Message: fmt.Sprint(k),
+			})
+		}
+	}
+	// The last host's last event again, in the last statement.
+	last := &b.Collections[2]
+	last.Events = append(last.Events, last.Events[perHost-1])
+	for range 2 {
+		if err := s.WriteBatch(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const q = `SELECT COUNT(*) AS n, COUNT(DISTINCT host_id) AS hosts, MIN(record_id) AS first, MAX(record_id) AS last FROM events`
+	want := fmt.Sprintf("n=%d hosts=3 first=0 last=%d \n", 3*perHost, perHost-1)
+	if got := storagetest.Dump(t, db, q); got != want {
+		t.Errorf("events: %s; want %s", got, want)
 	}
 }
 

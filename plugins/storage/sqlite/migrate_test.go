@@ -27,8 +27,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 2 {
-		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 2, nil", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 3 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 3, nil", v, err)
 	}
 
 	want := map[string]string{
@@ -47,6 +47,11 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		"firing_alerts":                   "view",
 		"notifications_status_created":    "index",
 		"notifications_host_created":      "index",
+		"events":                          "table",
+		"events_host_time":                "index",
+		"events_event_id_time":            "index",
+		"events_time":                     "index",
+		"events_collection":               "index",
 	}
 	for name, typ := range want {
 		var got string
@@ -112,12 +117,12 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	}
 
 	err := s.Migrate(ctx)
-	const want = "database schema version 7 is newer than this cscs (knows 2); upgrade cscs"
+	const want = "database schema version 7 is newer than this cscs (knows 3); upgrade cscs"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Migrate error = %v; want %q", err, want)
 	}
 	var tooNew *SchemaTooNewError
-	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 2 {
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 3 {
 		t.Errorf("Migrate error %#v is not a SchemaTooNewError{7, 2}", err)
 	}
 
@@ -241,8 +246,8 @@ func TestLoadMigrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms) != 2 || ms[0].name != "init" || ms[1].version != 2 || ms[1].name != "alerts_notifications" {
-			t.Errorf("embedded migrations = %+v; want 0001_init and 0002_alerts_notifications", ms)
+		if len(ms) != 3 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" {
+			t.Errorf("embedded migrations = %+v; want 0001_init, 0002_alerts_notifications and 0003_events", ms)
 		}
 	})
 }
@@ -282,8 +287,8 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Errorf("concurrent Migrate: %v", err)
 		}
 	}
-	if n := countRows(t, stores[0].db, "schema_migrations"); n != 2 {
-		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 2", n)
+	if n := countRows(t, stores[0].db, "schema_migrations"); n != 3 {
+		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 3", n)
 	}
 }
 

@@ -26,9 +26,9 @@ const pruneEvery = time.Hour
 type Config struct {
 	// Path is the database file; created with its directory's permissions.
 	Path string `json:"path"`
-	// Retention, when set, is how long collections are kept: "90d" or a Go
-	// duration. After a write, older collections are pruned (see
-	// Store.Prune). Empty keeps everything.
+	// Retention, when set, is how long collections and events are kept:
+	// "90d" or a Go duration. After a write, older ones are pruned (see
+	// Store.PruneAll). Empty keeps everything.
 	Retention string `json:"retention,omitempty"`
 }
 
@@ -92,8 +92,8 @@ func (p *Plugin) Open(ctx context.Context, config []byte) error {
 	return nil
 }
 
-// WriteBatch stores one round, then prunes collections older than the
-// configured retention if this is the first write since Open or the last
+// WriteBatch stores one round, then prunes collections and events older
+// than the configured retention if this is the first write since Open or the last
 // prune is pruneEvery old. A failed prune is logged, not returned: the
 // round is stored.
 func (p *Plugin) WriteBatch(ctx context.Context, b *storage.Batch) error {
@@ -105,20 +105,28 @@ func (p *Plugin) WriteBatch(ctx context.Context, b *storage.Batch) error {
 		return err
 	}
 	if cutoff, ok := p.pruneDue(); ok {
-		if _, err := st.Prune(ctx, cutoff); err != nil {
-			p.logger().Warn("round stored, but pruning old collections failed; the next round tries again", "error", err.Error())
+		if _, _, err := st.PruneAll(ctx, cutoff); err != nil {
+			p.logger().Warn("round stored, but pruning old collections and events failed; the next round tries again", "error", err.Error())
 		}
 	}
 	return nil
 }
 
-// Prune deletes collections older than olderThan; see Store.Prune.
+// Prune deletes collections and events older than olderThan and returns
+// how many collections it deleted; see Store.PruneAll.
 func (p *Plugin) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
+	collections, _, err := p.PruneAll(ctx, olderThan)
+	return collections, err
+}
+
+// PruneAll deletes collections and events older than olderThan and
+// returns how many of each it deleted; see Store.PruneAll.
+func (p *Plugin) PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error) {
 	st := p.current()
 	if st == nil {
-		return 0, errors.New("sqlite: Prune before Open")
+		return 0, 0, errors.New("sqlite: Prune before Open")
 	}
-	return st.Prune(ctx, olderThan)
+	return st.PruneAll(ctx, olderThan)
 }
 
 // Close closes the database; safe without Open and more than once.

@@ -6,8 +6,8 @@ import (
 	"time"
 )
 
-// defaultPruneChunk is how many collections one prune transaction deletes
-// at most, so that pruning a long history never holds the write lock for
+// defaultPruneChunk is how many collections (or events) one prune
+// transaction deletes at most, so that pruning a long history never holds the write lock for
 // long.
 const defaultPruneChunk = 5000
 
@@ -27,30 +27,59 @@ WHERE id IN (
     LIMIT ?2
 )`
 
-// Prune deletes the collections that started before olderThan, and their
-// samples, and returns how many collections it deleted. A host's latest ok
-// collection is always kept, so latest_stats keeps every host; hosts rows
-// are kept too. It deletes in transactions of at most a few thousand
-// collections, so writers wait little: a cancelled Prune keeps what it
-// deleted so far. The file does not shrink; deleted pages are reused.
+// pruneEventsSQL deletes up to ?2 events logged before ?1.
+const pruneEventsSQL = `
+DELETE FROM events
+WHERE rowid IN (SELECT rowid FROM events WHERE event_time < ?1 LIMIT ?2)`
+
+// Prune is PruneAll, returning how many collections it deleted.
 func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
+	collections, _, err := s.PruneAll(ctx, olderThan)
+	return collections, err
+}
+
+// PruneAll deletes the events logged before olderThan (by event_time),
+// then the collections that started before olderThan with their samples,
+// and returns how many collections and events it deleted. A host's latest
+// ok collection is always kept, so latest_stats keeps every host; hosts
+// rows are kept too; an event of a deleted collection that is not old
+// itself stays, with collection_id NULL. It deletes in transactions of at
+// most a few thousand rows, so writers wait little: a cancelled PruneAll
+// keeps what it deleted so far, and returns its counts with the error. The
+// file does not shrink; deleted pages are reused.
+func (s *Store) PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error) {
 	if err := checkSchema(ctx, s.db, len(s.migrations)); err != nil {
-		return 0, fmt.Errorf("prune %s: %w", s.path, err)
+		return 0, 0, fmt.Errorf("prune %s: %w", s.path, err)
 	}
 	cutoff := formatTime(olderThan)
+	events, err = s.pruneChunks(ctx, pruneEventsSQL, cutoff)
+	if err != nil {
+		return 0, events, fmt.Errorf("prune events logged before %s from %s: %w", cutoff, s.path, err)
+	}
+	collections, err = s.pruneChunks(ctx, pruneSQL, cutoff)
+	if err != nil {
+		return collections, events, fmt.Errorf("prune collections before %s from %s: %w", cutoff, s.path, err)
+	}
+	return collections, events, nil
+}
+
+// pruneChunks runs query, a DELETE of at most ?2 rows older than ?1,
+// until it deletes fewer than a chunk, and returns how many rows it
+// deleted.
+func (s *Store) pruneChunks(ctx context.Context, query, cutoff string) (int64, error) {
 	chunk := s.pruneChunk
 	if chunk <= 0 {
 		chunk = defaultPruneChunk
 	}
 	var deleted int64
 	for {
-		res, err := s.db.ExecContext(ctx, pruneSQL, cutoff, chunk)
+		res, err := s.db.ExecContext(ctx, query, cutoff, chunk)
 		if err != nil {
-			return deleted, fmt.Errorf("prune collections before %s from %s: %w", cutoff, s.path, err)
+			return deleted, err
 		}
 		n, err := res.RowsAffected()
 		if err != nil {
-			return deleted, fmt.Errorf("prune collections from %s: %w", s.path, err)
+			return deleted, err
 		}
 		deleted += n
 		if n < int64(chunk) {

@@ -86,10 +86,13 @@ ON CONFLICT (collection_id, metric) DO UPDATE SET
 
 // WriteBatch stores one round in a single transaction: it upserts every
 // host, upserts one collection per host and round, replaces that
-// collection's samples, and upserts the batch's alert states and
+// collection's samples, adds the events its host does not have yet (by
+// channel and record id), and upserts the batch's alert states and
 // notification records unless the stored ones are newer (by UpdatedAt).
-// Writing the same batch again leaves the database as it was. An invalid batch is refused before anything is written; a
-// failure half way rolls the whole batch back.
+// Writing the same batch again leaves the database as it was. An invalid
+// batch is refused before anything is written; a failure half way rolls
+// the whole batch back. No event is refused for its content: its text is
+// cleaned and cut (see events.go).
 func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
 	if err := validateBatch(b); err != nil {
 		return fmt.Errorf("refuse batch: %w", err)
@@ -159,6 +162,7 @@ type batchWriter struct {
 	upsertHost, hostID             *sql.Stmt
 	upsertCollection, collectionID *sql.Stmt
 	deleteSamples, insertSample    *sql.Stmt
+	insertEvent                    *sql.Stmt
 }
 
 func prepareWriter(ctx context.Context, tx *sql.Tx) (*batchWriter, error) {
@@ -174,6 +178,7 @@ func prepareWriter(ctx context.Context, tx *sql.Tx) (*batchWriter, error) {
 		{&w.collectionID, collectionIDSQL, "collection id lookup"},
 		{&w.deleteSamples, deleteSamplesSQL, "sample delete"},
 		{&w.insertSample, insertSampleSQL, "sample insert"},
+		{&w.insertEvent, insertEventSQL, "event insert"},
 	} {
 		stmt, err := tx.PrepareContext(ctx, p.query)
 		if err != nil {
@@ -186,7 +191,7 @@ func prepareWriter(ctx context.Context, tx *sql.Tx) (*batchWriter, error) {
 }
 
 func (w *batchWriter) close() {
-	for _, s := range []*sql.Stmt{w.upsertHost, w.hostID, w.upsertCollection, w.collectionID, w.deleteSamples, w.insertSample} {
+	for _, s := range []*sql.Stmt{w.upsertHost, w.hostID, w.upsertCollection, w.collectionID, w.deleteSamples, w.insertSample, w.insertEvent} {
 		if s != nil {
 			_ = s.Close()
 		}
@@ -239,6 +244,19 @@ func (w *batchWriter) writeCollection(ctx context.Context, b *storage.Batch, c *
 			cleanText(s.Unit, maxShortBytes), formatTime(at),
 		); err != nil {
 			return fmt.Errorf("insert sample %q of host %s: %w", s.Metric, host, err)
+		}
+	}
+	for i := range c.Events {
+		e := &c.Events[i]
+		r, err := newEventRow(e, seen)
+		if err != nil {
+			return fmt.Errorf("event %q/%d of host %s: %w", e.Channel, e.RecordID, host, err)
+		}
+		if _, err := w.insertEvent.ExecContext(ctx,
+			hostID, r.channel, r.recordID, collectionID, r.at,
+			r.level, r.provider, r.eventID, r.computer, r.message, r.fields,
+		); err != nil {
+			return fmt.Errorf("insert event %q/%d of host %s: %w", e.Channel, e.RecordID, host, err)
 		}
 	}
 	return nil

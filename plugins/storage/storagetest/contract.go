@@ -301,7 +301,7 @@ func testFailedHostKeepsValues(t *testing.T, d Database) {
 }
 
 func testConcurrentWriters(t *testing.T, d Database) {
-	const writers, goroutines, rounds, hosts, samples = 2, 2, 4, 50, 5
+	const writers, goroutines, rounds, hosts, samples, events = 2, 2, 4, 50, 5, 5
 	t0 := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	stores := make([]storage.Storage, writers)
 	for i := range stores {
@@ -314,14 +314,16 @@ func testConcurrentWriters(t *testing.T, d Database) {
 			wg.Go(func() {
 				for r := range rounds {
 					id := fmt.Sprintf("w%d-g%d-r%d", w, g, r)
-					b := withState(SyntheticBatch(id, t0.Add(time.Duration(r)*time.Minute), hosts, samples))
+					// Each round's events overlap the previous round's,
+					// and every goroutine sends the same ones.
+					b := withEvents(withState(SyntheticBatch(id, t0.Add(time.Duration(r)*time.Minute), hosts, samples)), uint64(3*r), events)
 					if err := s.WriteBatch(context.Background(), b); err != nil {
 						errs <- fmt.Errorf("writer %d goroutine %d round %d: %w", w, g, r, err)
 					}
 				}
 				// Every goroutine also writes one shared round: the same
 				// batch from several cores at once must not duplicate.
-				if err := s.WriteBatch(context.Background(), withState(SyntheticBatch("shared", t0, hosts, samples))); err != nil {
+				if err := s.WriteBatch(context.Background(), withEvents(withState(SyntheticBatch("shared", t0, hosts, samples)), 0, events)); err != nil {
 					errs <- fmt.Errorf("writer %d goroutine %d shared round: %w", w, g, err)
 				}
 			})
@@ -333,8 +335,9 @@ func testConcurrentWriters(t *testing.T, d Database) {
 		t.Error(err)
 	}
 	collections := (writers*goroutines*rounds + 1) * hosts
-	want := fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d",
-		hosts, collections, collections*samples, hosts, collections)
+	// Records 0 to 3*(rounds-1)+events-1 of every host, once.
+	want := fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d events=%d",
+		hosts, collections, collections*samples, hosts, collections, hosts*(3*(rounds-1)+events))
 	if got := counts(t, d.SQL); got != want {
 		t.Errorf("row counts = %s; want %s", got, want)
 	}

@@ -84,9 +84,9 @@ func Count(t testing.TB, db *sql.DB, table string) int {
 // counts is the number of rows in every data table, printed.
 func counts(t testing.TB, db *sql.DB) string {
 	t.Helper()
-	return fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d",
+	return fmt.Sprintf("hosts=%d collections=%d samples=%d alerts=%d notifications=%d events=%d",
 		Count(t, db, "hosts"), Count(t, db, "collections"), Count(t, db, "samples"),
-		Count(t, db, "alerts"), Count(t, db, "notifications"))
+		Count(t, db, "alerts"), Count(t, db, "notifications"), Count(t, db, "events"))
 }
 
 // wholeTables are queries that print every column of every data table, in
@@ -97,6 +97,7 @@ var wholeTables = []string{
 	`SELECT * FROM samples ORDER BY collection_id, metric`,
 	`SELECT * FROM alerts ORDER BY host_id, rule_id`,
 	`SELECT * FROM notifications ORDER BY id`,
+	`SELECT * FROM events ORDER BY host_id, channel, record_id`,
 }
 
 func dumpAll(t testing.TB, db *sql.DB) []string {

@@ -157,7 +157,7 @@ func testStateUpdates(t *testing.T, d Database) {
 			t.Errorf("%s: alert and notification:\n%s\nwant\n%s", step.name, got, step.want)
 		}
 	}
-	if got := counts(t, d.SQL); got != "hosts=1 collections=0 samples=0 alerts=1 notifications=1" {
+	if got := counts(t, d.SQL); got != "hosts=1 collections=0 samples=0 alerts=1 notifications=1 events=0" {
 		t.Errorf("row counts = %s; want one host, alert and notification", got)
 	}
 }

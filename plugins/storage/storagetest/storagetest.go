@@ -59,6 +59,10 @@ func Run(t *testing.T, newDatabase func(t *testing.T) Database) {
 		"notification text is cleaned":                   testNotificationText,
 		"concurrent writers":                             testConcurrentWriters,
 		"host text is cleaned":                           testHostText,
+		"events":                                         testEvents,
+		"duplicate events are stored once":               testEventDuplicates,
+		"event text is cleaned":                          testEventText,
+		"prune events":                                   testPruneEvents,
 		"prune":                                          testPrune,
 		"retention":                                      testRetention,
 	}

@@ -47,6 +47,13 @@ var upgradeData = map[int]versionData{
 			firingAlertsQuery,
 		},
 	},
+	3: {
+		objects: []string{"events"},
+		seed:    "testdata/seed/0003.sql",
+		checks: []string{
+			eventsWithFieldsQuery,
+		},
+	},
 }
 
 // seed1LatestStats is what latest_stats shows for testdata/seed/0001.sql.
@@ -155,11 +162,17 @@ func newestWithData(t *testing.T, d Database) {
 	if got := Dump(t, d.SQL, firingAlertsQuery); got != seed2FiringAlerts {
 		t.Fatalf("firing_alerts of the seed:\n%s\nwant\n%s", got, seed2FiringAlerts)
 	}
-	hosts := Count(t, d.SQL, "hosts")
+	hosts, events := Count(t, d.SQL, "hosts"), Count(t, d.SQL, "events")
 	s := open(t, d, "")
 	at := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	c := okCollection("10.0.0.1", at, map[string]float64{"cpu.percent": 77})
+	// The seeded event again, and a new one.
+	c.Events = []storage.Event{
+		{Channel: "auth", RecordID: 77, Time: at, Provider: "sshd", Message: "seen again"},
+		{Channel: "auth", RecordID: 78, Time: at, Provider: "sshd", Message: "new"},
+	}
 	write(t, s, &storage.Batch{RoundID: "after-upgrade", StartedAt: at,
-		Collections: []storage.Collection{okCollection("10.0.0.1", at, map[string]float64{"cpu.percent": 77})},
+		Collections: []storage.Collection{c},
 		// The seeded alert resolves.
 		Alerts: []storage.AlertState{{HostIP: "10.0.0.1", HostPort: 22, RuleID: "memory>50", Type: "memory",
 			Metric: "memory.used_percent", Condition: "> 50%", Firing: false, Since: at, LastValue: 20, UpdatedAt: at}},
@@ -174,6 +187,14 @@ func newestWithData(t *testing.T, d Database) {
 	}
 	if got := Dump(t, d.SQL, firingAlertsQuery); got != "" {
 		t.Errorf("firing_alerts after the seeded alert resolved:\n%s\nwant no rows", got)
+	}
+	const seededEvent = `SELECT e.message, e.fields FROM events e JOIN hosts h ON h.id = e.host_id
+	                     WHERE h.ip = '10.0.0.1' AND e.channel = 'auth' AND e.record_id = 77`
+	if got := Dump(t, d.SQL, seededEvent); !strings.HasPrefix(got, "message=<nil> fields={") {
+		t.Errorf("the seeded event after it came again: %s; want it unchanged", got)
+	}
+	if n := Count(t, d.SQL, "events"); n != events+1 {
+		t.Errorf("events = %d after a round with a seeded and a new event; want %d", n, events+1)
 	}
 	if n := Count(t, d.SQL, "alerts"); n != 2 {
 		t.Errorf("alerts = %d after updating a seeded alert; want 2 (the seeded rows)", n)

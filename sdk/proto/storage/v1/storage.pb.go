@@ -7,8 +7,9 @@
 // else needs a new package, cscs.storage.v2.
 //
 // Additive evolution so far: Batch.alerts (5) and Batch.notifications (6)
-// with their messages AlertState and NotificationRecord. A plugin built
-// before them ignores them; a core built before them never sends them.
+// with their messages AlertState and NotificationRecord; Collection.events
+// (14) with its message Event. A plugin built before them ignores them; a
+// core built before them never sends them.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
@@ -506,6 +507,8 @@ type Collection struct {
 	Timings       *Timings               `protobuf:"bytes,11,opt,name=timings,proto3" json:"timings,omitempty"`
 	AgentUploaded bool                   `protobuf:"varint,12,opt,name=agent_uploaded,json=agentUploaded,proto3" json:"agent_uploaded,omitempty"`
 	Samples       []*Sample              `protobuf:"bytes,13,rep,name=samples,proto3" json:"samples,omitempty"`
+	// events are the log records the host's event sources yielded this round.
+	Events        []*Event `protobuf:"bytes,14,rep,name=events,proto3" json:"events,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -627,6 +630,13 @@ func (x *Collection) GetAgentUploaded() bool {
 func (x *Collection) GetSamples() []*Sample {
 	if x != nil {
 		return x.Samples
+	}
+	return nil
+}
+
+func (x *Collection) GetEvents() []*Event {
+	if x != nil {
+		return x.Events
 	}
 	return nil
 }
@@ -775,6 +785,125 @@ func (x *Sample) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+// Event is one log record of a host (Windows event log, Linux
+// authentication log). The host, channel and record_id identify it.
+type Event struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// channel names the log ("Security", "auth").
+	Channel string `protobuf:"bytes,1,opt,name=channel,proto3" json:"channel,omitempty"`
+	// record_id is the record's number in its channel (Windows
+	// EventRecordID).
+	RecordId uint64 `protobuf:"varint,2,opt,name=record_id,json=recordId,proto3" json:"record_id,omitempty"`
+	// time is when the host logged the record.
+	Time *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// level is the severity as the log names it ("Information", "Warning").
+	Level string `protobuf:"bytes,4,opt,name=level,proto3" json:"level,omitempty"`
+	// provider is the component that logged the record.
+	Provider string `protobuf:"bytes,5,opt,name=provider,proto3" json:"provider,omitempty"`
+	// event_id is the provider's event number (4625: failed logon).
+	EventId int64  `protobuf:"varint,6,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Message string `protobuf:"bytes,7,opt,name=message,proto3" json:"message,omitempty"`
+	// fields are the record's named data ("TargetUserName").
+	Fields map[string]string `protobuf:"bytes,8,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// computer is the host name the record carries.
+	Computer      string `protobuf:"bytes,9,opt,name=computer,proto3" json:"computer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event) Reset() {
+	*x = Event{}
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event) ProtoMessage() {}
+
+func (x *Event) ProtoReflect() protoreflect.Message {
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event.ProtoReflect.Descriptor instead.
+func (*Event) Descriptor() ([]byte, []int) {
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Event) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *Event) GetRecordId() uint64 {
+	if x != nil {
+		return x.RecordId
+	}
+	return 0
+}
+
+func (x *Event) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *Event) GetLevel() string {
+	if x != nil {
+		return x.Level
+	}
+	return ""
+}
+
+func (x *Event) GetProvider() string {
+	if x != nil {
+		return x.Provider
+	}
+	return ""
+}
+
+func (x *Event) GetEventId() int64 {
+	if x != nil {
+		return x.EventId
+	}
+	return 0
+}
+
+func (x *Event) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Event) GetFields() map[string]string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *Event) GetComputer() string {
+	if x != nil {
+		return x.Computer
+	}
+	return ""
+}
+
 // AlertState is the state of one alert rule on one host.
 type AlertState struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -803,7 +932,7 @@ type AlertState struct {
 
 func (x *AlertState) Reset() {
 	*x = AlertState{}
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -815,7 +944,7 @@ func (x *AlertState) String() string {
 func (*AlertState) ProtoMessage() {}
 
 func (x *AlertState) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -828,7 +957,7 @@ func (x *AlertState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertState.ProtoReflect.Descriptor instead.
 func (*AlertState) Descriptor() ([]byte, []int) {
-	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{13}
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AlertState) GetHostIp() string {
@@ -934,7 +1063,7 @@ type NotificationRecord struct {
 
 func (x *NotificationRecord) Reset() {
 	*x = NotificationRecord{}
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -946,7 +1075,7 @@ func (x *NotificationRecord) String() string {
 func (*NotificationRecord) ProtoMessage() {}
 
 func (x *NotificationRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -959,7 +1088,7 @@ func (x *NotificationRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotificationRecord.ProtoReflect.Descriptor instead.
 func (*NotificationRecord) Descriptor() ([]byte, []int) {
-	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{14}
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *NotificationRecord) GetId() string {
@@ -1073,7 +1202,7 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"finishedAt\x12=\n" +
 	"\vcollections\x18\x04 \x03(\v2\x1b.cscs.storage.v1.CollectionR\vcollections\x123\n" +
 	"\x06alerts\x18\x05 \x03(\v2\x1b.cscs.storage.v1.AlertStateR\x06alerts\x12I\n" +
-	"\rnotifications\x18\x06 \x03(\v2#.cscs.storage.v1.NotificationRecordR\rnotifications\"\xdb\x03\n" +
+	"\rnotifications\x18\x06 \x03(\v2#.cscs.storage.v1.NotificationRecordR\rnotifications\"\x8b\x04\n" +
 	"\n" +
 	"Collection\x12\x17\n" +
 	"\ahost_ip\x18\x01 \x01(\tR\x06hostIp\x12\x1b\n" +
@@ -1091,7 +1220,8 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"finishedAt\x122\n" +
 	"\atimings\x18\v \x01(\v2\x18.cscs.storage.v1.TimingsR\atimings\x12%\n" +
 	"\x0eagent_uploaded\x18\f \x01(\bR\ragentUploaded\x121\n" +
-	"\asamples\x18\r \x03(\v2\x17.cscs.storage.v1.SampleR\asamples\"\x84\x02\n" +
+	"\asamples\x18\r \x03(\v2\x17.cscs.storage.v1.SampleR\asamples\x12.\n" +
+	"\x06events\x18\x0e \x03(\v2\x16.cscs.storage.v1.EventR\x06events\"\x84\x02\n" +
 	"\aTimings\x123\n" +
 	"\aconnect\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\aconnect\x121\n" +
 	"\x06detect\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x06detect\x121\n" +
@@ -1102,7 +1232,20 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x12\n" +
 	"\x04unit\x18\x03 \x01(\tR\x04unit\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x8a\x03\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xe8\x02\n" +
+	"\x05Event\x12\x18\n" +
+	"\achannel\x18\x01 \x01(\tR\achannel\x12\x1b\n" +
+	"\trecord_id\x18\x02 \x01(\x04R\brecordId\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
+	"\x05level\x18\x04 \x01(\tR\x05level\x12\x1a\n" +
+	"\bprovider\x18\x05 \x01(\tR\bprovider\x12\x19\n" +
+	"\bevent_id\x18\x06 \x01(\x03R\aeventId\x12\x18\n" +
+	"\amessage\x18\a \x01(\tR\amessage\x12:\n" +
+	"\x06fields\x18\b \x03(\v2\".cscs.storage.v1.Event.FieldsEntryR\x06fields\x12\x1a\n" +
+	"\bcomputer\x18\t \x01(\tR\bcomputer\x1a9\n" +
+	"\vFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8a\x03\n" +
 	"\n" +
 	"AlertState\x12\x17\n" +
 	"\ahost_ip\x18\x01 \x01(\tR\x06hostIp\x12\x1b\n" +
@@ -1157,7 +1300,7 @@ func file_cscs_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_cscs_storage_v1_storage_proto_rawDescData
 }
 
-var file_cscs_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_cscs_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_cscs_storage_v1_storage_proto_goTypes = []any{
 	(*DescribeRequest)(nil),       // 0: cscs.storage.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 1: cscs.storage.v1.DescribeResponse
@@ -1172,48 +1315,53 @@ var file_cscs_storage_v1_storage_proto_goTypes = []any{
 	(*Collection)(nil),            // 10: cscs.storage.v1.Collection
 	(*Timings)(nil),               // 11: cscs.storage.v1.Timings
 	(*Sample)(nil),                // 12: cscs.storage.v1.Sample
-	(*AlertState)(nil),            // 13: cscs.storage.v1.AlertState
-	(*NotificationRecord)(nil),    // 14: cscs.storage.v1.NotificationRecord
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 16: google.protobuf.Duration
+	(*Event)(nil),                 // 13: cscs.storage.v1.Event
+	(*AlertState)(nil),            // 14: cscs.storage.v1.AlertState
+	(*NotificationRecord)(nil),    // 15: cscs.storage.v1.NotificationRecord
+	nil,                           // 16: cscs.storage.v1.Event.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
 }
 var file_cscs_storage_v1_storage_proto_depIdxs = []int32{
 	2,  // 0: cscs.storage.v1.DescribeResponse.description:type_name -> cscs.storage.v1.Description
 	9,  // 1: cscs.storage.v1.WriteBatchRequest.batch:type_name -> cscs.storage.v1.Batch
-	15, // 2: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
-	15, // 3: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
+	17, // 2: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
+	17, // 3: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
 	10, // 4: cscs.storage.v1.Batch.collections:type_name -> cscs.storage.v1.Collection
-	13, // 5: cscs.storage.v1.Batch.alerts:type_name -> cscs.storage.v1.AlertState
-	14, // 6: cscs.storage.v1.Batch.notifications:type_name -> cscs.storage.v1.NotificationRecord
-	15, // 7: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
-	15, // 8: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
+	14, // 5: cscs.storage.v1.Batch.alerts:type_name -> cscs.storage.v1.AlertState
+	15, // 6: cscs.storage.v1.Batch.notifications:type_name -> cscs.storage.v1.NotificationRecord
+	17, // 7: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
+	17, // 8: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
 	11, // 9: cscs.storage.v1.Collection.timings:type_name -> cscs.storage.v1.Timings
 	12, // 10: cscs.storage.v1.Collection.samples:type_name -> cscs.storage.v1.Sample
-	16, // 11: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
-	16, // 12: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
-	16, // 13: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
-	16, // 14: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
-	16, // 15: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
-	15, // 16: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
-	15, // 17: cscs.storage.v1.AlertState.since:type_name -> google.protobuf.Timestamp
-	15, // 18: cscs.storage.v1.AlertState.last_notified:type_name -> google.protobuf.Timestamp
-	15, // 19: cscs.storage.v1.AlertState.updated_at:type_name -> google.protobuf.Timestamp
-	15, // 20: cscs.storage.v1.NotificationRecord.created_at:type_name -> google.protobuf.Timestamp
-	15, // 21: cscs.storage.v1.NotificationRecord.sent_at:type_name -> google.protobuf.Timestamp
-	15, // 22: cscs.storage.v1.NotificationRecord.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 23: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
-	3,  // 24: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
-	5,  // 25: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
-	7,  // 26: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
-	1,  // 27: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
-	4,  // 28: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
-	6,  // 29: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
-	8,  // 30: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
-	27, // [27:31] is the sub-list for method output_type
-	23, // [23:27] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	13, // 11: cscs.storage.v1.Collection.events:type_name -> cscs.storage.v1.Event
+	18, // 12: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
+	18, // 13: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
+	18, // 14: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
+	18, // 15: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
+	18, // 16: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
+	17, // 17: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
+	17, // 18: cscs.storage.v1.Event.time:type_name -> google.protobuf.Timestamp
+	16, // 19: cscs.storage.v1.Event.fields:type_name -> cscs.storage.v1.Event.FieldsEntry
+	17, // 20: cscs.storage.v1.AlertState.since:type_name -> google.protobuf.Timestamp
+	17, // 21: cscs.storage.v1.AlertState.last_notified:type_name -> google.protobuf.Timestamp
+	17, // 22: cscs.storage.v1.AlertState.updated_at:type_name -> google.protobuf.Timestamp
+	17, // 23: cscs.storage.v1.NotificationRecord.created_at:type_name -> google.protobuf.Timestamp
+	17, // 24: cscs.storage.v1.NotificationRecord.sent_at:type_name -> google.protobuf.Timestamp
+	17, // 25: cscs.storage.v1.NotificationRecord.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 26: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
+	3,  // 27: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
+	5,  // 28: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
+	7,  // 29: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
+	1,  // 30: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
+	4,  // 31: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
+	6,  // 32: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
+	8,  // 33: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
+	30, // [30:34] is the sub-list for method output_type
+	26, // [26:30] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_cscs_storage_v1_storage_proto_init() }
@@ -1227,7 +1375,7 @@ func file_cscs_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cscs_storage_v1_storage_proto_rawDesc), len(file_cscs_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

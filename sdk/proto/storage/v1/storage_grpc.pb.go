@@ -7,8 +7,9 @@
 // else needs a new package, cscs.storage.v2.
 //
 // Additive evolution so far: Batch.alerts (5) and Batch.notifications (6)
-// with their messages AlertState and NotificationRecord. A plugin built
-// before them ignores them; a core built before them never sends them.
+// with their messages AlertState and NotificationRecord; Collection.events
+// (14) with its message Event. A plugin built before them ignores them; a
+// core built before them never sends them.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero

@@ -1,0 +1,241 @@
+package postgres
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// Limits on event text, which comes from hosts' logs and is treated as
+// hostile. The same as the SQLite backend's, so both databases hold the
+// same events. Channel, level, provider, computer and field names are cut
+// at maxShortBytes.
+const (
+	maxMessageBytes    = 16 << 10
+	maxFieldValueBytes = 4 << 10
+	// maxEventFields is the most fields an event keeps; an event with more
+	// keeps the first maxEventFields-1 (by name) and fieldsTruncatedKey.
+	maxEventFields     = 256
+	fieldsTruncatedKey = truncatedMark
+)
+
+// Bounds on one insert statement of events, so that a round with many
+// large events is sent in several statements of bounded size.
+const (
+	eventsPerInsert     = 1000
+	eventBytesPerInsert = 16 << 20
+)
+
+// insertEventsSQL stores events given as parallel arrays, each unless its
+// host already has one with the same channel and record id: a replayed
+// round, or a cursor that overlaps the previous round's, stores it once,
+// and the first row is kept.
+const insertEventsSQL = `
+INSERT INTO events (host_id, channel, record_id, collection_id, event_time, level, provider, event_id, computer, message, fields)
+SELECT host_id, channel, record_id, collection_id, event_time, level, provider, event_id, computer, message, fields::jsonb
+FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::timestamptz[],
+            $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[])
+     AS e(host_id, channel, record_id, collection_id, event_time, level, provider, event_id, computer, message, fields)
+ON CONFLICT (host_id, channel, record_id) DO NOTHING`
+
+// eventRow is an event as its columns' values: cleaned text, millisecond
+// UTC time, NULLs as nil.
+type eventRow struct {
+	channel                            string
+	recordID                           int64
+	at                                 time.Time
+	level, provider, computer, message *string
+	eventID                            int64
+	fields                             string
+}
+
+// size is about how many bytes the row takes in a statement.
+func (r *eventRow) size() int {
+	n := len(r.channel) + len(r.fields) + 64
+	for _, s := range []*string{r.level, r.provider, r.computer, r.message} {
+		if s != nil {
+			n += len(*s)
+		}
+	}
+	return n
+}
+
+// newEventRows turns a collection's events into rows sorted by channel and
+// record id, the order every writer inserts them in. An event without a
+// time takes seen, the end of its collection.
+func newEventRows(events []storage.Event, seen time.Time) ([]eventRow, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	rows := make([]eventRow, len(events))
+	for i := range events {
+		e := &events[i]
+		fields, err := fieldsJSON(e.Fields)
+		if err != nil {
+			return nil, fmt.Errorf("event %q/%d: %w", e.Channel, e.RecordID, err)
+		}
+		rows[i] = eventRow{
+			channel: cleanLine(e.Channel, maxShortBytes),
+			// The unsigned record number keeps its 64 bits: numbers from
+			// 2^63 up are stored negative (docs/schema.md).
+			recordID: int64(e.RecordID),
+			at:       dbTime(firstNonZero(e.Time, seen)),
+			level:    nullLine(e.Level, maxShortBytes),
+			provider: nullLine(e.Provider, maxShortBytes),
+			eventID:  int64(e.EventID),
+			computer: nullLine(e.Computer, maxShortBytes),
+			message:  nullBlock(e.Message, maxMessageBytes),
+			fields:   fields,
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b eventRow) int {
+		if c := strings.Compare(a.channel, b.channel); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.recordID, b.recordID)
+	})
+	return rows, nil
+}
+
+// eventColumns are the parallel arrays of one insertEventsSQL statement.
+type eventColumns struct {
+	hostIDs, recordIDs, collectionIDs, eventIDs []int64
+	channels, fields                            []string
+	times                                       []time.Time
+	levels, providers, computers, messages      []*string
+	bytes                                       int
+}
+
+func (c *eventColumns) add(hostID, collectionID int64, r *eventRow) {
+	c.hostIDs = append(c.hostIDs, hostID)
+	c.channels = append(c.channels, r.channel)
+	c.recordIDs = append(c.recordIDs, r.recordID)
+	c.collectionIDs = append(c.collectionIDs, collectionID)
+	c.times = append(c.times, r.at)
+	c.levels = append(c.levels, r.level)
+	c.providers = append(c.providers, r.provider)
+	c.eventIDs = append(c.eventIDs, r.eventID)
+	c.computers = append(c.computers, r.computer)
+	c.messages = append(c.messages, r.message)
+	c.fields = append(c.fields, r.fields)
+	c.bytes += r.size()
+}
+
+func (c *eventColumns) args() []any {
+	return []any{c.hostIDs, c.channels, c.recordIDs, c.collectionIDs, c.times,
+		c.levels, c.providers, c.eventIDs, c.computers, c.messages, c.fields}
+}
+
+// insertEvents inserts the events of every collection row, in lock order
+// (hosts by address, then channel and record id), in statements of at
+// most eventsPerInsert rows and about eventBytesPerInsert bytes. The
+// events of a host listed twice are all inserted, under its one
+// collection of the round.
+func insertEvents(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs, collectionIDs []int64) error {
+	var cols eventColumns
+	var inserted int
+	flush := func() error {
+		if len(cols.hostIDs) == 0 {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, insertEventsSQL, cols.args()...); err != nil {
+			return fmt.Errorf("insert events %d to %d of the round: %w", inserted+1, inserted+len(cols.hostIDs), err)
+		}
+		inserted += len(cols.hostIDs)
+		cols = eventColumns{}
+		return nil
+	}
+	for i := range rows {
+		for j := range rows[i].events {
+			cols.add(hostIDs[i], collectionIDs[i], &rows[i].events[j])
+			if len(cols.hostIDs) >= eventsPerInsert || cols.bytes >= eventBytesPerInsert {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// fieldsJSON is the fields as a JSON object of cleaned strings with sorted
+// keys, "{}" for none, with < > & left as they are. Past maxEventFields,
+// the first names in sorted order are kept and fieldsTruncatedKey says how
+// many were dropped.
+func fieldsJSON(fields map[string]string) (string, error) {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	clean := make(map[string]string, min(len(keys), maxEventFields))
+	kept := keys
+	if len(keys) > maxEventFields {
+		kept = keys[:maxEventFields-1]
+		clean[fieldsTruncatedKey] = fmt.Sprintf("%d more fields", len(keys)-len(kept))
+	}
+	for _, k := range kept {
+		clean[cleanLine(k, maxShortBytes)] = cleanBlock(fields[k], maxFieldValueBytes)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(clean); err != nil {
+		return "", fmt.Errorf("encode event fields: %w", err)
+	}
+	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// cleanLine is cleanText with every control character (line breaks and
+// tabs included) replaced by U+FFFD: for names and one-line values.
+func cleanLine(s string, limit int) string {
+	return cleanText(replaceControls(s, false), limit)
+}
+
+// cleanBlock is cleanText with control characters other than tab, line
+// feed and carriage return replaced by U+FFFD: for messages and values
+// that may span lines.
+func cleanBlock(s string, limit int) string {
+	return cleanText(replaceControls(s, true), limit)
+}
+
+// nullLine is NULL for the empty string, otherwise cleanLine.
+func nullLine(s string, limit int) *string {
+	if s == "" {
+		return nil
+	}
+	c := cleanLine(s, limit)
+	return &c
+}
+
+// nullBlock is NULL for the empty string, otherwise cleanBlock.
+func nullBlock(s string, limit int) *string {
+	if s == "" {
+		return nil
+	}
+	c := cleanBlock(s, limit)
+	return &c
+}
+
+// replaceControls makes s valid UTF-8 and replaces its control characters
+// (C0, DEL, C1) by U+FFFD, keeping tab, line feed and carriage return when
+// keepLayout is set. A terminal or a mail shown the text is not steered.
+func replaceControls(s string, keepLayout bool) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if !unicode.IsControl(r) || keepLayout && (r == '\t' || r == '\n' || r == '\r') {
+			return r
+		}
+		return '\uFFFD'
+	}, s)
+}
