@@ -15,10 +15,10 @@ import (
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
-// prunableDB is a database that can delete old collections: a SQLite or a
+// prunableDB is a database that can delete old collections and events: a SQLite or a
 // PostgreSQL store.
 type prunableDB interface {
-	Prune(ctx context.Context, olderThan time.Time) (int64, error)
+	PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error)
 	Close() error
 }
 
@@ -52,13 +52,13 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 	defer db.Close()
 
 	cutoff := time.Now().Add(-age).UTC().Truncate(time.Second)
-	deleted, err := db.Prune(ctx, cutoff)
+	deleted, events, err := db.PruneAll(ctx, cutoff)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs db prune: %v (deleted %d collections before the error)\n", err, deleted)
+		fmt.Fprintf(env.Stderr, "cscs db prune: %v (deleted %d collections and %d events before the error)\n", err, deleted, events)
 		return ExitSomeFailed
 	}
-	fmt.Fprintf(env.Stdout, "%s: deleted %d collections that started before %s (and their samples); each host's latest ok collection is kept\n",
-		name, deleted, cutoff.Format(time.RFC3339))
+	fmt.Fprintf(env.Stdout, "%s: deleted %d collections (and their samples) and %d events from before %s; each host's latest ok collection is kept\n",
+		name, deleted, events, cutoff.Format(time.RFC3339))
 	return ExitOK
 }
 

@@ -114,7 +114,7 @@ func TestDBPruneSQLite(t *testing.T) {
 			if code != ExitOK {
 				t.Fatalf("exit %d, stderr %q", code, stderr)
 			}
-			if !strings.HasPrefix(stdout, path+": "+tc.wantOut+" that started before ") {
+			if !strings.HasPrefix(stdout, path+": "+tc.wantOut+" (and their samples) and 0 events from before ") {
 				t.Errorf("stdout %q; want %q", stdout, path+": "+tc.wantOut)
 			}
 			if got := collectionsLeft(t, "sqlite3", path); got != tc.wantLeft {
@@ -191,7 +191,7 @@ func TestDBPrunePostgres(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	if !strings.HasPrefix(stdout, "postgres://") || !strings.Contains(stdout, ": deleted 3 collections that started before ") {
+	if !strings.HasPrefix(stdout, "postgres://") || !strings.Contains(stdout, ": deleted 3 collections (and their samples) and 0 events from before ") {
 		t.Errorf("stdout %q; want the database named and 3 collections deleted", stdout)
 	}
 	if strings.Contains(stdout, "search_path") || strings.Contains(stdout, "@") {

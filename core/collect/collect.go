@@ -236,6 +236,12 @@ func fillFromReport(col *storage.Collection, rep *protocol.Report) {
 		for _, mt := range m.Metrics {
 			col.Samples = append(col.Samples, storage.Sample{Metric: mt.Name, Value: mt.Value, Unit: mt.Unit, Time: at})
 		}
+		for _, e := range m.Events {
+			col.Events = append(col.Events, storage.Event{
+				Channel: e.Channel, RecordID: e.RecordID, Time: e.Time, Level: e.Level, Provider: e.Provider,
+				EventID: e.EventID, Computer: e.Fields["computer"], Message: e.Message, Fields: e.Fields,
+			})
+		}
 	}
 	if len(moduleErrs) > 0 {
 		col.Error = "module errors: " + joinCapped(moduleErrs, "; ", 1000)

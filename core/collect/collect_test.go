@@ -148,6 +148,8 @@ func TestFillFromReportKeepsModuleErrors(t *testing.T) {
 		Modules: []protocol.ModuleResult{
 			{Name: "cpu", Metrics: []protocol.Metric{{Name: "cpu.percent", Value: 12.5, Unit: "percent"}}},
 			{Name: "swap", Error: "no swap counters"},
+			{Name: "authlog", Events: []protocol.Event{{Channel: "auth", RecordID: 7, Time: time.Date(2026, 11, 25, 11, 59, 0, 0, time.UTC),
+				EventID: 4625, Message: "failed login", Fields: map[string]string{"computer": "h1", "user": "root"}}}},
 		}}
 	var col storage.Collection
 	fillFromReport(&col, rep)
@@ -156,6 +158,9 @@ func TestFillFromReportKeepsModuleErrors(t *testing.T) {
 	}
 	if !col.Samples[0].Time.Equal(rep.CollectedAt) {
 		t.Errorf("sample time %v", col.Samples[0].Time)
+	}
+	if len(col.Events) != 1 || col.Events[0].RecordID != 7 || col.Events[0].Computer != "h1" || col.Events[0].Fields["user"] != "root" {
+		t.Errorf("events %+v", col.Events)
 	}
 	if !strings.Contains(col.Error, "swap: no swap counters") {
 		t.Errorf("module error lost: %q", col.Error)
