@@ -49,6 +49,7 @@ func commands() []command {
 		{name: "db init", short: "create or upgrade the database schema", run: dbInitCommand},
 		{name: "db prune", short: "delete collections older than --older-than (each host's latest ok one is kept)", run: dbPruneCommand},
 		{name: "keys show", short: "print the core's public key (created on first use)", run: keysShowCommand},
+		{name: "hosts check", short: "connect, authenticate, verify host keys and detect platforms; collect nothing", run: hostsCheckCommand},
 		{name: "demo", short: "one real round against an in-process SSH fleet on loopback", run: demoCommand},
 		{name: "plugins install", short: "copy a plugin binary into the plugins directory, pinned by checksum", run: pluginsInstallCommand},
 		{name: "plugins list", short: "list built-in and installed plugins and check installed ones", run: pluginsListCommand},

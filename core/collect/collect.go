@@ -74,20 +74,13 @@ const maxReport = 8 << 20
 func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Collection {
 	col := storage.Collection{HostIP: cl.IP, HostPort: cl.Port, StartedAt: time.Now().UTC()}
 	fail := func(step string, err error) storage.Collection {
-		col.Status = statusOf(ctx, err)
+		col.Status = StatusOf(ctx, err)
 		col.Error = fmt.Sprintf("%s: %v", step, err)
 		return col
 	}
 
 	t0 := time.Now()
-	target := transport.Target{
-		Host: cl.IP, Port: cl.Port, User: cl.Username,
-		Auth: transport.Auth{Password: cl.Password.Reveal(), UseAgent: c.s.UseSSHAgent},
-	}
-	if cl.Key != "" {
-		target.Auth.KeyFiles = []string{cl.Key}
-	}
-	client, err := transport.Dial(ctx, target, transport.Options{
+	client, err := transport.Dial(ctx, Target(cl, c.s.UseSSHAgent), transport.Options{
 		ConnectTimeout:   c.s.ConnectTimeout,
 		HandshakeTimeout: c.s.HandshakeTimeout,
 		HostKeys:         c.s.HostKeys,
@@ -262,8 +255,20 @@ func joinCapped(parts []string, sep string, max int) string {
 	return out
 }
 
-// statusOf maps a pipeline error to the collection status.
-func statusOf(ctx context.Context, err error) storage.Status {
+// Target is how to reach and log in to a client over SSH.
+func Target(cl config.Client, useSSHAgent bool) transport.Target {
+	t := transport.Target{
+		Host: cl.IP, Port: cl.Port, User: cl.Username,
+		Auth: transport.Auth{Password: cl.Password.Reveal(), UseAgent: useSSHAgent},
+	}
+	if cl.Key != "" {
+		t.Auth.KeyFiles = []string{cl.Key}
+	}
+	return t
+}
+
+// StatusOf maps a pipeline error to the collection status.
+func StatusOf(ctx context.Context, err error) storage.Status {
 	switch transport.KindOf(err) {
 	case transport.Unreachable:
 		return storage.StatusUnreachable

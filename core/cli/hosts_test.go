@@ -1,0 +1,40 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
+)
+
+func TestHostsCheck(t *testing.T) {
+	r, _ := fleetRound(t, "")
+	args := []string{"hosts", "check", "--config", r.config, "--data-dir", r.dataDir, "--handshake-timeout", "2s"}
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), args, "test", strings.NewReader(""), &stdout, &stderr); code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if got := strings.Count(stdout.String(), " ok "); got != 2 || !strings.Contains(stdout.String(), runtime.GOOS+"/"+runtime.GOARCH) {
+		t.Errorf("want two ok hosts with their platform:\n%s", stdout.String())
+	}
+
+	// A host where nothing listens: reported, exit 1, the others still checked.
+	cfg, err := os.ReadFile(r.config)
+	must(t, err)
+	ip, port := splitAddr(t, sshdtest.ClosedAddr(t))
+	cfg = bytes.Replace(cfg, []byte("</clients>"), []byte(`<client ip="`+ip+`" port="`+strconv.Itoa(port)+`" username="demo" password="pw"/></clients>`), 1)
+	must(t, os.WriteFile(r.config, cfg, 0o600))
+	stdout.Reset()
+	if code := Main(context.Background(), args, "test", strings.NewReader(""), &stdout, &stderr); code != ExitSomeFailed {
+		t.Fatalf("exit %d, want 1\n%s", code, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "unreachable") || strings.Count(stdout.String(), " ok ") != 2 {
+		t.Errorf("want the dead host unreachable and two ok:\n%s", stdout.String())
+	}
+}
+
