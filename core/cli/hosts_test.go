@@ -37,4 +37,3 @@ func TestHostsCheck(t *testing.T) {
 		t.Errorf("want the dead host unreachable and two ok:\n%s", stdout.String())
 	}
 }
-
