@@ -6,6 +6,7 @@ package plugins
 
 import (
 	"github.com/cscs-dev/cscs/plugins/notifier/smtp"
+	"github.com/cscs-dev/cscs/plugins/source/authlog"
 	"github.com/cscs-dev/cscs/plugins/source/cpu"
 	"github.com/cscs-dev/cscs/plugins/source/load"
 	"github.com/cscs-dev/cscs/plugins/source/memory"
@@ -41,6 +42,7 @@ func Builtins() []Builtin {
 		{Kind: KindSource, Name: swap.Name, New: func(v string) any { return swap.New(v) }},
 		{Kind: KindSource, Name: uptime.Name, New: func(v string) any { return uptime.New(v) }},
 		{Kind: KindSource, Name: load.Name, New: func(v string) any { return load.New(v) }},
+		{Kind: KindSource, Name: authlog.Name, New: func(v string) any { return authlog.New(v) }},
 		{Kind: KindStorage, Name: sqlite.Name, New: func(v string) any { return &sqlite.Plugin{Version: v} }},
 		{Kind: KindStorage, Name: postgres.Name, New: func(v string) any { return &postgres.Plugin{Version: v} }},
 		{Kind: KindNotifier, Name: smtp.Name, New: func(v string) any { return &smtp.Notifier{Version: v} }},

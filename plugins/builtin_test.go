@@ -23,7 +23,7 @@ func TestBuiltinsNamesAreUniquePerKind(t *testing.T) {
 		seen[b.Kind] = append(seen[b.Kind], b.Name)
 	}
 	want := map[string][]string{
-		plugins.KindSource:   {"cpu", "memory", "swap", "uptime", "load"},
+		plugins.KindSource:   {"cpu", "memory", "swap", "uptime", "load", "authlog"},
 		plugins.KindStorage:  {"sqlite", "postgres"},
 		plugins.KindNotifier: {"smtp"},
 	}

@@ -5,6 +5,7 @@ package collect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -24,8 +25,14 @@ type Options struct {
 	// Names are the modules to run, in report order. Empty means every
 	// available module. A repeated name runs once, at its first position.
 	Names []string
-	// Config is passed to every module.
+	// Config is passed to every module; its Settings are replaced by the
+	// module's entry in Settings.
 	Config module.Config
+	// Settings are per-module settings by module name (optional).
+	Settings map[string]json.RawMessage
+	// Cursors are the event modules' cursors from last round by module
+	// name; a module without an entry starts from its first-round window.
+	Cursors map[string]string
 	// Timeout bounds each module; zero or negative means DefaultTimeout.
 	Timeout time.Duration
 }
@@ -63,7 +70,9 @@ func Run(ctx context.Context, available []module.Module, opts Options) []protoco
 			}
 			continue
 		}
-		wg.Go(func() { results[i] = runOne(ctx, m, opts.Config, timeout) })
+		cfg := opts.Config
+		cfg.Settings = opts.Settings[name]
+		wg.Go(func() { results[i] = runOne(ctx, m, cfg, opts.Cursors[name], timeout) })
 	}
 	wg.Wait()
 	return results
@@ -71,12 +80,15 @@ func Run(ctx context.Context, available []module.Module, opts Options) []protoco
 
 type outcome struct {
 	metrics []protocol.Metric
+	events  []protocol.Event
+	cursor  string
 	err     error
 }
 
 // runOne runs m under its own deadline. If m ignores the deadline, runOne
 // stops waiting for it; its goroutine is abandoned (the agent exits soon).
-func runOne(parent context.Context, m module.Module, cfg module.Config, timeout time.Duration) protocol.ModuleResult {
+// An EventModule is asked for events after cursor instead of metrics.
+func runOne(parent context.Context, m module.Module, cfg module.Config, cursor string, timeout time.Duration) protocol.ModuleResult {
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	start := time.Now()
@@ -87,6 +99,11 @@ func runOne(parent context.Context, m module.Module, cfg module.Config, timeout 
 				done <- outcome{err: fmt.Errorf("module panicked: %v", r)}
 			}
 		}()
+		if em, ok := m.(module.EventModule); ok {
+			events, next, err := em.CollectEvents(ctx, cfg, cursor)
+			done <- outcome{events: events, cursor: next, err: err}
+			return
+		}
 		metrics, err := m.Collect(ctx, cfg)
 		done <- outcome{metrics: metrics, err: err}
 	}()
@@ -109,6 +126,7 @@ func runOne(parent context.Context, m module.Module, cfg module.Config, timeout 
 		} else {
 			res.Metrics = o.metrics
 		}
+		res.Events, res.Cursor = o.events, o.cursor
 	}
 	return res
 }

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -143,7 +144,7 @@ func TestRunPassesConfigAndDefaultTimeout(t *testing.T) {
 	if res[0].Error != "" {
 		t.Fatalf("unexpected error %q", res[0].Error)
 	}
-	if got != cfg {
+	if got.CPUSample != cfg.CPUSample || got.Settings != nil {
 		t.Fatalf("module got config %+v, want %+v", got, cfg)
 	}
 }
@@ -154,5 +155,67 @@ func TestRunParentCancelled(t *testing.T) {
 	res := Run(ctx, []module.Module{fakeModule{name: "slow", blockUntilCancel: true}}, Options{})
 	if res[0].Error == "" || strings.Contains(res[0].Error, "did not finish within") {
 		t.Fatalf("error = %q, want the cancellation reported, not a timeout", res[0].Error)
+	}
+}
+
+// fakeEventModule records what it was given and yields one event.
+type fakeEventModule struct {
+	name      string
+	gotCursor *string
+	gotCfg    *module.Config
+	next      string
+	err       error
+}
+
+func (f fakeEventModule) Name() string { return f.name }
+
+func (f fakeEventModule) Collect(context.Context, module.Config) ([]protocol.Metric, error) {
+	return metric(f.name+".not_called", 1), nil
+}
+
+func (f fakeEventModule) CollectEvents(_ context.Context, cfg module.Config, cursor string) ([]protocol.Event, string, error) {
+	*f.gotCursor, *f.gotCfg = cursor, cfg
+	if f.err != nil {
+		return nil, "", f.err
+	}
+	return []protocol.Event{{Channel: "auth", RecordID: 42, EventID: 2}}, f.next, nil
+}
+
+func TestRunEventModules(t *testing.T) {
+	tests := map[string]struct {
+		err        error
+		wantEvents int
+		wantCursor string
+		wantError  string
+	}{
+		"events and cursor": {wantEvents: 1, wantCursor: "c2"},
+		"failing":           {err: errors.New("cannot read the log"), wantError: "cannot read the log"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var cursor, other string
+			var cfg, otherCfg module.Config
+			mods := []module.Module{
+				fakeEventModule{name: "ev", gotCursor: &cursor, gotCfg: &cfg, next: "c2", err: tc.err},
+				fakeEventModule{name: "ev2", gotCursor: &other, gotCfg: &otherCfg, next: "x"},
+			}
+			res := Run(context.Background(), mods, Options{
+				Names:    []string{"ev", "ev2"},
+				Config:   module.Config{CPUSample: time.Second},
+				Cursors:  map[string]string{"ev": "c1"},
+				Settings: map[string]json.RawMessage{"ev": json.RawMessage(`{"file":"/x"}`)},
+			})
+			if cursor != "c1" || string(cfg.Settings) != `{"file":"/x"}` || cfg.CPUSample != time.Second {
+				t.Errorf("module got cursor %q config %+v", cursor, cfg)
+			}
+			if other != "" || otherCfg.Settings != nil {
+				t.Errorf("the other module got cursor %q settings %s, want none", other, otherCfg.Settings)
+			}
+			r := res[0]
+			if len(r.Events) != tc.wantEvents || r.Cursor != tc.wantCursor || len(r.Metrics) != 0 ||
+				!strings.Contains(r.Error, tc.wantError) || (tc.wantError == "") != (r.Error == "") {
+				t.Errorf("result %+v, want %d events, cursor %q, error %q", r, tc.wantEvents, tc.wantCursor, tc.wantError)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ package module
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/cscs-dev/cscs/agent/protocol"
@@ -17,6 +18,9 @@ type Config struct {
 	// CPUSample is the window over which CPU usage is measured. Zero or
 	// negative means DefaultCPUSample.
 	CPUSample time.Duration
+	// Settings are the module's own settings from Request.ModuleConfig,
+	// nil when the request has none for it.
+	Settings json.RawMessage
 }
 
 // CPUSampleOrDefault returns c.CPUSample, or DefaultCPUSample when unset.
@@ -33,6 +37,16 @@ type Module interface {
 	Name() string
 	// Collect measures the host. It must return when ctx is done.
 	Collect(ctx context.Context, cfg Config) ([]protocol.Metric, error)
+}
+
+// EventModule is a Module that reads log records incrementally. The agent
+// calls CollectEvents instead of Collect for it.
+type EventModule interface {
+	Module
+	// CollectEvents returns the records after cursor (the opaque text it
+	// returned last round; "" on the first round) and the cursor for the
+	// next round. It must return when ctx is done.
+	CollectEvents(ctx context.Context, cfg Config, cursor string) (events []protocol.Event, next string, err error)
 }
 
 // ClampPercent bounds a percentage reported by the operating system to

@@ -6,7 +6,10 @@
 // library only and stays small: every host receives the agent binary.
 package protocol
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Version is the wire version of Request and Report. The core refuses a
 // report whose Version differs from the one it sent.
@@ -34,6 +37,14 @@ type Request struct {
 	// An agent that predates this field ignores it and reports no entry
 	// for them; the core tells such an agent by the missing entries.
 	External []ExternalModule `json:"external,omitempty"`
+	// Cursors holds, per built-in module name, the opaque cursor the
+	// module returned last round (ModuleResult.Cursor) for this host.
+	// Missing means the module reads from its first-round start.
+	Cursors map[string]string `json:"cursors,omitempty"`
+	// ModuleConfig holds optional settings per built-in module name; each
+	// module documents the JSON it accepts. An agent ignores the entries
+	// of modules it does not run.
+	ModuleConfig map[string]json.RawMessage `json:"module_config,omitempty"`
 }
 
 // ExternalModule is an artifact (program or script) of a source plugin
@@ -87,10 +98,12 @@ type ModuleResult struct {
 	Metrics    []Metric `json:"metrics,omitempty"`
 	Error      string   `json:"error,omitempty"`
 	DurationMS float64  `json:"duration_ms"`
-	// Events are the log records an external event source yielded.
+	// Events are the log records an event module (built-in or external)
+	// yielded.
 	Events []Event `json:"events,omitempty"`
-	// Cursor is an external module's state for the next round; the core
-	// keeps it per host and source and sends it back in ExternalModule.
+	// Cursor is an event module's state for the next round; the core
+	// keeps it per host and module and sends it back in
+	// ExternalModule.Cursor or Request.Cursors. Empty leaves it unchanged.
 	Cursor string `json:"cursor,omitempty"`
 	// Raw is an external module's free-form output for a source that
 	// decodes it itself.

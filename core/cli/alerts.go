@@ -33,13 +33,13 @@ type roundMail struct {
 // queues one grouped mail per client in the outbox (kept in the core's state
 // database), and delivers what the outbox holds. ok is false when a
 // notification failed for good or could not be queued.
-func raiseAlerts(ctx context.Context, env *Env, s *settings, cfg *config.Config, rules [][]alert.Rule, batch *storage.Batch) roundMail {
-	st, err := state.Open(ctx, state.Path(s.dataDir), state.Options{})
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: alerts skipped: %v\n", err)
+// st is the round's state database; nil (it could not be opened) skips
+// the alerts.
+func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *config.Config, rules [][]alert.Rule, batch *storage.Batch) roundMail {
+	if st == nil {
+		fmt.Fprintf(env.Stderr, "cscs run: alerts skipped: the state database could not be opened\n")
 		return roundMail{}
 	}
-	defer st.Close()
 	ob := outbox.New(st)
 	rm := roundMail{ok: true}
 	var queued []string

@@ -16,9 +16,12 @@ import (
 // settings are the flags shared by the commands; each command registers
 // the ones it uses.
 type settings struct {
-	configPath string
-	emailPath  string
-	dbPath     string
+	// authlogFile, when set, is read by every Linux host's authlog module
+	// instead of the system's auth log.
+	authlogFile string
+	configPath  string
+	emailPath   string
+	dbPath      string
 	// db is dbPath with an env: or file: reference resolved (resolveDB).
 	db          string
 	dataDir     string
@@ -67,6 +70,7 @@ func (s *settings) roundFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&s.cpuSample, "cpu-sample", time.Second, "window over which the agent samples CPU usage")
 	fs.DurationVar(&s.alertRepeat, "alert-repeat", alert.DefaultRepeat, "how often a rule that keeps firing is mailed again; 0 mails every round")
 	fs.DurationVar(&s.mailRetry, "mail-retry-after", 0, "wait before mail that failed temporarily is tried again by a later run (0: 30s doubling up to 1h)")
+	fs.StringVar(&s.authlogFile, "authlog-file", "", "absolute path, on every Linux host, of a log file the authlog source reads instead of the system's auth log (journald, /var/log/auth.log or /var/log/secure)")
 	fs.BoolVar(&s.inProcess, "in-process-plugins", false, "run the built-in plugins inside the core instead of out of process (benchmarks, debugging)")
 }
 

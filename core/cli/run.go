@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
-	"filippo.io/age"
+	"encoding/json"
 	"fmt"
-	"github.com/hashicorp/go-hclog"
 	"path/filepath"
+	"strings"
+
+	"filippo.io/age"
+	"github.com/hashicorp/go-hclog"
 
 	"github.com/cscs-dev/cscs/core/collect"
 	"github.com/cscs-dev/cscs/core/config"
@@ -13,6 +16,7 @@ import (
 	"github.com/cscs-dev/cscs/core/identity"
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/spool"
+	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres"
 	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
@@ -66,6 +70,11 @@ func printDiagnostics(env *Env, diags config.Diagnostics) {
 // runRound performs one round over cfg's clients and stores it in the
 // SQLite database of s.
 func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) int {
+	moduleConfig, err := s.moduleConfig()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
+		return ExitBadConfig
+	}
 	id, created, err := identity.LoadOrCreate(s.dataDir)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: core key: %v\n", err)
@@ -86,12 +95,26 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: hclog.Warn}),
 	})
 
-	collector := collect.New(collect.Settings{
+	// The state database keeps alert states, the outbox and event cursors.
+	// Without it the round still runs: alerts are skipped and cursors do
+	// not advance.
+	st, err := state.Open(context.WithoutCancel(ctx), state.Path(s.dataDir), state.Options{})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: state database: %v; alerts are skipped and event cursors do not advance this round\n", err)
+		st = nil
+	} else {
+		defer st.Close()
+	}
+	cs := collect.Settings{
 		Identity: id, Agents: s.agents(), HostKeys: hostKeys,
 		ConnectTimeout: s.connectTO, HandshakeTimeout: s.handshakeTO,
 		CPUSample: s.cpuSample, UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != "",
-		Sources: pending,
-	})
+		Sources: pending, ModuleConfig: moduleConfig,
+	}
+	if st != nil {
+		cs.Cursors = st
+	}
+	collector := collect.New(cs)
 	hosts := make([]engine.Host, len(cfg.Clients))
 	for i, cl := range cfg.Clients {
 		hosts[i] = engine.Host{IP: cl.IP, Port: cl.Port}
@@ -120,7 +143,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 
 	// Alerts first, so the storages also receive the alert states and
 	// outbox records the round changed.
-	mail := raiseAlerts(context.WithoutCancel(ctx), env, s, cfg, rules, batch)
+	mail := raiseAlerts(context.WithoutCancel(ctx), env, st, s, cfg, rules, batch)
 	batch.Alerts, batch.Notifications = mail.alerts, mail.notifications
 
 	// Store even when the round was cancelled: what finished is kept.
@@ -149,6 +172,21 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		return ExitSomeFailed
 	}
 	return ExitOK
+}
+
+// moduleConfig is the per-module settings the flags ask every host for.
+func (s *settings) moduleConfig() (map[string]json.RawMessage, error) {
+	if s.authlogFile == "" {
+		return nil, nil
+	}
+	if !strings.HasPrefix(s.authlogFile, "/") {
+		return nil, fmt.Errorf("--authlog-file %q is not an absolute path; give the file's path on the hosts", s.authlogFile)
+	}
+	raw, err := json.Marshal(map[string]string{"file": s.authlogFile})
+	if err != nil {
+		return nil, fmt.Errorf("encode --authlog-file: %w", err)
+	}
+	return map[string]json.RawMessage{"authlog": raw}, nil
 }
 
 // storeRound hands the batch to every storage. For each, rounds spooled by

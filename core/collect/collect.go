@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,19 @@ type Settings struct {
 	Sources Planner
 	// UseSSHAgent offers the keys of the ssh-agent at $SSH_AUTH_SOCK.
 	UseSSHAgent bool
+	// Cursors keeps the event modules' cursors per host, keyed by module
+	// name; nil sends none and keeps none (each round then reads the
+	// modules' first-round window again).
+	Cursors CursorStore
+	// ModuleConfig is sent to every host as Request.ModuleConfig.
+	ModuleConfig map[string]json.RawMessage
+}
+
+// CursorStore keeps where each host's event modules read up to. The
+// channel is the module's name. core/state.DB implements it.
+type CursorStore interface {
+	Cursor(ctx context.Context, hostIP string, hostPort int, channel string) (string, bool, error)
+	SetCursor(ctx context.Context, hostIP string, hostPort int, channel, cursor string) error
 }
 
 // Collector runs the pipeline for one host at a time; it is safe for
@@ -106,7 +120,7 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 	}
 	art := transport.Artifact{Name: "cscs-agent", Data: agent.Data, SHA256: agent.SHA256}
 	req := protocol.Request{Version: protocol.Version, Recipient: c.recipient,
-		CPUSampleMillis: int(c.s.CPUSample / time.Millisecond)}
+		CPUSampleMillis: int(c.s.CPUSample / time.Millisecond), ModuleConfig: c.s.ModuleConfig}
 	arts := []transport.Artifact{art}
 	var plan sources.Plan
 	if c.s.Sources != nil {
@@ -125,12 +139,15 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 		return fail("upload agent", err)
 	}
 	remote := paths[0]
+	cursors := c.readCursors(ctx, cl, plan)
 	for i, e := range plan.External {
 		req.External = append(req.External, protocol.ExternalModule{
 			Source: e.Source, Path: paths[i+1], SHA256: e.SHA256, Interpreter: e.Artifact.Interpreter,
-			TimeoutMillis: int(e.Artifact.Timeout / time.Millisecond),
+			TimeoutMillis: int(e.Artifact.Timeout / time.Millisecond), Cursor: cursors[e.Source],
 		})
+		delete(cursors, e.Source)
 	}
+	req.Cursors = cursors
 
 	if req.Nonce, err = report.NewNonce(); err != nil {
 		return fail("make nonce", err)
@@ -165,12 +182,54 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 	}
 	c.decode(ctx, plat, rep)
 	fillFromReport(&col, rep)
+	c.keepCursors(ctx, cl, rep)
 	c.repairExternal(ctx, client, plat, rep, plan, arts)
 	if len(plan.Skipped) > 0 {
 		col.Error = joinCapped(append([]string{col.Error}, plan.Skipped...), "; ", 1000)
 		col.Error = strings.TrimPrefix(col.Error, "; ")
 	}
 	return col
+}
+
+// readCursors returns the stored cursors of the host's modules (built-in
+// and external) by name; a module
+// without one, or whose cursor cannot be read, starts from its first-round
+// window (the storages drop events they already hold).
+func (c *Collector) readCursors(ctx context.Context, cl config.Client, plan sources.Plan) map[string]string {
+	if c.s.Cursors == nil {
+		return nil
+	}
+	var out map[string]string
+	names := slices.Clone(plan.Builtins)
+	for _, e := range plan.External {
+		names = append(names, e.Source)
+	}
+	for _, name := range names {
+		cur, ok, err := c.s.Cursors.Cursor(ctx, cl.IP, cl.Port, name)
+		if err != nil || !ok || cur == "" {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string)
+		}
+		out[name] = cur
+	}
+	return out
+}
+
+// keepCursors stores the cursors a verified report returned. A cursor that
+// cannot be stored is not advanced: the next round reads those events
+// again and the storages drop the duplicates.
+func (c *Collector) keepCursors(ctx context.Context, cl config.Client, rep *protocol.Report) {
+	if c.s.Cursors == nil {
+		return
+	}
+	for _, m := range rep.Modules {
+		if m.Cursor == "" || m.Error != "" {
+			continue
+		}
+		_ = c.s.Cursors.SetCursor(ctx, cl.IP, cl.Port, m.Name, m.Cursor)
+	}
 }
 
 // decode hands the raw output of modules whose source decodes it to the

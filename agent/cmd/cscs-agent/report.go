@@ -24,7 +24,10 @@ func collectReport(ctx context.Context, req request, s setup) protocol.Report {
 	hostname, _ := os.Hostname() // an unknown hostname leaves the field empty; the core knows the address
 	results := []protocol.ModuleResult{}
 	if len(req.Modules) > 0 || len(req.External) == 0 {
-		results = collect.Run(ctx, s.builtin, collect.Options{Names: req.Modules, Config: req.config, Timeout: req.timeout})
+		results = collect.Run(ctx, s.builtin, collect.Options{
+			Names: req.Modules, Config: req.config, Timeout: req.timeout,
+			Settings: req.ModuleConfig, Cursors: req.Cursors,
+		})
 	}
 	if len(req.External) > 0 {
 		taken := make([]string, len(results))

@@ -15,6 +15,9 @@ func TestBuiltinNames(t *testing.T) {
 	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
 		want = append(want, "load")
 	}
+	if runtime.GOOS == "linux" {
+		want = append(want, "authlog")
+	}
 	if !slices.Equal(names, want) {
 		t.Fatalf("Builtin() names = %v, want %v", names, want)
 	}

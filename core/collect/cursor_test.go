@@ -1,0 +1,132 @@
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/cscs-dev/cscs/core/agentstore"
+	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/core/sources"
+	"github.com/cscs-dev/cscs/core/sshfleet"
+	"github.com/cscs-dev/cscs/core/transport"
+	"github.com/cscs-dev/cscs/sdk/source"
+)
+
+// memCursors is a CursorStore in memory; failRead makes every read fail.
+type memCursors struct {
+	m        map[string]string
+	failRead bool
+}
+
+func (s *memCursors) Cursor(_ context.Context, ip string, port int, ch string) (string, bool, error) {
+	if s.failRead {
+		return "", false, errors.New("state database is locked")
+	}
+	c, ok := s.m[fmt.Sprintf("%s:%d/%s", ip, port, ch)]
+	return c, ok, nil
+}
+
+func (s *memCursors) SetCursor(_ context.Context, ip string, port int, ch, c string) error {
+	s.m[fmt.Sprintf("%s:%d/%s", ip, port, ch)] = c
+	return nil
+}
+
+// authlogOnly plans the agent's authlog module alone.
+type authlogOnly struct{}
+
+func (authlogOnly) PlanFor(context.Context, source.Platform) sources.Plan {
+	return sources.Plan{Builtins: []string{"authlog"}}
+}
+func (authlogOnly) Decoder(string) (source.Decoder, bool) { return nil, false }
+
+func TestCollectKeepsCursors(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the authlog module runs on Linux")
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	fleet, err := sshfleet.Start(ctx, sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fleet.Close() })
+	h := fleet.Hosts()[0]
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(known, fleet.KnownHosts(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hostKeys, err := transport.NewHostKeys(known, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logFile := filepath.Join(t.TempDir(), "auth.log")
+	appendLine := func(user string) {
+		f, err := os.OpenFile(logFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "Jan  2 15:04:05 h sshd[1]: Failed password for %s from 10.0.0.1 port 22 ssh2\n", user)
+		f.Close()
+	}
+	store := &memCursors{m: map[string]string{}}
+	settings, _ := json.Marshal(map[string]string{"file": logFile})
+	c := New(Settings{Identity: id, Agents: fakeAgents{data: agent}, HostKeys: hostKeys,
+		ConnectTimeout: 2 * time.Second, HandshakeTimeout: 2 * time.Second, Sources: authlogOnly{},
+		Cursors: store, ModuleConfig: map[string]json.RawMessage{"authlog": settings}})
+	client := config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret("pw")}
+	key := fmt.Sprintf("%s:%d/authlog", h.IP, h.Port)
+
+	rounds := []struct {
+		appendUser string
+		failRead   bool
+		wantUsers  []string
+	}{
+		{appendUser: "first", wantUsers: []string{"first"}},
+		{wantUsers: nil},
+		{appendUser: "second", wantUsers: []string{"second"}},
+		// An unreadable cursor store: the module starts over (bounded) and
+		// the round still succeeds.
+		{failRead: true, wantUsers: []string{"first", "second"}},
+	}
+	for i, r := range rounds {
+		if r.appendUser != "" {
+			appendLine(r.appendUser)
+		}
+		store.failRead = r.failRead
+		before := store.m[key]
+		col := c.Collect(ctx, client)
+		if col.Status != "ok" || col.Error != "" {
+			t.Fatalf("round %d: status %s error %q", i+1, col.Status, col.Error)
+		}
+		var got []string
+		for _, e := range col.Events {
+			got = append(got, e.Fields["user"])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(r.wantUsers) {
+			t.Fatalf("round %d: event users %v, want %v", i+1, got, r.wantUsers)
+		}
+		if store.m[key] == "" {
+			t.Fatalf("round %d: no cursor stored", i+1)
+		}
+		if r.appendUser != "" && store.m[key] == before {
+			t.Errorf("round %d: cursor did not advance past the new line", i+1)
+		}
+	}
+}
