@@ -13,11 +13,13 @@ import (
 
 	"github.com/cscs-dev/cscs/core/alert"
 	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/eventmail"
 	"github.com/cscs-dev/cscs/core/outbox"
 	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
+	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -35,7 +37,11 @@ type roundMail struct {
 // notification failed for good or could not be queued.
 // st is the round's state database; nil (it could not be opened) skips
 // the alerts.
-func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *config.Config, rules [][]alert.Rule, batch *storage.Batch) roundMail {
+//
+// Every client with an event-log source for its platform also gets the
+// round's event-log mail, without condition (see package eventmail).
+func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *config.Config, rules [][]alert.Rule,
+	eventSources []source.Description, batch *storage.Batch) roundMail {
 	if st == nil {
 		fmt.Fprintf(env.Stderr, "cscs run: alerts skipped: the state database could not be opened\n")
 		return roundMail{}
@@ -66,6 +72,12 @@ func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *
 		if err := st.AddValues(ctx, cl.IP, cl.Port, col.FinishedAt, samples); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: keeping values of %s: %v\n", hostLabel(col), err)
 		}
+		if id, err := queueEventLog(ctx, ob, cl, col, eventSources, now); err != nil {
+			fmt.Fprintf(env.Stderr, "cscs run: event-log mail for %s: %v\n", hostLabel(col), err)
+			rm.ok = false
+		} else if id != "" {
+			queued = append(queued, id)
+		}
 	}
 	due, err := st.DueNotifications(ctx, time.Now(), 1000)
 	if err != nil {
@@ -76,6 +88,31 @@ func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *
 	}
 	rm.notifications = outboxRecords(ctx, st, append(queued, due...), time.Now())
 	return rm
+}
+
+// queueEventLog queues the round's event-log mail for a client whose
+// platform has an event-log source: its new events, or a line saying there
+// were none. It returns the notification's id ("" when nothing was queued).
+func queueEventLog(ctx context.Context, ob *outbox.Outbox, cl config.Client, col storage.Collection,
+	eventSources []source.Description, now time.Time) (string, error) {
+	applies := false
+	for _, d := range eventSources {
+		if d.YieldsEvents && d.Supports(source.Platform{OS: col.OS, Arch: col.Arch}) {
+			applies = true
+		}
+	}
+	if !applies || cl.Mail == "" {
+		return "", nil
+	}
+	msg := eventmail.Compose(eventmail.Host{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail}, col.Events, 0, now)
+	n := notifier.Notification{
+		ID: outbox.NewID(), Kind: storage.NotificationEventLog, To: []string{msg.To}, Subject: msg.Subject, Body: msg.Body,
+		Host: cl.IP + ":" + strconv.Itoa(cl.Port), CreatedAt: now,
+	}
+	if err := ob.Enqueue(ctx, n); err != nil {
+		return "", err
+	}
+	return n.ID, nil
 }
 
 // alertHost runs one host's rules and returns the states it wrote and the

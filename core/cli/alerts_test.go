@@ -69,9 +69,14 @@ func TestRoundMailsAlerts(t *testing.T) {
 	// Round 2: the server is up; the waiting mail goes out, once.
 	up := email(sink.port)
 	round(up)
-	mails := sink.received()
+	mails := alertMails(sink.received())
 	if len(mails) != 1 {
-		t.Fatalf("round 2: %d mails, want 1", len(mails))
+		t.Fatalf("round 2: %d alert mails, want 1", len(mails))
+	}
+	// Both Linux hosts have the authlog source: each got an event-log mail
+	// in each round, also when there were no new events.
+	if got := eventLogMails(sink.received()); got["ops-a@example.com"] != 2 || got["ops-b@example.com"] != 2 {
+		t.Errorf("event-log mails per client after two rounds: %v, want 2 each", got)
 	}
 	m := mails[0]
 	if len(m.to) != 1 || m.to[0] != "ops-a@example.com" {
@@ -89,19 +94,49 @@ func TestRoundMailsAlerts(t *testing.T) {
 	var firing, sent int
 	must(t, db.QueryRow(`SELECT count(*) FROM firing_alerts WHERE host_ip = ? AND type = 'uptime'`, hosts[0].IP).Scan(&firing))
 	must(t, db.QueryRow(`SELECT count(*) FROM notifications WHERE status = 'sent' AND kind = 'alert' AND attempts >= 1`).Scan(&sent))
+	var eventMails int
+	must(t, db.QueryRow(`SELECT count(*) FROM notifications WHERE status = 'sent' AND kind = 'eventlog'`).Scan(&eventMails))
+	if eventMails != 4 {
+		t.Errorf("database: %d sent event-log notifications, want 4", eventMails)
+	}
 	if firing != 1 || sent != 1 {
 		t.Errorf("database: %d firing alerts, %d sent notifications; want 1 and 1", firing, sent)
 	}
 
 	// Round 3: still firing, within the 4h repeat interval: no mail.
 	round(up)
-	if n := len(sink.received()); n != 1 {
-		t.Fatalf("round 3: %d mails, want still 1", n)
+	if n := len(alertMails(sink.received())); n != 1 {
+		t.Fatalf("round 3: %d alert mails, want still 1", n)
 	}
 	// Round 4: --alert-repeat 0 mails every round while the rule fires.
 	round(up, "--alert-repeat", "0")
-	mails = sink.received()
+	mails = alertMails(sink.received())
 	if len(mails) != 2 || !strings.Contains(mails[1].data, "STILL FIRING") {
-		t.Fatalf("round 4: %d mails, want a STILL FIRING repeat", len(mails))
+		t.Fatalf("round 4: %d alert mails, want a STILL FIRING repeat", len(mails))
 	}
+	if got := eventLogMails(sink.received()); got["ops-a@example.com"] != 4 {
+		t.Errorf("event-log mails after four rounds: %v, want 4 for ops-a", got)
+	}
+}
+
+// alertMails keeps the alert mails (not the event-log ones), in order.
+func alertMails(all []receivedMail) []receivedMail {
+	var out []receivedMail
+	for _, m := range all {
+		if !strings.Contains(m.data, "Subject: [CSCS] Event log") {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// eventLogMails counts the event-log mails per recipient.
+func eventLogMails(all []receivedMail) map[string]int {
+	out := make(map[string]int)
+	for _, m := range all {
+		if strings.Contains(m.data, "Subject: [CSCS] Event log") && len(m.to) == 1 {
+			out[m.to[0]]++
+		}
+	}
+	return out
 }

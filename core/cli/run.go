@@ -143,7 +143,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 
 	// Alerts first, so the storages also receive the alert states and
 	// outbox records the round changed.
-	mail := raiseAlerts(context.WithoutCancel(ctx), env, st, s, cfg, rules, batch)
+	mail := raiseAlerts(context.WithoutCancel(ctx), env, st, s, cfg, rules, pipe.Sources.Descriptions(), batch)
 	batch.Alerts, batch.Notifications = mail.alerts, mail.notifications
 
 	// Store even when the round was cancelled: what finished is kept.
