@@ -8,6 +8,7 @@ import (
 	"github.com/cscs-dev/cscs/plugins/notifier/smtp"
 	"github.com/cscs-dev/cscs/plugins/source/authlog"
 	"github.com/cscs-dev/cscs/plugins/source/cpu"
+	"github.com/cscs-dev/cscs/plugins/source/eventlog"
 	"github.com/cscs-dev/cscs/plugins/source/load"
 	"github.com/cscs-dev/cscs/plugins/source/memory"
 	"github.com/cscs-dev/cscs/plugins/source/swap"
@@ -43,6 +44,7 @@ func Builtins() []Builtin {
 		{Kind: KindSource, Name: uptime.Name, New: func(v string) any { return uptime.New(v) }},
 		{Kind: KindSource, Name: load.Name, New: func(v string) any { return load.New(v) }},
 		{Kind: KindSource, Name: authlog.Name, New: func(v string) any { return authlog.New(v) }},
+		{Kind: KindSource, Name: eventlog.Name, New: func(v string) any { return eventlog.New(v) }},
 		{Kind: KindStorage, Name: sqlite.Name, New: func(v string) any { return &sqlite.Plugin{Version: v} }},
 		{Kind: KindStorage, Name: postgres.Name, New: func(v string) any { return &postgres.Plugin{Version: v} }},
 		{Kind: KindNotifier, Name: smtp.Name, New: func(v string) any { return &smtp.Notifier{Version: v} }},

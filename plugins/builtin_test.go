@@ -23,7 +23,7 @@ func TestBuiltinsNamesAreUniquePerKind(t *testing.T) {
 		seen[b.Kind] = append(seen[b.Kind], b.Name)
 	}
 	want := map[string][]string{
-		plugins.KindSource:   {"cpu", "memory", "swap", "uptime", "load", "authlog"},
+		plugins.KindSource:   {"cpu", "memory", "swap", "uptime", "load", "authlog", "eventlog"},
 		plugins.KindStorage:  {"sqlite", "postgres"},
 		plugins.KindNotifier: {"smtp"},
 	}
@@ -103,7 +103,8 @@ func TestLookup(t *testing.T) {
 		"storage":              {plugins.KindStorage, "sqlite", true},
 		"notifier":             {plugins.KindNotifier, "smtp", true},
 		"name of another kind": {plugins.KindStorage, "smtp", false},
-		"unknown name":         {plugins.KindSource, "eventlog", false},
+		"unknown name":         {plugins.KindSource, "syslog", false},
+		"event source":         {plugins.KindSource, "eventlog", true},
 		"unknown kind":         {"sink", "sqlite", false},
 		"case matters":         {plugins.KindSource, "CPU", false},
 	}

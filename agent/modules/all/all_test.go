@@ -15,8 +15,11 @@ func TestBuiltinNames(t *testing.T) {
 	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
 		want = append(want, "load")
 	}
-	if runtime.GOOS == "linux" {
+	switch runtime.GOOS {
+	case "linux":
 		want = append(want, "authlog")
+	case "windows":
+		want = append(want, "eventlog")
 	}
 	if !slices.Equal(names, want) {
 		t.Fatalf("Builtin() names = %v, want %v", names, want)
