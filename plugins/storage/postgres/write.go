@@ -2,9 +2,7 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"net"
 	"sort"
 	"strconv"
@@ -92,7 +90,7 @@ var sampleColumns = []string{"collection_id", "host_id", "metric", "value", "uni
 // each other instead of deadlocking; a transaction PostgreSQL aborts
 // anyway is run again.
 func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
-	if err := validateBatch(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return fmt.Errorf("refuse batch: %w", err)
 	}
 	rows, err := batchRows(b)
@@ -350,59 +348,6 @@ func copySamples(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs, 
 		return fmt.Errorf("insert %d samples: %w", len(values), err)
 	}
 	return nil
-}
-
-// validateBatch finds, before any write, what the database would refuse or
-// what would make the rows meaningless.
-func validateBatch(b *storage.Batch) error {
-	if b == nil {
-		return errors.New("batch is nil")
-	}
-	if strings.TrimSpace(b.RoundID) == "" {
-		return errors.New("batch has no round id; the core must give every round an id")
-	}
-	for i := range b.Collections {
-		c := &b.Collections[i]
-		if c.HostIP == "" {
-			return fmt.Errorf("collection %d has no host ip", i)
-		}
-		host := hostAddr(c)
-		if c.HostPort < 1 || c.HostPort > 65535 {
-			return fmt.Errorf("host %s: port %d is outside 1-65535", host, c.HostPort)
-		}
-		if !validStatus(c.Status) {
-			return fmt.Errorf("host %s: unknown status %q (want one of %s)", host, c.Status, statusList())
-		}
-		if c.StartedAt.IsZero() && b.StartedAt.IsZero() {
-			return fmt.Errorf("host %s: collection has no start time and neither has the batch", host)
-		}
-		for _, s := range c.Samples {
-			if s.Metric == "" {
-				return fmt.Errorf("host %s: a sample has no metric name", host)
-			}
-			if math.IsNaN(s.Value) {
-				return fmt.Errorf("host %s: metric %q is NaN", host, s.Metric)
-			}
-		}
-	}
-	return validateState(b)
-}
-
-func validStatus(s storage.Status) bool {
-	for _, known := range storage.Statuses {
-		if s == known {
-			return true
-		}
-	}
-	return false
-}
-
-func statusList() string {
-	names := make([]string, len(storage.Statuses))
-	for i, s := range storage.Statuses {
-		names[i] = string(s)
-	}
-	return strings.Join(names, ", ")
 }
 
 func hostAddr(c *storage.Collection) string {

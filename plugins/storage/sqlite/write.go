@@ -3,9 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
-	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -94,7 +92,7 @@ ON CONFLICT (collection_id, metric) DO UPDATE SET
 // the whole batch back. No event is refused for its content: its text is
 // cleaned and cut (see events.go).
 func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
-	if err := validateBatch(b); err != nil {
+	if err := b.Validate(); err != nil {
 		return fmt.Errorf("refuse batch: %w", err)
 	}
 	if err := writeBatch(ctx, s.db, len(s.migrations), b); err != nil {
@@ -103,7 +101,7 @@ func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
 	return nil
 }
 
-// writeBatch writes a batch that validateBatch accepted. Constraint
+// writeBatch writes a batch that Batch.Validate accepted. Constraint
 // violations still roll the whole transaction back.
 func writeBatch(ctx context.Context, db *sql.DB, knownVersion int, b *storage.Batch) (err error) {
 	tx, err := db.BeginTx(ctx, nil)
@@ -260,59 +258,6 @@ func (w *batchWriter) writeCollection(ctx context.Context, b *storage.Batch, c *
 		}
 	}
 	return nil
-}
-
-// validateBatch finds, before any write, what the database would refuse or
-// what would make the rows meaningless.
-func validateBatch(b *storage.Batch) error {
-	if b == nil {
-		return errors.New("batch is nil")
-	}
-	if strings.TrimSpace(b.RoundID) == "" {
-		return errors.New("batch has no round id; the core must give every round an id")
-	}
-	for i := range b.Collections {
-		c := &b.Collections[i]
-		if c.HostIP == "" {
-			return fmt.Errorf("collection %d has no host ip", i)
-		}
-		host := hostAddr(c)
-		if c.HostPort < 1 || c.HostPort > 65535 {
-			return fmt.Errorf("host %s: port %d is outside 1-65535", host, c.HostPort)
-		}
-		if !validStatus(c.Status) {
-			return fmt.Errorf("host %s: unknown status %q (want one of %s)", host, c.Status, statusList())
-		}
-		if c.StartedAt.IsZero() && b.StartedAt.IsZero() {
-			return fmt.Errorf("host %s: collection has no start time and neither has the batch", host)
-		}
-		for _, s := range c.Samples {
-			if s.Metric == "" {
-				return fmt.Errorf("host %s: a sample has no metric name", host)
-			}
-			if math.IsNaN(s.Value) {
-				return fmt.Errorf("host %s: metric %q is NaN", host, s.Metric)
-			}
-		}
-	}
-	return validateState(b)
-}
-
-func validStatus(s storage.Status) bool {
-	for _, known := range storage.Statuses {
-		if s == known {
-			return true
-		}
-	}
-	return false
-}
-
-func statusList() string {
-	names := make([]string, len(storage.Statuses))
-	for i, s := range storage.Statuses {
-		names[i] = string(s)
-	}
-	return strings.Join(names, ", ")
 }
 
 func hostAddr(c *storage.Collection) string {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"math"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -215,48 +214,4 @@ func nullValue(v float64) any {
 		return nil
 	}
 	return v
-}
-
-// validateState finds what the database would refuse in a batch's alerts
-// and notifications.
-func validateState(b *storage.Batch) error {
-	noBatchTime := b.FinishedAt.IsZero() && b.StartedAt.IsZero()
-	for i := range b.Alerts {
-		a := &b.Alerts[i]
-		if a.HostIP == "" {
-			return fmt.Errorf("alert %d (rule %q) has no host ip", i, a.RuleID)
-		}
-		k := hostKey{a.HostIP, a.HostPort}
-		if a.HostPort < 1 || a.HostPort > 65535 {
-			return fmt.Errorf("alert %q on %s: port %d is outside 1-65535", a.RuleID, k, a.HostPort)
-		}
-		if strings.TrimSpace(a.RuleID) == "" {
-			return fmt.Errorf("alert %d on %s has no rule id", i, k)
-		}
-		if a.UpdatedAt.IsZero() && noBatchTime {
-			return fmt.Errorf("alert %q on %s has no update time and the batch has no time either", a.RuleID, k)
-		}
-	}
-	for i := range b.Notifications {
-		n := &b.Notifications[i]
-		if strings.TrimSpace(n.ID) == "" {
-			return fmt.Errorf("notification %d has no id", i)
-		}
-		if !slices.Contains(storage.NotificationKinds, n.Kind) {
-			return fmt.Errorf("notification %s: unknown kind %q (want one of %s)", n.ID, n.Kind, strings.Join(storage.NotificationKinds, ", "))
-		}
-		if !slices.Contains(storage.NotificationStatuses, n.Status) {
-			return fmt.Errorf("notification %s: unknown status %q (want one of %s)", n.ID, n.Status, strings.Join(storage.NotificationStatuses, ", "))
-		}
-		if n.HostPort < 0 || n.HostPort > 65535 {
-			return fmt.Errorf("notification %s: port %d is outside 0-65535", n.ID, n.HostPort)
-		}
-		if n.Attempts < 0 {
-			return fmt.Errorf("notification %s: %d attempts; want 0 or more", n.ID, n.Attempts)
-		}
-		if n.UpdatedAt.IsZero() && noBatchTime {
-			return fmt.Errorf("notification %s has no update time and the batch has no time either", n.ID)
-		}
-	}
-	return nil
 }
