@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cscs-dev/cscs/core/mailsink"
 	"github.com/cscs-dev/cscs/core/sshfleet"
 )
 
@@ -76,6 +77,19 @@ func demoCommand(ctx context.Context, env *Env) int {
 		fmt.Fprintf(env.Stderr, "cscs demo: %v\n", err)
 		return ExitSomeFailed
 	}
+	// A local mail sink receives the round's alert and event-log mails.
+	sink, err := mailsink.Start(filepath.Join(dir, "mail"))
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs demo: %v\n", err)
+		return ExitSomeFailed
+	}
+	defer sink.Close()
+	s.emailPath = filepath.Join(dir, "email_config.json")
+	emailJSON := fmt.Sprintf(`{"host": %q, "port": %d, "security": "none", "from": "CSCS demo <cscs@localhost>"}`+"\n", sink.Host, sink.Port)
+	if err := os.WriteFile(s.emailPath, []byte(emailJSON), 0o600); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs demo: %v\n", err)
+		return ExitSomeFailed
+	}
 	fmt.Fprintf(env.Stdout, "demo: %d in-process SSH hosts on loopback (%s ...), user %s\n",
 		hosts, fleet.Hosts()[0].IP, user)
 	fmt.Fprintf(env.Stdout, "demo: config %s, data dir %s\n\n", s.configPath, s.dataDir)
@@ -85,9 +99,10 @@ func demoCommand(ctx context.Context, env *Env) int {
 		return code
 	}
 	code = runRound(ctx, env, &s, cfg)
+	fmt.Fprintf(env.Stdout, "\n%d mail(s) (alerts and event logs) went to the local mail sink: %s\n", sink.Count(), sink.Dir)
 	if code == ExitOK {
 		fmt.Fprintf(env.Stdout, "\nthe data is in %s; for example:\n  sqlite3 %s 'SELECT * FROM latest_stats'\n", s.dbPath, s.dbPath)
-		fmt.Fprintf(env.Stdout, "run the same round yourself:\n  cscs run --config %s --data-dir %s --db %s\n(the fleet lives only while the demo runs)\n",
+		fmt.Fprintf(env.Stdout, "run the same round yourself:\n  cscs run --config %s --data-dir %s --db %s\n(the fleet and the mail sink live only while the demo runs)\n",
 			s.configPath, s.dataDir, s.dbPath)
 	}
 	return code
