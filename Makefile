@@ -8,7 +8,7 @@ AGENT_PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/am
 CORE_LDFLAGS  := -s -w -X main.version=$(VERSION)
 AGENT_LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples bench sizes clean help proto
+.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples bench bench-fleet sizes clean help proto
 
 all: build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make demo       one real round against an in-process SSH fleet (needs only Go)"
 	@echo "make test       install test dependencies (as root), vet, lint and run every test"
 	@echo "make bench      round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s"
+	@echo "make bench-fleet  floor vs cscs run (cached, cold) on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~6 min)"
 	@echo "make sizes      agent size per platform"
 
 build: core agents
@@ -65,6 +66,12 @@ test: test-deps build vet lint validate-examples
 bench: test-deps build
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRound' -benchtime 1x -count 3 -timeout 30m ./core/cli/
 	$(GO) test -run '^$$' -bench 'BenchmarkWriteBatch' -benchtime 5x -count 3 ./plugins/storage/sqlite/ ./plugins/storage/postgres/
+
+# Fleet speed (docs/performance.md): the floor (a minimal x/crypto/ssh client)
+# against `cscs run` on real sshd fleets of 50 and 200 hosts, then the core's
+# CPU and peak RSS against an in-process fleet (in a child) of up to 2000 hosts.
+bench-fleet: test-deps build
+	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkFleet$$|BenchmarkFleetLarge$$' -benchtime 1x -timeout 20m ./core/internal/fleetbench/
 
 sizes: agents
 	@ls -l $(AGENTS) | awk 'NR>1 {printf "%-32s %10d bytes\n", $$9, $$5}'

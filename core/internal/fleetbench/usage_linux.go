@@ -1,0 +1,67 @@
+package fleetbench
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+func processUsage() (Usage, error) {
+	var self, kids syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &self); err != nil {
+		return Usage{}, fmt.Errorf("getrusage self: %w", err)
+	}
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &kids); err != nil {
+		return Usage{}, fmt.Errorf("getrusage children: %w", err)
+	}
+	peak, err := vmHWM()
+	if err != nil {
+		peak = self.Maxrss * 1024
+	}
+	return Usage{
+		SelfCPU:      cpu(self),
+		ChildrenCPU:  cpu(kids),
+		PeakRSS:      peak,
+		ChildPeakRSS: kids.Maxrss * 1024, // Linux reports kilobytes
+	}, nil
+}
+
+func cpu(r syscall.Rusage) time.Duration {
+	return time.Duration(r.Utime.Nano() + r.Stime.Nano())
+}
+
+// resetPeakRSS resets VmHWM (writing 5 to clear_refs, Linux 4.0+).
+func resetPeakRSS() error {
+	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+		return fmt.Errorf("reset peak RSS: %w", err)
+	}
+	return nil
+}
+
+// vmHWM reads the resident-set high-water mark from /proc/self/status.
+func vmHWM() (int64, error) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, fmt.Errorf("read /proc/self/status: %w", err)
+	}
+	return parseVMHWM(data)
+}
+
+func parseVMHWM(status []byte) (int64, error) {
+	sc := bufio.NewScanner(bytes.NewReader(status))
+	for sc.Scan() {
+		f := bytes.Fields(sc.Bytes())
+		if len(f) >= 2 && string(f[0]) == "VmHWM:" {
+			kb, err := strconv.ParseInt(string(f[1]), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("parse VmHWM %q: %w", f[1], err)
+			}
+			return kb * 1024, nil
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM line in /proc/self/status")
+}

@@ -1,0 +1,14 @@
+//go:build !linux
+
+package fleetbench
+
+import (
+	"errors"
+	"runtime"
+)
+
+func processUsage() (Usage, error) {
+	return Usage{}, errors.New("process CPU accounting is implemented on Linux only (" + runtime.GOOS + ")")
+}
+
+func resetPeakRSS() error { return errors.New("peak RSS reset is Linux only") }
