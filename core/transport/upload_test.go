@@ -27,7 +27,8 @@ func TestArtifactRemoteName(t *testing.T) {
 		"exe keeps one extension": {artifact: Artifact{Name: "users.exe", Data: data}, platform: windows, want: "users-" + h + ".exe"},
 		"last extension only":     {artifact: Artifact{Name: "users.v2.py", Data: data}, platform: linux, want: "users.v2-" + h + ".py"},
 		"given checksum matches":  {artifact: Artifact{Name: "users.sh", Data: data, SHA256: strings.ToUpper(sum)}, platform: linux, want: "users-" + h + ".sh"},
-		"checksum mismatch":       {artifact: Artifact{Name: "users.sh", Data: data, SHA256: strings.Repeat("0", 64)}, platform: linux, wantErr: "does not match"},
+		"given checksum trusted":  {artifact: Artifact{Name: "users.sh", Data: data, SHA256: strings.Repeat("0", 64)}, platform: linux, want: "users-0000000000000000.sh"},
+		"malformed checksum":      {artifact: Artifact{Name: "users.sh", Data: data, SHA256: "abc"}, platform: linux, wantErr: "not 64 hex digits"},
 		"path in name":            {artifact: Artifact{Name: "../users.sh", Data: data}, platform: linux, wantErr: "letters, digits"},
 		"empty name":              {artifact: Artifact{Data: data}, platform: linux, wantErr: "letters, digits"},
 	}
