@@ -151,6 +151,22 @@ func (d *DB) AddValues(ctx context.Context, hostIP string, hostPort int, at time
 	sort.Strings(metrics)
 	stamp := formatTime(at)
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		// Two statements per metric: prepare them once per host, not per row.
+		upsert, err := tx.PrepareContext(ctx,
+			`INSERT INTO recent_values (host_ip, host_port, metric, at, value) VALUES (?, ?, ?, ?, ?)
+			 ON CONFLICT (host_ip, host_port, metric, at) DO UPDATE SET value = excluded.value`)
+		if err != nil {
+			return err
+		}
+		defer upsert.Close()
+		trim, err := tx.PrepareContext(ctx,
+			`DELETE FROM recent_values WHERE host_ip = ? AND host_port = ? AND metric = ? AND at NOT IN (
+			   SELECT at FROM recent_values WHERE host_ip = ? AND host_port = ? AND metric = ?
+			   ORDER BY at DESC LIMIT ?)`)
+		if err != nil {
+			return err
+		}
+		defer trim.Close()
 		for _, m := range metrics {
 			v := values[m]
 			if m == "" {
@@ -159,17 +175,10 @@ func (d *DB) AddValues(ctx context.Context, hostIP string, hostPort int, at time
 			if math.IsNaN(v) {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx,
-				`INSERT INTO recent_values (host_ip, host_port, metric, at, value) VALUES (?, ?, ?, ?, ?)
-				 ON CONFLICT (host_ip, host_port, metric, at) DO UPDATE SET value = excluded.value`,
-				hostIP, hostPort, m, stamp, v); err != nil {
+			if _, err := upsert.ExecContext(ctx, hostIP, hostPort, m, stamp, v); err != nil {
 				return fmt.Errorf("metric %s: %w", m, err)
 			}
-			if _, err := tx.ExecContext(ctx,
-				`DELETE FROM recent_values WHERE host_ip = ? AND host_port = ? AND metric = ? AND at NOT IN (
-				   SELECT at FROM recent_values WHERE host_ip = ? AND host_port = ? AND metric = ?
-				   ORDER BY at DESC LIMIT ?)`,
-				hostIP, hostPort, m, hostIP, hostPort, m, d.keep); err != nil {
+			if _, err := trim.ExecContext(ctx, hostIP, hostPort, m, hostIP, hostPort, m, d.keep); err != nil {
 				return fmt.Errorf("trim metric %s: %w", m, err)
 			}
 		}
