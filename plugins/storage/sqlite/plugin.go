@@ -5,22 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/cscs-dev/cscs/plugins/storage/internal/retained"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // Name is the plugin's name in configuration and the plugin catalog.
 const Name = "sqlite"
-
-// pruneEvery is the least time between two automatic prunes of one open
-// Plugin: the first write after Open prunes, later writes only once this
-// much time has passed (a long-running `cscs serve`).
-const pruneEvery = time.Hour
 
 // Config is the plugin's configuration, a JSON object.
 type Config struct {
@@ -41,12 +36,7 @@ type Plugin struct {
 	// sdkplugin.NewLogger(Name).
 	Logger hclog.Logger
 
-	mu        sync.Mutex
-	store     *Store
-	retention time.Duration
-	lastPrune time.Time
-	// now is the clock; nil means time.Now.
-	now func() time.Time
+	store retained.Holder[*Store]
 }
 
 var _ storage.Storage = (*Plugin)(nil)
@@ -65,13 +55,9 @@ func (p *Plugin) Open(ctx context.Context, config []byte) error {
 	if cfg.Path == "" {
 		return errors.New(`sqlite configuration: "path" is required`)
 	}
-	var retention time.Duration
-	if cfg.Retention != "" {
-		d, err := storage.ParseAge(cfg.Retention)
-		if err != nil {
-			return fmt.Errorf(`sqlite configuration: "retention": %w`, err)
-		}
-		retention = d
+	retention, err := retained.ParseRetention(cfg.Retention)
+	if err != nil {
+		return fmt.Errorf(`sqlite configuration: "retention": %w`, err)
 	}
 	st, err := New(cfg.Path)
 	if err != nil {
@@ -81,35 +67,15 @@ func (p *Plugin) Open(ctx context.Context, config []byte) error {
 		_ = st.Close()
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.store != nil {
-		_ = p.store.Close()
-	}
-	p.store = st
-	p.retention = retention
-	p.lastPrune = time.Time{}
+	p.store.Set(st, retention)
 	return nil
 }
 
 // WriteBatch stores one round, then prunes collections and events older
-// than the configured retention if this is the first write since Open or the last
-// prune is pruneEvery old. A failed prune is logged, not returned: the
-// round is stored.
+// than the configured retention when a prune is due (see package
+// retained). A failed prune is logged, not returned: the round is stored.
 func (p *Plugin) WriteBatch(ctx context.Context, b *storage.Batch) error {
-	st := p.current()
-	if st == nil {
-		return errors.New("sqlite: WriteBatch before Open")
-	}
-	if err := st.WriteBatch(ctx, b); err != nil {
-		return err
-	}
-	if cutoff, ok := p.pruneDue(); ok {
-		if _, _, err := st.PruneAll(ctx, cutoff); err != nil {
-			p.logger().Warn("round stored, but pruning old collections and events failed; the next round tries again", "error", err.Error())
-		}
-	}
-	return nil
+	return p.store.WriteBatch(ctx, Name, b, p.logger())
 }
 
 // Prune deletes collections and events older than olderThan and returns
@@ -122,48 +88,15 @@ func (p *Plugin) Prune(ctx context.Context, olderThan time.Time) (int64, error) 
 // PruneAll deletes collections and events older than olderThan and
 // returns how many of each it deleted; see Store.PruneAll.
 func (p *Plugin) PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error) {
-	st := p.current()
-	if st == nil {
-		return 0, 0, errors.New("sqlite: Prune before Open")
-	}
-	return st.PruneAll(ctx, olderThan)
+	return p.store.PruneAll(ctx, Name, olderThan)
 }
 
 // Close closes the database; safe without Open and more than once.
-func (p *Plugin) Close(context.Context) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.store == nil {
-		return nil
-	}
-	err := p.store.Close()
-	p.store = nil
-	return err
-}
+func (p *Plugin) Close(context.Context) error { return p.store.Close() }
 
 func (p *Plugin) current() *Store {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.store
-}
-
-// pruneDue reports whether an automatic prune should run now, with its
-// cutoff, and records it as done.
-func (p *Plugin) pruneDue() (time.Time, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.retention <= 0 {
-		return time.Time{}, false
-	}
-	now := time.Now()
-	if p.now != nil {
-		now = p.now()
-	}
-	if !p.lastPrune.IsZero() && now.Sub(p.lastPrune) < pruneEvery {
-		return time.Time{}, false
-	}
-	p.lastPrune = now
-	return now.Add(-p.retention), true
+	st, _ := p.store.Current()
+	return st
 }
 
 func (p *Plugin) logger() hclog.Logger {

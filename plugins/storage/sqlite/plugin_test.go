@@ -14,38 +14,6 @@ import (
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 )
 
-func TestPruneSchedule(t *testing.T) {
-	clock := testTime
-	p := &Plugin{now: func() time.Time { return clock }}
-	steps := []struct {
-		advance   time.Duration
-		retention time.Duration
-		reopen    bool
-		wantDue   bool
-	}{
-		{retention: 0, wantDue: false},
-		{retention: 48 * time.Hour, wantDue: true},
-		{advance: time.Minute, retention: 48 * time.Hour, wantDue: false},
-		{advance: 58 * time.Minute, retention: 48 * time.Hour, wantDue: false},
-		{advance: time.Minute, retention: 48 * time.Hour, wantDue: true},
-		{advance: time.Minute, retention: 48 * time.Hour, reopen: true, wantDue: true},
-	}
-	for i, st := range steps {
-		clock = clock.Add(st.advance)
-		p.retention = st.retention
-		if st.reopen {
-			p.lastPrune = time.Time{} // what Open does
-		}
-		cutoff, due := p.pruneDue()
-		if due != st.wantDue {
-			t.Fatalf("step %d: due = %v; want %v", i, due, st.wantDue)
-		}
-		if due && !cutoff.Equal(clock.Add(-st.retention)) {
-			t.Errorf("step %d: cutoff %v; want %v", i, cutoff, clock.Add(-st.retention))
-		}
-	}
-}
-
 // TestFailedAutomaticPruneIsLogged makes the database refuse deletes: the
 // round must still be stored and reported stored, and the failure logged.
 func TestFailedAutomaticPruneIsLogged(t *testing.T) {
