@@ -1,32 +1,17 @@
 package postgres
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
 	"github.com/cscs-dev/cscs/sdk/storage"
-)
-
-// Limits on event text, which comes from hosts' logs and is treated as
-// hostile. The same as the SQLite backend's, so both databases hold the
-// same events. Channel, level, provider, computer and field names are cut
-// at maxShortBytes.
-const (
-	maxMessageBytes    = 16 << 10
-	maxFieldValueBytes = 4 << 10
-	// maxEventFields is the most fields an event keeps; an event with more
-	// keeps the first maxEventFields-1 (by name) and fieldsTruncatedKey.
-	maxEventFields     = 256
-	fieldsTruncatedKey = truncatedMark
 )
 
 // Bounds on one insert statement of events, so that a round with many
@@ -80,21 +65,21 @@ func newEventRows(events []storage.Event, seen time.Time) ([]eventRow, error) {
 	rows := make([]eventRow, len(events))
 	for i := range events {
 		e := &events[i]
-		fields, err := fieldsJSON(e.Fields)
+		fields, err := hosttext.FieldsJSON(e.Fields)
 		if err != nil {
 			return nil, fmt.Errorf("event %q/%d: %w", e.Channel, e.RecordID, err)
 		}
 		rows[i] = eventRow{
-			channel: cleanLine(e.Channel, maxShortBytes),
+			channel: hosttext.Line(e.Channel, hosttext.MaxShortBytes),
 			// The unsigned record number keeps its 64 bits: numbers from
 			// 2^63 up are stored negative (docs/schema.md).
 			recordID: int64(e.RecordID),
 			at:       dbTime(firstNonZero(e.Time, seen)),
-			level:    nullLine(e.Level, maxShortBytes),
-			provider: nullLine(e.Provider, maxShortBytes),
+			level:    nullLine(e.Level, hosttext.MaxShortBytes),
+			provider: nullLine(e.Provider, hosttext.MaxShortBytes),
 			eventID:  int64(e.EventID),
-			computer: nullLine(e.Computer, maxShortBytes),
-			message:  nullBlock(e.Message, maxMessageBytes),
+			computer: nullLine(e.Computer, hosttext.MaxShortBytes),
+			message:  nullBlock(e.Message, hosttext.MaxMessageBytes),
 			fields:   fields,
 		}
 	}
@@ -168,74 +153,20 @@ func insertEvents(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs,
 	return flush()
 }
 
-// fieldsJSON is the fields as a JSON object of cleaned strings with sorted
-// keys, "{}" for none, with < > & left as they are. Past maxEventFields,
-// the first names in sorted order are kept and fieldsTruncatedKey says how
-// many were dropped.
-func fieldsJSON(fields map[string]string) (string, error) {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	clean := make(map[string]string, min(len(keys), maxEventFields))
-	kept := keys
-	if len(keys) > maxEventFields {
-		kept = keys[:maxEventFields-1]
-		clean[fieldsTruncatedKey] = fmt.Sprintf("%d more fields", len(keys)-len(kept))
-	}
-	for _, k := range kept {
-		clean[cleanLine(k, maxShortBytes)] = cleanBlock(fields[k], maxFieldValueBytes)
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(clean); err != nil {
-		return "", fmt.Errorf("encode event fields: %w", err)
-	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
-}
-
-// cleanLine is cleanText with every control character (line breaks and
-// tabs included) replaced by U+FFFD: for names and one-line values.
-func cleanLine(s string, limit int) string {
-	return cleanText(replaceControls(s, false), limit)
-}
-
-// cleanBlock is cleanText with control characters other than tab, line
-// feed and carriage return replaced by U+FFFD: for messages and values
-// that may span lines.
-func cleanBlock(s string, limit int) string {
-	return cleanText(replaceControls(s, true), limit)
-}
-
-// nullLine is NULL for the empty string, otherwise cleanLine.
+// nullLine is NULL for the empty string, otherwise hosttext.Line.
 func nullLine(s string, limit int) *string {
 	if s == "" {
 		return nil
 	}
-	c := cleanLine(s, limit)
+	c := hosttext.Line(s, limit)
 	return &c
 }
 
-// nullBlock is NULL for the empty string, otherwise cleanBlock.
+// nullBlock is NULL for the empty string, otherwise hosttext.Block.
 func nullBlock(s string, limit int) *string {
 	if s == "" {
 		return nil
 	}
-	c := cleanBlock(s, limit)
+	c := hosttext.Block(s, limit)
 	return &c
-}
-
-// replaceControls makes s valid UTF-8 and replaces its control characters
-// (C0, DEL, C1) by U+FFFD, keeping tab, line feed and carriage return when
-// keepLayout is set. A terminal or a mail shown the text is not steered.
-func replaceControls(s string, keepLayout bool) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	return strings.Map(func(r rune) rune {
-		if !unicode.IsControl(r) || keepLayout && (r == '\t' || r == '\n' || r == '\r') {
-			return r
-		}
-		return '\uFFFD'
-	}, s)
 }

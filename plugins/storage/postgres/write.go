@@ -6,22 +6,12 @@ import (
 	"net"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
 	"github.com/cscs-dev/cscs/sdk/storage"
-)
-
-// Limits on text that comes from hosts, which are treated as hostile: a
-// longer value is cut (at a UTF-8 boundary) and marked. The same as the
-// SQLite backend's, so both databases hold the same text.
-const (
-	maxErrorBytes = 8 << 10
-	maxShortBytes = 256
-	truncatedMark = "…(truncated)"
 )
 
 // upsertHostSQL inserts or updates a host and returns its id. A retried
@@ -172,10 +162,10 @@ func newCollectionRow(b *storage.Batch, c *storage.Collection) (collectionRow, e
 	seen := firstNonZero(c.FinishedAt, started)
 	r := collectionRow{
 		roundID: b.RoundID, ip: c.HostIP, port: c.HostPort, status: string(c.Status),
-		hostname: nullText(c.Hostname, maxShortBytes), os: nullText(c.OS, maxShortBytes),
-		arch: nullText(c.Arch, maxShortBytes), agentVersion: nullText(c.AgentVersion, maxShortBytes),
+		hostname: nullText(c.Hostname, hosttext.MaxShortBytes), os: nullText(c.OS, hosttext.MaxShortBytes),
+		arch: nullText(c.Arch, hosttext.MaxShortBytes), agentVersion: nullText(c.AgentVersion, hosttext.MaxShortBytes),
 		firstSeen: dbTime(started), lastSeen: dbTime(seen),
-		errText: nullText(c.Error, maxErrorBytes), startedAt: dbTime(started), finishedAt: nullTime(c.FinishedAt),
+		errText: nullText(c.Error, hosttext.MaxErrorBytes), startedAt: dbTime(started), finishedAt: nullTime(c.FinishedAt),
 		timings: [5]any{
 			nullMillis(c.Timings.Connect), nullMillis(c.Timings.Detect), nullMillis(c.Timings.Upload),
 			nullMillis(c.Timings.Exec), nullMillis(c.Timings.Total),
@@ -191,7 +181,7 @@ func newCollectionRow(b *storage.Batch, c *storage.Collection) (collectionRow, e
 	index := map[string]int{}
 	for _, s := range c.Samples {
 		row := sampleRow{
-			metric: cleanText(s.Metric, maxShortBytes), unit: cleanText(s.Unit, maxShortBytes),
+			metric: hosttext.Clean(s.Metric, hosttext.MaxShortBytes), unit: hosttext.Clean(s.Unit, hosttext.MaxShortBytes),
 			value: s.Value, at: dbTime(firstNonZero(s.Time, seen)),
 		}
 		if i, ok := index[row.metric]; ok {
@@ -386,25 +376,10 @@ func nullMillis(d time.Duration) any {
 	return float64(d) / float64(time.Millisecond)
 }
 
-// nullText is NULL for the empty string, otherwise cleanText.
+// nullText is NULL for the empty string, otherwise hosttext.Clean.
 func nullText(s string, limit int) any {
 	if s == "" {
 		return nil
 	}
-	return cleanText(s, limit)
-}
-
-// cleanText makes host-supplied text valid UTF-8 without NUL characters
-// (which PostgreSQL text cannot hold) and at most limit bytes.
-func cleanText(s string, limit int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit - len(truncatedMark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + truncatedMark
+	return hosttext.Clean(s, limit)
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -125,8 +126,8 @@ func newStateRows(b *storage.Batch) (stateRows, error) {
 	for i := range b.Alerts {
 		a := &b.Alerts[i]
 		r := alertRow{
-			host: hostKey{a.HostIP, a.HostPort}, ruleID: cleanText(a.RuleID, maxRuleBytes),
-			typ: nullText(a.Type, maxShortBytes), metric: nullText(a.Metric, maxShortBytes),
+			host: hostKey{a.HostIP, a.HostPort}, ruleID: hosttext.Clean(a.RuleID, maxRuleBytes),
+			typ: nullText(a.Type, hosttext.MaxShortBytes), metric: nullText(a.Metric, hosttext.MaxShortBytes),
 			condition: nullText(a.Condition, maxRuleBytes), firing: a.Firing,
 			since: nullTime(a.Since), lastNotified: nullTime(a.LastNotified), lastValue: nullValue(a.LastValue),
 			updatedAt: dbTime(firstNonZero(a.UpdatedAt, fallback)),
@@ -142,9 +143,9 @@ func newStateRows(b *storage.Batch) (stateRows, error) {
 		}
 		updated := firstNonZero(n.UpdatedAt, fallback)
 		r := notificationRow{
-			id: cleanText(n.ID, maxShortBytes), kind: n.Kind, status: n.Status,
+			id: hosttext.Clean(n.ID, hosttext.MaxShortBytes), kind: n.Kind, status: n.Status,
 			recipients: recipients, subject: nullText(n.Subject, maxSubjectBytes),
-			lastError: nullText(n.LastError, maxErrorBytes), attempts: n.Attempts,
+			lastError: nullText(n.LastError, hosttext.MaxErrorBytes), attempts: n.Attempts,
 			createdAt: dbTime(firstNonZero(n.CreatedAt, updated)), updatedAt: dbTime(updated),
 			sentAt: nullTime(n.SentAt),
 		}
@@ -221,7 +222,7 @@ func execBatch(ctx context.Context, tx pgx.Tx, batch *pgx.Batch, what func(i int
 func recipientsJSON(to []string) (string, error) {
 	clean := make([]string, len(to))
 	for i, r := range to {
-		clean[i] = cleanText(r, maxShortBytes)
+		clean[i] = hosttext.Clean(r, hosttext.MaxShortBytes)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

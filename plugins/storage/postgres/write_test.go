@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -270,12 +271,12 @@ func TestCleanText(t *testing.T) {
 		"short":        {"abc", 10, "abc"},
 		"invalid utf8": {"a\xffb", 10, "a\uFFFDb"},
 		"nul":          {"a\x00b", 10, "a\uFFFDb"},
-		"cut at rune":  {strings.Repeat("é", 20), len(truncatedMark) + 5, "éé" + truncatedMark},
+		"cut at rune":  {strings.Repeat("é", 20), len(hosttext.TruncatedMark) + 5, "éé" + hosttext.TruncatedMark},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := cleanText(tc.in, tc.limit); got != tc.want {
-				t.Errorf("cleanText(%q, %d) = %q; want %q", tc.in, tc.limit, got, tc.want)
+			if got := hosttext.Clean(tc.in, tc.limit); got != tc.want {
+				t.Errorf("hosttext.Clean(%q, %d) = %q; want %q", tc.in, tc.limit, got, tc.want)
 			}
 		})
 	}

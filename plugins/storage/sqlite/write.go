@@ -6,23 +6,14 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // timeLayout is how every timestamp is stored: UTC, ISO-8601, milliseconds.
 const timeLayout = "2006-01-02T15:04:05.000Z"
-
-// Limits on text that comes from hosts, which are treated as hostile: a
-// longer value is cut (at a UTF-8 boundary) and marked.
-const (
-	maxErrorBytes = 8 << 10
-	maxShortBytes = 256
-	truncatedMark = "…(truncated)"
-)
 
 const upsertHostSQL = `
 INSERT INTO hosts (ip, port, hostname, os, arch, agent_version, first_seen, last_seen, last_status, last_ok_at)
@@ -207,8 +198,8 @@ func (w *batchWriter) writeCollection(ctx context.Context, b *storage.Batch, c *
 
 	if _, err := w.upsertHost.ExecContext(ctx,
 		c.HostIP, c.HostPort,
-		nullText(c.Hostname, maxShortBytes), nullText(c.OS, maxShortBytes),
-		nullText(c.Arch, maxShortBytes), nullText(c.AgentVersion, maxShortBytes),
+		nullText(c.Hostname, hosttext.MaxShortBytes), nullText(c.OS, hosttext.MaxShortBytes),
+		nullText(c.Arch, hosttext.MaxShortBytes), nullText(c.AgentVersion, hosttext.MaxShortBytes),
 		formatTime(started), formatTime(seen), string(c.Status), okAt,
 	); err != nil {
 		return fmt.Errorf("upsert host %s (status %q): %w", host, c.Status, err)
@@ -219,11 +210,11 @@ func (w *batchWriter) writeCollection(ctx context.Context, b *storage.Batch, c *
 	}
 
 	if _, err := w.upsertCollection.ExecContext(ctx,
-		b.RoundID, hostID, string(c.Status), nullText(c.Error, maxErrorBytes),
+		b.RoundID, hostID, string(c.Status), nullText(c.Error, hosttext.MaxErrorBytes),
 		formatTime(started), nullTime(c.FinishedAt),
 		nullMillis(c.Timings.Connect), nullMillis(c.Timings.Detect), nullMillis(c.Timings.Upload),
 		nullMillis(c.Timings.Exec), nullMillis(c.Timings.Total),
-		c.AgentUploaded, nullText(c.AgentVersion, maxShortBytes),
+		c.AgentUploaded, nullText(c.AgentVersion, hosttext.MaxShortBytes),
 	); err != nil {
 		return fmt.Errorf("upsert collection of host %s (status %q): %w", host, c.Status, err)
 	}
@@ -238,8 +229,8 @@ func (w *batchWriter) writeCollection(ctx context.Context, b *storage.Batch, c *
 	for _, s := range c.Samples {
 		at := firstNonZero(s.Time, seen)
 		if _, err := w.insertSample.ExecContext(ctx,
-			collectionID, hostID, cleanText(s.Metric, maxShortBytes), s.Value,
-			cleanText(s.Unit, maxShortBytes), formatTime(at),
+			collectionID, hostID, hosttext.Clean(s.Metric, hosttext.MaxShortBytes), s.Value,
+			hosttext.Clean(s.Unit, hosttext.MaxShortBytes), formatTime(at),
 		); err != nil {
 			return fmt.Errorf("insert sample %q of host %s: %w", s.Metric, host, err)
 		}
@@ -294,26 +285,10 @@ func nullMillis(d time.Duration) any {
 	return float64(d) / float64(time.Millisecond)
 }
 
-// nullText is NULL for the empty string, otherwise cleanText.
+// nullText is NULL for the empty string, otherwise hosttext.Clean.
 func nullText(s string, limit int) any {
 	if s == "" {
 		return nil
 	}
-	return cleanText(s, limit)
-}
-
-// cleanText makes host-supplied text valid UTF-8 without NUL characters
-// and at most limit bytes: the same text the PostgreSQL backend stores,
-// which cannot hold NUL.
-func cleanText(s string, limit int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit - len(truncatedMark)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + truncatedMark
+	return hosttext.Clean(s, limit)
 }

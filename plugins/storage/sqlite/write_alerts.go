@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -149,8 +150,8 @@ func (sw *stateWriter) writeAlert(ctx context.Context, a *storage.AlertState) er
 		return fmt.Errorf("alert %q on %s: %w", a.RuleID, k, err)
 	}
 	if _, err := sw.upsertAlert.ExecContext(ctx,
-		hostID, cleanText(a.RuleID, maxRuleBytes),
-		nullText(a.Type, maxShortBytes), nullText(a.Metric, maxShortBytes), nullText(a.Condition, maxRuleBytes),
+		hostID, hosttext.Clean(a.RuleID, maxRuleBytes),
+		nullText(a.Type, hosttext.MaxShortBytes), nullText(a.Metric, hosttext.MaxShortBytes), nullText(a.Condition, maxRuleBytes),
 		a.Firing, nullTime(a.Since), nullTime(a.LastNotified), nullValue(a.LastValue),
 		formatTime(firstNonZero(a.UpdatedAt, sw.fallbackTime)),
 	); err != nil {
@@ -174,8 +175,8 @@ func (sw *stateWriter) writeNotification(ctx context.Context, n *storage.Notific
 	}
 	updated := firstNonZero(n.UpdatedAt, sw.fallbackTime)
 	if _, err := sw.upsertNotify.ExecContext(ctx,
-		cleanText(n.ID, maxShortBytes), n.Kind, hostID, recipients,
-		nullText(n.Subject, maxSubjectBytes), n.Status, n.Attempts, nullText(n.LastError, maxErrorBytes),
+		hosttext.Clean(n.ID, hosttext.MaxShortBytes), n.Kind, hostID, recipients,
+		nullText(n.Subject, maxSubjectBytes), n.Status, n.Attempts, nullText(n.LastError, hosttext.MaxErrorBytes),
 		formatTime(firstNonZero(n.CreatedAt, updated)), nullTime(n.SentAt), formatTime(updated),
 	); err != nil {
 		return fmt.Errorf("upsert notification %s (status %q): %w", n.ID, n.Status, err)
@@ -197,7 +198,7 @@ func notificationHost(n *storage.NotificationRecord) (hostKey, bool) {
 func recipientsJSON(to []string) (string, error) {
 	clean := make([]string, len(to))
 	for i, r := range to {
-		clean[i] = cleanText(r, maxShortBytes)
+		clean[i] = hosttext.Clean(r, hosttext.MaxShortBytes)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -318,9 +319,9 @@ func TestHostTextIsCleaned(t *testing.T) {
 	if hostname != "bad\uFFFDname" {
 		t.Errorf("hostname = %q; want the invalid byte replaced", hostname)
 	}
-	if len(errText) > maxErrorBytes || !utf8.ValidString(errText) || !strings.HasSuffix(errText, truncatedMark) {
+	if len(errText) > hosttext.MaxErrorBytes || !utf8.ValidString(errText) || !strings.HasSuffix(errText, hosttext.TruncatedMark) {
 		t.Errorf("error text: %d bytes, valid UTF-8 %v, marked %v; want at most %d, valid, marked",
-			len(errText), utf8.ValidString(errText), strings.HasSuffix(errText, truncatedMark), maxErrorBytes)
+			len(errText), utf8.ValidString(errText), strings.HasSuffix(errText, hosttext.TruncatedMark), hosttext.MaxErrorBytes)
 	}
 }
 
@@ -382,12 +383,12 @@ func TestCleanText(t *testing.T) {
 		"exact":        {"abcdefghij", 10, "abcdefghij"},
 		"invalid utf8": {"a\xffb", 10, "a\uFFFDb"},
 		"nul":          {"a\x00b", 10, "a\uFFFDb"},
-		"cut at rune":  {strings.Repeat("é", 20), len(truncatedMark) + 5, "éé" + truncatedMark},
+		"cut at rune":  {strings.Repeat("é", 20), len(hosttext.TruncatedMark) + 5, "éé" + hosttext.TruncatedMark},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := cleanText(tc.in, tc.limit); got != tc.want {
-				t.Errorf("cleanText(%q, %d) = %q; want %q", tc.in, tc.limit, got, tc.want)
+			if got := hosttext.Clean(tc.in, tc.limit); got != tc.want {
+				t.Errorf("hosttext.Clean(%q, %d) = %q; want %q", tc.in, tc.limit, got, tc.want)
 			}
 		})
 	}
