@@ -54,7 +54,16 @@ func New(path string) (*Store, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), busyTimeout+5*time.Second)
 	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
+	// Switching a new file to WAL needs an exclusive lock and SQLite may
+	// answer "database is locked" at once, without waiting out the busy
+	// timeout, while another process opens the same file: retry until the
+	// timeout.
+	err = db.PingContext(ctx)
+	for err != nil && strings.Contains(err.Error(), "database is locked") && ctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+		err = db.PingContext(ctx)
+	}
+	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open sqlite database %s (check that the directory exists and is writable): %w", path, err)
 	}
