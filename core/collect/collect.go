@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +60,25 @@ type Settings struct {
 	// modules' first-round window again).
 	Cursors CursorStore
 	// ModuleConfig is sent to every host as Request.ModuleConfig.
+	ModuleConfig map[string]json.RawMessage
+	// Policy adapts the sources and module settings to each host; nil
+	// treats every host alike.
+	Policy HostPolicy
+}
+
+// HostPolicy adapts a round to one host once its platform is known: the
+// sources it runs and the settings of their modules. The overlay's host
+// groups implement it.
+type HostPolicy interface {
+	ForHost(cl config.Client, p source.Platform) HostPlan
+}
+
+// HostPlan is what a HostPolicy decided for one host.
+type HostPlan struct {
+	// Sources, when not nil, are the only sources the host runs.
+	Sources []string
+	// ModuleConfig entries replace Settings.ModuleConfig's for the modules
+	// they name.
 	ModuleConfig map[string]json.RawMessage
 }
 
@@ -124,7 +144,15 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 	arts := []transport.Artifact{art}
 	var plan sources.Plan
 	if c.s.Sources != nil {
-		plan = c.s.Sources.PlanFor(ctx, source.Platform{OS: plat.OS, Arch: plat.Arch})
+		pl := source.Platform{OS: plat.OS, Arch: plat.Arch}
+		plan = c.s.Sources.PlanFor(ctx, pl)
+		if c.s.Policy != nil {
+			hp := c.s.Policy.ForHost(cl, pl)
+			if hp.Sources != nil {
+				plan = plan.Only(hp.Sources)
+			}
+			req.ModuleConfig = mergeModuleConfig(c.s.ModuleConfig, hp.ModuleConfig)
+		}
 		req.Modules = plan.Builtins
 		for _, e := range plan.External {
 			arts = append(arts, transport.Artifact{Name: e.Artifact.FileName, Data: e.Artifact.Data, SHA256: e.SHA256})
@@ -189,6 +217,18 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 		col.Error = strings.TrimPrefix(col.Error, "; ")
 	}
 	return col
+}
+
+// mergeModuleConfig returns base with the entries of over replacing its
+// own, without changing either.
+func mergeModuleConfig(base, over map[string]json.RawMessage) map[string]json.RawMessage {
+	if len(over) == 0 {
+		return base
+	}
+	out := make(map[string]json.RawMessage, len(base)+len(over))
+	maps.Copy(out, base)
+	maps.Copy(out, over)
+	return out
 }
 
 // readCursors returns the stored cursors of the host's modules (built-in

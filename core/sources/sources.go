@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +45,26 @@ type Plan struct {
 	// Skipped explains sources that support the platform but failed to
 	// say how to measure it; their metrics are missing on its hosts.
 	Skipped []string
+	// BuiltinSources[i] is the source that asked for Builtins[i].
+	BuiltinSources []string
+}
+
+// Only returns the part of p that the named sources run, in a new Plan.
+func (p Plan) Only(names []string) Plan {
+	keep := func(name string) bool { return slices.Contains(names, name) }
+	out := Plan{Skipped: p.Skipped}
+	for i, b := range p.Builtins {
+		if keep(p.BuiltinSources[i]) {
+			out.Builtins = append(out.Builtins, b)
+			out.BuiltinSources = append(out.BuiltinSources, p.BuiltinSources[i])
+		}
+	}
+	for _, e := range p.External {
+		if keep(e.Source) {
+			out.External = append(out.External, e)
+		}
+	}
+	return out
 }
 
 // Set is the round's sources. It is safe for concurrent use.
@@ -135,6 +156,7 @@ func (s *Set) plan(ctx context.Context, p source.Platform) Plan {
 		switch {
 		case m.Builtin != "":
 			pl.Builtins = append(pl.Builtins, m.Builtin)
+			pl.BuiltinSources = append(pl.BuiltinSources, name)
 		case m.Artifact != nil:
 			if err := checkArtifact(m.Artifact); err != nil {
 				pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s: %v", name, err))
@@ -146,8 +168,19 @@ func (s *Set) plan(ctx context.Context, p source.Platform) Plan {
 			pl.Skipped = append(pl.Skipped, fmt.Sprintf("%s: the plugin returned neither a built-in module nor an artifact", name))
 		}
 	}
-	sort.Strings(pl.Builtins)
+	sort.Sort(byModule{&pl})
 	return pl
+}
+
+// byModule sorts a plan's built-in modules by name, keeping each with its
+// source.
+type byModule struct{ p *Plan }
+
+func (b byModule) Len() int           { return len(b.p.Builtins) }
+func (b byModule) Less(i, j int) bool { return b.p.Builtins[i] < b.p.Builtins[j] }
+func (b byModule) Swap(i, j int) {
+	b.p.Builtins[i], b.p.Builtins[j] = b.p.Builtins[j], b.p.Builtins[i]
+	b.p.BuiltinSources[i], b.p.BuiltinSources[j] = b.p.BuiltinSources[j], b.p.BuiltinSources[i]
 }
 
 // maxArtifact bounds an artifact a plugin hands over.

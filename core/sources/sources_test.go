@@ -3,6 +3,7 @@ package sources
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -78,5 +79,39 @@ func TestPlan(t *testing.T) {
 	}
 	if descs := set.Descriptions(); len(descs) != 5 || descs[1].Name != "load" {
 		t.Errorf("descriptions %+v", descs)
+	}
+}
+
+func TestPlanOnly(t *testing.T) {
+	p := Plan{
+		Builtins:       []string{"cpu", "mem"},
+		BuiltinSources: []string{"cpu", "memory"},
+		External:       []External{{Source: "users"}, {Source: "disks"}},
+		Skipped:        []string{"broken: no module"},
+	}
+	tests := []struct {
+		names        []string
+		wantBuiltins []string
+		wantExternal []string
+	}{
+		{[]string{"memory", "users"}, []string{"mem"}, []string{"users"}},
+		{[]string{"cpu"}, []string{"cpu"}, nil},
+		{[]string{}, nil, nil},
+	}
+	for _, tt := range tests {
+		got := p.Only(tt.names)
+		var ext []string
+		for _, e := range got.External {
+			ext = append(ext, e.Source)
+		}
+		if !slices.Equal(got.Builtins, tt.wantBuiltins) || !slices.Equal(ext, tt.wantExternal) {
+			t.Errorf("Only(%v) = builtins %v external %v, want %v %v", tt.names, got.Builtins, ext, tt.wantBuiltins, tt.wantExternal)
+		}
+		if len(got.Skipped) != 1 {
+			t.Errorf("Only(%v) lost the skipped sources: %v", tt.names, got.Skipped)
+		}
+	}
+	if len(p.Builtins) != 2 {
+		t.Errorf("Only changed the plan it filtered: %v", p.Builtins)
 	}
 }
