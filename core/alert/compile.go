@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/internal/suggest"
 )
 
 // Rule is one compiled <alert type limit> of a client.
@@ -114,51 +115,10 @@ func unknownType(a config.Alert, types map[string]Type) config.Diagnostic {
 	switch {
 	case len(known) == 0:
 		d.Fix = "no source declares alert types; check that the sources started, or remove the alert"
-	case closest(a.Type, known) != "":
-		d.Fix = "did you mean " + closest(a.Type, known) + "? known alert types: " + strings.Join(known, ", ")
+	case suggest.Closest(a.Type, known) != "":
+		d.Fix = "did you mean " + suggest.Closest(a.Type, known) + "? known alert types: " + strings.Join(known, ", ")
 	default:
 		d.Fix = "use one of the known alert types: " + strings.Join(known, ", ")
 	}
 	return d
-}
-
-// closest returns the known name that name is most likely a misspelling
-// of, or "" when none is close.
-func closest(name string, known []string) string {
-	lower := strings.ToLower(strings.TrimSpace(name))
-	if lower == "" {
-		return ""
-	}
-	best, bestDist := "", 0
-	for _, k := range known {
-		if k == lower || (len(lower) >= 3 && (strings.HasPrefix(k, lower) || strings.HasPrefix(lower, k))) {
-			return k
-		}
-		d := editDistance(lower, k)
-		if d <= max(1, len(k)/3) && (best == "" || d < bestDist) {
-			best, bestDist = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

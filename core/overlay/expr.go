@@ -1,0 +1,121 @@
+package overlay
+
+import (
+	"math"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Facts are what an alert condition knows about the host as `host`.
+type Facts struct {
+	IP       string
+	Port     int
+	Hostname string
+	OS       string
+	Arch     string
+}
+
+// Holds evaluates the rule's condition on one host's samples (metric name
+// to value). ok is false when the condition cannot be decided this round:
+// a metric it uses is missing or not a number, or it does not give true
+// or false. Such a rule neither fires nor resolves.
+func (al Alert) Holds(f Facts, samples map[string]float64) (holds, ok bool) {
+	v, diags := al.Condition.Value(evalContext(al, f, samples, false))
+	if diags.HasErrors() || !v.IsKnown() || v.IsNull() || !v.Type().Equals(cty.Bool) {
+		return false, false
+	}
+	v, _ = v.Unmark()
+	return v.True(), true
+}
+
+// FirstMetric is the first metric the condition names (for the value a
+// mail shows), or "".
+func (al Alert) FirstMetric() string {
+	if al.Condition == nil {
+		return ""
+	}
+	for _, t := range al.Condition.Variables() {
+		switch t.RootName() {
+		case "var", "local", "host":
+			continue
+		}
+		if p := attrPath(t); p != "" {
+			return t.RootName() + "." + p
+		}
+	}
+	return ""
+}
+
+// evalContext makes the variables of a condition: host, and one object
+// per source holding its metrics (nested by the dots of their names).
+// With unknown set every metric is an unknown number, for type checks.
+func evalContext(al Alert, f Facts, samples map[string]float64, unknown bool) *hcl.EvalContext {
+	parent := al.ctx
+	if parent == nil {
+		parent = &hcl.EvalContext{}
+	}
+	ctx := parent.NewChild()
+	tree := map[string]any{}
+	for name, v := range samples {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			continue // missing, as far as the condition is concerned
+		}
+		val := cty.NumberFloatVal(v)
+		if unknown {
+			val = cty.UnknownVal(cty.Number)
+		}
+		insert(tree, strings.Split(name, "."), val)
+	}
+	vars := make(map[string]cty.Value, len(tree)+1)
+	for k, v := range tree {
+		vars[k] = toValue(v)
+	}
+	host := cty.ObjectVal(map[string]cty.Value{
+		"ip": cty.StringVal(f.IP), "port": cty.NumberIntVal(int64(f.Port)), "hostname": cty.StringVal(f.Hostname),
+		"os": cty.StringVal(f.OS), "arch": cty.StringVal(f.Arch),
+	})
+	if unknown {
+		host = cty.UnknownVal(host.Type())
+	}
+	vars["host"] = host
+	ctx.Variables = vars
+	return ctx
+}
+
+// insert puts v at path in tree; a name that is both a metric and the
+// prefix of another keeps the metric.
+func insert(tree map[string]any, path []string, v cty.Value) {
+	for i, p := range path {
+		if i == len(path)-1 {
+			if _, exists := tree[p]; !exists {
+				tree[p] = v
+			}
+			return
+		}
+		next, ok := tree[p].(map[string]any)
+		if !ok {
+			if _, isLeaf := tree[p]; isLeaf {
+				return
+			}
+			next = map[string]any{}
+			tree[p] = next
+		}
+		tree = next
+	}
+}
+
+func toValue(node any) cty.Value {
+	switch n := node.(type) {
+	case cty.Value:
+		return n
+	case map[string]any:
+		attrs := make(map[string]cty.Value, len(n))
+		for k, v := range n {
+			attrs[k] = toValue(v)
+		}
+		return cty.ObjectVal(attrs)
+	}
+	return cty.NilVal
+}

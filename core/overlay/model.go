@@ -1,0 +1,164 @@
+package overlay
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+// Overlay is the merged content of every overlay file.
+type Overlay struct {
+	// Files are the files read, in precedence order (later wins).
+	Files []string
+	Round Round
+	// Plugins are external plugins declared by path and checksum.
+	Plugins   []Plugin
+	Storages  []Instance
+	Notifiers []Instance
+	Groups    []Group
+	// Alerts are rules for every host.
+	Alerts []Alert
+	Routes []Route
+
+	// sources holds every file's text, for diagnostics with snippets.
+	sources map[string]*hcl.File
+	ctx     *hcl.EvalContext
+}
+
+// Setting is a round setting an overlay may set.
+type Setting[T any] struct {
+	Value T
+	// Set is true when some overlay file set it; Range is where.
+	Set   bool
+	Range hcl.Range
+}
+
+// Round is the round block: settings that override the built-in
+// defaults (and are overridden by flags given on the command line).
+type Round struct {
+	Concurrency      Setting[int]
+	ConnectTimeout   Setting[time.Duration]
+	HandshakeTimeout Setting[time.Duration]
+	HostTimeout      Setting[time.Duration]
+	CPUSample        Setting[time.Duration]
+	AlertRepeat      Setting[time.Duration]
+	// Interval, when set, makes `cscs run` repeat rounds at this interval
+	// until it is stopped.
+	Interval Setting[time.Duration]
+}
+
+// Plugin declares an external plugin binary by path and checksum.
+type Plugin struct {
+	Name string
+	// Kind is "source", "storage" or "notifier".
+	Kind string
+	// Path is absolute (resolved against the overlay file's directory).
+	Path   string
+	SHA256 string
+	Range  hcl.Range
+}
+
+// Instance is a configured storage or notifier: a plugin with its
+// settings, under a name of its own.
+type Instance struct {
+	// Kind is "storage" or "notifier".
+	Kind string
+	// Plugin names a built-in or a declared plugin ("sqlite", "webhook").
+	Plugin string
+	// Name names the instance ("local", "warehouse").
+	Name string
+	// Config is the settings decoded against the plugin's schema (set by
+	// Resolve); Sensitive names the attributes not to print.
+	Config    cty.Value
+	Sensitive map[string]bool
+	Range     hcl.Range
+
+	body hcl.Body
+}
+
+// Group is a set of hosts chosen by selectors, with what applies to them.
+type Group struct {
+	Name     string
+	Selector Selector
+	// Sources, when not nil, are the only sources its hosts run.
+	Sources []string
+	// Modules are module settings by source name.
+	Modules []Module
+	Alerts  []Alert
+	Range   hcl.Range
+}
+
+// Selector chooses hosts. Every list given must match (an empty list
+// matches everything); within a list any entry may match.
+type Selector struct {
+	// Prefixes match the client's ip attribute when it is an address.
+	Prefixes []netip.Prefix
+	// Names are glob patterns (path.Match syntax) over the client's ip
+	// attribute as written (an address or a host name).
+	Names []string
+	// OS are operating systems in GOOS spelling ("linux", "windows"); a
+	// host's OS is known once it was reached.
+	OS []string
+}
+
+// Module is a module block: settings for one source's remote module.
+type Module struct {
+	Source string
+	// Settings are decoded against the source's settings schema (set by
+	// Resolve).
+	Settings  cty.Value
+	Sensitive map[string]bool
+	Range     hcl.Range
+
+	body hcl.Body
+}
+
+// Alert is an expression alert rule.
+type Alert struct {
+	Name string
+	// Group is the group that declares it ("" for a top-level rule).
+	Group     string
+	Condition hcl.Expression
+	// Text is the condition as written.
+	Text string
+	// For is how many consecutive rounds the condition must hold before
+	// the rule fires (1 when not set).
+	For      int
+	Severity string
+	// Repeat, when not zero, replaces the global repeat interval.
+	Repeat time.Duration
+	Range  hcl.Range
+
+	// ctx is the context of the file that declares the rule (variables,
+	// locals, functions).
+	ctx *hcl.EvalContext
+}
+
+// SeverityRank orders severities: "info" 1, "warning" 2, "critical" 3;
+// anything else is 0.
+func SeverityRank(s string) int {
+	switch s {
+	case "info":
+		return 1
+	case "warning":
+		return 2
+	case "critical":
+		return 3
+	}
+	return 0
+}
+
+// Route sends the notifications that match it to notifiers.
+type Route struct {
+	// Severities, Groups and Hosts select notifications; an empty list
+	// matches every one. Hosts are globs or CIDRs over the client.
+	Severities []string
+	Groups     []string
+	Hosts      []string
+	// Kinds are "alert" and/or "eventlog"; empty means both.
+	Kinds     []string
+	Notifiers []string
+	Range     hcl.Range
+}

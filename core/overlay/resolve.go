@@ -1,0 +1,250 @@
+package overlay
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+
+	"github.com/cscs-dev/cscs/core/internal/suggest"
+	"github.com/cscs-dev/cscs/sdk/schema"
+	"github.com/cscs-dev/cscs/sdk/source"
+)
+
+// SchemaLookup finds the configuration schema a storage or notifier
+// plugin declares: a built-in, a plugin declared in the overlay, or one
+// installed with `cscs plugins install`.
+type SchemaLookup interface {
+	Schema(ctx context.Context, kind, plugin string) (schema.Schema, error)
+}
+
+// ResolveOptions are what Resolve checks the overlay against.
+type ResolveOptions struct {
+	Schemas SchemaLookup
+	// Sources describe the round's sources: their names, metrics and
+	// module settings.
+	Sources []source.Description
+}
+
+// Resolve decodes the plugin blocks against the schemas their plugins
+// declare and checks the names of sources and metrics that groups and
+// alert conditions use.
+func (ov *Overlay) Resolve(ctx context.Context, opts ResolveOptions) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, list := range [][]Instance{ov.Storages, ov.Notifiers} {
+		for i := range list {
+			in := &list[i]
+			sch, err := opts.Schemas.Schema(ctx, in.Kind, in.Plugin)
+			if err != nil {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Unknown %s plugin %q", in.Kind, in.Plugin),
+					Detail: err.Error(), Subject: in.Range.Ptr()})
+				continue
+			}
+			var d hcl.Diagnostics
+			in.Config, in.Sensitive, d = decodeWithSchema(ov.ctx, in.body, sch)
+			diags = append(diags, d...)
+		}
+	}
+	byName := make(map[string]source.Description, len(opts.Sources))
+	var names []string
+	for _, s := range opts.Sources {
+		byName[s.Name] = s
+		names = append(names, s.Name)
+	}
+	for gi := range ov.Groups {
+		g := &ov.Groups[gi]
+		for _, s := range g.Sources {
+			if _, ok := byName[s]; !ok {
+				diags = append(diags, unknownName("source", s, names, g.Range))
+			}
+		}
+		for mi := range g.Modules {
+			m := &g.Modules[mi]
+			desc, ok := byName[m.Source]
+			if !ok {
+				diags = append(diags, unknownName("source", m.Source, names, m.Range))
+				continue
+			}
+			var d hcl.Diagnostics
+			m.Settings, m.Sensitive, d = decodeWithSchema(ov.ctx, m.body, desc.Settings)
+			diags = append(diags, d...)
+		}
+		for _, al := range g.Alerts {
+			diags = append(diags, checkCondition(al, opts.Sources)...)
+		}
+	}
+	for _, al := range ov.Alerts {
+		diags = append(diags, checkCondition(al, opts.Sources)...)
+	}
+	return diags
+}
+
+// ctyType is the value type of a schema attribute type.
+func ctyType(t schema.Type) cty.Type {
+	switch t {
+	case schema.Number:
+		return cty.Number
+	case schema.Bool:
+		return cty.Bool
+	case schema.ListOfString:
+		return cty.List(cty.String)
+	case schema.ListOfNumber:
+		return cty.List(cty.Number)
+	case schema.MapOfString:
+		return cty.Map(cty.String)
+	}
+	return cty.String // String and Duration
+}
+
+// decodeWithSchema decodes a plugin block's body: unknown attributes,
+// missing required ones, wrong types and bad durations are diagnostics at
+// their place. Sensitive names the attributes the schema marks sensitive
+// or whose value came from env(), file() or a sensitive variable.
+func decodeWithSchema(ctx *hcl.EvalContext, body hcl.Body, sch schema.Schema) (cty.Value, map[string]bool, hcl.Diagnostics) {
+	spec := hcldec.ObjectSpec{}
+	for _, a := range sch.Attributes {
+		spec[a.Name] = &hcldec.AttrSpec{Name: a.Name, Type: ctyType(a.Type), Required: a.Required}
+	}
+	v, diags := hcldec.Decode(body, spec, ctx)
+	if diags.HasErrors() {
+		return cty.NilVal, nil, diags
+	}
+	secret := map[string]bool{}
+	attrs, _ := body.JustAttributes()
+	for _, a := range sch.Attributes {
+		av := v.GetAttr(a.Name)
+		if a.Sensitive || av.ContainsMarked() {
+			secret[a.Name] = true
+		}
+		if a.Type != schema.Duration || av.IsNull() {
+			continue
+		}
+		s, _ := av.Unmark()
+		if _, err := time.ParseDuration(s.AsString()); err != nil {
+			var rng *hcl.Range
+			if at, ok := attrs[a.Name]; ok {
+				rng = at.Expr.Range().Ptr()
+			}
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid duration",
+				Detail:  fmt.Sprintf("%s = %q is not a duration; write a number with a unit, such as \"30s\" or \"5m\".", a.Name, s.AsString()),
+				Subject: rng})
+		}
+	}
+	v, _ = v.UnmarkDeep()
+	return v, secret, diags
+}
+
+// configJSON is a decoded plugin configuration as the JSON object the
+// plugin receives; attributes left unset are omitted.
+func configJSON(v cty.Value) ([]byte, error) {
+	out := map[string]json.RawMessage{}
+	if v == cty.NilVal || v.IsNull() {
+		return []byte("{}"), nil
+	}
+	for name, av := range v.AsValueMap() {
+		if av.IsNull() {
+			continue
+		}
+		raw, err := ctyjson.Marshal(av, av.Type())
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", name, err)
+		}
+		out[name] = raw
+	}
+	return json.Marshal(out)
+}
+
+// JSON is the instance's configuration for its plugin.
+func (in Instance) JSON() ([]byte, error) { return configJSON(in.Config) }
+
+// JSON is the module's settings for the agent.
+func (m Module) JSON() ([]byte, error) { return configJSON(m.Settings) }
+
+// hostAttrs are the attributes of `host` in alert conditions.
+func hostAttrs() []string { return []string{"ip", "port", "hostname", "os", "arch"} }
+
+// checkCondition checks that every name an alert's condition uses is a
+// metric some source declares (or var., local., host.), and that the
+// condition gives true or false.
+func checkCondition(al Alert, descs []source.Description) hcl.Diagnostics {
+	if al.Condition == nil {
+		return nil
+	}
+	metrics := map[string]bool{}
+	var sources []string
+	for _, d := range descs {
+		sources = append(sources, d.Name)
+		for _, m := range d.Metrics {
+			metrics[m.Name] = true
+		}
+	}
+	var diags hcl.Diagnostics
+	for _, t := range al.Condition.Variables() {
+		root := t.RootName()
+		rng := t.SourceRange().Ptr()
+		switch {
+		case root == "var" || root == "local":
+			continue
+		case root == "host":
+			if name := attrPath(t); !slices.Contains(hostAttrs(), name) {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown host attribute",
+					Detail: fmt.Sprintf("host has no attribute %q; use one of %s.", name, strings.Join(hostAttrs(), ", ")), Subject: rng})
+			}
+		case !slices.Contains(sources, root):
+			diags = append(diags, unknownName("source", root, sources, *rng))
+		default:
+			name := root + "." + attrPath(t)
+			if !metrics[name] {
+				var own []string
+				for m := range metrics {
+					if strings.HasPrefix(m, root+".") {
+						own = append(own, m)
+					}
+				}
+				slices.Sort(own)
+				detail := fmt.Sprintf("Source %s has no metric %q.", root, name)
+				if c := suggest.Closest(name, own); c != "" {
+					detail += fmt.Sprintf(" Did you mean %s?", c)
+				}
+				detail += " Its metrics: " + strings.Join(own, ", ") + "."
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown metric", Detail: detail, Subject: rng})
+			}
+		}
+	}
+	if diags.HasErrors() {
+		return diags
+	}
+	// With every metric unknown, the condition must still be a bool.
+	probe := map[string]float64{}
+	for m := range metrics {
+		probe[m] = 0
+	}
+	v, d := al.Condition.Value(evalContext(al, Facts{}, probe, true))
+	diags = append(diags, d...)
+	if !d.HasErrors() && !v.Type().Equals(cty.Bool) && v.Type() != cty.DynamicPseudoType {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Condition is not true or false",
+			Detail:  fmt.Sprintf("The condition gives a %s; write a comparison such as memory.used_percent > 90.", v.Type().FriendlyName()),
+			Subject: al.Condition.Range().Ptr()})
+	}
+	return diags
+}
+
+// attrPath joins a traversal's attribute steps after its root with dots.
+func attrPath(t hcl.Traversal) string {
+	var parts []string
+	for _, step := range t[1:] {
+		a, ok := step.(hcl.TraverseAttr)
+		if !ok {
+			break
+		}
+		parts = append(parts, a.Name)
+	}
+	return strings.Join(parts, ".")
+}

@@ -1,0 +1,159 @@
+package overlay
+
+import (
+	"net/netip"
+	"path"
+	"slices"
+	"strings"
+)
+
+// matchesAddress reports whether a client, by its ip attribute as
+// written, matches the selector's ips and names.
+func (s Selector) matchesAddress(addr string) bool {
+	if len(s.Prefixes) > 0 {
+		ip, err := netip.ParseAddr(addr)
+		if err != nil || !slices.ContainsFunc(s.Prefixes, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) }) {
+			return false
+		}
+	}
+	if len(s.Names) > 0 && !slices.ContainsFunc(s.Names, func(g string) bool { return globMatch(g, addr) }) {
+		return false
+	}
+	return true
+}
+
+// matchesOS reports whether a host of operating system goos (""
+// when not known) matches the selector's os list.
+func (s Selector) matchesOS(goos string) bool {
+	return len(s.OS) == 0 || slices.Contains(s.OS, goos)
+}
+
+func globMatch(pattern, s string) bool {
+	ok, err := path.Match(strings.ToLower(pattern), strings.ToLower(s))
+	return err == nil && ok
+}
+
+// GroupsOf returns the groups a host belongs to, in declaration order:
+// addr is the client's ip attribute, goos its operating system ("" when
+// it was not reached, which only groups without an os selector match).
+func (ov *Overlay) GroupsOf(addr, goos string) []*Group {
+	var out []*Group
+	for i := range ov.Groups {
+		g := &ov.Groups[i]
+		if g.Selector.matchesAddress(addr) && g.Selector.matchesOS(goos) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// GroupNames are the names of groups.
+func GroupNames(groups []*Group) []string {
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		out[i] = g.Name
+	}
+	return out
+}
+
+// SourcesFor is what sources a host in groups runs: the union of the
+// groups' sources lists, or nil (every source) when none has one.
+func SourcesFor(groups []*Group) []string {
+	var out []string
+	restricted := false
+	for _, g := range groups {
+		if g.Sources == nil {
+			continue
+		}
+		restricted = true
+		for _, s := range g.Sources {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+	}
+	if restricted && out == nil {
+		out = []string{}
+	}
+	return out
+}
+
+// ModulesFor is the module settings of a host in groups by source name;
+// a later group's block for the same source replaces an earlier one's.
+func ModulesFor(groups []*Group) map[string]Module {
+	out := map[string]Module{}
+	for _, g := range groups {
+		for _, m := range g.Modules {
+			out[m.Source] = m
+		}
+	}
+	return out
+}
+
+// AlertsFor are the expression rules of a host in groups: the top-level
+// ones, then each group's.
+func (ov *Overlay) AlertsFor(groups []*Group) []Alert {
+	out := slices.Clone(ov.Alerts)
+	for _, g := range groups {
+		out = append(out, g.Alerts...)
+	}
+	return out
+}
+
+// Notice is a notification as routes see it.
+type Notice struct {
+	// Kind is "alert" or "eventlog".
+	Kind string
+	// Severity is the worst severity of the alerts it tells about
+	// ("info" for event-log mail).
+	Severity string
+	// Groups are the host's groups.
+	Groups []string
+	// Host is the client's ip attribute.
+	Host string
+}
+
+// Route returns the notifiers a notification goes to: those of every
+// route it matches, in order, each once; DefaultNotifier when it matches
+// none.
+func (ov *Overlay) Route(n Notice) []string {
+	var out []string
+	for _, r := range ov.Routes {
+		if !r.matches(n) {
+			continue
+		}
+		for _, name := range r.Notifiers {
+			if !slices.Contains(out, name) {
+				out = append(out, name)
+			}
+		}
+	}
+	if out == nil {
+		out = []string{DefaultNotifier}
+	}
+	return out
+}
+
+func (r Route) matches(n Notice) bool {
+	switch {
+	case len(r.Kinds) > 0 && !slices.Contains(r.Kinds, n.Kind):
+		return false
+	case len(r.Severities) > 0 && !slices.Contains(r.Severities, n.Severity):
+		return false
+	case len(r.Groups) > 0 && !slices.ContainsFunc(r.Groups, func(g string) bool { return slices.Contains(n.Groups, g) }):
+		return false
+	case len(r.Hosts) > 0 && !slices.ContainsFunc(r.Hosts, func(h string) bool { return hostMatches(h, n.Host) }):
+		return false
+	}
+	return true
+}
+
+// hostMatches reports whether a route's hosts entry (an address, a CIDR
+// range or a glob) matches a client's ip attribute.
+func hostMatches(entry, addr string) bool {
+	if p, err := parsePrefix(entry); err == nil {
+		ip, err := netip.ParseAddr(addr)
+		return err == nil && p.Contains(ip.Unmap())
+	}
+	return globMatch(entry, addr)
+}
