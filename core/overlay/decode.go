@@ -249,7 +249,7 @@ func decodeGroup(ctx *hcl.EvalContext, b *hcl.Block, names registry) (Group, hcl
 	}
 	if at, ok := c.Attributes["sources"]; ok {
 		if list, ok := a.strings(at); ok {
-			g.Sources = list
+			g.Sources, g.SourcesRange = list, at.Expr.Range()
 		}
 	}
 	seen := map[string]hcl.Range{}
@@ -333,6 +333,7 @@ func decodeRoute(ctx *hcl.EvalContext, b *hcl.Block) (Route, hcl.Diagnostics) {
 	}
 	if at, ok := c.Attributes["groups"]; ok {
 		r.Groups, _ = a.strings(at)
+		r.GroupsRange = at.Expr.Range()
 	}
 	if at, ok := c.Attributes["hosts"]; ok {
 		if l, ok := a.strings(at); ok {
@@ -356,7 +357,7 @@ func decodeRoute(ctx *hcl.EvalContext, b *hcl.Block) (Route, hcl.Diagnostics) {
 			if len(l) == 0 {
 				a.errorf(at.Expr.Range(), "No notifiers", "notifiers lists where matching notifications go; name at least one notifier (or %q for email_config.json).", DefaultNotifier)
 			}
-			r.Notifiers = l
+			r.Notifiers, r.NotifiersRange = l, at.Expr.Range()
 		}
 	}
 	return r, a.diags

@@ -223,12 +223,12 @@ func (ov *Overlay) checkRefs() hcl.Diagnostics {
 	for _, r := range ov.Routes {
 		for _, n := range r.Notifiers {
 			if !slices.Contains(notifiers, n) {
-				diags = append(diags, unknownName("notifier", n, notifiers, r.Range))
+				diags = append(diags, unknownName("notifier", n, notifiers, r.NotifiersRange))
 			}
 		}
 		for _, g := range r.Groups {
 			if !slices.Contains(groups, g) {
-				diags = append(diags, unknownName("group", g, groups, r.Range))
+				diags = append(diags, unknownName("group", g, groups, r.GroupsRange))
 			}
 		}
 	}
@@ -241,11 +241,14 @@ const DefaultNotifier = "email"
 
 func unknownName(kind, name string, known []string, rng hcl.Range) *hcl.Diagnostic {
 	detail := fmt.Sprintf("No %s named %q is declared.", kind, name)
+	if kind == "source" {
+		detail = fmt.Sprintf("No source named %q is built in or installed.", name)
+	}
 	if c := suggest.Closest(name, known); c != "" {
 		detail += fmt.Sprintf(" Did you mean %q?", c)
 	}
 	if len(known) > 0 {
-		detail += " Declared: " + strings.Join(known, ", ") + "."
+		detail += " Known: " + strings.Join(known, ", ") + "."
 	} else {
 		detail += fmt.Sprintf(" Declare a %s block first.", kind)
 	}

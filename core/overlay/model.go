@@ -83,15 +83,17 @@ type Group struct {
 	Name     string
 	Selector Selector
 	// Sources, when not nil, are the only sources its hosts run.
-	Sources []string
+	Sources      []string
+	SourcesRange hcl.Range
 	// Modules are module settings by source name.
 	Modules []Module
 	Alerts  []Alert
 	Range   hcl.Range
 }
 
-// Selector chooses hosts. Every list given must match (an empty list
-// matches everything); within a list any entry may match.
+// Selector chooses hosts: a client matches when its ip attribute matches
+// any of Prefixes or Names (or neither is given) and its OS is in OS (or
+// OS is empty).
 type Selector struct {
 	// Prefixes match the client's ip attribute when it is an address.
 	Prefixes []netip.Prefix
@@ -161,4 +163,6 @@ type Route struct {
 	Kinds     []string
 	Notifiers []string
 	Range     hcl.Range
+	// GroupsRange and NotifiersRange are where the lists are written.
+	GroupsRange, NotifiersRange hcl.Range
 }

@@ -62,7 +62,7 @@ func (ov *Overlay) Resolve(ctx context.Context, opts ResolveOptions) hcl.Diagnos
 		g := &ov.Groups[gi]
 		for _, s := range g.Sources {
 			if _, ok := byName[s]; !ok {
-				diags = append(diags, unknownName("source", s, names, g.Range))
+				diags = append(diags, unknownName("source", s, names, g.SourcesRange))
 			}
 		}
 		for mi := range g.Modules {

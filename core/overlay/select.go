@@ -8,18 +8,17 @@ import (
 )
 
 // matchesAddress reports whether a client, by its ip attribute as
-// written, matches the selector's ips and names.
+// written, matches the selector: any of its ips or names (a selector with
+// neither matches every client).
 func (s Selector) matchesAddress(addr string) bool {
-	if len(s.Prefixes) > 0 {
-		ip, err := netip.ParseAddr(addr)
-		if err != nil || !slices.ContainsFunc(s.Prefixes, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) }) {
-			return false
-		}
+	if len(s.Prefixes) == 0 && len(s.Names) == 0 {
+		return true
 	}
-	if len(s.Names) > 0 && !slices.ContainsFunc(s.Names, func(g string) bool { return globMatch(g, addr) }) {
-		return false
+	if ip, err := netip.ParseAddr(addr); err == nil &&
+		slices.ContainsFunc(s.Prefixes, func(p netip.Prefix) bool { return p.Contains(ip.Unmap()) }) {
+		return true
 	}
-	return true
+	return slices.ContainsFunc(s.Names, func(g string) bool { return globMatch(g, addr) })
 }
 
 // matchesOS reports whether a host of operating system goos (""

@@ -2,8 +2,10 @@ package overlay
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -139,7 +141,8 @@ func evalVariables(all []parsed, base *hcl.EvalContext, set map[string]string) h
 			progress = true
 		}
 		if !progress {
-			for name, l := range locals {
+			for _, name := range slices.Sorted(maps.Keys(locals)) {
+				l := locals[name]
 				if _, ok := done[name]; !ok {
 					diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Local refers to itself",
 						Detail:  fmt.Sprintf("local.%s depends on itself through other locals; break the cycle.", name),

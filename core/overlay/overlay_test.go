@@ -1,0 +1,284 @@
+package overlay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/cscs-dev/cscs/plugins"
+	"github.com/cscs-dev/cscs/sdk/notifier"
+	"github.com/cscs-dev/cscs/sdk/schema"
+	"github.com/cscs-dev/cscs/sdk/source"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// catalog answers schemas from the built-in plugins, plus extra.
+type catalog struct{ extra map[string]schema.Schema }
+
+func (c catalog) Schema(ctx context.Context, kind, name string) (schema.Schema, error) {
+	if s, ok := c.extra[kind+"/"+name]; ok {
+		return s, nil
+	}
+	b, ok := plugins.Lookup(kind, name)
+	if !ok {
+		return schema.Schema{}, fmt.Errorf("no %s plugin %q is built in, declared or installed", kind, name)
+	}
+	switch p := b.New("test").(type) {
+	case storage.Storage:
+		d, err := p.Describe(ctx)
+		return d.Config, err
+	case notifier.Notifier:
+		d, err := p.Describe(ctx)
+		return d.Config, err
+	}
+	return schema.Schema{}, fmt.Errorf("%s %s has no configuration", kind, name)
+}
+
+func webhookCatalog() catalog {
+	return catalog{extra: map[string]schema.Schema{"notifier/webhook": {Attributes: []schema.Attribute{
+		{Name: "url", Type: schema.String, Required: true},
+		{Name: "timeout", Type: schema.Duration},
+	}}}}
+}
+
+// builtinSources describes the built-in sources.
+func builtinSources(t *testing.T) []source.Description {
+	t.Helper()
+	var out []source.Description
+	for _, b := range plugins.Builtins() {
+		if s, ok := b.New("test").(source.Source); ok {
+			d, err := s.Describe(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func load(t *testing.T, env map[string]string, files ...string) (*Overlay, hcl.Diagnostics) {
+	t.Helper()
+	ov, diags := Load(files, Options{Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if !diags.HasErrors() {
+		diags = append(diags, ov.Resolve(context.Background(), ResolveOptions{Schemas: webhookCatalog(), Sources: builtinSources(t)})...)
+	}
+	return ov, diags
+}
+
+func TestLoadFull(t *testing.T) {
+	ov, diags := load(t, nil, "testdata/full.hcl")
+	if diags.HasErrors() {
+		t.Fatalf("diagnostics: %v", diags)
+	}
+	if !ov.Round.Concurrency.Set || ov.Round.Concurrency.Value != 32 || ov.Round.CPUSample.Value != 200*time.Millisecond ||
+		ov.Round.Interval.Value != 5*time.Minute || ov.Round.HostTimeout.Set {
+		t.Errorf("round = %+v", ov.Round)
+	}
+	if len(ov.Storages) != 2 || ov.Storages[1].Plugin != "postgres" || ov.Storages[1].Name != "warehouse" {
+		t.Fatalf("storages = %+v", ov.Storages)
+	}
+	raw, err := ov.Storages[1].JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pg map[string]any
+	if err := json.Unmarshal(raw, &pg); err != nil || pg["dsn"] != "postgres://cscs@127.0.0.1:5432/test" {
+		t.Errorf("warehouse config = %s (%v)", raw, err)
+	}
+	if !ov.Storages[1].Sensitive["dsn"] {
+		t.Errorf("the dsn comes from a sensitive variable but is not marked sensitive: %v", ov.Storages[1].Sensitive)
+	}
+	if len(ov.Plugins) != 1 || !filepath.IsAbs(ov.Plugins[0].Path) || ov.Plugins[0].Kind != "notifier" {
+		t.Errorf("plugins = %+v", ov.Plugins)
+	}
+	dc := ov.Groups[0]
+	if dc.Name != "dc" || !slices.Equal(dc.Sources, []string{"cpu", "memory", "eventlog"}) || len(dc.Modules) != 1 {
+		t.Fatalf("group dc = %+v", dc)
+	}
+	mod, err := dc.Modules[0].JSON()
+	if err != nil || string(mod) != `{"channel":"Security","event_ids":[4624,4625,4740]}` {
+		t.Errorf("eventlog settings = %s (%v)", mod, err)
+	}
+	al := dc.Alerts[0]
+	if al.For != 3 || al.Severity != "critical" || al.Repeat != time.Hour || al.Text != "memory.used_percent > local.busy && swap.used_percent > 50" {
+		t.Errorf("alert = %+v", al)
+	}
+	if al.FirstMetric() != "memory.used_percent" {
+		t.Errorf("FirstMetric = %q", al.FirstMetric())
+	}
+}
+
+func TestGroupsAndPolicy(t *testing.T) {
+	ov, diags := load(t, nil, "testdata/full.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tests := []struct {
+		addr, os string
+		want     []string
+	}{
+		{"10.0.0.7", "windows", []string{"dc"}},
+		{"10.0.1.5", "windows", []string{"dc"}},
+		{"10.0.1.6", "windows", nil},
+		{"dc-east.example", "windows", []string{"dc"}},
+		{"DC-WEST", "windows", []string{"dc"}},
+		{"10.0.0.7", "linux", nil},
+		{"10.0.0.7", "", nil},
+		{"web-1", "linux", []string{"web"}},
+		{"web-1", "", []string{"web"}},
+	}
+	for _, tt := range tests {
+		got := GroupNames(ov.GroupsOf(tt.addr, tt.os))
+		if !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
+			t.Errorf("GroupsOf(%q, %q) = %v, want %v", tt.addr, tt.os, got, tt.want)
+		}
+	}
+	dc := ov.GroupsOf("10.0.0.7", "windows")
+	if got := SourcesFor(dc); !slices.Equal(got, []string{"cpu", "memory", "eventlog"}) {
+		t.Errorf("SourcesFor(dc) = %v", got)
+	}
+	if got := SourcesFor(ov.GroupsOf("web-1", "linux")); got != nil {
+		t.Errorf("a group without sources restricts them: %v", got)
+	}
+	if got := len(ov.AlertsFor(dc)); got != 2 {
+		t.Errorf("AlertsFor(dc) has %d rules, want the top-level one and the group's", got)
+	}
+}
+
+func TestRoute(t *testing.T) {
+	ov, diags := load(t, nil, "testdata/full.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tests := []struct {
+		n    Notice
+		want []string
+	}{
+		{Notice{Kind: "alert", Severity: "critical", Groups: []string{"dc"}, Host: "10.0.0.7"}, []string{"chat", "email"}},
+		{Notice{Kind: "alert", Severity: "warning", Groups: []string{"dc"}, Host: "10.0.0.7"}, []string{"email"}},
+		{Notice{Kind: "alert", Severity: "critical", Groups: []string{"web"}, Host: "web-1"}, []string{"email"}},
+	}
+	for _, tt := range tests {
+		if got := ov.Route(tt.n); !slices.Equal(got, tt.want) {
+			t.Errorf("Route(%+v) = %v, want %v", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestHolds(t *testing.T) {
+	ov, diags := load(t, nil, "testdata/full.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	al := ov.Groups[0].Alerts[0] // memory > local.busy (90) && swap > 50
+	tests := []struct {
+		samples    map[string]float64
+		holds, ok  bool
+		nameOfCase string
+	}{
+		{map[string]float64{"memory.used_percent": 95, "swap.used_percent": 60}, true, true, "both high"},
+		{map[string]float64{"memory.used_percent": 95, "swap.used_percent": 10}, false, true, "swap low"},
+		{map[string]float64{"memory.used_percent": 95}, false, false, "swap missing"},
+		{map[string]float64{}, false, false, "nothing"},
+	}
+	for _, tt := range tests {
+		holds, ok := al.Holds(Facts{IP: "10.0.0.7", OS: "windows"}, tt.samples)
+		if holds != tt.holds || ok != tt.ok {
+			t.Errorf("%s: Holds = %v, %v; want %v, %v", tt.nameOfCase, holds, ok, tt.holds, tt.ok)
+		}
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	ov, diags := load(t, nil, "testdata/full.hcl", "testdata/override.hcl")
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if ov.Round.Concurrency.Value != 8 || ov.Round.Concurrency.Range.Filename != "testdata/override.hcl" {
+		t.Errorf("the later file's concurrency must win: %+v", ov.Round.Concurrency)
+	}
+	if ov.Round.ConnectTimeout.Value != 3*time.Second {
+		t.Errorf("a setting the later file leaves alone must keep the earlier value: %v", ov.Round.ConnectTimeout.Value)
+	}
+}
+
+func TestEnvAndFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "token"), []byte("s3cret-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := `
+notifier "webhook" "chat" {
+  url = "http://127.0.0.1:9/hook?token=${file("token")}"
+}
+storage "postgres" "pg" {
+  dsn = env("PG_DSN")
+}
+`
+	path := filepath.Join(dir, "o.hcl")
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ov, diags := load(t, map[string]string{"PG_DSN": "postgres://u:pw@h/db"}, path)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	hook, _ := ov.Notifiers[0].JSON()
+	if !strings.Contains(string(hook), "token=s3cret-token\"") {
+		t.Errorf("file() content (one trailing newline dropped) not in %s", hook)
+	}
+	if !ov.Notifiers[0].Sensitive["url"] || !ov.Storages[0].Sensitive["dsn"] {
+		t.Errorf("values from file() and env() must be sensitive: %v %v", ov.Notifiers[0].Sensitive, ov.Storages[0].Sensitive)
+	}
+	_, diags = load(t, nil, path)
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "PG_DSN is not set") {
+		t.Errorf("a missing environment variable must be an error naming it: %v", diags)
+	}
+}
+
+// TestDiagnostics checks the diagnostics of bad files against golden
+// files in testdata/bad/*.golden (go test -update rewrites them).
+func TestDiagnostics(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.hcl")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no bad fixtures: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			ov, diags := load(t, nil, f)
+			if !diags.HasErrors() {
+				t.Fatalf("%s loads without errors", f)
+			}
+			var buf bytes.Buffer
+			if err := ov.WriteDiagnostics(&buf, diags, 100, false); err != nil {
+				t.Fatal(err)
+			}
+			golden := strings.TrimSuffix(f, ".hcl") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if buf.String() != string(want) {
+				t.Errorf("diagnostics differ from %s:\n%s", golden, buf.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,3 @@
+round {
+  host_timeout = "10 minutes"
+}

@@ -1,0 +1,3 @@
+alert "memory" {
+  condition = memory.used_percent + 1
+}

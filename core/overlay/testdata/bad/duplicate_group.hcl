@@ -1,0 +1,7 @@
+group "web" {
+  names = ["web-*"]
+}
+
+group "web" {
+  names = ["www-*"]
+}

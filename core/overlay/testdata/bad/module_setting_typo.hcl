@@ -1,0 +1,6 @@
+group "dc" {
+  os = ["windows"]
+  module "eventlog" {
+    chanel = "Security"
+  }
+}

@@ -1,0 +1,3 @@
+storage "sqlite" "local" {
+  pth = "cscs.db"
+}

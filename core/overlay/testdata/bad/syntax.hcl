@@ -1,0 +1,2 @@
+round {
+  concurrency = 8

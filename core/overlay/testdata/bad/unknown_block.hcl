@@ -1,0 +1,3 @@
+grup "web" {
+  names = ["web-*"]
+}

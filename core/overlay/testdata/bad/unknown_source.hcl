@@ -1,0 +1,4 @@
+group "web" {
+  names   = ["web-*"]
+  sources = ["cpu", "memroy"]
+}

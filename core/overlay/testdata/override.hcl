@@ -1,0 +1,4 @@
+# Loaded after full.hcl: its round settings win.
+round {
+  concurrency = 8
+}
