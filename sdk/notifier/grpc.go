@@ -43,7 +43,11 @@ func (s *grpcServer) Describe(ctx context.Context, _ *notifierv1.DescribeRequest
 	if err != nil {
 		return nil, convert.ToStatus(err)
 	}
-	return &notifierv1.DescribeResponse{Description: &notifierv1.Description{Name: d.Name, Version: d.Version}}, nil
+	return &notifierv1.DescribeResponse{Description: &notifierv1.Description{
+		Name:         d.Name,
+		Version:      d.Version,
+		ConfigSchema: convert.Schema(d.Config),
+	}}, nil
 }
 
 func (s *grpcServer) Configure(ctx context.Context, req *notifierv1.ConfigureRequest) (*notifierv1.ConfigureResponse, error) {
@@ -79,7 +83,7 @@ func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
 		return Description{}, convert.FromStatus(err)
 	}
 	d := resp.GetDescription()
-	return Description{Name: d.GetName(), Version: d.GetVersion()}, nil
+	return Description{Name: d.GetName(), Version: d.GetVersion(), Config: convert.FromSchema(d.GetConfigSchema())}, nil
 }
 
 func (c *grpcClient) Configure(ctx context.Context, config []byte) error {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cscs-dev/cscs/sdk/internal/schemafixture"
 	"github.com/cscs-dev/cscs/sdk/internal/zerofield"
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
@@ -129,6 +130,32 @@ func TestSendErrorsKeepTemporariness(t *testing.T) {
 	}
 }
 
+// described is an outbox that describes itself as desc.
+type described struct {
+	*outbox
+	desc notifier.Description
+}
+
+func (d described) Describe(context.Context) (notifier.Description, error) { return d.desc, nil }
+
+func TestDescribeCarriesTheConfigSchema(t *testing.T) {
+	t.Parallel()
+	for name, s := range schemafixture.Cases() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want := notifier.Description{Name: "described", Version: "0.0.1", Config: s}
+			client := sdktest.Notifier(t, described{outbox: &outbox{}, desc: want})
+			got, err := client.Describe(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Describe = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
 func TestDescribeAndConfigure(t *testing.T) {
 	t.Parallel()
 	box := &outbox{}
@@ -137,7 +164,7 @@ func TestDescribeAndConfigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (notifier.Description{Name: "outbox", Version: "0.9.1"}); d != want {
+	if want := (notifier.Description{Name: "outbox", Version: "0.9.1"}); !reflect.DeepEqual(d, want) {
 		t.Errorf("Describe = %+v, want %+v", d, want)
 	}
 	config := []byte(`{"host":"smtp.example.com","port":587}`)

@@ -9,12 +9,20 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/cscs-dev/cscs/sdk/schema"
 )
 
 // Description is what a notifier says about itself.
 type Description struct {
-	Name    string
+	// Name is the notifier's name, lower_snake_case ("smtp").
+	Name string
+	// Version is the plugin's own version (semver recommended).
 	Version string
+	// Config declares the keys of the JSON object Configure receives, so
+	// that the core can check an operator's configuration block before
+	// Configure (see package schema). The zero Schema declares none.
+	Config schema.Schema
 }
 
 // Notification is one message to deliver.

@@ -7,11 +7,12 @@ import (
 
 func descriptionToProto(d Description) *sourcev1.Description {
 	pd := &sourcev1.Description{
-		Name:         d.Name,
-		Version:      d.Version,
-		Platforms:    convert.Strings(d.Platforms),
-		YieldsEvents: d.YieldsEvents,
-		Decodes:      d.Decodes,
+		Name:           d.Name,
+		Version:        d.Version,
+		Platforms:      convert.Strings(d.Platforms),
+		YieldsEvents:   d.YieldsEvents,
+		Decodes:        d.Decodes,
+		SettingsSchema: convert.Schema(d.Settings),
 	}
 	for _, m := range d.Metrics {
 		pd.Metrics = append(pd.Metrics, &sourcev1.MetricInfo{Name: m.Name, Unit: m.Unit, Description: m.Description})
@@ -29,6 +30,7 @@ func descriptionFromProto(pd *sourcev1.Description) Description {
 		Platforms:    convert.Strings(pd.GetPlatforms()),
 		YieldsEvents: pd.GetYieldsEvents(),
 		Decodes:      pd.GetDecodes(),
+		Settings:     convert.FromSchema(pd.GetSettingsSchema()),
 	}
 	for _, m := range pd.GetMetrics() {
 		d.Metrics = append(d.Metrics, MetricInfo{Name: m.GetName(), Unit: m.GetUnit(), Description: m.GetDescription()})

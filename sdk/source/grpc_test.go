@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cscs-dev/cscs/sdk/internal/schemafixture"
 	"github.com/cscs-dev/cscs/sdk/internal/zerofield"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 	"github.com/cscs-dev/cscs/sdk/source"
@@ -32,6 +33,7 @@ func fullDescription() source.Description {
 		AlertTypes:   []source.AlertType{{Name: "users", Metric: "users.logged_in"}},
 		YieldsEvents: true,
 		Decodes:      true,
+		Settings:     schemafixture.Full(),
 	}
 }
 
@@ -97,6 +99,32 @@ func TestDescribeRoundTrip(t *testing.T) {
 	}
 	if want := fullDescription(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Describe = %+v, want %+v", got, want)
+	}
+}
+
+// described is a users source that describes itself as desc.
+type described struct {
+	users
+	desc source.Description
+}
+
+func (d *described) Describe(context.Context) (source.Description, error) { return d.desc, nil }
+
+func TestDescribeCarriesTheSettingsSchema(t *testing.T) {
+	t.Parallel()
+	for name, s := range schemafixture.Cases() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want := source.Description{Name: "described", Version: "0.0.1", Settings: s}
+			client := sdktest.Source(t, &described{desc: want})
+			got, err := client.Describe(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Describe = %+v, want %+v", got, want)
+			}
+		})
 	}
 }
 

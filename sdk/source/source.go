@@ -11,6 +11,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/cscs-dev/cscs/sdk/schema"
 )
 
 // Description is what a source says about itself. The core asks once per
@@ -32,6 +34,12 @@ type Description struct {
 	// Decodes is true when the source implements Decoder: the module's raw
 	// output goes back to the plugin to be turned into metrics.
 	Decodes bool
+	// Settings declares the settings of the source's remote module, which
+	// operators set in a module "<source>" block; the core checks the
+	// block against it and passes it to the module as its JSON settings
+	// (see package schema). The zero Schema declares none: the module
+	// takes no settings.
+	Settings schema.Schema
 }
 
 // MetricInfo describes one metric.

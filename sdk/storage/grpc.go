@@ -43,7 +43,11 @@ func (s *grpcServer) Describe(ctx context.Context, _ *storagev1.DescribeRequest)
 	if err != nil {
 		return nil, convert.ToStatus(err)
 	}
-	return &storagev1.DescribeResponse{Description: &storagev1.Description{Name: d.Name, Version: d.Version}}, nil
+	return &storagev1.DescribeResponse{Description: &storagev1.Description{
+		Name:         d.Name,
+		Version:      d.Version,
+		ConfigSchema: convert.Schema(d.Config),
+	}}, nil
 }
 
 func (s *grpcServer) Open(ctx context.Context, req *storagev1.OpenRequest) (*storagev1.OpenResponse, error) {
@@ -81,7 +85,7 @@ func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
 		return Description{}, convert.FromStatus(err)
 	}
 	d := resp.GetDescription()
-	return Description{Name: d.GetName(), Version: d.GetVersion()}, nil
+	return Description{Name: d.GetName(), Version: d.GetVersion(), Config: convert.FromSchema(d.GetConfigSchema())}, nil
 }
 
 func (c *grpcClient) Open(ctx context.Context, config []byte) error {

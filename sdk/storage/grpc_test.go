@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cscs-dev/cscs/sdk/internal/schemafixture"
 	"github.com/cscs-dev/cscs/sdk/internal/zerofield"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -352,7 +353,7 @@ func TestDescribeOpenClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (storage.Description{Name: "recorder", Version: "1.2.3"}); d != want {
+	if want := (storage.Description{Name: "recorder", Version: "1.2.3"}); !reflect.DeepEqual(d, want) {
 		t.Errorf("Describe = %+v, want %+v", d, want)
 	}
 	config := []byte(`{"path":"/var/lib/cscs/cscs.db","busy_timeout":"5s"}`)
@@ -369,6 +370,35 @@ func TestDescribeOpenClose(t *testing.T) {
 	}
 	if _, _, closed := rec.received(); closed != 2 {
 		t.Errorf("plugin saw %d Close calls, want 2", closed)
+	}
+}
+
+// described is a recorder that describes itself as desc.
+type described struct {
+	*recorder
+	desc storage.Description
+}
+
+func (d described) Describe(context.Context) (storage.Description, error) { return d.desc, nil }
+
+func TestDescribeCarriesTheConfigSchema(t *testing.T) {
+	t.Parallel()
+	if zero := zerofield.Find(schemafixture.Full()); len(zero) > 0 {
+		t.Fatalf("schemafixture.Full leaves fields zero, set them: %v", zero)
+	}
+	for name, s := range schemafixture.Cases() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want := storage.Description{Name: "described", Version: "0.0.1", Config: s}
+			client := sdktest.Storage(t, described{recorder: &recorder{}, desc: want})
+			got, err := client.Describe(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Describe = %+v, want %+v", got, want)
+			}
+		})
 	}
 }
 

@@ -8,6 +8,8 @@ package storage
 import (
 	"context"
 	"time"
+
+	"github.com/cscs-dev/cscs/sdk/schema"
 )
 
 // Status is the outcome of one host in one round.
@@ -227,6 +229,10 @@ type Description struct {
 	Name string
 	// Version is the plugin's own version (semver recommended).
 	Version string
+	// Config declares the keys of the JSON object Open receives, so that
+	// the core can check an operator's configuration block before Open
+	// (see package schema). The zero Schema declares none.
+	Config schema.Schema
 }
 
 // Storage is a backend that receives rounds. The core calls Describe, then

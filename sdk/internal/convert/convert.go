@@ -1,5 +1,6 @@
 // Package convert turns the SDK's Go values into their protobuf wire form
-// and back, for what every plugin kind shares: times, durations and errors.
+// and back, for what every plugin kind shares: times, durations, errors and
+// configuration schemas.
 // The per-kind conversions live beside each kind's gRPC glue.
 package convert
 

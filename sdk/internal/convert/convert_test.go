@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/cscs-dev/cscs/sdk/internal/schemafixture"
+	schemav1 "github.com/cscs-dev/cscs/sdk/proto/schema/v1"
+	"github.com/cscs-dev/cscs/sdk/schema"
 )
 
 func TestTimeRoundTrip(t *testing.T) {
@@ -85,5 +90,32 @@ func TestFromStatusUnavailable(t *testing.T) {
 	}
 	if got := FromStatus(status.Error(codes.Internal, "")); got.Error() != "Internal" {
 		t.Errorf("empty message: text = %q, want the code", got.Error())
+	}
+}
+
+func TestSchemaRoundTrip(t *testing.T) {
+	t.Parallel()
+	for name, in := range schemafixture.Cases() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			if got := FromSchema(Schema(in)); !reflect.DeepEqual(got, in) {
+				t.Errorf("round trip of %+v = %+v", in, got)
+			}
+		})
+	}
+}
+
+// TestSchemaFromOlderPlugin covers a description without a schema, as a
+// plugin built before schemas sends it: no attributes, and nil ones so
+// that an empty schema and none read the same.
+func TestSchemaFromOlderPlugin(t *testing.T) {
+	t.Parallel()
+	for name, ps := range map[string]*schemav1.Schema{"unset": nil, "empty": {}} {
+		if got := FromSchema(ps); got.Attributes != nil {
+			t.Errorf("%s: FromSchema = %+v, want the zero Schema", name, got)
+		}
+	}
+	if ps := Schema(schema.Schema{Attributes: []schema.Attribute{}}); ps != nil {
+		t.Errorf("an empty schema goes on the wire as %v, want nothing", ps)
 	}
 }

@@ -9,7 +9,9 @@
 // Additive evolution so far: Batch.alerts (5) and Batch.notifications (6)
 // with their messages AlertState and NotificationRecord; Collection.events
 // (14) with its message Event. A plugin built before them ignores them; a
-// core built before them never sends them.
+// core built before them never sends them. Description.config_schema (3),
+// a cscs.schema.v1.Schema: a plugin built before it sends none, which
+// reads as an empty schema; a core built before it ignores it.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
@@ -24,6 +26,7 @@
 package storagev1
 
 import (
+	v1 "github.com/cscs-dev/cscs/sdk/proto/schema/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	durationpb "google.golang.org/protobuf/types/known/durationpb"
@@ -121,9 +124,12 @@ func (x *DescribeResponse) GetDescription() *Description {
 }
 
 type Description struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Version       string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Version string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	// config_schema declares the keys of the JSON object Open receives.
+	// Added compatibly: unset from older plugins, read as an empty schema.
+	ConfigSchema  *v1.Schema `protobuf:"bytes,3,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -170,6 +176,13 @@ func (x *Description) GetVersion() string {
 		return x.Version
 	}
 	return ""
+}
+
+func (x *Description) GetConfigSchema() *v1.Schema {
+	if x != nil {
+		return x.ConfigSchema
+	}
+	return nil
 }
 
 type OpenRequest struct {
@@ -1179,13 +1192,14 @@ var File_cscs_storage_v1_storage_proto protoreflect.FileDescriptor
 
 const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcscs/storage/v1/storage.proto\x12\x0fcscs.storage.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x11\n" +
+	"\x1dcscs/storage/v1/storage.proto\x12\x0fcscs.storage.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bcscs/schema/v1/schema.proto\"\x11\n" +
 	"\x0fDescribeRequest\"R\n" +
 	"\x10DescribeResponse\x12>\n" +
-	"\vdescription\x18\x01 \x01(\v2\x1c.cscs.storage.v1.DescriptionR\vdescription\";\n" +
+	"\vdescription\x18\x01 \x01(\v2\x1c.cscs.storage.v1.DescriptionR\vdescription\"x\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
-	"\aversion\x18\x02 \x01(\tR\aversion\"%\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\x12;\n" +
+	"\rconfig_schema\x18\x03 \x01(\v2\x16.cscs.schema.v1.SchemaR\fconfigSchema\"%\n" +
 	"\vOpenRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\"\x0e\n" +
 	"\fOpenResponse\"A\n" +
@@ -1319,49 +1333,51 @@ var file_cscs_storage_v1_storage_proto_goTypes = []any{
 	(*AlertState)(nil),            // 14: cscs.storage.v1.AlertState
 	(*NotificationRecord)(nil),    // 15: cscs.storage.v1.NotificationRecord
 	nil,                           // 16: cscs.storage.v1.Event.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
+	(*v1.Schema)(nil),             // 17: cscs.schema.v1.Schema
+	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 19: google.protobuf.Duration
 }
 var file_cscs_storage_v1_storage_proto_depIdxs = []int32{
 	2,  // 0: cscs.storage.v1.DescribeResponse.description:type_name -> cscs.storage.v1.Description
-	9,  // 1: cscs.storage.v1.WriteBatchRequest.batch:type_name -> cscs.storage.v1.Batch
-	17, // 2: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
-	17, // 3: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
-	10, // 4: cscs.storage.v1.Batch.collections:type_name -> cscs.storage.v1.Collection
-	14, // 5: cscs.storage.v1.Batch.alerts:type_name -> cscs.storage.v1.AlertState
-	15, // 6: cscs.storage.v1.Batch.notifications:type_name -> cscs.storage.v1.NotificationRecord
-	17, // 7: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
-	17, // 8: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
-	11, // 9: cscs.storage.v1.Collection.timings:type_name -> cscs.storage.v1.Timings
-	12, // 10: cscs.storage.v1.Collection.samples:type_name -> cscs.storage.v1.Sample
-	13, // 11: cscs.storage.v1.Collection.events:type_name -> cscs.storage.v1.Event
-	18, // 12: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
-	18, // 13: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
-	18, // 14: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
-	18, // 15: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
-	18, // 16: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
-	17, // 17: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
-	17, // 18: cscs.storage.v1.Event.time:type_name -> google.protobuf.Timestamp
-	16, // 19: cscs.storage.v1.Event.fields:type_name -> cscs.storage.v1.Event.FieldsEntry
-	17, // 20: cscs.storage.v1.AlertState.since:type_name -> google.protobuf.Timestamp
-	17, // 21: cscs.storage.v1.AlertState.last_notified:type_name -> google.protobuf.Timestamp
-	17, // 22: cscs.storage.v1.AlertState.updated_at:type_name -> google.protobuf.Timestamp
-	17, // 23: cscs.storage.v1.NotificationRecord.created_at:type_name -> google.protobuf.Timestamp
-	17, // 24: cscs.storage.v1.NotificationRecord.sent_at:type_name -> google.protobuf.Timestamp
-	17, // 25: cscs.storage.v1.NotificationRecord.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 26: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
-	3,  // 27: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
-	5,  // 28: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
-	7,  // 29: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
-	1,  // 30: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
-	4,  // 31: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
-	6,  // 32: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
-	8,  // 33: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
-	30, // [30:34] is the sub-list for method output_type
-	26, // [26:30] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	17, // 1: cscs.storage.v1.Description.config_schema:type_name -> cscs.schema.v1.Schema
+	9,  // 2: cscs.storage.v1.WriteBatchRequest.batch:type_name -> cscs.storage.v1.Batch
+	18, // 3: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
+	18, // 4: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
+	10, // 5: cscs.storage.v1.Batch.collections:type_name -> cscs.storage.v1.Collection
+	14, // 6: cscs.storage.v1.Batch.alerts:type_name -> cscs.storage.v1.AlertState
+	15, // 7: cscs.storage.v1.Batch.notifications:type_name -> cscs.storage.v1.NotificationRecord
+	18, // 8: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
+	18, // 9: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
+	11, // 10: cscs.storage.v1.Collection.timings:type_name -> cscs.storage.v1.Timings
+	12, // 11: cscs.storage.v1.Collection.samples:type_name -> cscs.storage.v1.Sample
+	13, // 12: cscs.storage.v1.Collection.events:type_name -> cscs.storage.v1.Event
+	19, // 13: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
+	19, // 14: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
+	19, // 15: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
+	19, // 16: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
+	19, // 17: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
+	18, // 18: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
+	18, // 19: cscs.storage.v1.Event.time:type_name -> google.protobuf.Timestamp
+	16, // 20: cscs.storage.v1.Event.fields:type_name -> cscs.storage.v1.Event.FieldsEntry
+	18, // 21: cscs.storage.v1.AlertState.since:type_name -> google.protobuf.Timestamp
+	18, // 22: cscs.storage.v1.AlertState.last_notified:type_name -> google.protobuf.Timestamp
+	18, // 23: cscs.storage.v1.AlertState.updated_at:type_name -> google.protobuf.Timestamp
+	18, // 24: cscs.storage.v1.NotificationRecord.created_at:type_name -> google.protobuf.Timestamp
+	18, // 25: cscs.storage.v1.NotificationRecord.sent_at:type_name -> google.protobuf.Timestamp
+	18, // 26: cscs.storage.v1.NotificationRecord.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 27: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
+	3,  // 28: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
+	5,  // 29: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
+	7,  // 30: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
+	1,  // 31: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
+	4,  // 32: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
+	6,  // 33: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
+	8,  // 34: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
+	31, // [31:35] is the sub-list for method output_type
+	27, // [27:31] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_cscs_storage_v1_storage_proto_init() }

@@ -9,7 +9,9 @@
 // Additive evolution so far: Batch.alerts (5) and Batch.notifications (6)
 // with their messages AlertState and NotificationRecord; Collection.events
 // (14) with its message Event. A plugin built before them ignores them; a
-// core built before them never sends them.
+// core built before them never sends them. Description.config_schema (3),
+// a cscs.schema.v1.Schema: a plugin built before it sends none, which
+// reads as an empty schema; a core built before it ignores it.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
