@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/internal/suggest"
@@ -33,13 +34,38 @@ type Rule struct {
 	LimitText string
 	// Pos is where the <alert> element is.
 	Pos config.Pos
+
+	// Cond, when set, decides the rule instead of Op and Threshold: an
+	// expression rule of the overlay. Metric is then the metric its mail
+	// shows, and LimitText the condition as written.
+	Cond Condition
+	// Severity is "info", "warning" or "critical" ("" reads as warning).
+	Severity string
+	// For is how many rounds in a row the rule must hold before it fires
+	// (0 and 1: at once).
+	For int
+	// Repeat, when not zero, replaces the global repeat interval for this
+	// rule; negative means every round.
+	Repeat time.Duration
+}
+
+// Condition is an expression over one host's samples.
+type Condition interface {
+	// Holds evaluates the condition; ok is false when it cannot be
+	// decided this round (a metric it needs is missing), and the rule
+	// then neither fires nor resolves.
+	Holds(host HostInfo, samples map[string]float64) (holds, ok bool)
 }
 
 // Fires reports whether value breaks the rule.
 func (r Rule) Fires(value float64) bool { return r.Op.Holds(value, r.Threshold) }
 
-// Condition is the rule as a person reads it: "> 90%", "< 10m".
+// Condition is the rule as a person reads it: "> 90%", "< 10m", or an
+// expression rule's condition.
 func (r Rule) Condition() string {
+	if r.Cond != nil {
+		return r.LimitText
+	}
 	bound := strings.TrimSpace(r.LimitText)
 	for _, op := range []Op{AtLeast, AtMost, Above, Below} {
 		if rest, ok := strings.CutPrefix(bound, string(op)); ok {

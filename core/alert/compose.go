@@ -132,6 +132,9 @@ func body(host HostInfo, changes []Transition, recent map[string][]TimedValue, n
 		field(&b, "  ", "Metric:", cleanText(c.Rule.Metric, maxFieldLen))
 		field(&b, "  ", "Value:", formatValue(c.Value, unit))
 		field(&b, "  ", "Limit:", cleanText(c.Rule.Condition(), maxFieldLen))
+		if c.Rule.Severity != "" {
+			field(&b, "  ", "Severity:", cleanText(c.Rule.Severity, maxFieldLen))
+		}
 		field(&b, "  ", "Since:", since(c))
 		field(&b, "  ", "Time:", formatTime(c.At))
 		for i, v := range lastValues(c, recent[c.Rule.Metric]) {

@@ -21,6 +21,8 @@ type HostInfo struct {
 	// Mail is the client's mail attribute, where its alerts go; may be
 	// empty.
 	Mail string
+	// OS and Arch are the host's platform as reported this round.
+	OS, Arch string
 }
 
 // State is the alert state of one rule on one host.
@@ -33,6 +35,9 @@ type State struct {
 	LastNotified time.Time
 	// LastValue is the value of the metric at the last evaluation.
 	LastValue float64
+	// Streak counts the rounds in a row a rule with Rule.For > 1 held
+	// without firing yet.
+	Streak int
 }
 
 // TimedValue is one past value of a metric.
@@ -146,15 +151,19 @@ func (t Transitions) Commit(ctx context.Context, store StateStore) error {
 func Evaluate(ctx context.Context, now time.Time, host HostInfo, rules []Rule, samples map[string]float64, store StateStore, repeat time.Duration) (Transitions, error) {
 	var tr Transitions
 	for _, r := range rules {
-		v, ok := samples[r.Metric]
-		if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		fires, v, ok := decide(r, host, samples)
+		if !ok {
 			continue // no news about this rule: keep its state (see above)
 		}
 		prev, found, err := store.Get(ctx, host.IP, host.Port, r.ID)
 		if err != nil {
 			return Transitions{}, fmt.Errorf("read alert state of rule %s on %s: %w", r.ID, hostKey(host.IP, host.Port), err)
 		}
-		next, kind := step(prev, found, r.Fires(v), v, now, repeat)
+		every := repeat
+		if r.Repeat != 0 {
+			every = r.Repeat
+		}
+		next, kind := step(prev, found, fires, v, now, every, r.For)
 		tr.Updates = append(tr.Updates, Update{HostIP: host.IP, HostPort: host.Port, RuleID: r.ID, State: next})
 		if kind != 0 {
 			since := next.Since
@@ -167,12 +176,41 @@ func Evaluate(ctx context.Context, now time.Time, host HostInfo, rules []Rule, s
 	return tr, nil
 }
 
+// decide says whether rule r breaks on a host this round and the value
+// its mail shows; ok is false when the round says nothing about it.
+func decide(r Rule, host HostInfo, samples map[string]float64) (fires bool, value float64, ok bool) {
+	if r.Cond != nil {
+		fires, ok = r.Cond.Holds(host, samples)
+		value, found := samples[r.Metric]
+		if !found {
+			value = math.NaN()
+		}
+		return fires, value, ok
+	}
+	v, found := samples[r.Metric]
+	if !found || math.IsNaN(v) || math.IsInf(v, 0) {
+		return false, 0, false
+	}
+	return r.Fires(v), v, true
+}
+
 // step is the state machine of one rule: from the previous state (found
-// is false when there was none) and whether the rule fires now, the next
-// state and the transition (0 for none).
-func step(prev State, found, fires bool, v float64, now time.Time, repeat time.Duration) (State, Kind) {
+// is false when there was none) and whether the rule holds now, the next
+// state and the transition (0 for none). A rule with forRounds > 1 fires
+// only once it held that many rounds in a row.
+func step(prev State, found, fires bool, v float64, now time.Time, repeat time.Duration, forRounds int) (State, Kind) {
 	next := prev
 	next.LastValue = v
+	if fires && !prev.Firing && forRounds > 1 {
+		next.Streak = prev.Streak + 1
+		if next.Streak < forRounds {
+			if !found {
+				next.Since = now
+			}
+			return next, 0
+		}
+	}
+	next.Streak = 0
 	switch {
 	case fires && !prev.Firing:
 		next.Firing, next.Since, next.LastNotified = true, now, now
