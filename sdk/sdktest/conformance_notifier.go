@@ -9,7 +9,8 @@ import (
 )
 
 // NotifierConformance checks the notifier contract on n: Describe works
-// before Configure and names the notifier in lower_snake_case;
+// before Configure, names the notifier in lower_snake_case and declares a
+// configuration schema that validates (schema.Schema.Validate);
 // Configure(config) succeeds; a test notification is sent, then sent again
 // with the same ID (a retry), both without error. config must point the
 // notifier at a destination that accepts messages (a test server).
@@ -23,6 +24,7 @@ func NotifierConformance(t testing.TB, n notifier.Notifier, config []byte) {
 		t.Fatalf("Describe before Configure: %v (Describe must work before Configure)", err)
 	}
 	checkName(t, "notifier", d.Name)
+	checkSchema(t, "notifier", d.Name, "Config", d.Config)
 
 	ctx, cancel = callContext(t)
 	err = n.Configure(ctx, config)

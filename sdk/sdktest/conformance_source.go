@@ -13,8 +13,8 @@ import (
 var metricUnits = []string{"percent", "bytes", "seconds", "count", ""}
 
 // SourceConformance checks the source contract on s: the description is
-// well formed (lower_snake_case name; metric names prefixed by the source
-// name; known units; alert types that compare declared metrics; platforms
+// well formed (lower_snake_case name; a settings schema that validates;
+// metric names prefixed by the source name; known units; alert types that compare declared metrics; platforms
 // as "os/arch" with "*" wildcards; Decodes only with a Decoder); Module
 // answers every declared platform with exactly one of a built-in module or
 // an artifact (a base file name and non-empty content); and Module refuses
@@ -55,6 +55,7 @@ func SourceConformance(t testing.TB, s source.Source) {
 func checkSourceDescription(t testing.TB, s source.Source, d source.Description) {
 	t.Helper()
 	checkName(t, "source", d.Name)
+	checkSchema(t, "source", d.Name, "Settings", d.Settings)
 	declared := make(map[string]bool, len(d.Metrics))
 	for _, m := range d.Metrics {
 		declared[m.Name] = true

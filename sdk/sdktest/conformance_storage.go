@@ -9,7 +9,8 @@ import (
 )
 
 // StorageConformance checks the lifecycle rules of the storage contract on
-// s: Describe works before Open and names the plugin in lower_snake_case;
+// s: Describe works before Open, names the plugin in lower_snake_case and
+// declares a configuration schema that validates (schema.Schema.Validate);
 // Close works without Open; Open(config) succeeds; the same batch is
 // written twice without error (whether the second write duplicated rows
 // cannot be seen from outside: test that against your backend); Close
@@ -24,6 +25,7 @@ func StorageConformance(t testing.TB, s storage.Storage, config []byte) {
 		t.Fatalf("Describe before Open: %v (Describe must work before Open)", err)
 	}
 	checkName(t, "storage", d.Name)
+	checkSchema(t, "storage", d.Name, "Config", d.Config)
 
 	ctx, cancel = callContext(t)
 	err = s.Close(ctx)

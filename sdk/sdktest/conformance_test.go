@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cscs-dev/cscs/sdk/notifier"
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -73,6 +74,7 @@ func checkFailures(t *testing.T, got []string, want []string) {
 // fakeStore breaks the storage contract in the ways its flags say.
 type fakeStore struct {
 	name               string
+	config             schema.Schema
 	describeNeedsOpen  bool
 	closeNeedsOpen     bool
 	rejectDuplicate    bool
@@ -88,7 +90,7 @@ func (f *fakeStore) Describe(context.Context) (storage.Description, error) {
 	if f.describeNeedsOpen && !f.open {
 		return storage.Description{}, errors.New("not open")
 	}
-	return storage.Description{Name: f.name}, nil
+	return storage.Description{Name: f.name, Config: f.config}, nil
 }
 
 func (f *fakeStore) Open(context.Context, []byte) error {
@@ -135,6 +137,11 @@ func TestStorageConformance(t *testing.T) {
 		"second write is refused":   {store: &fakeStore{name: "mem", rejectDuplicate: true}, want: []string{"WriteBatch, second"}},
 		"second close is refused":   {store: &fakeStore{name: "mem", failSecondClose: true}, want: []string{"Close, second call"}},
 		"several problems reported": {store: &fakeStore{name: "Mem", rejectDuplicate: true}, want: []string{"lower_snake_case", "WriteBatch, second"}},
+		"config schema declared":    {store: &fakeStore{name: "mem", config: validSchema()}},
+		"config schema not valid": {
+			store: &fakeStore{name: "mem", config: invalidSchema()},
+			want:  []string{`storage "mem" declares a schema in Description.Config that is not valid: configuration schema: attribute 2 ("Dir")`},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -143,6 +150,22 @@ func TestStorageConformance(t *testing.T) {
 			checkFailures(t, got, tc.want)
 		})
 	}
+}
+
+// validSchema and invalidSchema are what the conformance checks accept and
+// refuse as a declared configuration schema.
+func validSchema() schema.Schema {
+	return schema.Schema{Attributes: []schema.Attribute{
+		{Name: "path", Type: schema.String, Required: true, Description: "the file"},
+		{Name: "timeout", Type: schema.Duration},
+	}}
+}
+
+func invalidSchema() schema.Schema {
+	return schema.Schema{Attributes: []schema.Attribute{
+		{Name: "path", Type: schema.String},
+		{Name: "Dir", Type: schema.String},
+	}}
 }
 
 // fakeSource returns the description and module a test sets; it accepts
@@ -193,6 +216,11 @@ func TestSourceConformance(t *testing.T) {
 		"conforming artifact": {impl: &fakeSource{desc: good(), module: artifact, strict: true}},
 		"conforming decoder":  {impl: &fakeDecoder{fakeSource{desc: with(func(d *source.Description) { d.Decodes = true }), module: artifact, strict: true}}},
 		"every platform":      {impl: &fakeSource{desc: with(func(d *source.Description) { d.Platforms = nil }), module: artifact}},
+		"settings declared":   {impl: &fakeSource{desc: with(func(d *source.Description) { d.Settings = validSchema() }), module: artifact, strict: true}},
+		"settings not valid": {
+			impl: &fakeSource{desc: with(func(d *source.Description) { d.Settings = invalidSchema() }), module: artifact, strict: true},
+			want: []string{`source "disk" declares a schema in Description.Settings that is not valid`},
+		},
 		"metric without prefix": {
 			impl: &fakeSource{desc: with(func(d *source.Description) { d.Metrics[1].Name = "free" }), module: artifact, strict: true},
 			want: []string{`metric "free" must start with the source name`},
@@ -242,6 +270,7 @@ func TestSourceConformance(t *testing.T) {
 // fakeNotifier fails where its flags say.
 type fakeNotifier struct {
 	describeNeedsConfig bool
+	config              schema.Schema
 	sendErr             error
 	mu                  sync.Mutex
 	configured          bool
@@ -253,7 +282,7 @@ func (f *fakeNotifier) Describe(context.Context) (notifier.Description, error) {
 	if f.describeNeedsConfig && !f.configured {
 		return notifier.Description{}, errors.New("not configured")
 	}
-	return notifier.Description{Name: "fake"}, nil
+	return notifier.Description{Name: "fake", Config: f.config}, nil
 }
 
 func (f *fakeNotifier) Configure(context.Context, []byte) error {
@@ -274,6 +303,11 @@ func TestNotifierConformance(t *testing.T) {
 		"conforming":               {impl: &fakeNotifier{}},
 		"describe needs configure": {impl: &fakeNotifier{describeNeedsConfig: true}, want: []string{"Describe before Configure"}},
 		"send fails (temporarily)": {impl: &fakeNotifier{sendErr: notifier.Temporary(errors.New("busy"))}, want: []string{"temporary: true", "temporary: true"}},
+		"config schema declared":   {impl: &fakeNotifier{config: validSchema()}},
+		"config schema not valid": {
+			impl: &fakeNotifier{config: schema.Schema{Attributes: []schema.Attribute{{Name: "port", Type: "integer"}}}},
+			want: []string{`notifier "fake" declares a schema in Description.Config that is not valid: configuration schema: attribute 1 ("port"): type "integer" is unknown`},
+		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -10,7 +10,9 @@
 //
 // Conformance: StorageConformance, SourceConformance and
 // NotifierConformance check the lifecycle rules of each contract against
-// any implementation, in process or launched.
+// any implementation, in process or launched, and that the configuration
+// schema a plugin declares is valid. SchemaMatchesStruct checks that
+// schema against the struct the plugin decodes its configuration into.
 package sdktest
 
 import (
