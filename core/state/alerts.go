@@ -130,62 +130,109 @@ func (d *DB) recentValues(ctx context.Context, hostIP string, hostPort int, metr
 	return out, nil
 }
 
+// HostValues are one host's values of one round, for AddRoundValues.
+type HostValues struct {
+	HostIP   string
+	HostPort int
+	// At is when they were measured; it must be set.
+	At time.Time
+	// Values by metric name; NaN is no measurement and is not stored.
+	Values map[string]float64
+}
+
 // AddValues records one round's values of the host's metrics at time at,
 // in one transaction, and trims each metric to the newest KeepValues
 // values. Writing the same time again replaces the value, so a replayed
 // round adds nothing. NaN is no measurement and is not stored.
 func (d *DB) AddValues(ctx context.Context, hostIP string, hostPort int, at time.Time, values map[string]float64) error {
-	if err := checkHost(hostIP, hostPort); err != nil {
-		return fmt.Errorf("store recent values: %w", err)
-	}
-	if at.IsZero() {
-		return fmt.Errorf("store recent values of %s: no time given", hostLabel(hostIP, hostPort))
-	}
-	if len(values) == 0 {
-		return nil
-	}
-	metrics := make([]string, 0, len(values))
-	for m := range values {
-		metrics = append(metrics, m)
-	}
-	sort.Strings(metrics)
-	stamp := formatTime(at)
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		// Two statements per metric: prepare them once per host, not per row.
-		upsert, err := tx.PrepareContext(ctx,
-			`INSERT INTO recent_values (host_ip, host_port, metric, at, value) VALUES (?, ?, ?, ?, ?)
-			 ON CONFLICT (host_ip, host_port, metric, at) DO UPDATE SET value = excluded.value`)
-		if err != nil {
-			return err
+	return d.AddRoundValues(ctx, []HostValues{{HostIP: hostIP, HostPort: hostPort, At: at, Values: values}})
+}
+
+// AddRoundValues is AddValues for every host of a round in one
+// transaction: a round of hundreds of hosts commits (and syncs) once
+// instead of once per host. A host whose values are invalid (no host, no
+// time, a metric without a name) is left out and named in the returned
+// error; the other hosts are still written. A database error writes
+// nothing.
+func (d *DB) AddRoundValues(ctx context.Context, hosts []HostValues) error {
+	var invalid []error
+	valid := make([]HostValues, 0, len(hosts))
+	for _, h := range hosts {
+		if err := h.check(); err != nil {
+			invalid = append(invalid, fmt.Errorf("store recent values: %w", err))
+			continue
 		}
-		defer upsert.Close()
-		trim, err := tx.PrepareContext(ctx,
-			`DELETE FROM recent_values WHERE host_ip = ? AND host_port = ? AND metric = ? AND at NOT IN (
-			   SELECT at FROM recent_values WHERE host_ip = ? AND host_port = ? AND metric = ?
-			   ORDER BY at DESC LIMIT ?)`)
-		if err != nil {
-			return err
+		if len(h.Values) > 0 {
+			valid = append(valid, h)
 		}
-		defer trim.Close()
-		for _, m := range metrics {
-			v := values[m]
-			if m == "" {
-				return errors.New("a metric has no name")
+	}
+	if len(valid) > 0 {
+		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.addValues(ctx, tx, valid) }); err != nil {
+			if len(valid) == 1 {
+				err = fmt.Errorf("store recent values of %s: %w", hostLabel(valid[0].HostIP, valid[0].HostPort), err)
+			} else {
+				err = fmt.Errorf("store recent values of %d hosts: %w", len(valid), err)
 			}
+			return errors.Join(append([]error{err}, invalid...)...)
+		}
+	}
+	return errors.Join(invalid...)
+}
+
+// check refuses values AddRoundValues cannot store.
+func (h HostValues) check() error {
+	if err := checkHost(h.HostIP, h.HostPort); err != nil {
+		return err
+	}
+	if h.At.IsZero() {
+		return fmt.Errorf("values of %s: no time given", hostLabel(h.HostIP, h.HostPort))
+	}
+	if _, ok := h.Values[""]; ok {
+		return fmt.Errorf("values of %s: a metric has no name", hostLabel(h.HostIP, h.HostPort))
+	}
+	return nil
+}
+
+// addValues writes checked hosts' values in tx and trims each metric to
+// the newest d.keep values.
+func (d *DB) addValues(ctx context.Context, tx *sql.Tx, hosts []HostValues) error {
+	// Two statements per metric: prepare them once per round, not per row.
+	upsert, err := tx.PrepareContext(ctx,
+		`INSERT INTO recent_values (host_ip, host_port, metric, at, value) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (host_ip, host_port, metric, at) DO UPDATE SET value = excluded.value`)
+	if err != nil {
+		return err
+	}
+	defer upsert.Close()
+	// Everything older than the keep-th newest value goes; with fewer
+	// values the subquery is NULL and nothing is deleted.
+	trim, err := tx.PrepareContext(ctx,
+		`DELETE FROM recent_values WHERE host_ip = ?1 AND host_port = ?2 AND metric = ?3 AND at < (
+		   SELECT at FROM recent_values WHERE host_ip = ?1 AND host_port = ?2 AND metric = ?3
+		   ORDER BY at DESC LIMIT 1 OFFSET ?4)`)
+	if err != nil {
+		return err
+	}
+	defer trim.Close()
+	for _, h := range hosts {
+		stamp := formatTime(h.At)
+		metrics := make([]string, 0, len(h.Values))
+		for m := range h.Values {
+			metrics = append(metrics, m)
+		}
+		sort.Strings(metrics)
+		for _, m := range metrics {
+			v := h.Values[m]
 			if math.IsNaN(v) {
 				continue
 			}
-			if _, err := upsert.ExecContext(ctx, hostIP, hostPort, m, stamp, v); err != nil {
-				return fmt.Errorf("metric %s: %w", m, err)
+			if _, err := upsert.ExecContext(ctx, h.HostIP, h.HostPort, m, stamp, v); err != nil {
+				return fmt.Errorf("metric %s of %s: %w", m, hostLabel(h.HostIP, h.HostPort), err)
 			}
-			if _, err := trim.ExecContext(ctx, hostIP, hostPort, m, hostIP, hostPort, m, d.keep); err != nil {
-				return fmt.Errorf("trim metric %s: %w", m, err)
+			if _, err := trim.ExecContext(ctx, h.HostIP, h.HostPort, m, d.keep-1); err != nil {
+				return fmt.Errorf("trim metric %s of %s: %w", m, hostLabel(h.HostIP, h.HostPort), err)
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("store recent values of %s: %w", hostLabel(hostIP, hostPort), err)
 	}
 	return nil
 }
