@@ -7,6 +7,7 @@ import (
 
 	"github.com/cscs-dev/cscs/plugins"
 	"github.com/cscs-dev/cscs/sdk/notifier"
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -67,6 +68,42 @@ func TestBuiltinsDescribeThemselves(t *testing.T) {
 			}
 			if name != b.Name || version != "9.9.9" {
 				t.Fatalf("Describe = %q version %q, want %q version 9.9.9", name, version, b.Name)
+			}
+		})
+	}
+}
+
+// TestBuiltinsDeclareValidSchemas checks the configuration schema every
+// built-in declares; the storages and the notifier take configuration, so
+// each declares at least one attribute.
+func TestBuiltinsDeclareValidSchemas(t *testing.T) {
+	ctx := context.Background()
+	for _, b := range plugins.Builtins() {
+		t.Run(b.Kind+"/"+b.Name, func(t *testing.T) {
+			var s schema.Schema
+			var err error
+			switch p := b.New("dev").(type) {
+			case source.Source:
+				var d source.Description
+				d, err = p.Describe(ctx)
+				s = d.Settings
+			case storage.Storage:
+				var d storage.Description
+				d, err = p.Describe(ctx)
+				s = d.Config
+			case notifier.Notifier:
+				var d notifier.Description
+				d, err = p.Describe(ctx)
+				s = d.Config
+			}
+			if err != nil {
+				t.Fatalf("Describe: %v", err)
+			}
+			if err := s.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if b.Kind != plugins.KindSource && len(s.Attributes) == 0 {
+				t.Errorf("%s %s declares no configuration, but it takes some", b.Kind, b.Name)
 			}
 		})
 	}

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strings"
 	"time"
+
+	"github.com/cscs-dev/cscs/sdk/schema"
 )
 
 // Security modes of the connection to the SMTP server.
@@ -63,6 +65,23 @@ type Config struct {
 	// InsecureSkipVerify accepts any server certificate. For tests with a
 	// self-signed certificate only.
 	InsecureSkipVerify bool `json:"insecure_skip_verify,omitempty"`
+}
+
+// configSchema declares Config to the core, which checks an operator's
+// block against it (and masks the password); parseConfig still checks the
+// values itself.
+func configSchema() schema.Schema {
+	return schema.Schema{Attributes: []schema.Attribute{
+		{Name: "host", Type: schema.String, Required: true, Description: `the SMTP server's name or IP address, such as "smtp.example.com"`},
+		{Name: "port", Type: schema.Number, Description: "TCP port; defaults from security: 465 for tls, 587 for starttls, 25 for none"},
+		{Name: "security", Type: schema.String, Description: `"none", "starttls" or "tls"; left out, it follows the port`},
+		{Name: "username", Type: schema.String, Description: "SMTP AUTH user; set together with password, or neither"},
+		{Name: "password", Type: schema.String, Sensitive: true, Description: "SMTP AUTH password; set together with username, or neither"},
+		{Name: "auth", Type: schema.String, Description: `SMTP AUTH mechanism, "plain" (default) or "login"`},
+		{Name: "from", Type: schema.String, Required: true, Description: `the sender, such as "CSCS <cscs@example.com>"`},
+		{Name: "timeout", Type: schema.Duration, Description: `bound of the connection and of each exchange, such as "10s" (default)`},
+		{Name: "insecure_skip_verify", Type: schema.Bool, Description: "accept any server certificate; for tests with a self-signed certificate only"},
+	}}
 }
 
 // settings is a validated Config with every default filled in.

@@ -31,9 +31,9 @@ type Notifier struct {
 
 var _ notifier.Notifier = (*Notifier)(nil)
 
-// Describe names the notifier.
+// Describe names the notifier and declares its configuration.
 func (n *Notifier) Describe(context.Context) (notifier.Description, error) {
-	return notifier.Description{Name: Name, Version: n.Version}, nil
+	return notifier.Description{Name: Name, Version: n.Version, Config: configSchema()}, nil
 }
 
 // Configure checks config (see Config) and keeps it for the next Sends.

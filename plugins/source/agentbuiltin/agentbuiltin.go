@@ -51,5 +51,6 @@ func cloneDescription(d source.Description) source.Description {
 	d.Platforms = slices.Clone(d.Platforms)
 	d.Metrics = slices.Clone(d.Metrics)
 	d.AlertTypes = slices.Clone(d.AlertTypes)
+	d.Settings.Attributes = slices.Clone(d.Settings.Attributes)
 	return d
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cscs-dev/cscs/plugins/source/memory"
 	"github.com/cscs-dev/cscs/plugins/source/swap"
 	"github.com/cscs-dev/cscs/plugins/source/uptime"
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -144,6 +145,25 @@ func TestDescribeReturnsCopies(t *testing.T) {
 	}
 	if _, err := s.Module(ctx, source.Platform{OS: "plan9", Arch: "amd64"}); err == nil {
 		t.Fatal("changing a Describe result changed which platforms Module accepts")
+	}
+}
+
+func TestDescribeCopiesTheSettings(t *testing.T) {
+	ctx := context.Background()
+	settings := schema.Schema{Attributes: []schema.Attribute{{Name: "file", Type: schema.String}}}
+	s := agentbuiltin.New(source.Description{Name: "x", Settings: settings}, "x")
+	settings.Attributes[0].Name = "changed by the caller"
+	first, err := s.Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Settings.Attributes[0].Type = schema.Number
+	second, err := s.Describe(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := second.Settings.Attributes[0]; got != (schema.Attribute{Name: "file", Type: schema.String}) {
+		t.Fatalf("changing New's input or a Describe result changed the settings: %+v", got)
 	}
 }
 

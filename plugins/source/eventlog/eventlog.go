@@ -7,6 +7,10 @@
 //
 //	{"channel": "Security", "first_window": "24h", "event_ids": [4624, 4625], "max": 500}
 //
+// The agent's module checks them and refuses unknown keys; this package
+// only declares them (the plugins may not import the agent, and a test
+// keeps the two in step).
+//
 // Besides the log's records it yields notices (provider "cscs-agent",
 // event id 0, field "notice"): events waiting for next round, a cleared
 // log, records overwritten before being read, unparsable records, an
@@ -15,6 +19,7 @@ package eventlog
 
 import (
 	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -28,5 +33,20 @@ func New(version string) *agentbuiltin.Source {
 		Version:      version,
 		Platforms:    []string{"windows/*"},
 		YieldsEvents: true,
+		Settings:     settingsSchema(),
 	}, Name)
+}
+
+// settingsSchema declares the settings of the agent's eventlog module.
+func settingsSchema() schema.Schema {
+	return schema.Schema{Attributes: []schema.Attribute{
+		{Name: "channel", Type: schema.String,
+			Description: `the event log channel read, such as "System"; default "Security"`},
+		{Name: "first_window", Type: schema.Duration,
+			Description: `how far back the first round reads, such as "24h" (default), at most 8784h`},
+		{Name: "event_ids", Type: schema.ListOfNumber,
+			Description: "only events with these ids, at most 16 (such as [4624, 4625]); empty keeps every event"},
+		{Name: "max", Type: schema.Number,
+			Description: "the most events one round returns, up to 5000; default 500"},
+	}}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cscs-dev/cscs/plugins/storage/internal/retained"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -27,6 +28,17 @@ type Config struct {
 	Retention string `json:"retention,omitempty"`
 }
 
+// configSchema declares Config to the core, which checks an operator's
+// block against it; Open still checks the values itself.
+func configSchema() schema.Schema {
+	return schema.Schema{Attributes: []schema.Attribute{
+		{Name: "path", Type: schema.String, Required: true,
+			Description: "database file; created, with its directory's permissions, when absent"},
+		{Name: "retention", Type: schema.String,
+			Description: `how long collections and events are kept: "90d" or a Go duration such as "720h"; empty keeps everything`},
+	}}
+}
+
 // Plugin serves a Store through the SDK's storage contract.
 type Plugin struct {
 	// Version is reported by Describe.
@@ -41,9 +53,9 @@ type Plugin struct {
 
 var _ storage.Storage = (*Plugin)(nil)
 
-// Describe names the plugin.
+// Describe names the plugin and declares its configuration.
 func (p *Plugin) Describe(context.Context) (storage.Description, error) {
-	return storage.Description{Name: Name, Version: p.Version}, nil
+	return storage.Description{Name: Name, Version: p.Version, Config: configSchema()}, nil
 }
 
 // Open opens the database named by the configuration and migrates it.

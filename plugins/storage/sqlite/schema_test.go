@@ -1,0 +1,49 @@
+package sqlite
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cscs-dev/cscs/sdk/sdktest"
+)
+
+// TestDescribeDeclaresTheConfig checks the declared schema against Config
+// and Open: the same keys and types, and required exactly where Open
+// refuses a configuration without the key.
+func TestDescribeDeclaresTheConfig(t *testing.T) {
+	d, err := sdktest.Storage(t, &Plugin{}).Describe(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Config.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sdktest.SchemaMatchesStruct(t, d.Config, Config{})
+
+	full := map[string]string{"path": filepath.Join(t.TempDir(), "cscs.db"), "retention": "90d"}
+	for _, a := range d.Config.Attributes {
+		t.Run(a.Name, func(t *testing.T) {
+			cfg := map[string]string{}
+			for k, v := range full {
+				if k != a.Name {
+					cfg[k] = v
+				}
+			}
+			raw, _ := json.Marshal(cfg)
+			p := &Plugin{}
+			err := p.Open(t.Context(), raw)
+			_ = p.Close(t.Context())
+			switch {
+			case a.Required && (err == nil || !strings.Contains(err.Error(), `"`+a.Name+`"`)):
+				t.Errorf("%s is declared required, but Open without it = %v", a.Name, err)
+			case !a.Required && err != nil:
+				t.Errorf("%s is declared optional, but Open without it: %v", a.Name, err)
+			}
+		})
+	}
+	if a, _ := d.Config.Lookup("path"); !a.Required {
+		t.Error(`"path" must be declared required`)
+	}
+}
