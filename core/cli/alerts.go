@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,12 +16,14 @@ import (
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/eventmail"
 	"github.com/cscs-dev/cscs/core/outbox"
+	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
+	"github.com/zclconf/go-cty/cty"
 )
 
 // roundMail is what a round's alerts produced: whether mail went well,
@@ -40,8 +43,8 @@ type roundMail struct {
 //
 // Every client with an event-log source for its platform also gets the
 // round's event-log mail, without condition (see package eventmail).
-func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *config.Config, rules [][]alert.Rule,
-	eventSources []source.Description, batch *storage.Batch) roundMail {
+func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *config.Config, ov *overlay.Overlay,
+	rules [][]alert.Rule, orules *overlayRules, eventSources []source.Description, batch *storage.Batch) roundMail {
 	if st == nil {
 		fmt.Fprintf(env.Stderr, "cscs run: alerts skipped: the state database could not be opened\n")
 		return roundMail{}
@@ -59,31 +62,37 @@ func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *
 		for _, sm := range col.Samples {
 			samples[sm.Metric] = sm.Value
 		}
-		host := alert.HostInfo{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail}
-		states, id, err := alertHost(ctx, env, st, ob, host, rules[i], samples, s.alertRepeat, now)
+		host := alert.HostInfo{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail, OS: col.OS, Arch: col.Arch}
+		var groups []*overlay.Group
+		if ov != nil {
+			groups = ov.GroupsOf(cl.IP, col.OS)
+		}
+		route := func(kind, severity string) []string {
+			return channelsFor(ov, overlay.Notice{Kind: kind, Severity: severity, Groups: overlay.GroupNames(groups), Host: cl.IP})
+		}
+		hostRules := append(slices.Clone(rules[i]), orules.forHost(groups)...)
+		states, ids, err := alertHost(ctx, env, st, ob, host, hostRules, samples, s.alertRepeat, now, route)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: alerts for %s: %v\n", hostLabel(col), err)
 			rm.ok = false
 		}
 		rm.alerts = append(rm.alerts, states...)
-		if id != "" {
-			queued = append(queued, id)
-		}
+		queued = append(queued, ids...)
 		if err := st.AddValues(ctx, cl.IP, cl.Port, col.FinishedAt, samples); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: keeping values of %s: %v\n", hostLabel(col), err)
 		}
-		if id, err := queueEventLog(ctx, ob, cl, col, eventSources, now); err != nil {
+		if ids, err := queueEventLog(ctx, ob, cl, col, eventSources, now, route("eventlog", "info")); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: event-log mail for %s: %v\n", hostLabel(col), err)
 			rm.ok = false
-		} else if id != "" {
-			queued = append(queued, id)
+		} else {
+			queued = append(queued, ids...)
 		}
 	}
 	due, err := st.DueNotifications(ctx, time.Now(), 1000)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: outbox: %v\n", err)
 	}
-	if !deliverMail(ctx, env, s, ob, st) {
+	if !deliverMail(ctx, env, s, ov, ob, st) {
 		rm.ok = false
 	}
 	rm.notifications = outboxRecords(ctx, st, append(queued, due...), time.Now())
@@ -92,57 +101,81 @@ func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *
 
 // queueEventLog queues the round's event-log mail for a client whose
 // platform has an event-log source: its new events, or a line saying there
-// were none. It returns the notification's id ("" when nothing was queued).
+// were none, on each of channels. It returns the notifications' ids.
 func queueEventLog(ctx context.Context, ob *outbox.Outbox, cl config.Client, col storage.Collection,
-	eventSources []source.Description, now time.Time) (string, error) {
+	eventSources []source.Description, now time.Time, channels []string) ([]string, error) {
 	applies := false
 	for _, d := range eventSources {
 		if d.YieldsEvents && d.Supports(source.Platform{OS: col.OS, Arch: col.Arch}) {
 			applies = true
 		}
 	}
-	if !applies || cl.Mail == "" {
-		return "", nil
+	if !applies {
+		return nil, nil
 	}
 	msg := eventmail.Compose(eventmail.Host{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail}, col.Events, 0, now)
 	n := notifier.Notification{
-		ID: outbox.NewID(), Kind: storage.NotificationEventLog, To: []string{msg.To}, Subject: msg.Subject, Body: msg.Body,
+		Kind: storage.NotificationEventLog, Subject: msg.Subject, Body: msg.Body,
 		Host: cl.IP + ":" + strconv.Itoa(cl.Port), CreatedAt: now,
 	}
-	if err := ob.Enqueue(ctx, n); err != nil {
-		return "", err
+	if msg.To != "" {
+		n.To = []string{msg.To}
 	}
-	return n.ID, nil
+	return enqueueOn(ctx, ob, channels, n, nil)
+}
+
+// enqueueOn queues n once per channel, each under its own id, and
+// returns the ids. The mail channel is skipped when n has no recipient
+// (noMail, when not nil, is called then).
+func enqueueOn(ctx context.Context, ob *outbox.Outbox, channels []string, n notifier.Notification, noMail func()) ([]string, error) {
+	var ids []string
+	for _, ch := range channels {
+		if ch == state.DefaultChannel && len(n.To) == 0 {
+			if noMail != nil {
+				noMail()
+			}
+			continue
+		}
+		n.ID = outbox.NewID()
+		if err := ob.EnqueueOn(ctx, ch, n); err != nil {
+			return ids, err
+		}
+		ids = append(ids, n.ID)
+	}
+	return ids, nil
 }
 
 // alertHost runs one host's rules and returns the states it wrote and the
-// id of the mail it queued (if any). The new states are committed only
-// once the mail is in the outbox, so a crash in between mails again rather
+// ids of the notifications it queued, on the channels route gives for the
+// mail's kind and worst severity. The new states are committed only once
+// the mail is in the outbox, so a crash in between mails again rather
 // than never.
 func alertHost(ctx context.Context, env *Env, st *state.DB, ob *outbox.Outbox, host alert.HostInfo,
-	rules []alert.Rule, samples map[string]float64, repeat time.Duration, now time.Time) ([]storage.AlertState, string, error) {
+	rules []alert.Rule, samples map[string]float64, repeat time.Duration, now time.Time,
+	route func(kind, severity string) []string) ([]storage.AlertState, []string, error) {
 	tr, err := alert.Evaluate(ctx, now, host, rules, samples, st, repeat)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	var queued string
+	var queued []string
 	if !tr.Empty() {
 		recent, err := alert.Recent(ctx, st, host, tr, alert.RecentCount)
 		if err != nil {
-			return nil, "", err
+			return nil, nil, err
 		}
 		if msg, ok := alert.Compose(host, tr, recent, now); ok {
-			if msg.To == "" {
+			n := notifier.Notification{
+				Kind: storage.NotificationAlert, Subject: msg.Subject, Body: msg.Body,
+				Host: host.IP + ":" + strconv.Itoa(host.Port), CreatedAt: now,
+			}
+			if msg.To != "" {
+				n.To = []string{msg.To}
+			}
+			queued, err = enqueueOn(ctx, ob, route(storage.NotificationAlert, worstSeverity(tr)), n, func() {
 				fmt.Fprintf(env.Stderr, "cscs run: %s: %s, but the client has no mail address; add mail=\"…\" to its <client>\n", host.IP, msg.Subject)
-			} else {
-				n := notifier.Notification{
-					ID: outbox.NewID(), Kind: storage.NotificationAlert, To: []string{msg.To}, Subject: msg.Subject, Body: msg.Body,
-					Host: host.IP + ":" + strconv.Itoa(host.Port), CreatedAt: now,
-				}
-				if err := ob.Enqueue(ctx, n); err != nil {
-					return nil, "", err
-				}
-				queued = n.ID
+			})
+			if err != nil {
+				return nil, nil, err
 			}
 		}
 	}
@@ -210,20 +243,46 @@ func splitHostPort(host string) (string, int) {
 	return h, port
 }
 
-// deliverMail sends what the outbox holds through the SMTP notifier of
-// email_config.json. Without that file the mail waits in the outbox.
-func deliverMail(ctx context.Context, env *Env, s *settings, ob *outbox.Outbox, st *state.DB) bool {
-	counts, err := st.NotificationCounts(ctx)
+// deliverMail sends what the outbox holds, channel by channel: mail
+// through the SMTP notifier of email_config.json, and the overlay's
+// notifier instances through their plugins. Without email_config.json the
+// mail waits in the outbox.
+func deliverMail(ctx context.Context, env *Env, s *settings, ov *overlay.Overlay, ob *outbox.Outbox, st *state.DB) bool {
+	channels, err := st.WaitingChannels(ctx)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: outbox: %v\n", err)
 		return false
 	}
-	if counts[state.StatusPending]+counts[state.StatusSending] == 0 {
-		return true
+	ok := true
+	for _, ch := range channels {
+		if ch == state.DefaultChannel {
+			ok = deliverEmail(ctx, env, s, ob, st) && ok
+			continue
+		}
+		in, found := notifierInstance(ov, ch)
+		if !found {
+			fmt.Fprintf(env.Stderr, "cscs run: notifications wait in the outbox for notifier %q, which no overlay declares; declare it again to send them\n", ch)
+			continue
+		}
+		redact := instanceRedactor(in)
+		n, stop, err := startNotifier(ctx, env, s, ov, in)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "cscs run: notifier %s: not sent, the notifications wait in the outbox: %s\n", ch, redact(err.Error()))
+			ok = false
+			continue
+		}
+		ok = deliverVia(ctx, env, s, ob, n, ch, redact) && ok
+		stop()
 	}
+	return ok
+}
+
+// deliverEmail sends the mail channel through email_config.json's sender.
+func deliverEmail(ctx context.Context, env *Env, s *settings, ob *outbox.Outbox, st *state.DB) bool {
 	if _, err := os.Stat(s.emailPath); err != nil {
+		ids, _ := st.DueNotificationsOn(ctx, state.DefaultChannel, time.Now().Add(24*365*time.Hour), 100000)
 		fmt.Fprintf(env.Stderr, "cscs run: %d notification(s) wait in the outbox: %s is missing; create it (see docs/configuration.md) and they go out with the next run\n",
-			counts[state.StatusPending]+counts[state.StatusSending], s.emailPath)
+			len(ids), s.emailPath)
 		return true
 	}
 	email, diags := config.LoadEmail(s.emailPath, config.LoadOptions{})
@@ -238,22 +297,49 @@ func deliverMail(ctx context.Context, env *Env, s *settings, ob *outbox.Outbox, 
 		return false
 	}
 	defer stop()
-	opts := outbox.Options{Redact: redactor(email)}
+	return deliverVia(ctx, env, s, ob, smtp, state.DefaultChannel, redactor(email))
+}
+
+// deliverVia delivers one channel's due notifications through sender and
+// reports how it went; false when one failed for good.
+func deliverVia(ctx context.Context, env *Env, s *settings, ob *outbox.Outbox, sender outbox.Sender, channel string, redact func(string) string) bool {
+	opts := outbox.Options{Redact: redact, Channel: channel}
 	if s.mailRetry > 0 {
 		opts.Backoff = func(int) time.Duration { return s.mailRetry }
 	}
-	rep, err := ob.Deliver(ctx, smtp, opts)
+	rep, err := ob.Deliver(ctx, sender, opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: outbox: %v\n", err)
 		return false
 	}
+	label := "mail"
+	if channel != state.DefaultChannel {
+		label = "notifier " + channel
+	}
 	for _, e := range rep.Errors {
-		fmt.Fprintf(env.Stderr, "cscs run: mail: %s\n", e)
+		fmt.Fprintf(env.Stderr, "cscs run: %s: %s\n", label, e)
 	}
 	if rep.Sent+rep.Retrying+rep.Failed+rep.Deferred > 0 {
-		fmt.Fprintf(env.Stderr, "mail: %d sent, %d retrying later, %d failed\n", rep.Sent, rep.Retrying+rep.Deferred, rep.Failed)
+		fmt.Fprintf(env.Stderr, "%s: %d sent, %d retrying later, %d failed\n", label, rep.Sent, rep.Retrying+rep.Deferred, rep.Failed)
 	}
 	return rep.Failed == 0
+}
+
+// instanceRedactor masks the values of a notifier instance's sensitive
+// settings in text.
+func instanceRedactor(in overlay.Instance) func(string) string {
+	var secrets []string
+	for name := range in.Sensitive {
+		if v := in.Config.GetAttr(name); !v.IsNull() && v.Type() == cty.String && v.AsString() != "" {
+			secrets = append(secrets, v.AsString())
+		}
+	}
+	return func(text string) string {
+		for _, sec := range secrets {
+			text = strings.ReplaceAll(text, sec, "********")
+		}
+		return text
+	}
 }
 
 // startSMTP launches the built-in SMTP notifier out of process, as a

@@ -98,7 +98,7 @@ func demoCommand(ctx context.Context, env *Env) int {
 	if cfg == nil {
 		return code
 	}
-	code = runRound(ctx, env, &s, cfg)
+	code = runRound(ctx, env, &s, cfg, nil)
 	fmt.Fprintf(env.Stdout, "\n%d mail(s) (alerts and event logs) went to the local mail sink: %s\n", sink.Count(), sink.Dir)
 	if code == ExitOK {
 		fmt.Fprintf(env.Stdout, "\nthe data is in %s; for example:\n  sqlite3 %s 'SELECT * FROM latest_stats'\n", s.dbPath, s.dbPath)

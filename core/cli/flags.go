@@ -38,6 +38,10 @@ type settings struct {
 	mailRetry   time.Duration
 	// pluginsDir is set by pluginFlags.
 	pluginsDir func() string
+	// overlays and vars are --overlay and --var (overlayFlags).
+	overlays, vars listFlag
+	// interval, when set, repeats rounds until cscs is stopped.
+	interval time.Duration
 }
 
 func newFlagSet(env *Env, name string) *flag.FlagSet {
@@ -71,6 +75,7 @@ func (s *settings) roundFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&s.alertRepeat, "alert-repeat", alert.DefaultRepeat, "how often a rule that keeps firing is mailed again; 0 mails every round")
 	fs.DurationVar(&s.mailRetry, "mail-retry-after", 0, "wait before mail that failed temporarily is tried again by a later run (0: 30s doubling up to 1h)")
 	fs.StringVar(&s.authlogFile, "authlog-file", "", "absolute path, on every Linux host, of a log file the authlog source reads instead of the system's auth log (journald, /var/log/auth.log or /var/log/secure)")
+	fs.DurationVar(&s.interval, "interval", 0, "repeat the round at this interval until stopped (0: one round)")
 	fs.BoolVar(&s.inProcess, "in-process-plugins", false, "run the built-in plugins inside the core instead of out of process (benchmarks, debugging)")
 }
 
@@ -101,6 +106,9 @@ func (s *settings) check() error {
 	}
 	if s.alertRepeat < 0 {
 		return fmt.Errorf("--alert-repeat %s: want 0 (every round) or a positive duration such as 4h", s.alertRepeat)
+	}
+	if s.interval < 0 {
+		return fmt.Errorf("--interval %s: want 0 (one round) or a positive duration such as 5m", s.interval)
 	}
 	if s.cpuSample < 0 || s.cpuSample > time.Minute {
 		return fmt.Errorf("--cpu-sample %s: want a duration between 0 and 1m", s.cpuSample)

@@ -32,9 +32,9 @@ func compileRules(cfg *config.Config, descs []source.Description) ([][]alert.Rul
 // sourceDescriptions describes the sources a round would use (built-ins in
 // process, installed external sources launched), for checking alert types
 // without collecting.
-func sourceDescriptions(ctx context.Context, env *Env, pluginsDir string) ([]source.Description, []error) {
+func sourceDescriptions(ctx context.Context, env *Env, pluginsDir string, declared []pipeline.Declared) ([]source.Description, []error) {
 	pipe, err := pipeline.Assemble(ctx, pipeline.Options{
-		Version: env.Version, PluginsDir: pluginsDir, InProcess: true, SourcesOnly: true,
+		Version: env.Version, PluginsDir: pluginsDir, InProcess: true, SourcesOnly: true, Declared: declared,
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: hclog.Warn}),
 	})
 	if err != nil {

@@ -3,9 +3,11 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"filippo.io/age"
 	"github.com/hashicorp/go-hclog"
@@ -14,6 +16,7 @@ import (
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/engine"
 	"github.com/cscs-dev/cscs/core/identity"
+	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/spool"
 	"github.com/cscs-dev/cscs/core/state"
@@ -31,6 +34,7 @@ func runCommand(ctx context.Context, env *Env) int {
 	s.dbFlags(fs)
 	s.roundFlags(fs)
 	s.pluginsDir = s.pluginFlags(fs)
+	s.overlayFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
@@ -46,7 +50,47 @@ func runCommand(ctx context.Context, env *Env) int {
 	if cfg == nil {
 		return code
 	}
-	return runRound(ctx, env, &s, cfg)
+	ov, _, ok := loadOverlay(ctx, env, &s, s.pluginsDir())
+	if !ok {
+		return ExitBadConfig
+	}
+	s.applyOverlay(fs, ov)
+	if ov != nil && len(ov.Storages) > 0 && flagGiven(fs, "db") {
+		fmt.Fprintf(env.Stderr, "cscs run: --db is not used: the overlay's storage blocks say where rounds go\n")
+	}
+	if s.interval == 0 {
+		return runRound(ctx, env, &s, cfg, ov)
+	}
+	return runEvery(ctx, env, &s, cfg, ov)
+}
+
+// flagGiven reports whether the command line set flag name.
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
+}
+
+// runEvery runs a round every s.interval until ctx ends, and returns the
+// exit code of the last round. A round longer than the interval is
+// followed by the next one at once.
+func runEvery(ctx context.Context, env *Env, s *settings, cfg *config.Config, ov *overlay.Overlay) int {
+	for {
+		start := time.Now()
+		code := runRound(ctx, env, s, cfg, ov)
+		wait := time.Until(start.Add(s.interval))
+		if wait <= 0 {
+			fmt.Fprintf(env.Stderr, "cscs run: the round took %s, longer than the interval %s; the next one starts now\n",
+				time.Since(start).Round(time.Millisecond), s.interval)
+		}
+		t := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return code
+		case <-t.C:
+		}
+	}
 }
 
 // loadForRound loads the inventory and, when present, the mail settings;
@@ -69,8 +113,13 @@ func printDiagnostics(env *Env, diags config.Diagnostics) {
 
 // runRound performs one round over cfg's clients and stores it in the
 // SQLite database of s.
-func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) int {
+func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config, ov *overlay.Overlay) int {
 	moduleConfig, err := s.moduleConfig()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
+		return ExitBadConfig
+	}
+	storages, err := overlayStorages(ov)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 		return ExitBadConfig
@@ -92,6 +141,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 	// sources only once their platform is known.
 	pending := pipeline.Start(ctx, pipeline.Options{
 		Version: env.Version, PluginsDir: s.pluginsDir(), DB: s.db, InProcess: s.inProcess,
+		Storages: storages, Declared: declared(ov),
 		Logger: hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: hclog.Warn}),
 	})
 
@@ -113,6 +163,14 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 	}
 	if st != nil {
 		cs.Cursors = st
+	}
+	if ov != nil {
+		policy, err := newHostPolicy(ov)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
+			return ExitBadConfig
+		}
+		cs.Policy = policy
 	}
 	collector := collect.New(cs)
 	hosts := make([]engine.Host, len(cfg.Clients))
@@ -143,14 +201,23 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 
 	// Alerts first, so the storages also receive the alert states and
 	// outbox records the round changed.
-	mail := raiseAlerts(context.WithoutCancel(ctx), env, st, s, cfg, rules, pipe.Sources.Descriptions(), batch)
+	orules := newOverlayRules(ov, pipe.Sources.Descriptions())
+	mail := raiseAlerts(context.WithoutCancel(ctx), env, st, s, cfg, ov, rules, orules, pipe.Sources.Descriptions(), batch)
 	batch.Alerts, batch.Notifications = mail.alerts, mail.notifications
 
 	// Store even when the round was cancelled: what finished is kept.
 	stored := storeRound(context.WithoutCancel(ctx), env, id, s.dataDir, pipe.Storages, batch)
 
+	where := pipeline.DisplayName(s.db)
+	if len(storages) > 0 {
+		var labels []string
+		for _, st := range pipe.Storages {
+			labels = append(labels, st.Label)
+		}
+		where = strings.Join(labels, ", ")
+	}
 	if s.output == "json" {
-		if err := writeJSON(env.Stdout, batch, pipeline.DisplayName(s.db)); err != nil {
+		if err := writeJSON(env.Stdout, batch, where); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: writing JSON: %v\n", err)
 		}
 	} else {
@@ -158,7 +225,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config) in
 		fmt.Fprintln(env.Stdout)
 		fmt.Fprintln(env.Stdout, summaryLine(batch))
 		if stored {
-			fmt.Fprintf(env.Stdout, "stored round %s in %s\n", batch.RoundID, pipeline.DisplayName(s.db))
+			fmt.Fprintf(env.Stdout, "stored round %s in %s\n", batch.RoundID, where)
 		}
 	}
 	if ruleDiags.HasErrors() {

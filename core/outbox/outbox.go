@@ -70,6 +70,12 @@ func NewID() string {
 // idempotent: an ID already in the outbox is left as it is). n needs a
 // kind ("alert", "eventlog" or "test") and at least one recipient.
 func (o *Outbox) Enqueue(ctx context.Context, n notifier.Notification) error {
+	return o.EnqueueOn(ctx, state.DefaultChannel, n)
+}
+
+// EnqueueOn is Enqueue for the notifier instance channel; only the
+// default channel (mail) needs a recipient.
+func (o *Outbox) EnqueueOn(ctx context.Context, channel string, n notifier.Notification) error {
 	now := time.Now()
 	if n.ID == "" {
 		n.ID = NewID()
@@ -77,7 +83,7 @@ func (o *Outbox) Enqueue(ctx context.Context, n notifier.Notification) error {
 	if n.CreatedAt.IsZero() {
 		n.CreatedAt = now
 	}
-	if _, err := o.db.InsertNotification(ctx, n, now); err != nil {
+	if _, err := o.db.InsertNotificationOn(ctx, channel, n, now); err != nil {
 		return err
 	}
 	return nil
@@ -130,6 +136,10 @@ type Options struct {
 	Redact func(string) string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Channel is the notifier instance whose notifications this Deliver
+	// sends ("" is state.DefaultChannel, the SMTP sender of
+	// email_config.json).
+	Channel string
 }
 
 func (o Options) withDefaults() Options {
@@ -157,6 +167,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Channel == "" {
+		o.Channel = state.DefaultChannel
 	}
 	return o
 }
@@ -226,7 +239,7 @@ func (o *Outbox) Deliver(ctx context.Context, sender Sender, opts Options) (Repo
 		return rep, err
 	}
 	rep.Recovered = len(released)
-	ids, err := o.db.DueNotifications(ctx, start, opts.Limit)
+	ids, err := o.db.DueNotificationsOn(ctx, opts.Channel, start, opts.Limit)
 	if err != nil {
 		return rep, err
 	}

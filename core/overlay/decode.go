@@ -189,6 +189,9 @@ func decodePlugin(ctx *hcl.EvalContext, b *hcl.Block, dir string) (Plugin, hcl.D
 			if !filepath.IsAbs(s) {
 				s = filepath.Join(dir, s)
 			}
+			if abs, err := filepath.Abs(s); err == nil {
+				s = abs
+			}
 			p.Path = s
 		}
 	}
@@ -262,7 +265,7 @@ func decodeGroup(ctx *hcl.EvalContext, b *hcl.Block, names registry) (Group, hcl
 				continue
 			}
 			seen[src] = mb.DefRange
-			g.Modules = append(g.Modules, Module{Source: src, Range: mb.DefRange, body: mb.Body})
+			g.Modules = append(g.Modules, Module{Source: src, Range: mb.DefRange, body: mb.Body, ctx: ctx})
 		case "alert":
 			if d := names.claim("alert", g.Name+"/"+mb.Labels[0], mb.DefRange); d != nil {
 				a.diags = append(a.diags, d)

@@ -98,7 +98,6 @@ func Load(files []string, opts Options) (*Overlay, hcl.Diagnostics) {
 		all = append(all, parsed{path: path, ctx: ctx, content: content})
 	}
 	ov.sources = parser.Files()
-	ov.ctx = base
 
 	d := evalVariables(all, base, opts.Vars)
 	diags = append(diags, d...)
@@ -182,7 +181,7 @@ func (ov *Overlay) decodeBlock(p parsed, b *hcl.Block, names registry) hcl.Diagn
 		if !validName(b.Labels[1]) {
 			diags = append(diags, badName(b.Type+" name", b.Labels[1], b.LabelRanges[1]))
 		} else if claim(b.Type, b.Labels[1]) {
-			in := Instance{Kind: b.Type, Plugin: b.Labels[0], Name: b.Labels[1], Range: b.DefRange, body: b.Body}
+			in := Instance{Kind: b.Type, Plugin: b.Labels[0], Name: b.Labels[1], Range: b.DefRange, body: b.Body, ctx: p.ctx}
 			if b.Type == "storage" {
 				ov.Storages = append(ov.Storages, in)
 			} else {

@@ -24,7 +24,6 @@ type Overlay struct {
 
 	// sources holds every file's text, for diagnostics with snippets.
 	sources map[string]*hcl.File
-	ctx     *hcl.EvalContext
 }
 
 // Setting is a round setting an overlay may set.
@@ -76,6 +75,7 @@ type Instance struct {
 	Range     hcl.Range
 
 	body hcl.Body
+	ctx  *hcl.EvalContext
 }
 
 // Group is a set of hosts chosen by selectors, with what applies to them.
@@ -115,6 +115,7 @@ type Module struct {
 	Range     hcl.Range
 
 	body hcl.Body
+	ctx  *hcl.EvalContext
 }
 
 // Alert is an expression alert rule.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
@@ -48,7 +49,7 @@ func (ov *Overlay) Resolve(ctx context.Context, opts ResolveOptions) hcl.Diagnos
 				continue
 			}
 			var d hcl.Diagnostics
-			in.Config, in.Sensitive, d = decodeWithSchema(ov.ctx, in.body, sch)
+			in.Config, in.Sensitive, d = decodeWithSchema(in.ctx, in.body, sch)
 			diags = append(diags, d...)
 		}
 	}
@@ -73,7 +74,7 @@ func (ov *Overlay) Resolve(ctx context.Context, opts ResolveOptions) hcl.Diagnos
 				continue
 			}
 			var d hcl.Diagnostics
-			m.Settings, m.Sensitive, d = decodeWithSchema(ov.ctx, m.body, desc.Settings)
+			m.Settings, m.Sensitive, d = decodeWithSchema(m.ctx, m.body, desc.Settings)
 			diags = append(diags, d...)
 		}
 		for _, al := range g.Alerts {
@@ -211,9 +212,13 @@ func checkCondition(al Alert, descs []source.Description) hcl.Diagnostics {
 				slices.Sort(own)
 				detail := fmt.Sprintf("Source %s has no metric %q.", root, name)
 				if c := suggest.Closest(name, own); c != "" {
-					detail += fmt.Sprintf(" Did you mean %s?", c)
+					detail += fmt.Sprintf(" Did you mean %s?", Reference(c))
 				}
-				detail += " Its metrics: " + strings.Join(own, ", ") + "."
+				refs := make([]string, len(own))
+				for i, m := range own {
+					refs[i] = Reference(m)
+				}
+				detail += " Its metrics: " + strings.Join(refs, ", ") + "."
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Unknown metric", Detail: detail, Subject: rng})
 			}
 		}
@@ -236,15 +241,38 @@ func checkCondition(al Alert, descs []source.Description) hcl.Diagnostics {
 	return diags
 }
 
-// attrPath joins a traversal's attribute steps after its root with dots.
+// attrPath joins a traversal's steps after its root with dots: attribute
+// steps and string index steps (load["5"] for the metric load.5).
 func attrPath(t hcl.Traversal) string {
 	var parts []string
 	for _, step := range t[1:] {
-		a, ok := step.(hcl.TraverseAttr)
-		if !ok {
-			break
+		switch st := step.(type) {
+		case hcl.TraverseAttr:
+			parts = append(parts, st.Name)
+		case hcl.TraverseIndex:
+			if st.Key.Type() != cty.String || !st.Key.IsKnown() {
+				return strings.Join(parts, ".")
+			}
+			parts = append(parts, st.Key.AsString())
+		default:
+			return strings.Join(parts, ".")
 		}
-		parts = append(parts, a.Name)
 	}
 	return strings.Join(parts, ".")
+}
+
+// Reference is how a condition names metric: memory.used_percent, or
+// load["5"] for a part that is not an identifier.
+func Reference(metric string) string {
+	parts := strings.Split(metric, ".")
+	var b strings.Builder
+	b.WriteString(parts[0])
+	for _, p := range parts[1:] {
+		if hclsyntax.ValidIdentifier(p) {
+			b.WriteString("." + p)
+		} else {
+			fmt.Fprintf(&b, "[%q]", p)
+		}
+	}
+	return b.String()
 }

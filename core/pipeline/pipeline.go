@@ -42,6 +42,13 @@ type Options struct {
 	Launch pluginhost.Options
 	// SourcesOnly leaves the storages out (for `cscs validate`).
 	SourcesOnly bool
+	// Storages, when not empty, are the round's storages (the overlay's
+	// storage blocks) instead of the one DB selects and the installed
+	// ones.
+	Storages []StorageInstance
+	// Declared are external plugins the overlay declares; its sources
+	// take part in the round like installed ones.
+	Declared []Declared
 }
 
 // Storage is one storage of the round, opened.
@@ -71,6 +78,35 @@ type member struct {
 	config     []byte
 	spoolName  string
 	label      string
+	// failed is why the plugin cannot be started at all.
+	failed error
+}
+
+// builtinMember is built-in b, in process or launched as opts say.
+func builtinMember(opts Options, b plugins.Builtin) (member, error) {
+	m := member{kind: b.Kind, name: b.Name}
+	if opts.InProcess {
+		m.inProcess = func() any { return b.New(opts.Version) }
+		return m, nil
+	}
+	spec, err := pluginhost.BuiltinSpec(b.Kind, b.Name)
+	if err != nil {
+		return member{}, err
+	}
+	m.spec = spec
+	return m, nil
+}
+
+// instanceMember is the plugin of an overlay storage instance.
+func instanceMember(opts Options, in StorageInstance) (member, error) {
+	loc, err := Locate(opts, sdkplugin.KindStorage, in.Plugin)
+	if err != nil {
+		return member{}, fmt.Errorf("storage %s: %w", in.Name, err)
+	}
+	if loc.Builtin != nil {
+		return builtinMember(opts, *loc.Builtin)
+	}
+	return member{kind: sdkplugin.KindStorage, name: in.Plugin, spec: loc.Spec}, nil
 }
 
 // Assemble launches every plugin of the round concurrently.
@@ -79,38 +115,51 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 		opts.Logger = hclog.NewNullLogger()
 	}
 	opts.Launch.Logger = opts.Logger
-	dbStorage, dbConfig, dbSpool, err := builtinDB(opts.DB)
-	if err != nil {
-		return nil, err
-	}
 	var members []member
 	var warnings []error
 	for _, b := range plugins.Builtins() {
-		if b.Kind == sdkplugin.KindNotifier || (opts.SourcesOnly && b.Kind != sdkplugin.KindSource) {
-			continue // notifiers are launched by the outbox when there is mail
+		if b.Kind != sdkplugin.KindSource {
+			continue // storages below; notifiers are launched by the outbox when there is mail
 		}
-		if b.Kind == sdkplugin.KindStorage && b.Name != dbStorage {
-			continue // one built-in storage: the one --db selects
-		}
-		m := member{kind: b.Kind, name: b.Name}
-		if b.Kind == sdkplugin.KindStorage {
-			m.config, m.spoolName, m.label = dbConfig, dbSpool, b.Name+" "+DisplayName(opts.DB)
-		}
-		if opts.InProcess {
-			newFn := b.New
-			m.inProcess = func() any { return newFn(opts.Version) }
-		} else {
-			spec, err := pluginhost.BuiltinSpec(b.Kind, b.Name)
-			if err != nil {
-				return nil, err
-			}
-			m.spec = spec
+		m, err := builtinMember(opts, b)
+		if err != nil {
+			return nil, err
 		}
 		members = append(members, m)
 	}
-	external, warn := externalMembers(opts.PluginsDir, opts.SourcesOnly)
+	external, warn := externalMembers(opts.PluginsDir, opts.SourcesOnly || len(opts.Storages) > 0)
 	warnings = append(warnings, warn...)
 	members = append(members, external...)
+	for _, d := range opts.Declared {
+		if d.Kind == sdkplugin.KindSource {
+			members = append(members, member{kind: d.Kind, name: d.Name, spec: pluginhost.Spec{Kind: d.Kind, Name: d.Name, Path: d.Path, SHA256: d.SHA256}})
+		}
+	}
+	switch {
+	case opts.SourcesOnly:
+	case len(opts.Storages) > 0:
+		for _, in := range opts.Storages {
+			m, err := instanceMember(opts, in)
+			if err != nil {
+				warnings = append(warnings, err)
+				m = member{kind: sdkplugin.KindStorage, name: in.Plugin, failed: err}
+			}
+			m.config, m.spoolName, m.label = in.Config, "storage-"+in.Name, in.Plugin+" "+in.Name
+			members = append(members, m)
+		}
+	default:
+		dbStorage, dbConfig, dbSpool, err := builtinDB(opts.DB)
+		if err != nil {
+			return nil, err
+		}
+		b, _ := plugins.Lookup(sdkplugin.KindStorage, dbStorage)
+		m, err := builtinMember(opts, b)
+		if err != nil {
+			return nil, err
+		}
+		m.config, m.spoolName, m.label = dbConfig, dbSpool, b.Name+" "+DisplayName(opts.DB)
+		members = append(members, m)
+	}
 
 	p := &Pipeline{}
 	type launched struct {
@@ -124,6 +173,10 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if m.failed != nil {
+				results[i].err = m.failed
+				return
+			}
 			if m.inProcess != nil {
 				results[i].impl = m.inProcess()
 				return

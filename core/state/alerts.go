@@ -16,6 +16,7 @@ type alertRow struct {
 	since        time.Time
 	lastNotified time.Time
 	lastValue    float64 // NaN is stored as NULL and read back as NaN
+	streak       int
 }
 
 // timedValue is one stored value of a metric.
@@ -43,9 +44,9 @@ func (d *DB) getAlert(ctx context.Context, hostIP string, hostPort int, ruleID s
 		lastValue           sql.NullFloat64
 	)
 	err := d.db.QueryRowContext(ctx,
-		`SELECT firing, since, last_notified, last_value FROM alert_state
+		`SELECT firing, since, last_notified, last_value, streak FROM alert_state
 		 WHERE host_ip = ? AND host_port = ? AND rule_id = ?`,
-		hostIP, hostPort, ruleID).Scan(&row.firing, &since, &lastNotified, &lastValue)
+		hostIP, hostPort, ruleID).Scan(&row.firing, &since, &lastNotified, &lastValue, &row.streak)
 	if errors.Is(err, sql.ErrNoRows) {
 		return alertRow{}, false, nil
 	}
@@ -78,12 +79,12 @@ func (d *DB) putAlert(ctx context.Context, hostIP string, hostPort int, ruleID s
 		lastValue = row.lastValue
 	}
 	_, err := d.db.ExecContext(ctx,
-		`INSERT INTO alert_state (host_ip, host_port, rule_id, firing, since, last_notified, last_value, updated_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO alert_state (host_ip, host_port, rule_id, firing, since, last_notified, last_value, updated_at, streak)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (host_ip, host_port, rule_id) DO UPDATE SET
 		   firing = excluded.firing, since = excluded.since, last_notified = excluded.last_notified,
-		   last_value = excluded.last_value, updated_at = excluded.updated_at`,
-		hostIP, hostPort, ruleID, row.firing, nullTime(row.since), nullTime(row.lastNotified), lastValue, formatTime(time.Now()))
+		   last_value = excluded.last_value, updated_at = excluded.updated_at, streak = excluded.streak`,
+		hostIP, hostPort, ruleID, row.firing, nullTime(row.since), nullTime(row.lastNotified), lastValue, formatTime(time.Now()), row.streak)
 	if err != nil {
 		return fmt.Errorf("store alert state of rule %s on %s: %w", ruleID, hostLabel(hostIP, hostPort), err)
 	}

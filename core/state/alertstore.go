@@ -17,13 +17,13 @@ func (d *DB) Get(ctx context.Context, hostIP string, hostPort int, ruleID string
 	if err != nil || !ok {
 		return alert.State{}, false, err
 	}
-	return alert.State{Firing: row.firing, Since: row.since, LastNotified: row.lastNotified, LastValue: row.lastValue}, true, nil
+	return alert.State{Firing: row.firing, Since: row.since, LastNotified: row.lastNotified, LastValue: row.lastValue, Streak: row.streak}, true, nil
 }
 
 // Put replaces the state of rule ruleID on a host.
 func (d *DB) Put(ctx context.Context, hostIP string, hostPort int, ruleID string, s alert.State) error {
 	return d.putAlert(ctx, hostIP, hostPort, ruleID,
-		alertRow{firing: s.Firing, since: s.Since, lastNotified: s.LastNotified, lastValue: s.LastValue})
+		alertRow{firing: s.Firing, since: s.Since, lastNotified: s.LastNotified, lastValue: s.LastValue, streak: s.Streak})
 }
 
 // RecentValues returns up to n of the latest values of metric on a host,

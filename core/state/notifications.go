@@ -41,6 +41,9 @@ var ErrClaimLost = errors.New("the notification is no longer claimed by this sen
 // Notification is one row of the outbox.
 type Notification struct {
 	notifier.Notification
+	// Channel is the notifier instance that delivers it (DefaultChannel:
+	// the SMTP sender of email_config.json).
+	Channel       string
 	Status        string
 	Attempts      int
 	NextAttemptAt time.Time
@@ -72,7 +75,19 @@ type Outcome struct {
 // host_port. Inserting an ID that is already in the outbox changes
 // nothing and returns false.
 func (d *DB) InsertNotification(ctx context.Context, n notifier.Notification, dueAt time.Time) (bool, error) {
-	if err := checkNotification(n); err != nil {
+	return d.InsertNotificationOn(ctx, DefaultChannel, n, dueAt)
+}
+
+// DefaultChannel is the channel of the SMTP sender of email_config.json.
+const DefaultChannel = "email"
+
+// InsertNotificationOn is InsertNotification for the notifier instance
+// channel. Only the default channel (mail) needs a recipient.
+func (d *DB) InsertNotificationOn(ctx context.Context, channel string, n notifier.Notification, dueAt time.Time) (bool, error) {
+	if channel == "" {
+		channel = DefaultChannel
+	}
+	if err := checkNotification(n, channel == DefaultChannel); err != nil {
 		return false, fmt.Errorf("add notification to the outbox: %w", err)
 	}
 	if dueAt.IsZero() {
@@ -88,10 +103,10 @@ func (d *DB) InsertNotification(ctx context.Context, n notifier.Notification, du
 	}
 	hostIP, hostPort := splitHost(n.Host)
 	res, err := d.db.ExecContext(ctx,
-		`INSERT INTO notifications (id, kind, host_ip, host_port, recipients, subject, body, status, next_attempt_at, created_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+		`INSERT INTO notifications (id, kind, host_ip, host_port, recipients, subject, body, status, next_attempt_at, created_at, channel)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
 		 ON CONFLICT (id) DO NOTHING`,
-		n.ID, n.Kind, hostIP, hostPort, string(to), n.Subject, n.Body, formatTime(dueAt), formatTime(created))
+		n.ID, n.Kind, hostIP, hostPort, string(to), n.Subject, n.Body, formatTime(dueAt), formatTime(created), channel)
 	if err != nil {
 		return false, fmt.Errorf("add notification %s to the outbox: %w", n.ID, err)
 	}
@@ -102,14 +117,14 @@ func (d *DB) InsertNotification(ctx context.Context, n notifier.Notification, du
 	return added == 1, nil
 }
 
-func checkNotification(n notifier.Notification) error {
+func checkNotification(n notifier.Notification, needRecipient bool) error {
 	if n.ID == "" {
 		return errors.New("the notification has no id")
 	}
 	if !slices.Contains(kinds, n.Kind) {
 		return fmt.Errorf("notification %s: kind %q is not one of %s", n.ID, n.Kind, strings.Join(kinds, ", "))
 	}
-	if len(n.To) == 0 {
+	if len(n.To) == 0 && needRecipient {
 		return fmt.Errorf("notification %s has no recipient", n.ID)
 	}
 	for _, to := range n.To {
@@ -121,14 +136,19 @@ func checkNotification(n notifier.Notification) error {
 }
 
 // DueNotifications returns the ids of up to limit pending notifications
-// due at now, the longest waiting first.
+// due at now, the longest waiting first, on every channel.
 func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return d.DueNotificationsOn(ctx, "", now, limit)
+}
+
+// DueNotificationsOn is DueNotifications for one channel ("" for all).
+func (d *DB) DueNotificationsOn(ctx context.Context, channel string, now time.Time, limit int) ([]string, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	rows, err := d.db.QueryContext(ctx,
-		`SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?
-		 ORDER BY next_attempt_at, created_at, id LIMIT ?`, formatTime(now), limit)
+		`SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? AND (? = '' OR channel = ?)
+		 ORDER BY next_attempt_at, created_at, id LIMIT ?`, formatTime(now), channel, channel, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list due notifications: %w", err)
 	}
@@ -297,7 +317,7 @@ func (d *DB) NotificationCounts(ctx context.Context) (map[string]int, error) {
 }
 
 const selectNotification = `SELECT id, kind, host_ip, host_port, recipients, subject, body, created_at,
-	status, attempts, next_attempt_at, last_error, sent_at, server_reply FROM notifications`
+	status, attempts, next_attempt_at, last_error, sent_at, server_reply, channel FROM notifications`
 
 func scanNotification(row *sql.Row) (Notification, error) {
 	var (
@@ -307,7 +327,7 @@ func scanNotification(row *sql.Row) (Notification, error) {
 		created, next, sent sql.NullString
 	)
 	if err := row.Scan(&n.ID, &n.Kind, &hostIP, &hostPort, &recipients, &n.Subject, &n.Body, &created,
-		&n.Status, &n.Attempts, &next, &n.LastError, &sent, &n.ServerReply); err != nil {
+		&n.Status, &n.Attempts, &next, &n.LastError, &sent, &n.ServerReply, &n.Channel); err != nil {
 		return Notification{}, err
 	}
 	if err := json.Unmarshal([]byte(recipients), &n.To); err != nil {
@@ -345,4 +365,27 @@ func hostLabel(hostIP string, hostPort int) string {
 		return hostIP
 	}
 	return net.JoinHostPort(hostIP, strconv.Itoa(hostPort))
+}
+
+// WaitingChannels returns the channels that have notifications pending or
+// being sent, sorted.
+func (d *DB) WaitingChannels(ctx context.Context) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx,
+		`SELECT DISTINCT channel FROM notifications WHERE status IN ('pending', 'sending') ORDER BY channel`)
+	if err != nil {
+		return nil, fmt.Errorf("list notification channels: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("list notification channels: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list notification channels: %w", err)
+	}
+	return out, nil
 }

@@ -309,7 +309,7 @@ func TestInsertNotification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Notification{Notification: n, Status: StatusPending, NextAttemptAt: due}
+	want := Notification{Notification: n, Channel: DefaultChannel, Status: StatusPending, NextAttemptAt: due}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("stored\n%+v\nwant\n%+v", got, want)
 	}

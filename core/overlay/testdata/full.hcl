@@ -58,7 +58,7 @@ group "web" {
 }
 
 alert "load" {
-  condition = load.load1 > 8
+  condition = load["1"] > 8
 }
 
 route {

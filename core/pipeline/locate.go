@@ -1,0 +1,108 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/cscs-dev/cscs/core/pluginhost"
+	"github.com/cscs-dev/cscs/plugins"
+	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
+)
+
+// Declared is an external plugin the overlay declares by path and
+// checksum; it takes part like an installed one.
+type Declared struct {
+	Kind, Name   string
+	Path, SHA256 string
+}
+
+// StorageInstance is a configured storage of the overlay.
+type StorageInstance struct {
+	// Plugin names the storage plugin; Name the instance.
+	Plugin, Name string
+	// Config is the JSON object the plugin's Open receives.
+	Config []byte
+}
+
+// Located is a plugin found by kind and name.
+type Located struct {
+	// Builtin is set for a built-in plugin.
+	Builtin *plugins.Builtin
+	// Spec launches it out of process.
+	Spec pluginhost.Spec
+}
+
+// Locate finds the plugin of kind named name: built in, declared in
+// opts.Declared, or installed in opts.PluginsDir, in that order.
+func Locate(opts Options, kind, name string) (Located, error) {
+	if b, ok := plugins.Lookup(kind, name); ok {
+		spec, err := pluginhost.BuiltinSpec(kind, name)
+		if err != nil {
+			return Located{}, err
+		}
+		return Located{Builtin: &b, Spec: spec}, nil
+	}
+	for _, d := range opts.Declared {
+		if d.Kind == kind && d.Name == name {
+			return Located{Spec: pluginhost.Spec{Kind: kind, Name: name, Path: d.Path, SHA256: d.SHA256}}, nil
+		}
+	}
+	var known []string
+	for _, b := range plugins.Builtins() {
+		if b.Kind == kind {
+			known = append(known, b.Name)
+		}
+	}
+	if opts.PluginsDir != "" {
+		man, err := pluginhost.LoadManifest(opts.PluginsDir)
+		if err != nil {
+			return Located{}, fmt.Errorf("looking for %s plugin %q: %w", kind, name, err)
+		}
+		for _, e := range man.Plugins {
+			if e.Kind == kind && e.Name == name {
+				return Located{Spec: pluginhost.Spec{Kind: kind, Name: name, Path: e.Path(opts.PluginsDir), SHA256: e.SHA256}}, nil
+			}
+			if e.Kind == kind {
+				known = append(known, e.Name)
+			}
+		}
+	}
+	for _, d := range opts.Declared {
+		if d.Kind == kind {
+			known = append(known, d.Name)
+		}
+	}
+	slices.Sort(known)
+	return Located{}, fmt.Errorf("no %s plugin named %q is built in, declared in a plugin block or installed (known: %s); declare it with a plugin block or install it with `cscs plugins install`",
+		kind, name, strings.Join(slices.Compact(known), ", "))
+}
+
+// Start makes the plugin: in process for a built-in when inProcess is
+// set, else launched. stop releases it.
+func (l Located) Start(ctx context.Context, opts Options) (impl any, stop func(), err error) {
+	if l.Builtin != nil && opts.InProcess {
+		return l.Builtin.New(opts.Version), func() {}, nil
+	}
+	opts.Launch.Logger = opts.Logger
+	plug, err := pluginhost.Launch(ctx, l.Spec, opts.Launch)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch l.Spec.Kind {
+	case sdkplugin.KindSource:
+		impl, err = plug.Source()
+	case sdkplugin.KindStorage:
+		impl, err = plug.Storage()
+	case sdkplugin.KindNotifier:
+		impl, err = plug.Notifier()
+	default:
+		err = fmt.Errorf("plugin %s: unknown kind %q", l.Spec.Name, l.Spec.Kind)
+	}
+	if err != nil {
+		plug.Kill()
+		return nil, nil, err
+	}
+	return impl, plug.Kill, nil
+}
