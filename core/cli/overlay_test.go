@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
+)
+
+// TestRoundWithOverlay runs rounds under an overlay against the
+// in-process fleet: a group restricts one host's sources, the round fans
+// out to two SQLite files and PostgreSQL, an expression rule fires only on
+// its second round and its mail is routed to a notifier instance (SMTP to
+// a real server) whose password comes from env(); the secret never shows.
+func TestRoundWithOverlay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs several rounds with plugins")
+	}
+	dsn := pgtest.SchemaDSN(t)
+	r, fleet := fleetRound(t, "")
+	hosts := fleet.Hosts()
+	sink := startSMTPSink(t, "cscs", "ov-smtp-secret")
+	t.Setenv("CSCS_TEST_OV_SMTP", "ov-smtp-secret")
+	t.Setenv("CSCS_TEST_OV_DSN", dsn)
+	a, b := filepath.Join(r.dir, "a.db"), filepath.Join(r.dir, "b.db")
+	overlay := filepath.Join(r.dir, "overlay.hcl")
+	must(t, os.WriteFile(overlay, []byte(fmt.Sprintf(`
+round {
+  cpu_sample = "50ms"
+}
+
+storage "sqlite" "a" {
+  path = %q
+}
+storage "sqlite" "b" {
+  path = %q
+}
+storage "postgres" "pg" {
+  dsn = env("CSCS_TEST_OV_DSN")
+}
+
+notifier "smtp" "ops" {
+  host     = "127.0.0.1"
+  port     = %d
+  security = "none"
+  username = "cscs"
+  password = env("CSCS_TEST_OV_SMTP")
+  from     = "CSCS <cscs@example.com>"
+}
+
+group "lean" {
+  ips     = [%q]
+  sources = ["memory", "uptime"]
+}
+
+alert "memory_seen" {
+  condition = memory.used_percent >= 0 && host.os == "linux"
+  for       = 2
+  severity  = "critical"
+}
+
+route {
+  severity  = ["critical"]
+  notifiers = ["ops"]
+}
+`, a, b, sink.port, hosts[0].IP)), 0o600))
+
+	for round := 1; round <= 2; round++ {
+		code, out, stderr := runCLI(t, r.args("--overlay", overlay, "--email-config", filepath.Join(r.dir, "none.json")))
+		if code != ExitOK || out.Counts["ok"] != 2 {
+			t.Fatalf("round %d: exit %d, counts %v\n%s", round, code, out.Counts, stderr)
+		}
+		for _, secret := range []string{"ov-smtp-secret", dsn} {
+			if strings.Contains(stderr, secret) {
+				t.Fatalf("round %d: a secret leaked:\n%s", round, stderr)
+			}
+		}
+		mails := alertMails(sink.received())
+		switch {
+		case round == 1 && len(mails) != 0:
+			t.Fatalf("round 1: %d alert mails; a rule with for = 2 must wait a round", len(mails))
+		case round == 2 && len(mails) != 2:
+			t.Fatalf("round 2: %d alert mails through the routed notifier, want one per host\n%s", len(mails), stderr)
+		}
+	}
+	for _, m := range alertMails(sink.received()) {
+		if !strings.Contains(m.data, "memory_seen") || !strings.Contains(m.data, "Severity: critical") {
+			t.Errorf("alert mail lacks the rule or its severity:\n%s", m.data)
+		}
+	}
+
+	// Every storage got both rounds; the lean host measured only its
+	// group's sources.
+	for _, path := range []string{a, b} {
+		db, err := sql.Open("sqlite3", path)
+		must(t, err)
+		var n int
+		must(t, db.QueryRow(`SELECT count(*) FROM collections WHERE status = 'ok'`).Scan(&n))
+		if n != 4 {
+			t.Errorf("%s: %d ok collections, want 4", path, n)
+		}
+		var cpuLean, cpuOther int
+		must(t, db.QueryRow(`SELECT count(*) FROM samples s JOIN hosts h ON h.id = s.host_id WHERE h.ip = ? AND s.metric LIKE 'cpu.%'`, hosts[0].IP).Scan(&cpuLean))
+		must(t, db.QueryRow(`SELECT count(*) FROM samples s JOIN hosts h ON h.id = s.host_id WHERE h.ip = ? AND s.metric LIKE 'cpu.%'`, hosts[1].IP).Scan(&cpuOther))
+		if cpuLean != 0 || cpuOther == 0 {
+			t.Errorf("%s: cpu samples: lean host %d (want 0), other host %d (want some)", path, cpuLean, cpuOther)
+		}
+		db.Close()
+	}
+	pg, err := sql.Open("pgx", dsn)
+	must(t, err)
+	defer pg.Close()
+	var n int
+	must(t, pg.QueryRow(`SELECT count(*) FROM collections WHERE status = 'ok'`).Scan(&n))
+	if n != 4 {
+		t.Errorf("PostgreSQL: %d ok collections, want 4", n)
+	}
+	if _, err := os.Stat(r.db); err == nil {
+		t.Errorf("--db %s was written although the overlay's storage blocks replace it", r.db)
+	}
+
+	// config show: the overlay's setting, a flag beating it, secrets masked.
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"config", "show", "--config", r.config, "--data-dir", r.dataDir,
+		"--overlay", overlay, "--concurrency", "7"}, "test", strings.NewReader(""), &stdout, &stderr)
+	if code != ExitOK {
+		t.Fatalf("config show: exit %d\n%s", code, stderr.String())
+	}
+	show := stdout.String()
+	for _, want := range []string{`cpu_sample        = "50ms"`, "overlay.hcl:3", "concurrency       = 7        # --concurrency",
+		`password = (sensitive)`, `dsn = (sensitive)`, `groups   = ["lean"]`, `sources  = ["memory", "uptime"]`} {
+		if !strings.Contains(show, want) {
+			t.Errorf("config show lacks %q:\n%s", want, show)
+		}
+	}
+	if strings.Contains(show, "ov-smtp-secret") || strings.Contains(show, dsn) {
+		t.Errorf("config show printed a secret:\n%s", show)
+	}
+}
+
+// TestValidateOverlayDiagnostics: a typo in a plugin block and an unknown
+// metric in a condition are reported with file, line and a suggestion,
+// and validate exits 2.
+func TestValidateOverlayDiagnostics(t *testing.T) {
+	dir := t.TempDir()
+	overlay := filepath.Join(dir, "bad.hcl")
+	must(t, os.WriteFile(overlay, []byte(`storage "sqlite" "local" {
+  pth = "cscs.db"
+}
+
+alert "mem" {
+  condition = memory.used_prcent > 90
+}
+`), 0o600))
+	cfg := filepath.Join(dir, "config.xml")
+	must(t, os.WriteFile(cfg, []byte(`<clients><client ip="127.0.0.1" username="u" password="p"/></clients>`), 0o600))
+	var stdout, stderr bytes.Buffer
+	code := Main(context.Background(), []string{"validate", "--config", cfg, "--data-dir", filepath.Join(dir, "data"),
+		"--email-config", filepath.Join(dir, "none.json"), "--overlay", overlay}, "test", strings.NewReader(""), &stdout, &stderr)
+	if code != ExitBadConfig {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitBadConfig, stderr.String())
+	}
+	for _, want := range []string{"bad.hcl line 2", `Did you mean "path"?`, "bad.hcl line 6", "Did you mean memory.used_percent?"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, stderr.String())
+		}
+	}
+}
