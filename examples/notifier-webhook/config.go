@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/cscs-dev/cscs/sdk/schema"
 )
 
 // defaultTimeout bounds one delivery when the configuration sets none.
@@ -26,6 +28,21 @@ type Config struct {
 	// Headers are added to every request; they may carry credentials, so
 	// their values never appear in errors.
 	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// configSchema declares Config to the core, which checks an operator's
+// block against it. The URL and the headers may carry credentials, so
+// both are sensitive: the core masks them. parseConfig still checks every
+// value itself.
+func configSchema() schema.Schema {
+	return schema.Schema{Attributes: []schema.Attribute{
+		{Name: "url", Type: schema.String, Required: true, Sensitive: true,
+			Description: "http or https address that receives one POST per notification; may hold a token"},
+		{Name: "timeout", Type: schema.Duration,
+			Description: `bound of one delivery, connection included, such as "5s"; default "10s"`},
+		{Name: "headers", Type: schema.MapOfString, Sensitive: true,
+			Description: "headers added to every request, such as credentials"},
+	}}
 }
 
 // settings is a checked Config.

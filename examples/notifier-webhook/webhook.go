@@ -41,9 +41,10 @@ type Payload struct {
 	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
-// Describe names the notifier; it works before Configure.
+// Describe names the notifier and declares its configuration; it works
+// before Configure.
 func (n *Notifier) Describe(context.Context) (notifier.Description, error) {
-	return notifier.Description{Name: Name, Version: version}, nil
+	return notifier.Description{Name: Name, Version: version, Config: configSchema()}, nil
 }
 
 // Configure checks config (see Config) and keeps it for the next Sends.

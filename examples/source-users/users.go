@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -57,6 +58,9 @@ func description() source.Description {
 			{Name: MetricDistinct, Unit: "count", Description: "distinct user names with at least one session"},
 		},
 		AlertTypes: []source.AlertType{{Name: Name, Metric: MetricLoggedIn}},
+		// The script reads no settings; the empty schema declares none,
+		// so a module "users" block has nothing to set.
+		Settings: schema.Schema{},
 	}
 }
 

@@ -103,3 +103,19 @@ func TestConformanceInProcess(t *testing.T) {
 	t.Parallel()
 	sdktest.SourceConformance(t, sdktest.Source(t, Source{}))
 }
+
+// TestDeclaresNoSettings: the script reads no settings, so the source
+// declares none for the core to accept in a module "users" block.
+func TestDeclaresNoSettings(t *testing.T) {
+	t.Parallel()
+	d, err := sdktest.Source(t, Source{}).Describe(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := d.Settings.Names(); len(names) != 0 {
+		t.Errorf("the source declares settings %q, but users.sh reads none", names)
+	}
+	if grep := "config"; strings.Contains(string(script), grep) {
+		t.Errorf("users.sh mentions %q: if it now reads settings, declare them in description()", grep)
+	}
+}

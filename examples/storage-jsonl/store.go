@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -47,9 +48,19 @@ type Config struct {
 	Path string `json:"path"`
 }
 
-// Describe names the storage; it works before Open.
+// configSchema declares Config to the core, which checks an operator's
+// block against it; parseConfig still checks it itself.
+func configSchema() schema.Schema {
+	return schema.Schema{Attributes: []schema.Attribute{
+		{Name: "path", Type: schema.String, Required: true,
+			Description: "file to append to, created when absent; relative to the directory cscs runs in"},
+	}}
+}
+
+// Describe names the storage and declares its configuration; it works
+// before Open.
 func (s *Store) Describe(context.Context) (storage.Description, error) {
-	return storage.Description{Name: Name, Version: version}, nil
+	return storage.Description{Name: Name, Version: version, Config: configSchema()}, nil
 }
 
 // Open opens (or creates) the configured file and reads the keys already
