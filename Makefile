@@ -59,6 +59,12 @@ validate-examples: core
 	@for f in config.xml examples/configs/*.xml; do \
 		$(BIN)/cscs validate --config $$f --email-config email_config.json >/dev/null || exit 1; \
 	done; echo "examples validate"
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(GO) build -o $$tmp/notifier-webhook ./examples/notifier-webhook && \
+	$(BIN)/cscs plugins install --data-dir $$tmp/data $$tmp/notifier-webhook >/dev/null && \
+	for f in examples/overlays/*.hcl; do \
+		CSCS_PG_PASSWORD=example $(BIN)/cscs validate --data-dir $$tmp/data --overlay $$f >/dev/null || exit 1; \
+	done; echo "example overlays validate"
 
 test: test-deps build vet lint validate-examples
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -count=1 -timeout 20m ./...
