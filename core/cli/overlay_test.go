@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 )
@@ -171,4 +173,60 @@ alert "mem" {
 			t.Errorf("diagnostics lack %q:\n%s", want, stderr.String())
 		}
 	}
+}
+
+// TestRunEveryInterval: with an interval, run repeats rounds until it is
+// stopped, and stores each.
+func TestRunEveryInterval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs several rounds")
+	}
+	r, _ := fleetRound(t, "")
+	overlay := filepath.Join(r.dir, "every.hcl")
+	must(t, os.WriteFile(overlay, []byte("round {\n  interval = \"1s\"\n  cpu_sample = \"10ms\"\n}\n"), 0o600))
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, append(r.args("--overlay", overlay), "--output", "text"), "test", strings.NewReader(""), &stdout, &stderr)
+	}()
+	// Wait for the second stored round, then stop.
+	for strings.Count(stdout.String(), "stored round") < 2 {
+		select {
+		case code := <-done:
+			t.Fatalf("run ended by itself with exit %d\n%s", code, stderr.String())
+		default:
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if code := <-done; code != ExitOK {
+		t.Errorf("exit %d after stopping\n%s", code, stderr.String())
+	}
+	db, err := sql.Open("sqlite3", r.db)
+	must(t, err)
+	defer db.Close()
+	var rounds int
+	must(t, db.QueryRow(`SELECT count(DISTINCT round_id) FROM collections`).Scan(&rounds))
+	if rounds < 2 {
+		t.Errorf("%d rounds stored, want at least 2", rounds)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
