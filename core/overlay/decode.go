@@ -59,14 +59,6 @@ func (a *attrs) str(attr *hcl.Attribute) (string, bool) {
 	return v.AsString(), true
 }
 
-func (a *attrs) bool(attr *hcl.Attribute) (bool, bool) {
-	v, ok := a.value(attr, cty.Bool)
-	if !ok {
-		return false, false
-	}
-	return v.True(), true
-}
-
 // int evaluates a whole number within [lo, hi].
 func (a *attrs) int(attr *hcl.Attribute, lo, hi int) (int, bool) {
 	v, ok := a.value(attr, cty.Number)
