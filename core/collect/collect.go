@@ -3,6 +3,13 @@
 // fresh request, decrypt and verify its report, and turn it into samples.
 // Every failure becomes a status and an actionable error text on the
 // host's collection; nothing here stops the round.
+//
+// A host whose platform an earlier round detected (Settings.Platforms)
+// takes one command after the handshake: it checks on the host that the
+// platform and the agent an earlier round left are still in place and the
+// agent's SHA-256, then runs it (transport.Client.RunCached). Only when
+// something is not in place does the host take the full path: detect,
+// ensure the files over SFTP, run.
 package collect
 
 import (
@@ -64,6 +71,26 @@ type Settings struct {
 	// Policy adapts the sources and module settings to each host; nil
 	// treats every host alike.
 	Policy HostPolicy
+	// Platforms remembers each host's platform between rounds, so a
+	// round can skip detection and the SFTP check; nil detects every
+	// host every round.
+	Platforms PlatformCache
+	// MaxHandshakes bounds the SSH connects and handshakes in progress at
+	// once, apart from how many hosts the engine works on
+	// (DefaultMaxHandshakes when zero or negative).
+	MaxHandshakes int
+}
+
+// DefaultMaxHandshakes is the default bound on concurrent handshakes: as
+// many as the engine's default concurrency, so it only bites when a round
+// runs more hosts at once than that.
+const DefaultMaxHandshakes = 64
+
+// PlatformCache keeps the platform detected on each host for the login
+// user between rounds. core/state.DB implements it.
+type PlatformCache interface {
+	Platform(ctx context.Context, hostIP string, hostPort int, user string) (transport.Platform, bool, error)
+	SetPlatform(ctx context.Context, hostIP string, hostPort int, user string, p transport.Platform) error
 }
 
 // HostPolicy adapts a round to one host once its platform is known: the
@@ -92,13 +119,18 @@ type CursorStore interface {
 // Collector runs the pipeline for one host at a time; it is safe for
 // concurrent use by many goroutines.
 type Collector struct {
-	s         Settings
-	recipient string
+	s          Settings
+	recipient  string
+	handshakes *transport.HandshakeGate
 }
 
 // New returns a Collector.
 func New(s Settings) *Collector {
-	return &Collector{s: s, recipient: s.Identity.Recipient().String()}
+	n := s.MaxHandshakes
+	if n <= 0 {
+		n = DefaultMaxHandshakes
+	}
+	return &Collector{s: s, recipient: s.Identity.Recipient().String(), handshakes: transport.NewHandshakeGate(n)}
 }
 
 // maxReport bounds the encrypted report read from a host.
@@ -118,6 +150,7 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 		ConnectTimeout:   c.s.ConnectTimeout,
 		HandshakeTimeout: c.s.HandshakeTimeout,
 		HostKeys:         c.s.HostKeys,
+		Handshakes:       c.handshakes,
 	})
 	col.Timings.Connect = time.Since(t0)
 	if err != nil {
@@ -125,98 +158,225 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 	}
 	defer client.Close()
 
-	t0 = time.Now()
-	plat, err := client.Detect(ctx)
-	col.Timings.Detect = time.Since(t0)
-	if err != nil {
-		return fail("detect platform", err)
-	}
-
-	agent, err := c.s.Agents.Get(plat.OS, plat.Arch)
-	if err != nil {
-		col.Status = storage.StatusAgentError
-		col.Error = fmt.Sprintf("host is %s/%s: %v", plat.OS, plat.Arch, err)
-		return col
-	}
-	art := transport.Artifact{Name: "cscs-agent", Data: agent.Data, SHA256: agent.SHA256}
-	req := protocol.Request{Version: protocol.Version, Recipient: c.recipient,
-		CPUSampleMillis: int(c.s.CPUSample / time.Millisecond), ModuleConfig: c.s.ModuleConfig}
-	arts := []transport.Artifact{art}
-	var plan sources.Plan
-	if c.s.Sources != nil {
-		pl := source.Platform{OS: plat.OS, Arch: plat.Arch}
-		plan = c.s.Sources.PlanFor(ctx, pl)
-		if c.s.Policy != nil {
-			hp := c.s.Policy.ForHost(cl, pl)
-			if hp.Sources != nil {
-				plan = plan.Only(hp.Sources)
+	var (
+		job     *hostJob
+		out     []byte
+		checked bool // the run's error is final: no need for the full path
+	)
+	known, cached := c.knownPlatform(ctx, cl)
+	var fresh transport.Platform // the platform RunCached's probe saw
+	if cached && known.OS != "windows" {
+		// A platform without an agent or plan (a stale row) falls
+		// through to detection, which then says what is wrong.
+		if job, err = c.prepare(ctx, cl, known); err == nil {
+			out, checked, fresh, err = c.runCached(ctx, client, &col, job)
+			if checked && err != nil {
+				return fail("run agent", err)
 			}
-			req.ModuleConfig = mergeModuleConfig(c.s.ModuleConfig, hp.ModuleConfig)
-		}
-		req.Modules = plan.Builtins
-		for _, e := range plan.External {
-			arts = append(arts, transport.Artifact{Name: e.Artifact.FileName, Data: e.Artifact.Data, SHA256: e.SHA256})
 		}
 	}
-
-	t0 = time.Now()
-	paths, uploaded, err := client.EnsureAll(ctx, plat, arts)
-	col.Timings.Upload = time.Since(t0)
-	col.AgentUploaded = len(uploaded) > 0 && uploaded[0]
-	if err != nil {
-		return fail("upload agent", err)
-	}
-	remote := paths[0]
-	cursors := c.readCursors(ctx, cl, plan)
-	for i, e := range plan.External {
-		req.External = append(req.External, protocol.ExternalModule{
-			Source: e.Source, Path: paths[i+1], SHA256: e.SHA256, Interpreter: e.Artifact.Interpreter,
-			TimeoutMillis: int(e.Artifact.Timeout / time.Millisecond), Cursor: cursors[e.Source],
-		})
-		delete(cursors, e.Source)
-	}
-	req.Cursors = cursors
-
-	if req.Nonce, err = report.NewNonce(); err != nil {
-		return fail("make nonce", err)
-	}
-	reqJSON, err := json.Marshal(req)
-	if err != nil {
-		return fail("encode request", err)
-	}
-
-	t0 = time.Now()
-	out, _, err := client.Run(ctx, plat, remote, art.SHA256, reqJSON, maxReport)
-	if errors.Is(err, transport.ErrAgentChecksum) {
-		// The cached agent was damaged or replaced: upload it again, once.
-		t1 := time.Now()
-		remote, err = client.Upload(ctx, plat, art)
-		col.Timings.Upload += time.Since(t1)
-		col.AgentUploaded = true
-		if err == nil {
-			out, _, err = client.Run(ctx, plat, remote, art.SHA256, reqJSON, maxReport)
+	if !checked {
+		plat := fresh
+		if plat.OS == "" {
+			t0 = time.Now()
+			plat, err = client.Detect(ctx)
+			col.Timings.Detect = time.Since(t0)
+			if err != nil {
+				return fail("detect platform", err)
+			}
+		}
+		if !cached || plat != known {
+			c.rememberPlatform(ctx, cl, plat)
+		}
+		if job == nil || job.plat != plat {
+			if job, err = c.prepare(ctx, cl, plat); err != nil {
+				return c.failPrepare(ctx, col, err)
+			}
+		}
+		if out, err = c.ensureAndRun(ctx, client, &col, job); err != nil {
+			return fail(job.failedStep, err)
 		}
 	}
-	col.Timings.Exec = time.Since(t0)
-	if err != nil {
-		return fail("run agent", err)
-	}
 
-	rep, err := report.Open(c.s.Identity, bytes.NewReader(out), req.Nonce)
+	rep, err := report.Open(c.s.Identity, bytes.NewReader(out), job.req.Nonce)
 	if err != nil {
 		col.Status = storage.StatusBadReport
 		col.Error = fmt.Sprintf("report: %v", err)
 		return col
 	}
-	c.decode(ctx, plat, rep)
+	c.decode(ctx, job.plat, rep)
 	fillFromReport(&col, rep)
 	c.keepCursors(ctx, cl, rep)
-	c.repairExternal(ctx, client, plat, rep, plan, arts)
-	if len(plan.Skipped) > 0 {
-		col.Error = joinCapped(append([]string{col.Error}, plan.Skipped...), "; ", 1000)
+	c.repairExternal(ctx, client, job.plat, rep, job.plan, job.arts)
+	if len(job.plan.Skipped) > 0 {
+		col.Error = joinCapped(append([]string{col.Error}, job.plan.Skipped...), "; ", 1000)
 		col.Error = strings.TrimPrefix(col.Error, "; ")
 	}
 	return col
+}
+
+// hostJob is one host's request for one platform: what to run, what must
+// be on the host for it, and the request itself.
+type hostJob struct {
+	plat transport.Platform
+	plan sources.Plan
+	// arts are the agent and then the plan's external modules.
+	arts []transport.Artifact
+	req  protocol.Request
+	// reqJSON is req encoded, sent on the agent's stdin.
+	reqJSON []byte
+	// failedStep names what ensureAndRun was doing when it failed.
+	failedStep string
+}
+
+// noAgentError is a platform without an agent in the AgentSource.
+type noAgentError struct {
+	plat transport.Platform
+	err  error
+}
+
+func (e *noAgentError) Error() string {
+	return fmt.Sprintf("host is %s/%s: %v", e.plat.OS, e.plat.Arch, e.err)
+}
+
+// prepare plans the round for a host of platform plat: the agent and
+// external modules it needs, and the request with the modules, their
+// settings (after the HostPolicy), their cursors and a fresh nonce.
+func (c *Collector) prepare(ctx context.Context, cl config.Client, plat transport.Platform) (*hostJob, error) {
+	agent, err := c.s.Agents.Get(plat.OS, plat.Arch)
+	if err != nil {
+		return nil, &noAgentError{plat: plat, err: err}
+	}
+	job := &hostJob{plat: plat}
+	art := transport.Artifact{Name: "cscs-agent", Data: agent.Data, SHA256: agent.SHA256}
+	job.req = protocol.Request{Version: protocol.Version, Recipient: c.recipient,
+		CPUSampleMillis: int(c.s.CPUSample / time.Millisecond), ModuleConfig: c.s.ModuleConfig}
+	job.arts = []transport.Artifact{art}
+	if c.s.Sources != nil {
+		pl := source.Platform{OS: plat.OS, Arch: plat.Arch}
+		job.plan = c.s.Sources.PlanFor(ctx, pl)
+		if c.s.Policy != nil {
+			hp := c.s.Policy.ForHost(cl, pl)
+			if hp.Sources != nil {
+				job.plan = job.plan.Only(hp.Sources)
+			}
+			job.req.ModuleConfig = mergeModuleConfig(c.s.ModuleConfig, hp.ModuleConfig)
+		}
+		job.req.Modules = job.plan.Builtins
+		for _, e := range job.plan.External {
+			job.arts = append(job.arts, transport.Artifact{Name: e.Artifact.FileName, Data: e.Artifact.Data, SHA256: e.SHA256})
+		}
+	}
+	cursors := c.readCursors(ctx, cl, job.plan)
+	for i, e := range job.plan.External {
+		p, err := job.arts[i+1].RemotePath(plat)
+		if err != nil {
+			return nil, fmt.Errorf("external module %s: %w", e.Source, err)
+		}
+		job.req.External = append(job.req.External, protocol.ExternalModule{
+			Source: e.Source, Path: p, SHA256: e.SHA256, Interpreter: e.Artifact.Interpreter,
+			TimeoutMillis: int(e.Artifact.Timeout / time.Millisecond), Cursor: cursors[e.Source],
+		})
+		delete(cursors, e.Source)
+	}
+	job.req.Cursors = cursors
+	if job.req.Nonce, err = report.NewNonce(); err != nil {
+		return nil, fmt.Errorf("make nonce: %w", err)
+	}
+	if job.reqJSON, err = json.Marshal(job.req); err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	return job, nil
+}
+
+// failPrepare records why prepare failed.
+func (c *Collector) failPrepare(ctx context.Context, col storage.Collection, err error) storage.Collection {
+	var na *noAgentError
+	if errors.As(err, &na) {
+		col.Status = storage.StatusAgentError
+		col.Error = na.Error()
+		return col
+	}
+	col.Status = StatusOf(ctx, err)
+	col.Error = fmt.Sprintf("prepare request: %v", err)
+	return col
+}
+
+// runCached runs the agent an earlier round left on the host, in one
+// command (see transport.Client.RunCached); a tampered agent is uploaded
+// again and run once more. checked is false when the host is not as the
+// cached platform says: then nothing ran, and fresh is the platform the
+// host reported (zero if it could not tell), for the full path.
+func (c *Collector) runCached(ctx context.Context, client *transport.Client, col *storage.Collection, job *hostJob) (out []byte, checked bool, fresh transport.Platform, err error) {
+	t0 := time.Now()
+	out, _, err = client.RunCached(ctx, job.plat, job.arts[0], job.arts[1:], job.reqJSON, maxReport)
+	col.Timings.Exec = time.Since(t0)
+	var nip *transport.NotInPlaceError
+	switch {
+	case errors.As(err, &nip):
+		return nil, false, nip.Platform, nil
+	case errors.Is(err, transport.ErrAgentChecksum):
+		out, err = c.reupload(ctx, client, col, job)
+	}
+	return out, true, transport.Platform{}, err
+}
+
+// ensureAndRun puts the agent and external modules in place over SFTP
+// when missing and runs the agent.
+func (c *Collector) ensureAndRun(ctx context.Context, client *transport.Client, col *storage.Collection, job *hostJob) ([]byte, error) {
+	t0 := time.Now()
+	paths, uploaded, err := client.EnsureAll(ctx, job.plat, job.arts)
+	col.Timings.Upload += time.Since(t0)
+	col.AgentUploaded = col.AgentUploaded || (len(uploaded) > 0 && uploaded[0])
+	if err != nil {
+		job.failedStep = "upload agent"
+		return nil, err
+	}
+	job.failedStep = "run agent"
+	t0 = time.Now()
+	out, _, err := client.Run(ctx, job.plat, paths[0], job.arts[0].SHA256, job.reqJSON, maxReport)
+	col.Timings.Exec += time.Since(t0)
+	if errors.Is(err, transport.ErrAgentChecksum) {
+		return c.reupload(ctx, client, col, job)
+	}
+	return out, err
+}
+
+// reupload replaces an agent that failed its checksum on the host (damaged
+// or replaced) and runs it, once.
+func (c *Collector) reupload(ctx context.Context, client *transport.Client, col *storage.Collection, job *hostJob) ([]byte, error) {
+	t0 := time.Now()
+	remote, err := client.Upload(ctx, job.plat, job.arts[0])
+	col.Timings.Upload += time.Since(t0)
+	col.AgentUploaded = true
+	if err != nil {
+		return nil, err
+	}
+	t0 = time.Now()
+	out, _, err := client.Run(ctx, job.plat, remote, job.arts[0].SHA256, job.reqJSON, maxReport)
+	col.Timings.Exec += time.Since(t0)
+	return out, err
+}
+
+// knownPlatform is the platform an earlier round detected on the host for
+// this login; false when there is none or it cannot be read.
+func (c *Collector) knownPlatform(ctx context.Context, cl config.Client) (transport.Platform, bool) {
+	if c.s.Platforms == nil {
+		return transport.Platform{}, false
+	}
+	p, ok, err := c.s.Platforms.Platform(ctx, cl.IP, cl.Port, cl.Username)
+	if err != nil || !ok {
+		return transport.Platform{}, false
+	}
+	return p, true
+}
+
+// rememberPlatform stores a newly detected platform for the next rounds.
+// A failure to store costs the next round a detection, nothing more.
+func (c *Collector) rememberPlatform(ctx context.Context, cl config.Client, p transport.Platform) {
+	if c.s.Platforms != nil {
+		_ = c.s.Platforms.SetPlatform(ctx, cl.IP, cl.Port, cl.Username, p)
+	}
 }
 
 // mergeModuleConfig returns base with the entries of over replacing its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -94,30 +95,51 @@ func parsePosixProbe(out []byte) (Platform, error) {
 	return Platform{OS: goos, Arch: arch, UID: uid, RemoteDir: path.Join(tmp, "cscs-"+uid)}, nil
 }
 
+// unameKernels maps GOOS to what `uname -s` prints there.
+var unameKernels = map[string]string{"linux": "Linux", "darwin": "Darwin"}
+
+// unameMachines maps GOARCH to what `uname -m` may print there.
+var unameMachines = map[string][]string{
+	"amd64": {"x86_64", "amd64"},
+	"arm64": {"aarch64", "arm64"},
+	"386":   {"i386", "i486", "i586", "i686", "x86"},
+	"arm":   {"armv6l", "armv7l", "armv7", "armv8l", "armhf", "arm"},
+}
+
 // goosFromUname maps `uname -s` to GOOS.
 func goosFromUname(kernel string) (string, error) {
-	switch kernel {
-	case "Linux":
-		return "linux", nil
-	case "Darwin":
-		return "darwin", nil
+	for goos, k := range unameKernels {
+		if k == kernel {
+			return goos, nil
+		}
 	}
 	return "", fmt.Errorf("unsupported operating system %q (uname -s): the agent exists for Linux, macOS and Windows", sanitize([]byte(kernel), 1, 40))
 }
 
 // goarchFromMachine maps `uname -m` to GOARCH.
 func goarchFromMachine(machine string) (string, error) {
-	switch machine {
-	case "x86_64", "amd64":
-		return "amd64", nil
-	case "aarch64", "arm64":
-		return "arm64", nil
-	case "i386", "i486", "i586", "i686", "x86":
-		return "386", nil
-	case "armv6l", "armv7l", "armv7", "armv8l", "armhf", "arm":
-		return "arm", nil
+	for goarch, names := range unameMachines {
+		if slices.Contains(names, machine) {
+			return goarch, nil
+		}
 	}
 	return "", fmt.Errorf("unsupported processor %q (uname -m): the agent exists for amd64, arm64, 386 and arm", sanitize([]byte(machine), 1, 40))
+}
+
+// unamePatterns is a shell case pattern matching what `uname -sm` prints
+// on p's OS and architecture ("'Linux x86_64'|'Linux amd64'"); false for
+// a platform uname does not describe (Windows).
+func unamePatterns(p Platform) (string, bool) {
+	kernel, ok := unameKernels[p.OS]
+	machines := unameMachines[p.Arch]
+	if !ok || len(machines) == 0 {
+		return "", false
+	}
+	pats := make([]string, len(machines))
+	for i, m := range machines {
+		pats[i] = shellQuote(kernel + " " + m)
+	}
+	return strings.Join(pats, "|"), true
 }
 
 // parseWindowsProbe reads windowsProbe's output.

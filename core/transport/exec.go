@@ -30,7 +30,7 @@ func (c *Client) exec(ctx context.Context, step, command string, stdin []byte, m
 	defer stop()
 	s, err := c.ssh.NewSession()
 	if err != nil {
-		return execResult{}, classify(ctx, step, fmt.Errorf("open a session on %s: %w", c.addr, err))
+		return execResult{}, c.failure(ctx, step, fmt.Errorf("open a session on %s: %w", c.addr, err))
 	}
 	defer s.Close()
 	var once sync.Once
@@ -49,7 +49,7 @@ func (c *Client) exec(ctx context.Context, step, command string, stdin []byte, m
 	case errors.As(err, &exitErr):
 		res.status, res.signal = exitErr.ExitStatus(), exitErr.Signal()
 	default:
-		return res, classify(ctx, step, fmt.Errorf("run a command on %s: %w", c.addr, err))
+		return res, c.failure(ctx, step, fmt.Errorf("run a command on %s: %w", c.addr, err))
 	}
 	return res, nil
 }

@@ -44,18 +44,24 @@ func (c *Client) Run(ctx context.Context, p Platform, remotePath, sha256hex stri
 	if err != nil {
 		return res.stdout, res.stderr, err
 	}
+	return res.stdout, res.stderr, c.agentResult(res, remotePath, digest)
+}
+
+// agentResult turns how the command that checks and runs the agent ended
+// into nil or an Agent error.
+func (c *Client) agentResult(res execResult, remotePath, digest string) error {
 	switch {
 	case res.status == ChecksumExitCode && strings.Contains(string(res.stderr), checksumMarker):
-		return res.stdout, res.stderr, &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
+		return &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
 			"%w: %s on %s is missing or does not have the expected SHA-256 %s…", ErrAgentChecksum, remotePath, c.addr, digest[:16])}
 	case res.signal != "":
-		return res.stdout, res.stderr, &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
+		return &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
 			"agent on %s was killed by signal %s: %s", c.addr, sanitize([]byte(res.signal), 1, 20), stderrSummary(res.stderr))}
 	case res.status != 0:
-		return res.stdout, res.stderr, &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
+		return &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
 			"agent on %s exited with status %d: %s", c.addr, res.status, stderrSummary(res.stderr))}
 	}
-	return res.stdout, res.stderr, nil
+	return nil
 }
 
 func stderrSummary(stderr []byte) string {
@@ -72,15 +78,21 @@ func posixRunCommand(remotePath, digest string) (string, error) {
 	if !path.IsAbs(remotePath) || hasControl(remotePath) {
 		return "", errors.New("remote path must be absolute and free of control characters")
 	}
-	script := strings.Join([]string{
-		"f=" + shellQuote(remotePath),
+	script := strings.Join(append(append([]string{"f=" + shellQuote(remotePath)}, posixChecksumCheck(digest)...), `exec "$f"`), "; ")
+	return posixCommand(script), nil
+}
+
+// posixChecksumCheck are the lines of a /bin/sh script that hash the file
+// named by $f with the first tool found and exit with ChecksumExitCode
+// unless its SHA-256 is digest. The file is read through a redirection,
+// so stdin is left for the agent.
+func posixChecksumCheck(digest string) []string {
+	return []string{
 		`if command -v sha256sum >/dev/null 2>&1; then s=$(sha256sum <"$f"); s=${s%% *}`,
 		`elif command -v shasum >/dev/null 2>&1; then s=$(shasum -a 256 <"$f"); s=${s%% *}`,
 		`else s=$(openssl dgst -sha256 <"$f"); s=${s##* }; fi`,
 		`if [ "$s" != ` + digest + ` ]; then echo '` + checksumMarker + `' >&2; exit ` + fmt.Sprint(ChecksumExitCode) + `; fi`,
-		`exec "$f"`,
-	}, "; ")
-	return posixCommand(script), nil
+	}
 }
 
 // windowsRunCommand is a cmd.exe command line (the default shell of

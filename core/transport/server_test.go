@@ -29,6 +29,12 @@ func (s testServer) target(auth Auth) Target {
 // accepting the password and, if not nil, the public key authorized.
 func startTestServer(t *testing.T, password string, authorized ssh.PublicKey, hostKeys ...ssh.Signer) testServer {
 	t.Helper()
+	return serveTestSSH(t, listenLoopback(t), testServerConfig(password, authorized, hostKeys...), ssh.DiscardRequests)
+}
+
+// testServerConfig accepts the password and, if not nil, the public key
+// authorized.
+func testServerConfig(password string, authorized ssh.PublicKey, hostKeys ...ssh.Signer) *ssh.ServerConfig {
 	cfg := &ssh.ServerConfig{
 		PasswordCallback: func(_ ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 			if password != "" && string(pw) == password {
@@ -46,10 +52,22 @@ func startTestServer(t *testing.T, password string, authorized ssh.PublicKey, ho
 	for _, k := range hostKeys {
 		cfg.AddHostKey(k)
 	}
+	return cfg
+}
+
+func listenLoopback(t *testing.T) net.Listener {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ln
+}
+
+// serveTestSSH serves SSH with cfg on ln until the test ends: global
+// requests go to globalRequests, every channel is refused.
+func serveTestSSH(t *testing.T, ln net.Listener, cfg *ssh.ServerConfig, globalRequests func(<-chan *ssh.Request)) testServer {
+	t.Helper()
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -74,7 +92,7 @@ func startTestServer(t *testing.T, password string, authorized ssh.PublicKey, ho
 				if err != nil {
 					return
 				}
-				go ssh.DiscardRequests(reqs)
+				go globalRequests(reqs)
 				for ch := range chans {
 					ch.Reject(ssh.Prohibited, "test server runs nothing")
 				}

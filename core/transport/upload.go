@@ -156,11 +156,11 @@ func (c *Client) withSFTP(ctx context.Context, step string, fn func(*sftp.Client
 	defer stop()
 	sc, err := sftp.NewClient(c.ssh, sftp.UseConcurrentWrites(true))
 	if err != nil {
-		return classify(ctx, step, fmt.Errorf("start sftp on %s (is the sftp subsystem enabled?): %w", c.addr, err))
+		return c.failure(ctx, step, fmt.Errorf("start sftp on %s (is the sftp subsystem enabled?): %w", c.addr, err))
 	}
 	defer sc.Close()
 	if err := fn(sc); err != nil {
-		return classify(ctx, step, fmt.Errorf("%s: %w", c.addr, err))
+		return c.failure(ctx, step, fmt.Errorf("%s: %w", c.addr, err))
 	}
 	return nil
 }

@@ -1,0 +1,193 @@
+//go:build !windows
+
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// localPlatform is this machine as Detect would see it, with dir as the
+// remote directory.
+func localPlatform(t *testing.T, dir string) Platform {
+	t.Helper()
+	out, err := exec.Command("/bin/sh", "-c", posixProbe).Output()
+	if err != nil {
+		t.Skipf("cannot probe this machine: %v", err)
+	}
+	p, err := parsePosixProbe(out)
+	if err != nil {
+		t.Skipf("this machine's platform is not one the agent exists for: %v", err)
+	}
+	p.RemoteDir = dir
+	return p
+}
+
+// otherArch is an architecture other than arch.
+func otherArch(arch string) string {
+	if arch == "arm64" {
+		return "amd64"
+	}
+	return "arm64"
+}
+
+// TestCachedRunCommandOnThisMachine runs RunCached's command with the local
+// /bin/sh against a remote directory laid out as each case says.
+func TestCachedRunCommandOnThisMachine(t *testing.T) {
+	// The agent leaves a mark next to itself, so a test can tell it ran.
+	agent := Artifact{Name: "cscs-agent", Data: []byte("#!/bin/sh\ntouch \"$0.ran\"\ncat\n")}
+	module := Artifact{Name: "users.sh", Data: []byte("#!/bin/sh\necho '{}'\n")}
+	tests := map[string]struct {
+		// layout changes the directory after both files were put in place.
+		layout     func(t *testing.T, dir, agentPath, modulePath string)
+		otherArch  bool
+		wantStatus int
+		wantRan    bool
+		wantProbe  bool // stdout is the platform probe
+	}{
+		"in place":              {wantRan: true},
+		"other architecture":    {otherArch: true, wantStatus: NotInPlaceExitCode, wantProbe: true},
+		"agent missing":         {layout: func(t *testing.T, _, a, _ string) { must(t, os.Remove(a)) }, wantStatus: NotInPlaceExitCode, wantProbe: true},
+		"module missing":        {layout: func(t *testing.T, _, _, m string) { must(t, os.Remove(m)) }, wantStatus: NotInPlaceExitCode, wantProbe: true},
+		"directory not private": {layout: func(t *testing.T, d, _, _ string) { must(t, os.Chmod(d, 0o755)) }, wantStatus: NotInPlaceExitCode, wantProbe: true},
+		"directory missing":     {layout: func(t *testing.T, d, _, _ string) { must(t, os.RemoveAll(d)) }, wantStatus: NotInPlaceExitCode, wantProbe: true},
+		"directory is a symbolic link": {
+			layout: func(t *testing.T, d, _, _ string) {
+				must(t, os.Rename(d, d+"-real"))
+				must(t, os.Symlink(d+"-real", d))
+			},
+			wantStatus: NotInPlaceExitCode, wantProbe: true,
+		},
+		"agent is a symbolic link": {
+			layout: func(t *testing.T, d, a, _ string) {
+				elsewhere := filepath.Join(filepath.Dir(d), "elsewhere")
+				must(t, os.Rename(a, elsewhere))
+				must(t, os.Symlink(elsewhere, a))
+			},
+			wantStatus: NotInPlaceExitCode, wantProbe: true,
+		},
+		"agent tampered, same size": {
+			layout: func(t *testing.T, _, a, _ string) {
+				must(t, os.WriteFile(a, bytes.Replace(agent.Data, []byte("cat"), []byte("id "), 1), 0o700))
+			},
+			wantStatus: ChecksumExitCode,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "cscs-test")
+			must(t, os.Mkdir(dir, 0o700))
+			p := localPlatform(t, dir)
+			agentPath, err := agent.RemotePath(p)
+			must(t, err)
+			modulePath, err := module.RemotePath(p)
+			must(t, err)
+			must(t, os.WriteFile(agentPath, agent.Data, 0o700))
+			must(t, os.WriteFile(modulePath, module.Data, 0o700))
+			if tc.layout != nil {
+				tc.layout(t, dir, agentPath, modulePath)
+			}
+			cached := p
+			if tc.otherArch {
+				cached.Arch = otherArch(p.Arch)
+			}
+			command, gotPath, _, err := posixCachedRunCommand(cached, agent, []Artifact{module})
+			must(t, err)
+			if tc.otherArch {
+				gotPath = agentPath // the same bytes: the same file name on either architecture
+			}
+			if gotPath != agentPath {
+				t.Fatalf("agent path %q, want %q", gotPath, agentPath)
+			}
+			cmd := exec.Command("/bin/sh", "-c", command)
+			cmd.Stdin = strings.NewReader("request")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err = cmd.Run()
+			status := 0
+			var exitErr *exec.ExitError
+			if errors.As(err, &exitErr) {
+				status = exitErr.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("status %d, stderr %q", status, stderr.String())
+			if status != tc.wantStatus {
+				t.Fatalf("status %d, want %d; stderr %q", status, tc.wantStatus, stderr.String())
+			}
+			_, statErr := os.Stat(agentPath + ".ran")
+			if ran := statErr == nil; ran != tc.wantRan {
+				t.Fatalf("agent ran: %v, want %v", ran, tc.wantRan)
+			}
+			if started := strings.Contains(stderr.String(), startMarker); started != tc.wantRan {
+				t.Errorf("start marker on stderr: %v, want %v", started, tc.wantRan)
+			}
+			if tc.wantRan && stdout.String() != "request" {
+				t.Errorf("agent's stdout %q, want the request it read", stdout.String())
+			}
+			if tc.wantProbe {
+				probed, err := parsePosixProbe(stdout.Bytes())
+				if err != nil || probed.OS != p.OS || probed.Arch != p.Arch {
+					t.Errorf("probe on stdout %q: %+v, %v; want this machine's platform", stdout.String(), probed, err)
+				}
+				if !strings.Contains(stderr.String(), notInPlaceMarker) {
+					t.Errorf("stderr %q lacks the not-in-place marker", stderr.String())
+				}
+			}
+		})
+	}
+}
+
+func TestCachedRunCommandRefuses(t *testing.T) {
+	agent := Artifact{Name: "cscs-agent", Data: []byte("x")}
+	tests := map[string]struct {
+		p       Platform
+		modules []Artifact
+	}{
+		"windows":                {p: Platform{OS: "windows", Arch: "amd64", RemoteDir: "/C:/Temp/cscs"}},
+		"unknown architecture":   {p: Platform{OS: "linux", Arch: "mips", RemoteDir: "/tmp/cscs-1"}},
+		"relative directory":     {p: Platform{OS: "linux", Arch: "amd64", RemoteDir: "tmp/cscs-1"}},
+		"control character":      {p: Platform{OS: "linux", Arch: "amd64", RemoteDir: "/tmp/cscs\n-1"}},
+		"module with a bad name": {p: Platform{OS: "linux", Arch: "amd64", RemoteDir: "/tmp/cscs-1"}, modules: []Artifact{{Name: "../x.sh", Data: []byte("x")}}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, _, _, err := posixCachedRunCommand(tc.p, agent, tc.modules); KindOf(err) != Config {
+				t.Fatalf("error %v, want a Config error", err)
+			}
+		})
+	}
+}
+
+func TestUnamePatterns(t *testing.T) {
+	tests := map[string]struct {
+		p    Platform
+		want string
+		ok   bool
+	}{
+		"linux amd64":  {p: Platform{OS: "linux", Arch: "amd64"}, want: "'Linux x86_64'|'Linux amd64'", ok: true},
+		"darwin arm64": {p: Platform{OS: "darwin", Arch: "arm64"}, want: "'Darwin aarch64'|'Darwin arm64'", ok: true},
+		"windows":      {p: Platform{OS: "windows", Arch: "amd64"}},
+		"unknown arch": {p: Platform{OS: "linux", Arch: "riscv64"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, ok := unamePatterns(tc.p)
+			if got != tc.want || ok != tc.ok {
+				t.Fatalf("unamePatterns = %q, %v; want %q, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
