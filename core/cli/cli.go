@@ -45,7 +45,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "run", short: "collect one round from every client in config.xml and store it", run: runCommand},
-		{name: "validate", short: "load and check config.xml and email_config.json; print diagnostics", run: validateCommand},
+		{name: "validate", short: "load and check config.xml, email_config.json and overlays; print diagnostics", run: validateCommand},
 		{name: "config show", short: "print the effective configuration (config.xml, overlays, flags) with secrets masked", run: configShowCommand},
 		{name: "db init", short: "create or upgrade the database schema", run: dbInitCommand},
 		{name: "db prune", short: "delete collections older than --older-than (each host's latest ok one is kept)", run: dbPruneCommand},

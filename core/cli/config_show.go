@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/cscs-dev/cscs/core/config"
@@ -45,6 +46,10 @@ func configShowCommand(ctx context.Context, env *Env) int {
 		return ExitBadConfig
 	}
 	s.applyOverlay(fs, ov)
+	if err := s.check(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs config show: %v\n", err)
+		return ExitBadConfig
+	}
 	showConfig(env.Stdout, fs, &s, cfg, ov)
 	return ExitOK
 }
@@ -72,13 +77,13 @@ func showConfig(w io.Writer, fs *flag.FlagSet, s *settings, cfg *config.Config, 
 	}
 	fmt.Fprintln(w, "round {")
 	rows := [][3]string{
-		{"concurrency", strconv.Itoa(s.concurrency), origin("concurrency", r.Concurrency.Set, r.Concurrency.Range.String())},
-		{"connect_timeout", quote(s.connectTO), origin("connect-timeout", r.ConnectTimeout.Set, r.ConnectTimeout.Range.String())},
-		{"handshake_timeout", quote(s.handshakeTO), origin("handshake-timeout", r.HandshakeTimeout.Set, r.HandshakeTimeout.Range.String())},
-		{"host_timeout", quote(s.hostTO), origin("host-timeout", r.HostTimeout.Set, r.HostTimeout.Range.String())},
-		{"cpu_sample", quote(s.cpuSample), origin("cpu-sample", r.CPUSample.Set, r.CPUSample.Range.String())},
-		{"alert_repeat", quote(s.alertRepeat), origin("alert-repeat", r.AlertRepeat.Set, r.AlertRepeat.Range.String())},
-		{"interval", quote(s.interval), origin("interval", r.Interval.Set, r.Interval.Range.String())},
+		{"concurrency", strconv.Itoa(s.concurrency), origin("concurrency", r.Concurrency.Set, position(r.Concurrency.Range))},
+		{"connect_timeout", quote(s.connectTO), origin("connect-timeout", r.ConnectTimeout.Set, position(r.ConnectTimeout.Range))},
+		{"handshake_timeout", quote(s.handshakeTO), origin("handshake-timeout", r.HandshakeTimeout.Set, position(r.HandshakeTimeout.Range))},
+		{"host_timeout", quote(s.hostTO), origin("host-timeout", r.HostTimeout.Set, position(r.HostTimeout.Range))},
+		{"cpu_sample", quote(s.cpuSample), origin("cpu-sample", r.CPUSample.Set, position(r.CPUSample.Range))},
+		{"alert_repeat", quote(s.alertRepeat), origin("alert-repeat", r.AlertRepeat.Set, position(r.AlertRepeat.Range))},
+		{"interval", quote(s.interval), origin("interval", r.Interval.Set, position(r.Interval.Range))},
 	}
 	for _, row := range rows {
 		fmt.Fprintf(w, "  %-17s = %-8s # %s\n", row[0], row[1], row[2])
@@ -107,10 +112,8 @@ func showConfig(w io.Writer, fs *flag.FlagSet, s *settings, cfg *config.Config, 
 		// The os selector is decided once the host is reached.
 		groups := ov.GroupsOf(cl.IP, "")
 		var maybe []string
-		for _, g := range ov.Groups {
-			if len(g.Selector.OS) > 0 && len(ov.GroupsOf(cl.IP, g.Selector.OS[0])) > len(groups) {
-				maybe = append(maybe, g.Name+" (if "+strings.Join(g.Selector.OS, " or ")+")")
-			}
+		for _, g := range ov.GroupsIfOS(cl.IP) {
+			maybe = append(maybe, g.Name+" (if "+strings.Join(g.Selector.OS, " or ")+")")
 		}
 		fmt.Fprintf(w, "  groups   = %s\n", list(append(overlay.GroupNames(groups), maybe...)))
 		if src := overlay.SourcesFor(groups); src != nil {
@@ -163,7 +166,7 @@ func showConfig(w io.Writer, fs *flag.FlagSet, s *settings, cfg *config.Config, 
 		writeAlert(w, "", al)
 	}
 	for _, rt := range ov.Routes {
-		fmt.Fprintf(w, "\nroute { # %s\n", rt.Range)
+		fmt.Fprintf(w, "\nroute { # %s\n", position(rt.Range))
 		for _, f := range []struct {
 			name string
 			vals []string
@@ -177,7 +180,7 @@ func showConfig(w io.Writer, fs *flag.FlagSet, s *settings, cfg *config.Config, 
 }
 
 func writeAlert(w io.Writer, indent string, al overlay.Alert) {
-	fmt.Fprintf(w, "%salert %q { # %s\n", indent, al.Name, al.Range)
+	fmt.Fprintf(w, "%salert %q { # %s\n", indent, al.Name, position(al.Range))
 	fmt.Fprintf(w, "%s  condition = %s\n", indent, al.Text)
 	fmt.Fprintf(w, "%s  for       = %d\n", indent, al.For)
 	fmt.Fprintf(w, "%s  severity  = %q\n", indent, al.Severity)
@@ -198,7 +201,7 @@ func writeValues(w io.Writer, indent string, v cty.Value, secret map[string]bool
 		if av.IsNull() {
 			continue
 		}
-		text := masked
+		text := strconv.Quote(masked)
 		if !secret[name] {
 			raw, err := json.Marshal(ctyJSON(av))
 			if err != nil {
@@ -236,6 +239,11 @@ func ctyJSON(v cty.Value) any {
 		return out
 	}
 	return nil
+}
+
+// position is where a setting is written, as file:line:column.
+func position(rng hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", rng.Filename, rng.Start.Line, rng.Start.Column)
 }
 
 func quote(d time.Duration) string { return strconv.Quote(d.String()) }

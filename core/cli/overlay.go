@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/core/pipeline"
+	"github.com/cscs-dev/cscs/plugins"
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/schema"
@@ -78,13 +80,14 @@ func loadOverlay(ctx context.Context, env *Env, s *settings, pluginsDir string) 
 		}
 		lookup := schemaLookup{opts: pipeline.Options{Version: env.Version, PluginsDir: pluginsDir, InProcess: true, Declared: declared(ov),
 			Logger: hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: hclog.Warn})}}
-		diags = append(diags, ov.Resolve(ctx, overlay.ResolveOptions{Schemas: lookup, Sources: descs})...)
+		isBuiltin := func(kind, name string) bool { _, ok := plugins.Lookup(kind, name); return ok }
+		diags = append(diags, ov.Resolve(ctx, overlay.ResolveOptions{Schemas: lookup, Sources: descs, IsBuiltin: isBuiltin})...)
 	}
 	if len(diags) > 0 {
 		_ = ov.WriteDiagnostics(env.Stderr, diags, 100, isTerminal(env.Stderr))
 	}
 	if diags.HasErrors() {
-		fmt.Fprintf(env.Stderr, "cscs: the overlay has errors; fix them and run again (`cscs validate` checks without collecting)\n")
+		fmt.Fprintf(env.Stderr, "cscs: the overlay has errors; fix them and run again\n")
 		return ov, descs, false
 	}
 	return ov, descs, true
@@ -153,11 +156,16 @@ type hostPolicy struct {
 	modules map[string]json.RawMessage
 }
 
-func newHostPolicy(ov *overlay.Overlay) (*hostPolicy, error) {
+// newHostPolicy prepares the module settings of every group; the
+// settings flags give (base) win over a group's, key by key.
+func newHostPolicy(ov *overlay.Overlay, base map[string]json.RawMessage) (*hostPolicy, error) {
 	p := &hostPolicy{ov: ov, modules: map[string]json.RawMessage{}}
 	for _, g := range ov.Groups {
 		for _, m := range g.Modules {
 			raw, err := m.JSON()
+			if err == nil {
+				raw, err = mergeObjects(raw, base[m.Source])
+			}
 			if err != nil {
 				return nil, fmt.Errorf("group %s module %s: %w", g.Name, m.Source, err)
 			}
@@ -165,6 +173,26 @@ func newHostPolicy(ov *overlay.Overlay) (*hostPolicy, error) {
 		}
 	}
 	return p, nil
+}
+
+// mergeObjects returns the JSON object a with the keys of over replacing
+// its own.
+func mergeObjects(a, over json.RawMessage) (json.RawMessage, error) {
+	if len(over) == 0 {
+		return a, nil
+	}
+	var merged, top map[string]json.RawMessage
+	if err := json.Unmarshal(a, &merged); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(over, &top); err != nil {
+		return nil, err
+	}
+	if merged == nil {
+		merged = map[string]json.RawMessage{}
+	}
+	maps.Copy(merged, top)
+	return json.Marshal(merged)
 }
 
 func (p *hostPolicy) ForHost(cl config.Client, pl source.Platform) collect.HostPlan {
@@ -258,6 +286,22 @@ type condition struct{ al overlay.Alert }
 
 func (c condition) Holds(h alert.HostInfo, samples map[string]float64) (bool, bool) {
 	return c.al.Holds(overlay.Facts{IP: h.IP, Port: h.Port, Hostname: h.Hostname, OS: h.OS, Arch: h.Arch}, samples)
+}
+
+// overlayRedactor masks every secret of the overlay's plugin blocks (the
+// string values of sensitive settings, also inside lists and maps) in
+// text.
+func overlayRedactor(ov *overlay.Overlay) func(string) string {
+	var secrets []string
+	if ov != nil {
+		secrets = ov.Secrets()
+	}
+	return func(text string) string {
+		for _, sec := range secrets {
+			text = strings.ReplaceAll(text, sec, "********")
+		}
+		return text
+	}
 }
 
 // channelsFor are the notifier instances a notification goes to.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 )
 
@@ -123,6 +125,16 @@ route {
 	if n != 4 {
 		t.Errorf("PostgreSQL: %d ok collections, want 4", n)
 	}
+	// The lean host's group leaves authlog out: no event-log mail for it.
+	st, err := sql.Open("sqlite3", state.Path(r.dataDir))
+	must(t, err)
+	defer st.Close()
+	var leanEvents, otherEvents int
+	must(t, st.QueryRow(`SELECT count(*) FROM notifications WHERE kind = 'eventlog' AND host_ip = ?`, hosts[0].IP).Scan(&leanEvents))
+	must(t, st.QueryRow(`SELECT count(*) FROM notifications WHERE kind = 'eventlog' AND host_ip = ?`, hosts[1].IP).Scan(&otherEvents))
+	if leanEvents != 0 || otherEvents != 2 {
+		t.Errorf("event-log notifications: lean host %d (want 0), other host %d (want 2, one per round)", leanEvents, otherEvents)
+	}
 	if _, err := os.Stat(r.db); err == nil {
 		t.Errorf("--db %s was written although the overlay's storage blocks replace it", r.db)
 	}
@@ -135,8 +147,8 @@ route {
 		t.Fatalf("config show: exit %d\n%s", code, stderr.String())
 	}
 	show := stdout.String()
-	for _, want := range []string{`cpu_sample        = "50ms"`, "overlay.hcl:3", "concurrency       = 7        # --concurrency",
-		`password = (sensitive)`, `dsn = (sensitive)`, `groups   = ["lean"]`, `sources  = ["memory", "uptime"]`} {
+	for _, want := range []string{`cpu_sample        = "50ms"`, "overlay.hcl:3:3", "concurrency       = 7        # --concurrency",
+		`password = "(sensitive)"`, `dsn = "(sensitive)"`, `groups   = ["lean"]`, `sources  = ["memory", "uptime"]`} {
 		if !strings.Contains(show, want) {
 			t.Errorf("config show lacks %q:\n%s", want, show)
 		}
@@ -229,4 +241,20 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestHostPolicyFlagSettingsWin(t *testing.T) {
+	tests := []struct {
+		group, flag, want string
+	}{
+		{`{"file":"/g.log","max_events":10}`, `{"file":"/flag.log"}`, `{"file":"/flag.log","max_events":10}`},
+		{`{"max_events":10}`, ``, `{"max_events":10}`},
+		{`{}`, `{"file":"/flag.log"}`, `{"file":"/flag.log"}`},
+	}
+	for _, tt := range tests {
+		got, err := mergeObjects(json.RawMessage(tt.group), json.RawMessage(tt.flag))
+		if err != nil || string(got) != tt.want {
+			t.Errorf("mergeObjects(%s, %s) = %s, %v; want %s", tt.group, tt.flag, got, err, tt.want)
+		}
+	}
 }

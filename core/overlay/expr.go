@@ -22,6 +22,13 @@ type Facts struct {
 // a metric it uses is missing or not a number, or it does not give true
 // or false. Such a rule neither fires nor resolves.
 func (al Alert) Holds(f Facts, samples map[string]float64) (holds, ok bool) {
+	// Every metric must be there: && and || would otherwise decide from
+	// one side and resolve (or fire) a rule on half the facts.
+	for _, m := range al.Metrics() {
+		if v, found := samples[m]; !found || math.IsNaN(v) || math.IsInf(v, 0) {
+			return false, false
+		}
+	}
 	v, diags := al.Condition.Value(evalContext(al, f, samples, false))
 	if diags.HasErrors() || !v.IsKnown() || v.IsNull() || !v.Type().Equals(cty.Bool) {
 		return false, false
@@ -33,19 +40,28 @@ func (al Alert) Holds(f Facts, samples map[string]float64) (holds, ok bool) {
 // FirstMetric is the first metric the condition names (for the value a
 // mail shows), or "".
 func (al Alert) FirstMetric() string {
-	if al.Condition == nil {
-		return ""
+	if ms := al.Metrics(); len(ms) > 0 {
+		return ms[0]
 	}
+	return ""
+}
+
+// Metrics are the metrics the condition names, in order of appearance.
+func (al Alert) Metrics() []string {
+	if al.Condition == nil {
+		return nil
+	}
+	var out []string
 	for _, t := range al.Condition.Variables() {
 		switch t.RootName() {
 		case "var", "local", "host":
 			continue
 		}
 		if p := attrPath(t); p != "" {
-			return t.RootName() + "." + p
+			out = append(out, t.RootName()+"."+p)
 		}
 	}
-	return ""
+	return out
 }
 
 // evalContext makes the variables of a condition: host, and one object

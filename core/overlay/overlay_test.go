@@ -192,6 +192,7 @@ func TestHolds(t *testing.T) {
 		{map[string]float64{"memory.used_percent": 95, "swap.used_percent": 60}, true, true, "both high"},
 		{map[string]float64{"memory.used_percent": 95, "swap.used_percent": 10}, false, true, "swap low"},
 		{map[string]float64{"memory.used_percent": 95}, false, false, "swap missing"},
+		{map[string]float64{"memory.used_percent": 10}, false, false, "swap missing, memory low: && must not decide from one side"},
 		{map[string]float64{}, false, false, "nothing"},
 	}
 	for _, tt := range tests {

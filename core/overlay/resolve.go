@@ -32,6 +32,9 @@ type ResolveOptions struct {
 	// Sources describe the round's sources: their names, metrics and
 	// module settings.
 	Sources []source.Description
+	// IsBuiltin reports whether a plugin of kind is built in; a plugin
+	// block may not take a built-in's name. Nil checks nothing.
+	IsBuiltin func(kind, name string) bool
 }
 
 // Resolve decodes the plugin blocks against the schemas their plugins
@@ -39,6 +42,13 @@ type ResolveOptions struct {
 // alert conditions use.
 func (ov *Overlay) Resolve(ctx context.Context, opts ResolveOptions) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	for _, p := range ov.Plugins {
+		if opts.IsBuiltin != nil && opts.IsBuiltin(p.Kind, p.Name) {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Plugin name taken by a built-in",
+				Detail:  fmt.Sprintf("%q is the name of a built-in %s plugin, which would be used instead; give this plugin another name.", p.Name, p.Kind),
+				Subject: p.Range.Ptr()})
+		}
+	}
 	for _, list := range [][]Instance{ov.Storages, ov.Notifiers} {
 		for i := range list {
 			in := &list[i]
@@ -190,6 +200,12 @@ func checkCondition(al Alert, descs []source.Description) hcl.Diagnostics {
 	for _, t := range al.Condition.Variables() {
 		root := t.RootName()
 		rng := t.SourceRange().Ptr()
+		if n, ok := numericStep(t); ok {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Metric part is a number",
+				Detail:  fmt.Sprintf("A part of a metric name that is a number is written in brackets: %s[%q], not %s.%s.", root, n, root, n),
+				Subject: rng})
+			continue
+		}
 		switch {
 		case root == "var" || root == "local":
 			continue
@@ -250,7 +266,7 @@ func attrPath(t hcl.Traversal) string {
 		case hcl.TraverseAttr:
 			parts = append(parts, st.Name)
 		case hcl.TraverseIndex:
-			if st.Key.Type() != cty.String || !st.Key.IsKnown() {
+			if !st.Key.IsKnown() || st.Key.Type() != cty.String {
 				return strings.Join(parts, ".")
 			}
 			parts = append(parts, st.Key.AsString())
@@ -259,6 +275,17 @@ func attrPath(t hcl.Traversal) string {
 		}
 	}
 	return strings.Join(parts, ".")
+}
+
+// numericStep finds a step like load.1, which HCL reads as an index by
+// the number 1; it returns the number as written.
+func numericStep(t hcl.Traversal) (string, bool) {
+	for _, step := range t[1:] {
+		if ix, ok := step.(hcl.TraverseIndex); ok && ix.Key.IsKnown() && ix.Key.Type() == cty.Number {
+			return ix.Key.AsBigFloat().Text('f', -1), true
+		}
+	}
+	return "", false
 }
 
 // Reference is how a condition names metric: memory.used_percent, or
@@ -275,4 +302,46 @@ func Reference(metric string) string {
 		}
 	}
 	return b.String()
+}
+
+// Secrets are the string values of every sensitive setting of the plugin
+// blocks (inside lists and maps too), for masking them in messages.
+func (ov *Overlay) Secrets() []string {
+	var out []string
+	add := func(v cty.Value, secret map[string]bool) {
+		if v == cty.NilVal || v.IsNull() || !v.Type().IsObjectType() {
+			return
+		}
+		for name := range secret {
+			if v.Type().HasAttribute(name) {
+				out = append(out, stringLeaves(v.GetAttr(name))...)
+			}
+		}
+	}
+	for _, in := range append(slices.Clone(ov.Storages), ov.Notifiers...) {
+		add(in.Config, in.Sensitive)
+	}
+	for _, g := range ov.Groups {
+		for _, m := range g.Modules {
+			add(m.Settings, m.Sensitive)
+		}
+	}
+	return slices.DeleteFunc(out, func(s string) bool { return s == "" })
+}
+
+func stringLeaves(v cty.Value) []string {
+	switch {
+	case v.IsNull() || !v.IsKnown():
+		return nil
+	case v.Type() == cty.String:
+		return []string{v.AsString()}
+	case v.Type().IsListType() || v.Type().IsMapType() || v.Type().IsObjectType() || v.Type().IsTupleType() || v.Type().IsSetType():
+		var out []string
+		for it := v.ElementIterator(); it.Next(); {
+			_, e := it.Element()
+			out = append(out, stringLeaves(e)...)
+		}
+		return out
+	}
+	return nil
 }

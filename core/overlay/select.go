@@ -46,6 +46,20 @@ func (ov *Overlay) GroupsOf(addr, goos string) []*Group {
 	return out
 }
 
+// GroupsIfOS returns the groups with an os selector whose addresses
+// match a client: it belongs to them once it is reached, if its OS is one
+// of theirs.
+func (ov *Overlay) GroupsIfOS(addr string) []*Group {
+	var out []*Group
+	for i := range ov.Groups {
+		g := &ov.Groups[i]
+		if len(g.Selector.OS) > 0 && g.Selector.matchesAddress(addr) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
 // GroupNames are the names of groups.
 func GroupNames(groups []*Group) []string {
 	out := make([]string, len(groups))
@@ -73,18 +87,6 @@ func SourcesFor(groups []*Group) []string {
 	}
 	if restricted && out == nil {
 		out = []string{}
-	}
-	return out
-}
-
-// ModulesFor is the module settings of a host in groups by source name;
-// a later group's block for the same source replaces an earlier one's.
-func ModulesFor(groups []*Group) map[string]Module {
-	out := map[string]Module{}
-	for _, g := range groups {
-		for _, m := range g.Modules {
-			out[m.Source] = m
-		}
 	}
 	return out
 }

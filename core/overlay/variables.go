@@ -32,8 +32,8 @@ func functions(dir string, lookupEnv func(string) (string, bool)) map[string]fun
 			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
 				name := args[0].AsString()
 				v, ok := lookupEnv(name)
-				if !ok {
-					return cty.NilVal, fmt.Errorf("environment variable %s is not set; export it before running cscs", name)
+				if !ok || v == "" {
+					return cty.NilVal, fmt.Errorf("environment variable %s is not set or empty; export it before running cscs", name)
 				}
 				return cty.StringVal(v).Mark(sensitive), nil
 			},

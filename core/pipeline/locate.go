@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -32,6 +33,8 @@ type Located struct {
 	Builtin *plugins.Builtin
 	// Spec launches it out of process.
 	Spec pluginhost.Spec
+	// Declared is set for a plugin of an overlay plugin block.
+	Declared bool
 }
 
 // Locate finds the plugin of kind named name: built in, declared in
@@ -46,7 +49,7 @@ func Locate(opts Options, kind, name string) (Located, error) {
 	}
 	for _, d := range opts.Declared {
 		if d.Kind == kind && d.Name == name {
-			return Located{Spec: pluginhost.Spec{Kind: kind, Name: name, Path: d.Path, SHA256: d.SHA256}}, nil
+			return Located{Spec: pluginhost.Spec{Kind: kind, Name: name, Path: d.Path, SHA256: d.SHA256}, Declared: true}, nil
 		}
 	}
 	var known []string
@@ -88,7 +91,7 @@ func (l Located) Start(ctx context.Context, opts Options) (impl any, stop func()
 	opts.Launch.Logger = opts.Logger
 	plug, err := pluginhost.Launch(ctx, l.Spec, opts.Launch)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, l.explain(err)
 	}
 	switch l.Spec.Kind {
 	case sdkplugin.KindSource:
@@ -105,4 +108,20 @@ func (l Located) Start(ctx context.Context, opts Options) (impl any, stop func()
 		return nil, nil, err
 	}
 	return impl, plug.Kill, nil
+}
+
+// explain rewrites the advice of a launch error for a declared plugin:
+// its fix is in the plugin block, not in `cscs plugins install`.
+func (l Located) explain(err error) error {
+	if !l.Declared {
+		return err
+	}
+	switch {
+	case errors.Is(err, pluginhost.ErrChecksumMismatch):
+		return fmt.Errorf("plugin %q: %w: %s does not have the sha256 its plugin block pins; if the new binary is trusted, put its checksum (sha256sum %s) in the block",
+			l.Spec.Name, pluginhost.ErrChecksumMismatch, l.Spec.Path, l.Spec.Path)
+	case errors.Is(err, pluginhost.ErrBinaryNotFound):
+		return fmt.Errorf("plugin %q: %w: %s does not exist; correct path in its plugin block", l.Spec.Name, pluginhost.ErrBinaryNotFound, l.Spec.Path)
+	}
+	return err
 }

@@ -80,6 +80,8 @@ type member struct {
 	label      string
 	// failed is why the plugin cannot be started at all.
 	failed error
+	// declared is set for a plugin of an overlay plugin block.
+	declared bool
 }
 
 // builtinMember is built-in b, in process or launched as opts say.
@@ -106,7 +108,7 @@ func instanceMember(opts Options, in StorageInstance) (member, error) {
 	if loc.Builtin != nil {
 		return builtinMember(opts, *loc.Builtin)
 	}
-	return member{kind: sdkplugin.KindStorage, name: in.Plugin, spec: loc.Spec}, nil
+	return member{kind: sdkplugin.KindStorage, name: in.Plugin, spec: loc.Spec, declared: loc.Declared}, nil
 }
 
 // Assemble launches every plugin of the round concurrently.
@@ -132,7 +134,8 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 	members = append(members, external...)
 	for _, d := range opts.Declared {
 		if d.Kind == sdkplugin.KindSource {
-			members = append(members, member{kind: d.Kind, name: d.Name, spec: pluginhost.Spec{Kind: d.Kind, Name: d.Name, Path: d.Path, SHA256: d.SHA256}})
+			members = append(members, member{kind: d.Kind, name: d.Name, declared: true,
+				spec: pluginhost.Spec{Kind: d.Kind, Name: d.Name, Path: d.Path, SHA256: d.SHA256}})
 		}
 	}
 	switch {
@@ -183,7 +186,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			}
 			plug, err := pluginhost.Launch(ctx, m.spec, opts.Launch)
 			if err != nil {
-				results[i].err = err
+				results[i].err = Located{Spec: m.spec, Declared: m.declared}.explain(err)
 				return
 			}
 			results[i].plug = plug

@@ -1,0 +1,3 @@
+alert "busy" {
+  condition = load.1 > 8
+}
