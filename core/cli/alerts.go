@@ -23,7 +23,6 @@ import (
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
-	"github.com/zclconf/go-cty/cty"
 )
 
 // roundMail is what a round's alerts produced: whether mail went well,
@@ -51,6 +50,14 @@ func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *
 	}
 	ob := outbox.New(st)
 	rm := roundMail{ok: true}
+	// Mail channels need the client's address; other notifiers do not.
+	needsTo := func(channel string) bool {
+		if channel == state.DefaultChannel {
+			return true
+		}
+		in, ok := notifierInstance(ov, channel)
+		return ok && in.Plugin == "smtp"
+	}
 	var queued []string
 	var values []state.HostValues // stored in one transaction after the loop
 	now := time.Now()
@@ -71,8 +78,12 @@ func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *
 		route := func(kind, severity string) []string {
 			return channelsFor(ov, overlay.Notice{Kind: kind, Severity: severity, Groups: overlay.GroupNames(groups), Host: cl.IP})
 		}
+		var allowed []string
+		if ov != nil {
+			allowed = overlay.SourcesFor(groups)
+		}
 		hostRules := append(slices.Clone(rules[i]), orules.forHost(groups)...)
-		states, ids, err := alertHost(ctx, env, st, ob, host, hostRules, samples, s.alertRepeat, now, route)
+		states, ids, err := alertHost(ctx, env, st, ob, host, hostRules, samples, s.alertRepeat, now, route, needsTo)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: alerts for %s: %v\n", hostLabel(col), err)
 			rm.ok = false
@@ -80,7 +91,7 @@ func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *
 		rm.alerts = append(rm.alerts, states...)
 		queued = append(queued, ids...)
 		values = append(values, state.HostValues{HostIP: cl.IP, HostPort: cl.Port, At: col.FinishedAt, Values: samples})
-		if ids, err := queueEventLog(ctx, ob, cl, col, eventSources, now, route("eventlog", "info")); err != nil {
+		if ids, err := queueEventLog(ctx, ob, cl, col, eventSources, allowed, now, route("eventlog", "info"), needsTo); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: event-log mail for %s: %v\n", hostLabel(col), err)
 			rm.ok = false
 		} else {
@@ -102,13 +113,14 @@ func raiseAlerts(ctx context.Context, env *Env, st *state.DB, s *settings, cfg *
 }
 
 // queueEventLog queues the round's event-log mail for a client whose
-// platform has an event-log source: its new events, or a line saying there
-// were none, on each of channels. It returns the notifications' ids.
+// platform has an event-log source (among allowed, when not nil): its new
+// events, or a line saying there were none, on each of channels. It
+// returns the notifications' ids.
 func queueEventLog(ctx context.Context, ob *outbox.Outbox, cl config.Client, col storage.Collection,
-	eventSources []source.Description, now time.Time, channels []string) ([]string, error) {
+	eventSources []source.Description, allowed []string, now time.Time, channels []string, needsTo func(string) bool) ([]string, error) {
 	applies := false
 	for _, d := range eventSources {
-		if d.YieldsEvents && d.Supports(source.Platform{OS: col.OS, Arch: col.Arch}) {
+		if d.YieldsEvents && d.Supports(source.Platform{OS: col.OS, Arch: col.Arch}) && (allowed == nil || slices.Contains(allowed, d.Name)) {
 			applies = true
 		}
 	}
@@ -123,16 +135,17 @@ func queueEventLog(ctx context.Context, ob *outbox.Outbox, cl config.Client, col
 	if msg.To != "" {
 		n.To = []string{msg.To}
 	}
-	return enqueueOn(ctx, ob, channels, n, nil)
+	return enqueueOn(ctx, ob, channels, n, needsTo, nil)
 }
 
 // enqueueOn queues n once per channel, each under its own id, and
-// returns the ids. The mail channel is skipped when n has no recipient
-// (noMail, when not nil, is called then).
-func enqueueOn(ctx context.Context, ob *outbox.Outbox, channels []string, n notifier.Notification, noMail func()) ([]string, error) {
+// returns the ids. A channel that needsTo says mails is skipped when n
+// has no recipient (noMail, when not nil, is called then).
+func enqueueOn(ctx context.Context, ob *outbox.Outbox, channels []string, n notifier.Notification,
+	needsTo func(string) bool, noMail func()) ([]string, error) {
 	var ids []string
 	for _, ch := range channels {
-		if ch == state.DefaultChannel && len(n.To) == 0 {
+		if len(n.To) == 0 && needsTo(ch) {
 			if noMail != nil {
 				noMail()
 			}
@@ -154,7 +167,7 @@ func enqueueOn(ctx context.Context, ob *outbox.Outbox, channels []string, n noti
 // than never.
 func alertHost(ctx context.Context, env *Env, st *state.DB, ob *outbox.Outbox, host alert.HostInfo,
 	rules []alert.Rule, samples map[string]float64, repeat time.Duration, now time.Time,
-	route func(kind, severity string) []string) ([]storage.AlertState, []string, error) {
+	route func(kind, severity string) []string, needsTo func(string) bool) ([]storage.AlertState, []string, error) {
 	tr, err := alert.Evaluate(ctx, now, host, rules, samples, st, repeat)
 	if err != nil {
 		return nil, nil, err
@@ -173,7 +186,7 @@ func alertHost(ctx context.Context, env *Env, st *state.DB, ob *outbox.Outbox, h
 			if msg.To != "" {
 				n.To = []string{msg.To}
 			}
-			queued, err = enqueueOn(ctx, ob, route(storage.NotificationAlert, worstSeverity(tr)), n, func() {
+			queued, err = enqueueOn(ctx, ob, route(storage.NotificationAlert, worstSeverity(tr)), n, needsTo, func() {
 				fmt.Fprintf(env.Stderr, "cscs run: %s: %s, but the client has no mail address; add mail=\"…\" to its <client>\n", host.IP, msg.Subject)
 			})
 			if err != nil {
@@ -266,7 +279,7 @@ func deliverMail(ctx context.Context, env *Env, s *settings, ov *overlay.Overlay
 			fmt.Fprintf(env.Stderr, "cscs run: notifications wait in the outbox for notifier %q, which no overlay declares; declare it again to send them\n", ch)
 			continue
 		}
-		redact := instanceRedactor(in)
+		redact := overlayRedactor(ov)
 		n, stop, err := startNotifier(ctx, env, s, ov, in)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: notifier %s: not sent, the notifications wait in the outbox: %s\n", ch, redact(err.Error()))
@@ -325,23 +338,6 @@ func deliverVia(ctx context.Context, env *Env, s *settings, ob *outbox.Outbox, s
 		fmt.Fprintf(env.Stderr, "%s: %d sent, %d retrying later, %d failed\n", label, rep.Sent, rep.Retrying+rep.Deferred, rep.Failed)
 	}
 	return rep.Failed == 0
-}
-
-// instanceRedactor masks the values of a notifier instance's sensitive
-// settings in text.
-func instanceRedactor(in overlay.Instance) func(string) string {
-	var secrets []string
-	for name := range in.Sensitive {
-		if v := in.Config.GetAttr(name); !v.IsNull() && v.Type() == cty.String && v.AsString() != "" {
-			secrets = append(secrets, v.AsString())
-		}
-	}
-	return func(text string) string {
-		for _, sec := range secrets {
-			text = strings.ReplaceAll(text, sec, "********")
-		}
-		return text
-	}
 }
 
 // startSMTP launches the built-in SMTP notifier out of process, as a

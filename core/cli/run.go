@@ -42,10 +42,6 @@ func runCommand(ctx context.Context, env *Env) int {
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 		return ExitBadConfig
 	}
-	if err := s.resolveDB(env); err != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
-		return ExitBadConfig
-	}
 	cfg, code := loadForRound(env, &s)
 	if cfg == nil {
 		return code
@@ -55,8 +51,17 @@ func runCommand(ctx context.Context, env *Env) int {
 		return ExitBadConfig
 	}
 	s.applyOverlay(fs, ov)
-	if ov != nil && len(ov.Storages) > 0 && flagGiven(fs, "db") {
-		fmt.Fprintf(env.Stderr, "cscs run: --db is not used: the overlay's storage blocks say where rounds go\n")
+	if err := s.check(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
+		return ExitBadConfig
+	}
+	if ov != nil && len(ov.Storages) > 0 {
+		if flagGiven(fs, "db") {
+			fmt.Fprintf(env.Stderr, "cscs run: --db is not used: the overlay's storage blocks say where rounds go\n")
+		}
+	} else if err := s.resolveDB(env); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
+		return ExitBadConfig
 	}
 	if s.interval == 0 {
 		return runRound(ctx, env, &s, cfg, ov)
@@ -165,7 +170,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config, ov
 		cs.Cursors, cs.Platforms = st, st
 	}
 	if ov != nil {
-		policy, err := newHostPolicy(ov)
+		policy, err := newHostPolicy(ov, moduleConfig)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 			return ExitBadConfig
@@ -192,8 +197,9 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config, ov
 		return ExitSomeFailed
 	}
 	defer pipe.Close(context.WithoutCancel(ctx))
+	redact := overlayRedactor(ov)
 	for _, w := range pipe.Warnings {
-		fmt.Fprintf(env.Stderr, "cscs run: %v\n", w)
+		fmt.Fprintf(env.Stderr, "cscs run: %s\n", redact(w.Error()))
 	}
 
 	rules, ruleDiags := compileRules(cfg, pipe.Sources.Descriptions())
@@ -206,7 +212,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config, ov
 	batch.Alerts, batch.Notifications = mail.alerts, mail.notifications
 
 	// Store even when the round was cancelled: what finished is kept.
-	stored := storeRound(context.WithoutCancel(ctx), env, id, s.dataDir, pipe.Storages, batch)
+	stored := storeRound(context.WithoutCancel(ctx), env, id, s.dataDir, pipe.Storages, batch, redact)
 
 	where := pipeline.DisplayName(s.db)
 	if len(storages) > 0 {
@@ -260,7 +266,8 @@ func (s *settings) moduleConfig() (map[string]json.RawMessage, error) {
 // earlier runs are replayed first; a batch a storage cannot take is spooled
 // (encrypted to the core's key) for the next run. It reports whether every
 // storage took the batch.
-func storeRound(ctx context.Context, env *Env, id *age.X25519Identity, dataDir string, storages []pipeline.Storage, batch *storage.Batch) bool {
+func storeRound(ctx context.Context, env *Env, id *age.X25519Identity, dataDir string, storages []pipeline.Storage, batch *storage.Batch,
+	redact func(string) string) bool {
 	ok := true
 	for _, st := range storages {
 		sp, err := spool.Open(filepath.Join(dataDir, "spool"), st.Name, id)
@@ -281,11 +288,11 @@ func storeRound(ctx context.Context, env *Env, id *age.X25519Identity, dataDir s
 		}
 		ok = false
 		if perr := sp.Put(batch); perr != nil {
-			fmt.Fprintf(env.Stderr, "cscs run: round %s was NOT stored in %s (%v) and could not be spooled: %v\n", batch.RoundID, st.Label, err, perr)
+			fmt.Fprintf(env.Stderr, "cscs run: round %s was NOT stored in %s (%s) and could not be spooled: %v\n", batch.RoundID, st.Label, redact(err.Error()), perr)
 			continue
 		}
-		fmt.Fprintf(env.Stderr, "cscs run: round %s was not stored in %s (%v); it is spooled in %s and will be stored by the next run\n",
-			batch.RoundID, st.Label, err, sp.Dir())
+		fmt.Fprintf(env.Stderr, "cscs run: round %s was not stored in %s (%s); it is spooled in %s and will be stored by the next run\n",
+			batch.RoundID, st.Label, redact(err.Error()), sp.Dir())
 	}
 	return ok
 }
