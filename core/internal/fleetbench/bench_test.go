@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,27 @@ const cpuSample = 200 * time.Millisecond
 
 // benchRuns is how many times each case runs; the table gives medians.
 const benchRuns = 3
+
+// hostTimeout bounds one host's work in cscs and in the floor.
+const hostTimeout = 120 * time.Second
+
+// sizes returns the fleet sizes listed in the environment variable env
+// (comma-separated, such as "50" for a quick run), or def.
+func sizes(b *testing.B, env string, def []int) []int {
+	v := os.Getenv(env)
+	if v == "" {
+		return def
+	}
+	var out []int
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			b.Fatalf("%s=%q: want fleet sizes such as 50,200", env, v)
+		}
+		out = append(out, n)
+	}
+	return out
+}
 
 // cscsEnv is a config, data dir and database for in-process `cscs run`s.
 type cscsEnv struct {
@@ -63,18 +85,28 @@ func (e cscsEnv) runCountingUploads(ctx context.Context) (int, error) {
 	args := []string{"run", "--config", e.config, "--data-dir", e.dataDir, "--db", e.db,
 		"--agent-dir", e.agentDir, "--output", "json", "--cpu-sample", cpuSample.String(),
 		"--concurrency", fmt.Sprint(DefaultConcurrency), "--accept-new-host-keys",
-		"--connect-timeout", "10s", "--handshake-timeout", "20s", "--host-timeout", "120s"}
+		"--connect-timeout", "10s", "--handshake-timeout", "20s", "--host-timeout", hostTimeout.String()}
 	var stdout, stderr bytes.Buffer
 	code := cli.Main(ctx, args, "bench", strings.NewReader(""), &stdout, &stderr)
 	var out struct {
 		Counts map[string]int `json:"counts"`
 		Hosts  []struct {
+			IP       string `json:"ip"`
+			Port     int    `json:"port"`
 			Status   string `json:"status"`
+			Error    string `json:"error"`
 			Uploaded bool   `json:"agent_uploaded"`
 		} `json:"hosts"`
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || code != cli.ExitOK || len(out.Hosts) != e.hosts || out.Counts["ok"] != e.hosts {
-		return 0, fmt.Errorf("cscs run: exit %d, counts %v of %d hosts, decode error %v\n%s", code, out.Counts, e.hosts, err, tail(stderr.String(), 2000))
+		var failed []string
+		for _, h := range out.Hosts {
+			if h.Status != "ok" && len(failed) < 5 {
+				failed = append(failed, fmt.Sprintf("%s:%d %s: %s", h.IP, h.Port, h.Status, h.Error))
+			}
+		}
+		return 0, fmt.Errorf("cscs run: exit %d, counts %v of %d hosts, decode error %v\n%s\n%s", code, out.Counts, e.hosts, err,
+			strings.Join(failed, "\n"), tail(stderr.String(), 2000))
 	}
 	uploads := 0
 	for _, h := range out.Hosts {
@@ -124,7 +156,7 @@ func BenchmarkFleet(b *testing.B) {
 	ctx := context.Background()
 	var results []Result
 	var ratios []Ratio
-	for _, n := range []int{50, 200} {
+	for _, n := range sizes(b, "FLEETBENCH_SIZES", []int{50, 200}) {
 		fleet := sshdtest.Start(b, sshdtest.Options{Hosts: n})
 		var addrs []string
 		for _, h := range fleet.Hosts {
@@ -134,7 +166,9 @@ func BenchmarkFleet(b *testing.B) {
 		mustDo(b, os.WriteFile(khFile, []byte(fleet.KnownHosts()), 0o600))
 		hostKeys, err := knownhosts.New(khFile)
 		mustDo(b, err)
-		floor := Floor{Addrs: addrs, User: fleet.User, Signer: fleet.Signer, HostKeyCallback: hostKeys}
+		// The floor gets cscs's --host-timeout: on a loaded machine 200
+		// uploads at 64 at a time can take longer than the default 30s.
+		floor := Floor{Addrs: addrs, User: fleet.User, Signer: fleet.Signer, HostKeyCallback: hostKeys, Timeout: hostTimeout}
 		payload := Payload(FloorPayloadSize)
 
 		env := newCSCSEnv(b, addrs, fleet.User, fleet.KeyFile, "", agentDir)
@@ -153,15 +187,22 @@ func BenchmarkFleet(b *testing.B) {
 			return err
 		})
 		cold.Note = "agent uploads per round: " + strings.Join(uploads, ", ")
+		first := len(results)
 		results = append(results, floorExec, upload, cached, cold)
 		results = append(results, incumbents(b, ctx, fleet, n)...)
 
 		ex, up, ca, co := floorExec.Median(), upload.Median(), cached.Median(), cold.Median()
-		ratios = append(ratios,
-			Ratio{Name: fmt.Sprintf("N=%d cached / (floor exec + %s)", n, cpuSample), Value: ca.Wall.Seconds() / (ex.Wall + cpuSample).Seconds(), Target: 1.3},
-			Ratio{Name: fmt.Sprintf("N=%d cold / floor upload+run", n), Value: co.Wall.Seconds() / up.Wall.Seconds(), Target: 1.3},
-			Ratio{Name: fmt.Sprintf("N=%d core CPU ms/host beyond floor exec (cached)", n), Value: perHostMS(ca.CPU-ex.CPU, n), Target: 3},
-		)
+		these := []Ratio{
+			{Name: fmt.Sprintf("N=%d cached / (floor exec + %s)", n, cpuSample), Value: ca.Wall.Seconds() / (ex.Wall + cpuSample).Seconds(), Target: 1.3},
+			{Name: fmt.Sprintf("N=%d cold / floor upload+run", n), Value: co.Wall.Seconds() / up.Wall.Seconds(), Target: 1.3},
+			{Name: fmt.Sprintf("N=%d core CPU ms/host beyond floor exec (cached)", n), Value: perHostMS(ca.CPU-ex.CPU, n), Target: 3},
+		}
+		ratios = append(ratios, these...)
+		// Each size's figures as soon as they are known: a later failure
+		// does not lose them.
+		fmt.Println()
+		mustDo(b, WriteTable(os.Stdout, results[first:]))
+		mustDo(b, WriteRatios(os.Stdout, these))
 	}
 	fmt.Println()
 	mustDo(b, WriteTable(os.Stdout, results))
@@ -224,7 +265,7 @@ func BenchmarkFleetLarge(b *testing.B) {
 	}
 	var results []Result
 	warm := false
-	for _, n := range []int{500, 1000, 2000} {
+	for _, n := range sizes(b, "FLEETBENCH_LARGE_SIZES", []int{500, 1000, 2000}) {
 		fleet, err := StartChildFleet(ctx, exe, n, "bench", signer.PublicKey())
 		mustDo(b, err)
 		env := newCSCSEnv(b, fleet.Addrs, "bench", keyFile, string(fleet.KnownHosts), agentDir)
