@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
+	"github.com/cscs-dev/cscs/sdk/sdktest"
 )
 
 // TestRoundWithOverlay runs rounds under an overlay against the
@@ -256,5 +259,63 @@ func TestHostPolicyFlagSettingsWin(t *testing.T) {
 		if err != nil || string(got) != tt.want {
 			t.Errorf("mergeObjects(%s, %s) = %s, %v; want %s", tt.group, tt.flag, got, err, tt.want)
 		}
+	}
+}
+
+// TestDeclaredPluginBlock: a plugin block declares an external storage by
+// path and checksum and a storage block uses it; with a wrong checksum
+// the plugin is not run, the overlay is refused before any host is
+// collected, and the message says to fix the plugin block.
+func TestDeclaredPluginBlock(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin")
+	}
+	bin := sdktest.Build(t, "github.com/cscs-dev/cscs/examples/storage-jsonl")
+	data, err := os.ReadFile(bin)
+	must(t, err)
+	sum := sha256.Sum256(data)
+	r, _ := fleetRound(t, "")
+	out := filepath.Join(r.dir, "rounds.jsonl")
+	write := func(sha string) string {
+		path := filepath.Join(r.dir, "declared.hcl")
+		must(t, os.WriteFile(path, []byte(fmt.Sprintf(`
+plugin "jsonl" {
+  kind   = "storage"
+  path   = %q
+  sha256 = %q
+}
+
+storage "jsonl" "archive" {
+  path = %q
+}
+`, bin, sha, out)), 0o600))
+		return path
+	}
+
+	code, res, stderr := runCLI(t, r.args("--overlay", write(hex.EncodeToString(sum[:]))))
+	if code != ExitOK || res.Counts["ok"] != 2 {
+		t.Fatalf("exit %d, counts %v\n%s", code, res.Counts, stderr)
+	}
+	lines, err := os.ReadFile(out)
+	must(t, err)
+	if n := strings.Count(string(lines), "\n"); n != 2 {
+		t.Errorf("%s has %d lines, want one per host:\n%s", out, n, lines)
+	}
+
+	var stdout, errBuf bytes.Buffer
+	code = Main(context.Background(), r.args("--overlay", write(strings.Repeat("0", 64))), "test", strings.NewReader(""), &stdout, &errBuf)
+	stderr = errBuf.String()
+	if code != ExitBadConfig {
+		t.Errorf("exit %d with a wrong checksum, want %d", code, ExitBadConfig)
+	}
+	for _, want := range []string{"declared.hcl line 8", "sha256 its plugin block pins", "(sha256sum"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	lines2, err := os.ReadFile(out)
+	must(t, err)
+	if string(lines2) != string(lines) {
+		t.Error("the plugin ran although its checksum did not match")
 	}
 }

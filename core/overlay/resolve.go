@@ -54,7 +54,7 @@ func (ov *Overlay) Resolve(ctx context.Context, opts ResolveOptions) hcl.Diagnos
 			in := &list[i]
 			sch, err := opts.Schemas.Schema(ctx, in.Kind, in.Plugin)
 			if err != nil {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Unknown %s plugin %q", in.Kind, in.Plugin),
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Cannot use %s plugin %q", in.Kind, in.Plugin),
 					Detail: err.Error(), Subject: in.Range.Ptr()})
 				continue
 			}
