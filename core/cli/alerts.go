@@ -144,10 +144,12 @@ func queueEventLog(ctx context.Context, ob *outbox.Outbox, cl config.Client, col
 func enqueueOn(ctx context.Context, ob *outbox.Outbox, channels []string, n notifier.Notification,
 	needsTo func(string) bool, noMail func()) ([]string, error) {
 	var ids []string
+	warned := false
 	for _, ch := range channels {
 		if len(n.To) == 0 && needsTo(ch) {
-			if noMail != nil {
+			if noMail != nil && !warned {
 				noMail()
+				warned = true
 			}
 			continue
 		}
