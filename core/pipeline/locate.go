@@ -117,7 +117,7 @@ func (l Located) explain(err error) error {
 		return err
 	}
 	switch {
-	case errors.Is(err, pluginhost.ErrChecksumMismatch) && !strings.Contains(err.Error(), "to verify it"):
+	case errors.Is(err, pluginhost.ErrChecksumMismatch) && !errors.Is(err, pluginhost.ErrUnreadable):
 		return fmt.Errorf("plugin %q: %w: %s does not have the sha256 its plugin block pins; if the new binary is trusted, put its checksum (sha256sum %s) in the block",
 			l.Spec.Name, pluginhost.ErrChecksumMismatch, l.Spec.Path, l.Spec.Path)
 	case errors.Is(err, pluginhost.ErrBinaryNotFound):

@@ -16,6 +16,9 @@ var (
 	ErrBinaryNotFound = errors.New("binary not found")
 	// ErrChecksumMismatch: the executable's SHA-256 is not the pinned one.
 	ErrChecksumMismatch = errors.New("checksum mismatch")
+	// ErrUnreadable: the executable could not be read to verify its
+	// checksum (it comes with ErrChecksumMismatch).
+	ErrUnreadable = errors.New("unreadable")
 	// ErrProtocolMismatch: the plugin speaks another plugin protocol
 	// version (or transport) than this cscs.
 	ErrProtocolMismatch = errors.New("protocol mismatch")

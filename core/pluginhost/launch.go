@@ -357,7 +357,7 @@ func (p *Plugin) startError(err error, timeout time.Duration) error {
 		return fmt.Errorf("%s: %w: %s has %s, but %s was pinned when it was installed; the file changed since: reinstall it with `cscs plugins install`",
 			s, ErrChecksumMismatch, s.Path, got, s.SHA256)
 	case strings.HasPrefix(msg, "error verifying checksum"):
-		return fmt.Errorf("%s: %w: reading %s to verify it: %v; check the file, or reinstall it with `cscs plugins install`", s, ErrChecksumMismatch, s.Path, err)
+		return fmt.Errorf("%s: %w (%w): reading %s to verify it: %v; check the file, or reinstall it with `cscs plugins install`", s, ErrChecksumMismatch, ErrUnreadable, s.Path, err)
 	case strings.Contains(msg, "incompatible API version"):
 		theirs := "another version"
 		if m := pluginVersionRE.FindStringSubmatch(msg); m != nil {
