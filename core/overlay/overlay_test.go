@@ -170,6 +170,10 @@ func TestRoute(t *testing.T) {
 		{Notice{Kind: "alert", Severity: "critical", Groups: []string{"dc"}, Host: "10.0.0.7"}, []string{"chat", "email"}},
 		{Notice{Kind: "alert", Severity: "warning", Groups: []string{"dc"}, Host: "10.0.0.7"}, []string{"email"}},
 		{Notice{Kind: "alert", Severity: "critical", Groups: []string{"web"}, Host: "web-1"}, []string{"email"}},
+		{Notice{Kind: "eventlog", Severity: "info", Host: "10.9.3.4"}, []string{"chat"}},
+		{Notice{Kind: "eventlog", Severity: "info", Host: "LAB-7"}, []string{"chat"}},
+		{Notice{Kind: "alert", Severity: "warning", Host: "10.9.3.4"}, []string{"email"}},
+		{Notice{Kind: "eventlog", Severity: "info", Host: "10.8.3.4"}, []string{"email"}},
 	}
 	for _, tt := range tests {
 		if got := ov.Route(tt.n); !slices.Equal(got, tt.want) {

@@ -66,3 +66,9 @@ route {
   groups    = ["dc"]
   notifiers = ["chat", "email"]
 }
+
+route {
+  hosts     = ["10.9.0.0/16", "lab-*"]
+  kinds     = ["eventlog"]
+  notifiers = ["chat"]
+}
