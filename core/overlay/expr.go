@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -24,7 +25,7 @@ type Facts struct {
 func (al Alert) Holds(f Facts, samples map[string]float64) (holds, ok bool) {
 	// Every metric must be there: && and || would otherwise decide from
 	// one side and resolve (or fire) a rule on half the facts.
-	for _, m := range al.Metrics() {
+	for _, m := range al.metrics {
 		if v, found := samples[m]; !found || math.IsNaN(v) || math.IsInf(v, 0) {
 			return false, false
 		}
@@ -40,14 +41,15 @@ func (al Alert) Holds(f Facts, samples map[string]float64) (holds, ok bool) {
 // FirstMetric is the first metric the condition names (for the value a
 // mail shows), or "".
 func (al Alert) FirstMetric() string {
-	if ms := al.Metrics(); len(ms) > 0 {
-		return ms[0]
+	if len(al.metrics) > 0 {
+		return al.metrics[0]
 	}
 	return ""
 }
 
-// Metrics are the metrics the condition names, in order of appearance.
-func (al Alert) Metrics() []string {
+// conditionMetrics are the metrics a condition names, in order of
+// appearance, each once.
+func conditionMetrics(al Alert) []string {
 	if al.Condition == nil {
 		return nil
 	}
@@ -57,7 +59,7 @@ func (al Alert) Metrics() []string {
 		case "var", "local", "host":
 			continue
 		}
-		if p := attrPath(t); p != "" {
+		if p := attrPath(t); p != "" && !slices.Contains(out, t.RootName()+"."+p) {
 			out = append(out, t.RootName()+"."+p)
 		}
 	}
@@ -65,8 +67,9 @@ func (al Alert) Metrics() []string {
 }
 
 // evalContext makes the variables of a condition: host, and one object
-// per source holding its metrics (nested by the dots of their names).
-// With unknown set every metric is an unknown number, for type checks.
+// per source holding the metrics the condition names (nested by the dots
+// of their names). With unknown set every metric is an unknown number,
+// for type checks.
 func evalContext(al Alert, f Facts, samples map[string]float64, unknown bool) *hcl.EvalContext {
 	parent := al.ctx
 	if parent == nil {
@@ -74,8 +77,9 @@ func evalContext(al Alert, f Facts, samples map[string]float64, unknown bool) *h
 	}
 	ctx := parent.NewChild()
 	tree := map[string]any{}
-	for name, v := range samples {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
+	for _, name := range al.metrics {
+		v, found := samples[name]
+		if !found || math.IsNaN(v) || math.IsInf(v, 0) {
 			continue // missing, as far as the condition is concerned
 		}
 		val := cty.NumberFloatVal(v)

@@ -115,12 +115,14 @@ func Load(files []string, opts Options) (*Overlay, hcl.Diagnostics) {
 	return ov, diags
 }
 
-// fillTexts sets each alert's Text from the source of its condition.
+// fillTexts sets each alert's Text from the source of its condition, and
+// the metrics it names.
 func (ov *Overlay) fillTexts() {
 	fill := func(al *Alert) {
 		if al.Condition == nil {
 			return
 		}
+		al.metrics = conditionMetrics(*al)
 		rng := al.Condition.Range()
 		if f, ok := ov.sources[rng.Filename]; ok {
 			al.Text = strings.Join(strings.Fields(string(rng.SliceBytes(f.Bytes))), " ")

@@ -137,6 +137,8 @@ type Alert struct {
 	// ctx is the context of the file that declares the rule (variables,
 	// locals, functions).
 	ctx *hcl.EvalContext
+	// metrics are the metrics the condition names (conditionMetrics).
+	metrics []string
 }
 
 // SeverityRank orders severities: "info" 1, "warning" 2, "critical" 3;

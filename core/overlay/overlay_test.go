@@ -54,7 +54,7 @@ func webhookCatalog() catalog {
 }
 
 // builtinSources describes the built-in sources.
-func builtinSources(t *testing.T) []source.Description {
+func builtinSources(t testing.TB) []source.Description {
 	t.Helper()
 	var out []source.Description
 	for _, b := range plugins.Builtins() {
