@@ -21,6 +21,12 @@ type Platform struct {
 	// ${TMPDIR:-/tmp}/cscs-<uid> on POSIX, /C:/.../Temp/cscs on Windows,
 	// or Options.RemoteDir when set.
 	RemoteDir string
+	// Shell is the shell OpenSSH for Windows runs commands with, ShellCmd
+	// or ShellPowerShell; commands for the host are written in its
+	// language. Empty on POSIX hosts, whose commands always go through
+	// /bin/sh (and for a Windows platform stored before shells were
+	// told apart: cmd.exe is assumed).
+	Shell string
 }
 
 // maxProbeOutput bounds what the platform probes may print.
@@ -30,13 +36,10 @@ const maxProbeOutput = 4 << 10
 // per line.
 const posixProbe = `uname -s; uname -m; id -u; printf '%s\n' "${TMPDIR:-/tmp}"`
 
-// windowsProbe prints the processor architecture (and the native one
-// under WOW64), the temp directory and the user name, one per line.
-const windowsProbe = `cmd.exe /c "echo %PROCESSOR_ARCHITECTURE%&echo %PROCESSOR_ARCHITEW6432%&echo %TEMP%&echo %USERNAME%"`
-
 // Detect finds the host's OS, architecture, login uid and the private
-// remote directory: a POSIX probe first, then a Windows (cmd.exe) probe
-// if the POSIX one does not run. The Windows probe is untested so far.
+// remote directory: a POSIX probe first and, if it does not run, the
+// Windows probes, which also tell cmd.exe from PowerShell as the default
+// shell of OpenSSH for Windows (Platform.Shell; see windows.go).
 func (c *Client) Detect(ctx context.Context) (Platform, error) {
 	res, err := c.exec(ctx, "detect", posixCommand(posixProbe), nil, maxProbeOutput)
 	if err != nil {
@@ -47,19 +50,8 @@ func (c *Client) Detect(ctx context.Context) (Platform, error) {
 		if p, err = parsePosixProbe(res.stdout); err != nil {
 			return Platform{}, &Error{Kind: Protocol, Step: "detect", Err: fmt.Errorf("%s: %w", c.addr, err)}
 		}
-	} else {
-		winRes, err := c.exec(ctx, "detect", windowsProbe, nil, maxProbeOutput)
-		if err != nil {
-			return Platform{}, err
-		}
-		if winRes.status != 0 || winRes.signal != "" {
-			return Platform{}, &Error{Kind: Protocol, Step: "detect", Err: fmt.Errorf(
-				"cannot tell the platform of %s: the POSIX probe exited with %d (%s) and the Windows probe with %d (%s)",
-				c.addr, res.status, sanitize(res.stderr, 2, 200), winRes.status, sanitize(winRes.stderr, 2, 200))}
-		}
-		if p, err = parseWindowsProbe(winRes.stdout); err != nil {
-			return Platform{}, &Error{Kind: Protocol, Step: "detect", Err: fmt.Errorf("%s: %w", c.addr, err)}
-		}
+	} else if p, err = c.detectWindows(ctx, res); err != nil {
+		return Platform{}, err
 	}
 	if c.remoteDir != "" {
 		p.RemoteDir = c.remoteDir
@@ -113,6 +105,11 @@ func goosFromUname(kernel string) (string, error) {
 			return goos, nil
 		}
 	}
+	for _, prefix := range []string{"MINGW", "MSYS", "CYGWIN"} {
+		if strings.HasPrefix(strings.ToUpper(kernel), prefix) {
+			return "", fmt.Errorf("the host is Windows with a POSIX shell (%s) as the OpenSSH default shell: set HKLM\\SOFTWARE\\OpenSSH\\DefaultShell to cmd.exe or PowerShell, or remove it", sanitize([]byte(kernel), 1, 40))
+		}
+	}
 	return "", fmt.Errorf("unsupported operating system %q (uname -s): the agent exists for Linux, macOS and Windows", sanitize([]byte(kernel), 1, 40))
 }
 
@@ -141,63 +138,3 @@ func unamePatterns(p Platform) (string, bool) {
 	}
 	return strings.Join(pats, "|"), true
 }
-
-// parseWindowsProbe reads windowsProbe's output.
-func parseWindowsProbe(out []byte) (Platform, error) {
-	text := strings.ReplaceAll(string(out), "\r\n", "\n")
-	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-	if len(lines) != 4 {
-		return Platform{}, fmt.Errorf("windows probe printed %d lines, want 4: %q", len(lines), sanitize(out, 4, 200))
-	}
-	machine := strings.TrimSpace(lines[0])
-	// Under WOW64 the second line holds the native architecture; when
-	// unset, cmd echoes the variable's name.
-	if native := strings.TrimSpace(lines[1]); native != "" && !strings.HasPrefix(native, "%") {
-		machine = native
-	}
-	var arch string
-	switch strings.ToUpper(machine) {
-	case "AMD64":
-		arch = "amd64"
-	case "ARM64":
-		arch = "arm64"
-	case "X86":
-		arch = "386"
-	default:
-		return Platform{}, fmt.Errorf("unsupported processor %q (PROCESSOR_ARCHITECTURE)", sanitize([]byte(machine), 1, 40))
-	}
-	dir, err := windowsSFTPPath(strings.TrimSpace(lines[2]))
-	if err != nil {
-		return Platform{}, err
-	}
-	user := strings.TrimSpace(lines[3])
-	if user == "" || strings.HasPrefix(user, "%") || hasControl(user) || len(user) > 256 {
-		return Platform{}, fmt.Errorf("windows probe printed no usable user name: %q", sanitize([]byte(user), 1, 60))
-	}
-	return Platform{OS: "windows", Arch: arch, UID: user, RemoteDir: dir + "/cscs"}, nil
-}
-
-// windowsSFTPPath turns a Windows directory such as C:\Users\x\Temp into
-// the path the OpenSSH SFTP server uses for it: /C:/Users/x/Temp.
-func windowsSFTPPath(dir string) (string, error) {
-	if len(dir) < 3 || !isDriveLetter(dir[0]) || dir[1] != ':' || dir[2] != '\\' ||
-		hasControl(dir) || strings.ContainsAny(dir, cmdSpecial) || len(dir) > 1024 {
-		return "", fmt.Errorf("windows temp directory %q is not a plain absolute path", sanitize([]byte(dir), 1, 120))
-	}
-	return "/" + strings.TrimSuffix(strings.ReplaceAll(dir, `\`, "/"), "/"), nil
-}
-
-// windowsPath turns an SFTP path (/C:/x/y) back into a Windows one (C:\x\y).
-func windowsPath(sftpPath string) (string, error) {
-	p := strings.TrimPrefix(sftpPath, "/")
-	if len(p) < 3 || !isDriveLetter(p[0]) || p[1] != ':' || p[2] != '/' ||
-		hasControl(p) || strings.ContainsAny(p, cmdSpecial+`\`) {
-		return "", fmt.Errorf("remote path %q is not a plain absolute Windows path", sanitize([]byte(sftpPath), 1, 120))
-	}
-	return strings.ReplaceAll(p, "/", `\`), nil
-}
-
-// cmdSpecial are characters cmd.exe may interpret even inside quotes.
-const cmdSpecial = `"%^&|<>!`
-
-func isDriveLetter(b byte) bool { return (b >= 'A' && b <= 'Z') || (b >= 'a' && b <= 'z') }

@@ -20,7 +20,10 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // Run executes remotePath on the host in one command that first checks the
 // file's SHA-256 (sha256sum, shasum -a 256 or openssl on POSIX; certutil
-// on Windows, untested so far) and only then executes it with stdin.
+// under cmd.exe and Get-FileHash under PowerShell on Windows, see
+// windows.go) and only then executes it with stdin. On a Windows host
+// whose shell is PowerShell, stdin must be JSON or ASCII text: it is sent
+// as ASCII JSON (see windowsStdin).
 // Stdout beyond maxOutput bytes stops the command with a Protocol error;
 // stderr is capped at 64 KiB. A checksum mismatch or a missing file is an
 // Agent error wrapping ErrAgentChecksum; another non-zero exit is an Agent
@@ -33,7 +36,10 @@ func (c *Client) Run(ctx context.Context, p Platform, remotePath, sha256hex stri
 	}
 	var command string
 	if p.OS == "windows" {
-		command, err = windowsRunCommand(remotePath, digest)
+		command, err = windowsRunCommand(p, remotePath, digest)
+		if err == nil {
+			stdin, err = windowsStdin(p, stdin)
+		}
 	} else {
 		command, err = posixRunCommand(remotePath, digest)
 	}
@@ -93,15 +99,4 @@ func posixChecksumCheck(digest string) []string {
 		`else s=$(openssl dgst -sha256 <"$f"); s=${s##* }; fi`,
 		`if [ "$s" != ` + digest + ` ]; then echo '` + checksumMarker + `' >&2; exit ` + fmt.Sprint(ChecksumExitCode) + `; fi`,
 	}
-}
-
-// windowsRunCommand is a cmd.exe command line (the default shell of
-// Windows OpenSSH) that checks the file with certutil and then runs it.
-func windowsRunCommand(remotePath, digest string) (string, error) {
-	p, err := windowsPath(remotePath)
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf(`(certutil -hashfile "%s" SHA256 | findstr /i /x %s >nul || (echo %s 1>&2 & exit %d)) && "%s"`,
-		p, digest, checksumMarker, ChecksumExitCode, p), nil
 }

@@ -68,6 +68,15 @@ func listenLoopback(t *testing.T) net.Listener {
 // requests go to globalRequests, every channel is refused.
 func serveTestSSH(t *testing.T, ln net.Listener, cfg *ssh.ServerConfig, globalRequests func(<-chan *ssh.Request)) testServer {
 	t.Helper()
+	return serveTestSSHChannels(t, ln, cfg, globalRequests, func(ch ssh.NewChannel) {
+		ch.Reject(ssh.Prohibited, "test server runs nothing")
+	})
+}
+
+// serveTestSSHChannels is serveTestSSH with every new channel handed to
+// channel, each in its own goroutine.
+func serveTestSSHChannels(t *testing.T, ln net.Listener, cfg *ssh.ServerConfig, globalRequests func(<-chan *ssh.Request), channel func(ssh.NewChannel)) testServer {
+	t.Helper()
 	var (
 		wg     sync.WaitGroup
 		mu     sync.Mutex
@@ -93,9 +102,11 @@ func serveTestSSH(t *testing.T, ln net.Listener, cfg *ssh.ServerConfig, globalRe
 					return
 				}
 				go globalRequests(reqs)
+				var chs sync.WaitGroup
 				for ch := range chans {
-					ch.Reject(ssh.Prohibited, "test server runs nothing")
+					chs.Go(func() { channel(ch) })
 				}
+				chs.Wait()
 			})
 		}
 	})

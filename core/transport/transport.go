@@ -19,6 +19,8 @@
 // validated before use, and sanitized before it reaches an error message.
 // Secrets (passwords, keys) never appear in errors or command lines.
 //
-// Windows hosts (cmd.exe as the OpenSSH default shell, certutil for the
-// checksum) are implemented but not yet tested against a real host.
+// Windows hosts run OpenSSH for Windows with cmd.exe or PowerShell (5.1
+// or 7) as its default shell: Detect tells which (Platform.Shell) and Run
+// writes its command in that shell's language (windows.go). Both are
+// tested against recorded shell output, not yet against a real host.
 package transport
