@@ -19,7 +19,9 @@ type Cursor struct {
 	// position yet (the next round is a first round).
 	RecordID uint64 `json:"record_id"`
 	// RecordTime is that record's TimeCreated. A record with the same id
-	// but another time means the log was cleared and refilled.
+	// but another time means the log was cleared and refilled. Without a
+	// RecordID it is the time of the last record read before the log was
+	// found cleared: the next round reads the events since (see Plan).
 	RecordTime time.Time `json:"record_time,omitzero"`
 }
 
@@ -30,9 +32,9 @@ const maxCursorBytes = 1024
 func (c Cursor) IsZero() bool { return c.RecordID == 0 }
 
 // Encode returns c as the core stores it: "" for a cursor without a
-// position, else a small JSON object.
+// position or time, else a small JSON object.
 func (c Cursor) Encode() string {
-	if c.IsZero() {
+	if c.IsZero() && c.RecordTime.IsZero() {
 		return ""
 	}
 	b, err := json.Marshal(c)
@@ -74,11 +76,19 @@ type Query struct {
 }
 
 // Plan returns the query of a round that starts at cursor: events after
-// cursor.RecordID, or, without a position, the events of the last
+// cursor.RecordID; without a position, the events of the last
 // opts.FirstWindow; only opts.EventIDs when set. Out-of-range options are
 // clamped (Options.Validate reports them). The time window is evaluated by
 // the event log service against the host's clock (timediff), so planning
 // needs no clock.
+//
+// A cursor without a position but with a RecordTime is that of a log
+// found cleared (read's doing): record ids start again after a clear, so
+// the new log is selected by time, not by id. Every record it holds was
+// created after the clear and so, on a sane clock, at or after the time
+// of the last record read before it: the query takes the events created
+// at or after RecordTime, and also those of the first window (a clock set
+// back in between must not hide them).
 func Plan(cursor Cursor, opts Options) Query {
 	opts = opts.clamped()
 	var conds []string
@@ -90,13 +100,22 @@ func Plan(cursor Cursor, opts Options) Query {
 		conds = append(conds, "("+strings.Join(terms, " or ")+")")
 	}
 	first := cursor.IsZero()
-	if first {
-		ms := max(opts.FirstWindow.Milliseconds(), 1)
-		conds = append(conds, "TimeCreated[timediff(@SystemTime) <= "+strconv.FormatInt(ms, 10)+"]")
-	} else {
+	window := "TimeCreated[timediff(@SystemTime) <= " + strconv.FormatInt(max(opts.FirstWindow.Milliseconds(), 1), 10) + "]"
+	switch {
+	case first && !cursor.RecordTime.IsZero():
+		conds = append(conds, "(TimeCreated[@SystemTime >= '"+xpathTime(cursor.RecordTime)+"'] or "+window+")")
+	case first:
+		conds = append(conds, window)
+	default:
 		conds = append(conds, "EventRecordID > "+strconv.FormatUint(cursor.RecordID, 10))
 	}
 	return Query{XPath: "*[System[" + strings.Join(conds, " and ") + "]]", Max: opts.Max, First: first}
+}
+
+// xpathTime writes t for a comparison with @SystemTime: UTC, to the
+// millisecond, cut down (so that ">=" still takes t itself).
+func xpathTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
 }
 
 // recordXPath selects the record with the given id.
@@ -161,30 +180,42 @@ type logState struct {
 
 // verdict is checkCursor's decision.
 type verdict struct {
+	// reset: the cursor no longer fits the log; start again.
 	reset  bool
 	reason string
-	lost   uint64
+	// cleared: the reset is because the log was cleared (not because the
+	// cursor names another channel): the new log is read from since, the
+	// time of the last record read before the clear (see Plan).
+	cleared bool
+	since   time.Time
+	lost    uint64
 }
 
 // checkCursor decides whether cursor still fits the log: a cursor for
-// another channel, a log whose newest record is older than the cursor
-// (cleared), or a record at the cursor's id with another time (cleared and
-// refilled) means reset; a log whose oldest record is past the cursor
-// overwrote the records in between (lost).
+// another channel means reset; a log whose newest record is older than the
+// cursor (cleared), a record at the cursor's id with another time (cleared
+// and refilled past the cursor's id) or no record at the cursor's id
+// inside the log mean cleared; a log whose oldest record is past the
+// cursor overwrote the records in between (lost). After a clear the record
+// ids start again at 1, so reading on by id would skip every new record up
+// to the old cursor's id: the round reads the new log by time instead.
 func checkCursor(cursor Cursor, channel string, st logState) verdict {
+	cleared := func(format string, args ...any) verdict {
+		return verdict{reset: true, cleared: true, since: cursor.RecordTime, reason: fmt.Sprintf(format, args...)}
+	}
 	switch {
 	case cursor.IsZero():
 		return verdict{}
 	case cursor.Channel != "" && !equalChannel(cursor.Channel, channel):
 		return verdict{reset: true, reason: fmt.Sprintf("the cursor was for the %s log, not %s", clip(cursor.Channel), channel)}
 	case st.newestKnown && st.newest.RecordID == 0:
-		return verdict{reset: true, reason: fmt.Sprintf("the log was cleared: it is empty, the last record read was %d", cursor.RecordID)}
+		return cleared("the log was cleared: it is empty, the last record read was %d", cursor.RecordID)
 	case st.newestKnown && st.newest.RecordID < cursor.RecordID:
-		return verdict{reset: true, reason: fmt.Sprintf("the log was cleared: its newest record is %d, the last record read was %d", st.newest.RecordID, cursor.RecordID)}
+		return cleared("the log was cleared: its newest record is %d, the last record read was %d", st.newest.RecordID, cursor.RecordID)
 	case st.anchorFound:
 		if st.anchor.RecordID != 0 && !cursor.RecordTime.IsZero() && !st.anchor.RecordTime.Equal(cursor.RecordTime) {
-			return verdict{reset: true, reason: fmt.Sprintf("the log was cleared and refilled: record %d is now from %s, not %s",
-				cursor.RecordID, st.anchor.RecordTime.Format(time.RFC3339), cursor.RecordTime.Format(time.RFC3339))}
+			return cleared("the log was cleared and refilled: record %d is now from %s, not %s",
+				cursor.RecordID, st.anchor.RecordTime.Format(time.RFC3339), cursor.RecordTime.Format(time.RFC3339))
 		}
 		return verdict{}
 	case !st.oldestKnown:
@@ -192,7 +223,7 @@ func checkCursor(cursor Cursor, channel string, st logState) verdict {
 	case st.oldest.RecordID > cursor.RecordID:
 		return verdict{lost: st.oldest.RecordID - cursor.RecordID - 1}
 	}
-	return verdict{reset: true, reason: fmt.Sprintf("the log was cleared: record %d is gone", cursor.RecordID)}
+	return cleared("the log was cleared: record %d is gone", cursor.RecordID)
 }
 
 // equalChannel compares channel names as Windows does, ignoring case.

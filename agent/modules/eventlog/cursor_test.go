@@ -64,15 +64,47 @@ func TestPlan(t *testing.T) {
 	}
 }
 
+func TestPlanAfterAClear(t *testing.T) {
+	since := time.Date(2026, 3, 2, 8, 15, 30, 987654321, time.FixedZone("CET", 3600))
+	tests := map[string]struct {
+		since     time.Time
+		opts      Options
+		wantXPath string
+	}{
+		"from the last record read, to the millisecond, in UTC": {
+			since:     since,
+			wantXPath: "*[System[(TimeCreated[@SystemTime >= '2026-03-02T07:15:30.987Z'] or TimeCreated[timediff(@SystemTime) <= 86400000])]]",
+		},
+		"with event ids and a first window": {
+			since: since, opts: Options{EventIDs: []int{4625, 1102}, FirstWindow: time.Hour, Max: 10},
+			wantXPath: "*[System[(EventID=1102 or EventID=4625) and " +
+				"(TimeCreated[@SystemTime >= '2026-03-02T07:15:30.987Z'] or TimeCreated[timediff(@SystemTime) <= 3600000])]]",
+		},
+		"no time known: a first round": {
+			wantXPath: "*[System[TimeCreated[timediff(@SystemTime) <= 86400000]]]",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := Plan(Cursor{Channel: "Security", RecordTime: tc.since}, tc.opts)
+			want := Query{XPath: tc.wantXPath, Max: tc.opts.clamped().Max, First: true}
+			if got != want {
+				t.Errorf("Plan = %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
 func TestPlanManyEventIDsStaysBelowTwentyExpressions(t *testing.T) {
 	ids := make([]int, 40)
 	for i := range ids {
 		ids[i] = 4600 + i
 	}
-	q := Plan(Cursor{RecordID: 1}, Options{EventIDs: ids})
 	// Windows takes at most 20 expressions in a plain XPath query.
-	if n := strings.Count(q.XPath, "EventID=") + strings.Count(q.XPath, "EventRecordID"); n > 20 {
-		t.Errorf("Plan made %d expressions: %s", n, q.XPath)
+	for _, q := range []Query{Plan(Cursor{RecordID: 1}, Options{EventIDs: ids}), Plan(Cursor{RecordTime: time.Now()}, Options{EventIDs: ids})} {
+		if n := strings.Count(q.XPath, "EventID=") + strings.Count(q.XPath, "EventRecordID") + strings.Count(q.XPath, "TimeCreated"); n > 20 {
+			t.Errorf("%d expressions: %s", n, q.XPath)
+		}
 	}
 }
 
@@ -117,6 +149,8 @@ func TestCursorEncoding(t *testing.T) {
 		"channel only":   {cursor: Cursor{Channel: "Security"}, wantEncoded: ""},
 		"position":       {cursor: Cursor{Channel: "Security", RecordID: 48213, RecordTime: at}, wantEncoded: `{"channel":"Security","record_id":48213,"record_time":"2026-03-02T08:14:27.3918265Z"}`},
 		"position, time": {cursor: Cursor{Channel: "System", RecordID: 7}, wantEncoded: `{"channel":"System","record_id":7}`},
+		// A log found cleared and empty: no position, the last record's time.
+		"time only": {cursor: Cursor{Channel: "Security", RecordTime: at}, wantEncoded: `{"channel":"Security","record_id":0,"record_time":"2026-03-02T08:14:27.3918265Z"}`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -129,7 +163,7 @@ func TestCursorEncoding(t *testing.T) {
 				t.Fatalf("DecodeCursor: %v", err)
 			}
 			if dec.RecordID != tc.cursor.RecordID || !dec.RecordTime.Equal(tc.cursor.RecordTime) ||
-				(dec.RecordID != 0 && dec.Channel != tc.cursor.Channel) {
+				(enc != "" && dec.Channel != tc.cursor.Channel) {
 				t.Errorf("DecodeCursor(Encode(c)) = %+v, want %+v", dec, tc.cursor)
 			}
 		})
@@ -212,7 +246,9 @@ func TestCheckCursor(t *testing.T) {
 		channel   string
 		state     logState
 		wantReset string // substring of the reason; "" means no reset
-		wantLost  uint64
+		// wantCleared: the reset is a cleared log, read from the cursor's time.
+		wantCleared bool
+		wantLost    uint64
 	}{
 		"no cursor": {
 			cursor: Cursor{}, channel: "Security", state: logState{newestKnown: true},
@@ -231,16 +267,16 @@ func TestCheckCursor(t *testing.T) {
 		},
 		"newest below the cursor": {
 			cursor: cur, channel: "Security", state: logState{newest: pos(12, t0), newestKnown: true},
-			wantReset: "its newest record is 12, the last record read was 500",
+			wantCleared: true, wantReset: "its newest record is 12, the last record read was 500",
 		},
 		"log empty": {
 			cursor: cur, channel: "Security", state: logState{newestKnown: true},
-			wantReset: "it is empty",
+			wantCleared: true, wantReset: "it is empty",
 		},
 		"cleared and refilled": {
 			cursor: cur, channel: "Security",
-			state:     logState{newest: pos(900, t0), newestKnown: true, anchor: pos(500, t0.Add(time.Hour)), anchorFound: true},
-			wantReset: "cleared and refilled: record 500 is now from 2026-03-02T09:00:00Z",
+			state:       logState{newest: pos(900, t0), newestKnown: true, anchor: pos(500, t0.Add(time.Hour)), anchorFound: true},
+			wantCleared: true, wantReset: "cleared and refilled: record 500 is now from 2026-03-02T09:00:00Z",
 		},
 		"record unparsable: keep going": {
 			cursor: cur, channel: "Security",
@@ -261,8 +297,8 @@ func TestCheckCursor(t *testing.T) {
 		},
 		"record gone inside the log": {
 			cursor: cur, channel: "Security",
-			state:     logState{newest: pos(900, t0), newestKnown: true, oldest: pos(1, t0), oldestKnown: true},
-			wantReset: "record 500 is gone",
+			state:       logState{newest: pos(900, t0), newestKnown: true, oldest: pos(1, t0), oldestKnown: true},
+			wantCleared: true, wantReset: "record 500 is gone",
 		},
 		"nothing known": {
 			cursor: cur, channel: "Security",
@@ -273,6 +309,14 @@ func TestCheckCursor(t *testing.T) {
 			v := checkCursor(tc.cursor, tc.channel, tc.state)
 			if v.reset != (tc.wantReset != "") || !strings.Contains(v.reason, tc.wantReset) || v.lost != tc.wantLost {
 				t.Errorf("checkCursor = %+v, want reset with %q, lost %d", v, tc.wantReset, tc.wantLost)
+			}
+			// A cleared log is read on from the last record read's time.
+			wantSince := time.Time{}
+			if tc.wantCleared {
+				wantSince = tc.cursor.RecordTime
+			}
+			if v.cleared != tc.wantCleared || !v.since.Equal(wantSince) {
+				t.Errorf("checkCursor: cleared %v since %v, want %v since %v", v.cleared, v.since, tc.wantCleared, wantSince)
 			}
 		})
 	}

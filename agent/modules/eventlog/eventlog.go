@@ -165,6 +165,10 @@ type Result struct {
 	// a first round. ResetReason says why, for people.
 	Reset       bool
 	ResetReason string
+	// Since is set when the reset was a cleared log and the cursor knew
+	// when its last record was created: the new log was read from then on
+	// (and the first window), not only the first window (see Plan).
+	Since time.Time
 	// Lost counts events the log overwrote before they could be read
 	// (retention "overwrite as needed" wrapped past the cursor).
 	Lost uint64

@@ -140,9 +140,12 @@ func resultNotices(channel string, now time.Time, res Result, opts Options) (bef
 		if msg == "" {
 			msg = "the log was cleared"
 		}
-		if slices.ContainsFunc(res.Events, func(e Event) bool { return isClearEvent(e, channel) }) {
+		switch {
+		case slices.ContainsFunc(res.Events, func(e Event) bool { return isClearEvent(e, channel) }):
 			msg += "; reading on from the clearing"
-		} else {
+		case !res.Since.IsZero():
+			msg += "; reading the new log from " + res.Since.UTC().Format(time.RFC3339) + " (the last record read) on"
+		default:
 			msg += "; reading the last " + formatWindow(opts.FirstWindow) + " again"
 		}
 		before = append(before, notice(channel, now, NoticeReset, "warning", 0, msg))

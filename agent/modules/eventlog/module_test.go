@@ -103,6 +103,21 @@ func TestCollectEvents(t *testing.T) {
 			wantNotices: []string{NoticeReset}, wantMessage: "(event 1102, record 1); reading on from the clearing",
 			wantNext: Cursor{Channel: "Security", RecordID: 2, RecordTime: t12}.Encode(),
 		},
+		"cleared, read from the last record read": {
+			cursor:   Cursor{Channel: "Security", RecordID: 900, RecordTime: t10}.Encode(),
+			res:      Result{Events: []Event{logon(12, t12)}, Cursor: at12, Reset: true, Since: t10, ResetReason: "the log was cleared: its newest record is 12, the last record read was 900"},
+			wantRead: true, wantChannel: "Security", wantCursor: Cursor{Channel: "Security", RecordID: 900, RecordTime: t10}, wantRecords: []uint64{12},
+			wantNotices: []string{NoticeReset},
+			wantMessage: "the last record read was 900; reading the new log from 2026-03-04T04:00:00Z (the last record read) on",
+			wantNext:    at12.Encode(),
+		},
+		"cleared and empty, the time kept": {
+			cursor:   at12.Encode(),
+			res:      Result{Cursor: Cursor{Channel: "Security", RecordTime: t12}, Reset: true, Since: t12, ResetReason: "the log was cleared: it is empty, the last record read was 12"},
+			wantRead: true, wantChannel: "Security", wantCursor: at12,
+			wantNotices: []string{NoticeReset}, wantMessage: "reading the new log from 2026-03-04T04:30:00Z (the last record read) on",
+			wantNext: `{"channel":"Security","record_id":0,"record_time":"2026-03-04T04:30:00Z"}`,
+		},
 		"cleared and empty": {
 			cursor:   at12.Encode(),
 			res:      Result{Reset: true, ResetReason: "the log was cleared: it is empty, the last record read was 12"},

@@ -42,9 +42,15 @@ func read(ctx context.Context, q querier, channel string, cursor Cursor, opts Op
 	}
 	var res Result
 	v := checkCursor(cursor, channel, st)
-	if v.reset {
-		cursor = Cursor{}
-		res.Reset, res.ResetReason = true, v.reason
+	switch {
+	case v.reset:
+		// Without a position but with the time of the last record read,
+		// the cursor reads the cleared log by time (see Plan).
+		cursor = Cursor{RecordTime: v.since}
+		res.Reset, res.ResetReason, res.Since = true, v.reason, v.since
+	case cursor.IsZero() && cursor.Channel != "" && !equalChannel(cursor.Channel, channel):
+		// Another channel's time says nothing about this one.
+		cursor.RecordTime = time.Time{}
 	}
 	res.Lost = v.lost
 	cursor.Channel = channel
@@ -93,7 +99,10 @@ func inspect(ctx context.Context, q querier, channel string, cursor Cursor) (log
 		return logState{}, err
 	}
 	st.newest, st.newestKnown = newest, !found || !newest.IsZero()
-	if cursor.IsZero() || cursor.Channel != "" && !equalChannel(cursor.Channel, channel) {
+	if cursor.IsZero() || cursor.Channel != "" && !equalChannel(cursor.Channel, channel) ||
+		st.newestKnown && st.newest.RecordID < cursor.RecordID {
+		// Nothing to look up: no cursor, another channel's, or a log that
+		// ends before it (cleared).
 		return st, nil
 	}
 	if st.anchor, st.anchorFound, err = probe(ctx, q, channel, recordXPath(cursor.RecordID), false); err != nil {

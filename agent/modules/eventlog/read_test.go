@@ -33,7 +33,8 @@ type fakeLog struct {
 }
 
 var fakeQuery = regexp.MustCompile(`^\*\[System\[(?:\(((?:EventID=\d+)(?: or EventID=\d+)*)\) and )?` +
-	`(?:EventRecordID=(\d+)|EventRecordID > (\d+)|TimeCreated\[timediff\(@SystemTime\) <= (\d+)\])\]\]$`)
+	`(?:EventRecordID=(\d+)|EventRecordID > (\d+)|TimeCreated\[timediff\(@SystemTime\) <= (\d+)\]|` +
+	`\(TimeCreated\[@SystemTime >= '([0-9T:.Z-]+)'\] or TimeCreated\[timediff\(@SystemTime\) <= (\d+)\]\))\]\]$`)
 
 func (l *fakeLog) query(ctx context.Context, channel, xpath string, reverse bool, render, count int) ([][]byte, int, error) {
 	l.queries = append(l.queries, xpath)
@@ -57,7 +58,14 @@ func (l *fakeLog) query(ctx context.Context, channel, xpath string, reverse bool
 		}
 		eq, _ := strconv.ParseUint(m[2], 10, 64)
 		gt, _ := strconv.ParseUint(m[3], 10, 64)
-		ms, _ := strconv.ParseInt(m[4], 10, 64)
+		ms, _ := strconv.ParseInt(m[4]+m[6], 10, 64)
+		var since time.Time
+		if m[5] != "" {
+			var err error
+			if since, err = time.Parse("2006-01-02T15:04:05.000Z", m[5]); err != nil {
+				l.t.Fatalf("the fake log cannot read the time in %q: %v", xpath, err)
+			}
+		}
 		match = func(r fakeRecord) bool {
 			switch {
 			case len(ids) > 0 && !ids[r.eventID]:
@@ -66,6 +74,8 @@ func (l *fakeLog) query(ctx context.Context, channel, xpath string, reverse bool
 				return r.id == eq
 			case m[3] != "":
 				return r.id > gt
+			case m[5] != "" && !l.now.Add(-r.age).Before(since):
+				return true
 			}
 			return r.age.Milliseconds() <= ms
 		}
@@ -177,11 +187,47 @@ func TestRead(t *testing.T) {
 			cursor:     at(10, 10),
 			wantCursor: 10,
 		},
-		"cleared log restarts with the first window": {
+		"cleared log is read by time from the last record read": {
 			records: append([]fakeRecord{{id: 1, eventID: 1102, provider: providerEventlog, age: time.Hour}}, records(2, 3, 4624)...),
 			cursor:  at(500, 600),
 			wantIDs: []uint64{1, 2, 3}, wantCursor: 3,
 			wantReset: "its newest record is 3, the last record read was 500",
+			wantQuery: "*[System[(TimeCreated[@SystemTime >= '2026-03-02T10:19:00.000Z'] or TimeCreated[timediff(@SystemTime) <= 86400000])]]",
+		},
+		"cleared days ago: every record of the new log is read, not only the first window": {
+			records: []fakeRecord{
+				{id: 1, eventID: 1102, provider: providerEventlog, age: 50 * time.Hour},
+				{id: 2, eventID: 4624, age: 49 * time.Hour}, {id: 3, eventID: 4625, age: 30 * time.Hour}, {id: 4, eventID: 4624, age: time.Minute},
+			},
+			cursor:  Cursor{Channel: "Security", RecordID: 500, RecordTime: timeOf(72 * time.Hour)},
+			wantIDs: []uint64{1, 2, 3, 4}, wantCursor: 4,
+			wantReset: "its newest record is 4, the last record read was 500",
+			wantQuery: "*[System[(TimeCreated[@SystemTime >= '2026-02-27T12:00:00.000Z'] or TimeCreated[timediff(@SystemTime) <= 86400000])]]",
+		},
+		"cleared and refilled past the cursor days ago": {
+			records: old(records(1, 20, 4624), 40*time.Hour),
+			cursor:  Cursor{Channel: "Security", RecordID: 10, RecordTime: timeOf(96 * time.Hour)},
+			wantIDs: []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20}, wantCursor: 20,
+			wantReset: "cleared and refilled",
+		},
+		"cleared after the clock was set back: the first window is still read": {
+			records: records(1, 3, 4624),
+			cursor:  Cursor{Channel: "Security", RecordID: 50, RecordTime: now.Add(6 * time.Hour)},
+			wantIDs: []uint64{1, 2, 3}, wantCursor: 3,
+			wantReset: "its newest record is 3",
+		},
+		"cleared, new log capped: the rest follows by record id": {
+			records: old(records(1, 5, 4624), 30*time.Hour),
+			cursor:  Cursor{Channel: "Security", RecordID: 90, RecordTime: timeOf(48 * time.Hour)},
+			opts:    Options{Max: 2},
+			wantIDs: []uint64{1, 2}, wantCursor: 2, wantTrunc: 3,
+			wantReset: "its newest record is 5",
+		},
+		"cursor without a time: a cleared log falls back to the first window": {
+			records: append(old(records(1, 2, 4624), 30*time.Hour), records(3, 4, 4624)...),
+			cursor:  Cursor{Channel: "Security", RecordID: 90},
+			wantIDs: []uint64{3, 4}, wantCursor: 4,
+			wantReset: "its newest record is 4",
 			wantQuery: "*[System[TimeCreated[timediff(@SystemTime) <= 86400000]]]",
 		},
 		"cleared and refilled past the cursor": {
@@ -298,6 +344,25 @@ func TestReadRounds(t *testing.T) {
 			log.records = []fakeRecord{{id: 1, eventID: 1102, provider: providerEventlog}}
 		}, wantIDs: []uint64{1}, reset: true},
 		{before: func() { log.records = append(log.records, records(2, 2, 4720)...) }, wantIDs: []uint64{2}},
+		// Cleared again, and the core comes back two days later: the
+		// new log's records 1 to 3 are older than the first window.
+		{before: func() {
+			log.now = log.now.Add(48 * time.Hour)
+			log.records = []fakeRecord{
+				{id: 1, eventID: 1102, provider: providerEventlog, age: 47 * time.Hour},
+				{id: 2, eventID: 4625, age: 46 * time.Hour}, {id: 3, eventID: 4625, age: 25 * time.Hour},
+			}
+		}, wantIDs: []uint64{1, 2, 3}, reset: true},
+		// Ids 1 to 3 again, but past the old cursor's: read on by id.
+		{before: func() { log.records = append(log.records, records(4, 5, 4624)...) }, wantIDs: []uint64{4, 5}},
+		// Cleared and found empty (a channel whose clear is logged
+		// elsewhere); the core comes back two days later.
+		{before: func() { log.now = log.now.Add(time.Hour); log.records = nil }, reset: true},
+		{before: func() {
+			log.now = log.now.Add(48 * time.Hour)
+			log.records = []fakeRecord{{id: 1, eventID: 4625, age: 40 * time.Hour}, {id: 2, eventID: 4624, age: time.Hour}}
+		}, wantIDs: []uint64{1, 2}},
+		{before: func() { log.records = append(log.records, records(3, 3, 4624)...) }, wantIDs: []uint64{3}},
 	}
 	encoded := ""
 	for i, r := range rounds {
