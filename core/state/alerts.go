@@ -194,10 +194,10 @@ func (h HostValues) check() error {
 	return nil
 }
 
-// addValues writes checked hosts' values in tx and trims each metric to
-// the newest d.keep values.
+// addValues writes checked hosts' values in tx, then trims every host's
+// metrics to the newest d.keep values with one statement: one DELETE per
+// round costs a fraction of one per host and metric.
 func (d *DB) addValues(ctx context.Context, tx *sql.Tx, hosts []HostValues) error {
-	// Two statements per metric: prepare them once per round, not per row.
 	upsert, err := tx.PrepareContext(ctx,
 		`INSERT INTO recent_values (host_ip, host_port, metric, at, value) VALUES (?, ?, ?, ?, ?)
 		 ON CONFLICT (host_ip, host_port, metric, at) DO UPDATE SET value = excluded.value`)
@@ -205,16 +205,6 @@ func (d *DB) addValues(ctx context.Context, tx *sql.Tx, hosts []HostValues) erro
 		return err
 	}
 	defer upsert.Close()
-	// Everything older than the keep-th newest value goes; with fewer
-	// values the subquery is NULL and nothing is deleted.
-	trim, err := tx.PrepareContext(ctx,
-		`DELETE FROM recent_values WHERE host_ip = ?1 AND host_port = ?2 AND metric = ?3 AND at < (
-		   SELECT at FROM recent_values WHERE host_ip = ?1 AND host_port = ?2 AND metric = ?3
-		   ORDER BY at DESC LIMIT 1 OFFSET ?4)`)
-	if err != nil {
-		return err
-	}
-	defer trim.Close()
 	for _, h := range hosts {
 		stamp := formatTime(h.At)
 		metrics := make([]string, 0, len(h.Values))
@@ -230,10 +220,16 @@ func (d *DB) addValues(ctx context.Context, tx *sql.Tx, hosts []HostValues) erro
 			if _, err := upsert.ExecContext(ctx, h.HostIP, h.HostPort, m, stamp, v); err != nil {
 				return fmt.Errorf("metric %s of %s: %w", m, hostLabel(h.HostIP, h.HostPort), err)
 			}
-			if _, err := trim.ExecContext(ctx, h.HostIP, h.HostPort, m, d.keep-1); err != nil {
-				return fmt.Errorf("trim metric %s of %s: %w", m, hostLabel(h.HostIP, h.HostPort), err)
-			}
 		}
+	}
+	if _, err := tx.ExecContext(ctx,
+		`DELETE FROM recent_values WHERE (host_ip, host_port, metric, at) IN (
+		   SELECT host_ip, host_port, metric, at FROM (
+		     SELECT host_ip, host_port, metric, at,
+		       row_number() OVER (PARTITION BY host_ip, host_port, metric ORDER BY at DESC) AS newer
+		     FROM recent_values)
+		   WHERE newer > ?)`, d.keep); err != nil {
+		return fmt.Errorf("trim recent values: %w", err)
 	}
 	return nil
 }

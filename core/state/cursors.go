@@ -2,27 +2,50 @@ package state
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 )
 
+// cursorKey names one channel of a host.
+type cursorKey struct {
+	ip      string
+	port    int
+	channel string
+}
+
 // Cursor returns where the next event-log read of channel on the host
 // starts (an opaque text: a Windows EventRecordID, a journald cursor);
-// false when none is stored yet.
+// false when none is stored yet. The first call reads every cursor (see
+// snapshot): a cursor another process advanced since is not seen, so those
+// events are read again and the storages drop the duplicates.
 func (d *DB) Cursor(ctx context.Context, hostIP string, hostPort int, channel string) (string, bool, error) {
-	var cursor string
-	err := d.db.QueryRowContext(ctx,
-		`SELECT cursor FROM event_cursors WHERE host_ip = ? AND host_port = ? AND channel = ?`,
-		hostIP, hostPort, channel).Scan(&cursor)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
+	return d.cursors.get(d.readCursors(ctx), cursorKey{hostIP, hostPort, channel})
+}
+
+// readCursors returns a reader of the whole event_cursors table.
+func (d *DB) readCursors(ctx context.Context) func() (map[cursorKey]string, error) {
+	return func() (map[cursorKey]string, error) {
+		rows, err := d.db.QueryContext(context.WithoutCancel(ctx), `SELECT host_ip, host_port, channel, cursor FROM event_cursors`)
+		if err != nil {
+			return nil, fmt.Errorf("read event-log cursors: %w", err)
+		}
+		defer rows.Close()
+		out := make(map[cursorKey]string)
+		for rows.Next() {
+			var (
+				k      cursorKey
+				cursor string
+			)
+			if err := rows.Scan(&k.ip, &k.port, &k.channel, &cursor); err != nil {
+				return nil, fmt.Errorf("read event-log cursors: %w", err)
+			}
+			out[k] = cursor
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read event-log cursors: %w", err)
+		}
+		return out, nil
 	}
-	if err != nil {
-		return "", false, fmt.Errorf("read the %s cursor of %s: %w", channel, hostLabel(hostIP, hostPort), err)
-	}
-	return cursor, true, nil
 }
 
 // SetCursor stores where the next event-log read of channel on the host
@@ -41,5 +64,6 @@ func (d *DB) SetCursor(ctx context.Context, hostIP string, hostPort int, channel
 	if err != nil {
 		return fmt.Errorf("store the %s cursor of %s: %w", channel, hostLabel(hostIP, hostPort), err)
 	}
+	d.cursors.put(d.readCursors(ctx), cursorKey{hostIP, hostPort, channel}, cursor)
 	return nil
 }

@@ -2,8 +2,6 @@ package state
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -14,24 +12,59 @@ import (
 // core/collect. This file is the only one that knows core/transport's
 // types.
 
+// hostKey names a host.
+type hostKey struct {
+	ip   string
+	port int
+}
+
+// storedPlatform is one row of host_platforms.
+type storedPlatform struct {
+	user string
+	p    transport.Platform
+}
+
 // Platform returns the platform last detected on a host for the login
 // user; false when none is stored, or it was detected for another user
-// (whose uid and remote directory differ).
+// (whose uid and remote directory differ). The first call reads the whole
+// table (see snapshot): a platform another process stored since is not
+// seen, which costs that host one detection.
 func (d *DB) Platform(ctx context.Context, hostIP string, hostPort int, user string) (transport.Platform, bool, error) {
-	var (
-		p     transport.Platform
-		login string
-	)
-	err := d.db.QueryRowContext(ctx,
-		`SELECT login_user, os, arch, uid, remote_dir FROM host_platforms WHERE host_ip = ? AND host_port = ?`,
-		hostIP, hostPort).Scan(&login, &p.OS, &p.Arch, &p.UID, &p.RemoteDir)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && login != user) {
+	row, ok, err := d.platforms.get(d.readPlatforms(ctx), hostKey{hostIP, hostPort})
+	if err != nil {
+		return transport.Platform{}, false, err
+	}
+	if !ok || row.user != user {
 		return transport.Platform{}, false, nil
 	}
-	if err != nil {
-		return transport.Platform{}, false, fmt.Errorf("read the platform of %s: %w", hostLabel(hostIP, hostPort), err)
+	return row.p, true, nil
+}
+
+// readPlatforms returns a reader of the whole host_platforms table.
+func (d *DB) readPlatforms(ctx context.Context) func() (map[hostKey]storedPlatform, error) {
+	return func() (map[hostKey]storedPlatform, error) {
+		rows, err := d.db.QueryContext(context.WithoutCancel(ctx),
+			`SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir FROM host_platforms`)
+		if err != nil {
+			return nil, fmt.Errorf("read host platforms: %w", err)
+		}
+		defer rows.Close()
+		out := make(map[hostKey]storedPlatform)
+		for rows.Next() {
+			var (
+				k   hostKey
+				row storedPlatform
+			)
+			if err := rows.Scan(&k.ip, &k.port, &row.user, &row.p.OS, &row.p.Arch, &row.p.UID, &row.p.RemoteDir); err != nil {
+				return nil, fmt.Errorf("read host platforms: %w", err)
+			}
+			out[k] = row
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read host platforms: %w", err)
+		}
+		return out, nil
 	}
-	return p, true, nil
 }
 
 // SetPlatform stores the platform just detected on a host for the login
@@ -53,5 +86,6 @@ func (d *DB) SetPlatform(ctx context.Context, hostIP string, hostPort int, user 
 	if err != nil {
 		return fmt.Errorf("store the platform of %s: %w", hostLabel(hostIP, hostPort), err)
 	}
+	d.platforms.put(d.readPlatforms(ctx), hostKey{hostIP, hostPort}, storedPlatform{user: user, p: p})
 	return nil
 }

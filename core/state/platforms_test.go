@@ -1,6 +1,7 @@
 package state
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,99 @@ func TestAddRoundValues(t *testing.T) {
 	}
 	if err := db.AddRoundValues(ctx, nil); err != nil {
 		t.Errorf("AddRoundValues(nil) = %v", err)
+	}
+}
+
+// BenchmarkAddRoundValues stores rounds of 200 hosts with 15 metrics into
+// a database that already keeps KeepValues rounds: the steady state.
+func BenchmarkAddRoundValues(b *testing.B) {
+	db, err := Open(b.Context(), Path(b.TempDir()), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	round := func(at time.Time) []HostValues {
+		hosts := make([]HostValues, 200)
+		for i := range hosts {
+			vals := make(map[string]float64, 15)
+			for m := range 15 {
+				vals[fmt.Sprintf("metric.%d", m)] = float64(i * m)
+			}
+			hosts[i] = HostValues{HostIP: fmt.Sprintf("10.0.%d.%d", i/250, i%250+1), HostPort: 22, At: at, Values: vals}
+		}
+		return hosts
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range DefaultKeepValues {
+		if err := db.AddRoundValues(b.Context(), round(t0.Add(time.Duration(i)*time.Minute))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if err := db.AddRoundValues(b.Context(), round(t0.Add(time.Duration(DefaultKeepValues+i)*time.Minute))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*200), "µs/host")
+}
+
+// TestLookupsReadTheTableOnce: the first Platform or Cursor call of a DB
+// reads the whole table; its own writes stay visible, another handle's
+// later writes are seen by the next DB opened (the next round).
+func TestLookupsReadTheTableOnce(t *testing.T) {
+	ctx := t.Context()
+	path := Path(t.TempDir())
+	open := func() *DB {
+		db, err := Open(ctx, path, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	linux := transport.Platform{OS: "linux", Arch: "amd64", UID: "0", RemoteDir: "/tmp/cscs-0"}
+	round, other := open(), open()
+	if _, ok, err := round.Platform(ctx, "10.0.0.1", 22, "ops"); ok || err != nil {
+		t.Fatalf("Platform of an empty table: %v, %v", ok, err)
+	}
+	if _, ok, err := round.Cursor(ctx, "10.0.0.1", 22, "auth"); ok || err != nil {
+		t.Fatalf("Cursor of an empty table: %v, %v", ok, err)
+	}
+	mustDo(t, other.SetPlatform(ctx, "10.0.0.1", 22, "ops", linux))
+	mustDo(t, other.SetCursor(ctx, "10.0.0.1", 22, "auth", "c1"))
+	mustDo(t, round.SetPlatform(ctx, "10.0.0.2", 22, "ops", linux))
+	mustDo(t, round.SetCursor(ctx, "10.0.0.2", 22, "auth", "c2"))
+
+	tests := []struct {
+		name       string
+		db         *DB
+		ip         string
+		wantKnown  bool
+		wantCursor string
+	}{
+		{"another handle's write is not seen", round, "10.0.0.1", false, ""},
+		{"own write is seen", round, "10.0.0.2", true, "c2"},
+		{"next round sees the other's write", open(), "10.0.0.1", true, "c1"},
+		{"next round sees this round's write", open(), "10.0.0.2", true, "c2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, ok, err := tc.db.Platform(ctx, tc.ip, 22, "ops")
+			if err != nil || ok != tc.wantKnown || (ok && p != linux) {
+				t.Errorf("Platform = %+v, %v, %v; want known %v", p, ok, err, tc.wantKnown)
+			}
+			c, ok, err := tc.db.Cursor(ctx, tc.ip, 22, "auth")
+			if err != nil || c != tc.wantCursor || ok != (tc.wantCursor != "") {
+				t.Errorf("Cursor = %q, %v, %v; want %q", c, ok, err, tc.wantCursor)
+			}
+		})
+	}
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -57,6 +57,10 @@ type DB struct {
 	path string
 	keep int
 
+	// platforms and cursors answer the per-host lookups of a round.
+	platforms snapshot[hostKey, storedPlatform]
+	cursors   snapshot[cursorKey, string]
+
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -120,4 +122,50 @@ func TestCappedBuffer(t *testing.T) {
 	if b.buf.String() != "abcde" || !b.overflow || overflows != 1 {
 		t.Errorf("kept %q, overflow %v, callbacks %d", b.buf.String(), b.overflow, overflows)
 	}
+}
+
+func TestCappedBufferReadFrom(t *testing.T) {
+	tests := map[string]struct {
+		input     string
+		limit     int
+		wantKept  string
+		wantCalls int
+	}{
+		"under the limit": {input: "hello", limit: 10, wantKept: "hello"},
+		"at the limit":    {input: "hello", limit: 5, wantKept: "hello"},
+		"over the limit":  {input: "hello, world", limit: 5, wantKept: "hello", wantCalls: 1},
+		"long, over":      {input: strings.Repeat("x", 100_000), limit: 70_000, wantKept: strings.Repeat("x", 70_000), wantCalls: 1},
+		"long, under":     {input: strings.Repeat("y", 50_000), limit: 1 << 20, wantKept: strings.Repeat("y", 50_000)},
+		"nothing to read": {input: "", limit: 5, wantKept: ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			calls := 0
+			b := &cappedBuffer{limit: tc.limit, onOverflow: func() { calls++ }}
+			// iotest.OneByteReader would be slow for the long inputs: read
+			// in odd-sized pieces instead.
+			n, err := io.Copy(b, &pieceReader{s: tc.input, piece: 777})
+			if err != nil || n != int64(len(tc.input)) {
+				t.Fatalf("Copy = %d, %v; want %d, nil", n, err, len(tc.input))
+			}
+			if b.buf.String() != tc.wantKept || calls != tc.wantCalls || b.overflow != (tc.wantCalls > 0) {
+				t.Errorf("kept %d bytes, overflow callbacks %d; want %d bytes, %d", b.buf.Len(), calls, len(tc.wantKept), tc.wantCalls)
+			}
+		})
+	}
+}
+
+// pieceReader returns s at most piece bytes per Read.
+type pieceReader struct {
+	s     string
+	piece int
+}
+
+func (r *pieceReader) Read(p []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(p[:min(len(p), r.piece)], r.s)
+	r.s = r.s[n:]
+	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
@@ -54,7 +55,9 @@ func (c *Client) exec(ctx context.Context, step, command string, stdin []byte, m
 	return res, nil
 }
 
-// cappedBuffer keeps the first limit bytes written to it.
+// cappedBuffer keeps the first limit bytes written to it. As an
+// io.ReaderFrom it reads straight into its buffer, so the copies of a
+// session's stdout and stderr allocate no 32 KiB buffers of their own.
 type cappedBuffer struct {
 	buf        bytes.Buffer
 	limit      int
@@ -75,4 +78,38 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 		}
 	}
 	return len(p), nil
+}
+
+// cappedReadSize is how much room ReadFrom makes for each read.
+const cappedReadSize = 4 << 10
+
+// ReadFrom reads r to its end, keeping what Write would.
+func (b *cappedBuffer) ReadFrom(r io.Reader) (int64, error) {
+	var (
+		total   int64
+		scratch []byte // for what is read beyond the limit, then dropped
+	)
+	for {
+		if b.buf.Available() < cappedReadSize/2 && b.buf.Len() < b.limit {
+			b.buf.Grow(cappedReadSize)
+		}
+		room := b.buf.AvailableBuffer()
+		if cap(room) < cappedReadSize/2 {
+			if scratch == nil {
+				scratch = make([]byte, cappedReadSize/2)
+			}
+			room = scratch[:0]
+		}
+		n, err := r.Read(room[:cap(room)])
+		if n > 0 {
+			total += int64(n)
+			b.Write(room[:n])
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
 }
