@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,7 @@ func TestConsumerQueries(t *testing.T) {
 	tests := map[string]struct {
 		query     string
 		want      string
-		wantIndex string // an index EXPLAIN must mention when sequential scans are off
+		wantIndex string // an index EXPLAIN must mention when sequential scans are off; "a|b": one of them
 	}{
 		"latest stats per host": {
 			query: `SELECT host_ip, hostname, cpu_percent, memory_percent, os
@@ -188,11 +189,13 @@ func TestConsumerQueries(t *testing.T) {
 				"channel=Security record_id=21 event_id=4625 message=logon of guest \n" +
 				"channel=Security record_id=20 event_id=4625 message=logon of admin \n" +
 				"channel=Security record_id=10 event_id=4625 message=logon of admin \n",
-			wantIndex: "events_host_time",
+			// Both lead with host_id; on tables this small the planner
+			// takes either, then sorts.
+			wantIndex: "events_host_time|events_pkey",
 		},
 		"schema version": {
 			query: `SELECT MAX(version) AS version FROM schema_migrations`,
-			want:  "version=3 \n",
+			want:  "version=4 \n",
 		},
 	}
 	for name, tc := range tests {
@@ -203,7 +206,8 @@ func TestConsumerQueries(t *testing.T) {
 			if tc.wantIndex == "" {
 				return
 			}
-			if plan := planWithoutSeqScans(t, db, tc.query); !strings.Contains(plan, tc.wantIndex) {
+			plan := planWithoutSeqScans(t, db, tc.query)
+			if !slices.ContainsFunc(strings.Split(tc.wantIndex, "|"), func(index string) bool { return strings.Contains(plan, index) }) {
 				t.Errorf("query plan does not use %s:\n%s", tc.wantIndex, plan)
 			}
 		})

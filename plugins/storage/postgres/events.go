@@ -22,16 +22,23 @@ const (
 )
 
 // insertEventsSQL stores events given as parallel arrays, each unless its
-// host already has one with the same channel and record id: a replayed
-// round, or a cursor that overlaps the previous round's, stores it once,
-// and the first row is kept.
+// host already has one with the same channel, record id and time: a
+// replayed round, or a cursor that overlaps the previous round's, stores
+// it once, and the first row is kept; a record id reused after the log was
+// cleared, with another time, is another event. An event without a time
+// from its source ($12) is the newest one stored under its record id, if
+// any; otherwise it takes the end of its collection ($5).
 const insertEventsSQL = `
 INSERT INTO events (host_id, channel, record_id, collection_id, event_time, level, provider, event_id, computer, message, fields)
-SELECT host_id, channel, record_id, collection_id, event_time, level, provider, event_id, computer, message, fields::jsonb
+SELECT e.host_id, e.channel, e.record_id, e.collection_id,
+       COALESCE(CASE WHEN e.timeless THEN (SELECT max(x.event_time) FROM events x
+                                           WHERE x.host_id = e.host_id AND x.channel = e.channel AND x.record_id = e.record_id) END,
+                e.event_time),
+       e.level, e.provider, e.event_id, e.computer, e.message, e.fields::jsonb
 FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::bigint[], $5::timestamptz[],
-            $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[])
-     AS e(host_id, channel, record_id, collection_id, event_time, level, provider, event_id, computer, message, fields)
-ON CONFLICT (host_id, channel, record_id) DO NOTHING`
+            $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::boolean[])
+     AS e(host_id, channel, record_id, collection_id, event_time, level, provider, event_id, computer, message, fields, timeless)
+ON CONFLICT (host_id, channel, record_id, event_time) DO NOTHING`
 
 // eventRow is an event as its columns' values: cleaned text, millisecond
 // UTC time, NULLs as nil.
@@ -42,6 +49,8 @@ type eventRow struct {
 	level, provider, computer, message *string
 	eventID                            int64
 	fields                             string
+	// timeless: the source gave no time; at is the collection's end.
+	timeless bool
 }
 
 // size is about how many bytes the row takes in a statement.
@@ -55,8 +64,8 @@ func (r *eventRow) size() int {
 	return n
 }
 
-// newEventRows turns a collection's events into rows sorted by channel and
-// record id, the order every writer inserts them in. An event without a
+// newEventRows turns a collection's events into rows sorted by channel,
+// record id and time, the order every writer inserts them in. An event without a
 // time takes seen, the end of its collection.
 func newEventRows(events []storage.Event, seen time.Time) ([]eventRow, error) {
 	if len(events) == 0 {
@@ -81,13 +90,17 @@ func newEventRows(events []storage.Event, seen time.Time) ([]eventRow, error) {
 			computer: nullLine(e.Computer, hosttext.MaxShortBytes),
 			message:  nullBlock(e.Message, hosttext.MaxMessageBytes),
 			fields:   fields,
+			timeless: e.Time.IsZero(),
 		}
 	}
 	slices.SortStableFunc(rows, func(a, b eventRow) int {
 		if c := strings.Compare(a.channel, b.channel); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.recordID, b.recordID)
+		if c := cmp.Compare(a.recordID, b.recordID); c != 0 {
+			return c
+		}
+		return a.at.Compare(b.at)
 	})
 	return rows, nil
 }
@@ -98,6 +111,7 @@ type eventColumns struct {
 	channels, fields                            []string
 	times                                       []time.Time
 	levels, providers, computers, messages      []*string
+	timeless                                    []bool
 	bytes                                       int
 }
 
@@ -113,16 +127,17 @@ func (c *eventColumns) add(hostID, collectionID int64, r *eventRow) {
 	c.computers = append(c.computers, r.computer)
 	c.messages = append(c.messages, r.message)
 	c.fields = append(c.fields, r.fields)
+	c.timeless = append(c.timeless, r.timeless)
 	c.bytes += r.size()
 }
 
 func (c *eventColumns) args() []any {
 	return []any{c.hostIDs, c.channels, c.recordIDs, c.collectionIDs, c.times,
-		c.levels, c.providers, c.eventIDs, c.computers, c.messages, c.fields}
+		c.levels, c.providers, c.eventIDs, c.computers, c.messages, c.fields, c.timeless}
 }
 
 // insertEvents inserts the events of every collection row, in lock order
-// (hosts by address, then channel and record id), in statements of at
+// (hosts by address, then channel, record id and time), in statements of at
 // most eventsPerInsert rows and about eventBytesPerInsert bytes. The
 // events of a host listed twice are all inserted, under its one
 // collection of the round.

@@ -31,8 +31,8 @@ WHERE id IN (
 // pruneEventsSQL deletes up to $2 events logged before $1.
 const pruneEventsSQL = `
 DELETE FROM events
-WHERE (host_id, channel, record_id) IN (
-    SELECT host_id, channel, record_id FROM events WHERE event_time < $1 LIMIT $2
+WHERE (host_id, channel, record_id, event_time) IN (
+    SELECT host_id, channel, record_id, event_time FROM events WHERE event_time < $1 LIMIT $2
 )`
 
 // Prune is PruneAll, returning how many collections it deleted.

@@ -145,7 +145,8 @@ func TestManyCoresOneFleet(t *testing.T) {
 				for i, c := range b.Collections {
 					for k := range uint64(4) {
 						b.Collections[i].Events = append(b.Collections[i].Events, storage.Event{
-							Channel: "Security", RecordID: uint64(2*r) + k, Time: b.StartedAt, EventID: 4625,
+							// A record's time is its own, whichever round brings it.
+							Channel: "Security", RecordID: uint64(2*r) + k, Time: testTime.Add(time.Duration(uint64(2*r)+k) * time.Second), EventID: 4625,
 						})
 					}
 					b.Alerts = append(b.Alerts, storage.AlertState{HostIP: c.HostIP, HostPort: c.HostPort, RuleID: "cpu>50",

@@ -190,7 +190,7 @@ func TestConsumerQueries(t *testing.T) {
 		},
 		"schema version": {
 			query: `SELECT MAX(version) AS version FROM schema_migrations`,
-			want:  "version=3 \n",
+			want:  "version=4 \n",
 		},
 	}
 	for name, tc := range tests {

@@ -8,12 +8,18 @@ import (
 )
 
 // insertEventSQL stores an event unless its host already has one with the
-// same channel and record id: a replayed round, or a cursor that overlaps
-// the previous round's, stores it once, and the first row is kept.
+// same channel, record id and time: a replayed round, or a cursor that
+// overlaps the previous round's, stores it once, and the first row is
+// kept; a record id reused after the log was cleared, with another time,
+// is another event. An event without a time from its source (?12) is the
+// newest one stored under its record id, if any; otherwise it takes the
+// end of its collection (?5).
 const insertEventSQL = `
 INSERT INTO events (host_id, channel, record_id, collection_id, event_time, level, provider, event_id, computer, message, fields)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-ON CONFLICT (host_id, channel, record_id) DO NOTHING`
+VALUES (?1, ?2, ?3, ?4,
+        COALESCE(CASE WHEN ?12 THEN (SELECT MAX(event_time) FROM events WHERE host_id = ?1 AND channel = ?2 AND record_id = ?3) END, ?5),
+        ?6, ?7, ?8, ?9, ?10, ?11)
+ON CONFLICT (host_id, channel, record_id, event_time) DO NOTHING`
 
 // eventRow is an event as its columns' values: cleaned text, NULLs as nil.
 type eventRow struct {
@@ -23,6 +29,8 @@ type eventRow struct {
 	level, provider, computer, message any
 	eventID                            int
 	fields                             string
+	// timeless: the source gave no time; at is the collection's end.
+	timeless bool
 }
 
 // newEventRow turns e into its row; an event without a time takes seen,
@@ -44,6 +52,7 @@ func newEventRow(e *storage.Event, seen time.Time) (eventRow, error) {
 		computer: nullLine(e.Computer, hosttext.MaxShortBytes),
 		message:  nullBlock(e.Message, hosttext.MaxMessageBytes),
 		fields:   fields,
+		timeless: e.Time.IsZero(),
 	}, nil
 }
 

@@ -27,8 +27,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 3 {
-		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 3, nil", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 4 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 4, nil", v, err)
 	}
 
 	want := map[string]string{
@@ -117,12 +117,12 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	}
 
 	err := s.Migrate(ctx)
-	const want = "database schema version 7 is newer than this cscs (knows 3); upgrade cscs"
+	const want = "database schema version 7 is newer than this cscs (knows 4); upgrade cscs"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Migrate error = %v; want %q", err, want)
 	}
 	var tooNew *SchemaTooNewError
-	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 3 {
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 4 {
 		t.Errorf("Migrate error %#v is not a SchemaTooNewError{7, 2}", err)
 	}
 
@@ -246,8 +246,9 @@ func TestLoadMigrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms) != 3 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" {
-			t.Errorf("embedded migrations = %+v; want 0001_init, 0002_alerts_notifications and 0003_events", ms)
+		if len(ms) != 4 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" ||
+			ms[3].version != 4 || ms[3].name != "events_key_time" {
+			t.Errorf("embedded migrations = %+v; want 0001_init, 0002_alerts_notifications, 0003_events and 0004_events_key_time", ms)
 		}
 	})
 }
@@ -287,8 +288,8 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Errorf("concurrent Migrate: %v", err)
 		}
 	}
-	if n := countRows(t, stores[0].db, "schema_migrations"); n != 3 {
-		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 3", n)
+	if n := countRows(t, stores[0].db, "schema_migrations"); n != 4 {
+		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 4", n)
 	}
 }
 
@@ -335,5 +336,32 @@ func TestNotificationChecksMatchSDK(t *testing.T) {
 				t.Errorf("schema accepts kind %q with status %q", tc.kind, tc.status)
 			}
 		})
+	}
+}
+
+// TestEventsTableAfterRebuild checks what 0004_events_key_time leaves: SQLite
+// cannot change a primary key, so the migration rebuilds events; the key
+// is host, channel, record id and time, the foreign keys and the CHECK on
+// fields are kept, and nothing of the rebuild is left.
+func TestEventsTableAfterRebuild(t *testing.T) {
+	s := migratedStore(t)
+	const wantKey = "name=host_id pk=1 \nname=channel pk=2 \nname=record_id pk=3 \nname=event_time pk=4 \n"
+	if got := dumpTable(t, s.db, `SELECT name, pk FROM pragma_table_info('events') WHERE pk > 0 ORDER BY pk`); got != wantKey {
+		t.Errorf("primary key of events:\n%s\nwant\n%s", got, wantKey)
+	}
+	const wantFKs = "table=collections from=collection_id on_delete=SET NULL \ntable=hosts from=host_id on_delete=NO ACTION \n"
+	if got := dumpTable(t, s.db, `SELECT "table", "from", on_delete FROM pragma_foreign_key_list('events') ORDER BY "table"`); got != wantFKs {
+		t.Errorf("foreign keys of events:\n%s\nwant\n%s", got, wantFKs)
+	}
+	if n := dumpTable(t, s.db, `SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'events_new' OR sql LIKE '%events_new%'`); n != "n=0 \n" {
+		t.Errorf("left of the rebuild: %s", n)
+	}
+	if _, err := s.db.Exec(`INSERT INTO hosts (ip, port) VALUES ('10.0.0.1', 22)`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.db.Exec(`INSERT INTO events (host_id, channel, record_id, event_time, fields)
+	                     VALUES ((SELECT id FROM hosts), 'Security', 1, '2026-11-26T10:00:00.000Z', '[]')`)
+	if err == nil || !strings.Contains(err.Error(), "events_fields_object") {
+		t.Errorf("fields that are not an object: %v; want the events_fields_object check to refuse them", err)
 	}
 }

@@ -243,7 +243,7 @@ func (w *batchWriter) writeCollection(ctx context.Context, b *storage.Batch, c *
 		}
 		if _, err := w.insertEvent.ExecContext(ctx,
 			hostID, r.channel, r.recordID, collectionID, r.at,
-			r.level, r.provider, r.eventID, r.computer, r.message, r.fields,
+			r.level, r.provider, r.eventID, r.computer, r.message, r.fields, r.timeless,
 		); err != nil {
 			return fmt.Errorf("insert event %q/%d of host %s: %w", e.Channel, e.RecordID, host, err)
 		}

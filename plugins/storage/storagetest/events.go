@@ -29,13 +29,13 @@ const (
 	eventsQuery = `SELECT h.ip, e.channel, e.record_id, c.round_id, e.event_time, e.level, e.provider,
 	                      e.event_id, e.computer, e.message
 	               FROM events e JOIN hosts h ON h.id = e.host_id LEFT JOIN collections c ON c.id = e.collection_id
-	               ORDER BY h.ip, h.port, e.channel, e.record_id`
+	               ORDER BY h.ip, h.port, e.channel, e.record_id, e.event_time`
 	// eventsWithFieldsQuery is eventsQuery with the fields as each backend
 	// stores them, for comparisons within one backend.
 	eventsWithFieldsQuery = `SELECT h.ip, e.channel, e.record_id, c.round_id, e.event_time, e.level, e.provider,
 	                                e.event_id, e.computer, e.message, e.fields
 	                         FROM events e JOIN hosts h ON h.id = e.host_id LEFT JOIN collections c ON c.id = e.collection_id
-	                         ORDER BY h.ip, h.port, e.channel, e.record_id`
+	                         ORDER BY h.ip, h.port, e.channel, e.record_id, e.event_time`
 )
 
 // mixedRoundEvents and mixedRoundFields are what eventsQuery and fieldsOf
@@ -58,7 +58,7 @@ func fieldsOf(t testing.TB, db *sql.DB) string {
 	t.Helper()
 	rows, err := db.Query(`SELECT h.ip, e.channel, e.record_id, e.fields
 	                       FROM events e JOIN hosts h ON h.id = e.host_id
-	                       ORDER BY h.ip, h.port, e.channel, e.record_id`)
+	                       ORDER BY h.ip, h.port, e.channel, e.record_id, e.event_time`)
 	if err != nil {
 		t.Fatalf("read event fields: %v", err)
 	}
@@ -157,7 +157,7 @@ func testEventDuplicates(t *testing.T, d Database) {
 	write(t, s, r2)
 	const query = `SELECT h.ip, e.channel, e.record_id, c.round_id, e.event_id, e.message
 	               FROM events e JOIN hosts h ON h.id = e.host_id LEFT JOIN collections c ON c.id = e.collection_id
-	               ORDER BY h.ip, e.channel, e.record_id`
+	               ORDER BY h.ip, e.channel, e.record_id, e.event_time`
 	const want = "" +
 		"ip=10.0.0.1 channel=Security record_id=1 round_id=r1 event_id=4625 message=first \n" +
 		"ip=10.0.0.1 channel=Security record_id=2 round_id=r1 event_id=4625 message=first \n" +
@@ -180,6 +180,56 @@ func testEventDuplicates(t *testing.T, d Database) {
 	}
 	if got := fieldsOf(t, d.SQL); !strings.HasPrefix(got, "10.0.0.1 Security/1 {TargetUserName=first}\n10.0.0.1 Security/2 {TargetUserName=first}\n") {
 		t.Errorf("event fields:\n%s\nwant those of the first rows stored", got)
+	}
+}
+
+// testEventRecordReused: after a Windows event log is cleared its record
+// ids start again at 1. A record id stored before, with another time, is
+// another event and is stored; a record that comes again is not; an event
+// without a time is the newest one stored under its record id, or a new
+// one at its collection's end.
+func testEventRecordReused(t *testing.T, d Database) {
+	s := open(t, d, "")
+	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	t1, t2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	batch := func(round string, at time.Time, events ...storage.Event) *storage.Batch {
+		c := okCollection("10.0.0.1", at, nil)
+		c.Events = events
+		return &storage.Batch{RoundID: round, StartedAt: at, Collections: []storage.Collection{c}}
+	}
+	before1 := securityEvent(1, t0, "before the clear")
+	before2 := securityEvent(2, t0.Add(time.Second), "before the clear")
+	after1 := securityEvent(1, t1, "after the clear")
+	after1Again := securityEvent(1, t1, "after the clear, again")
+	untimed2 := securityEvent(2, time.Time{}, "no time, record 2")
+	untimed9 := securityEvent(9, time.Time{}, "no time, record 9")
+	rounds := []*storage.Batch{
+		batch("r1", t0, before1, before2),
+		// The log was cleared: record 1 again, with another time; the
+		// read overlaps the previous one by record 2; record 1 twice.
+		batch("r2", t1, after1, before2, after1Again),
+		batch("r3", t2, untimed2, untimed9),
+	}
+	for _, b := range rounds {
+		write(t, s, b)
+	}
+	const query = `SELECT e.record_id, e.event_time, c.round_id, e.message
+	               FROM events e LEFT JOIN collections c ON c.id = e.collection_id
+	               ORDER BY e.record_id, e.event_time`
+	const want = "" +
+		"record_id=1 event_time=2026-11-26T10:00:00.000Z round_id=r1 message=before the clear \n" +
+		"record_id=1 event_time=2026-11-26T11:00:00.000Z round_id=r2 message=after the clear \n" +
+		"record_id=2 event_time=2026-11-26T10:00:01.000Z round_id=r1 message=before the clear \n" +
+		"record_id=9 event_time=2026-11-26T12:00:01.000Z round_id=r3 message=no time, record 9 \n"
+	if got := Dump(t, d.SQL, query); got != want {
+		t.Errorf("events:\n%s\nwant\n%s", got, want)
+	}
+	// Every round again (a spool replay): one row per event still.
+	for _, b := range rounds {
+		write(t, s, b)
+	}
+	if got := Dump(t, d.SQL, query); got != want {
+		t.Errorf("events after the rounds came again:\n%s\nwant\n%s", got, want)
 	}
 }
 
@@ -269,7 +319,9 @@ func testPruneEvents(t *testing.T, d Database) {
 	// whose clock was wrong): the event outlives its collection.
 	c1Old.Events = []storage.Event{securityEvent(1, old, "old"), securityEvent(2, recent, "recent, old round")}
 	c1New := okCollection("10.0.0.1", recent, nil)
-	c1New.Events = []storage.Event{securityEvent(3, cutoff, "at the cutoff"), securityEvent(4, cutoff.Add(-time.Millisecond), "just before")}
+	// Record 1 again, the log cleared since: only the old one goes.
+	c1New.Events = []storage.Event{securityEvent(3, cutoff, "at the cutoff"), securityEvent(4, cutoff.Add(-time.Millisecond), "just before"),
+		securityEvent(1, recent, "reused after a clear")}
 	c2 := okCollection("10.0.0.2", recent, nil)
 	c2.Events = []storage.Event{securityEvent(1, now.Add(-5*24*time.Hour), "old, recent round")}
 	write(t, s, &storage.Batch{RoundID: "old", StartedAt: old, Collections: []storage.Collection{c1Old}})
@@ -285,8 +337,9 @@ func testPruneEvents(t *testing.T, d Database) {
 	}
 	const query = `SELECT h.ip, e.record_id, c.round_id, e.message
 	               FROM events e JOIN hosts h ON h.id = e.host_id LEFT JOIN collections c ON c.id = e.collection_id
-	               ORDER BY h.ip, e.record_id`
+	               ORDER BY h.ip, e.record_id, e.event_time`
 	const want = "" +
+		"ip=10.0.0.1 record_id=1 round_id=new message=reused after a clear \n" +
 		"ip=10.0.0.1 record_id=2 round_id=<nil> message=recent, old round \n" +
 		"ip=10.0.0.1 record_id=3 round_id=new message=at the cutoff \n"
 	if got := Dump(t, d.SQL, query); got != want {
@@ -310,11 +363,13 @@ func testPruneEvents(t *testing.T, d Database) {
 }
 
 // withEvents adds to every collection of b the Security events first to
-// first+n-1, logged at the batch's start.
+// first+n-1, record r logged r seconds after the start of the day of the
+// batch: a record that comes again in another round has its time.
 func withEvents(b *storage.Batch, first uint64, n int) *storage.Batch {
+	day := b.StartedAt.UTC().Truncate(24 * time.Hour)
 	for i := range b.Collections {
-		for r := range uint64(n) {
-			b.Collections[i].Events = append(b.Collections[i].Events, securityEvent(first+r, b.StartedAt, "event"))
+		for r := first; r < first+uint64(n); r++ {
+			b.Collections[i].Events = append(b.Collections[i].Events, securityEvent(r, day.Add(time.Duration(r)*time.Second), "event"))
 		}
 	}
 	return b

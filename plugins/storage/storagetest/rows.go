@@ -97,7 +97,7 @@ var wholeTables = []string{
 	`SELECT * FROM samples ORDER BY collection_id, metric`,
 	`SELECT * FROM alerts ORDER BY host_id, rule_id`,
 	`SELECT * FROM notifications ORDER BY id`,
-	`SELECT * FROM events ORDER BY host_id, channel, record_id`,
+	`SELECT * FROM events ORDER BY host_id, channel, record_id, event_time`,
 }
 
 func dumpAll(t testing.TB, db *sql.DB) []string {

@@ -61,6 +61,7 @@ func Run(t *testing.T, newDatabase func(t *testing.T) Database) {
 		"host text is cleaned":                           testHostText,
 		"events":                                         testEvents,
 		"duplicate events are stored once":               testEventDuplicates,
+		"a record id reused after a clear is stored":     testEventRecordReused,
 		"event text is cleaned":                          testEventText,
 		"prune events":                                   testPruneEvents,
 		"prune":                                          testPrune,

@@ -54,6 +54,14 @@ var upgradeData = map[int]versionData{
 			eventsWithFieldsQuery,
 		},
 	},
+	4: {
+		// 0004 changes the key of events; its seed stores a record id
+		// again with another time, which version 3 refuses.
+		seed: "testdata/seed/0004.sql",
+		checks: []string{
+			eventsWithFieldsQuery,
+		},
+	},
 }
 
 // seed1LatestStats is what latest_stats shows for testdata/seed/0001.sql.
@@ -166,9 +174,11 @@ func newestWithData(t *testing.T, d Database) {
 	s := open(t, d, "")
 	at := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	c := okCollection("10.0.0.1", at, map[string]float64{"cpu.percent": 77})
-	// The seeded event again, and a new one.
+	// The seeded event again, its record id with another time (a log
+	// that started over), and a new one.
 	c.Events = []storage.Event{
-		{Channel: "auth", RecordID: 77, Time: at, Provider: "sshd", Message: "seen again"},
+		{Channel: "auth", RecordID: 77, Time: time.Date(2026, 11, 20, 10, 0, 59, 0, time.UTC), Provider: "sshd", Message: "seen again"},
+		{Channel: "auth", RecordID: 77, Time: at, Provider: "sshd", Message: "record id reused"},
 		{Channel: "auth", RecordID: 78, Time: at, Provider: "sshd", Message: "new"},
 	}
 	write(t, s, &storage.Batch{RoundID: "after-upgrade", StartedAt: at,
@@ -189,12 +199,13 @@ func newestWithData(t *testing.T, d Database) {
 		t.Errorf("firing_alerts after the seeded alert resolved:\n%s\nwant no rows", got)
 	}
 	const seededEvent = `SELECT e.message, e.fields FROM events e JOIN hosts h ON h.id = e.host_id
-	                     WHERE h.ip = '10.0.0.1' AND e.channel = 'auth' AND e.record_id = 77`
-	if got := Dump(t, d.SQL, seededEvent); !strings.HasPrefix(got, "message=<nil> fields={") {
-		t.Errorf("the seeded event after it came again: %s; want it unchanged", got)
+	                     WHERE h.ip = '10.0.0.1' AND e.channel = 'auth' AND e.record_id = 77
+	                     ORDER BY e.event_time`
+	if got := Dump(t, d.SQL, seededEvent); !strings.HasPrefix(got, "message=<nil> fields={") || !strings.Contains(got, "message=record id reused") {
+		t.Errorf("record 77 after it came again and was reused: %s; want the seeded row unchanged and the reused one", got)
 	}
-	if n := Count(t, d.SQL, "events"); n != events+1 {
-		t.Errorf("events = %d after a round with a seeded and a new event; want %d", n, events+1)
+	if n := Count(t, d.SQL, "events"); n != events+2 {
+		t.Errorf("events = %d after a round with a seeded, a reused and a new event; want %d", n, events+2)
 	}
 	if n := Count(t, d.SQL, "alerts"); n != 2 {
 		t.Errorf("alerts = %d after updating a seeded alert; want 2 (the seeded rows)", n)
