@@ -75,26 +75,35 @@ type windowsProbeResult struct {
 	temp, user         string
 }
 
-// findProbeLine returns the fields of the probe line in out: the first
-// line holding probeMarker, from the marker to the last probeEnd. Lines
-// around it (a login banner, a profile's output, a localized message) are
-// ignored, as are a byte-order mark, carriage returns and the stray quotes
-// cmd.exe leaves when it strips quotes it should not have.
+// findProbeLine returns the fields of the probe line in out: from the
+// first probeMarker to the last probeEnd of its line. Lines around it (a
+// login banner, a profile's output, a localized message) are ignored, as
+// are a byte-order mark, carriage returns and the stray quotes cmd.exe
+// leaves when it strips quotes it should not have. A line without
+// probeEnd is joined with the lines after it (a shell that wraps long
+// lines at the console width), at most maxProbeLines of them.
 func findProbeLine(out []byte) (fields []string, line string, ok bool) {
-	for l := range strings.Lines(string(out)) {
-		i := strings.Index(l, probeMarker)
-		if i < 0 {
+	lines := strings.Split(string(out), "\n")
+	for i, l := range lines {
+		at := strings.Index(l, probeMarker)
+		if at < 0 {
 			continue
 		}
-		body := l[i+len(probeMarker):]
-		j := strings.LastIndex(body, probeEnd)
-		if j < 0 {
+		body := strings.TrimRight(l[at+len(probeMarker):], "\r")
+		for j := i + 1; !strings.Contains(body, probeEnd) && j < len(lines) && j <= i+maxProbeLines; j++ {
+			body += strings.TrimRight(lines[j], "\r")
+		}
+		end := strings.LastIndex(body, probeEnd)
+		if end < 0 {
 			return nil, strings.TrimSpace(l), false
 		}
-		return strings.Split(body[:j], "/"), strings.TrimSpace(l), true
+		return strings.Split(body[:end], "/"), probeMarker + body, true
 	}
 	return nil, "", false
 }
+
+// maxProbeLines bounds the lines a wrapped probe line is joined from.
+const maxProbeLines = 16
 
 // parseWindowsProbe reads windowsProbe's output and tells which shell ran
 // it. Under PowerShell only the shell is known: the variables come with

@@ -105,6 +105,9 @@ func TestParsePowerShellProbe(t *testing.T) {
 	}{
 		"powershell51-probe.txt": {want: windowsProbeResult{shell: ShellPowerShell, os: "Windows_NT", arch: "AMD64",
 			temp: `C:\Users\op\AppData\Local\Temp`, user: "op"}},
+		// A console 80 columns wide wrapped the line.
+		"powershell51-probe-wrapped.txt": {want: windowsProbeResult{shell: ShellPowerShell, os: "Windows_NT", arch: "AMD64",
+			temp: `C:\Users\op\AppData\Local\Temp`, user: "op"}},
 		"pwsh7-probe-unicode.txt": {want: windowsProbeResult{shell: ShellPowerShell, os: "Windows_NT", arch: "ARM64",
 			temp: `C:\Users\Jürgen Müller\AppData\Local\Temp`, user: "Jürgen"}},
 		"pwsh7-probe-emoji.txt": {want: windowsProbeResult{shell: ShellPowerShell, os: "Windows_NT", arch: "AMD64",
