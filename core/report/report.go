@@ -108,40 +108,60 @@ func decrypt(id *age.X25519Identity, sealed []byte, maxPlain int64) ([]byte, err
 		}
 		return nil, fmt.Errorf("%w: %s; the output was altered or truncated in transit, collect again", ErrDecrypt, brief(err))
 	}
-	plain, err := io.ReadAll(io.LimitReader(r, maxPlain+1))
-	if err != nil {
+	// The plaintext is shorter than the ciphertext: one allocation holds
+	// it (MinRead more, so the read that sees the end does not grow it).
+	var plain bytes.Buffer
+	plain.Grow(int(min(int64(len(sealed)), maxPlain+1)) + bytes.MinRead)
+	if _, err := plain.ReadFrom(io.LimitReader(r, maxPlain+1)); err != nil {
 		return nil, fmt.Errorf("%w: %s; the output was altered or truncated in transit, collect again", ErrDecrypt, brief(err))
 	}
-	if int64(len(plain)) > maxPlain {
+	if int64(plain.Len()) > maxPlain {
 		return nil, fmt.Errorf("%w: the decrypted report exceeds %d bytes", ErrMalformed, maxPlain)
 	}
-	return plain, nil
+	return plain.Bytes(), nil
 }
 
 // decode parses the report strictly: unknown fields and trailing data are
 // rejected. A report whose version differs is reported as ErrVersion even
 // if its shape differs too.
 func decode(plain []byte) (*protocol.Report, error) {
+	rep, err := decodeStrict(plain)
+	if err == nil && rep.Version == protocol.Version {
+		return rep, nil
+	}
+	// Only a report that fails is parsed a second time, for its version,
+	// to tell which error it is.
 	var probe struct {
 		Version int `json:"version"`
 	}
-	if err := json.Unmarshal(plain, &probe); err != nil {
-		return nil, fmt.Errorf("%w: not a JSON report (%s); check the agent build on this host", ErrMalformed, brief(err))
-	}
-	if probe.Version != protocol.Version {
+	switch perr := json.Unmarshal(plain, &probe); {
+	case errors.Is(err, errTrailingData):
+		return nil, fmt.Errorf("%w: data follows the report; check the agent build on this host", ErrMalformed)
+	case perr != nil:
+		return nil, fmt.Errorf("%w: not a JSON report (%s); check the agent build on this host", ErrMalformed, brief(perr))
+	case probe.Version != protocol.Version:
 		return nil, fmt.Errorf("%w: the agent speaks version %d, this core %d; let the core upload its own agent to this host", ErrVersion, probe.Version, protocol.Version)
 	}
+	return nil, fmt.Errorf("%w: the report does not match protocol version %d (%s); check the agent build on this host", ErrMalformed, protocol.Version, brief(err))
+}
+
+// decodeStrict parses one report, refusing unknown fields and anything
+// after it.
+func decodeStrict(plain []byte) (*protocol.Report, error) {
 	dec := json.NewDecoder(bytes.NewReader(plain))
 	dec.DisallowUnknownFields()
 	var rep protocol.Report
 	if err := dec.Decode(&rep); err != nil {
-		return nil, fmt.Errorf("%w: the report does not match protocol version %d (%s); check the agent build on this host", ErrMalformed, protocol.Version, brief(err))
+		return nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: data follows the report; check the agent build on this host", ErrMalformed)
+		return nil, errTrailingData
 	}
 	return &rep, nil
 }
+
+// errTrailingData: the report is followed by more data.
+var errTrailingData = errors.New("data follows the report")
 
 // maxErrorDetail caps how much of an underlying error's text, which may
 // quote bytes from the host, goes into a message.

@@ -17,7 +17,7 @@ import (
 
 const testNonce = "q1w2e3r4t5y6u7i8o9p0aZ"
 
-func newIdentity(t *testing.T) *age.X25519Identity {
+func newIdentity(t testing.TB) *age.X25519Identity {
 	t.Helper()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
@@ -28,7 +28,7 @@ func newIdentity(t *testing.T) *age.X25519Identity {
 
 // fixture returns testdata/report.json as a generic JSON object with the
 // nonce and recipient filled in, ready to be mutated.
-func fixture(t *testing.T, recipient string) map[string]any {
+func fixture(t testing.TB, recipient string) map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "report.json"))
 	if err != nil {
@@ -43,7 +43,7 @@ func fixture(t *testing.T, recipient string) map[string]any {
 	return m
 }
 
-func seal(t *testing.T, to *age.X25519Recipient, plain []byte) []byte {
+func seal(t testing.TB, to *age.X25519Recipient, plain []byte) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := age.Encrypt(&buf, to)
@@ -59,7 +59,7 @@ func seal(t *testing.T, to *age.X25519Recipient, plain []byte) []byte {
 	return buf.Bytes()
 }
 
-func marshal(t *testing.T, v any) []byte {
+func marshal(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -267,5 +267,17 @@ func TestNewNonce(t *testing.T) {
 			t.Fatalf("nonce %q repeated", n)
 		}
 		seen[n] = true
+	}
+}
+
+// BenchmarkOpen opens the fixture report, as the core does for every host.
+func BenchmarkOpen(b *testing.B) {
+	id := newIdentity(b)
+	ct := seal(b, id.Recipient(), marshal(b, fixture(b, id.Recipient().String())))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Open(id, bytes.NewReader(ct), testNonce); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
