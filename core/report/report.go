@@ -58,6 +58,27 @@ func Open(id *age.X25519Identity, ciphertext io.Reader, wantNonce string) (*prot
 	return Limits{}.Open(id, ciphertext, wantNonce)
 }
 
+// ageHeader starts every report (the age format's version line).
+const ageHeader = "age-encryption.org/v1\n"
+
+// maxBanner bounds the text a host's shell may print before the report (a
+// message of the day, a profile's or AutoRun's output) that is skipped.
+const maxBanner = 64 << 10
+
+// skipBanner drops text a login shell printed before the report: the
+// report starts at the first age header within maxBanner bytes. Without
+// one, sealed is returned as it is and decryption says what is wrong.
+func skipBanner(sealed []byte) []byte {
+	if bytes.HasPrefix(sealed, []byte(ageHeader)) {
+		return sealed
+	}
+	head := sealed[:min(len(sealed), maxBanner+len(ageHeader))]
+	if i := bytes.Index(head, []byte("\n"+ageHeader)); i >= 0 {
+		return sealed[i+1:]
+	}
+	return sealed
+}
+
 // Open decrypts ciphertext with id and returns the report if it answers
 // the request that carried wantNonce and stays within l. Every error wraps
 // one of ErrDecrypt, ErrNonce, ErrRecipient, ErrVersion or ErrMalformed.
@@ -77,7 +98,7 @@ func (l Limits) Open(id *age.X25519Identity, ciphertext io.Reader, wantNonce str
 	if int64(len(sealed)) > l.MaxCiphertextBytes {
 		return nil, fmt.Errorf("%w: the agent wrote more than %d bytes; check that the uploaded agent is the one shipped with this core", ErrMalformed, l.MaxCiphertextBytes)
 	}
-	plain, err := decrypt(id, sealed, l.MaxCiphertextBytes)
+	plain, err := decrypt(id, skipBanner(sealed), l.MaxCiphertextBytes)
 	if err != nil {
 		return nil, err
 	}

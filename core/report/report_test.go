@@ -281,3 +281,27 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// TestOpenSkipsBanner: text a login shell prints before the report (a
+// message of the day, a profile's output) is skipped; a report that does
+// not start within the bound is still refused.
+func TestOpenSkipsBanner(t *testing.T) {
+	id := newIdentity(t)
+	ct := seal(t, id.Recipient(), marshal(t, fixture(t, id.Recipient().String())))
+	tests := []struct {
+		name   string
+		banner string
+		ok     bool
+	}{
+		{"none", "", true},
+		{"motd", "Welcome to Windows Server 2022\r\nLast login: today\r\n", true},
+		{"profile noise", "PS profile loaded\n\n", true},
+		{"too much", strings.Repeat("x", 70<<10) + "\n", false},
+	}
+	for _, tt := range tests {
+		_, err := Open(id, bytes.NewReader(append([]byte(tt.banner), ct...)), testNonce)
+		if (err == nil) != tt.ok {
+			t.Errorf("%s: Open error %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
+}
