@@ -185,7 +185,7 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 				return fail("detect platform", err)
 			}
 		}
-		if !cached || plat != known {
+		if !cached || !samePlatform(plat, known) {
 			c.rememberPlatform(ctx, cl, plat)
 		}
 		if job == nil || job.plat != plat {
@@ -356,6 +356,13 @@ func (c *Collector) reupload(ctx context.Context, client *transport.Client, col 
 	out, _, err := client.Run(ctx, job.plat, remote, job.arts[0].SHA256, job.reqJSON, maxReport)
 	col.Timings.Exec += time.Since(t0)
 	return out, err
+}
+
+// samePlatform compares platforms as the state database keeps them:
+// without the Windows shell, which is detected every round.
+func samePlatform(a, b transport.Platform) bool {
+	a.Shell, b.Shell = "", ""
+	return a == b
 }
 
 // knownPlatform is the platform an earlier round detected on the host for
