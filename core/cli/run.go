@@ -77,12 +77,19 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 }
 
 // runEvery runs a round every s.interval until ctx ends, and returns the
-// exit code of the last round. A round longer than the interval is
-// followed by the next one at once.
+// exit code of the last round that ran to its end (ExitSomeFailed when
+// none did): stopping is the normal end of a periodic run, and the round
+// it interrupts is stored with its unfinished hosts as cancelled. A round
+// longer than the interval is followed by the next one at once.
 func runEvery(ctx context.Context, env *Env, s *settings, cfg *config.Config, ov *overlay.Overlay) int {
+	last := ExitSomeFailed
 	for {
 		start := time.Now()
 		code := runRound(ctx, env, s, cfg, ov)
+		if ctx.Err() != nil {
+			return last
+		}
+		last = code
 		wait := time.Until(start.Add(s.interval))
 		if wait <= 0 {
 			fmt.Fprintf(env.Stderr, "cscs run: the round took %s, longer than the interval %s; the next one starts now\n",
@@ -92,7 +99,7 @@ func runEvery(ctx context.Context, env *Env, s *settings, cfg *config.Config, ov
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return code
+			return last
 		case <-t.C:
 		}
 	}
