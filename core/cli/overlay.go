@@ -123,10 +123,8 @@ func (s *settings) applyOverlay(fs *flag.FlagSet, ov *overlay.Overlay) {
 	if ov == nil {
 		return
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	r := ov.Round
-	if r.Concurrency.Set && !given["concurrency"] {
+	if r.Concurrency.Set && !flagGiven(fs, "concurrency") {
 		s.concurrency = r.Concurrency.Value
 	}
 	durations := []struct {
@@ -142,7 +140,7 @@ func (s *settings) applyOverlay(fs *flag.FlagSet, ov *overlay.Overlay) {
 		{"interval", r.Interval, &s.interval},
 	}
 	for _, d := range durations {
-		if d.set.Set && !given[d.flag] {
+		if d.set.Set && !flagGiven(fs, d.flag) {
 			*d.dst = d.set.Value
 		}
 	}
