@@ -23,7 +23,6 @@ import (
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
-	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // listFlag is a repeatable string flag.
@@ -106,15 +105,7 @@ func (l schemaLookup) Schema(ctx context.Context, kind, name string) (schema.Sch
 		return schema.Schema{}, err
 	}
 	defer stop()
-	switch p := impl.(type) {
-	case storage.Storage:
-		d, err := p.Describe(ctx)
-		return d.Config, err
-	case notifier.Notifier:
-		d, err := p.Describe(ctx)
-		return d.Config, err
-	}
-	return schema.Schema{}, fmt.Errorf("%s plugin %q has no configuration", kind, name)
+	return overlay.PluginSchema(ctx, impl)
 }
 
 // applyOverlay lets the overlay's round settings replace the defaults of

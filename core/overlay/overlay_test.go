@@ -16,10 +16,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/cscs-dev/cscs/plugins"
-	"github.com/cscs-dev/cscs/sdk/notifier"
 	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
-	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -35,15 +33,7 @@ func (c catalog) Schema(ctx context.Context, kind, name string) (schema.Schema, 
 	if !ok {
 		return schema.Schema{}, fmt.Errorf("no %s plugin %q is built in, declared or installed", kind, name)
 	}
-	switch p := b.New("test").(type) {
-	case storage.Storage:
-		d, err := p.Describe(ctx)
-		return d.Config, err
-	case notifier.Notifier:
-		d, err := p.Describe(ctx)
-		return d.Config, err
-	}
-	return schema.Schema{}, fmt.Errorf("%s %s has no configuration", kind, name)
+	return PluginSchema(ctx, b.New("test"))
 }
 
 func webhookCatalog() catalog {

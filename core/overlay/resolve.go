@@ -15,8 +15,10 @@ import (
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 
 	"github.com/cscs-dev/cscs/core/internal/suggest"
+	"github.com/cscs-dev/cscs/sdk/notifier"
 	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // SchemaLookup finds the configuration schema a storage or notifier
@@ -344,4 +346,18 @@ func stringLeaves(v cty.Value) []string {
 		return out
 	}
 	return nil
+}
+
+// PluginSchema asks a storage or notifier plugin (as launched or made in
+// process) for the configuration schema it declares.
+func PluginSchema(ctx context.Context, impl any) (schema.Schema, error) {
+	switch p := impl.(type) {
+	case storage.Storage:
+		d, err := p.Describe(ctx)
+		return d.Config, err
+	case notifier.Notifier:
+		d, err := p.Describe(ctx)
+		return d.Config, err
+	}
+	return schema.Schema{}, fmt.Errorf("a %T is neither a storage nor a notifier plugin and has no configuration", impl)
 }
