@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 )
 
 // builtinServer serves the plugins compiled into cscs.
@@ -11,13 +13,16 @@ type builtinServer interface {
 	// Builtins lists the built-in plugins, versioned as the core.
 	Builtins(version string) []builtinPlugin
 	// Serve serves the built-in plugin kind/name, made for the core's
-	// version, over the plugin protocol until the host ends it.
+	// version, over the plugin protocol until the host ends it. An empty
+	// name serves every built-in source from one process (kind "source").
 	Serve(ctx context.Context, kind, name, version string) error
 }
 
 // pluginServeCommand is the hidden `cscs plugin serve <kind> <name>`: the
 // core re-executes itself with it to run a built-in plugin out of process,
-// through exactly the SDK an external plugin uses.
+// through exactly the SDK an external plugin uses. `cscs plugin serve
+// sources` serves every built-in source from one process, which is how a
+// round runs them.
 func pluginServeCommand(ctx context.Context, env *Env) int {
 	return servePlugin(ctx, env, sdkBuiltinServer{})
 }
@@ -25,14 +30,21 @@ func pluginServeCommand(ctx context.Context, env *Env) int {
 func servePlugin(ctx context.Context, env *Env, srv builtinServer) int {
 	fs := newFlagSet(env, "plugin serve")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: cscs plugin serve <kind> <name>\n\nServes a built-in plugin to a cscs core; cscs starts it itself, it is not meant to be run by hand.")
+		fmt.Fprintln(fs.Output(), "Usage: cscs plugin serve <kind> <name>\n       cscs plugin serve sources\n\nServes a built-in plugin (or every built-in source) to a cscs core; cscs starts it itself, it is not meant to be run by hand.")
 	}
 	if err := fs.Parse(env.Args); err != nil {
 		return parseErrorCode(err)
 	}
 	builtins := srv.Builtins(env.Version)
+	if fs.NArg() == 1 && fs.Arg(0) == "sources" {
+		if err := srv.Serve(ctx, sdkplugin.KindSource, "", env.Version); err != nil {
+			fmt.Fprintf(env.Stderr, "cscs plugin serve sources: %v\n", err)
+			return ExitSomeFailed
+		}
+		return ExitOK
+	}
 	if fs.NArg() != 2 {
-		fmt.Fprintf(env.Stderr, "cscs plugin serve: want <kind> <name>, got %d arguments; built-in plugins: %s\n", fs.NArg(), builtinNames(builtins))
+		fmt.Fprintf(env.Stderr, "cscs plugin serve: want <kind> <name> or `sources`, got %d arguments; built-in plugins: %s\n", fs.NArg(), builtinNames(builtins))
 		return ExitBadConfig
 	}
 	kind, name := fs.Arg(0), fs.Arg(1)

@@ -38,6 +38,10 @@ func TestPluginServe(t *testing.T) {
 			args:       []string{"storage", "sqlite"},
 			wantServed: []string{"storage sqlite 1.2.3"},
 		},
+		"every source": {
+			args:       []string{"sources"},
+			wantServed: []string{"source  1.2.3"},
+		},
 		"unknown name": {
 			args:     []string{"storage", "postgres"},
 			wantCode: ExitBadConfig,
@@ -50,7 +54,7 @@ func TestPluginServe(t *testing.T) {
 		},
 		"no arguments": {
 			wantCode: ExitBadConfig,
-			wantErr:  []string{"want <kind> <name>, got 0 arguments", "source cpu"},
+			wantErr:  []string{"want <kind> <name> or `sources`, got 0 arguments", "source cpu"},
 		},
 		"too many arguments": {
 			args:     []string{"source", "cpu", "extra"},

@@ -97,6 +97,21 @@ func (sdkBuiltinServer) Builtins(version string) []builtinPlugin {
 // the handshake the core gives it, sdkplugin.Serve prints that the binary
 // is a plugin and exits the process with status 1.
 func (sdkBuiltinServer) Serve(_ context.Context, kind, name, version string) error {
+	if name == "" && kind == sdkplugin.KindSource {
+		set := map[string]source.Source{}
+		for _, b := range plugins.Builtins() {
+			if b.Kind != kind {
+				continue
+			}
+			impl, ok := b.New(version).(source.Source)
+			if !ok {
+				return notImplementing(b, impl)
+			}
+			set[b.Name] = impl
+		}
+		sdkplugin.Serve(sdkplugin.ServeConfig{Sources: set})
+		return nil
+	}
 	b, ok := plugins.Lookup(kind, name)
 	if !ok {
 		return fmt.Errorf("no built-in %s plugin %q", kind, name)
@@ -113,8 +128,14 @@ func (sdkBuiltinServer) Serve(_ context.Context, kind, name, version string) err
 		cfg.Notifier, ok = impl.(notifier.Notifier)
 	}
 	if !ok {
-		return fmt.Errorf("built-in %s plugin %s is a %T, which does not implement the %s contract; this is a bug in cscs", kind, name, impl, kind)
+		return notImplementing(b, impl)
 	}
 	sdkplugin.Serve(cfg)
 	return nil
+}
+
+// notImplementing is the error for built-in b whose New made impl, which
+// does not implement b's kind.
+func notImplementing(b plugins.Builtin, impl any) error {
+	return fmt.Errorf("built-in %s plugin %s is a %T, which does not implement the %s contract; this is a bug in cscs", b.Kind, b.Name, impl, b.Kind)
 }

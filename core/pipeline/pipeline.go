@@ -82,6 +82,9 @@ type member struct {
 	failed error
 	// declared is set for a plugin of an overlay plugin block.
 	declared bool
+	// set names the sources of a binary serving several (the built-in
+	// sources, all from one process).
+	set []string
 }
 
 // builtinMember is built-in b, in process or launched as opts say.
@@ -97,6 +100,36 @@ func builtinMember(opts Options, b plugins.Builtin) (member, error) {
 	}
 	m.spec = spec
 	return m, nil
+}
+
+// builtinSourceMembers are the built-in sources: each in process when
+// opts say so, else all of them served by one plugin process (one start-up
+// and one TLS set-up per round instead of one per source).
+func builtinSourceMembers(opts Options) ([]member, error) {
+	var names []string
+	var members []member
+	for _, b := range plugins.Builtins() {
+		if b.Kind != sdkplugin.KindSource {
+			continue // storages are added by Assemble; notifiers are launched by the outbox when there is mail
+		}
+		if opts.InProcess {
+			m, err := builtinMember(opts, b)
+			if err != nil {
+				return nil, err
+			}
+			members = append(members, m)
+			continue
+		}
+		names = append(names, b.Name)
+	}
+	if opts.InProcess || len(names) == 0 {
+		return members, nil
+	}
+	spec, err := pluginhost.BuiltinSourcesSpec()
+	if err != nil {
+		return nil, err
+	}
+	return []member{{kind: sdkplugin.KindSource, name: spec.Name, spec: spec, set: names}}, nil
 }
 
 // instanceMember is the plugin of an overlay storage instance.
@@ -119,16 +152,11 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 	opts.Launch.Logger = opts.Logger
 	var members []member
 	var warnings []error
-	for _, b := range plugins.Builtins() {
-		if b.Kind != sdkplugin.KindSource {
-			continue // storages below; notifiers are launched by the outbox when there is mail
-		}
-		m, err := builtinMember(opts, b)
-		if err != nil {
-			return nil, err
-		}
-		members = append(members, m)
+	builtinSources, err := builtinSourceMembers(opts)
+	if err != nil {
+		return nil, err
 	}
+	members = append(members, builtinSources...)
 	external, warn := externalMembers(opts.PluginsDir, opts.SourcesOnly || len(opts.Storages) > 0)
 	warnings = append(warnings, warn...)
 	members = append(members, external...)
@@ -167,6 +195,8 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 	p := &Pipeline{}
 	type launched struct {
 		impl any
+		// set are the sources of a member serving several.
+		set  []sources.Named
 		plug *pluginhost.Plugin
 		err  error
 	}
@@ -190,10 +220,19 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 				return
 			}
 			results[i].plug = plug
-			switch m.kind {
-			case sdkplugin.KindSource:
+			switch {
+			case m.set != nil:
+				for _, name := range m.set {
+					src, err := plug.SourceNamed(name)
+					if err != nil {
+						results[i].err = err
+						return
+					}
+					results[i].set = append(results[i].set, sources.Named{Name: name, Source: src})
+				}
+			case m.kind == sdkplugin.KindSource:
 				results[i].impl, results[i].err = plug.Source()
-			case sdkplugin.KindStorage:
+			case m.kind == sdkplugin.KindStorage:
 				results[i].impl, results[i].err = plug.Storage()
 			}
 		}()
@@ -216,6 +255,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			}
 			continue
 		}
+		named = append(named, r.set...)
 		switch impl := r.impl.(type) {
 		case source.Source:
 			named = append(named, sources.Named{Name: m.name, Source: impl})

@@ -51,6 +51,19 @@ func (p *Plugin) Source() (source.Source, error) {
 	return &sourceClient{p: p, label: label, s: raw.(source.Source)}, nil
 }
 
+// SourceNamed returns the source named name of a binary serving several
+// (sdkplugin.ServeConfig.Sources, such as BuiltinSourcesSpec's). Like
+// Source's, every call has the call timeout and every error names the
+// source.
+func (p *Plugin) SourceNamed(name string) (source.Source, error) {
+	raw, _, err := p.dispense(sdkplugin.KindSource)
+	if err != nil {
+		return nil, err
+	}
+	label := Spec{Kind: sdkplugin.KindSource, Name: name}.String()
+	return &sourceClient{p: p, label: label, s: raw.(source.Source), member: name}, nil
+}
+
 // Notifier returns the binary's notifier plugin. Every call has the call
 // timeout and every error names the plugin. A Send that failed because
 // the plugin crashed, hung or was unreachable is marked
@@ -96,6 +109,17 @@ type sourceClient struct {
 	p     *Plugin
 	label string
 	s     source.Source
+	// member names the source in each call when the binary serves
+	// several; empty otherwise.
+	member string
+}
+
+// callFor addresses ctx's calls to c's source.
+func (c *sourceClient) callFor(ctx context.Context) context.Context {
+	if c.member == "" {
+		return ctx
+	}
+	return sdkplugin.CallFor(ctx, c.member)
 }
 
 var (
@@ -105,7 +129,7 @@ var (
 
 func (c *sourceClient) Describe(ctx context.Context) (d source.Description, err error) {
 	err = c.p.call(ctx, c.label, "describe", func(ctx context.Context) error {
-		d, err = c.s.Describe(ctx)
+		d, err = c.s.Describe(c.callFor(ctx))
 		return err
 	})
 	return d, err
@@ -113,7 +137,7 @@ func (c *sourceClient) Describe(ctx context.Context) (d source.Description, err 
 
 func (c *sourceClient) Module(ctx context.Context, pl source.Platform) (m source.Module, err error) {
 	err = c.p.call(ctx, c.label, "module for "+pl.OS+"/"+pl.Arch, func(ctx context.Context) error {
-		m, err = c.s.Module(ctx, pl)
+		m, err = c.s.Module(c.callFor(ctx), pl)
 		return err
 	})
 	return m, err
@@ -125,7 +149,7 @@ func (c *sourceClient) Decode(ctx context.Context, pl source.Platform, raw []byt
 		return source.Decoded{}, fmt.Errorf("%s: decode: %w", c.label, source.ErrNoDecoder)
 	}
 	err = c.p.call(ctx, c.label, "decode", func(ctx context.Context) error {
-		d, err = dec.Decode(ctx, pl, raw)
+		d, err = dec.Decode(c.callFor(ctx), pl, raw)
 		return err
 	})
 	return d, err

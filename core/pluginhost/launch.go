@@ -108,6 +108,17 @@ func BuiltinSpec(kind, name string) (Spec, error) {
 	return Spec{Kind: kind, Name: name, Path: exe, Args: []string{"plugin", "serve", kind, name}}, nil
 }
 
+// BuiltinSourcesSpec returns the Spec of every built-in source served from
+// one process: the running cscs binary re-executed as `cscs plugin serve
+// sources`. Address each with Plugin.SourceNamed.
+func BuiltinSourcesSpec() (Spec, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return Spec{}, fmt.Errorf("built-in sources: finding the cscs executable to re-run: %w", err)
+	}
+	return Spec{Kind: sdkplugin.KindSource, Name: "built-in sources", Path: exe, Args: []string{"plugin", "serve", "sources"}}, nil
+}
+
 // Options tune Launch.
 type Options struct {
 	// Logger receives go-plugin's messages and the plugin's own log (its

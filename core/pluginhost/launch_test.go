@@ -18,6 +18,7 @@ import (
 
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
+	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -443,5 +444,59 @@ func TestStartupCost(t *testing.T) {
 		sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
 		t.Logf("launch to first Describe (checksum pinned: %t): median %s, min %s, max %s",
 			pinned, (samples[4]+samples[5])/2, samples[0], samples[9])
+	}
+}
+
+// TestSourceNamed talks to a binary serving two sources from one process,
+// the way a round talks to the built-in sources.
+func TestSourceNamed(t *testing.T) {
+	t.Parallel()
+	bin := sdktest.Build(t, "./testdata/launch/sources")
+	p := launch(t, Spec{Kind: sdkplugin.KindSource, Name: "sources fixture", Path: bin}, Options{CallTimeout: 2 * time.Second})
+	linux := source.Platform{OS: "linux", Arch: "amd64"}
+	for _, name := range []string{"fast", "slow"} {
+		s, err := p.SourceNamed(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.Describe(t.Context())
+		if err != nil || d.Name != name {
+			t.Errorf("SourceNamed(%q).Describe = %q, %v; want the source named %q", name, d.Name, err, name)
+		}
+	}
+	fast, _ := p.SourceNamed("fast")
+	if m, err := fast.Module(t.Context(), linux); err != nil || m.Builtin != "fast" {
+		t.Errorf("fast Module = %+v, %v", m, err)
+	}
+	unknown, _ := p.SourceNamed("disk")
+	_, err := unknown.Describe(t.Context())
+	for _, want := range []string{"source plugin disk", `no source named "disk"`, "serves the sources fast, slow"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("unknown source: error %v, want it to contain %q", err, want)
+		}
+	}
+	// A hung source stops the process, and with it its neighbours: they
+	// share it. Every error names its own source.
+	slow, _ := p.SourceNamed("slow")
+	if _, err := slow.Module(t.Context(), linux); !errors.Is(err, ErrPluginHung) || !strings.Contains(err.Error(), "source plugin slow") {
+		t.Fatalf("slow Module: %v, want ErrPluginHung naming source plugin slow", err)
+	}
+	if _, err := fast.Describe(t.Context()); !errors.Is(err, ErrPluginHung) || !strings.Contains(err.Error(), "source plugin fast") {
+		t.Errorf("fast after slow hung: %v, want ErrPluginHung naming source plugin fast", err)
+	}
+}
+
+func TestBuiltinSourcesSpec(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := BuiltinSourcesSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.Path != exe || !slices.Equal(spec.Args, []string{"plugin", "serve", "sources"}) || spec.Kind != sdkplugin.KindSource {
+		t.Errorf("BuiltinSourcesSpec = %#v, want %s plugin serve sources", spec, exe)
 	}
 }

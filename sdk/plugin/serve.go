@@ -1,12 +1,14 @@
 package plugin
 
 import (
+	"context"
 	"os"
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
+	"github.com/cscs-dev/cscs/sdk/internal/member"
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -23,9 +25,13 @@ const maxMessageBytes = 256 << 20
 var processStderr = os.Stderr
 
 // ServeConfig says what a plugin binary serves. One binary may serve one
-// plugin of each kind; at least one must be set.
+// plugin of each kind, or several sources; at least one must be set.
 type ServeConfig struct {
-	Source   source.Source
+	Source source.Source
+	// Sources, instead of Source, serves several sources from one process,
+	// by name: the host names the source in each call (CallFor). They share
+	// the process, so one that crashes or hangs stops them all.
+	Sources  map[string]source.Source
 	Storage  storage.Storage
 	Notifier notifier.Notifier
 	// Logger receives the plugin machinery's own messages; nil means
@@ -37,7 +43,7 @@ type ServeConfig struct {
 // kinds lists the kinds cfg serves, in the order of Kinds().
 func (cfg ServeConfig) kinds() []string {
 	var kinds []string
-	if cfg.Source != nil {
+	if cfg.Source != nil || len(cfg.Sources) > 0 {
 		kinds = append(kinds, KindSource)
 	}
 	if cfg.Storage != nil {
@@ -52,7 +58,10 @@ func (cfg ServeConfig) kinds() []string {
 // pluginSet is what cfg serves, the info service included.
 func (cfg ServeConfig) pluginSet() goplugin.PluginSet {
 	set := goplugin.PluginSet{KindInfo: &infoGRPCPlugin{kinds: cfg.kinds()}}
-	if cfg.Source != nil {
+	switch {
+	case len(cfg.Sources) > 0:
+		set[KindSource] = &source.GRPCPlugin{Set: cfg.Sources}
+	case cfg.Source != nil:
 		set[KindSource] = &source.GRPCPlugin{Impl: cfg.Source}
 	}
 	if cfg.Storage != nil {
@@ -66,7 +75,7 @@ func (cfg ServeConfig) pluginSet() goplugin.PluginSet {
 
 // Serve serves the plugins cfg sets over gRPC and blocks until the host
 // stops the plugin; then the process exits. It panics when cfg sets no
-// plugin. Started by hand instead of by CSCS, it prints that it is a plugin
+// plugin, or sets both Source and Sources. Started by hand instead of by CSCS, it prints that it is a plugin
 // and exits with status 1.
 //
 // Nothing may be written to standard output before Serve: the host reads
@@ -74,6 +83,9 @@ func (cfg ServeConfig) pluginSet() goplugin.PluginSet {
 func Serve(cfg ServeConfig) {
 	if len(cfg.kinds()) == 0 {
 		panic("sdkplugin.Serve: ServeConfig sets no plugin; set Source, Storage or Notifier")
+	}
+	if cfg.Source != nil && len(cfg.Sources) > 0 {
+		panic("sdkplugin.Serve: ServeConfig sets both Source and Sources; serve one source with Source, several with Sources")
 	}
 	logger := cfg.Logger
 	if logger == nil {
@@ -85,6 +97,14 @@ func Serve(cfg ServeConfig) {
 		GRPCServer:       newGRPCServer,
 		Logger:           logger,
 	})
+}
+
+// CallFor returns ctx whose calls to a plugin binary address its plugin
+// named name, for a binary serving several plugins of a kind
+// (ServeConfig.Sources). A binary serving one plugin of the kind ignores
+// the name.
+func CallFor(ctx context.Context, name string) context.Context {
+	return member.WithName(ctx, name)
 }
 
 // newGRPCServer builds the plugin's gRPC server with go-plugin's options

@@ -42,6 +42,15 @@ func Source(t testing.TB, impl source.Source) source.Source {
 	return dispenseInProcess(t, sdkplugin.KindSource, &source.GRPCPlugin{Impl: impl}).(source.Source)
 }
 
+// SourceSet serves set over an in-memory gRPC connection, as a binary
+// serving several sources (sdkplugin.ServeConfig.Sources) does, and
+// returns the client side; name the source of each call with
+// sdkplugin.CallFor.
+func SourceSet(t testing.TB, set map[string]source.Source) source.Source {
+	t.Helper()
+	return dispenseInProcess(t, sdkplugin.KindSource, &source.GRPCPlugin{Set: set}).(source.Source)
+}
+
 // Notifier serves impl over an in-memory gRPC connection and returns the
 // client side.
 func Notifier(t testing.TB, impl notifier.Notifier) notifier.Notifier {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cscs-dev/cscs/sdk/internal/convert"
+	"github.com/cscs-dev/cscs/sdk/internal/member"
 	sourcev1 "github.com/cscs-dev/cscs/sdk/proto/source/v1"
 )
 
@@ -29,11 +30,15 @@ type GRPCPlugin struct {
 	// Impl is the implementation served; unused on the host side. When it
 	// also implements Decoder, Decode calls are served too.
 	Impl Source
+	// Set, instead of Impl, serves several sources from one process: each
+	// call is answered by the source the host names in it (the host side
+	// names one with sdk/plugin.CallFor). Unused on the host side.
+	Set map[string]Source
 }
 
 // GRPCServer registers the source service for p.Impl on s.
 func (p *GRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	sourcev1.RegisterSourceServer(s, &grpcServer{impl: p.Impl})
+	sourcev1.RegisterSourceServer(s, &grpcServer{impl: p.Impl, set: p.Set})
 	return nil
 }
 
@@ -46,10 +51,15 @@ func (p *GRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c *gr
 type grpcServer struct {
 	sourcev1.UnimplementedSourceServer
 	impl Source
+	set  map[string]Source
 }
 
 func (s *grpcServer) Describe(ctx context.Context, _ *sourcev1.DescribeRequest) (*sourcev1.DescribeResponse, error) {
-	d, err := s.impl.Describe(ctx)
+	impl, err := member.Pick(ctx, "source", s.impl, s.set)
+	if err != nil {
+		return nil, err
+	}
+	d, err := impl.Describe(ctx)
 	if err != nil {
 		return nil, convert.ToStatus(err)
 	}
@@ -57,7 +67,11 @@ func (s *grpcServer) Describe(ctx context.Context, _ *sourcev1.DescribeRequest) 
 }
 
 func (s *grpcServer) Module(ctx context.Context, req *sourcev1.ModuleRequest) (*sourcev1.ModuleResponse, error) {
-	m, err := s.impl.Module(ctx, platformFromProto(req.GetPlatform()))
+	impl, err := member.Pick(ctx, "source", s.impl, s.set)
+	if err != nil {
+		return nil, err
+	}
+	m, err := impl.Module(ctx, platformFromProto(req.GetPlatform()))
 	if err != nil {
 		return nil, convert.ToStatus(err)
 	}
@@ -66,7 +80,11 @@ func (s *grpcServer) Module(ctx context.Context, req *sourcev1.ModuleRequest) (*
 
 // Decode answers UNIMPLEMENTED when the implementation is no Decoder.
 func (s *grpcServer) Decode(ctx context.Context, req *sourcev1.DecodeRequest) (*sourcev1.DecodeResponse, error) {
-	dec, ok := s.impl.(Decoder)
+	impl, err := member.Pick(ctx, "source", s.impl, s.set)
+	if err != nil {
+		return nil, err
+	}
+	dec, ok := impl.(Decoder)
 	if !ok {
 		return nil, status.Error(codes.Unimplemented, ErrNoDecoder.Error())
 	}

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/cscs-dev/cscs/sdk/internal/schemafixture"
 	"github.com/cscs-dev/cscs/sdk/internal/zerofield"
+	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
@@ -227,4 +229,45 @@ func TestDecode(t *testing.T) {
 func TestConformanceOverGRPC(t *testing.T) {
 	t.Parallel()
 	sdktest.SourceConformance(t, sdktest.Source(t, &decodingUsers{users{artifact: []byte("#!/bin/sh\n")}}))
+}
+
+func TestSourceSetAnswersTheNamedSource(t *testing.T) {
+	t.Parallel()
+	first := source.Description{Name: "first", Version: "1.0.0"}
+	client := sdktest.SourceSet(t, map[string]source.Source{
+		"first":  &described{desc: first},
+		"second": &decodingUsers{},
+	})
+	tests := []struct {
+		name    string
+		want    string
+		wantErr string
+	}{
+		{name: "first", want: first.Name},
+		{name: "second", want: "users"},
+		{name: "third", wantErr: `no source named "third"; this process serves the sources first, second`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := client.Describe(sdkplugin.CallFor(t.Context(), tt.name))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("Describe error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got.Name != tt.want {
+				t.Fatalf("Describe = %q, %v; want %q", got.Name, err, tt.want)
+			}
+		})
+	}
+	// Decode goes to the named source too: only "second" decodes.
+	dec := client.(source.Decoder)
+	p := source.Platform{OS: "linux", Arch: "amd64"}
+	if _, err := dec.Decode(sdkplugin.CallFor(t.Context(), "first"), p, []byte("x")); !errors.Is(err, source.ErrNoDecoder) {
+		t.Errorf("Decode on first: %v, want ErrNoDecoder", err)
+	}
+	if got, err := dec.Decode(sdkplugin.CallFor(t.Context(), "second"), p, []byte("x")); err != nil || !reflect.DeepEqual(got, fullDecoded(p, []byte("x"))) {
+		t.Errorf("Decode on second = %+v, %v; want the decoded output", got, err)
+	}
 }
