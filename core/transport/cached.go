@@ -134,7 +134,15 @@ func posixCachedRunCommand(p Platform, agent Artifact, modules []Artifact) (comm
 		"np() { " + posixProbe + "; echo '" + notInPlaceMarker + "' >&2; exit " + fmt.Sprint(NotInPlaceExitCode) + "; }",
 		"case $(uname -sm) in " + uname + ") ;; *) np;; esac",
 		`[ -d "$d" ] && [ ! -h "$d" ] && [ -O "$d" ] && [ -f "$f" ] && [ ! -h "$f" ] && [ -O "$f" ] || np`,
-		`case $(ls -ld "$d") in drwx------*) ;; *) np;; esac`,
+	}
+	// One stat gives the directory's mode and the agent's stamp (see
+	// posixChecksumCheck); without stat, ls checks the mode and the agent
+	// is hashed.
+	if stat, ok := posixStat(p.OS); ok {
+		lines = append(lines, posixStampFunc, `if st=$(`+stat+` "$d" "$f" 2>/dev/null); then set -- $st; [ "$1" = 700 ] || np; `+posixStampFrom(6)+`; `+
+			`else case $(ls -ld "$d") in drwx------*) ;; *) np;; esac; st=; fi`)
+	} else {
+		lines = append(lines, `case $(ls -ld "$d") in drwx------*) ;; *) np;; esac; st=`)
 	}
 	for _, m := range modules {
 		mp, err := m.RemotePath(p)

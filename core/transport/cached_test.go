@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // localPlatform is this machine as Detect would see it, with dir as the
@@ -189,5 +191,87 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAgentHashedOnlyWhenChanged runs RunCached's and Run's commands with
+// a sha256sum on PATH that counts its calls: the agent is hashed once,
+// then not while its stamp holds, and again after any change to the file.
+func TestAgentHashedOnlyWhenChanged(t *testing.T) {
+	if _, ok := posixStat(runtime.GOOS); !ok {
+		t.Skip("no stat format for this system")
+	}
+	real, err := exec.LookPath("sha256sum")
+	if err != nil {
+		t.Skip("no sha256sum here")
+	}
+	bin := t.TempDir()
+	calls := filepath.Join(bin, "calls")
+	must(t, os.WriteFile(filepath.Join(bin, "sha256sum"), []byte("#!/bin/sh\necho x >>"+shellQuote(calls)+"\nexec "+shellQuote(real)+" \"$@\"\n"), 0o755))
+	hashed := func() int {
+		b, _ := os.ReadFile(calls)
+		return bytes.Count(b, []byte("x"))
+	}
+
+	agent := Artifact{Name: "cscs-agent", Data: []byte("#!/bin/sh\ncat\n")}
+	dir := filepath.Join(t.TempDir(), "cscs-test")
+	must(t, os.Mkdir(dir, 0o700))
+	p := localPlatform(t, dir)
+	agentPath, err := agent.RemotePath(p)
+	must(t, err)
+	must(t, os.WriteFile(agentPath, agent.Data, 0o700))
+	digest, err := agent.digest()
+	must(t, err)
+	cachedCmd, _, _, err := posixCachedRunCommand(p, agent, nil)
+	must(t, err)
+	runCmd, err := posixRunCommand(p.OS, agentPath, digest)
+	must(t, err)
+	run := func(command string) int {
+		cmd := exec.Command("/bin/sh", "-c", command)
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+		cmd.Stdin = strings.NewReader("request")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			return exitErr.ExitCode()
+		}
+		must(t, err)
+		if stdout.String() != "request" {
+			t.Fatalf("agent's stdout %q, want the request; stderr %q", stdout.String(), stderr.String())
+		}
+		return 0
+	}
+
+	steps := []struct {
+		name       string
+		change     func()
+		command    string
+		wantStatus int
+		wantHashes int
+	}{
+		{name: "first run hashes", command: runCmd, wantHashes: 1},
+		{name: "cached run trusts the stamp", command: cachedCmd, wantHashes: 1},
+		{name: "so does the next", command: cachedCmd, wantHashes: 1},
+		{name: "touched: hashed again", change: func() {
+			must(t, os.Chtimes(agentPath, time.Now(), time.Now().Add(-time.Hour)))
+		}, command: cachedCmd, wantHashes: 2},
+		{name: "stamp removed: hashed again", change: func() { must(t, os.Remove(agentPath+".ok")) }, command: cachedCmd, wantHashes: 3},
+		{name: "rewritten, same size: refused", change: func() {
+			must(t, os.WriteFile(agentPath, []byte("#!/bin/sh\nid \n"), 0o700))
+		}, command: cachedCmd, wantStatus: ChecksumExitCode, wantHashes: 4},
+		{name: "still refused", command: runCmd, wantStatus: ChecksumExitCode, wantHashes: 5},
+	}
+	for _, s := range steps {
+		if s.change != nil {
+			s.change()
+		}
+		if got := run(s.command); got != s.wantStatus {
+			t.Fatalf("%s: status %d, want %d", s.name, got, s.wantStatus)
+		}
+		if got := hashed(); got != s.wantHashes {
+			t.Fatalf("%s: sha256sum ran %d times in all, want %d", s.name, got, s.wantHashes)
+		}
 	}
 }

@@ -79,7 +79,7 @@ func TestPosixRunCommandRefusesControlCharacters(t *testing.T) {
 		"escape":   "/tmp/\x1b]0;x\x07",
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := posixRunCommand(p, digest); err == nil {
+			if _, err := posixRunCommand("linux", p, digest); err == nil {
 				t.Errorf("posixRunCommand(%q) accepted it", p)
 			}
 		})
