@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
@@ -13,16 +14,19 @@ type builtinServer interface {
 	// Builtins lists the built-in plugins, versioned as the core.
 	Builtins(version string) []builtinPlugin
 	// Serve serves the built-in plugin kind/name, made for the core's
-	// version, over the plugin protocol until the host ends it. An empty
-	// name serves every built-in source from one process (kind "source").
+	// version, over the plugin protocol until the host ends it.
 	Serve(ctx context.Context, kind, name, version string) error
+	// ServeSources serves every built-in source from one process, and the
+	// built-in storage named storage beside them unless it is empty.
+	ServeSources(ctx context.Context, storage, version string) error
 }
 
 // pluginServeCommand is the hidden `cscs plugin serve <kind> <name>`: the
 // core re-executes itself with it to run a built-in plugin out of process,
 // through exactly the SDK an external plugin uses. `cscs plugin serve
-// sources` serves every built-in source from one process, which is how a
-// round runs them.
+// [-storage NAME] sources` serves every built-in source from one process
+// (with the round's storage when it is a built-in), which is how a round
+// runs them.
 func pluginServeCommand(ctx context.Context, env *Env) int {
 	return servePlugin(ctx, env, sdkBuiltinServer{})
 }
@@ -30,18 +34,27 @@ func pluginServeCommand(ctx context.Context, env *Env) int {
 func servePlugin(ctx context.Context, env *Env, srv builtinServer) int {
 	fs := newFlagSet(env, "plugin serve")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: cscs plugin serve <kind> <name>\n       cscs plugin serve sources\n\nServes a built-in plugin (or every built-in source) to a cscs core; cscs starts it itself, it is not meant to be run by hand.")
+		fmt.Fprintln(fs.Output(), "Usage: cscs plugin serve <kind> <name>\n       cscs plugin serve [-storage NAME] sources\n\nServes a built-in plugin (or every built-in source, and a storage) to a cscs core; cscs starts it itself, it is not meant to be run by hand.")
 	}
+	storageName := fs.String("storage", "", "with `sources`: serve this built-in storage too")
 	if err := fs.Parse(env.Args); err != nil {
 		return parseErrorCode(err)
 	}
 	builtins := srv.Builtins(env.Version)
 	if fs.NArg() == 1 && fs.Arg(0) == "sources" {
-		if err := srv.Serve(ctx, sdkplugin.KindSource, "", env.Version); err != nil {
+		if *storageName != "" && !slices.ContainsFunc(builtins, func(b builtinPlugin) bool { return b.kind == sdkplugin.KindStorage && b.name == *storageName }) {
+			fmt.Fprintf(env.Stderr, "cscs plugin serve: no built-in storage plugin %q; built-in plugins: %s\n", *storageName, builtinNames(builtins))
+			return ExitBadConfig
+		}
+		if err := srv.ServeSources(ctx, *storageName, env.Version); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs plugin serve sources: %v\n", err)
 			return ExitSomeFailed
 		}
 		return ExitOK
+	}
+	if *storageName != "" {
+		fmt.Fprintln(env.Stderr, "cscs plugin serve: -storage goes with `sources` only")
+		return ExitBadConfig
 	}
 	if fs.NArg() != 2 {
 		fmt.Fprintf(env.Stderr, "cscs plugin serve: want <kind> <name> or `sources`, got %d arguments; built-in plugins: %s\n", fs.NArg(), builtinNames(builtins))

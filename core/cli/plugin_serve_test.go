@@ -21,6 +21,11 @@ func (f *fakeBuiltinServer) Serve(_ context.Context, kind, name, version string)
 	return f.err
 }
 
+func (f *fakeBuiltinServer) ServeSources(_ context.Context, storage, version string) error {
+	f.served = append(f.served, "sources+"+storage+" "+version)
+	return f.err
+}
+
 func TestPluginServe(t *testing.T) {
 	t.Parallel()
 	builtins := []builtinPlugin{
@@ -40,7 +45,21 @@ func TestPluginServe(t *testing.T) {
 		},
 		"every source": {
 			args:       []string{"sources"},
-			wantServed: []string{"source  1.2.3"},
+			wantServed: []string{"sources+ 1.2.3"},
+		},
+		"every source and a storage": {
+			args:       []string{"-storage", "sqlite", "sources"},
+			wantServed: []string{"sources+sqlite 1.2.3"},
+		},
+		"every source and an unknown storage": {
+			args:     []string{"-storage", "cpu", "sources"},
+			wantCode: ExitBadConfig,
+			wantErr:  []string{`no built-in storage plugin "cpu"`},
+		},
+		"a storage beside one plugin": {
+			args:     []string{"-storage", "sqlite", "source", "cpu"},
+			wantCode: ExitBadConfig,
+			wantErr:  []string{"-storage goes with `sources` only"},
 		},
 		"unknown name": {
 			args:     []string{"storage", "postgres"},

@@ -97,21 +97,6 @@ func (sdkBuiltinServer) Builtins(version string) []builtinPlugin {
 // the handshake the core gives it, sdkplugin.Serve prints that the binary
 // is a plugin and exits the process with status 1.
 func (sdkBuiltinServer) Serve(_ context.Context, kind, name, version string) error {
-	if name == "" && kind == sdkplugin.KindSource {
-		set := map[string]source.Source{}
-		for _, b := range plugins.Builtins() {
-			if b.Kind != kind {
-				continue
-			}
-			impl, ok := b.New(version).(source.Source)
-			if !ok {
-				return notImplementing(b, impl)
-			}
-			set[b.Name] = impl
-		}
-		sdkplugin.Serve(sdkplugin.ServeConfig{Sources: set})
-		return nil
-	}
 	b, ok := plugins.Lookup(kind, name)
 	if !ok {
 		return fmt.Errorf("no built-in %s plugin %q", kind, name)
@@ -129,6 +114,33 @@ func (sdkBuiltinServer) Serve(_ context.Context, kind, name, version string) err
 	}
 	if !ok {
 		return notImplementing(b, impl)
+	}
+	sdkplugin.Serve(cfg)
+	return nil
+}
+
+// ServeSources blocks like Serve.
+func (sdkBuiltinServer) ServeSources(_ context.Context, storageName, version string) error {
+	cfg := sdkplugin.ServeConfig{Sources: map[string]source.Source{}}
+	for _, b := range plugins.Builtins() {
+		if b.Kind != sdkplugin.KindSource {
+			continue
+		}
+		impl, ok := b.New(version).(source.Source)
+		if !ok {
+			return notImplementing(b, impl)
+		}
+		cfg.Sources[b.Name] = impl
+	}
+	if storageName != "" {
+		b, ok := plugins.Lookup(sdkplugin.KindStorage, storageName)
+		if !ok {
+			return fmt.Errorf("no built-in storage plugin %q", storageName)
+		}
+		impl := b.New(version)
+		if cfg.Storage, ok = impl.(storage.Storage); !ok {
+			return notImplementing(b, impl)
+		}
 	}
 	sdkplugin.Serve(cfg)
 	return nil

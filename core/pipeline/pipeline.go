@@ -85,6 +85,9 @@ type member struct {
 	// set names the sources of a binary serving several (the built-in
 	// sources, all from one process).
 	set []string
+	// setStorage names the built-in storage the same process serves
+	// beside the set (with config, spoolName and label); empty for none.
+	setStorage string
 }
 
 // builtinMember is built-in b, in process or launched as opts say.
@@ -102,10 +105,38 @@ func builtinMember(opts Options, b plugins.Builtin) (member, error) {
 	return m, nil
 }
 
+// storageName is the storage plugin m serves, or "".
+func (m member) storageName() string {
+	switch {
+	case m.setStorage != "":
+		return m.setStorage
+	case m.kind == sdkplugin.KindStorage:
+		return m.name
+	}
+	return ""
+}
+
+// dbMember is the built-in storage of the --db database.
+func dbMember(opts Options) (member, error) {
+	name, config, spoolName, err := builtinDB(opts.DB)
+	if err != nil {
+		return member{}, err
+	}
+	b, _ := plugins.Lookup(sdkplugin.KindStorage, name)
+	m, err := builtinMember(opts, b)
+	if err != nil {
+		return member{}, err
+	}
+	m.config, m.spoolName, m.label = config, spoolName, b.Name+" "+DisplayName(opts.DB)
+	return m, nil
+}
+
 // builtinSourceMembers are the built-in sources: each in process when
 // opts say so, else all of them served by one plugin process (one start-up
-// and one TLS set-up per round instead of one per source).
-func builtinSourceMembers(opts Options) ([]member, error) {
+// and one TLS set-up per round instead of one per source). That process
+// also serves db's storage when db is set; then db.setStorage is set on
+// return and db needs no process of its own.
+func builtinSourceMembers(opts Options, db *member) ([]member, error) {
 	var names []string
 	var members []member
 	for _, b := range plugins.Builtins() {
@@ -125,11 +156,20 @@ func builtinSourceMembers(opts Options) ([]member, error) {
 	if opts.InProcess || len(names) == 0 {
 		return members, nil
 	}
-	spec, err := pluginhost.BuiltinSourcesSpec()
+	storageName := ""
+	if db != nil {
+		storageName = db.name
+	}
+	spec, err := pluginhost.BuiltinSourcesSpec(storageName)
 	if err != nil {
 		return nil, err
 	}
-	return []member{{kind: sdkplugin.KindSource, name: spec.Name, spec: spec, set: names}}, nil
+	m := member{kind: sdkplugin.KindSource, name: spec.Name, spec: spec, set: names}
+	if db != nil {
+		db.setStorage = db.name
+		m.setStorage, m.config, m.spoolName, m.label = db.name, db.config, db.spoolName, db.label
+	}
+	return []member{m}, nil
 }
 
 // instanceMember is the plugin of an overlay storage instance.
@@ -152,7 +192,17 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 	opts.Launch.Logger = opts.Logger
 	var members []member
 	var warnings []error
-	builtinSources, err := builtinSourceMembers(opts)
+	// The default storage (the --db database) is served by the process of
+	// the built-in sources, when they have one.
+	var db *member
+	if !opts.SourcesOnly && len(opts.Storages) == 0 {
+		m, err := dbMember(opts)
+		if err != nil {
+			return nil, err
+		}
+		db = &m
+	}
+	builtinSources, err := builtinSourceMembers(opts, db)
 	if err != nil {
 		return nil, err
 	}
@@ -178,27 +228,19 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			m.config, m.spoolName, m.label = in.Config, "storage-"+in.Name, in.Plugin+" "+in.Name
 			members = append(members, m)
 		}
-	default:
-		dbStorage, dbConfig, dbSpool, err := builtinDB(opts.DB)
-		if err != nil {
-			return nil, err
-		}
-		b, _ := plugins.Lookup(sdkplugin.KindStorage, dbStorage)
-		m, err := builtinMember(opts, b)
-		if err != nil {
-			return nil, err
-		}
-		m.config, m.spoolName, m.label = dbConfig, dbSpool, b.Name+" "+DisplayName(opts.DB)
-		members = append(members, m)
+	case db.setStorage == "":
+		members = append(members, *db)
 	}
 
 	p := &Pipeline{}
 	type launched struct {
 		impl any
-		// set are the sources of a member serving several.
-		set  []sources.Named
-		plug *pluginhost.Plugin
-		err  error
+		// set are the sources of a member serving several, storage the
+		// storage it serves beside them.
+		set     []sources.Named
+		storage storage.Storage
+		plug    *pluginhost.Plugin
+		err     error
 	}
 	results := make([]launched, len(members))
 	var wg sync.WaitGroup
@@ -230,6 +272,9 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 					}
 					results[i].set = append(results[i].set, sources.Named{Name: name, Source: src})
 				}
+				if m.setStorage != "" {
+					results[i].storage, results[i].err = plug.StorageAs(m.setStorage)
+				}
 			case m.kind == sdkplugin.KindSource:
 				results[i].impl, results[i].err = plug.Source()
 			case m.kind == sdkplugin.KindStorage:
@@ -246,16 +291,26 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			p.running = append(p.running, r.plug)
 		}
 		if r.err != nil {
-			if m.kind != sdkplugin.KindStorage {
-				warnings = append(warnings, fmt.Errorf("%w; it is left out of this round", r.err))
-			} else {
-				// Its copy of the round is spooled and replayed once it works.
+			switch {
+			case m.kind != sdkplugin.KindStorage:
+				left := "it is"
+				if m.set != nil {
+					left = "they are"
+				}
+				warnings = append(warnings, fmt.Errorf("%w; %s left out of this round", r.err, left))
+			default:
 				warnings = append(warnings, r.err)
-				p.Storages = append(p.Storages, Storage{Name: m.spoolName, Label: m.label, Storage: unavailable{name: m.name, err: r.err}})
+			}
+			if storageName := m.storageName(); storageName != "" {
+				// Its copy of the round is spooled and replayed once it works.
+				p.Storages = append(p.Storages, Storage{Name: m.spoolName, Label: m.label, Storage: unavailable{name: storageName, err: r.err}})
 			}
 			continue
 		}
 		named = append(named, r.set...)
+		if r.storage != nil {
+			r.impl = r.storage
+		}
 		switch impl := r.impl.(type) {
 		case source.Source:
 			named = append(named, sources.Named{Name: m.name, Source: impl})

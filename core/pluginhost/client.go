@@ -32,9 +32,19 @@ func (p *Plugin) dispense(kind string) (any, string, error) {
 // Storage returns the binary's storage plugin. Every call on it has the
 // call timeout and every error names the plugin.
 func (p *Plugin) Storage() (storage.Storage, error) {
+	return p.StorageAs("")
+}
+
+// StorageAs is Storage for a binary serving the storage beside other
+// plugins: errors call it "storage plugin <name>" (the binary's name when
+// name is empty).
+func (p *Plugin) StorageAs(name string) (storage.Storage, error) {
 	raw, label, err := p.dispense(sdkplugin.KindStorage)
 	if err != nil {
 		return nil, err
+	}
+	if name != "" {
+		label = Spec{Kind: sdkplugin.KindStorage, Name: name}.String()
 	}
 	return &storageClient{p: p, label: label, s: raw.(storage.Storage)}, nil
 }

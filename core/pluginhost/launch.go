@@ -109,14 +109,21 @@ func BuiltinSpec(kind, name string) (Spec, error) {
 }
 
 // BuiltinSourcesSpec returns the Spec of every built-in source served from
-// one process: the running cscs binary re-executed as `cscs plugin serve
-// sources`. Address each with Plugin.SourceNamed.
-func BuiltinSourcesSpec() (Spec, error) {
+// one process, with the built-in storage named storage beside them unless
+// it is empty: the running cscs binary re-executed as `cscs plugin serve
+// [-storage NAME] sources`. Address each source with Plugin.SourceNamed,
+// the storage with Plugin.StorageAs.
+func BuiltinSourcesSpec(storage string) (Spec, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return Spec{}, fmt.Errorf("built-in sources: finding the cscs executable to re-run: %w", err)
 	}
-	return Spec{Kind: sdkplugin.KindSource, Name: "built-in sources", Path: exe, Args: []string{"plugin", "serve", "sources"}}, nil
+	spec := Spec{Kind: sdkplugin.KindSource, Name: "built-in sources", Path: exe, Args: []string{"plugin", "serve", "sources"}}
+	if storage != "" {
+		spec.Name += " and storage " + storage
+		spec.Args = []string{"plugin", "serve", "-storage", storage, "sources"}
+	}
+	return spec, nil
 }
 
 // Options tune Launch.

@@ -492,11 +492,16 @@ func TestBuiltinSourcesSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec, err := BuiltinSourcesSpec()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if spec.Path != exe || !slices.Equal(spec.Args, []string{"plugin", "serve", "sources"}) || spec.Kind != sdkplugin.KindSource {
-		t.Errorf("BuiltinSourcesSpec = %#v, want %s plugin serve sources", spec, exe)
+	for storage, wantArgs := range map[string][]string{
+		"":       {"plugin", "serve", "sources"},
+		"sqlite": {"plugin", "serve", "-storage", "sqlite", "sources"},
+	} {
+		spec, err := BuiltinSourcesSpec(storage)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec.Path != exe || !slices.Equal(spec.Args, wantArgs) || spec.Kind != sdkplugin.KindSource {
+			t.Errorf("BuiltinSourcesSpec(%q) = %#v, want %s %s", storage, spec, exe, strings.Join(wantArgs, " "))
+		}
 	}
 }
