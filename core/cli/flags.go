@@ -9,6 +9,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/alert"
+	"github.com/cscs-dev/cscs/core/collect"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/engine"
 )
@@ -28,6 +29,7 @@ type settings struct {
 	agentDir    string
 	output      string
 	concurrency int
+	handshakes  int
 	acceptNew   bool
 	connectTO   time.Duration
 	handshakeTO time.Duration
@@ -67,6 +69,7 @@ func (s *settings) roundFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.agentDir, "agent-dir", "", "directory holding cscs-agent-<os>-<arch> binaries (default: $CSCS_AGENT_DIR, else agents/ beside cscs)")
 	fs.StringVar(&s.output, "output", "text", "result format: text or json")
 	fs.IntVar(&s.concurrency, "concurrency", engine.DefaultConcurrency, "hosts collected at the same time")
+	fs.IntVar(&s.handshakes, "max-handshakes", collect.DefaultMaxHandshakes, "SSH connects and handshakes at the same time (the costly part of a host, for the core and the host), whatever --concurrency is")
 	fs.BoolVar(&s.acceptNew, "accept-new-host-keys", false, "record the host key of a host seen for the first time (trust on first use); a changed key is always refused")
 	fs.DurationVar(&s.connectTO, "connect-timeout", 5*time.Second, "TCP connect deadline per host")
 	fs.DurationVar(&s.handshakeTO, "handshake-timeout", 10*time.Second, "SSH handshake and authentication deadline per host")
@@ -95,6 +98,9 @@ func (s *settings) check() error {
 	}
 	if s.concurrency < 1 {
 		return fmt.Errorf("--concurrency %d: want 1 or more", s.concurrency)
+	}
+	if s.handshakes < 1 {
+		return fmt.Errorf("--max-handshakes %d: want 1 or more", s.handshakes)
 	}
 	for name, d := range map[string]time.Duration{"--connect-timeout": s.connectTO, "--handshake-timeout": s.handshakeTO, "--host-timeout": s.hostTO} {
 		if d <= 0 {

@@ -118,6 +118,9 @@ func (s *settings) applyOverlay(fs *flag.FlagSet, ov *overlay.Overlay) {
 	if r.Concurrency.Set && !flagGiven(fs, "concurrency") {
 		s.concurrency = r.Concurrency.Value
 	}
+	if r.MaxHandshakes.Set && !flagGiven(fs, "max-handshakes") {
+		s.handshakes = r.MaxHandshakes.Value
+	}
 	durations := []struct {
 		flag string
 		set  overlay.Setting[time.Duration]

@@ -37,8 +37,10 @@ func (f CollectorFunc) Collect(ctx context.Context, index int) storage.Collectio
 }
 
 // DefaultConcurrency suits hundreds of hosts: each host mostly waits on the
-// network and the remote agent, so goroutines are cheap.
-const DefaultConcurrency = 64
+// network and the remote agent (the CPU sampling window), so goroutines are
+// cheap. The costly part, the SSH handshake, has its own, lower bound
+// (collect.DefaultMaxHandshakes), so the hosts' sampling windows overlap.
+const DefaultConcurrency = 256
 
 // Options tune a round.
 type Options struct {

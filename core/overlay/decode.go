@@ -123,7 +123,7 @@ func content(ctx *hcl.EvalContext, body hcl.Body, schema *hcl.BodySchema) (*hcl.
 
 func roundSchema() *hcl.BodySchema {
 	return &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "concurrency"}, {Name: "connect_timeout"}, {Name: "handshake_timeout"}, {Name: "host_timeout"},
+		{Name: "concurrency"}, {Name: "max_handshakes"}, {Name: "connect_timeout"}, {Name: "handshake_timeout"}, {Name: "host_timeout"},
 		{Name: "cpu_sample"}, {Name: "alert_repeat"}, {Name: "interval"},
 	}}
 }
@@ -133,9 +133,18 @@ func roundSchema() *hcl.BodySchema {
 func (ov *Overlay) decodeRound(ctx *hcl.EvalContext, b *hcl.Block) hcl.Diagnostics {
 	c, a := content(ctx, b.Body, roundSchema())
 	r := &ov.Round
-	if at, ok := c.Attributes["concurrency"]; ok {
-		if n, ok := a.int(at, 1, 100000); ok {
-			r.Concurrency = Setting[int]{Value: n, Set: true, Range: at.Range}
+	counts := []struct {
+		name string
+		dst  *Setting[int]
+	}{
+		{"concurrency", &r.Concurrency},
+		{"max_handshakes", &r.MaxHandshakes},
+	}
+	for _, n := range counts {
+		if at, ok := c.Attributes[n.name]; ok {
+			if v, ok := a.int(at, 1, 100000); ok {
+				*n.dst = Setting[int]{Value: v, Set: true, Range: at.Range}
+			}
 		}
 	}
 	durations := []struct {

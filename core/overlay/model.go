@@ -38,6 +38,7 @@ type Setting[T any] struct {
 // defaults (and are overridden by flags given on the command line).
 type Round struct {
 	Concurrency      Setting[int]
+	MaxHandshakes    Setting[int]
 	ConnectTimeout   Setting[time.Duration]
 	HandshakeTimeout Setting[time.Duration]
 	HostTimeout      Setting[time.Duration]
