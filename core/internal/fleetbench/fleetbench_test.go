@@ -93,11 +93,19 @@ func TestWriteTableAndRatios(t *testing.T) {
 		}
 	}
 	b.Reset()
-	if err := WriteRatios(&b, []Ratio{{Name: "a", Value: 1.2, Target: 1.3}, {Name: "b", Value: 1.5, Target: 1.3}}); err != nil {
+	ratios := []Ratio{
+		{Name: "under", Value: 1.2, Target: 1.3},
+		{Name: "over", Value: 1.5, Target: 1.3},
+		{Name: "faster", Value: 2.9, Target: 1, AtLeast: true},
+		{Name: "slower", Value: 0.9, Target: 1, AtLeast: true},
+	}
+	if err := WriteRatios(&b, ratios); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), "met") || !strings.Contains(b.String(), "MISSED") {
-		t.Fatalf("ratios lack a verdict:\n%s", b.String())
+	for _, want := range []string{"under  1.20  target ≤ 1.30: met", "over   1.50  target ≤ 1.30: MISSED", "faster  2.90  target ≥ 1.00: met", "slower  0.90  target ≥ 1.00: MISSED"} {
+		if !strings.Contains(strings.Join(strings.Fields(b.String()), " "), strings.Join(strings.Fields(want), " ")) {
+			t.Errorf("ratios lack %q:\n%s", want, b.String())
+		}
 	}
 }
 

@@ -80,11 +80,12 @@ func WriteTable(w io.Writer, results []Result) error {
 }
 
 // Ratio is a named quotient of two median figures and the target it must
-// stay under (0: no target).
+// stay under, or reach when AtLeast is set (0: no target).
 type Ratio struct {
-	Name   string
-	Value  float64
-	Target float64
+	Name    string
+	Value   float64
+	Target  float64
+	AtLeast bool
 }
 
 // WriteRatios prints each ratio and whether it meets its target.
@@ -92,7 +93,10 @@ func WriteRatios(w io.Writer, ratios []Ratio) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, r := range ratios {
 		verdict := ""
-		if r.Target > 0 {
+		switch {
+		case r.Target > 0 && r.AtLeast:
+			verdict = fmt.Sprintf("target ≥ %.2f: %s", r.Target, map[bool]string{true: "met", false: "MISSED"}[r.Value >= r.Target])
+		case r.Target > 0:
 			verdict = fmt.Sprintf("target ≤ %.2f: %s", r.Target, map[bool]string{true: "met", false: "MISSED"}[r.Value <= r.Target])
 		}
 		fmt.Fprintf(tw, "%s\t%.2f\t%s\n", r.Name, r.Value, verdict)
