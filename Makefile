@@ -77,6 +77,7 @@ bench: test-deps build
 # against `cscs run` on real sshd fleets of 50 and 200 hosts, then the core's
 # CPU and peak RSS against an in-process fleet (in a child) of up to 2000 hosts.
 bench-fleet: test-deps build
+	@bash scripts/install-deps.sh bench || echo "parallel-ssh or Ansible could not be installed: the benchmark reports them as not installed"
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkFleet$$|BenchmarkFleetLarge$$' -benchtime 1x -timeout 20m ./core/internal/fleetbench/
 
 sizes: agents

@@ -3,6 +3,8 @@
 #   install-deps.sh build   gcc and libc headers (the SQLite driver uses cgo)
 #   install-deps.sh test    the above, plus OpenSSH's sshd and ssh-keygen: the
 #                           integration tests start their own sshd processes
+#   install-deps.sh bench   the above, plus parallel-ssh and Ansible, the tools
+#                           `make bench-fleet` compares cscs with
 # As non-root it only says what is missing (the build then fails with the
 # compiler's message; integration tests skip, or fail when CI=true).
 set -euo pipefail
@@ -10,9 +12,14 @@ set -euo pipefail
 mode=${1:-build}
 need=()
 command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
-if [ "$mode" = test ]; then
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
 	[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 	command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+fi
+
+if [ "$mode" = bench ]; then
+	command -v parallel-ssh >/dev/null 2>&1 || command -v pssh >/dev/null 2>&1 || need+=(pssh)
+	command -v ansible >/dev/null 2>&1 || need+=(ansible-core)
 fi
 
 [ ${#need[@]} -eq 0 ] && exit 0
