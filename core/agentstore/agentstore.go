@@ -6,6 +6,8 @@
 package agentstore
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -29,6 +31,31 @@ type Agent struct {
 	Data []byte
 	// SHA256 is the hex checksum of Data.
 	SHA256 string
+
+	gzOnce sync.Once
+	gz     []byte
+	gzErr  error
+}
+
+// Gzip returns Data compressed with gzip, made on first use (about 0.1 s
+// of CPU for a 3.7 MB agent, once per process) and kept: hosts that
+// receive the agent get less than half the bytes.
+func (a *Agent) Gzip() ([]byte, error) {
+	a.gzOnce.Do(func() {
+		var b bytes.Buffer
+		b.Grow(len(a.Data) / 2)
+		w := gzip.NewWriter(&b)
+		if _, err := w.Write(a.Data); err != nil {
+			a.gzErr = fmt.Errorf("compressing the agent for %s/%s: %w", a.OS, a.Arch, err)
+			return
+		}
+		if err := w.Close(); err != nil {
+			a.gzErr = fmt.Errorf("compressing the agent for %s/%s: %w", a.OS, a.Arch, err)
+			return
+		}
+		a.gz = b.Bytes()
+	})
+	return a.gz, a.gzErr
 }
 
 // Store loads agents from a directory on first use and caches them.

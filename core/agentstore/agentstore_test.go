@@ -1,8 +1,11 @@
 package agentstore
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,5 +56,35 @@ func TestFileName(t *testing.T) {
 				t.Fatalf("got %q want %q", got, c.want)
 			}
 		})
+	}
+}
+
+func TestGzipRoundTrips(t *testing.T) {
+	dir := t.TempDir()
+	data := []byte(strings.Repeat("#!/bin/sh\necho agent\n", 1000))
+	if err := os.WriteFile(filepath.Join(dir, FileName("linux", "amd64")), data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(dir).Get("linux", "amd64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, err := a.Gzip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gz) >= len(data)/2 {
+		t.Errorf("gzip of %d repetitive bytes is %d bytes", len(data), len(gz))
+	}
+	r, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := io.ReadAll(r)
+	if err != nil || !bytes.Equal(back, data) {
+		t.Fatalf("gunzip: %d bytes, %v; want the agent back", len(back), err)
+	}
+	if again, _ := a.Gzip(); &again[0] != &gz[0] {
+		t.Error("second Gzip compressed again instead of keeping the first")
 	}
 }

@@ -248,7 +248,7 @@ func (c *Collector) prepare(ctx context.Context, cl config.Client, plat transpor
 		return nil, &noAgentError{plat: plat, err: err}
 	}
 	job := &hostJob{plat: plat}
-	art := transport.Artifact{Name: "cscs-agent", Data: agent.Data, SHA256: agent.SHA256}
+	art := transport.Artifact{Name: "cscs-agent", Data: agent.Data, SHA256: agent.SHA256, Gzip: agent.Gzip}
 	job.req = protocol.Request{Version: protocol.Version, Recipient: c.recipient,
 		CPUSampleMillis: int(c.s.CPUSample / time.Millisecond), ModuleConfig: c.s.ModuleConfig}
 	job.arts = []transport.Artifact{art}

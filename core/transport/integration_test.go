@@ -4,6 +4,7 @@ package transport_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -600,4 +601,85 @@ func newKey(t *testing.T) ssh.PublicKey {
 		t.Fatal(err)
 	}
 	return key
+}
+
+// TestIntegrationEnsureShipsCompressed uploads the agent gzip-compressed;
+// Run unpacks it with the host's gzip before checking it. What cannot be
+// unpacked fails the checksum check like a missing file, and Upload then
+// sends the plain bytes.
+func TestIntegrationEnsureShipsCompressed(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{})
+	gzipOf := func(data []byte) []byte {
+		var b bytes.Buffer
+		w := gzip.NewWriter(&b)
+		_, _ = w.Write(data)
+		_ = w.Close()
+		return b.Bytes()
+	}
+	other := []byte("#!/bin/sh\necho not the agent\n")
+	tests := []struct {
+		name string
+		gz   []byte
+		// unpacks is false when Run must refuse what the host holds.
+		unpacks bool
+	}{
+		{name: "unpacked by the host", gz: gzipOf(echoAgent), unpacks: true},
+		{name: "other content: unpacked, refused", gz: gzipOf(other)},
+		{name: "not gzip: refused", gz: []byte("not gzip at all")},
+		{name: "truncated: refused", gz: gzipOf(echoAgent)[:20]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := privateTestDir(t)
+			c := dial(t, fleet, fleet.Hosts[0], transport.Auth{KeyFiles: []string{fleet.KeyFile}}, transport.Options{RemoteDir: dir})
+			ctx := testContext(t)
+			p, err := c.Detect(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			calls := 0
+			art := transport.Artifact{Name: "cscs-agent", Data: echoAgent, Gzip: func() ([]byte, error) { calls++; return tt.gz, nil }}
+			module := transport.Artifact{Name: "users.sh", Data: []byte("#!/bin/sh\necho '{}'\n")}
+			paths, uploaded, err := c.EnsureAll(ctx, p, []transport.Artifact{art, module})
+			if err != nil || !slices.Equal(uploaded, []bool{true, true}) || calls != 1 {
+				t.Fatalf("EnsureAll: uploaded %v, %v, Gzip called %d times; want both uploaded, the agent compressed", uploaded, err, calls)
+			}
+			if got, err := os.ReadFile(paths[0] + ".gz"); err != nil || !bytes.Equal(got, tt.gz) {
+				t.Fatalf("%s.gz holds %d bytes, %v; want the compressed agent", paths[0], len(got), err)
+			}
+			if got, err := os.ReadFile(paths[1]); err != nil || !bytes.Equal(got, module.Data) {
+				t.Fatalf("module after the compressed agent: %q, %v", got, err)
+			}
+
+			stdout, _, err := c.Run(ctx, p, paths[0], digestOf(echoAgent), []byte("request"), 1<<20)
+			if !tt.unpacks {
+				if !errors.Is(err, transport.ErrAgentChecksum) || len(stdout) != 0 {
+					t.Fatalf("Run: %q, %v; want ErrAgentChecksum and nothing run", stdout, err)
+				}
+				if _, err := c.Upload(ctx, p, art); err != nil {
+					t.Fatal(err)
+				}
+				stdout, _, err = c.Run(ctx, p, paths[0], digestOf(echoAgent), []byte("request"), 1<<20)
+			}
+			if err != nil || string(stdout) != "request" {
+				t.Fatalf("Run: %q, %v; want the request echoed", stdout, err)
+			}
+			assertOwnedPrivate(t, paths[0], fleet.UID, false)
+			if got, err := os.ReadFile(paths[0]); err != nil || !bytes.Equal(got, echoAgent) {
+				t.Fatalf("%s holds %q, %v; want the agent", paths[0], got, err)
+			}
+			var names []string
+			entries, _ := os.ReadDir(dir)
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if want := []string{filepath.Base(paths[0]), filepath.Base(paths[0]) + ".ok", filepath.Base(paths[1])}; !slices.Equal(names, want) {
+				t.Errorf("remote dir holds %q, want %q (no compressed or temporary files)", names, want)
+			}
+			// In place now: nothing compressed or sent again.
+			if _, uploaded, err := c.EnsureAll(ctx, p, []transport.Artifact{art, module}); err != nil || uploaded[0] || uploaded[1] || calls != 1 {
+				t.Errorf("second EnsureAll: uploaded %v, %v, Gzip called %d times; want nothing", uploaded, err, calls)
+			}
+		})
+	}
 }

@@ -86,7 +86,7 @@ func posixRunCommand(goos, remotePath, digest string) (string, error) {
 	if !path.IsAbs(remotePath) || hasControl(remotePath) {
 		return "", errors.New("remote path must be absolute and free of control characters")
 	}
-	lines := []string{"f=" + shellQuote(remotePath)}
+	lines := []string{"f=" + shellQuote(remotePath), posixUnpack}
 	if stat, ok := posixStat(goos); ok {
 		lines = append(lines, posixStampFunc, `if st=$(`+stat+` "$f" 2>/dev/null); then set -- $st; `+posixStampFrom(1)+`; else st=; fi`)
 	} else {
@@ -95,6 +95,13 @@ func posixRunCommand(goos, remotePath, digest string) (string, error) {
 	script := strings.Join(append(append(lines, posixChecksumCheck(digest)...), `exec "$f"`), "; ")
 	return posixCommand(script), nil
 }
+
+// posixUnpack replaces $f with the unpacked $f.gz that EnsureAll left for
+// a compressed artifact (Artifact.Gzip), through a temporary file and a
+// rename; $f.gz is removed whether or not that worked. A failure leaves $f
+// missing or as it was, and the checksum check after it fails.
+const posixUnpack = `if [ -f "$f.gz" ]; then t="$f.$$.tmp"; ` +
+	`if gzip -dc <"$f.gz" >"$t" 2>/dev/null && chmod 700 "$t"; then mv -f "$t" "$f"; else rm -f "$t"; fi; rm -f "$f.gz"; fi`
 
 // posixStat is the stat command that prints, for each file named, its
 // permission bits in octal, inode, size, modification and change times

@@ -27,6 +27,13 @@ type Artifact struct {
 	Data []byte
 	// SHA256 is the lowercase hex SHA-256 of Data; computed when empty.
 	SHA256 string
+	// Gzip, when set, returns Data compressed with gzip. A POSIX host
+	// then receives the compressed bytes as <remote path>.gz (less than
+	// half the bytes for the agent), which Run unpacks with the host's
+	// `gzip -dc` before it checks the SHA-256. On a host without gzip that
+	// check fails as for a missing file: Upload sends Data. Called only
+	// when the artifact is uploaded by EnsureAll.
+	Gzip func() ([]byte, error)
 }
 
 var artifactName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -118,6 +125,15 @@ func (c *Client) EnsureAll(ctx context.Context, p Platform, arts []Artifact) (pa
 				continue
 			}
 			uploaded[i] = true
+			if a.Gzip != nil && p.OS != "windows" {
+				// Run unpacks <path>.gz before it checks the SHA-256.
+				if gz, err := a.Gzip(); err == nil {
+					if err := putFile(sc, paths[i]+".gz", gz); err != nil {
+						return err
+					}
+					continue
+				}
+			}
 			if err := putFile(sc, paths[i], a.Data); err != nil {
 				return err
 			}
@@ -247,32 +263,54 @@ func isOurFile(fi os.FileInfo, p Platform, size int64) bool {
 	return ok && strconv.FormatUint(uint64(st.UID), 10) == p.UID && st.Mode&0o7777 == privateMode
 }
 
+// tempName is a fresh temporary name beside final.
+func tempName(final string) (string, error) {
+	var suffix [8]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return "", err
+	}
+	return path.Join(path.Dir(final), "."+path.Base(final)+"."+hex.EncodeToString(suffix[:])+".tmp"), nil
+}
+
+// writeFile creates the file name (which must not exist) with data; on
+// failure the file is removed.
+func writeFile(sc *sftp.Client, name string, data []byte) (err error) {
+	f, err := sc.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", name, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = sc.Remove(name)
+		}
+	}()
+	if _, err := f.ReadFrom(bytes.NewReader(data)); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
 // putFile writes data to a fresh temporary file in the directory of
 // final, makes it 0700 and renames it over final, so a concurrent upload
 // of the same content (hosts sharing a filesystem) never exposes a partial
 // file.
 func putFile(sc *sftp.Client, final string, data []byte) (err error) {
-	var suffix [8]byte
-	if _, err := rand.Read(suffix[:]); err != nil {
+	tmp, err := tempName(final)
+	if err != nil {
 		return err
 	}
-	tmp := path.Join(path.Dir(final), "."+path.Base(final)+"."+hex.EncodeToString(suffix[:])+".tmp")
-	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
+	if err := writeFile(sc, tmp, data); err != nil {
+		return err
 	}
 	defer func() {
 		if err != nil {
 			_ = sc.Remove(tmp)
 		}
 	}()
-	if _, err := f.ReadFrom(bytes.NewReader(data)); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
 	if err := sc.Chmod(tmp, privateMode); err != nil {
 		return fmt.Errorf("chmod %s: %w", tmp, err)
 	}
