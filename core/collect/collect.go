@@ -81,10 +81,16 @@ type Settings struct {
 	MaxHandshakes int
 }
 
-// DefaultMaxHandshakes is the default bound on concurrent handshakes: as
-// many as the engine's default concurrency, so it only bites when a round
-// runs more hosts at once than that.
+// DefaultMaxHandshakes is the default bound on concurrent handshakes. The
+// engine's default concurrency is higher: hosts waiting on their agent
+// cost little, handshakes cost CPU on both sides.
 const DefaultMaxHandshakes = 64
+
+// maxUploads bounds the hosts receiving the agent (or checking it over
+// SFTP) at once: each upload keeps its own window of packets in flight,
+// and a cold round of hundreds of hosts would otherwise upload to all of
+// them at the same time.
+const maxUploads = 64
 
 // PlatformCache keeps the platform detected on each host for the login
 // user between rounds. core/state.DB implements it.
@@ -122,6 +128,8 @@ type Collector struct {
 	s          Settings
 	recipient  string
 	handshakes *transport.HandshakeGate
+	// uploads holds a slot per host in EnsureAll or Upload.
+	uploads chan struct{}
 }
 
 // New returns a Collector.
@@ -130,7 +138,19 @@ func New(s Settings) *Collector {
 	if n <= 0 {
 		n = DefaultMaxHandshakes
 	}
-	return &Collector{s: s, recipient: s.Identity.Recipient().String(), handshakes: transport.NewHandshakeGate(n)}
+	return &Collector{s: s, recipient: s.Identity.Recipient().String(), handshakes: transport.NewHandshakeGate(n),
+		uploads: make(chan struct{}, maxUploads)}
+}
+
+// uploading waits for an upload slot; done gives it back. It fails only
+// when ctx ends first.
+func (c *Collector) uploading(ctx context.Context) (done func(), err error) {
+	select {
+	case c.uploads <- struct{}{}:
+		return func() { <-c.uploads }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // maxReport bounds the encrypted report read from a host.
@@ -325,7 +345,13 @@ func (c *Collector) runCached(ctx context.Context, client *transport.Client, col
 // when missing and runs the agent.
 func (c *Collector) ensureAndRun(ctx context.Context, client *transport.Client, col *storage.Collection, job *hostJob) ([]byte, error) {
 	t0 := time.Now()
+	done, err := c.uploading(ctx)
+	if err != nil {
+		job.failedStep = "upload agent"
+		return nil, err
+	}
 	paths, uploaded, err := client.EnsureAll(ctx, job.plat, job.arts)
+	done()
 	col.Timings.Upload += time.Since(t0)
 	col.AgentUploaded = col.AgentUploaded || (len(uploaded) > 0 && uploaded[0])
 	if err != nil {
@@ -346,7 +372,12 @@ func (c *Collector) ensureAndRun(ctx context.Context, client *transport.Client, 
 // or replaced) and runs it, once.
 func (c *Collector) reupload(ctx context.Context, client *transport.Client, col *storage.Collection, job *hostJob) ([]byte, error) {
 	t0 := time.Now()
+	done, err := c.uploading(ctx)
+	if err != nil {
+		return nil, err
+	}
 	remote, err := client.Upload(ctx, job.plat, job.arts[0])
+	done()
 	col.Timings.Upload += time.Since(t0)
 	col.AgentUploaded = true
 	if err != nil {
