@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,8 +35,14 @@ func (f fakeAgents) Get(goos, goarch string) (*agentstore.Agent, error) {
 	if f.err != nil {
 		return nil, f.err
 	}
-	sum := sha256.Sum256(f.data)
-	return &agentstore.Agent{OS: goos, Arch: goarch, Data: f.data, SHA256: hex.EncodeToString(sum[:])}, nil
+	data := f.data
+	if goos != runtime.GOOS || goarch != runtime.GOARCH {
+		// Another platform's agent is another file, as real builds are
+		// (what is appended changes neither a script nor an ELF binary).
+		data = append(slices.Clip(data), "\n# "+goos+"/"+goarch+"\n"...)
+	}
+	sum := sha256.Sum256(data)
+	return &agentstore.Agent{OS: goos, Arch: goarch, Data: data, SHA256: hex.EncodeToString(sum[:])}, nil
 }
 
 func script(body string) []byte { return []byte("#!/bin/sh\n" + body + "\n") }

@@ -56,13 +56,21 @@ func (a Artifact) RemotePath(p Platform) (string, error) {
 	return path.Join(p.RemoteDir, name), nil
 }
 
+// cannotExecuteStatus is the status a POSIX shell exits with when exec
+// fails on an existing file (wrong executable format, noexec mount). The
+// agent never exits with it.
+const cannotExecuteStatus = 126
+
 // RunCached is the round trip of a host whose platform an earlier round
 // detected: one command, without Detect or SFTP, that runs the agent an
 // earlier round left in p.RemoteDir with stdin. On the host it first
-// checks that `uname` still matches p, that the remote directory is a
-// directory of the login user with mode 0700 (not a symbolic link), that
-// the agent and every module file exist, and then the agent's SHA-256,
-// as Run does; only then does it execute the agent.
+// checks that the remote directory is a directory of the login user with
+// mode 0700 (not a symbolic link), that the agent and every module file
+// exist, and then the agent's SHA-256, as Run does; only then does it
+// execute the agent. The agent's file name holds its digest, so a host
+// whose platform changed lacks the file of the old one; should it have
+// it, the shell cannot execute it, which is reported like a file not in
+// place, without the probe.
 //
 // When the host is not as p says (or the command fails before the agent
 // starts, for instance because the host no longer has /bin/sh), nothing
@@ -89,6 +97,11 @@ func (c *Client) RunCached(ctx context.Context, p Platform, agent Artifact, modu
 		res.stderr = append(res.stderr[:i:i], res.stderr[i+len(startMarker)+1:]...)
 	}
 	switch {
+	case started && res.status == cannotExecuteStatus:
+		// The shell could not execute the agent: built for another
+		// platform than the host has now (or a noexec mount).
+		return nil, res.stderr, &Error{Kind: Agent, Step: "run", Err: &NotInPlaceError{Reason: fmt.Sprintf(
+			"the agent in %s could not be executed on %s (%s); the host's platform may have changed", p.RemoteDir, c.addr, stderrSummary(res.stderr))}}
 	case started:
 		return res.stdout, res.stderr, c.agentResult(res, agentPath, digest)
 	case res.status == NotInPlaceExitCode && strings.Contains(string(res.stderr), notInPlaceMarker):
@@ -118,9 +131,9 @@ func posixCachedRunCommand(p Platform, agent Artifact, modules []Artifact) (comm
 	fail := func(err error) (string, string, string, error) {
 		return "", "", "", &Error{Kind: Config, Step: "run", Err: err}
 	}
-	uname, ok := unamePatterns(p)
-	if !ok {
-		return fail(fmt.Errorf("no uname names for platform %s/%s", p.OS, p.Arch))
+	stat, ok := posixStat(p.OS)
+	if _, known := unameMachines[p.Arch]; !ok || !known {
+		return fail(fmt.Errorf("no cached run for platform %s/%s", p.OS, p.Arch))
 	}
 	if !path.IsAbs(p.RemoteDir) || hasControl(p.RemoteDir) {
 		return fail(errors.New("remote directory must be absolute and free of control characters"))
@@ -132,18 +145,13 @@ func posixCachedRunCommand(p Platform, agent Artifact, modules []Artifact) (comm
 	lines := []string{
 		"d=" + shellQuote(p.RemoteDir) + "; f=" + shellQuote(agentPath),
 		"np() { " + posixProbe + "; echo '" + notInPlaceMarker + "' >&2; exit " + fmt.Sprint(NotInPlaceExitCode) + "; }",
-		"case $(uname -sm) in " + uname + ") ;; *) np;; esac",
 		`[ -d "$d" ] && [ ! -h "$d" ] && [ -O "$d" ] && [ -f "$f" ] && [ ! -h "$f" ] && [ -O "$f" ] || np`,
 	}
 	// One stat gives the directory's mode and the agent's stamp (see
 	// posixChecksumCheck); without stat, ls checks the mode and the agent
 	// is hashed.
-	if stat, ok := posixStat(p.OS); ok {
-		lines = append(lines, posixStampFunc, `if st=$(`+stat+` "$d" "$f" 2>/dev/null); then set -- $st; [ "$1" = 700 ] || np; `+posixStampFrom(6)+`; `+
-			`else case $(ls -ld "$d") in drwx------*) ;; *) np;; esac; st=; fi`)
-	} else {
-		lines = append(lines, `case $(ls -ld "$d") in drwx------*) ;; *) np;; esac; st=`)
-	}
+	lines = append(lines, posixStampFunc, `if st=$(`+stat+` "$d" "$f" 2>/dev/null); then set -- $st; [ "$1" = 700 ] || np; `+posixStampFrom(6)+`; `+
+		`else case $(ls -ld "$d") in drwx------*) ;; *) np;; esac; st=; fi`)
 	for _, m := range modules {
 		mp, err := m.RemotePath(p)
 		if err != nil {

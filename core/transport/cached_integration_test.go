@@ -5,6 +5,7 @@ package transport_test
 import (
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/cscs-dev/cscs/core/internal/sshdtest"
@@ -14,7 +15,8 @@ import (
 // TestIntegrationRunCached runs the cached path against a real sshd: the
 // agent in place runs with stdin; missing, it is reported with the
 // platform probed by the same command; tampered with, it fails its
-// checksum without running.
+// checksum without running; built for another platform, it is not in
+// place.
 func TestIntegrationRunCached(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{})
 	dir := privateTestDir(t)
@@ -55,5 +57,17 @@ func TestIntegrationRunCached(t *testing.T) {
 	stdout, _, err = c.RunCached(ctx, p, agent, nil, []byte("hi"), 1<<20)
 	if !errors.Is(err, transport.ErrAgentChecksum) || len(stdout) != 0 {
 		t.Fatalf("agent tampered with: stdout %q, %v; want ErrAgentChecksum and nothing run", stdout, err)
+	}
+
+	// An agent of another platform (an ELF header for no machine): the
+	// shell cannot execute it, reported as not in place, without a probe.
+	foreign := transport.Artifact{Name: "cscs-agent", Data: append([]byte("\x7fELF\x02\x01\x01\x00"), make([]byte, 120)...)}
+	if _, _, err := c.Ensure(ctx, p, foreign); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = c.RunCached(ctx, p, foreign, nil, []byte("hi"), 1<<20)
+	nip = nil
+	if !errors.As(err, &nip) || nip.Probed || !strings.Contains(err.Error(), "could not be executed") {
+		t.Fatalf("foreign agent: %v (%+v); want ErrNotInPlace without a probe, saying it could not be executed", err, nip)
 	}
 }

@@ -30,13 +30,6 @@ func localPlatform(t *testing.T, dir string) Platform {
 	return p
 }
 
-// otherArch is an architecture other than arch.
-func otherArch(arch string) string {
-	if arch == "arm64" {
-		return "amd64"
-	}
-	return "arm64"
-}
 
 // TestCachedRunCommandOnThisMachine runs RunCached's command with the local
 // /bin/sh against a remote directory laid out as each case says.
@@ -47,13 +40,11 @@ func TestCachedRunCommandOnThisMachine(t *testing.T) {
 	tests := map[string]struct {
 		// layout changes the directory after both files were put in place.
 		layout     func(t *testing.T, dir, agentPath, modulePath string)
-		otherArch  bool
 		wantStatus int
 		wantRan    bool
 		wantProbe  bool // stdout is the platform probe
 	}{
 		"in place":              {wantRan: true},
-		"other architecture":    {otherArch: true, wantStatus: NotInPlaceExitCode, wantProbe: true},
 		"agent missing":         {layout: func(t *testing.T, _, a, _ string) { must(t, os.Remove(a)) }, wantStatus: NotInPlaceExitCode, wantProbe: true},
 		"module missing":        {layout: func(t *testing.T, _, _, m string) { must(t, os.Remove(m)) }, wantStatus: NotInPlaceExitCode, wantProbe: true},
 		"directory not private": {layout: func(t *testing.T, d, _, _ string) { must(t, os.Chmod(d, 0o755)) }, wantStatus: NotInPlaceExitCode, wantProbe: true},
@@ -94,15 +85,8 @@ func TestCachedRunCommandOnThisMachine(t *testing.T) {
 			if tc.layout != nil {
 				tc.layout(t, dir, agentPath, modulePath)
 			}
-			cached := p
-			if tc.otherArch {
-				cached.Arch = otherArch(p.Arch)
-			}
-			command, gotPath, _, err := posixCachedRunCommand(cached, agent, []Artifact{module})
+			command, gotPath, _, err := posixCachedRunCommand(p, agent, []Artifact{module})
 			must(t, err)
-			if tc.otherArch {
-				gotPath = agentPath // the same bytes: the same file name on either architecture
-			}
 			if gotPath != agentPath {
 				t.Fatalf("agent path %q, want %q", gotPath, agentPath)
 			}
@@ -145,6 +129,30 @@ func TestCachedRunCommandOnThisMachine(t *testing.T) {
 	}
 }
 
+// TestCachedRunCommandCannotExecute runs the command for an agent built
+// for another platform: the shell exits with cannotExecuteStatus after the
+// start marker, which RunCached reports as not in place.
+func TestCachedRunCommandCannotExecute(t *testing.T) {
+	// An ELF header for no machine this runs on, then padding.
+	agent := Artifact{Name: "cscs-agent", Data: append([]byte("\x7fELF\x02\x01\x01\x00"), make([]byte, 120)...)}
+	dir := filepath.Join(t.TempDir(), "cscs-test")
+	must(t, os.Mkdir(dir, 0o700))
+	p := localPlatform(t, dir)
+	agentPath, err := agent.RemotePath(p)
+	must(t, err)
+	must(t, os.WriteFile(agentPath, agent.Data, 0o700))
+	command, _, _, err := posixCachedRunCommand(p, agent, nil)
+	must(t, err)
+	var stderr bytes.Buffer
+	cmd := exec.Command("/bin/sh", "-c", command)
+	cmd.Stderr = &stderr
+	err = cmd.Run()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != cannotExecuteStatus || !strings.Contains(stderr.String(), startMarker) {
+		t.Fatalf("run: %v, stderr %q; want status %d after the start marker", err, stderr.String(), cannotExecuteStatus)
+	}
+}
+
 func TestCachedRunCommandRefuses(t *testing.T) {
 	agent := Artifact{Name: "cscs-agent", Data: []byte("x")}
 	tests := map[string]struct {
@@ -161,27 +169,6 @@ func TestCachedRunCommandRefuses(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			if _, _, _, err := posixCachedRunCommand(tc.p, agent, tc.modules); KindOf(err) != Config {
 				t.Fatalf("error %v, want a Config error", err)
-			}
-		})
-	}
-}
-
-func TestUnamePatterns(t *testing.T) {
-	tests := map[string]struct {
-		p    Platform
-		want string
-		ok   bool
-	}{
-		"linux amd64":  {p: Platform{OS: "linux", Arch: "amd64"}, want: "'Linux x86_64'|'Linux amd64'", ok: true},
-		"darwin arm64": {p: Platform{OS: "darwin", Arch: "arm64"}, want: "'Darwin aarch64'|'Darwin arm64'", ok: true},
-		"windows":      {p: Platform{OS: "windows", Arch: "amd64"}},
-		"unknown arch": {p: Platform{OS: "linux", Arch: "riscv64"}},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			got, ok := unamePatterns(tc.p)
-			if got != tc.want || ok != tc.ok {
-				t.Fatalf("unamePatterns = %q, %v; want %q, %v", got, ok, tc.want, tc.ok)
 			}
 		})
 	}

@@ -122,19 +122,3 @@ func goarchFromMachine(machine string) (string, error) {
 	}
 	return "", fmt.Errorf("unsupported processor %q (uname -m): the agent exists for amd64, arm64, 386 and arm", sanitize([]byte(machine), 1, 40))
 }
-
-// unamePatterns is a shell case pattern matching what `uname -sm` prints
-// on p's OS and architecture ("'Linux x86_64'|'Linux amd64'"); false for
-// a platform uname does not describe (Windows).
-func unamePatterns(p Platform) (string, bool) {
-	kernel, ok := unameKernels[p.OS]
-	machines := unameMachines[p.Arch]
-	if !ok || len(machines) == 0 {
-		return "", false
-	}
-	pats := make([]string, len(machines))
-	for i, m := range machines {
-		pats[i] = shellQuote(kernel + " " + m)
-	}
-	return strings.Join(pats, "|"), true
-}
