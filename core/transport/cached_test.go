@@ -30,7 +30,6 @@ func localPlatform(t *testing.T, dir string) Platform {
 	return p
 }
 
-
 // TestCachedRunCommandOnThisMachine runs RunCached's command with the local
 // /bin/sh against a remote directory laid out as each case says.
 func TestCachedRunCommandOnThisMachine(t *testing.T) {
