@@ -19,13 +19,7 @@ import (
 // place.
 func TestIntegrationRunCached(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{})
-	dir := privateTestDir(t)
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{KeyFiles: []string{fleet.KeyFile}}, transport.Options{RemoteDir: dir})
-	ctx := testContext(t)
-	p, err := c.Detect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, ctx, _ := detectedClient(t, fleet)
 	agent := transport.Artifact{Name: "cscs-agent", Data: echoAgent}
 	module := transport.Artifact{Name: "users.sh", Data: []byte("#!/bin/sh\necho '{}'\n")}
 	agentPath, _, err := c.Ensure(ctx, p, agent)

@@ -128,18 +128,27 @@ func TestCachedRunCommandOnThisMachine(t *testing.T) {
 	}
 }
 
-// TestCachedRunCommandCannotExecute runs the command for an agent built
-// for another platform: the shell exits with cannotExecuteStatus after the
-// start marker, which RunCached reports as not in place.
-func TestCachedRunCommandCannotExecute(t *testing.T) {
-	// An ELF header for no machine this runs on, then padding.
-	agent := Artifact{Name: "cscs-agent", Data: append([]byte("\x7fELF\x02\x01\x01\x00"), make([]byte, 120)...)}
+// agentInPlace puts agent in a fresh private directory, as an earlier
+// round would have, and returns this machine's platform with that
+// directory and the agent's path.
+func agentInPlace(t *testing.T, agent Artifact) (Platform, string) {
+	t.Helper()
 	dir := filepath.Join(t.TempDir(), "cscs-test")
 	must(t, os.Mkdir(dir, 0o700))
 	p := localPlatform(t, dir)
 	agentPath, err := agent.RemotePath(p)
 	must(t, err)
 	must(t, os.WriteFile(agentPath, agent.Data, 0o700))
+	return p, agentPath
+}
+
+// TestCachedRunCommandCannotExecute runs the command for an agent built
+// for another platform: the shell exits with cannotExecuteStatus after the
+// start marker, which RunCached reports as not in place.
+func TestCachedRunCommandCannotExecute(t *testing.T) {
+	// An ELF header for no machine this runs on, then padding.
+	agent := Artifact{Name: "cscs-agent", Data: append([]byte("\x7fELF\x02\x01\x01\x00"), make([]byte, 120)...)}
+	p, _ := agentInPlace(t, agent)
 	command, _, _, err := posixCachedRunCommand(p, agent, nil)
 	must(t, err)
 	var stderr bytes.Buffer
@@ -208,12 +217,7 @@ func TestAgentHashedOnlyWhenChanged(t *testing.T) {
 	}
 
 	agent := Artifact{Name: "cscs-agent", Data: []byte("#!/bin/sh\ncat\n")}
-	dir := filepath.Join(t.TempDir(), "cscs-test")
-	must(t, os.Mkdir(dir, 0o700))
-	p := localPlatform(t, dir)
-	agentPath, err := agent.RemotePath(p)
-	must(t, err)
-	must(t, os.WriteFile(agentPath, agent.Data, 0o700))
+	p, agentPath := agentInPlace(t, agent)
 	digest, err := agent.digest()
 	must(t, err)
 	cachedCmd, _, _, err := posixCachedRunCommand(p, agent, nil)

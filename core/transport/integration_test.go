@@ -630,13 +630,7 @@ func TestIntegrationEnsureShipsCompressed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := privateTestDir(t)
-			c := dial(t, fleet, fleet.Hosts[0], transport.Auth{KeyFiles: []string{fleet.KeyFile}}, transport.Options{RemoteDir: dir})
-			ctx := testContext(t)
-			p, err := c.Detect(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, p, ctx, dir := detectedClient(t, fleet)
 			calls := 0
 			art := transport.Artifact{Name: "cscs-agent", Data: echoAgent, Gzip: func() ([]byte, error) { calls++; return tt.gz, nil }}
 			module := transport.Artifact{Name: "users.sh", Data: []byte("#!/bin/sh\necho '{}'\n")}
@@ -682,4 +676,18 @@ func TestIntegrationEnsureShipsCompressed(t *testing.T) {
 			}
 		})
 	}
+}
+
+// detectedClient connects to the fleet's first host with its key, a
+// fresh private remote directory and the host's platform detected.
+func detectedClient(t *testing.T, fleet *sshdtest.Fleet) (*transport.Client, transport.Platform, context.Context, string) {
+	t.Helper()
+	dir := privateTestDir(t)
+	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{KeyFiles: []string{fleet.KeyFile}}, transport.Options{RemoteDir: dir})
+	ctx := testContext(t)
+	p, err := c.Detect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, p, ctx, dir
 }
