@@ -16,7 +16,7 @@ import (
 
 // localPlatform is this machine as Detect would see it, with dir as the
 // remote directory.
-func localPlatform(t *testing.T, dir string) Platform {
+func localPlatform(t testing.TB, dir string) Platform {
 	t.Helper()
 	out, err := exec.Command("/bin/sh", "-c", posixProbe).Output()
 	if err != nil {
