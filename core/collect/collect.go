@@ -293,9 +293,17 @@ func (c *Collector) prepare(ctx context.Context, cl config.Client, plat transpor
 		if err != nil {
 			return nil, fmt.Errorf("external module %s: %w", e.Source, err)
 		}
+		// The source's settings (a group's module block) travel as the
+		// exec protocol's config. (Its entry in module_config, which is
+		// for built-in modules, is ignored by the agent; the map is shared
+		// between hosts, so it stays.)
+		settings, err := externalConfig(job.req.ModuleConfig[e.Source])
+		if err != nil {
+			return nil, fmt.Errorf("settings of source %s: %w", e.Source, err)
+		}
 		job.req.External = append(job.req.External, protocol.ExternalModule{
 			Source: e.Source, Path: p, SHA256: e.SHA256, Interpreter: e.Artifact.Interpreter,
-			TimeoutMillis: int(e.Artifact.Timeout / time.Millisecond), Cursor: cursors[e.Source],
+			TimeoutMillis: int(e.Artifact.Timeout / time.Millisecond), Cursor: cursors[e.Source], Config: settings,
 		})
 		delete(cursors, e.Source)
 	}
@@ -415,6 +423,19 @@ func (c *Collector) rememberPlatform(ctx context.Context, cl config.Client, p tr
 	if c.s.Platforms != nil {
 		_ = c.s.Platforms.SetPlatform(ctx, cl.IP, cl.Port, cl.Username, p)
 	}
+}
+
+// externalConfig decodes an external source's settings (a JSON object)
+// for the exec protocol's config; nil when there are none.
+func externalConfig(raw json.RawMessage) (map[string]any, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("want a JSON object: %w", err)
+	}
+	return cfg, nil
 }
 
 // mergeModuleConfig returns base with the entries of over replacing its

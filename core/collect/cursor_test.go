@@ -2,6 +2,8 @@ package collect
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -128,5 +130,90 @@ func TestCollectKeepsCursors(t *testing.T) {
 		if r.appendUser != "" && store.m[key] == before {
 			t.Errorf("round %d: cursor did not advance past the new line", i+1)
 		}
+	}
+}
+
+// echoConf plans one external module, a script that reports the
+// "threshold" of the config it receives.
+type echoConf struct{ script []byte }
+
+func (e echoConf) PlanFor(context.Context, source.Platform) sources.Plan {
+	sum := sha256.Sum256(e.script)
+	return sources.Plan{External: []sources.External{{Source: "echoconf", SHA256: hex.EncodeToString(sum[:]),
+		Artifact: source.Artifact{FileName: "echoconf.sh", Data: e.script, Interpreter: []string{"/bin/sh"}}}}}
+}
+func (echoConf) Decoder(string) (source.Decoder, bool) { return nil, false }
+
+// confPolicy gives every host the settings of the echoconf source.
+type confPolicy struct{ settings json.RawMessage }
+
+func (p confPolicy) ForHost(config.Client, source.Platform) HostPlan {
+	if p.settings == nil {
+		return HostPlan{}
+	}
+	return HostPlan{ModuleConfig: map[string]json.RawMessage{"echoconf": p.settings}}
+}
+
+// TestExternalModuleGetsItsSettings: a group's settings for an external
+// source reach its module as the exec protocol's config.
+func TestExternalModuleGetsItsSettings(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the module is a shell script")
+	}
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	agent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	fleet, err := sshfleet.Start(ctx, sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fleet.Close() })
+	h := fleet.Hosts()[0]
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(known, fleet.KnownHosts(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hostKeys, err := transport.NewHostKeys(known, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := []byte(`req=$(cat)
+v=$(printf '%s' "$req" | sed -n 's/.*"threshold":\([0-9]*\).*/\1/p')
+printf '{"metrics":[{"name":"echoconf.threshold","value":%s,"unit":"count"}]}\n' "${v:-0}"
+`)
+	client := config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret("pw")}
+	tests := []struct {
+		name     string
+		settings json.RawMessage
+		want     float64
+	}{
+		{name: "settings given", settings: json.RawMessage(`{"threshold": 7}`), want: 7},
+		{name: "no settings", want: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := New(Settings{Identity: id, Agents: fakeAgents{data: agent}, HostKeys: hostKeys,
+				ConnectTimeout: 2 * time.Second, HandshakeTimeout: 2 * time.Second,
+				Sources: echoConf{script: script}, Policy: confPolicy{settings: tt.settings}})
+			col := c.Collect(ctx, client)
+			if col.Status != "ok" || col.Error != "" {
+				t.Fatalf("status %s error %q", col.Status, col.Error)
+			}
+			got, found := 0.0, false
+			for _, s := range col.Samples {
+				if s.Metric == "echoconf.threshold" {
+					got, found = s.Value, true
+				}
+			}
+			if !found || got != tt.want {
+				t.Errorf("echoconf.threshold = %v (found %v), want %v; samples %+v", got, found, tt.want, col.Samples)
+			}
+		})
 	}
 }
