@@ -241,7 +241,7 @@ func outboxRecords(ctx context.Context, st *state.DB, ids []string, now time.Tim
 		out = append(out, storage.NotificationRecord{
 			ID: n.ID, Kind: n.Kind, HostIP: ip, HostPort: port, Recipients: n.To, Subject: n.Subject,
 			Status: n.Status, Attempts: n.Attempts, LastError: n.LastError,
-			CreatedAt: n.CreatedAt, SentAt: n.SentAt, UpdatedAt: now,
+			CreatedAt: n.CreatedAt, SentAt: n.SentAt, UpdatedAt: now, Channel: n.Channel,
 		})
 	}
 	return out

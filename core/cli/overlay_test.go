@@ -118,6 +118,13 @@ route {
 		if cpuLean != 0 || cpuOther == 0 {
 			t.Errorf("%s: cpu samples: lean host %d (want 0), other host %d (want some)", path, cpuLean, cpuOther)
 		}
+		// The consumer sees which channel each notification took.
+		var routed, otherChannels int
+		must(t, db.QueryRow(`SELECT count(*) FROM notifications WHERE kind = 'alert' AND channel = 'ops'`).Scan(&routed))
+		must(t, db.QueryRow(`SELECT count(*) FROM notifications WHERE kind = 'alert' AND channel <> 'ops'`).Scan(&otherChannels))
+		if routed != 2 || otherChannels != 0 {
+			t.Errorf("%s: alert notifications on channel ops %d (want 2, one per host), on others %d (want 0)", path, routed, otherChannels)
+		}
 		db.Close()
 	}
 	pg, err := sql.Open("pgx", dsn)

@@ -69,6 +69,7 @@ func notificationToProto(n *NotificationRecord) *storagev1.NotificationRecord {
 		CreatedAt:  convert.Timestamp(n.CreatedAt),
 		SentAt:     convert.Timestamp(n.SentAt),
 		UpdatedAt:  convert.Timestamp(n.UpdatedAt),
+		Channel:    n.Channel,
 	}
 }
 
@@ -202,6 +203,7 @@ func notificationFromProto(pn *storagev1.NotificationRecord) NotificationRecord 
 		CreatedAt:  convert.Time(pn.GetCreatedAt()),
 		SentAt:     convert.Time(pn.GetSentAt()),
 		UpdatedAt:  convert.Time(pn.GetUpdatedAt()),
+		Channel:    pn.GetChannel(),
 	}
 }
 

@@ -192,6 +192,7 @@ func fullBatch() storage.Batch {
 				CreatedAt:  t0.Add(16),
 				SentAt:     t0.Add(17),
 				UpdatedAt:  t0.Add(18),
+				Channel:    "chat",
 			},
 		},
 	}

@@ -143,7 +143,16 @@ type NotificationRecord struct {
 	// UpdatedAt is when the core last changed this record; it orders
 	// writes of the same ID.
 	UpdatedAt time.Time
+	// Channel is how it is delivered: DefaultChannel (the core's mail
+	// settings) or the name of a notifier instance of the core's HCL
+	// overlay. A notification routed to several channels is one record
+	// per channel, each with its own ID. Empty means DefaultChannel.
+	Channel string
 }
+
+// DefaultChannel is the channel of notifications delivered with the
+// core's own mail settings (email_config.json).
+const DefaultChannel = "email"
 
 // Collection is the result for one host in one round.
 type Collection struct {

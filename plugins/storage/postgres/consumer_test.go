@@ -195,7 +195,7 @@ func TestConsumerQueries(t *testing.T) {
 		},
 		"schema version": {
 			query: `SELECT MAX(version) AS version FROM schema_migrations`,
-			want:  "version=4 \n",
+			want:  "version=5 \n",
 		},
 	}
 	for name, tc := range tests {

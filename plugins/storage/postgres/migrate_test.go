@@ -23,8 +23,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 4 {
-		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 4, nil", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 5 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 5, nil", v, err)
 	}
 
 	// Every object docs/schema.md names, in the test's own schema.
@@ -137,7 +137,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 		t.Errorf("latest_stats columns:\n%s\nwant\n%s", got, wantColumns)
 	}
 
-	const wantVersions = "version=1 name=init \nversion=2 name=alerts_notifications \nversion=3 name=events \nversion=4 name=events_key_time \n"
+	const wantVersions = "version=1 name=init \nversion=2 name=alerts_notifications \nversion=3 name=events \nversion=4 name=events_key_time \nversion=5 name=notifications_channel \n"
 	if got := storagetest.Dump(t, db, `SELECT version, name FROM schema_migrations ORDER BY version`); got != wantVersions {
 		t.Errorf("schema_migrations = %q; want %q", got, wantVersions)
 	}
@@ -162,8 +162,8 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	}
 	err := s.Migrate(context.Background())
 	var tooNew *SchemaTooNewError
-	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 4 {
-		t.Fatalf("Migrate error %v; want a SchemaTooNewError{7, 4}", err)
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 5 {
+		t.Fatalf("Migrate error %v; want a SchemaTooNewError{7, 5}", err)
 	}
 }
 
@@ -253,8 +253,8 @@ func TestLoadMigrations(t *testing.T) {
 	}
 	t.Run("embedded set", func(t *testing.T) {
 		ms := embeddedMigrations(t)
-		if len(ms) != 4 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" ||
-			ms[3].version != 4 || ms[3].name != "events_key_time" {
+		if len(ms) != 5 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" ||
+			ms[3].version != 4 || ms[3].name != "events_key_time" || ms[4].version != 5 || ms[4].name != "notifications_channel" {
 			t.Errorf("embedded migrations = %+v; want 0001_init, 0002_alerts_notifications, 0003_events and 0004_events_key_time", ms)
 		}
 	})

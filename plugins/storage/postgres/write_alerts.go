@@ -56,8 +56,8 @@ WHERE excluded.updated_at >= alerts.updated_at`
 // upsertNotificationSQL stores a notification record unless the stored
 // one is newer. Recipients come as JSON text.
 const upsertNotificationSQL = `
-INSERT INTO notifications (id, kind, host_id, recipients, subject, status, attempts, last_error, created_at, sent_at, updated_at)
-VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11)
+INSERT INTO notifications (id, kind, host_id, recipients, subject, status, attempts, last_error, created_at, sent_at, updated_at, channel)
+VALUES ($1, $2, $3, $4::text::jsonb, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind,
     host_id = excluded.host_id,
@@ -68,7 +68,8 @@ ON CONFLICT (id) DO UPDATE SET
     last_error = excluded.last_error,
     created_at = excluded.created_at,
     sent_at = excluded.sent_at,
-    updated_at = excluded.updated_at
+    updated_at = excluded.updated_at,
+    channel = excluded.channel
 WHERE excluded.updated_at >= notifications.updated_at`
 
 // hostKey is a host's address.
@@ -108,6 +109,7 @@ type alertRow struct {
 
 type notificationRow struct {
 	id, kind, status     string
+	channel              string
 	host                 hostKey
 	hasHost              bool
 	recipients           string
@@ -147,7 +149,7 @@ func newStateRows(b *storage.Batch) (stateRows, error) {
 			recipients: recipients, subject: nullText(n.Subject, maxSubjectBytes),
 			lastError: nullText(n.LastError, hosttext.MaxErrorBytes), attempts: n.Attempts,
 			createdAt: dbTime(firstNonZero(n.CreatedAt, updated)), updatedAt: dbTime(updated),
-			sentAt: nullTime(n.SentAt),
+			sentAt: nullTime(n.SentAt), channel: hosttext.Channel(n.Channel),
 		}
 		if n.HostIP != "" && n.HostPort != 0 {
 			r.host, r.hasHost = hostKey{n.HostIP, n.HostPort}, true
@@ -190,7 +192,7 @@ func writeState(ctx context.Context, tx pgx.Tx, st stateRows, hostIDs map[hostKe
 				hostID = hostIDs[r.host]
 			}
 			batch.Queue(upsertNotificationSQL, r.id, r.kind, hostID, r.recipients, r.subject, r.status,
-				r.attempts, r.lastError, r.createdAt, r.sentAt, r.updatedAt)
+				r.attempts, r.lastError, r.createdAt, r.sentAt, r.updatedAt, r.channel)
 		}
 		if err := execBatch(ctx, tx, batch, func(i int) string {
 			return fmt.Sprintf("upsert notification %s (status %q)", st.notifications[i].id, st.notifications[i].status)

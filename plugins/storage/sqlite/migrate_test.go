@@ -27,8 +27,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 4 {
-		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 4, nil", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 5 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 5, nil", v, err)
 	}
 
 	want := map[string]string{
@@ -117,12 +117,12 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	}
 
 	err := s.Migrate(ctx)
-	const want = "database schema version 7 is newer than this cscs (knows 4); upgrade cscs"
+	const want = "database schema version 7 is newer than this cscs (knows 5); upgrade cscs"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Migrate error = %v; want %q", err, want)
 	}
 	var tooNew *SchemaTooNewError
-	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 4 {
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 5 {
 		t.Errorf("Migrate error %#v is not a SchemaTooNewError{7, 2}", err)
 	}
 
@@ -246,8 +246,8 @@ func TestLoadMigrations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ms) != 4 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" ||
-			ms[3].version != 4 || ms[3].name != "events_key_time" {
+		if len(ms) != 5 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" ||
+			ms[3].version != 4 || ms[3].name != "events_key_time" || ms[4].version != 5 || ms[4].name != "notifications_channel" {
 			t.Errorf("embedded migrations = %+v; want 0001_init, 0002_alerts_notifications, 0003_events and 0004_events_key_time", ms)
 		}
 	})
@@ -288,8 +288,8 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Errorf("concurrent Migrate: %v", err)
 		}
 	}
-	if n := countRows(t, stores[0].db, "schema_migrations"); n != 4 {
-		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 4", n)
+	if n := countRows(t, stores[0].db, "schema_migrations"); n != 5 {
+		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 5", n)
 	}
 }
 

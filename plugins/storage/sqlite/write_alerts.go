@@ -47,8 +47,8 @@ WHERE excluded.updated_at >= alerts.updated_at`
 // upsertNotificationSQL stores a notification record unless the stored
 // one is newer.
 const upsertNotificationSQL = `
-INSERT INTO notifications (id, kind, host_id, recipients, subject, status, attempts, last_error, created_at, sent_at, updated_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+INSERT INTO notifications (id, kind, host_id, recipients, subject, status, attempts, last_error, created_at, sent_at, updated_at, channel)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 ON CONFLICT (id) DO UPDATE SET
     kind = excluded.kind,
     host_id = excluded.host_id,
@@ -59,7 +59,8 @@ ON CONFLICT (id) DO UPDATE SET
     last_error = excluded.last_error,
     created_at = excluded.created_at,
     sent_at = excluded.sent_at,
-    updated_at = excluded.updated_at
+    updated_at = excluded.updated_at,
+    channel = excluded.channel
 WHERE excluded.updated_at >= notifications.updated_at`
 
 // stateWriter writes a batch's alert states and notification records in
@@ -177,7 +178,7 @@ func (sw *stateWriter) writeNotification(ctx context.Context, n *storage.Notific
 	if _, err := sw.upsertNotify.ExecContext(ctx,
 		hosttext.Clean(n.ID, hosttext.MaxShortBytes), n.Kind, hostID, recipients,
 		nullText(n.Subject, maxSubjectBytes), n.Status, n.Attempts, nullText(n.LastError, hosttext.MaxErrorBytes),
-		formatTime(firstNonZero(n.CreatedAt, updated)), nullTime(n.SentAt), formatTime(updated),
+		formatTime(firstNonZero(n.CreatedAt, updated)), nullTime(n.SentAt), formatTime(updated), hosttext.Channel(n.Channel),
 	); err != nil {
 		return fmt.Errorf("upsert notification %s (status %q): %w", n.ID, n.Status, err)
 	}

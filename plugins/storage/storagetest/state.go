@@ -25,6 +25,8 @@ const (
 	                             n.created_at, n.sent_at, n.updated_at
 	                      FROM notifications n LEFT JOIN hosts h ON h.id = n.host_id
 	                      ORDER BY n.id`
+	// notificationChannelsQuery reads each notification's channel.
+	notificationChannelsQuery = `SELECT id, channel FROM notifications ORDER BY id`
 	// firingAlertsQuery reads every column docs/schema.md promises for
 	// firing_alerts, except the host id.
 	firingAlertsQuery = `SELECT host_ip, host_port, hostname, rule_id, type, metric, condition,
@@ -284,5 +286,31 @@ func testNotificationText(t *testing.T, d Database) {
 	}
 	if got, want := recipientsOf(t, d.SQL), "n [a\uFFFDb@example.com]\n"; got != want {
 		t.Errorf("recipients %q; want %q", got, want)
+	}
+}
+
+// testNotificationChannels stores each record's channel, "email" for a
+// record that names none (cores before channels), and moves a record to
+// the channel a newer write gives.
+func testNotificationChannels(t *testing.T, d Database) {
+	s := open(t, d, "")
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	record := func(id, channel string, updated time.Time) storage.NotificationRecord {
+		return storage.NotificationRecord{ID: id, Kind: storage.NotificationAlert, HostIP: "10.0.0.1", HostPort: 22,
+			Recipients: []string{}, Subject: "memory", Status: storage.NotificationPending, CreatedAt: at, UpdatedAt: updated,
+			Channel: channel}
+	}
+	write(t, s, &storage.Batch{RoundID: "r1", StartedAt: at, Notifications: []storage.NotificationRecord{
+		record("n-1", "", at), record("n-1@chat", "chat", at), record("n-1@pager", "pager\x00\n", at),
+	}})
+	const want = "id=n-1 channel=email \nid=n-1@chat channel=chat \nid=n-1@pager channel=pager\uFFFD\uFFFD \n"
+	if got := Dump(t, d.SQL, notificationChannelsQuery); got != want {
+		t.Fatalf("channels:\n%s\nwant\n%s", got, want)
+	}
+	write(t, s, &storage.Batch{RoundID: "r2", StartedAt: at, Notifications: []storage.NotificationRecord{
+		record("n-1", "chat", at.Add(time.Minute)),
+	}})
+	if got := Dump(t, d.SQL, `SELECT channel FROM notifications WHERE id = 'n-1'`); got != "channel=chat \n" {
+		t.Errorf("channel after a newer write: %q, want chat", got)
 	}
 }

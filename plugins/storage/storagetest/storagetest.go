@@ -54,6 +54,7 @@ func Run(t *testing.T, newDatabase func(t *testing.T) Database) {
 		"latest_stats":                                   testLatestStats,
 		"latest_stats keeps a failed host's last values": testFailedHostKeepsValues,
 		"alerts and notifications updates":               testStateUpdates,
+		"notification channels":                          testNotificationChannels,
 		"alerts and notifications name hosts":            testStateHosts,
 		"firing_alerts":                                  testFiringAlerts,
 		"notification text is cleaned":                   testNotificationText,

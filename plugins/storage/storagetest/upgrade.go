@@ -62,6 +62,14 @@ var upgradeData = map[int]versionData{
 			eventsWithFieldsQuery,
 		},
 	},
+	5: {
+		// 0005 adds notifications.channel: the rows of 0002.sql become
+		// 'email'; its seed adds one on another channel.
+		seed: "testdata/seed/0005.sql",
+		checks: []string{
+			notificationChannelsQuery,
+		},
+	},
 }
 
 // seed1LatestStats is what latest_stats shows for testdata/seed/0001.sql.

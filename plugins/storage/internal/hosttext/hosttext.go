@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // Limits on host-supplied text. Channel, level, provider, computer and
@@ -96,4 +98,14 @@ func FieldsJSON(fields map[string]string) (string, error) {
 		return "", fmt.Errorf("encode event fields: %w", err)
 	}
 	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// Channel is a notification's channel as both backends store it: the
+// default channel when it is empty (records from cores before channels),
+// else one cleaned line of at most MaxShortBytes.
+func Channel(s string) string {
+	if s == "" {
+		return storage.DefaultChannel
+	}
+	return Line(s, MaxShortBytes)
 }

@@ -1069,7 +1069,11 @@ type NotificationRecord struct {
 	// sent_at is unset until the notifier accepted it.
 	SentAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
 	// updated_at orders writes of the same id.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// channel is the delivery channel: "email" (the core's mail settings)
+	// or the name of an overlay notifier instance. Empty from cores before
+	// channels; treat it as "email".
+	Channel       string `protobuf:"bytes,13,opt,name=channel,proto3" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1188,6 +1192,13 @@ func (x *NotificationRecord) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *NotificationRecord) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
 var File_cscs_storage_v1_storage_proto protoreflect.FileDescriptor
 
 const file_cscs_storage_v1_storage_proto_rawDesc = "" +
@@ -1275,7 +1286,7 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"last_value\x18\n" +
 	" \x01(\x01R\tlastValue\x129\n" +
 	"\n" +
-	"updated_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xa6\x03\n" +
+	"updated_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xc0\x03\n" +
 	"\x12NotificationRecord\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x17\n" +
@@ -1294,7 +1305,8 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x123\n" +
 	"\asent_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x129\n" +
 	"\n" +
-	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt2\xbe\x02\n" +
+	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
+	"\achannel\x18\r \x01(\tR\achannel2\xbe\x02\n" +
 	"\aStorage\x12O\n" +
 	"\bDescribe\x12 .cscs.storage.v1.DescribeRequest\x1a!.cscs.storage.v1.DescribeResponse\x12C\n" +
 	"\x04Open\x12\x1c.cscs.storage.v1.OpenRequest\x1a\x1d.cscs.storage.v1.OpenResponse\x12U\n" +
