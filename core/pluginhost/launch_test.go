@@ -325,7 +325,7 @@ func TestBuiltinSpec(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := Spec{Kind: tc.kind, Name: tc.name, Path: exe, Args: []string{"plugin", "serve", tc.kind, tc.name}}
+			want := Spec{Kind: tc.kind, Name: tc.name, Path: exe, Args: []string{"plugin", "serve", tc.kind, tc.name}, PipeTLS: true}
 			if fmt.Sprintf("%#v", spec) != fmt.Sprintf("%#v", want) {
 				t.Errorf("BuiltinSpec = %#v, want %#v", spec, want)
 			}
@@ -419,11 +419,12 @@ func TestStartupCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, pinned := range []bool{false, true} {
+	for _, c := range []struct{ pinned, pipeTLS bool }{{false, false}, {true, false}, {false, true}} {
 		spec := fixtureSpec(bin)
-		if pinned {
+		if c.pinned {
 			spec.SHA256 = sum
 		}
+		spec.PipeTLS = c.pipeTLS
 		var samples []time.Duration
 		for range 10 {
 			start := time.Now()
@@ -442,17 +443,19 @@ func TestStartupCost(t *testing.T) {
 			}
 		}
 		sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
-		t.Logf("launch to first Describe (checksum pinned: %t): median %s, min %s, max %s",
-			pinned, (samples[4]+samples[5])/2, samples[0], samples[9])
+		t.Logf("launch to first Describe (checksum pinned: %t, TLS keys from the host: %t): median %s, min %s, max %s",
+			c.pinned, c.pipeTLS, (samples[4]+samples[5])/2, samples[0], samples[9])
 	}
 }
 
 // TestSourceNamed talks to a binary serving two sources from one process,
-// the way a round talks to the built-in sources.
+// the way a round talks to the built-in sources: with the TLS keys the
+// host made (a plugin that ignored them would serve without TLS, and the
+// host's TLS handshake would fail).
 func TestSourceNamed(t *testing.T) {
 	t.Parallel()
 	bin := sdktest.Build(t, "./testdata/launch/sources")
-	p := launch(t, Spec{Kind: sdkplugin.KindSource, Name: "sources fixture", Path: bin}, Options{CallTimeout: 2 * time.Second})
+	p := launch(t, Spec{Kind: sdkplugin.KindSource, Name: "sources fixture", Path: bin, PipeTLS: true}, Options{CallTimeout: 2 * time.Second})
 	linux := source.Platform{OS: "linux", Arch: "amd64"}
 	for _, name := range []string{"fast", "slow"} {
 		s, err := p.SourceNamed(name)
@@ -500,7 +503,7 @@ func TestBuiltinSourcesSpec(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if spec.Path != exe || !slices.Equal(spec.Args, wantArgs) || spec.Kind != sdkplugin.KindSource {
+		if spec.Path != exe || !slices.Equal(spec.Args, wantArgs) || spec.Kind != sdkplugin.KindSource || !spec.PipeTLS {
 			t.Errorf("BuiltinSourcesSpec(%q) = %#v, want %s %s", storage, spec, exe, strings.Join(wantArgs, " "))
 		}
 	}

@@ -96,6 +96,9 @@ func Serve(cfg ServeConfig) {
 		VersionedPlugins: map[int]goplugin.PluginSet{ProtocolVersion: cfg.pluginSet()},
 		GRPCServer:       newGRPCServer,
 		Logger:           logger,
+		// Keys the host made and handed over a pipe (EnvTLSFD); without
+		// them, go-plugin's automatic mutual TLS.
+		TLSProvider: serverTLS,
 	})
 }
 
