@@ -273,3 +273,37 @@ func TestAgentHashedOnlyWhenChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestChecksumWithoutWorkingOpenSSL: an openssl that fails or prints no
+// digest hands over to sha256sum.
+func TestChecksumWithoutWorkingOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("sha256sum"); err != nil {
+		t.Skip("no sha256sum here")
+	}
+	bin := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(bin, "openssl"), []byte("#!/bin/sh\necho 'openssl: FIPS self test failed' >&2\nexit 1\n"), 0o755))
+	agent := Artifact{Name: "cscs-agent", Data: []byte("#!/bin/sh\ncat\n")}
+	for name, wrong := range map[string]bool{"right agent runs": false, "wrong agent refused": true} {
+		t.Run(name, func(t *testing.T) {
+			p, agentPath := agentInPlace(t, agent)
+			digest, err := agent.digest()
+			must(t, err)
+			if wrong {
+				must(t, os.WriteFile(agentPath, []byte("#!/bin/sh\nid\n"), 0o700))
+			}
+			command, err := posixRunCommand(p.OS, agentPath, digest)
+			must(t, err)
+			cmd := exec.Command("/bin/sh", "-c", command)
+			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+			cmd.Stdin = strings.NewReader("request")
+			out, err := cmd.Output()
+			var exitErr *exec.ExitError
+			switch {
+			case wrong && (!errors.As(err, &exitErr) || exitErr.ExitCode() != ChecksumExitCode):
+				t.Fatalf("wrong agent: %v, want status %d", err, ChecksumExitCode)
+			case !wrong && (err != nil || string(out) != "request"):
+				t.Fatalf("right agent: %q, %v; want the request echoed", out, err)
+			}
+		})
+	}
+}

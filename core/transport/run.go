@@ -130,26 +130,27 @@ func posixStampFrom(first int) string {
 }
 
 // posixChecksumCheck are the lines of a /bin/sh script that hash the file
-// named by $f with the first tool found (OpenSSL first: twice as fast as
-// coreutils' sha256sum on the agent where the CPU has SHA instructions)
-// and exit with ChecksumExitCode
-// unless its SHA-256 is digest. The file is read through a redirection,
-// so stdin is left for the agent.
+// named by $f and exit with ChecksumExitCode unless its SHA-256 is digest.
+// OpenSSL goes first (twice as fast as coreutils' sha256sum on the agent
+// where the CPU has SHA instructions); when it is missing or prints no
+// digest, sha256sum or shasum -a 256. The file is read through a
+// redirection, so stdin is left for the agent.
 //
 // $st is the file's stamp (inode, size, modification and change times to
-// the nanosecond) or empty. After a match the stamp is kept in "$f.ok"; while the file still
-// has that stamp it is not hashed again. Hashing the 3.7 MB agent costs the
-// host about 13 ms of CPU per round, more than the rest of a cached round's
-// command; any write, rename or chmod of the file changes its change time,
-// which no unprivileged process can set back. The directory is the login
-// user's own with mode 0700, so only that user (or root) could forge the
-// stamp, and they can already change what the login shell runs.
+// the nanosecond) or empty. After a match the stamp is kept in "$f.ok";
+// while the file still has that stamp it is not hashed again. Hashing the
+// 3.7 MB agent costs the host about 13 ms of CPU, more than the rest of a
+// steady round's command. Any write, rename, touch or chmod of the file
+// changes its change time, which no unprivileged process can set back.
+// The directory is the login user's own with mode 0700, so only that user
+// (or root) could forge the stamp, and they can already change what the
+// login shell runs.
 func posixChecksumCheck(digest string) []string {
 	return []string{
 		`if [ -z "$st" ] || ! { read -r ok <"$f.ok" && [ "$ok" = "$st" ]; } 2>/dev/null; then ` +
-			`if command -v openssl >/dev/null 2>&1; then s=$(openssl dgst -sha256 <"$f"); s=${s##* }; ` +
-			`elif command -v sha256sum >/dev/null 2>&1; then s=$(sha256sum <"$f"); s=${s%% *}; ` +
-			`else s=$(shasum -a 256 <"$f"); s=${s%% *}; fi; ` +
+			`s=; if command -v openssl >/dev/null 2>&1; then s=$(openssl dgst -sha256 <"$f" 2>/dev/null); s=${s##* }; fi; ` +
+			`if [ ${#s} -ne 64 ]; then if command -v sha256sum >/dev/null 2>&1; then s=$(sha256sum <"$f"); s=${s%% *}; ` +
+			`else s=$(shasum -a 256 <"$f"); s=${s%% *}; fi; fi; ` +
 			`if [ "$s" != ` + digest + ` ]; then echo '` + checksumMarker + `' >&2; exit ` + fmt.Sprint(ChecksumExitCode) + `; fi; ` +
 			`[ -z "$st" ] || { printf '%s\n' "$st" >"$f.ok"; } 2>/dev/null || :; fi`,
 	}
