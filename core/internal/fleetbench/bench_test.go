@@ -22,8 +22,12 @@ import (
 // cpuSample is the agent's CPU window in every cscs round of the benchmark.
 const cpuSample = 200 * time.Millisecond
 
-// benchRuns is how many times each case runs; the table gives medians.
-const benchRuns = 3
+// benchRuns is how many times each incumbent runs, and floorRuns each
+// case of the floor and cscs (interleaved); the table gives medians.
+const (
+	benchRuns = 3
+	floorRuns = 5
+)
 
 // hostTimeout bounds one host's work in cscs and in the floor.
 const hostTimeout = 120 * time.Second
@@ -131,7 +135,30 @@ func mustDo(b *testing.B, err error) {
 	}
 }
 
-// measureRuns runs fn benchRuns times (prepare, untimed, before each).
+// benchCase is one case of measureInterleaved: prepare (untimed, may be
+// nil) then fn.
+type benchCase struct {
+	name        string
+	prepare, fn func() error
+}
+
+// measureInterleaved runs every case once per round, runs rounds, and
+// returns the cases' results in order.
+func measureInterleaved(b *testing.B, hosts, runs int, cases []benchCase) []Result {
+	b.Helper()
+	out := make([]Result, len(cases))
+	for i, c := range cases {
+		out[i] = Result{Case: c.name, Hosts: hosts}
+	}
+	for range runs {
+		for i, c := range cases {
+			out[i].Samples = append(out[i].Samples, measureRuns(b, c.name, hosts, 1, c.prepare, c.fn).Samples...)
+		}
+	}
+	return out
+}
+
+// measureRuns runs fn runs times (prepare, untimed, before each).
 func measureRuns(b *testing.B, name string, hosts, runs int, prepare, fn func() error) Result {
 	b.Helper()
 	r := Result{Case: name, Hosts: hosts}
@@ -175,17 +202,23 @@ func BenchmarkFleet(b *testing.B) {
 		remoteDir := fmt.Sprintf("/tmp/cscs-%d", fleet.UID)
 		mustDo(b, env.run(ctx)) // warm-up: records host keys, puts the agent in place
 
-		floorExec := measureRuns(b, "floor exec", n, benchRuns, nil, func() error { return floor.Exec(ctx) })
-		upload := measureRuns(b, "floor upload+run", n, benchRuns, nil, func() error { return floor.UploadAndRun(ctx, payload, "/tmp") })
-		cached := measureRuns(b, "cscs run cached", n, benchRuns, nil, func() error { return env.run(ctx) })
 		// The fleet's hosts share one file system: hosts that start after the
 		// first upload finished find the agent in place. Count real uploads.
 		var uploads []string
-		cold := measureRuns(b, "cscs run cold", n, benchRuns, func() error { return os.RemoveAll(remoteDir) }, func() error {
-			u, err := env.runCountingUploads(ctx)
-			uploads = append(uploads, fmt.Sprint(u))
-			return err
+		// Interleaved, so that a slower spell of the machine weighs on the
+		// floor and on cscs alike. Cold runs last: it leaves the agent in
+		// place for the next cached run.
+		measured := measureInterleaved(b, n, floorRuns, []benchCase{
+			{name: "floor exec", fn: func() error { return floor.Exec(ctx) }},
+			{name: "cscs run cached", fn: func() error { return env.run(ctx) }},
+			{name: "floor upload+run", fn: func() error { return floor.UploadAndRun(ctx, payload, "/tmp") }},
+			{name: "cscs run cold", prepare: func() error { return os.RemoveAll(remoteDir) }, fn: func() error {
+				u, err := env.runCountingUploads(ctx)
+				uploads = append(uploads, fmt.Sprint(u))
+				return err
+			}},
 		})
+		floorExec, cached, upload, cold := measured[0], measured[1], measured[2], measured[3]
 		cold.Note = "agent uploads per round: " + strings.Join(uploads, ", ")
 		first := len(results)
 		results = append(results, floorExec, upload, cached, cold)
