@@ -18,8 +18,6 @@ import (
 
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
-	"github.com/cscs-dev/cscs/core/internal/testagent"
-	"github.com/cscs-dev/cscs/core/sshfleet"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -123,28 +121,12 @@ func TestCollectCachedPlatform(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	realAgent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	realAgent := thisMachinesAgent(t)
 	sum := sha256.Sum256(realAgent)
 	agentName := "cscs-agent-" + hex.EncodeToString(sum[:])[:16]
 	execs := newExecLog(t)
 	ctx := context.Background()
-	fleet, err := sshfleet.Start(ctx, sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir(), Shell: execs.shell})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fleet.Close() })
-	h := fleet.Hosts()[0]
-	known := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(known, fleet.KnownHosts(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	hostKeys, err := transport.NewHostKeys(known, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, hostKeys := oneHostFleet(t, execs.shell)
 	cache := &memPlatforms{m: map[string]transport.Platform{}}
 	cl := config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret("pw")}
 	here := runtime.GOOS + "/" + runtime.GOARCH
@@ -246,16 +228,7 @@ func TestCollectCachedAgentFailureRunsOnce(t *testing.T) {
 	}
 	execs := newExecLog(t)
 	ctx := context.Background()
-	fleet, err := sshfleet.Start(ctx, sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir(), Shell: execs.shell})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fleet.Close() })
-	h := fleet.Hosts()[0]
-	known := filepath.Join(t.TempDir(), "known_hosts")
-	mustDo(t, os.WriteFile(known, fleet.KnownHosts(), 0o600))
-	hostKeys, err := transport.NewHostKeys(known, false)
-	mustDo(t, err)
+	h, hostKeys := oneHostFleet(t, execs.shell)
 	c := New(Settings{Identity: id, Agents: fakeAgents{data: script("echo disk on fire >&2; exit 3")}, HostKeys: hostKeys,
 		ConnectTimeout: 5 * time.Second, HandshakeTimeout: 5 * time.Second, Platforms: &memPlatforms{m: map[string]transport.Platform{}}})
 	cl := config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret("pw")}

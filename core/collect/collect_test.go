@@ -57,27 +57,11 @@ func TestCollectStatuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	realAgent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	realAgent := thisMachinesAgent(t)
 	replayed := captureReport(t, id)
 
 	ctx := context.Background()
-	fleet, err := sshfleet.Start(ctx, sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fleet.Close() })
-	h := fleet.Hosts()[0]
-	known := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(known, fleet.KnownHosts(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	hostKeys, err := transport.NewHostKeys(known, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, hostKeys := oneHostFleet(t, "")
 	empty, err := transport.NewHostKeys(filepath.Join(t.TempDir(), "known_hosts"), false)
 	if err != nil {
 		t.Fatal(err)
@@ -172,4 +156,35 @@ func TestFillFromReportKeepsModuleErrors(t *testing.T) {
 	if !strings.Contains(col.Error, "swap: no swap counters") {
 		t.Errorf("module error lost: %q", col.Error)
 	}
+}
+
+// oneHostFleet starts an in-process fleet of one host (user "demo",
+// password "pw", shell as sshfleet.Options.Shell) for the test, and
+// returns the host with host keys that know it.
+func oneHostFleet(t *testing.T, shell string) (sshfleet.Host, *transport.HostKeys) {
+	t.Helper()
+	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir(), Shell: shell})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fleet.Close() })
+	known := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(known, fleet.KnownHosts(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	hostKeys, err := transport.NewHostKeys(known, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fleet.Hosts()[0], hostKeys
+}
+
+// thisMachinesAgent is the agent binary built for this machine.
+func thisMachinesAgent(t *testing.T) []byte {
+	t.Helper()
+	agent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return agent
 }

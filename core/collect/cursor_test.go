@@ -15,12 +15,8 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/sources"
-	"github.com/cscs-dev/cscs/core/sshfleet"
-	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -59,25 +55,9 @@ func TestCollectKeepsCursors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	agent := thisMachinesAgent(t)
 	ctx := context.Background()
-	fleet, err := sshfleet.Start(ctx, sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fleet.Close() })
-	h := fleet.Hosts()[0]
-	known := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(known, fleet.KnownHosts(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	hostKeys, err := transport.NewHostKeys(known, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, hostKeys := oneHostFleet(t, "")
 	logFile := filepath.Join(t.TempDir(), "auth.log")
 	appendLine := func(user string) {
 		f, err := os.OpenFile(logFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -164,25 +144,9 @@ func TestExternalModuleGetsItsSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	agent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	agent := thisMachinesAgent(t)
 	ctx := context.Background()
-	fleet, err := sshfleet.Start(ctx, sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fleet.Close() })
-	h := fleet.Hosts()[0]
-	known := filepath.Join(t.TempDir(), "known_hosts")
-	if err := os.WriteFile(known, fleet.KnownHosts(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	hostKeys, err := transport.NewHostKeys(known, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, hostKeys := oneHostFleet(t, "")
 	script := []byte(`req=$(cat)
 v=$(printf '%s' "$req" | sed -n 's/.*"threshold":\([0-9]*\).*/\1/p')
 printf '{"metrics":[{"name":"echoconf.threshold","value":%s,"unit":"count"}]}\n' "${v:-0}"
