@@ -47,7 +47,7 @@ func commands() []command {
 		{name: "run", short: "collect one round from every client in config.xml and store it", run: runCommand},
 		{name: "validate", short: "load and check config.xml, email_config.json and overlays; print diagnostics", run: validateCommand},
 		{name: "config show", short: "print the effective configuration (config.xml, overlays, flags) with secrets masked", run: configShowCommand},
-		{name: "db init", short: "create or upgrade the database schema", run: dbInitCommand},
+		{name: "db init", short: "create or upgrade the database schema (--db, or the overlays' storage blocks)", run: dbInitCommand},
 		{name: "db prune", short: "delete collections older than --older-than (each host's latest ok one is kept)", run: dbPruneCommand},
 		{name: "keys show", short: "print the core's public key (created on first use)", run: keysShowCommand},
 		{name: "hosts check", short: "connect, authenticate, verify host keys and detect platforms; collect nothing", run: hostsCheckCommand},
