@@ -14,23 +14,31 @@ import (
 
 // hostsCheckCommand is `cscs hosts check`: for every client, connect,
 // authenticate, verify the host key and detect the platform, without
-// uploading or running anything.
+// uploading or running anything. The overlays' round settings (timeouts,
+// concurrency, handshakes) apply as they do to `cscs run`.
 func hostsCheckCommand(ctx context.Context, env *Env) int {
 	var s settings
 	fs := newFlagSet(env, "hosts check")
 	s.configFlags(fs)
 	s.dataFlags(fs, env)
 	s.roundFlags(fs)
+	s.pluginsDir = s.pluginFlags(fs)
+	s.overlayFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
-	}
-	if err := s.check(); err != nil {
-		fmt.Fprintf(env.Stderr, "cscs hosts check: %v\n", err)
-		return ExitBadConfig
 	}
 	cfg, code := loadForRound(env, &s)
 	if cfg == nil {
 		return code
+	}
+	ov, _, ok := loadOverlay(ctx, env, &s, s.pluginsDir())
+	if !ok {
+		return ExitBadConfig
+	}
+	s.applyOverlay(fs, ov)
+	if err := s.check(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs hosts check: %v\n", err)
+		return ExitBadConfig
 	}
 	hostKeys, err := transport.NewHostKeys(filepath.Join(s.dataDir, "known_hosts"), s.acceptNew)
 	if err != nil {
@@ -45,6 +53,7 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 	}
 	results := make([]result, len(cfg.Clients))
 	sem := make(chan struct{}, s.concurrency)
+	handshakes := transport.NewHandshakeGate(s.handshakes)
 	var wg sync.WaitGroup
 	for i, cl := range cfg.Clients {
 		wg.Add(1)
@@ -56,7 +65,7 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 			hctx, cancel := context.WithTimeout(ctx, s.hostTO)
 			defer cancel()
 			client, err := transport.Dial(hctx, collect.Target(cl, env.Getenv("SSH_AUTH_SOCK") != ""), transport.Options{
-				ConnectTimeout: s.connectTO, HandshakeTimeout: s.handshakeTO, HostKeys: hostKeys,
+				ConnectTimeout: s.connectTO, HandshakeTimeout: s.handshakeTO, HostKeys: hostKeys, Handshakes: handshakes,
 			})
 			if err == nil {
 				results[i].platform, err = client.Detect(hctx)
@@ -78,7 +87,11 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 			fmt.Fprintf(tw, "%s\t%s\t-\t-\t%s\t%s\n", label, collect.StatusOf(ctx, r.err), r.took.Round(time.Millisecond), firstLine(r.err.Error(), 120))
 			continue
 		}
-		fmt.Fprintf(tw, "%s\tok\t%s/%s\t%s\t%s\t\n", label, r.platform.OS, r.platform.Arch, r.platform.RemoteDir, r.took.Round(time.Millisecond))
+		platform := r.platform.OS + "/" + r.platform.Arch
+		if r.platform.Shell != "" {
+			platform += " (" + r.platform.Shell + ")"
+		}
+		fmt.Fprintf(tw, "%s\tok\t%s\t%s\t%s\t\n", label, platform, r.platform.RemoteDir, r.took.Round(time.Millisecond))
 	}
 	_ = tw.Flush()
 	if failed > 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -35,5 +36,22 @@ func TestHostsCheck(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "unreachable") || strings.Count(stdout.String(), " ok ") != 2 {
 		t.Errorf("want the dead host unreachable and two ok:\n%s", stdout.String())
+	}
+
+	// The overlays' round settings apply, and a flag given still wins. (A
+	// host's deadline of 1ms cannot hold its platform probe, which runs
+	// three processes on the host.)
+	overlay := filepath.Join(r.dir, "tight.hcl")
+	must(t, os.WriteFile(overlay, []byte("round {\n  host_timeout = \"1ms\"\n  max_handshakes = 1\n}\n"), 0o600))
+	stdout.Reset()
+	base := []string{"hosts", "check", "--config", r.config, "--data-dir", r.dataDir, "--overlay", overlay}
+	if code := Main(context.Background(), base, "test", strings.NewReader(""), &stdout, &stderr); code != ExitSomeFailed ||
+		strings.Count(stdout.String(), " ok ") != 0 || !strings.Contains(stdout.String(), "timeout") {
+		t.Errorf("overlay host_timeout of 1ms: exit %d, want every host timed out:\n%s", code, stdout.String())
+	}
+	stdout.Reset()
+	if code := Main(context.Background(), append(base, "--host-timeout", "60s"), "test", strings.NewReader(""), &stdout, &stderr); code != ExitSomeFailed ||
+		strings.Count(stdout.String(), " ok ") != 2 {
+		t.Errorf("--host-timeout over the overlay: exit %d, want the two live hosts ok:\n%s", code, stdout.String())
 	}
 }
