@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,10 +24,14 @@ type prunableDB interface {
 }
 
 func dbPruneCommand(ctx context.Context, env *Env) int {
+	var s settings
 	fs := newFlagSet(env, "db prune")
 	target := fs.String("db", "cscs.db", "SQLite database file, or a postgres:// (postgresql://) DSN; env:NAME or file:PATH reads it from there, "+
 		"so that a password stays out of the process list (or give the password in PGPASSWORD)")
 	olderThan := fs.String("older-than", "", `delete collections that started longer ago than this: days such as "90d" or a duration such as "36h" (required)`)
+	s.dataFlags(fs, env)
+	s.pluginsDir = s.pluginFlags(fs)
+	s.overlayFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
@@ -39,27 +44,86 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 		fmt.Fprintf(env.Stderr, "cscs db prune: --older-than: %v\n", err)
 		return ExitBadConfig
 	}
+	cutoff := time.Now().Add(-age).UTC().Truncate(time.Second)
+	ov, _, ok := loadOverlay(ctx, env, &s, s.pluginsDir())
+	if !ok {
+		return ExitBadConfig
+	}
+	instances, err := overlayStorages(ov)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs db prune: %v\n", err)
+		return ExitBadConfig
+	}
+	if len(instances) > 0 {
+		return pruneStorages(ctx, env, instances, cutoff, overlayRedactor(ov))
+	}
 	where, err := config.ParseSecret(*target, ".", envLookup(env))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs db prune: --db: %v\n", err)
 		return ExitBadConfig
 	}
-	db, name, err := openPrunableDB(ctx, where.Reveal())
-	if err != nil {
+	if err := pruneDB(ctx, env, where.Reveal(), cutoff); err != nil {
 		fmt.Fprintf(env.Stderr, "cscs db prune: %v\n", err)
 		return ExitSomeFailed
 	}
-	defer db.Close()
+	return ExitOK
+}
 
-	cutoff := time.Now().Add(-age).UTC().Truncate(time.Second)
+// pruneStorages prunes the database of every built-in storage of the
+// overlays' storage blocks; one failing does not stop the others. Other
+// storage plugins prune themselves (their retention setting, if any).
+func pruneStorages(ctx context.Context, env *Env, instances []pipeline.StorageInstance, cutoff time.Time, redact func(string) string) int {
+	code := ExitOK
+	for _, in := range instances {
+		label := "storage " + in.Plugin + " " + in.Name
+		var target string
+		switch in.Plugin {
+		case sqlite.Name:
+			var c sqlite.Config
+			if err := json.Unmarshal(in.Config, &c); err != nil {
+				fmt.Fprintf(env.Stderr, "cscs db prune: %s: reading its settings: %v\n", label, err)
+				code = ExitSomeFailed
+				continue
+			}
+			target = c.Path
+		case postgres.Name:
+			var c postgres.Config
+			if err := json.Unmarshal(in.Config, &c); err != nil {
+				fmt.Fprintf(env.Stderr, "cscs db prune: %s: reading its settings: %v\n", label, redact(err.Error()))
+				code = ExitSomeFailed
+				continue
+			}
+			target = c.DSN
+		default:
+			fmt.Fprintf(env.Stderr, "cscs db prune: %s: skipped: only the built-in sqlite and postgres storages are pruned here; set the plugin's own retention\n", label)
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "%s: ", label)
+		if err := pruneDB(ctx, env, target, cutoff); err != nil {
+			fmt.Fprintln(env.Stdout, "failed")
+			fmt.Fprintf(env.Stderr, "cscs db prune: %s: %s\n", label, redact(err.Error()))
+			code = ExitSomeFailed
+		}
+	}
+	return code
+}
+
+// pruneDB deletes from the SQLite file or PostgreSQL database target the
+// collections and events older than cutoff (each host's latest ok
+// collection is kept) and says how many went.
+func pruneDB(ctx context.Context, env *Env, target string, cutoff time.Time) error {
+	db, name, err := openPrunableDB(ctx, target)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
 	deleted, events, err := db.PruneAll(ctx, cutoff)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs db prune: %v (deleted %d collections and %d events before the error)\n", err, deleted, events)
-		return ExitSomeFailed
+		return fmt.Errorf("%w (deleted %d collections and %d events before the error)", err, deleted, events)
 	}
 	fmt.Fprintf(env.Stdout, "%s: deleted %d collections (and their samples) and %d events from before %s; each host's latest ok collection is kept\n",
 		name, deleted, events, cutoff.Format(time.RFC3339))
-	return ExitOK
+	return nil
 }
 
 // openPrunableDB opens the database target names, and returns how to name

@@ -5,6 +5,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -199,5 +201,35 @@ func TestDBPrunePostgres(t *testing.T) {
 	}
 	if got := collectionsLeft(t, "pgx", dsn); got != wantLeft {
 		t.Errorf("left: %s; want %s", got, wantLeft)
+	}
+}
+
+// TestDBPruneOverlayStorages prunes the database of every storage block;
+// a missing one fails without stopping the others.
+func TestDBPruneOverlayStorages(t *testing.T) {
+	a, b := sqliteFixture(t), sqliteFixture(t)
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	overlay := filepath.Join(t.TempDir(), "storages.hcl")
+	must(t, os.WriteFile(overlay, []byte(fmt.Sprintf("storage \"sqlite\" \"a\" {\n  path = %q\n}\nstorage \"sqlite\" \"gone\" {\n  path = %q\n}\nstorage \"sqlite\" \"b\" {\n  path = %q\n}\n",
+		a, missing, b)), 0o600))
+	code, stdout, stderr := runPrune(t, nil, "--overlay", overlay, "--data-dir", t.TempDir(), "--older-than", "2d")
+	if code != ExitSomeFailed {
+		t.Fatalf("exit %d, want %d\nstdout %q\nstderr %q", code, ExitSomeFailed, stdout, stderr)
+	}
+	for _, want := range []string{"storage sqlite a: " + a + ": deleted 3 collections", "storage sqlite b: " + b + ": deleted 3 collections", "storage sqlite gone: failed"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "storage sqlite gone: no database at "+missing) {
+		t.Errorf("stderr should say which storage has no database:\n%s", stderr)
+	}
+	for _, path := range []string{a, b} {
+		if got := collectionsLeft(t, "sqlite3", path); got != wantLeft {
+			t.Errorf("%s left: %s; want %s", path, got, wantLeft)
+		}
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("pruning created the missing database")
 	}
 }
