@@ -41,13 +41,8 @@ func configShowCommand(ctx context.Context, env *Env) int {
 	if diags.HasErrors() {
 		return ExitBadConfig
 	}
-	ov, _, ok := loadOverlay(ctx, env, &s, s.pluginsDir())
+	ov, ok := s.overlaid(ctx, env, fs, "config show")
 	if !ok {
-		return ExitBadConfig
-	}
-	s.applyOverlay(fs, ov)
-	if err := s.check(); err != nil {
-		fmt.Fprintf(env.Stderr, "cscs config show: %v\n", err)
 		return ExitBadConfig
 	}
 	showConfig(env.Stdout, fs, &s, cfg, ov)

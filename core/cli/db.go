@@ -24,13 +24,8 @@ func dbInitCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	ov, _, ok := loadOverlay(ctx, env, &s, s.pluginsDir())
+	ov, instances, ok := s.overlaidStorages(ctx, env, "db init")
 	if !ok {
-		return ExitBadConfig
-	}
-	instances, err := overlayStorages(ov)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs db init: %v\n", err)
 		return ExitBadConfig
 	}
 	if len(instances) > 0 {

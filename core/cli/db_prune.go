@@ -45,13 +45,8 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 		return ExitBadConfig
 	}
 	cutoff := time.Now().Add(-age).UTC().Truncate(time.Second)
-	ov, _, ok := loadOverlay(ctx, env, &s, s.pluginsDir())
+	ov, instances, ok := s.overlaidStorages(ctx, env, "db prune")
 	if !ok {
-		return ExitBadConfig
-	}
-	instances, err := overlayStorages(ov)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs db prune: %v\n", err)
 		return ExitBadConfig
 	}
 	if len(instances) > 0 {

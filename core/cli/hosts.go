@@ -31,13 +31,7 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 	if cfg == nil {
 		return code
 	}
-	ov, _, ok := loadOverlay(ctx, env, &s, s.pluginsDir())
-	if !ok {
-		return ExitBadConfig
-	}
-	s.applyOverlay(fs, ov)
-	if err := s.check(); err != nil {
-		fmt.Fprintf(env.Stderr, "cscs hosts check: %v\n", err)
+	if _, ok := s.overlaid(ctx, env, fs, "hosts check"); !ok {
 		return ExitBadConfig
 	}
 	hostKeys, err := transport.NewHostKeys(filepath.Join(s.dataDir, "known_hosts"), s.acceptNew)

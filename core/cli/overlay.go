@@ -108,6 +108,38 @@ func (l schemaLookup) Schema(ctx context.Context, kind, name string) (schema.Sch
 	return overlay.PluginSchema(ctx, impl)
 }
 
+// overlaid loads the overlays of s, lets their round settings replace the
+// defaults of the flags not given, and checks the result; errors are
+// printed under command's name (false: exit with ExitBadConfig).
+func (s *settings) overlaid(ctx context.Context, env *Env, fs *flag.FlagSet, command string) (*overlay.Overlay, bool) {
+	ov, _, ok := loadOverlay(ctx, env, s, s.pluginsDir())
+	if !ok {
+		return nil, false
+	}
+	s.applyOverlay(fs, ov)
+	if err := s.check(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return nil, false
+	}
+	return ov, true
+}
+
+// overlaidStorages loads the overlays of s and returns their storage
+// blocks; errors are printed under command's name (false: exit with
+// ExitBadConfig).
+func (s *settings) overlaidStorages(ctx context.Context, env *Env, command string) (*overlay.Overlay, []pipeline.StorageInstance, bool) {
+	ov, _, ok := loadOverlay(ctx, env, s, s.pluginsDir())
+	if !ok {
+		return nil, nil, false
+	}
+	instances, err := overlayStorages(ov)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return nil, nil, false
+	}
+	return ov, instances, true
+}
+
 // applyOverlay lets the overlay's round settings replace the defaults of
 // the flags not given on the command line.
 func (s *settings) applyOverlay(fs *flag.FlagSet, ov *overlay.Overlay) {

@@ -46,13 +46,8 @@ func runCommand(ctx context.Context, env *Env) int {
 	if cfg == nil {
 		return code
 	}
-	ov, _, ok := loadOverlay(ctx, env, &s, s.pluginsDir())
+	ov, ok := s.overlaid(ctx, env, fs, "run")
 	if !ok {
-		return ExitBadConfig
-	}
-	s.applyOverlay(fs, ov)
-	if err := s.check(); err != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
 		return ExitBadConfig
 	}
 	if ov != nil && len(ov.Storages) > 0 {

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/transport"
@@ -117,10 +115,7 @@ func TestCollectCachedPlatform(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the fleet's shell wrapper and the real agent need Linux")
 	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newIdentity(t)
 	realAgent := thisMachinesAgent(t)
 	sum := sha256.Sum256(realAgent)
 	agentName := "cscs-agent-" + hex.EncodeToString(sum[:])[:16]
@@ -222,10 +217,7 @@ func TestCollectCachedAgentFailureRunsOnce(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the fleet's shell wrapper needs Linux")
 	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newIdentity(t)
 	execs := newExecLog(t)
 	ctx := context.Background()
 	h, hostKeys := oneHostFleet(t, execs.shell)

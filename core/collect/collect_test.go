@@ -53,10 +53,7 @@ func TestCollectStatuses(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the scripted agents need a POSIX shell and sha256sum")
 	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newIdentity(t)
 	realAgent := thisMachinesAgent(t)
 	replayed := captureReport(t, id)
 
@@ -187,4 +184,14 @@ func thisMachinesAgent(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return agent
+}
+
+// newIdentity is a fresh core key for a test.
+func newIdentity(t *testing.T) *age.X25519Identity {
+	t.Helper()
+	id, err := age.GenerateX25519Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/sources"
 	"github.com/cscs-dev/cscs/sdk/source"
@@ -51,10 +49,7 @@ func TestCollectKeepsCursors(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the authlog module runs on Linux")
 	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newIdentity(t)
 	agent := thisMachinesAgent(t)
 	ctx := context.Background()
 	h, hostKeys := oneHostFleet(t, "")
@@ -140,10 +135,7 @@ func TestExternalModuleGetsItsSettings(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("the module is a shell script")
 	}
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newIdentity(t)
 	agent := thisMachinesAgent(t)
 	ctx := context.Background()
 	h, hostKeys := oneHostFleet(t, "")

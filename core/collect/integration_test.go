@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/internal/sshdtest"
@@ -64,10 +62,7 @@ func (s *sessionCounter) since(t *testing.T, wantExecs, wantSFTPs int) (execs, s
 func TestIntegrationCollectCachedPlatform(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{LogLevel: "VERBOSE"})
 	h := fleet.Hosts[0]
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := newIdentity(t)
 	realAgent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
 	if err != nil {
 		t.Fatal(err)

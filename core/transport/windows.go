@@ -105,16 +105,26 @@ func findProbeLine(out []byte) (fields []string, line string, ok bool) {
 // maxProbeLines bounds the lines a wrapped probe line is joined from.
 const maxProbeLines = 16
 
+// probeFields returns the five fields of the probe line in what the probe
+// named name printed.
+func probeFields(out []byte, name string) ([]string, error) {
+	fields, line, ok := findProbeLine(out)
+	if !ok {
+		return nil, fmt.Errorf("the %s probe printed no probe line: %q", name, sanitize(out, 4, 200))
+	}
+	if len(fields) != 5 {
+		return nil, fmt.Errorf("the %s probe printed %d fields, want 5: %q", name, len(fields), sanitize([]byte(line), 1, 200))
+	}
+	return fields, nil
+}
+
 // parseWindowsProbe reads windowsProbe's output and tells which shell ran
 // it. Under PowerShell only the shell is known: the variables come with
 // powerShellProbe.
 func parseWindowsProbe(out []byte) (windowsProbeResult, error) {
-	fields, line, ok := findProbeLine(out)
-	if !ok {
-		return windowsProbeResult{}, fmt.Errorf("the Windows probe printed no probe line: %q", sanitize(out, 4, 200))
-	}
-	if len(fields) != 5 {
-		return windowsProbeResult{}, fmt.Errorf("the Windows probe printed %d fields, want 5: %q", len(fields), sanitize([]byte(line), 1, 200))
+	fields, err := probeFields(out, "Windows")
+	if err != nil {
+		return windowsProbeResult{}, err
 	}
 	r := windowsProbeResult{os: trimProbe(fields[0]), arch: trimProbe(fields[1]), arch6432: trimProbe(fields[2]),
 		temp: trimProbe(fields[3]), user: trimProbe(fields[4])}
@@ -131,19 +141,15 @@ func parseWindowsProbe(out []byte) (windowsProbeResult, error) {
 
 // parsePowerShellProbe reads powerShellProbe's output.
 func parsePowerShellProbe(out []byte) (windowsProbeResult, error) {
-	fields, line, ok := findProbeLine(out)
-	if !ok {
-		return windowsProbeResult{}, fmt.Errorf("the PowerShell probe printed no probe line: %q", sanitize(out, 4, 200))
-	}
-	if len(fields) != 5 {
-		return windowsProbeResult{}, fmt.Errorf("the PowerShell probe printed %d fields, want 5: %q", len(fields), sanitize([]byte(line), 1, 200))
+	fields, err := probeFields(out, "PowerShell")
+	if err != nil {
+		return windowsProbeResult{}, err
 	}
 	r := windowsProbeResult{shell: ShellPowerShell, os: trimProbe(fields[0]), arch: trimProbe(fields[1]),
 		arch6432: trimProbe(fields[2])}
 	if !strings.EqualFold(r.os, "Windows_NT") {
 		return windowsProbeResult{}, fmt.Errorf("the PowerShell probe printed OS %q, want Windows_NT", sanitize([]byte(r.os), 1, 40))
 	}
-	var err error
 	if r.temp, err = decodeCodeUnits(trimProbe(fields[3])); err != nil {
 		return windowsProbeResult{}, fmt.Errorf("the PowerShell probe printed TEMP as %w", err)
 	}
