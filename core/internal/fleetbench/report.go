@@ -29,10 +29,11 @@ func (r Result) Median() Sample {
 	cpus := make([]time.Duration, len(r.Samples))
 	rss := make([]int64, len(r.Samples))
 	kids := make([]int64, len(r.Samples))
+	machine := make([]time.Duration, len(r.Samples))
 	for i, s := range r.Samples {
-		walls[i], cpus[i], rss[i], kids[i] = s.Wall, s.CPU, s.PeakRSS, s.ChildPeakRSS
+		walls[i], cpus[i], rss[i], kids[i], machine[i] = s.Wall, s.CPU, s.PeakRSS, s.ChildPeakRSS, s.MachineCPU
 	}
-	return Sample{Wall: median(walls), CPU: median(cpus), PeakRSS: median(rss), ChildPeakRSS: median(kids)}
+	return Sample{Wall: median(walls), CPU: median(cpus), PeakRSS: median(rss), ChildPeakRSS: median(kids), MachineCPU: median(machine)}
 }
 
 func median[T time.Duration | int64](v []T) T {
@@ -51,19 +52,20 @@ func (r Result) HostsPerSecond() float64 {
 }
 
 // WriteTable prints one line per result: median wall time, hosts/s, core
-// CPU seconds, CPU ms per host and peak RSS (core, and largest child).
+// CPU seconds, CPU ms per host, peak RSS (core, and largest child) and the
+// whole machine's busy CPU seconds (the hosts' share shows there).
 func WriteTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "hosts\tcase\truns\twall s\thosts/s\tcore CPU s\tCPU ms/host\tpeak RSS MB\tchild peak MB\t")
+	fmt.Fprintln(tw, "hosts\tcase\truns\twall s\thosts/s\tcore CPU s\tCPU ms/host\tpeak RSS MB\tchild peak MB\tmachine CPU s\t")
 	var notes []string
 	for _, r := range results {
 		if r.Skipped != "" {
-			fmt.Fprintf(tw, "%d\t%s\t-\t%s\t\t\t\t\t\t\n", r.Hosts, r.Case, r.Skipped)
+			fmt.Fprintf(tw, "%d\t%s\t-\t%s\t\t\t\t\t\t\t\n", r.Hosts, r.Case, r.Skipped)
 			continue
 		}
 		m := r.Median()
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%.3f\t%.1f\t%.3f\t%.2f\t%.1f\t%.1f\t\n", r.Hosts, r.Case, len(r.Samples),
-			m.Wall.Seconds(), r.HostsPerSecond(), m.CPU.Seconds(), perHostMS(m.CPU, r.Hosts), mb(m.PeakRSS), mb(m.ChildPeakRSS))
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%.3f\t%.1f\t%.3f\t%.2f\t%.1f\t%.1f\t%.2f\t\n", r.Hosts, r.Case, len(r.Samples),
+			m.Wall.Seconds(), r.HostsPerSecond(), m.CPU.Seconds(), perHostMS(m.CPU, r.Hosts), mb(m.PeakRSS), mb(m.ChildPeakRSS), m.MachineCPU.Seconds())
 		if r.Note != "" {
 			notes = append(notes, fmt.Sprintf("%d hosts, %s: %s", r.Hosts, r.Case, r.Note))
 		}

@@ -27,6 +27,10 @@ type Sample struct {
 	// (0 where the platform cannot reset the high-water mark).
 	PeakRSS      int64
 	ChildPeakRSS int64
+	// MachineCPU is the busy CPU time of the whole machine (every core,
+	// every process: the simulated hosts too) during the run; 0 where the
+	// platform does not tell.
+	MachineCPU time.Duration
 }
 
 // Measure runs fn and returns its wall time, the CPU this process and its
@@ -41,11 +45,13 @@ func Measure(fn func() error) (Sample, error) {
 	if err != nil {
 		return Sample{}, err
 	}
+	machineBefore, machineErr := machineBusy()
 	start := time.Now()
 	if err := fn(); err != nil {
 		return Sample{}, err
 	}
 	wall := time.Since(start)
+	machineAfter, machineErrAfter := machineBusy()
 	after, err := processUsage()
 	if err != nil {
 		return Sample{}, err
@@ -54,6 +60,9 @@ func Measure(fn func() error) (Sample, error) {
 		Wall:         wall,
 		CPU:          (after.SelfCPU - before.SelfCPU) + (after.ChildrenCPU - before.ChildrenCPU),
 		ChildPeakRSS: after.ChildPeakRSS,
+	}
+	if machineErr == nil && machineErrAfter == nil {
+		s.MachineCPU = machineAfter - machineBefore
 	}
 	if resetPeak {
 		s.PeakRSS = after.PeakRSS

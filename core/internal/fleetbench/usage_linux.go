@@ -65,3 +65,37 @@ func parseVMHWM(status []byte) (int64, error) {
 	}
 	return 0, fmt.Errorf("no VmHWM line in /proc/self/status")
 }
+
+// clockTicks is USER_HZ, the unit of /proc/stat: 100 on every Linux
+// architecture Go supports.
+const clockTicks = 100
+
+// machineBusy is the CPU time every core of the machine has spent not
+// idle since boot, from the first line of /proc/stat.
+func machineBusy() (time.Duration, error) {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("read /proc/stat: %w", err)
+	}
+	return parseMachineBusy(data)
+}
+
+// parseMachineBusy sums the "cpu" line's user, nice, system, irq, softirq
+// and steal ticks (idle and iowait are not busy; guest time is already in
+// user).
+func parseMachineBusy(stat []byte) (time.Duration, error) {
+	line, _, _ := bytes.Cut(stat, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 9 || string(f[0]) != "cpu" {
+		return 0, fmt.Errorf("/proc/stat does not start with a cpu line of 8 figures: %q", line)
+	}
+	var ticks int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		n, err := strconv.ParseInt(string(f[i]), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("/proc/stat cpu line, field %d: %w", i, err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}

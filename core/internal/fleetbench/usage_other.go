@@ -5,6 +5,7 @@ package fleetbench
 import (
 	"errors"
 	"runtime"
+	"time"
 )
 
 func processUsage() (Usage, error) {
@@ -12,3 +13,7 @@ func processUsage() (Usage, error) {
 }
 
 func resetPeakRSS() error { return errors.New("peak RSS reset is Linux only") }
+
+func machineBusy() (time.Duration, error) {
+	return 0, errors.New("machine CPU accounting is Linux only")
+}
