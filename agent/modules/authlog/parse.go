@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -54,17 +55,27 @@ type record struct {
 	message  string
 }
 
-var (
-	reAccepted   = regexp.MustCompile(`^Accepted (\S+) for (\S+) from (\S+) port (\d+)`)
-	reFailed     = regexp.MustCompile(`^Failed (\S+) for (?:invalid user )?(\S*) from (\S+) port (\d+)`)
-	reInvalid    = regexp.MustCompile(`^Invalid user (\S*) from (\S+) port (\d+)`)
-	reSudo       = regexp.MustCompile(`^\s*(\S+) : (.*)$`)
-	reLoginOK    = regexp.MustCompile(`^(?:ROOT LOGIN|LOGIN) +ON (\S+)(?: BY (\S+))?`)
-	reLoginFail  = regexp.MustCompile(`^FAILED LOGIN \(\d+\) on '([^']*)' FOR '([^']*)'`)
-	reSyslogBSD  = regexp.MustCompile(`^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^\s\[:]+)(?:\[\d+\])?: (.*)$`)
-	reSyslogISO  = regexp.MustCompile(`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (\S+) ([^\s\[:]+)(?:\[\d+\])?: (.*)$`)
-	sudoFailures = []string{"incorrect password attempt", "user NOT in sudoers", "NOT allowed to run", "command not allowed"}
-)
+// linePatterns are the expressions that read log lines. They are compiled
+// on first use: most rounds find no new lines, and compiling them at start-up
+// would cost every agent run on every host.
+type linePatterns struct {
+	accepted, failed, invalid, sudo, loginOK, loginFail, syslogBSD, syslogISO *regexp.Regexp
+}
+
+var patterns = sync.OnceValue(func() *linePatterns {
+	return &linePatterns{
+		accepted:  regexp.MustCompile(`^Accepted (\S+) for (\S+) from (\S+) port (\d+)`),
+		failed:    regexp.MustCompile(`^Failed (\S+) for (?:invalid user )?(\S*) from (\S+) port (\d+)`),
+		invalid:   regexp.MustCompile(`^Invalid user (\S*) from (\S+) port (\d+)`),
+		sudo:      regexp.MustCompile(`^\s*(\S+) : (.*)$`),
+		loginOK:   regexp.MustCompile(`^(?:ROOT LOGIN|LOGIN) +ON (\S+)(?: BY (\S+))?`),
+		loginFail: regexp.MustCompile(`^FAILED LOGIN \(\d+\) on '([^']*)' FOR '([^']*)'`),
+		syslogBSD: regexp.MustCompile(`^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^\s\[:]+)(?:\[\d+\])?: (.*)$`),
+		syslogISO: regexp.MustCompile(`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (\S+) ([^\s\[:]+)(?:\[\d+\])?: (.*)$`),
+	}
+})
+
+var sudoFailures = []string{"incorrect password attempt", "user NOT in sudoers", "NOT allowed to run", "command not allowed"}
 
 // parseLine splits an auth log line: syslog's "Jan  2 15:04:05 host
 // sshd[1]: msg", rsyslog's RFC 3339 form, or a bare sshd message as
@@ -74,14 +85,14 @@ func parseLine(line string, now time.Time, loc *time.Location) record {
 	if len(line) > maxLine {
 		line = line[:maxLine]
 	}
-	if m := reSyslogISO.FindStringSubmatch(line); m != nil {
+	if m := patterns().syslogISO.FindStringSubmatch(line); m != nil {
 		t, err := time.Parse(time.RFC3339Nano, m[1])
 		if err != nil {
 			t = now
 		}
 		return record{time: t.UTC(), host: m[2], provider: m[3], message: m[4]}
 	}
-	if m := reSyslogBSD.FindStringSubmatch(line); m != nil {
+	if m := patterns().syslogBSD.FindStringSubmatch(line); m != nil {
 		return record{time: bsdTime(m[1], now, loc), host: m[2], provider: m[3], message: m[4]}
 	}
 	return record{time: now.UTC(), message: line}
@@ -185,17 +196,17 @@ func baseProvider(p string) string {
 }
 
 func sshEvent(ev *protocol.Event, msg string) bool {
-	if m := reAccepted.FindStringSubmatch(msg); m != nil {
+	if m := patterns().accepted.FindStringSubmatch(msg); m != nil {
 		ev.EventID = EventLoginAccepted
 		ev.Fields["method"], ev.Fields["user"], ev.Fields["source_ip"], ev.Fields["source_port"] = m[1], m[2], m[3], m[4]
 		return true
 	}
-	if m := reFailed.FindStringSubmatch(msg); m != nil {
+	if m := patterns().failed.FindStringSubmatch(msg); m != nil {
 		ev.EventID, ev.Level = EventLoginFailed, levelWarning
 		ev.Fields["method"], ev.Fields["user"], ev.Fields["source_ip"], ev.Fields["source_port"] = m[1], m[2], m[3], m[4]
 		return true
 	}
-	if m := reInvalid.FindStringSubmatch(msg); m != nil {
+	if m := patterns().invalid.FindStringSubmatch(msg); m != nil {
 		ev.EventID, ev.Level = EventLoginFailed, levelWarning
 		ev.Fields["method"], ev.Fields["user"], ev.Fields["source_ip"], ev.Fields["source_port"] = "invalid_user", m[1], m[2], m[3]
 		return true
@@ -207,7 +218,7 @@ func sshEvent(ev *protocol.Event, msg string) bool {
 // COMMAND=/usr/bin/id", with a failure reason as the first part when sudo
 // refused.
 func sudoEvent(ev *protocol.Event, msg string) bool {
-	m := reSudo.FindStringSubmatch(msg)
+	m := patterns().sudo.FindStringSubmatch(msg)
 	if m == nil {
 		return false
 	}
@@ -241,12 +252,12 @@ func sudoEvent(ev *protocol.Event, msg string) bool {
 }
 
 func loginEvent(ev *protocol.Event, msg string) bool {
-	if m := reLoginFail.FindStringSubmatch(msg); m != nil {
+	if m := patterns().loginFail.FindStringSubmatch(msg); m != nil {
 		ev.EventID, ev.Level = EventLoginFailed, levelWarning
 		ev.Fields["tty"], ev.Fields["user"], ev.Fields["method"] = m[1], m[2], "login"
 		return true
 	}
-	if m := reLoginOK.FindStringSubmatch(msg); m != nil {
+	if m := patterns().loginOK.FindStringSubmatch(msg); m != nil {
 		ev.EventID = EventLoginAccepted
 		ev.Fields["tty"], ev.Fields["method"] = m[1], "login"
 		ev.Fields["user"] = m[2]
