@@ -82,7 +82,7 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 			continue
 		}
 		platform := r.platform.OS + "/" + r.platform.Arch
-		if r.platform.Shell != "" {
+		if r.platform.OS == "windows" && r.platform.Shell != "" {
 			platform += " (" + r.platform.Shell + ")"
 		}
 		fmt.Fprintf(tw, "%s\tok\t%s\t%s\t%s\t\n", label, platform, r.platform.RemoteDir, r.took.Round(time.Millisecond))

@@ -398,9 +398,15 @@ func (c *Collector) reupload(ctx context.Context, client *transport.Client, col 
 }
 
 // samePlatform compares platforms as the state database keeps them:
-// without the Windows shell, which is detected every round.
+// without the Windows shell, which is detected every round (a POSIX
+// host's login shell counts: RunCached's command depends on it).
 func samePlatform(a, b transport.Platform) bool {
-	a.Shell, b.Shell = "", ""
+	if a.OS == "windows" {
+		a.Shell = ""
+	}
+	if b.OS == "windows" {
+		b.Shell = ""
+	}
 	return a == b
 }
 

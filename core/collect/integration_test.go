@@ -95,6 +95,9 @@ func TestIntegrationCollectCachedPlatform(t *testing.T) {
 		before               func(t *testing.T)
 		wantExecs, wantSFTPs int
 		wantUpload           bool
+		// noShell: the cache holds no login shell after the round. Else
+		// it holds ShellPOSIX: the fleet's user logs in with /bin/sh.
+		noShell bool
 	}{
 		{name: "first round", wantExecs: 2, wantSFTPs: 1, wantUpload: true},
 		{name: "cached", wantExecs: 1},
@@ -106,6 +109,13 @@ func TestIntegrationCollectCachedPlatform(t *testing.T) {
 				mustDo(t, os.WriteFile(agentPath, bad, 0o700))
 			},
 			wantExecs: 2, wantSFTPs: 1, wantUpload: true},
+		{name: "stored before the login shell was told",
+			before: func(t *testing.T) {
+				p := cache.m[key]
+				p.Shell = ""
+				cache.m[key] = p
+			},
+			wantExecs: 1, noShell: true}, // through /bin/sh; not detected again
 		{name: "cached platform stale",
 			before: func(t *testing.T) {
 				p := cache.m[key]
@@ -131,8 +141,12 @@ func TestIntegrationCollectCachedPlatform(t *testing.T) {
 			if col.AgentUploaded != r.wantUpload {
 				t.Errorf("agent uploaded: %v, want %v", col.AgentUploaded, r.wantUpload)
 			}
-			if p := cache.m[key]; p.OS != runtime.GOOS || p.Arch != runtime.GOARCH {
-				t.Errorf("cache holds %+v after the round", p)
+			wantShell := transport.ShellPOSIX
+			if r.noShell {
+				wantShell = ""
+			}
+			if p := cache.m[key]; p.OS != runtime.GOOS || p.Arch != runtime.GOARCH || p.Shell != wantShell {
+				t.Errorf("cache holds %+v after the round, want login shell %q", p, wantShell)
 			}
 		})
 		if !ok && i == 0 {

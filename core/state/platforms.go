@@ -44,7 +44,7 @@ func (d *DB) Platform(ctx context.Context, hostIP string, hostPort int, user str
 func (d *DB) readPlatforms(ctx context.Context) func() (map[hostKey]storedPlatform, error) {
 	return func() (map[hostKey]storedPlatform, error) {
 		rows, err := d.db.QueryContext(context.WithoutCancel(ctx),
-			`SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir FROM host_platforms`)
+			`SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir, shell FROM host_platforms`)
 		if err != nil {
 			return nil, fmt.Errorf("read host platforms: %w", err)
 		}
@@ -55,7 +55,7 @@ func (d *DB) readPlatforms(ctx context.Context) func() (map[hostKey]storedPlatfo
 				k   hostKey
 				row storedPlatform
 			)
-			if err := rows.Scan(&k.ip, &k.port, &row.user, &row.p.OS, &row.p.Arch, &row.p.UID, &row.p.RemoteDir); err != nil {
+			if err := rows.Scan(&k.ip, &k.port, &row.user, &row.p.OS, &row.p.Arch, &row.p.UID, &row.p.RemoteDir, &row.p.Shell); err != nil {
 				return nil, fmt.Errorf("read host platforms: %w", err)
 			}
 			out[k] = row
@@ -77,12 +77,12 @@ func (d *DB) SetPlatform(ctx context.Context, hostIP string, hostPort int, user 
 		return fmt.Errorf("store the platform of %s: OS, architecture and remote directory are required", hostLabel(hostIP, hostPort))
 	}
 	_, err := d.db.ExecContext(ctx,
-		`INSERT INTO host_platforms (host_ip, host_port, login_user, os, arch, uid, remote_dir, detected_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO host_platforms (host_ip, host_port, login_user, os, arch, uid, remote_dir, shell, detected_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (host_ip, host_port) DO UPDATE SET
 		   login_user = excluded.login_user, os = excluded.os, arch = excluded.arch, uid = excluded.uid,
-		   remote_dir = excluded.remote_dir, detected_at = excluded.detected_at`,
-		hostIP, hostPort, user, p.OS, p.Arch, p.UID, p.RemoteDir, formatTime(time.Now()))
+		   remote_dir = excluded.remote_dir, shell = excluded.shell, detected_at = excluded.detected_at`,
+		hostIP, hostPort, user, p.OS, p.Arch, p.UID, p.RemoteDir, p.Shell, formatTime(time.Now()))
 	if err != nil {
 		return fmt.Errorf("store the platform of %s: %w", hostLabel(hostIP, hostPort), err)
 	}

@@ -1,7 +1,10 @@
 package state
 
 import (
+	"database/sql"
 	"fmt"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +15,9 @@ import (
 func TestPlatforms(t *testing.T) {
 	db := openTest(t, Options{})
 	ctx := t.Context()
-	linux := transport.Platform{OS: "linux", Arch: "amd64", UID: "1000", RemoteDir: "/tmp/cscs-1000"}
+	linux := transport.Platform{OS: "linux", Arch: "amd64", UID: "1000", RemoteDir: "/tmp/cscs-1000", Shell: transport.ShellPOSIX}
+	linuxCsh := linux
+	linuxCsh.Shell = "" // the login shell changed to one that is not POSIX
 	arm := transport.Platform{OS: "linux", Arch: "arm64", UID: "1001", RemoteDir: "/var/tmp/cscs-1001"}
 	if _, ok, err := db.Platform(ctx, "10.0.0.1", 22, "ops"); ok || err != nil {
 		t.Fatalf("Platform before SetPlatform: %v, %v; want none", ok, err)
@@ -25,6 +30,8 @@ func TestPlatforms(t *testing.T) {
 		want     transport.Platform
 		wantKnow bool
 	}{
+		{set: &linux, setUser: "ops", getUser: "ops", port: 22, want: linux, wantKnow: true},
+		{set: &linuxCsh, setUser: "ops", getUser: "ops", port: 22, want: linuxCsh, wantKnow: true},
 		{set: &linux, setUser: "ops", getUser: "ops", port: 22, want: linux, wantKnow: true},
 		{getUser: "root", port: 22},  // detected for another login
 		{getUser: "ops", port: 2222}, // another port is another host
@@ -184,5 +191,48 @@ func mustDo(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A platform stored before the login shell was recorded reads back without
+// it (so the host keeps the /bin/sh path) once the database is upgraded.
+func TestPlatformStoredBeforeShell(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	path := Path(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite3", dsn(path, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := loadMigrations(migrationFiles, migrationDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.IndexFunc(all, func(m migration) bool { return strings.Contains(m.name, "host_platforms_shell") })
+	if before < 0 {
+		t.Fatal("no host_platforms_shell migration")
+	}
+	if err := migrate(ctx, old, all[:before]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`INSERT INTO host_platforms (host_ip, host_port, login_user, os, arch, uid, remote_dir, detected_at)
+		VALUES ('10.0.0.9', 22, 'ops', 'linux', 'amd64', '1000', '/tmp/cscs-1000', 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("Open upgrades: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	got, ok, err := db.Platform(ctx, "10.0.0.9", 22, "ops")
+	want := transport.Platform{OS: "linux", Arch: "amd64", UID: "1000", RemoteDir: "/tmp/cscs-1000"}
+	if err != nil || !ok || got != want {
+		t.Fatalf("Platform after upgrade = %+v, %v, %v; want %+v", got, ok, err, want)
 	}
 }

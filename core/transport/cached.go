@@ -72,8 +72,12 @@ const cannotExecuteStatus = 126
 // it, the shell cannot execute it, which is reported like a file not in
 // place, without the probe.
 //
+// The command goes to the login shell as it is when p.Shell is ShellPOSIX,
+// else through /bin/sh.
+//
 // When the host is not as p says (or the command fails before the agent
-// starts, for instance because the host no longer has /bin/sh), nothing
+// starts, for instance because the host no longer has /bin/sh or its login
+// shell changed to one that does not read POSIX scripts), nothing
 // runs and the error wraps a *NotInPlaceError (errors.Is ErrNotInPlace):
 // call Detect, or use its Platform when Probed, then EnsureAll and Run. A
 // checksum mismatch wraps ErrAgentChecksum: Upload the agent and Run. Other
@@ -162,5 +166,12 @@ func posixCachedRunCommand(p Platform, agent Artifact, modules []Artifact) (comm
 	}
 	lines = append(lines, posixChecksumCheck(digest)...)
 	lines = append(lines, "echo '"+startMarker+"' >&2", `exec "$f"`)
-	return posixCommand(strings.Join(lines, "; ")), agentPath, digest, nil
+	script := strings.Join(lines, "; ")
+	if p.Shell == ShellPOSIX {
+		// The login shell reads the script itself: one shell fewer on
+		// the host. Should it no longer be a POSIX shell, the script
+		// fails before the start marker and the host is detected again.
+		return script, agentPath, digest, nil
+	}
+	return posixCommand(script), agentPath, digest, nil
 }

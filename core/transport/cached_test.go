@@ -30,19 +30,23 @@ func localPlatform(t testing.TB, dir string) Platform {
 	return p
 }
 
+// cachedCase is a remote directory's state for RunCached's command and
+// what the command must do.
+type cachedCase struct {
+	// layout changes the directory after both files were put in place.
+	layout     func(t *testing.T, dir, agentPath, modulePath string)
+	wantStatus int
+	wantRan    bool
+	wantProbe  bool // stdout is the platform probe
+}
+
 // TestCachedRunCommandOnThisMachine runs RunCached's command with the local
 // /bin/sh against a remote directory laid out as each case says.
 func TestCachedRunCommandOnThisMachine(t *testing.T) {
 	// The agent leaves a mark next to itself, so a test can tell it ran.
 	agent := Artifact{Name: "cscs-agent", Data: []byte("#!/bin/sh\ntouch \"$0.ran\"\ncat\n")}
 	module := Artifact{Name: "users.sh", Data: []byte("#!/bin/sh\necho '{}'\n")}
-	tests := map[string]struct {
-		// layout changes the directory after both files were put in place.
-		layout     func(t *testing.T, dir, agentPath, modulePath string)
-		wantStatus int
-		wantRan    bool
-		wantProbe  bool // stdout is the platform probe
-	}{
+	tests := map[string]cachedCase{
 		"in place":              {wantRan: true},
 		"agent missing":         {layout: func(t *testing.T, _, a, _ string) { must(t, os.Remove(a)) }, wantStatus: NotInPlaceExitCode, wantProbe: true},
 		"module missing":        {layout: func(t *testing.T, _, _, m string) { must(t, os.Remove(m)) }, wantStatus: NotInPlaceExitCode, wantProbe: true},
@@ -70,61 +74,84 @@ func TestCachedRunCommandOnThisMachine(t *testing.T) {
 			wantStatus: ChecksumExitCode,
 		},
 	}
+	// The login shells sshd may hand the command to: a POSIX one reads
+	// the script itself, another gets it through /bin/sh.
+	loginShells := []struct{ name, path, shell string }{
+		{"sh login shell", "/bin/sh", ShellPOSIX},
+		{"bash login shell", "/bin/bash", ShellPOSIX},
+		{"other login shell", "/bin/sh", ""},
+	}
 	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "cscs-test")
-			must(t, os.Mkdir(dir, 0o700))
-			p := localPlatform(t, dir)
-			agentPath, err := agent.RemotePath(p)
-			must(t, err)
-			modulePath, err := module.RemotePath(p)
-			must(t, err)
-			must(t, os.WriteFile(agentPath, agent.Data, 0o700))
-			must(t, os.WriteFile(modulePath, module.Data, 0o700))
-			if tc.layout != nil {
-				tc.layout(t, dir, agentPath, modulePath)
-			}
-			command, gotPath, _, err := posixCachedRunCommand(p, agent, []Artifact{module})
-			must(t, err)
-			if gotPath != agentPath {
-				t.Fatalf("agent path %q, want %q", gotPath, agentPath)
-			}
-			cmd := exec.Command("/bin/sh", "-c", command)
-			cmd.Stdin = strings.NewReader("request")
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err = cmd.Run()
-			status := 0
-			var exitErr *exec.ExitError
-			if errors.As(err, &exitErr) {
-				status = exitErr.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			t.Logf("status %d, stderr %q", status, stderr.String())
-			if status != tc.wantStatus {
-				t.Fatalf("status %d, want %d; stderr %q", status, tc.wantStatus, stderr.String())
-			}
-			_, statErr := os.Stat(agentPath + ".ran")
-			if ran := statErr == nil; ran != tc.wantRan {
-				t.Fatalf("agent ran: %v, want %v", ran, tc.wantRan)
-			}
-			if started := strings.Contains(stderr.String(), startMarker); started != tc.wantRan {
-				t.Errorf("start marker on stderr: %v, want %v", started, tc.wantRan)
-			}
-			if tc.wantRan && stdout.String() != "request" {
-				t.Errorf("agent's stdout %q, want the request it read", stdout.String())
-			}
-			if tc.wantProbe {
-				probed, err := parsePosixProbe(stdout.Bytes())
-				if err != nil || probed.OS != p.OS || probed.Arch != p.Arch {
-					t.Errorf("probe on stdout %q: %+v, %v; want this machine's platform", stdout.String(), probed, err)
+		for _, login := range loginShells {
+			t.Run(name+"/"+login.name, func(t *testing.T) {
+				if _, err := os.Stat(login.path); err != nil {
+					t.Skipf("no %s here", login.path)
 				}
-				if !strings.Contains(stderr.String(), notInPlaceMarker) {
-					t.Errorf("stderr %q lacks the not-in-place marker", stderr.String())
-				}
-			}
-		})
+				testCachedRunCommand(t, agent, module, login.path, login.shell, tc)
+			})
+		}
+	}
+}
+
+// testCachedRunCommand lays out a remote directory, changes it with layout,
+// and runs RunCached's command for a platform with the given Shell as
+// loginShell would (loginShell -c command).
+func testCachedRunCommand(t *testing.T, agent, module Artifact, loginShell, shell string, tc cachedCase) {
+	dir := filepath.Join(t.TempDir(), "cscs-test")
+	must(t, os.Mkdir(dir, 0o700))
+	p := localPlatform(t, dir)
+	p.Shell = shell
+	agentPath, err := agent.RemotePath(p)
+	must(t, err)
+	modulePath, err := module.RemotePath(p)
+	must(t, err)
+	must(t, os.WriteFile(agentPath, agent.Data, 0o700))
+	must(t, os.WriteFile(modulePath, module.Data, 0o700))
+	if tc.layout != nil {
+		tc.layout(t, dir, agentPath, modulePath)
+	}
+	command, gotPath, _, err := posixCachedRunCommand(p, agent, []Artifact{module})
+	must(t, err)
+	if gotPath != agentPath {
+		t.Fatalf("agent path %q, want %q", gotPath, agentPath)
+	}
+	if wrapped := strings.HasPrefix(command, "/bin/sh -c "); wrapped != (shell != ShellPOSIX) {
+		t.Fatalf("command goes through /bin/sh: %v; want that only for a login shell that is not POSIX", wrapped)
+	}
+	cmd := exec.Command(loginShell, "-c", command)
+	cmd.Stdin = strings.NewReader("request")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	status := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		status = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("status %d, stderr %q", status, stderr.String())
+	if status != tc.wantStatus {
+		t.Fatalf("status %d, want %d; stderr %q", status, tc.wantStatus, stderr.String())
+	}
+	_, statErr := os.Stat(agentPath + ".ran")
+	if ran := statErr == nil; ran != tc.wantRan {
+		t.Fatalf("agent ran: %v, want %v", ran, tc.wantRan)
+	}
+	if started := strings.Contains(stderr.String(), startMarker); started != tc.wantRan {
+		t.Errorf("start marker on stderr: %v, want %v", started, tc.wantRan)
+	}
+	if tc.wantRan && stdout.String() != "request" {
+		t.Errorf("agent's stdout %q, want the request it read", stdout.String())
+	}
+	if tc.wantProbe {
+		probed, err := parsePosixProbe(stdout.Bytes())
+		if err != nil || probed.OS != p.OS || probed.Arch != p.Arch {
+			t.Errorf("probe on stdout %q: %+v, %v; want this machine's platform", stdout.String(), probed, err)
+		}
+		if !strings.Contains(stderr.String(), notInPlaceMarker) {
+			t.Errorf("stderr %q lacks the not-in-place marker", stderr.String())
+		}
 	}
 }
 
@@ -303,6 +330,33 @@ func TestChecksumWithoutWorkingOpenSSL(t *testing.T) {
 				t.Fatalf("wrong agent: %v, want status %d", err, ChecksumExitCode)
 			case !wrong && (err != nil || string(out) != "request"):
 				t.Fatalf("right agent: %q, %v; want the request echoed", out, err)
+			}
+		})
+	}
+}
+
+// TestPosixProbeLoginShell runs the probe with the $SHELL sshd would set:
+// only the shells that read RunCached's script as /bin/sh does count as
+// POSIX.
+func TestPosixProbeLoginShell(t *testing.T) {
+	tests := map[string]string{
+		"/bin/sh": ShellPOSIX, "/bin/bash": ShellPOSIX, "/usr/bin/dash": ShellPOSIX, "/bin/ksh93": ShellPOSIX, "/bin/mksh": ShellPOSIX,
+		"/usr/bin/zsh": "", "/usr/bin/fish": "", "/bin/tcsh": "", "/bin/csh": "", "/bin/bash-not": "", "": "",
+	}
+	for loginShell, want := range tests {
+		t.Run(loginShell, func(t *testing.T) {
+			cmd := exec.Command("/bin/sh", "-c", posixProbe)
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "SHELL=" + loginShell}
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("probe: %v", err)
+			}
+			p, err := parsePosixProbe(out)
+			if err != nil {
+				t.Skipf("this machine's platform is not one the agent exists for: %v", err)
+			}
+			if p.Shell != want {
+				t.Errorf("SHELL=%q: Shell %q, want %q (probe printed %q)", loginShell, p.Shell, want, out)
 			}
 		})
 	}

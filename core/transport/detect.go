@@ -23,18 +23,30 @@ type Platform struct {
 	RemoteDir string
 	// Shell is the shell OpenSSH for Windows runs commands with, ShellCmd
 	// or ShellPowerShell; commands for the host are written in its
-	// language. Empty on POSIX hosts, whose commands always go through
-	// /bin/sh (and for a Windows platform stored before shells were
-	// told apart: cmd.exe is assumed).
+	// language (for a Windows platform stored before shells were told
+	// apart, cmd.exe is assumed). On POSIX hosts it is ShellPOSIX when the
+	// login shell is a POSIX shell, which RunCached's command then needs
+	// no /bin/sh for; empty otherwise (csh, fish, zsh: commands go through
+	// /bin/sh).
 	Shell string
 }
 
 // maxProbeOutput bounds what the platform probes may print.
 const maxProbeOutput = 4 << 10
 
-// posixProbe prints the kernel name, machine, uid and temp directory, one
-// per line.
-const posixProbe = `uname -s; uname -m; id -u; printf '%s\n' "${TMPDIR:-/tmp}"`
+// ShellPOSIX is Platform.Shell for a POSIX host whose login shell (sshd
+// runs commands with `$SHELL -c`) is one of posixLoginShells.
+const ShellPOSIX = "posix"
+
+// posixLoginShells are the login shells, by file name, that read RunCached's
+// script as /bin/sh does. zsh is not one (it does not split unquoted
+// variables into words).
+const posixLoginShells = "sh|dash|bash|ksh|ksh93|mksh|ash"
+
+// posixProbe prints the kernel name, machine, uid, whether the login shell
+// is a POSIX shell ("posix" or "other", from $SHELL as sshd sets it) and
+// the temp directory, one per line.
+const posixProbe = `uname -s; uname -m; id -u; case ${SHELL##*/} in ` + posixLoginShells + `) echo posix;; *) echo other;; esac; printf '%s\n' "${TMPDIR:-/tmp}"`
 
 // Detect finds the host's OS, architecture, login uid and the private
 // remote directory: a POSIX probe first and, if it does not run, the
@@ -62,8 +74,8 @@ func (c *Client) Detect(ctx context.Context) (Platform, error) {
 // parsePosixProbe reads posixProbe's output.
 func parsePosixProbe(out []byte) (Platform, error) {
 	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) < 4 {
-		return Platform{}, fmt.Errorf("platform probe printed %d lines, want 4: %q", len(lines), sanitize(out, 4, 200))
+	if len(lines) < 5 {
+		return Platform{}, fmt.Errorf("platform probe printed %d lines, want 5: %q", len(lines), sanitize(out, 5, 200))
 	}
 	goos, err := goosFromUname(strings.TrimSpace(lines[0]))
 	if err != nil {
@@ -77,14 +89,18 @@ func parsePosixProbe(out []byte) (Platform, error) {
 	if _, err := strconv.ParseUint(uid, 10, 32); err != nil {
 		return Platform{}, fmt.Errorf("id -u printed %q, not a uid", sanitize([]byte(uid), 1, 40))
 	}
+	shell := ""
+	if strings.TrimSpace(lines[3]) == "posix" {
+		shell = ShellPOSIX
+	}
 	tmp := "/tmp"
-	// More than four lines means TMPDIR holds a newline: ignore it.
-	if len(lines) == 4 {
-		if t := path.Clean(lines[3]); path.IsAbs(t) && !hasControl(t) && len(t) <= 1024 {
+	// More than five lines means TMPDIR holds a newline: ignore it.
+	if len(lines) == 5 {
+		if t := path.Clean(lines[4]); path.IsAbs(t) && !hasControl(t) && len(t) <= 1024 {
 			tmp = t
 		}
 	}
-	return Platform{OS: goos, Arch: arch, UID: uid, RemoteDir: path.Join(tmp, "cscs-"+uid)}, nil
+	return Platform{OS: goos, Arch: arch, UID: uid, RemoteDir: path.Join(tmp, "cscs-"+uid), Shell: shell}, nil
 }
 
 // unameKernels maps GOOS to what `uname -s` prints there.

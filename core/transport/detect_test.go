@@ -64,39 +64,43 @@ func TestParsePosixProbe(t *testing.T) {
 		wantErr string
 	}{
 		"linux default tmp": {
-			out:  "Linux\nx86_64\n1001\n/tmp\n",
+			out:  "Linux\nx86_64\n1001\nposix\n/tmp\n",
+			want: Platform{OS: "linux", Arch: "amd64", UID: "1001", RemoteDir: "/tmp/cscs-1001", Shell: ShellPOSIX},
+		},
+		"login shell not POSIX": {
+			out:  "Linux\nx86_64\n1001\nother\n/tmp\n",
 			want: Platform{OS: "linux", Arch: "amd64", UID: "1001", RemoteDir: "/tmp/cscs-1001"},
 		},
 		"darwin with TMPDIR": {
-			out:  "Darwin\narm64\n501\n/var/folders/ab/xyz/T/\n",
+			out:  "Darwin\narm64\n501\nother\n/var/folders/ab/xyz/T/\n",
 			want: Platform{OS: "darwin", Arch: "arm64", UID: "501", RemoteDir: "/var/folders/ab/xyz/T/cscs-501"},
 		},
 		"relative TMPDIR falls back to /tmp": {
-			out:  "Linux\naarch64\n0\nscratch\n",
+			out:  "Linux\naarch64\n0\nother\nscratch\n",
 			want: Platform{OS: "linux", Arch: "arm64", UID: "0", RemoteDir: "/tmp/cscs-0"},
 		},
 		"TMPDIR with a newline falls back to /tmp": {
-			out:  "Linux\naarch64\n7\n/tmp/a\nb\n",
+			out:  "Linux\naarch64\n7\nother\n/tmp/a\nb\n",
 			want: Platform{OS: "linux", Arch: "arm64", UID: "7", RemoteDir: "/tmp/cscs-7"},
 		},
 		"TMPDIR with a control character falls back to /tmp": {
-			out:  "Linux\nx86_64\n7\n/tmp/\x1b[0m\n",
+			out:  "Linux\nx86_64\n7\nother\n/tmp/\x1b[0m\n",
 			want: Platform{OS: "linux", Arch: "amd64", UID: "7", RemoteDir: "/tmp/cscs-7"},
 		},
 		"TMPDIR dot dot is cleaned": {
-			out:  "Linux\nx86_64\n7\n/home/u/../../tmp/x\n",
+			out:  "Linux\nx86_64\n7\nother\n/home/u/../../tmp/x\n",
 			want: Platform{OS: "linux", Arch: "amd64", UID: "7", RemoteDir: "/tmp/x/cscs-7"},
 		},
 		"uid not a number": {
-			out:     "Linux\nx86_64\nroot; rm -rf /\n/tmp\n",
+			out:     "Linux\nx86_64\nroot; rm -rf /\nposix\n/tmp\n",
 			wantErr: "not a uid",
 		},
 		"too few lines": {
 			out:     "Linux\nx86_64\n",
-			wantErr: "want 4",
+			wantErr: "want 5",
 		},
 		"unknown processor": {
-			out:     "Linux\nsparc64\n1\n/tmp\n",
+			out:     "Linux\nsparc64\n1\nposix\n/tmp\n",
 			wantErr: "unsupported processor",
 		},
 	}

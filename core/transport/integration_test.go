@@ -47,7 +47,8 @@ func TestIntegrationDialAndDetect(t *testing.T) {
 				t.Fatalf("detect: %v", err)
 			}
 			uid := strconv.Itoa(fleet.UID)
-			want := transport.Platform{OS: runtime.GOOS, Arch: runtime.GOARCH, UID: uid, RemoteDir: "/tmp/cscs-" + uid}
+			// The fleet's user logs in with /bin/sh: a POSIX login shell.
+			want := transport.Platform{OS: runtime.GOOS, Arch: runtime.GOARCH, UID: uid, RemoteDir: "/tmp/cscs-" + uid, Shell: transport.ShellPOSIX}
 			if p != want {
 				t.Errorf("detected %+v, want %+v", p, want)
 			}
