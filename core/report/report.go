@@ -121,7 +121,10 @@ func (l Limits) Open(id *age.X25519Identity, ciphertext io.Reader, wantNonce str
 // decrypt opens the age file. Authentication failures (wrong key, altered
 // bytes, truncation) all map to ErrDecrypt.
 func decrypt(id *age.X25519Identity, sealed []byte, maxPlain int64) ([]byte, error) {
-	r, err := age.Decrypt(bytes.NewReader(sealed), id)
+	// DecryptReaderAt tells the plaintext's size before anything is read
+	// and, for a report of one chunk, decrypts it without the stream
+	// reader's two 64 KiB buffers.
+	r, size, err := age.DecryptReaderAt(bytes.NewReader(sealed), int64(len(sealed)), id)
 	if err != nil {
 		var noMatch *age.NoIdentityMatchError
 		if errors.As(err, &noMatch) {
@@ -129,17 +132,17 @@ func decrypt(id *age.X25519Identity, sealed []byte, maxPlain int64) ([]byte, err
 		}
 		return nil, fmt.Errorf("%w: %s; the output was altered or truncated in transit, collect again", ErrDecrypt, brief(err))
 	}
-	// The plaintext is shorter than the ciphertext: one allocation holds
-	// it (MinRead more, so the read that sees the end does not grow it).
-	var plain bytes.Buffer
-	plain.Grow(int(min(int64(len(sealed)), maxPlain+1)) + bytes.MinRead)
-	if _, err := plain.ReadFrom(io.LimitReader(r, maxPlain+1)); err != nil {
-		return nil, fmt.Errorf("%w: %s; the output was altered or truncated in transit, collect again", ErrDecrypt, brief(err))
-	}
-	if int64(plain.Len()) > maxPlain {
+	if size > maxPlain {
 		return nil, fmt.Errorf("%w: the decrypted report exceeds %d bytes", ErrMalformed, maxPlain)
 	}
-	return plain.Bytes(), nil
+	plain := make([]byte, size)
+	if n, err := r.ReadAt(plain, 0); n != len(plain) || (err != nil && err != io.EOF) {
+		if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("%w: %s; the output was altered or truncated in transit, collect again", ErrDecrypt, brief(err))
+	}
+	return plain, nil
 }
 
 // decode parses the report strictly: unknown fields and trailing data are

@@ -160,6 +160,20 @@ func TestOpenRejects(t *testing.T) {
 			ct := sealed(nil)(t)
 			return ct[:len(ct)-20]
 		}, wantErr: ErrDecrypt},
+		// Reports over 64 KiB span several chunks, each authenticated.
+		"flipped byte in the first of two chunks": {input: func(t *testing.T) []byte {
+			ct := sealed(func(m map[string]any) { m["agent_version"] = strings.Repeat("v", 70_000) })(t)
+			ct[len(ct)-30_000] ^= 0x01
+			return ct
+		}, wantErr: ErrDecrypt},
+		"cut at the end of the first of two chunks": {input: func(t *testing.T) []byte {
+			ct := sealed(func(m map[string]any) { m["agent_version"] = strings.Repeat("v", 70_000) })(t)
+			// The payload follows the header's MAC line and a 16-byte nonce;
+			// a full chunk is 64 KiB and its 16-byte tag.
+			mac := bytes.Index(ct, []byte("\n--- ")) + 1
+			payload := mac + bytes.IndexByte(ct[mac:], '\n') + 1 + 16
+			return ct[:payload+64<<10+16]
+		}, wantErr: ErrDecrypt},
 		"encrypted to another key": {
 			input:    func(t *testing.T) []byte { return seal(t, other.Recipient(), marshal(t, fixture(t, me))) },
 			wantErr:  ErrDecrypt,

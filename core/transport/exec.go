@@ -37,9 +37,23 @@ func (c *Client) exec(ctx context.Context, step, command string, stdin []byte, m
 	var once sync.Once
 	stdout := &cappedBuffer{limit: maxOut, onOverflow: func() { once.Do(func() { s.Close() }) }}
 	stderr := &cappedBuffer{limit: maxStderr}
-	s.Stdin = bytes.NewReader(stdin)
 	s.Stdout, s.Stderr = stdout, stderr
-	err = s.Run(command)
+	// stdin goes straight to the channel: Session.Stdin would copy it
+	// through a pipe with a 32 KiB buffer and one more goroutine per
+	// command.
+	in, err := s.StdinPipe()
+	if err != nil {
+		return execResult{}, c.failure(ctx, step, fmt.Errorf("open a session on %s: %w", c.addr, err))
+	}
+	if err = s.Start(command); err == nil {
+		go func() {
+			// A command that exits without reading it all fails the write
+			// (the channel is closed); its exit status tells what happened.
+			_, _ = in.Write(stdin)
+			_ = in.Close()
+		}()
+		err = s.Wait()
+	}
 	res := execResult{stdout: stdout.buf.Bytes(), stderr: stderr.buf.Bytes()}
 	if stdout.overflow {
 		return res, &Error{Kind: Protocol, Step: step, Err: fmt.Errorf("%s wrote more than %d bytes of output: stopped it", c.addr, maxOut)}
