@@ -158,7 +158,7 @@ route {
 	}
 	show := stdout.String()
 	for _, want := range []string{`cpu_sample        = "50ms"`, "overlay.hcl:3:3", "concurrency       = 7        # --concurrency",
-		"max_handshakes    = 64       # default",
+		"max_handshakes    = 128      # default",
 		`password = "(sensitive)"`, `dsn = "(sensitive)"`, `groups   = ["lean"]`, `sources  = ["memory", "uptime"]`} {
 		if !strings.Contains(show, want) {
 			t.Errorf("config show lacks %q:\n%s", want, show)
