@@ -48,7 +48,7 @@ type Floor struct {
 // something. It returns the first host error, if any, after all hosts ran.
 func (f Floor) Exec(ctx context.Context) error {
 	return f.each(ctx, func(ctx context.Context, c *ssh.Client, addr string) error {
-		out, err := runCommand(ctx, c, FloorCommand)
+		out, err := runCommand(ctx, c, FloorCommand, nil)
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func (f Floor) UploadAndRun(ctx context.Context, payload []byte, remoteTmp strin
 		if err := upload(c, dir, file, payload); err != nil {
 			return err
 		}
-		out, err := runCommand(ctx, c, fmt.Sprintf("%s; rc=$?; rm -rf %s; exit $rc", file, dir))
+		out, err := runCommand(ctx, c, fmt.Sprintf("%s; rc=$?; rm -rf %s; exit $rc", file, dir), nil)
 		if err != nil {
 			return err
 		}
@@ -108,12 +108,17 @@ func upload(c *ssh.Client, dir, file string, payload []byte) error {
 	return nil
 }
 
-func runCommand(ctx context.Context, c *ssh.Client, cmd string) ([]byte, error) {
+// runCommand runs cmd on c with stdin (none when nil) and returns its
+// output.
+func runCommand(ctx context.Context, c *ssh.Client, cmd string, stdin []byte) ([]byte, error) {
 	s, err := c.NewSession()
 	if err != nil {
 		return nil, fmt.Errorf("open session: %w", err)
 	}
 	defer s.Close()
+	if stdin != nil {
+		s.Stdin = bytes.NewReader(stdin)
+	}
 	stop := context.AfterFunc(ctx, func() { s.Close() })
 	defer stop()
 	out, err := s.Output(cmd)
