@@ -8,7 +8,7 @@ AGENT_PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/am
 CORE_LDFLAGS  := -s -w -X main.version=$(VERSION)
 AGENT_LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples bench bench-fleet sizes clean help proto
+.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples bench bench-rounds bench-fleet sizes clean help proto
 
 all: build
 
@@ -16,8 +16,9 @@ help:
 	@echo "make            build bin/cscs and bin/agents/* for every platform"
 	@echo "make demo       one real round against an in-process SSH fleet (needs only Go)"
 	@echo "make test       install test dependencies (as root), vet, lint and run every test"
-	@echo "make bench      round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s"
-	@echo "make bench-fleet  floor vs cscs run (cached, cold) on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~6 min)"
+	@echo "make bench      every benchmark: bench-rounds, then bench-fleet (~12 min)"
+	@echo "make bench-rounds  round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s; host CPU of a round"
+	@echo "make bench-fleet  floor vs cscs run (cached, cold) vs pssh and Ansible on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~8 min)"
 	@echo "make sizes      agent size per platform"
 
 build: core agents
@@ -69,7 +70,11 @@ validate-examples: core
 test: test-deps build vet lint validate-examples
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -count=1 -timeout 20m ./...
 
-bench: test-deps build
+# Every benchmark: round times, storage, host cost, then the fleet comparison
+# (about 12 minutes on 2 cores). bench-rounds and bench-fleet run a part.
+bench: bench-rounds bench-fleet
+
+bench-rounds: test-deps build
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRound' -benchtime 1x -count 3 -timeout 30m ./core/cli/
 	$(GO) test -run '^$$' -bench 'BenchmarkWriteBatch' -benchtime 5x -count 3 ./plugins/storage/sqlite/ ./plugins/storage/postgres/
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkHostCommand' -benchtime 30x -count 3 ./core/transport/
