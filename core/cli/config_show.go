@@ -74,6 +74,7 @@ func showConfig(w io.Writer, fs *flag.FlagSet, s *settings, cfg *config.Config, 
 	rows := [][3]string{
 		{"concurrency", strconv.Itoa(s.concurrency), origin("concurrency", r.Concurrency.Set, position(r.Concurrency.Range))},
 		{"max_handshakes", strconv.Itoa(s.handshakes), origin("max-handshakes", r.MaxHandshakes.Set, position(r.MaxHandshakes.Range))},
+		{"max_uploads", strconv.Itoa(s.uploads), origin("max-uploads", r.MaxUploads.Set, position(r.MaxUploads.Range))},
 		{"connect_timeout", quote(s.connectTO), origin("connect-timeout", r.ConnectTimeout.Set, position(r.ConnectTimeout.Range))},
 		{"handshake_timeout", quote(s.handshakeTO), origin("handshake-timeout", r.HandshakeTimeout.Set, position(r.HandshakeTimeout.Range))},
 		{"host_timeout", quote(s.hostTO), origin("host-timeout", r.HostTimeout.Set, position(r.HostTimeout.Range))},

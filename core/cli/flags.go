@@ -30,6 +30,7 @@ type settings struct {
 	output      string
 	concurrency int
 	handshakes  int
+	uploads     int
 	acceptNew   bool
 	connectTO   time.Duration
 	handshakeTO time.Duration
@@ -70,6 +71,7 @@ func (s *settings) roundFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.output, "output", "text", "result format: text or json")
 	fs.IntVar(&s.concurrency, "concurrency", engine.DefaultConcurrency, "hosts collected at the same time")
 	fs.IntVar(&s.handshakes, "max-handshakes", collect.DefaultMaxHandshakes, "SSH connects and handshakes at the same time (the costly part of a host, for the core and the host), whatever --concurrency is")
+	fs.IntVar(&s.uploads, "max-uploads", collect.DefaultMaxUploads, "hosts receiving the agent over SFTP at the same time (rounds after an agent upgrade, new hosts); lower it on a slow link")
 	fs.BoolVar(&s.acceptNew, "accept-new-host-keys", false, "record the host key of a host seen for the first time (trust on first use); a changed key is always refused")
 	fs.DurationVar(&s.connectTO, "connect-timeout", 5*time.Second, "TCP connect deadline per host")
 	fs.DurationVar(&s.handshakeTO, "handshake-timeout", 10*time.Second, "SSH handshake and authentication deadline per host")
@@ -101,6 +103,9 @@ func (s *settings) check() error {
 	}
 	if s.handshakes < 1 {
 		return fmt.Errorf("--max-handshakes %d: want 1 or more", s.handshakes)
+	}
+	if s.uploads < 1 {
+		return fmt.Errorf("--max-uploads %d: want 1 or more", s.uploads)
 	}
 	for name, d := range map[string]time.Duration{"--connect-timeout": s.connectTO, "--handshake-timeout": s.handshakeTO, "--host-timeout": s.hostTO} {
 		if d <= 0 {

@@ -153,6 +153,9 @@ func (s *settings) applyOverlay(fs *flag.FlagSet, ov *overlay.Overlay) {
 	if r.MaxHandshakes.Set && !flagGiven(fs, "max-handshakes") {
 		s.handshakes = r.MaxHandshakes.Value
 	}
+	if r.MaxUploads.Set && !flagGiven(fs, "max-uploads") {
+		s.uploads = r.MaxUploads.Value
+	}
 	durations := []struct {
 		flag string
 		set  overlay.Setting[time.Duration]

@@ -39,7 +39,8 @@ func TestRoundWithOverlay(t *testing.T) {
 	overlay := filepath.Join(r.dir, "overlay.hcl")
 	must(t, os.WriteFile(overlay, []byte(fmt.Sprintf(`
 round {
-  cpu_sample = "50ms"
+  cpu_sample  = "50ms"
+  max_uploads = 3
 }
 
 storage "sqlite" "a" {
@@ -158,7 +159,7 @@ route {
 	}
 	show := stdout.String()
 	for _, want := range []string{`cpu_sample        = "50ms"`, "overlay.hcl:3:3", "concurrency       = 7        # --concurrency",
-		"max_handshakes    = 128      # default",
+		"max_handshakes    = 128      # default", "max_uploads       = 3        # " + overlay + ":4:3",
 		`password = "(sensitive)"`, `dsn = "(sensitive)"`, `groups   = ["lean"]`, `sources  = ["memory", "uptime"]`} {
 		if !strings.Contains(show, want) {
 			t.Errorf("config show lacks %q:\n%s", want, show)

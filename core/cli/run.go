@@ -164,7 +164,7 @@ func runRound(ctx context.Context, env *Env, s *settings, cfg *config.Config, ov
 	}
 	cs := collect.Settings{
 		Identity: id, Agents: s.agents(), HostKeys: hostKeys,
-		ConnectTimeout: s.connectTO, HandshakeTimeout: s.handshakeTO, MaxHandshakes: s.handshakes,
+		ConnectTimeout: s.connectTO, HandshakeTimeout: s.handshakeTO, MaxHandshakes: s.handshakes, MaxUploads: s.uploads,
 		CPUSample: s.cpuSample, UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != "",
 		Sources: pending, ModuleConfig: moduleConfig,
 	}

@@ -79,6 +79,9 @@ type Settings struct {
 	// once, apart from how many hosts the engine works on
 	// (DefaultMaxHandshakes when zero or negative).
 	MaxHandshakes int
+	// MaxUploads bounds the hosts receiving the agent, or checking it over
+	// SFTP, at once (DefaultMaxUploads when zero or negative).
+	MaxUploads int
 }
 
 // DefaultMaxHandshakes is the default bound on concurrent handshakes. The
@@ -89,11 +92,11 @@ type Settings struct {
 // and 256 on 200 sshd hosts: docs/performance.md).
 const DefaultMaxHandshakes = 128
 
-// maxUploads bounds the hosts receiving the agent (or checking it over
-// SFTP) at once: each upload keeps its own window of packets in flight,
-// and a cold round of hundreds of hosts would otherwise upload to all of
-// them at the same time.
-const maxUploads = 64
+// DefaultMaxUploads is the default bound on hosts receiving the agent (or
+// checking it over SFTP) at once: each upload keeps its own window of
+// packets in flight, and a cold round of hundreds of hosts would otherwise
+// upload to all of them at the same time.
+const DefaultMaxUploads = 64
 
 // PlatformCache keeps the platform detected on each host for the login
 // user between rounds. core/state.DB implements it.
@@ -137,12 +140,15 @@ type Collector struct {
 
 // New returns a Collector.
 func New(s Settings) *Collector {
-	n := s.MaxHandshakes
-	if n <= 0 {
-		n = DefaultMaxHandshakes
+	handshakes, uploads := s.MaxHandshakes, s.MaxUploads
+	if handshakes <= 0 {
+		handshakes = DefaultMaxHandshakes
 	}
-	return &Collector{s: s, recipient: s.Identity.Recipient().String(), handshakes: transport.NewHandshakeGate(n),
-		uploads: make(chan struct{}, maxUploads)}
+	if uploads <= 0 {
+		uploads = DefaultMaxUploads
+	}
+	return &Collector{s: s, recipient: s.Identity.Recipient().String(), handshakes: transport.NewHandshakeGate(handshakes),
+		uploads: make(chan struct{}, uploads)}
 }
 
 // uploading waits for an upload slot; done gives it back. It fails only

@@ -195,3 +195,33 @@ func newIdentity(t *testing.T) *age.X25519Identity {
 	}
 	return id
 }
+
+// TestMaxUploads: Settings.MaxUploads bounds the hosts in an upload at
+// once; a host beyond it waits for a slot or for its context.
+func TestMaxUploads(t *testing.T) {
+	c := New(Settings{Identity: newIdentity(t), MaxUploads: 2})
+	var done []func()
+	for range 2 {
+		d, err := c.uploading(t.Context())
+		if err != nil {
+			t.Fatalf("upload slot within the bound: %v", err)
+		}
+		done = append(done, d)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.uploading(ctx); err == nil {
+		t.Fatal("a third upload started with MaxUploads 2")
+	}
+	done[0]()
+	d, err := c.uploading(t.Context())
+	if err != nil {
+		t.Fatalf("upload slot after one was given back: %v", err)
+	}
+	d()
+	done[1]()
+
+	if got := cap(New(Settings{Identity: newIdentity(t)}).uploads); got != DefaultMaxUploads {
+		t.Errorf("default upload bound %d, want %d", got, DefaultMaxUploads)
+	}
+}

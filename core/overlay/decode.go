@@ -123,7 +123,7 @@ func content(ctx *hcl.EvalContext, body hcl.Body, schema *hcl.BodySchema) (*hcl.
 
 func roundSchema() *hcl.BodySchema {
 	return &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "concurrency"}, {Name: "max_handshakes"}, {Name: "connect_timeout"}, {Name: "handshake_timeout"}, {Name: "host_timeout"},
+		{Name: "concurrency"}, {Name: "max_handshakes"}, {Name: "max_uploads"}, {Name: "connect_timeout"}, {Name: "handshake_timeout"}, {Name: "host_timeout"},
 		{Name: "cpu_sample"}, {Name: "alert_repeat"}, {Name: "interval"},
 	}}
 }
@@ -139,6 +139,7 @@ func (ov *Overlay) decodeRound(ctx *hcl.EvalContext, b *hcl.Block) hcl.Diagnosti
 	}{
 		{"concurrency", &r.Concurrency},
 		{"max_handshakes", &r.MaxHandshakes},
+		{"max_uploads", &r.MaxUploads},
 	}
 	for _, n := range counts {
 		if at, ok := c.Attributes[n.name]; ok {

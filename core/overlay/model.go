@@ -39,6 +39,7 @@ type Setting[T any] struct {
 type Round struct {
 	Concurrency      Setting[int]
 	MaxHandshakes    Setting[int]
+	MaxUploads       Setting[int]
 	ConnectTimeout   Setting[time.Duration]
 	HandshakeTimeout Setting[time.Duration]
 	HostTimeout      Setting[time.Duration]

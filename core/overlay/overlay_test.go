@@ -73,7 +73,7 @@ func TestLoadFull(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatalf("diagnostics: %v", diags)
 	}
-	if !ov.Round.Concurrency.Set || ov.Round.Concurrency.Value != 32 || ov.Round.MaxHandshakes.Value != 16 || ov.Round.CPUSample.Value != 200*time.Millisecond ||
+	if !ov.Round.Concurrency.Set || ov.Round.Concurrency.Value != 32 || ov.Round.MaxHandshakes.Value != 16 || ov.Round.MaxUploads.Value != 8 || ov.Round.CPUSample.Value != 200*time.Millisecond ||
 		ov.Round.Interval.Value != 5*time.Minute || ov.Round.HostTimeout.Set {
 		t.Errorf("round = %+v", ov.Round)
 	}

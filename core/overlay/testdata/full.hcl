@@ -12,6 +12,7 @@ locals {
 round {
   concurrency     = 32
   max_handshakes  = 16
+  max_uploads     = 8
   connect_timeout = "3s"
   cpu_sample      = "200ms"
   interval        = "5m"

@@ -1,0 +1,3 @@
+round {
+  max_uploads = 0
+}
