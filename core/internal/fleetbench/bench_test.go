@@ -175,6 +175,23 @@ func measureRuns(b *testing.B, name string, hosts, runs int, prepare, fn func() 
 	return r
 }
 
+// startFleet starts n sshd hosts and returns them, their addresses and the
+// floor's client for them. The floor gets cscs's --host-timeout: on a
+// loaded machine 200 uploads at 64 at a time can take longer than the
+// default 30s.
+func startFleet(b *testing.B, n int) (*sshdtest.Fleet, []string, Floor) {
+	fleet := sshdtest.Start(b, sshdtest.Options{Hosts: n})
+	var addrs []string
+	for _, h := range fleet.Hosts {
+		addrs = append(addrs, h.Addr())
+	}
+	khFile := filepath.Join(b.TempDir(), "known_hosts")
+	mustDo(b, os.WriteFile(khFile, []byte(fleet.KnownHosts()), 0o600))
+	hostKeys, err := knownhosts.New(khFile)
+	mustDo(b, err)
+	return fleet, addrs, Floor{Addrs: addrs, User: fleet.User, Signer: fleet.Signer, HostKeyCallback: hostKeys, Timeout: hostTimeout}
+}
+
 // BenchmarkFleet times, in one run, the floor and `cscs run` (cached and
 // cold) against fleets of 50 and 200 real OpenSSH sshd hosts, and pssh when
 // installed. `make bench-fleet` runs it with -benchtime 1x.
@@ -184,18 +201,7 @@ func BenchmarkFleet(b *testing.B) {
 	var results []Result
 	var ratios []Ratio
 	for _, n := range sizes(b, "FLEETBENCH_SIZES", []int{50, 200}) {
-		fleet := sshdtest.Start(b, sshdtest.Options{Hosts: n})
-		var addrs []string
-		for _, h := range fleet.Hosts {
-			addrs = append(addrs, h.Addr())
-		}
-		khFile := filepath.Join(b.TempDir(), "known_hosts")
-		mustDo(b, os.WriteFile(khFile, []byte(fleet.KnownHosts()), 0o600))
-		hostKeys, err := knownhosts.New(khFile)
-		mustDo(b, err)
-		// The floor gets cscs's --host-timeout: on a loaded machine 200
-		// uploads at 64 at a time can take longer than the default 30s.
-		floor := Floor{Addrs: addrs, User: fleet.User, Signer: fleet.Signer, HostKeyCallback: hostKeys, Timeout: hostTimeout}
+		fleet, addrs, floor := startFleet(b, n)
 		payload := Payload(FloorPayloadSize)
 
 		env := newCSCSEnv(b, addrs, fleet.User, fleet.KeyFile, "", agentDir)
@@ -361,11 +367,7 @@ func BenchmarkFleetCachedRound(b *testing.B) {
 	agentDir := testagent.Dir(b)
 	ctx := context.Background()
 	const n = 200
-	fleet := sshdtest.Start(b, sshdtest.Options{Hosts: n})
-	var addrs []string
-	for _, h := range fleet.Hosts {
-		addrs = append(addrs, h.Addr())
-	}
+	fleet, addrs, _ := startFleet(b, n)
 	env := newCSCSEnv(b, addrs, fleet.User, fleet.KeyFile, fleet.KnownHosts(), agentDir)
 	mustDo(b, env.run(ctx))
 	b.ResetTimer()

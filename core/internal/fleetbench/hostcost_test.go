@@ -11,11 +11,9 @@ import (
 
 	"filippo.io/age"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/cscs-dev/cscs/agent/protocol"
 	"github.com/cscs-dev/cscs/core/agentstore"
-	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/transport"
 )
@@ -33,16 +31,7 @@ func BenchmarkFleetHostCost(b *testing.B) {
 	agentDir := testagent.Dir(b)
 	ctx := context.Background()
 	for _, n := range sizes(b, "FLEETBENCH_SIZES", []int{200}) {
-		fleet := sshdtest.Start(b, sshdtest.Options{Hosts: n})
-		var addrs []string
-		for _, h := range fleet.Hosts {
-			addrs = append(addrs, h.Addr())
-		}
-		khFile := filepath.Join(b.TempDir(), "known_hosts")
-		mustDo(b, os.WriteFile(khFile, []byte(fleet.KnownHosts()), 0o600))
-		hostKeys, err := knownhosts.New(khFile)
-		mustDo(b, err)
-		floor := Floor{Addrs: addrs, User: fleet.User, Signer: fleet.Signer, HostKeyCallback: hostKeys, Timeout: hostTimeout}
+		fleet, addrs, floor := startFleet(b, n)
 		env := newCSCSEnv(b, addrs, fleet.User, fleet.KeyFile, "", agentDir)
 		mustDo(b, env.run(ctx)) // puts the agent in place, where every host finds it
 
