@@ -169,6 +169,8 @@ type Plugin struct {
 	rpc    goplugin.ClientProtocol
 	stderr *stderrTail
 	kinds  []string
+	// sourceNames are the sources of a binary serving several.
+	sourceNames []string
 
 	mu      sync.Mutex
 	stopped error // why the host killed the plugin; nil while usable
@@ -275,16 +277,14 @@ func (p *Plugin) askKinds(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", p.spec, err)
 	}
 	info := raw.(sdkplugin.Info)
-	var kinds []string
 	err = p.call(ctx, p.spec.String(), "asking which kinds it serves", func(ctx context.Context) error {
 		var err error
-		kinds, err = info.Kinds(ctx)
+		p.kinds, p.sourceNames, err = info.Served(ctx)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	p.kinds = kinds
 	if p.spec.Kind != "" && !slices.Contains(p.kinds, p.spec.Kind) {
 		return fmt.Errorf("%s: %w: %s serves %s, not %s; check the plugin's kind in the configuration",
 			p.spec, ErrKindNotServed, p.spec.Path, servedList(p.kinds), p.spec.Kind)
@@ -297,6 +297,11 @@ func (p *Plugin) Spec() Spec { return p.spec }
 
 // Kinds returns the plugin kinds the binary serves.
 func (p *Plugin) Kinds() []string { return slices.Clone(p.kinds) }
+
+// SourceNames returns the names of the sources of a binary serving
+// several (reach each with SourceNamed), sorted; none for a binary serving
+// one source (Source) or none.
+func (p *Plugin) SourceNames() []string { return slices.Clone(p.sourceNames) }
 
 // Protocol returns the plugin protocol version negotiated with the binary.
 func (p *Plugin) Protocol() int { return p.client.NegotiatedVersion() }

@@ -174,6 +174,9 @@ func TestLaunch(t *testing.T) {
 		if got := p.Kinds(); !slices.Equal(got, []string{"storage"}) {
 			t.Errorf("Kinds = %v, want [storage]", got)
 		}
+		if got := p.SourceNames(); len(got) != 0 {
+			t.Errorf("SourceNames = %v, want none", got)
+		}
 		if p.Protocol() != sdkplugin.ProtocolVersion {
 			t.Errorf("Protocol = %d, want %d", p.Protocol(), sdkplugin.ProtocolVersion)
 		}
@@ -456,6 +459,9 @@ func TestSourceNamed(t *testing.T) {
 	t.Parallel()
 	bin := sdktest.Build(t, "./testdata/launch/sources")
 	p := launch(t, Spec{Kind: sdkplugin.KindSource, Name: "sources fixture", Path: bin, PipeTLS: true}, Options{CallTimeout: 2 * time.Second})
+	if got := p.SourceNames(); !slices.Equal(got, []string{"fast", "slow"}) {
+		t.Errorf("SourceNames = %v, want [fast slow]", got)
+	}
 	linux := source.Platform{OS: "linux", Arch: "amd64"}
 	for _, name := range []string{"fast", "slow"} {
 		s, err := p.SourceNamed(name)

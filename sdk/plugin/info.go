@@ -2,6 +2,8 @@ package plugin
 
 import (
 	"context"
+	"maps"
+	"slices"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -10,22 +12,30 @@ import (
 	infov1 "github.com/cscs-dev/cscs/sdk/proto/info/v1"
 )
 
-// Info tells which plugin kinds a plugin binary serves. A host dispenses
-// it under KindInfo.
+// Info tells which plugins a plugin binary serves. A host dispenses it
+// under KindInfo.
 type Info interface {
-	// Kinds returns the kinds served, in the order of Kinds().
-	Kinds(ctx context.Context) ([]string, error)
+	// Served returns the kinds served, in the order of Kinds(), and, for a
+	// binary serving several sources (ServeConfig.Sources), their names,
+	// sorted: the host names one in each call (CallFor). A binary built
+	// with an SDK older than source names reports none.
+	Served(ctx context.Context) (kinds, sourceNames []string, err error)
 }
 
-// infoGRPCPlugin carries the info service: served with the kinds of a
-// binary, dispensed as an Info.
+// infoGRPCPlugin carries the info service: served with what a binary
+// serves, dispensed as an Info.
 type infoGRPCPlugin struct {
 	goplugin.NetRPCUnsupportedPlugin
-	kinds []string
+	kinds, sourceNames []string
+}
+
+// newInfoPlugin is the info service of what cfg serves.
+func newInfoPlugin(cfg ServeConfig) *infoGRPCPlugin {
+	return &infoGRPCPlugin{kinds: cfg.kinds(), sourceNames: slices.Sorted(maps.Keys(cfg.Sources))}
 }
 
 func (p *infoGRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	infov1.RegisterInfoServer(s, &infoServer{kinds: p.kinds})
+	infov1.RegisterInfoServer(s, &infoServer{kinds: p.kinds, sourceNames: p.sourceNames})
 	return nil
 }
 
@@ -35,11 +45,11 @@ func (p *infoGRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c
 
 type infoServer struct {
 	infov1.UnimplementedInfoServer
-	kinds []string
+	kinds, sourceNames []string
 }
 
 func (s *infoServer) Kinds(context.Context, *infov1.KindsRequest) (*infov1.KindsResponse, error) {
-	return &infov1.KindsResponse{Kinds: s.kinds}, nil
+	return &infov1.KindsResponse{Kinds: s.kinds, SourceNames: s.sourceNames}, nil
 }
 
 type infoClient struct {
@@ -48,10 +58,10 @@ type infoClient struct {
 
 var _ Info = (*infoClient)(nil)
 
-func (c *infoClient) Kinds(ctx context.Context) ([]string, error) {
+func (c *infoClient) Served(ctx context.Context) (kinds, sourceNames []string, err error) {
 	resp, err := c.stub.Kinds(ctx, &infov1.KindsRequest{})
 	if err != nil {
-		return nil, convert.FromStatus(err)
+		return nil, nil, convert.FromStatus(err)
 	}
-	return resp.GetKinds(), nil
+	return resp.GetKinds(), resp.GetSourceNames(), nil
 }

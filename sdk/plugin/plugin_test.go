@@ -91,6 +91,9 @@ func TestServedBinary(t *testing.T) {
 		if got, want := p.Kinds(), []string{"source", "storage", "notifier"}; !reflect.DeepEqual(got, want) {
 			t.Errorf("Kinds = %v, want %v", got, want)
 		}
+		if got := p.SourceNames(); len(got) != 0 {
+			t.Errorf("SourceNames = %v, want none for a binary serving one source", got)
+		}
 		sdktest.StorageConformance(t, p.Storage(), []byte(`{"ok":true}`))
 		sdktest.SourceConformance(t, p.Source())
 		sdktest.NotifierConformance(t, p.Notifier(), nil)

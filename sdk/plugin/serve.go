@@ -57,7 +57,7 @@ func (cfg ServeConfig) kinds() []string {
 
 // pluginSet is what cfg serves, the info service included.
 func (cfg ServeConfig) pluginSet() goplugin.PluginSet {
-	set := goplugin.PluginSet{KindInfo: &infoGRPCPlugin{kinds: cfg.kinds()}}
+	set := goplugin.PluginSet{KindInfo: newInfoPlugin(cfg)}
 	switch {
 	case len(cfg.Sources) > 0:
 		set[KindSource] = &source.GRPCPlugin{Set: cfg.Sources}

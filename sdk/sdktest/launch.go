@@ -90,14 +90,29 @@ func Launch(t testing.TB, binaryPath string) *Launched {
 // Kinds returns the plugin kinds the binary serves.
 func (l *Launched) Kinds() []string {
 	l.t.Helper()
+	kinds, _ := l.served()
+	return kinds
+}
+
+// SourceNames returns the names of the sources a binary serving several
+// serves (ServeConfig.Sources), sorted; none for a binary serving one.
+// Name one in each call's context with sdkplugin.CallFor.
+func (l *Launched) SourceNames() []string {
+	l.t.Helper()
+	_, names := l.served()
+	return names
+}
+
+func (l *Launched) served() (kinds, sourceNames []string) {
+	l.t.Helper()
 	info := l.dispense(sdkplugin.KindInfo).(sdkplugin.Info)
 	ctx, cancel := context.WithTimeout(l.t.Context(), launchTimeout)
 	defer cancel()
-	kinds, err := info.Kinds(ctx)
+	kinds, sourceNames, err := info.Served(ctx)
 	if err != nil {
-		l.t.Fatalf("sdktest: asking the plugin which kinds it serves: %v", err)
+		l.t.Fatalf("sdktest: asking the plugin what it serves: %v", err)
 	}
-	return kinds
+	return kinds, sourceNames
 }
 
 // Storage returns the binary's storage plugin; the test fails when the

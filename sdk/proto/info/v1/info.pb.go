@@ -67,8 +67,12 @@ func (*KindsRequest) Descriptor() ([]byte, []int) {
 }
 
 type KindsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Kinds         []string               `protobuf:"bytes,1,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kinds []string               `protobuf:"bytes,1,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	// source_names are the names of the sources of a binary that serves
+	// several (ServeConfig.Sources), sorted; the host names one in each call.
+	// Empty when the binary serves one source or none.
+	SourceNames   []string `protobuf:"bytes,2,rep,name=source_names,json=sourceNames,proto3" json:"source_names,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -110,14 +114,22 @@ func (x *KindsResponse) GetKinds() []string {
 	return nil
 }
 
+func (x *KindsResponse) GetSourceNames() []string {
+	if x != nil {
+		return x.SourceNames
+	}
+	return nil
+}
+
 var File_cscs_info_v1_info_proto protoreflect.FileDescriptor
 
 const file_cscs_info_v1_info_proto_rawDesc = "" +
 	"\n" +
 	"\x17cscs/info/v1/info.proto\x12\fcscs.info.v1\"\x0e\n" +
-	"\fKindsRequest\"%\n" +
+	"\fKindsRequest\"H\n" +
 	"\rKindsResponse\x12\x14\n" +
-	"\x05kinds\x18\x01 \x03(\tR\x05kinds2H\n" +
+	"\x05kinds\x18\x01 \x03(\tR\x05kinds\x12!\n" +
+	"\fsource_names\x18\x02 \x03(\tR\vsourceNames2H\n" +
 	"\x04Info\x12@\n" +
 	"\x05Kinds\x12\x1a.cscs.info.v1.KindsRequest\x1a\x1b.cscs.info.v1.KindsResponseB3Z1github.com/cscs-dev/cscs/sdk/proto/info/v1;infov1b\x06proto3"
 
