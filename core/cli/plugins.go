@@ -216,10 +216,10 @@ func installStaged(ctx context.Context, m *pluginhost.Manifest, src string, d pl
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("%s describes itself badly: %w; nothing was installed", src, err)
 		}
-		if seen[e.Kind] {
-			return nil, fmt.Errorf("%s reports kind %s twice; nothing was installed", src, e.Kind)
+		if seen[e.String()] {
+			return nil, fmt.Errorf("%s serves %s twice; nothing was installed", src, e)
 		}
-		seen[e.Kind] = true
+		seen[e.String()] = true
 		before, had := m.Find(e.Kind, e.Name)
 		results = append(results, installResult{now: e, before: before, had: had})
 	}

@@ -41,6 +41,22 @@ func (d launchDescriber) Describe(ctx context.Context, path, sum, name string) (
 	defer p.Kill()
 	var entries []pluginhost.Entry
 	for _, kind := range p.Kinds() {
+		if kind == sdkplugin.KindSource && len(p.SourceNames()) > 0 {
+			// A binary serving several sources: one entry each, with the
+			// name the core calls it by.
+			for _, member := range p.SourceNames() {
+				s, err := p.SourceNamed(member)
+				if err != nil {
+					return nil, err
+				}
+				d, err := s.Describe(ctx)
+				if err != nil {
+					return nil, err
+				}
+				entries = append(entries, pluginhost.Entry{Kind: kind, Name: d.Name, Version: d.Version, Protocol: p.Protocol(), Member: member})
+			}
+			continue
+		}
 		n, v, err := describeKind(ctx, p, kind)
 		if err != nil {
 			return nil, err

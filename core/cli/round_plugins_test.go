@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -129,4 +130,80 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 	if n != 4 {
 		t.Errorf("sqlite has %d ok collections after two rounds, want 4", n)
 	}
+}
+
+// TestRoundWithPluginBundle installs a binary serving two sources and a
+// storage: install records three entries for the one file, and a round
+// starts the binary once and gets both sources' metrics into the storage.
+func TestRoundWithPluginBundle(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the bundle's sources run shell scripts")
+	}
+	if testing.Short() {
+		t.Skip("builds a plugin")
+	}
+	r, _ := fleetRound(t, "")
+	starts := filepath.Join(r.dir, "starts")
+	bin := filepath.Join(t.TempDir(), "bundle")
+	cmd := exec.Command("go", "build", "-ldflags", "-X main.startLog="+starts, "-o", bin, "github.com/cscs-dev/cscs/core/cli/testdata/bundle")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	var stdout, stderr bytes.Buffer
+	if code := Main(context.Background(), []string{"plugins", "install", "--data-dir", r.dataDir, bin},
+		"test", strings.NewReader(""), &stdout, &stderr); code != ExitOK {
+		t.Fatalf("install: exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	pluginsDir := filepath.Join(r.dataDir, "plugins")
+	man, err := pluginhost.LoadManifest(pluginsDir)
+	must(t, err)
+	var got []string
+	for _, e := range man.Plugins {
+		got = append(got, e.String()+"/"+e.Member)
+		if e.File != man.Plugins[0].File {
+			t.Errorf("entry %s points to %s, not the bundle's one file %s", e, e.File, man.Plugins[0].File)
+		}
+	}
+	if want := []string{"source north/north", "source south/south", "storage bundle_store/"}; !slices.Equal(got, want) {
+		t.Fatalf("manifest entries %v, want %v", got, want)
+	}
+	stored := filepath.Join(r.dir, "stored")
+	must(t, os.WriteFile(filepath.Join(pluginsDir, "bundle_store.storage.json"), []byte(fmt.Sprintf(`{"path": %q}`, stored)), 0o600))
+	startsBefore := countLines(t, starts)
+
+	code, out, errOut := runCLI(t, r.args())
+	if code != ExitOK {
+		t.Fatalf("round: exit %d\n%s", code, errOut)
+	}
+	for _, h := range out.Hosts {
+		if h.Metrics["north.value"] != 1 || h.Metrics["south.value"] != 2 {
+			t.Errorf("host %s: north.value %v, south.value %v; want 1 and 2 (metrics %v, error %q)",
+				h.IP, h.Metrics["north.value"], h.Metrics["south.value"], h.Metrics, h.Error)
+		}
+	}
+	if n := countLines(t, starts) - startsBefore; n != 1 {
+		t.Errorf("the round started the bundle %d times, want once for its three plugins", n)
+	}
+	data, err := os.ReadFile(stored)
+	must(t, err)
+	rows := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(rows) != len(out.Hosts) {
+		t.Fatalf("bundle_store got %d collections, want %d:\n%s", len(rows), len(out.Hosts), data)
+	}
+	for _, row := range rows {
+		if !strings.Contains(row, "north.value") || !strings.Contains(row, "south.value") || !strings.Contains(row, "cpu.percent") {
+			t.Errorf("bundle_store row %q lacks a source's metric", row)
+		}
+	}
+}
+
+// countLines counts the lines of path (0 when it does not exist).
+func countLines(t *testing.T, path string) int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return 0
+	}
+	must(t, err)
+	return strings.Count(string(data), "\n")
 }

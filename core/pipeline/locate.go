@@ -35,6 +35,9 @@ type Located struct {
 	Spec pluginhost.Spec
 	// Declared is set for a plugin of an overlay plugin block.
 	Declared bool
+	// Member is the name an installed binary serving several sources
+	// serves this one under (pluginhost.Entry.Member).
+	Member string
 }
 
 // Locate finds the plugin of kind named name: built in, declared in
@@ -65,7 +68,7 @@ func Locate(opts Options, kind, name string) (Located, error) {
 		}
 		for _, e := range man.Plugins {
 			if e.Kind == kind && e.Name == name {
-				return Located{Spec: pluginhost.Spec{Kind: kind, Name: name, Path: e.Path(opts.PluginsDir), SHA256: e.SHA256}}, nil
+				return Located{Spec: pluginhost.Spec{Kind: kind, Name: name, Path: e.Path(opts.PluginsDir), SHA256: e.SHA256}, Member: e.Member}, nil
 			}
 			if e.Kind == kind {
 				known = append(known, e.Name)
@@ -95,7 +98,11 @@ func (l Located) Start(ctx context.Context, opts Options) (impl any, stop func()
 	}
 	switch l.Spec.Kind {
 	case sdkplugin.KindSource:
-		impl, err = plug.Source()
+		if l.Member != "" {
+			impl, err = plug.SourceNamed(l.Member)
+		} else {
+			impl, err = plug.Source()
+		}
 	case sdkplugin.KindStorage:
 		impl, err = plug.Storage()
 	case sdkplugin.KindNotifier:

@@ -82,12 +82,22 @@ type member struct {
 	failed error
 	// declared is set for a plugin of an overlay plugin block.
 	declared bool
-	// set names the sources of a binary serving several (the built-in
-	// sources, all from one process).
-	set []string
-	// setStorage names the built-in storage the same process serves
-	// beside the set (with config, spoolName and label); empty for none.
+	// set are the sources of a binary serving several, or serving a source
+	// beside a storage: the built-in sources, all from one process, or an
+	// installed binary's plugins.
+	set []setSource
+	// setStorage names the storage the same process serves beside the set
+	// (with config, spoolName and label); empty for none.
 	setStorage string
+}
+
+// setSource is one source of a member's set.
+type setSource struct {
+	// name is the source's name in the round.
+	name string
+	// call is the name the process serves it under (sdkplugin.CallFor);
+	// empty for a binary's only source.
+	call string
 }
 
 // builtinMember is built-in b, in process or launched as opts say.
@@ -137,7 +147,7 @@ func dbMember(opts Options) (member, error) {
 // also serves db's storage when db is set; then db.setStorage is set on
 // return and db needs no process of its own.
 func builtinSourceMembers(opts Options, db *member) ([]member, error) {
-	var names []string
+	var names []setSource
 	var members []member
 	for _, b := range plugins.Builtins() {
 		if b.Kind != sdkplugin.KindSource {
@@ -151,7 +161,7 @@ func builtinSourceMembers(opts Options, db *member) ([]member, error) {
 			members = append(members, m)
 			continue
 		}
-		names = append(names, b.Name)
+		names = append(names, setSource{name: b.Name, call: b.Name})
 	}
 	if opts.InProcess || len(names) == 0 {
 		return members, nil
@@ -263,14 +273,19 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			}
 			results[i].plug = plug
 			switch {
-			case m.set != nil:
-				for _, name := range m.set {
-					src, err := plug.SourceNamed(name)
+			case m.set != nil || m.setStorage != "":
+				for _, s := range m.set {
+					var src source.Source
+					if s.call == "" {
+						src, err = plug.Source()
+					} else {
+						src, err = plug.SourceNamed(s.call)
+					}
 					if err != nil {
 						results[i].err = err
 						return
 					}
-					results[i].set = append(results[i].set, sources.Named{Name: name, Source: src})
+					results[i].set = append(results[i].set, sources.Named{Name: s.name, Source: src})
 				}
 				if m.setStorage != "" {
 					results[i].storage, results[i].err = plug.StorageAs(m.setStorage)
@@ -294,7 +309,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			switch {
 			case m.kind != sdkplugin.KindStorage:
 				left := "it is"
-				if m.set != nil {
+				if len(m.set) > 1 || (len(m.set) == 1 && m.setStorage != "") {
 					left = "they are"
 				}
 				warnings = append(warnings, fmt.Errorf("%w; %s left out of this round", r.err, left))
@@ -345,7 +360,8 @@ func (u unavailable) WriteBatch(context.Context, *storage.Batch) error {
 func (u unavailable) Close(context.Context) error { return nil }
 
 // externalMembers reads the manifest: every installed source and storage
-// takes part in the round. A storage's configuration is read from
+// takes part in the round, one process per binary however many plugins it
+// serves. A storage's configuration is read from
 // <plugins dir>/<name>.storage.json ({} when missing).
 func externalMembers(dir string, sourcesOnly bool) ([]member, []error) {
 	if dir == "" {
@@ -355,8 +371,11 @@ func externalMembers(dir string, sourcesOnly bool) ([]member, []error) {
 	if err != nil {
 		return nil, []error{fmt.Errorf("external plugins left out of this round: %w", err)}
 	}
-	var out []member
-	var warnings []error
+	var (
+		out      []member
+		warnings []error
+		byFile   = make(map[string]int) // index in out
+	)
 	for _, e := range man.Plugins {
 		if e.Kind == sdkplugin.KindNotifier || (sourcesOnly && e.Kind != sdkplugin.KindSource) {
 			continue
@@ -374,9 +393,48 @@ func externalMembers(dir string, sourcesOnly bool) ([]member, []error) {
 			}
 			m.config = cfg
 		}
-		out = append(out, m)
+		i, shared := byFile[e.File]
+		if !shared && e.Member == "" {
+			byFile[e.File] = len(out)
+			out = append(out, m)
+			continue
+		}
+		if !shared {
+			byFile[e.File] = len(out)
+			out = append(out, member{kind: sdkplugin.KindSource, name: e.Name,
+				spec: pluginhost.Spec{Kind: sdkplugin.KindSource, Name: e.Name, Path: e.Path(dir), SHA256: e.SHA256}})
+			i = len(out) - 1
+		} else if out[i].set == nil && out[i].setStorage == "" {
+			out[i] = asSet(out[i])
+		}
+		addToSet(&out[i], m, e.Member)
 	}
 	return out, warnings
+}
+
+// asSet turns a member of one installed plugin into one that can take the
+// other plugins of the same binary.
+func asSet(m member) member {
+	set := member{kind: sdkplugin.KindSource, name: m.name, spec: m.spec}
+	addToSet(&set, m, "")
+	return set
+}
+
+// addToSet adds plugin p, served under call by the binary, to set.
+func addToSet(set *member, p member, call string) {
+	switch p.kind {
+	case sdkplugin.KindSource:
+		set.set = append(set.set, setSource{name: p.name, call: call})
+		set.spec.Kind = sdkplugin.KindSource
+	case sdkplugin.KindStorage:
+		set.setStorage, set.config, set.spoolName, set.label = p.name, p.config, p.spoolName, p.label
+		if len(set.set) == 0 {
+			set.spec.Kind = sdkplugin.KindStorage
+		}
+	}
+	if set.spec.Name != p.name {
+		set.spec.Name = set.spec.Name + ", " + p.name
+	}
 }
 
 // Close closes the storages and stops every plugin process, all at once.

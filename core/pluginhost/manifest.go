@@ -51,6 +51,10 @@ type Entry struct {
 	File string `json:"file"`
 	// SHA256 is the binary's checksum, lowercase hex.
 	SHA256 string `json:"sha256"`
+	// Member is the name a binary serving several sources serves this one
+	// under (sdkplugin.ServeConfig.Sources): the core names it in each
+	// call. Empty for a binary serving one source, and for other kinds.
+	Member string `json:"member,omitempty"`
 	// InstalledAt is when the entry was written (UTC).
 	InstalledAt time.Time `json:"installed_at"`
 }
@@ -193,6 +197,9 @@ func (e Entry) Validate() error {
 	}
 	if e.Protocol < 1 {
 		return fmt.Errorf("%s: protocol %d: want 1 or more", e, e.Protocol)
+	}
+	if e.Member != "" && (e.Kind != sdkplugin.KindSource || !manifestNamePattern.MatchString(e.Member)) {
+		return fmt.Errorf("%s: member %q: want the lower_snake_case name of one of the binary's sources", e, e.Member)
 	}
 	return nil
 }

@@ -71,6 +71,10 @@ func TestLoadManifest(t *testing.T) {
 			dir:     "testdata/manifest/duplicate",
 			wantErr: []string{"entry 2", "storage jsonl is listed twice"},
 		},
+		"member on a storage": {
+			dir:     "testdata/manifest/member_on_storage",
+			wantErr: []string{"entry 2", `storage bundle_store: member "bundle_store"`, "one of the binary's sources"},
+		},
 		"protocol missing": {
 			dir:     "testdata/manifest/no_protocol",
 			wantErr: []string{"entry 2", "source users: protocol 0"},
