@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -371,10 +372,15 @@ func externalMembers(dir string, sourcesOnly bool) ([]member, []error) {
 	if err != nil {
 		return nil, []error{fmt.Errorf("external plugins left out of this round: %w", err)}
 	}
+	// The plugins of each binary, binaries in manifest order.
+	type served struct {
+		m    member
+		call string
+	}
 	var (
-		out      []member
+		files    []string
+		byFile   = make(map[string][]served)
 		warnings []error
-		byFile   = make(map[string]int) // index in out
 	)
 	for _, e := range man.Plugins {
 		if e.Kind == sdkplugin.KindNotifier || (sourcesOnly && e.Kind != sdkplugin.KindSource) {
@@ -393,48 +399,35 @@ func externalMembers(dir string, sourcesOnly bool) ([]member, []error) {
 			}
 			m.config = cfg
 		}
-		i, shared := byFile[e.File]
-		if !shared && e.Member == "" {
-			byFile[e.File] = len(out)
-			out = append(out, m)
+		if _, ok := byFile[e.File]; !ok {
+			files = append(files, e.File)
+		}
+		byFile[e.File] = append(byFile[e.File], served{m: m, call: e.Member})
+	}
+	var out []member
+	for _, file := range files {
+		plugs := byFile[file]
+		if len(plugs) == 1 && plugs[0].call == "" {
+			out = append(out, plugs[0].m)
 			continue
 		}
-		if !shared {
-			byFile[e.File] = len(out)
-			out = append(out, member{kind: sdkplugin.KindSource, name: e.Name,
-				spec: pluginhost.Spec{Kind: sdkplugin.KindSource, Name: e.Name, Path: e.Path(dir), SHA256: e.SHA256}})
-			i = len(out) - 1
-		} else if out[i].set == nil && out[i].setStorage == "" {
-			out[i] = asSet(out[i])
+		// One process for all of them. Entries are sorted by kind, so a
+		// binary's sources come before its storage.
+		set := member{kind: sdkplugin.KindSource, name: plugs[0].m.name, spec: plugs[0].m.spec}
+		var names []string
+		for _, p := range plugs {
+			switch p.m.kind {
+			case sdkplugin.KindSource:
+				set.set = append(set.set, setSource{name: p.m.name, call: p.call})
+			case sdkplugin.KindStorage:
+				set.setStorage, set.config, set.spoolName, set.label = p.m.name, p.m.config, p.m.spoolName, p.m.label
+			}
+			names = append(names, p.m.name)
 		}
-		addToSet(&out[i], m, e.Member)
+		set.spec.Name = strings.Join(names, ", ")
+		out = append(out, set)
 	}
 	return out, warnings
-}
-
-// asSet turns a member of one installed plugin into one that can take the
-// other plugins of the same binary.
-func asSet(m member) member {
-	set := member{kind: sdkplugin.KindSource, name: m.name, spec: m.spec}
-	addToSet(&set, m, "")
-	return set
-}
-
-// addToSet adds plugin p, served under call by the binary, to set.
-func addToSet(set *member, p member, call string) {
-	switch p.kind {
-	case sdkplugin.KindSource:
-		set.set = append(set.set, setSource{name: p.name, call: call})
-		set.spec.Kind = sdkplugin.KindSource
-	case sdkplugin.KindStorage:
-		set.setStorage, set.config, set.spoolName, set.label = p.name, p.config, p.spoolName, p.label
-		if len(set.set) == 0 {
-			set.spec.Kind = sdkplugin.KindStorage
-		}
-	}
-	if set.spec.Name != p.name {
-		set.spec.Name = set.spec.Name + ", " + p.name
-	}
 }
 
 // Close closes the storages and stops every plugin process, all at once.
