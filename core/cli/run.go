@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -264,39 +267,53 @@ func (s *settings) moduleConfig() (map[string]json.RawMessage, error) {
 	return map[string]json.RawMessage{"authlog": raw}, nil
 }
 
-// storeRound hands the batch to every storage. For each, rounds spooled by
-// earlier runs are replayed first; a batch a storage cannot take is spooled
-// (encrypted to the core's key) for the next run. It reports whether every
-// storage took the batch.
+// storeRound hands the batch to every storage, all at once. For each,
+// rounds spooled by earlier runs are replayed first; a batch a storage
+// cannot take is spooled (encrypted to the core's key) for the next run.
+// Its messages are printed storage by storage, in order. It reports
+// whether every storage took the batch.
 func storeRound(ctx context.Context, env *Env, id *age.X25519Identity, dataDir string, storages []pipeline.Storage, batch *storage.Batch,
 	redact func(string) string) bool {
-	ok := true
-	for _, st := range storages {
-		sp, err := spool.Open(filepath.Join(dataDir, "spool"), st.Name, id)
-		if err != nil {
-			fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
-			ok = false
-			continue
-		}
-		n, err := sp.Replay(ctx, st.Storage)
-		if n > 0 {
-			fmt.Fprintf(env.Stderr, "stored %d round(s) spooled by earlier runs in %s\n", n, st.Label)
-		}
-		if err == nil {
-			err = st.Storage.WriteBatch(ctx, batch)
-		}
-		if err == nil {
-			continue
-		}
-		ok = false
-		if perr := sp.Put(batch); perr != nil {
-			fmt.Fprintf(env.Stderr, "cscs run: round %s was NOT stored in %s (%s) and could not be spooled: %v\n", batch.RoundID, st.Label, redact(err.Error()), perr)
-			continue
-		}
-		fmt.Fprintf(env.Stderr, "cscs run: round %s was not stored in %s (%s); it is spooled in %s and will be stored by the next run\n",
-			batch.RoundID, st.Label, redact(err.Error()), sp.Dir())
+	messages := make([]strings.Builder, len(storages))
+	stored := make([]bool, len(storages))
+	var wg sync.WaitGroup
+	for i, st := range storages {
+		wg.Go(func() {
+			stored[i] = storeIn(ctx, &messages[i], id, dataDir, st, batch, redact)
+		})
 	}
-	return ok
+	wg.Wait()
+	for i := range messages {
+		fmt.Fprint(env.Stderr, messages[i].String())
+	}
+	return !slices.Contains(stored, false)
+}
+
+// storeIn is storeRound for one storage; its messages go to w.
+func storeIn(ctx context.Context, w io.Writer, id *age.X25519Identity, dataDir string, st pipeline.Storage, batch *storage.Batch,
+	redact func(string) string) bool {
+	sp, err := spool.Open(filepath.Join(dataDir, "spool"), st.Name, id)
+	if err != nil {
+		fmt.Fprintf(w, "cscs run: %v\n", err)
+		return false
+	}
+	n, err := sp.Replay(ctx, st.Storage)
+	if n > 0 {
+		fmt.Fprintf(w, "stored %d round(s) spooled by earlier runs in %s\n", n, st.Label)
+	}
+	if err == nil {
+		err = st.Storage.WriteBatch(ctx, batch)
+	}
+	if err == nil {
+		return true
+	}
+	if perr := sp.Put(batch); perr != nil {
+		fmt.Fprintf(w, "cscs run: round %s was NOT stored in %s (%s) and could not be spooled: %v\n", batch.RoundID, st.Label, redact(err.Error()), perr)
+		return false
+	}
+	fmt.Fprintf(w, "cscs run: round %s was not stored in %s (%s); it is spooled in %s and will be stored by the next run\n",
+		batch.RoundID, st.Label, redact(err.Error()), sp.Dir())
+	return false
 }
 
 // schemaStore is a database that `cscs db init` prepares.
