@@ -315,6 +315,9 @@ type pluginRow struct {
 	SHA256   string `json:"sha256,omitempty"`
 	// Source is "builtin" or the binary's path.
 	Source string `json:"source"`
+	// Member is the name a binary serving several sources serves this one
+	// under.
+	Member string `json:"member,omitempty"`
 	// Status is "ok", "file missing", "checksum mismatch" or "error".
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
@@ -380,7 +383,7 @@ func pluginRows(m *pluginhost.Manifest, builtins []builtinPlugin) []pluginRow {
 		rows = append(rows, pluginRow{Kind: b.kind, Name: b.name, Version: b.version, Protocol: b.protocol, Source: "builtin", Status: pluginStatusOK})
 	}
 	for _, e := range m.Plugins {
-		r := pluginRow{Kind: e.Kind, Name: e.Name, Version: e.Version, Protocol: e.Protocol, SHA256: e.SHA256, Source: e.Path(m.Dir()), Status: pluginStatusOK}
+		r := pluginRow{Kind: e.Kind, Name: e.Name, Version: e.Version, Protocol: e.Protocol, SHA256: e.SHA256, Source: e.Path(m.Dir()), Member: e.Member, Status: pluginStatusOK}
 		if err := pluginhost.VerifyFile(m.Dir(), e); err != nil {
 			r.Error = err.Error()
 			switch {
@@ -405,7 +408,11 @@ func writePluginTable(w io.Writer, rows []pluginRow) {
 		if len(r.SHA256) >= 12 {
 			sum = r.SHA256[:12]
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Kind, r.Name, orDash(r.Version), r.Protocol, sum, r.Source, r.Status)
+		source := r.Source
+		if r.Member != "" {
+			source += " (as " + r.Member + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Kind, r.Name, orDash(r.Version), r.Protocol, sum, source, r.Status)
 	}
 	_ = tw.Flush()
 }

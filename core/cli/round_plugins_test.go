@@ -167,6 +167,10 @@ func TestRoundWithPluginBundle(t *testing.T) {
 	if want := []string{"source north/north", "source south/south", "storage bundle_store/"}; !slices.Equal(got, want) {
 		t.Fatalf("manifest entries %v, want %v", got, want)
 	}
+	code, list, errList := pluginMain(t, "plugins", "list", "--data-dir", r.dataDir)
+	if code != ExitOK || !strings.Contains(list, "(as north)") || !strings.Contains(list, "(as south)") {
+		t.Errorf("plugins list: exit %d, want the bundle's sources with their member names:\n%s%s", code, list, errList)
+	}
 	stored := filepath.Join(r.dir, "stored")
 	must(t, os.WriteFile(filepath.Join(pluginsDir, "bundle_store.storage.json"), []byte(fmt.Sprintf(`{"path": %q}`, stored)), 0o600))
 	startsBefore := countLines(t, starts)
