@@ -337,8 +337,10 @@ func TestRunKillsAtDeadline(t *testing.T) {
 	if want := "did not finish within 300ms; killed it and its process group"; !strings.Contains(got[0].Error, want) {
 		t.Fatalf("error %q, want %q", got[0].Error, want)
 	}
-	if elapsed < 300*time.Millisecond || elapsed > 2*time.Second {
-		t.Errorf("returned after %v, want shortly after the 300ms deadline", elapsed)
+	// The module's child sleeps 30 s: well before that shows it was not
+	// waited for, with room for a loaded machine.
+	if elapsed < 300*time.Millisecond || elapsed > 10*time.Second {
+		t.Errorf("returned after %v, want soon after the 300ms deadline, not when the module's child ends", elapsed)
 	}
 	assertGone(t, filepath.Join(dir, "sleeper.pid"))
 }
@@ -351,8 +353,8 @@ func TestRunKillsLeftovers(t *testing.T) {
 	if got[0].Error != "" || len(got[0].Metrics) != 1 {
 		t.Fatalf("result %+v, want the metric despite the leftover child", got[0])
 	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
-		t.Errorf("took %v; the leftover child held the report up", elapsed)
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("took %v; the leftover child (30 s) held the report up", elapsed)
 	}
 	assertGone(t, filepath.Join(dir, "leftover.pid"))
 }
@@ -420,26 +422,22 @@ func TestRunGoModule(t *testing.T) {
 func TestRunNamesAndConcurrency(t *testing.T) {
 	dir := agentDir(t)
 	ok := install(t, dir, "users.sh")
-	slow := install(t, dir, "sleeper.sh")
-	slow.Source, slow.TimeoutMillis = "slow", 400
-	slow2 := slow
-	slow2.Source = "slow_too"
+	// meet-a and meet-b answer only when they run side by side.
+	meetA, meetB := install(t, dir, "meet-a.sh"), install(t, dir, "meet-b.sh")
+	meetA.Source, meetB.Source = "meet_a", "meet_b"
+	meetA.TimeoutMillis, meetB.TimeoutMillis = 10000, 10000
 	dup := ok
 	builtinClash := ok
 	builtinClash.Source = "cpu"
-	start := time.Now()
-	got := Runner{Dir: dir}.Run(testContext(t), []protocol.ExternalModule{slow, ok, dup, builtinClash, slow2}, []string{"cpu", "memory"})
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
-		t.Errorf("took %v; the two slow modules should run side by side", elapsed)
-	}
-	wantNames := []string{"slow", "users", "slow_too"}
-	wantErrs := []string{"did not finish within 400ms", "", "did not finish"}
+	got := Runner{Dir: dir}.Run(testContext(t), []protocol.ExternalModule{meetA, ok, dup, builtinClash, meetB}, []string{"cpu", "memory"})
+	wantNames := []string{"meet_a", "users", "meet_b"}
 	if len(got) != len(wantNames) {
 		t.Fatalf("got %d results %+v, want %d: repeated and built-in names are skipped", len(got), got, len(wantNames))
 	}
 	for i, res := range got {
-		if res.Name != wantNames[i] || !strings.Contains(res.Error, wantErrs[i]) || (wantErrs[i] == "") != (res.Error == "") {
-			t.Errorf("result %d = %q error %q, want %q with error %q", i, res.Name, res.Error, wantNames[i], wantErrs[i])
+		if res.Name != wantNames[i] || res.Error != "" || len(res.Metrics) != 1 {
+			t.Errorf("result %d = %q error %q metrics %v, want %q with one metric (the meet modules need each other running)",
+				i, res.Name, res.Error, res.Metrics, wantNames[i])
 		}
 	}
 }
@@ -454,8 +452,8 @@ func TestRunStoppedWithTheAgent(t *testing.T) {
 	if !strings.Contains(got[0].Error, "stopped because the agent was stopped") {
 		t.Fatalf("error %q", got[0].Error)
 	}
-	if elapsed := time.Since(start); elapsed > 2*time.Second {
-		t.Errorf("took %v", elapsed)
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("took %v; the module's child (30 s) held the run up", elapsed)
 	}
 	assertGone(t, filepath.Join(dir, "sleeper.pid"))
 }
@@ -472,7 +470,7 @@ func assertGone(t *testing.T, pidFile string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(2 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) || isZombie(pid) {
 			return

@@ -352,7 +352,10 @@ func TestIntegrationEnsureRefusesUnsafeDir(t *testing.T) {
 func TestIntegrationDialFailures(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{})
 	h := fleet.Hosts[0]
-	const handshakeTimeout = 700 * time.Millisecond
+	// The silent port tests the handshake deadline itself, so it gets a
+	// short one; the other cases get one no loaded machine reaches, so an
+	// sshd slow to refuse a password is not taken for a timeout.
+	const silentTimeout, handshakeTimeout = 700 * time.Millisecond, 20 * time.Second
 	silent := hostPort(t, sshdtest.StartNoSSH(t))
 	closed := hostPort(t, sshdtest.ClosedAddr(t))
 	otherKey := newKey(t)
@@ -390,7 +393,11 @@ func TestIntegrationDialFailures(t *testing.T) {
 			hk := hostKeys(t, tc.known, tc.acceptNew)
 			target := transport.Target{Host: tc.host.IP, Port: tc.host.Port, User: fleet.User, Auth: tc.auth}
 			start := time.Now()
-			c, err := transport.Dial(testContext(t), target, transport.Options{HostKeys: hk, HandshakeTimeout: handshakeTimeout})
+			timeout := handshakeTimeout
+			if tc.wantKind == transport.Timeout {
+				timeout = silentTimeout
+			}
+			c, err := transport.Dial(testContext(t), target, transport.Options{HostKeys: hk, HandshakeTimeout: timeout})
 			elapsed := time.Since(start)
 			if err == nil {
 				c.Close()
@@ -408,11 +415,8 @@ func TestIntegrationDialFailures(t *testing.T) {
 			if strings.Contains(err.Error(), fleet.Password) {
 				t.Errorf("error reveals the password")
 			}
-			if elapsed > handshakeTimeout+time.Second {
-				t.Errorf("took %v, want at most the handshake timeout %v plus a second", elapsed, handshakeTimeout)
-			}
-			if tc.wantKind == transport.Timeout && elapsed < handshakeTimeout*9/10 {
-				t.Errorf("timed out after %v, before the handshake timeout %v", elapsed, handshakeTimeout)
+			if tc.wantKind == transport.Timeout && (elapsed < timeout*9/10 || elapsed > timeout+5*time.Second) {
+				t.Errorf("timed out after %v, want soon after the handshake timeout %v", elapsed, timeout)
 			}
 		})
 	}
@@ -469,8 +473,8 @@ func TestIntegrationCancelStopsRun(t *testing.T) {
 	if transport.KindOf(err) != transport.Cancelled {
 		t.Fatalf("run: %v (kind %v), want Cancelled", err, transport.KindOf(err))
 	}
-	if elapsed := time.Since(start); elapsed > 3*time.Second {
-		t.Errorf("cancelled run returned after %v", elapsed)
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("cancelled run returned after %v; the remote command sleeps 30 s", elapsed)
 	}
 	// The connection is closed: later calls fail at once.
 	if _, err := c.Detect(testContext(t)); err == nil {
