@@ -423,7 +423,11 @@ func TestRunNamesAndConcurrency(t *testing.T) {
 	dir := agentDir(t)
 	ok := install(t, dir, "users.sh")
 	// meet-a and meet-b answer only when they run side by side.
-	meetA, meetB := install(t, dir, "meet-a.sh"), install(t, dir, "meet-b.sh")
+	meet, err := os.ReadFile(filepath.Join("testdata", "meet.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	meetA, meetB := installData(t, dir, "meet-a.sh", meet), installData(t, dir, "meet-b.sh", meet)
 	meetA.Source, meetB.Source = "meet_a", "meet_b"
 	meetA.TimeoutMillis, meetB.TimeoutMillis = 10000, 10000
 	dup := ok
