@@ -98,11 +98,7 @@ func (l Located) Start(ctx context.Context, opts Options) (impl any, stop func()
 	}
 	switch l.Spec.Kind {
 	case sdkplugin.KindSource:
-		if l.Member != "" {
-			impl, err = plug.SourceNamed(l.Member)
-		} else {
-			impl, err = plug.Source()
-		}
+		impl, err = plug.SourceNamed(l.Member)
 	case sdkplugin.KindStorage:
 		impl, err = plug.Storage()
 	case sdkplugin.KindNotifier:

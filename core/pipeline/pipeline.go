@@ -276,12 +276,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			switch {
 			case m.set != nil || m.setStorage != "":
 				for _, s := range m.set {
-					var src source.Source
-					if s.call == "" {
-						src, err = plug.Source()
-					} else {
-						src, err = plug.SourceNamed(s.call)
-					}
+					src, err := plug.SourceNamed(s.call)
 					if err != nil {
 						results[i].err = err
 						return

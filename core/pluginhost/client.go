@@ -62,10 +62,13 @@ func (p *Plugin) Source() (source.Source, error) {
 }
 
 // SourceNamed returns the source named name of a binary serving several
-// (sdkplugin.ServeConfig.Sources, such as BuiltinSourcesSpec's). Like
-// Source's, every call has the call timeout and every error names the
-// source.
+// (sdkplugin.ServeConfig.Sources, such as BuiltinSourcesSpec's), or, for
+// an empty name, the binary's only source (Source). Like Source's, every
+// call has the call timeout and every error names the source.
 func (p *Plugin) SourceNamed(name string) (source.Source, error) {
+	if name == "" {
+		return p.Source()
+	}
 	raw, _, err := p.dispense(sdkplugin.KindSource)
 	if err != nil {
 		return nil, err

@@ -477,8 +477,16 @@ func TestSourceNamed(t *testing.T) {
 	if m, err := fast.Module(t.Context(), linux); err != nil || m.Builtin != "fast" {
 		t.Errorf("fast Module = %+v, %v", m, err)
 	}
+	// No name is the binary's only source; this binary has several.
+	only, err := p.SourceNamed("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := only.Describe(t.Context()); err == nil || !strings.Contains(err.Error(), "the call names no source") {
+		t.Errorf("SourceNamed(\"\").Describe: %v, want the binary to say the call names no source", err)
+	}
 	unknown, _ := p.SourceNamed("disk")
-	_, err := unknown.Describe(t.Context())
+	_, err = unknown.Describe(t.Context())
 	for _, want := range []string{"source plugin disk", `no source named "disk"`, "serves the sources fast, slow"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("unknown source: error %v, want it to contain %q", err, want)
