@@ -17,6 +17,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/overlay"
+	"github.com/cscs-dev/cscs/core/round"
 )
 
 // masked stands for a secret in `cscs config show`.
@@ -36,16 +37,11 @@ func configShowCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	cfg, diags := config.LoadInventory(s.configPath, config.LoadOptions{})
-	printDiagnostics(env, diags)
-	if diags.HasErrors() {
-		return ExitBadConfig
-	}
-	ov, ok := s.overlaid(ctx, env, fs, "config show")
+	cfg, ok := s.load(ctx, env, fs, "config show", round.Files{Inventory: s.configPath})
 	if !ok {
 		return ExitBadConfig
 	}
-	showConfig(env.Stdout, fs, &s, cfg, ov)
+	showConfig(env.Stdout, fs, &s, cfg.Inventory, cfg.Overlay)
 	return ExitOK
 }
 
@@ -66,21 +62,22 @@ func showConfig(w io.Writer, fs *flag.FlagSet, s *settings, cfg *config.Config, 
 		}
 		return "default"
 	}
-	var r overlay.Round
+	var o overlay.Round
 	if ov != nil {
-		r = ov.Round
+		o = ov.Round
 	}
+	r := s.round
 	fmt.Fprintln(w, "round {")
 	rows := [][3]string{
-		{"concurrency", strconv.Itoa(s.concurrency), origin("concurrency", r.Concurrency.Set, position(r.Concurrency.Range))},
-		{"max_handshakes", strconv.Itoa(s.handshakes), origin("max-handshakes", r.MaxHandshakes.Set, position(r.MaxHandshakes.Range))},
-		{"max_uploads", strconv.Itoa(s.uploads), origin("max-uploads", r.MaxUploads.Set, position(r.MaxUploads.Range))},
-		{"connect_timeout", quote(s.connectTO), origin("connect-timeout", r.ConnectTimeout.Set, position(r.ConnectTimeout.Range))},
-		{"handshake_timeout", quote(s.handshakeTO), origin("handshake-timeout", r.HandshakeTimeout.Set, position(r.HandshakeTimeout.Range))},
-		{"host_timeout", quote(s.hostTO), origin("host-timeout", r.HostTimeout.Set, position(r.HostTimeout.Range))},
-		{"cpu_sample", quote(s.cpuSample), origin("cpu-sample", r.CPUSample.Set, position(r.CPUSample.Range))},
-		{"alert_repeat", quote(s.alertRepeat), origin("alert-repeat", r.AlertRepeat.Set, position(r.AlertRepeat.Range))},
-		{"interval", quote(s.interval), origin("interval", r.Interval.Set, position(r.Interval.Range))},
+		{"concurrency", strconv.Itoa(r.Concurrency), origin("concurrency", o.Concurrency.Set, position(o.Concurrency.Range))},
+		{"max_handshakes", strconv.Itoa(r.MaxHandshakes), origin("max-handshakes", o.MaxHandshakes.Set, position(o.MaxHandshakes.Range))},
+		{"max_uploads", strconv.Itoa(r.MaxUploads), origin("max-uploads", o.MaxUploads.Set, position(o.MaxUploads.Range))},
+		{"connect_timeout", quote(r.ConnectTimeout), origin("connect-timeout", o.ConnectTimeout.Set, position(o.ConnectTimeout.Range))},
+		{"handshake_timeout", quote(r.HandshakeTimeout), origin("handshake-timeout", o.HandshakeTimeout.Set, position(o.HandshakeTimeout.Range))},
+		{"host_timeout", quote(r.HostTimeout), origin("host-timeout", o.HostTimeout.Set, position(o.HostTimeout.Range))},
+		{"cpu_sample", quote(r.CPUSample), origin("cpu-sample", o.CPUSample.Set, position(o.CPUSample.Range))},
+		{"alert_repeat", quote(r.AlertRepeat), origin("alert-repeat", o.AlertRepeat.Set, position(o.AlertRepeat.Range))},
+		{"interval", quote(r.Interval), origin("interval", o.Interval.Set, position(o.Interval.Range))},
 	}
 	for _, row := range rows {
 		fmt.Fprintf(w, "  %-17s = %-8s # %s\n", row[0], row[1], row[2])

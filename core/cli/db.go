@@ -2,13 +2,13 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/cscs-dev/cscs/core/pipeline"
-	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
-	"github.com/cscs-dev/cscs/sdk/storage"
+	"github.com/cscs-dev/cscs/core/round"
+	"github.com/cscs-dev/cscs/plugins/storage/postgres"
+	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
 )
 
 // dbInitCommand prepares the database of --db or, with overlays that have
@@ -24,12 +24,12 @@ func dbInitCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	ov, instances, ok := s.overlaidStorages(ctx, env, "db init")
+	cfg, instances, ok := s.storages(ctx, env, fs, "db init")
 	if !ok {
 		return ExitBadConfig
 	}
 	if len(instances) > 0 {
-		return initStorages(ctx, env, &s, instances, overlayRedactor(ov), declared(ov))
+		return initStorages(ctx, env, &s, instances, cfg.Redactor(), cfg.Declared())
 	}
 	if err := s.resolveDB(env); err != nil {
 		fmt.Fprintf(env.Stderr, "cscs db init: %v\n", err)
@@ -55,8 +55,7 @@ func dbInitCommand(ctx context.Context, env *Env) int {
 // PostgreSQL storages migrate their schema on Open). One failing storage
 // does not stop the others.
 func initStorages(ctx context.Context, env *Env, s *settings, instances []pipeline.StorageInstance, redact func(string) string, decl []pipeline.Declared) int {
-	opts := pipeline.Options{Version: env.Version, PluginsDir: s.pluginsDir(), InProcess: true, Declared: decl,
-		Logger: hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: hclog.Warn})}
+	opts := pipeline.Options{Version: env.Version, PluginsDir: s.pluginsDir(), InProcess: true, Declared: decl, Logger: pluginLogger(env)}
 	code := ExitOK
 	for _, in := range instances {
 		label := "storage " + in.Plugin + " " + in.Name
@@ -73,22 +72,58 @@ func initStorages(ctx context.Context, env *Env, s *settings, instances []pipeli
 // initStorage starts the plugin of in (in process when built in), opens
 // it with its configuration and closes it.
 func initStorage(ctx context.Context, opts pipeline.Options, in pipeline.StorageInstance) error {
-	loc, err := pipeline.Locate(opts, sdkplugin.KindStorage, in.Plugin)
+	_, stop, err := pipeline.StartStorage(ctx, opts, in.Plugin, in.Config)
 	if err != nil {
 		return err
 	}
-	impl, stop, err := loc.Start(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer stop()
-	st, ok := impl.(storage.Storage)
+	stop()
+	return nil
+}
+
+// storages loads the overlays of s and returns their storage blocks;
+// errors are printed under command's name (false: exit with
+// ExitBadConfig).
+func (s *settings) storages(ctx context.Context, env *Env, fs *flag.FlagSet, command string) (*round.Config, []pipeline.StorageInstance, bool) {
+	cfg, ok := s.load(ctx, env, fs, command, round.Files{})
 	if !ok {
-		return fmt.Errorf("plugin %s is not a storage", in.Plugin)
+		return nil, nil, false
 	}
-	if err := st.Open(ctx, in.Config); err != nil {
-		_ = st.Close(ctx)
-		return err
+	instances, err := cfg.StorageInstances()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return nil, nil, false
 	}
-	return st.Close(ctx)
+	return cfg, instances, true
+}
+
+// schemaStore is a database that `cscs db init` prepares.
+type schemaStore interface {
+	SchemaVersion(ctx context.Context) (int, error)
+	Close() error
+}
+
+// openStore opens the database db names (a SQLite path or a postgres://
+// DSN) and brings its schema up to date.
+func openStore(ctx context.Context, db string) (schemaStore, error) {
+	name := pipeline.DisplayName(db)
+	var (
+		store interface {
+			schemaStore
+			Migrate(ctx context.Context) error
+		}
+		err error
+	)
+	if pipeline.IsPostgres(db) {
+		store, err = postgres.New(ctx, db)
+	} else {
+		store, err = sqlite.New(db)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("opening database %s: %w", name, err)
+	}
+	if err := store.Migrate(ctx); err != nil {
+		store.Close()
+		return nil, fmt.Errorf("preparing database %s: %w", name, err)
+	}
+	return store, nil
 }

@@ -45,12 +45,12 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 		return ExitBadConfig
 	}
 	cutoff := time.Now().Add(-age).UTC().Truncate(time.Second)
-	ov, instances, ok := s.overlaidStorages(ctx, env, "db prune")
+	cfg, instances, ok := s.storages(ctx, env, fs, "db prune")
 	if !ok {
 		return ExitBadConfig
 	}
 	if len(instances) > 0 {
-		return pruneStorages(ctx, env, instances, cutoff, overlayRedactor(ov))
+		return pruneStorages(ctx, env, instances, cutoff, cfg.Redactor())
 	}
 	where, err := config.ParseSecret(*target, ".", envLookup(env))
 	if err != nil {

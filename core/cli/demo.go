@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/mailsink"
+	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/core/sshfleet"
 )
 
@@ -31,8 +32,8 @@ func demoCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	if s.cpuSample == time.Second {
-		s.cpuSample = 500 * time.Millisecond
+	if s.round.CPUSample == time.Second {
+		s.round.CPUSample = 500 * time.Millisecond
 	}
 	if err := s.check(); err != nil {
 		fmt.Fprintf(env.Stderr, "cscs demo: %v\n", err)
@@ -94,11 +95,15 @@ func demoCommand(ctx context.Context, env *Env) int {
 		hosts, fleet.Hosts()[0].IP, user)
 	fmt.Fprintf(env.Stdout, "demo: config %s, data dir %s\n\n", s.configPath, s.dataDir)
 
-	cfg, code := loadForRound(env, &s)
-	if cfg == nil {
+	cfg, ok := s.load(ctx, env, fs, "demo", round.Files{Inventory: s.configPath, Email: s.emailPath})
+	if !ok {
+		return ExitBadConfig
+	}
+	plan, code := s.plan(env, cfg)
+	if plan == nil {
 		return code
 	}
-	code = runRound(ctx, env, &s, cfg, nil)
+	code = runRound(ctx, env, plan, s.output)
 	fmt.Fprintf(env.Stdout, "\n%d mail(s) (alerts and event logs) went to the local mail sink: %s\n", sink.Count(), sink.Dir)
 	if code == ExitOK {
 		fmt.Fprintf(env.Stdout, "\nthe data is in %s; for example:\n  sqlite3 %s 'SELECT * FROM latest_stats'\n", s.dbPath, s.dbPath)

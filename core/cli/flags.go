@@ -5,46 +5,31 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/agentstore"
-	"github.com/cscs-dev/cscs/core/alert"
-	"github.com/cscs-dev/cscs/core/collect"
 	"github.com/cscs-dev/cscs/core/config"
-	"github.com/cscs-dev/cscs/core/engine"
+	"github.com/cscs-dev/cscs/core/round"
 )
 
 // settings are the flags shared by the commands; each command registers
 // the ones it uses.
 type settings struct {
-	// authlogFile, when set, is read by every Linux host's authlog module
-	// instead of the system's auth log.
-	authlogFile string
-	configPath  string
-	emailPath   string
-	dbPath      string
+	configPath string
+	emailPath  string
+	dbPath     string
 	// db is dbPath with an env: or file: reference resolved (resolveDB).
-	db          string
-	dataDir     string
-	agentDir    string
-	output      string
-	concurrency int
-	handshakes  int
-	uploads     int
-	acceptNew   bool
-	connectTO   time.Duration
-	handshakeTO time.Duration
-	hostTO      time.Duration
-	cpuSample   time.Duration
-	inProcess   bool
-	alertRepeat time.Duration
-	mailRetry   time.Duration
+	db        string
+	dataDir   string
+	agentDir  string
+	output    string
+	inProcess bool
+	// round holds the round settings of the flags (roundFlags).
+	round round.Settings
 	// pluginsDir is set by pluginFlags.
 	pluginsDir func() string
 	// overlays and vars are --overlay and --var (overlayFlags).
 	overlays, vars listFlag
-	// interval, when set, repeats rounds until cscs is stopped.
-	interval time.Duration
 }
 
 func newFlagSet(env *Env, name string) *flag.FlagSet {
@@ -67,20 +52,22 @@ func (s *settings) dbFlags(fs *flag.FlagSet) {
 }
 
 func (s *settings) roundFlags(fs *flag.FlagSet) {
+	d := round.DefaultSettings()
+	r := &s.round
 	fs.StringVar(&s.agentDir, "agent-dir", "", "directory holding cscs-agent-<os>-<arch> binaries (default: $CSCS_AGENT_DIR, else agents/ beside cscs)")
 	fs.StringVar(&s.output, "output", "text", "result format: text or json")
-	fs.IntVar(&s.concurrency, "concurrency", engine.DefaultConcurrency, "hosts collected at the same time")
-	fs.IntVar(&s.handshakes, "max-handshakes", collect.DefaultMaxHandshakes, "SSH connects and handshakes at the same time (the costly part of a host, for the core and the host), whatever --concurrency is")
-	fs.IntVar(&s.uploads, "max-uploads", collect.DefaultMaxUploads, "hosts receiving the agent over SFTP at the same time (rounds after an agent upgrade, new hosts); lower it on a slow link")
-	fs.BoolVar(&s.acceptNew, "accept-new-host-keys", false, "record the host key of a host seen for the first time (trust on first use); a changed key is always refused")
-	fs.DurationVar(&s.connectTO, "connect-timeout", 5*time.Second, "TCP connect deadline per host")
-	fs.DurationVar(&s.handshakeTO, "handshake-timeout", 10*time.Second, "SSH handshake and authentication deadline per host")
-	fs.DurationVar(&s.hostTO, "host-timeout", 60*time.Second, "deadline for one host from connect to report")
-	fs.DurationVar(&s.cpuSample, "cpu-sample", time.Second, "window over which the agent samples CPU usage")
-	fs.DurationVar(&s.alertRepeat, "alert-repeat", alert.DefaultRepeat, "how often a rule that keeps firing is mailed again; 0 mails every round")
-	fs.DurationVar(&s.mailRetry, "mail-retry-after", 0, "wait before mail that failed temporarily is tried again by a later run (0: 30s doubling up to 1h)")
-	fs.StringVar(&s.authlogFile, "authlog-file", "", "absolute path, on every Linux host, of a log file the authlog source reads instead of the system's auth log (journald, /var/log/auth.log or /var/log/secure)")
-	fs.DurationVar(&s.interval, "interval", 0, "repeat the round at this interval until stopped (0: one round)")
+	fs.IntVar(&r.Concurrency, "concurrency", d.Concurrency, "hosts collected at the same time")
+	fs.IntVar(&r.MaxHandshakes, "max-handshakes", d.MaxHandshakes, "SSH connects and handshakes at the same time (the costly part of a host, for the core and the host), whatever --concurrency is")
+	fs.IntVar(&r.MaxUploads, "max-uploads", d.MaxUploads, "hosts receiving the agent over SFTP at the same time (rounds after an agent upgrade, new hosts); lower it on a slow link")
+	fs.BoolVar(&r.AcceptNewHostKeys, "accept-new-host-keys", false, "record the host key of a host seen for the first time (trust on first use); a changed key is always refused")
+	fs.DurationVar(&r.ConnectTimeout, "connect-timeout", d.ConnectTimeout, "TCP connect deadline per host")
+	fs.DurationVar(&r.HandshakeTimeout, "handshake-timeout", d.HandshakeTimeout, "SSH handshake and authentication deadline per host")
+	fs.DurationVar(&r.HostTimeout, "host-timeout", d.HostTimeout, "deadline for one host from connect to report")
+	fs.DurationVar(&r.CPUSample, "cpu-sample", d.CPUSample, "window over which the agent samples CPU usage")
+	fs.DurationVar(&r.AlertRepeat, "alert-repeat", d.AlertRepeat, "how often a rule that keeps firing is mailed again; 0 mails every round")
+	fs.DurationVar(&r.MailRetry, "mail-retry-after", 0, "wait before mail that failed temporarily is tried again by a later run (0: 30s doubling up to 1h)")
+	fs.StringVar(&r.AuthlogFile, "authlog-file", "", "absolute path, on every Linux host, of a log file the authlog source reads instead of the system's auth log (journald, /var/log/auth.log or /var/log/secure)")
+	fs.DurationVar(&r.Interval, "interval", 0, "repeat the round at this interval until stopped (0: one round)")
 	fs.BoolVar(&s.inProcess, "in-process-plugins", false, "run the built-in plugins inside the core instead of out of process (benchmarks, debugging)")
 }
 
@@ -95,43 +82,40 @@ func (s *settings) resolveDB(env *Env) error {
 }
 
 func (s *settings) check() error {
+	r := s.round
 	if s.output != "text" && s.output != "json" {
 		return fmt.Errorf("--output %q: want text or json", s.output)
 	}
-	if s.concurrency < 1 {
-		return fmt.Errorf("--concurrency %d: want 1 or more", s.concurrency)
+	if r.Concurrency < 1 {
+		return fmt.Errorf("--concurrency %d: want 1 or more", r.Concurrency)
 	}
-	if s.handshakes < 1 {
-		return fmt.Errorf("--max-handshakes %d: want 1 or more", s.handshakes)
+	if r.MaxHandshakes < 1 {
+		return fmt.Errorf("--max-handshakes %d: want 1 or more", r.MaxHandshakes)
 	}
-	if s.uploads < 1 {
-		return fmt.Errorf("--max-uploads %d: want 1 or more", s.uploads)
+	if r.MaxUploads < 1 {
+		return fmt.Errorf("--max-uploads %d: want 1 or more", r.MaxUploads)
 	}
-	for name, d := range map[string]time.Duration{"--connect-timeout": s.connectTO, "--handshake-timeout": s.handshakeTO, "--host-timeout": s.hostTO} {
+	for name, d := range map[string]time.Duration{"--connect-timeout": r.ConnectTimeout, "--handshake-timeout": r.HandshakeTimeout, "--host-timeout": r.HostTimeout} {
 		if d <= 0 {
 			return fmt.Errorf("%s %s: want a positive duration such as 10s", name, d)
 		}
 	}
-	if s.mailRetry < 0 {
-		return fmt.Errorf("--mail-retry-after %s: want a positive duration such as 5m", s.mailRetry)
+	if r.MailRetry < 0 {
+		return fmt.Errorf("--mail-retry-after %s: want a positive duration such as 5m", r.MailRetry)
 	}
-	if s.alertRepeat < 0 {
-		return fmt.Errorf("--alert-repeat %s: want 0 (every round) or a positive duration such as 4h", s.alertRepeat)
+	if r.AlertRepeat < 0 {
+		return fmt.Errorf("--alert-repeat %s: want 0 (every round) or a positive duration such as 4h", r.AlertRepeat)
 	}
-	if s.interval < 0 {
-		return fmt.Errorf("--interval %s: want 0 (one round) or a positive duration such as 5m", s.interval)
+	if r.Interval < 0 {
+		return fmt.Errorf("--interval %s: want 0 (one round) or a positive duration such as 5m", r.Interval)
 	}
-	if s.cpuSample < 0 || s.cpuSample > time.Minute {
-		return fmt.Errorf("--cpu-sample %s: want a duration between 0 and 1m", s.cpuSample)
+	if r.CPUSample < 0 || r.CPUSample > time.Minute {
+		return fmt.Errorf("--cpu-sample %s: want a duration between 0 and 1m", r.CPUSample)
+	}
+	if r.AuthlogFile != "" && !strings.HasPrefix(r.AuthlogFile, "/") {
+		return fmt.Errorf("--authlog-file %q is not an absolute path; give the file's path on the hosts", r.AuthlogFile)
 	}
 	return nil
-}
-
-func (s *settings) agents() *agentstore.Store {
-	if s.agentDir != "" {
-		return agentstore.New(s.agentDir)
-	}
-	return agentstore.New(agentstore.DefaultDir())
 }
 
 // defaultDataDir is $CSCS_DATA_DIR, else $XDG_STATE_HOME/cscs, else

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/collect"
+	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/core/transport"
 )
 
@@ -27,14 +28,12 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	cfg, code := loadForRound(env, &s)
-	if cfg == nil {
-		return code
-	}
-	if _, ok := s.overlaid(ctx, env, fs, "hosts check"); !ok {
+	loaded, ok := s.load(ctx, env, fs, "hosts check", round.Files{Inventory: s.configPath})
+	if !ok {
 		return ExitBadConfig
 	}
-	hostKeys, err := transport.NewHostKeys(filepath.Join(s.dataDir, "known_hosts"), s.acceptNew)
+	cfg, r := loaded.Inventory, s.round
+	hostKeys, err := transport.NewHostKeys(filepath.Join(s.dataDir, "known_hosts"), r.AcceptNewHostKeys)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs hosts check: %v\n", err)
 		return ExitSomeFailed
@@ -46,8 +45,8 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 		err      error
 	}
 	results := make([]result, len(cfg.Clients))
-	sem := make(chan struct{}, s.concurrency)
-	handshakes := transport.NewHandshakeGate(s.handshakes)
+	sem := make(chan struct{}, r.Concurrency)
+	handshakes := transport.NewHandshakeGate(r.MaxHandshakes)
 	var wg sync.WaitGroup
 	for i, cl := range cfg.Clients {
 		wg.Add(1)
@@ -56,10 +55,10 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			start := time.Now()
-			hctx, cancel := context.WithTimeout(ctx, s.hostTO)
+			hctx, cancel := context.WithTimeout(ctx, r.HostTimeout)
 			defer cancel()
 			client, err := transport.Dial(hctx, collect.Target(cl, env.Getenv("SSH_AUTH_SOCK") != ""), transport.Options{
-				ConnectTimeout: s.connectTO, HandshakeTimeout: s.handshakeTO, HostKeys: hostKeys, Handshakes: handshakes,
+				ConnectTimeout: r.ConnectTimeout, HandshakeTimeout: r.HandshakeTimeout, HostKeys: hostKeys, Handshakes: handshakes,
 			})
 			if err == nil {
 				results[i].platform, err = client.Detect(hctx)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -14,9 +13,9 @@ import (
 
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/outbox"
-	"github.com/cscs-dev/cscs/core/pluginhost"
+	"github.com/cscs-dev/cscs/core/pipeline"
+	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/sdk/notifier"
-	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 )
 
 // mailTestCommand sends one test mail with the settings of
@@ -45,12 +44,16 @@ func mailTestCommand(ctx context.Context, env *Env) int {
 		return ExitBadConfig
 	}
 
-	email, diags := config.LoadEmail(s.emailPath, config.LoadOptions{})
-	printDiagnostics(env, diags)
-	if diags.HasErrors() {
+	cfg, err := round.Load(ctx, round.Files{Email: s.emailPath}, round.LoadOptions{}, env.Stderr)
+	if err != nil {
 		return ExitBadConfig
 	}
-	redact := redactor(email)
+	email := cfg.Email
+	if email == nil {
+		fmt.Fprintf(env.Stderr, "cscs mail test: %s does not exist; create it (see docs/configuration.md)\n", s.emailPath)
+		return ExitBadConfig
+	}
+	redact := cfg.Redactor()
 	server := fmt.Sprintf("%s (%s)", net.JoinHostPort(email.Host, strconv.Itoa(email.Port)), email.Security)
 	fail := func(code int, format string, args ...any) int {
 		fmt.Fprintln(env.Stderr, "cscs mail test: "+redact(fmt.Sprintf(format, args...)))
@@ -59,9 +62,9 @@ func mailTestCommand(ctx context.Context, env *Env) int {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	smtp, stop, err := startSMTP(ctx, email)
+	smtp, stop, err := pipeline.StartNotifier(ctx, pipeline.Options{Version: env.Version}, "smtp", round.EmailNotifierConfig(email))
 	if err != nil {
-		if errors.Is(err, errSMTPSettings) {
+		if errors.Is(err, pipeline.ErrSettingsRefused) {
 			return fail(ExitBadConfig, "%s: %v", s.emailPath, err)
 		}
 		return fail(ExitSomeFailed, "%v", err)
@@ -79,23 +82,6 @@ func mailTestCommand(ctx context.Context, env *Env) int {
 	}
 	return fail(ExitSomeFailed, "sending to %s via %s failed, permanently: %v\n"+
 		"retrying will not help; check the username, password, from and security in %s, and the address", addr, server, err, s.emailPath)
-}
-
-// smtpConfig is the SMTP notifier's configuration (plugins/notifier/smtp
-// Config) for email. It holds the password: pass it to Configure only.
-func smtpConfig(email *config.Email) []byte {
-	cfg := map[string]any{
-		"host":     email.Host,
-		"port":     email.Port,
-		"security": email.Security,
-		"from":     email.From,
-	}
-	if email.Username != "" {
-		cfg["username"] = email.Username
-		cfg["password"] = email.Password.Reveal()
-	}
-	data, _ := json.Marshal(cfg) // strings and an int
-	return data
 }
 
 // testMail is the notification mail test sends.
@@ -119,11 +105,4 @@ func testMail(version string, email *config.Email, to string) notifier.Notificat
 		Body:      body,
 		CreatedAt: now,
 	}
-}
-
-// pluginFailed reports whether err is the notifier plugin failing (it
-// crashed, hung or was unreachable) rather than refusing the settings.
-func pluginFailed(err error) bool {
-	return errors.Is(err, pluginhost.ErrPluginExited) || errors.Is(err, pluginhost.ErrPluginHung) ||
-		errors.Is(err, sdkplugin.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }

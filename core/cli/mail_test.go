@@ -219,7 +219,7 @@ func TestMailTest(t *testing.T) {
 			settings:   settings(map[string]any{"host": "smtp.example.com"}), // password in clear text over the network
 			args:       []string{"--to", "ops@example.com"},
 			wantCode:   ExitBadConfig,
-			wantStderr: []string{"warning", "the SMTP notifier refused these settings", "starttls"},
+			wantStderr: []string{"warning", "the smtp notifier refused these settings", "starttls"},
 		},
 		"no address": {
 			settings:   settings(nil),

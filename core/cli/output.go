@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/cscs-dev/cscs/core/engine"
+	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -28,7 +28,19 @@ type progress struct {
 	tty bool
 }
 
-func (p *progress) host(done, total int, c storage.Collection) {
+var _ round.Reporter = (*progress)(nil)
+
+// Note prints a round's note; a problem under the command's name.
+func (p *progress) Note(n round.Note) {
+	if n.Problem {
+		fmt.Fprintf(p.w, "cscs run: %s\n", n.Text)
+		return
+	}
+	fmt.Fprintln(p.w, n.Text)
+}
+
+// HostDone prints a finished host.
+func (p *progress) HostDone(done, total int, c storage.Collection) {
 	line := fmt.Sprintf("[%*d/%d] %s %s %s", len(fmt.Sprint(total)), done, total,
 		hostLabel(c), c.Status, c.Timings.Total.Round(time.Millisecond))
 	if c.Status != storage.StatusOK && c.Error != "" {
@@ -91,8 +103,9 @@ func writeTable(w io.Writer, b *storage.Batch) {
 }
 
 // summaryLine is e.g. "50 hosts in 2.1s: 48 ok, 1 unreachable, 1 timeout".
-func summaryLine(b *storage.Batch) string {
-	counts := engine.Summary(b)
+func summaryLine(res *round.Result) string {
+	b := res.Batch
+	counts := res.Summary()
 	parts := make([]string, 0, len(counts))
 	for _, s := range storage.Statuses {
 		if n := counts[s]; n > 0 {

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -253,22 +252,6 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-func TestHostPolicyFlagSettingsWin(t *testing.T) {
-	tests := []struct {
-		group, flag, want string
-	}{
-		{`{"file":"/g.log","max_events":10}`, `{"file":"/flag.log"}`, `{"file":"/flag.log","max_events":10}`},
-		{`{"max_events":10}`, ``, `{"max_events":10}`},
-		{`{}`, `{"file":"/flag.log"}`, `{"file":"/flag.log"}`},
-	}
-	for _, tt := range tests {
-		got, err := mergeObjects(json.RawMessage(tt.group), json.RawMessage(tt.flag))
-		if err != nil || string(got) != tt.want {
-			t.Errorf("mergeObjects(%s, %s) = %s, %v; want %s", tt.group, tt.flag, got, err, tt.want)
-		}
-	}
 }
 
 // TestDeclaredPluginBlock: a plugin block declares an external storage by

@@ -9,7 +9,9 @@ import (
 
 	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/plugins"
+	"github.com/cscs-dev/cscs/sdk/notifier"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // Declared is an external plugin the overlay declares by path and
@@ -127,4 +129,87 @@ func (l Located) explain(err error) error {
 		return fmt.Errorf("plugin %q: %w: %s does not exist; correct path in its plugin block", l.Spec.Name, pluginhost.ErrBinaryNotFound, l.Spec.Path)
 	}
 	return err
+}
+
+// StartPlugin locates the plugin of kind named name (see Locate) and
+// starts it (see Located.Start): the one way the core starts a plugin
+// outside a round's pipeline.
+func StartPlugin(ctx context.Context, opts Options, kind, name string) (impl any, stop func(), err error) {
+	loc, err := Locate(opts, kind, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return loc.Start(ctx, opts)
+}
+
+// ErrSettingsRefused marks a Configure or Open that the plugin refused:
+// the fault is in the settings given to it, not in the plugin.
+var ErrSettingsRefused = errors.New("the plugin refused its settings")
+
+// refusedError is a plugin refusing its settings.
+type refusedError struct {
+	kind, name string
+	err        error
+}
+
+func (e *refusedError) Error() string {
+	return fmt.Sprintf("the %s %s refused these settings: %v", e.name, e.kind, e.err)
+}
+
+func (e *refusedError) Unwrap() []error { return []error{ErrSettingsRefused, e.err} }
+
+// refused wraps err in a refusedError unless the plugin failed.
+func refused(kind, name string, err error) error {
+	if Failed(err) {
+		return err
+	}
+	return &refusedError{kind: kind, name: name, err: err}
+}
+
+// StartNotifier starts the notifier plugin named name and configures it
+// with config (JSON). A refusal of the settings wraps ErrSettingsRefused;
+// stop releases the plugin.
+func StartNotifier(ctx context.Context, opts Options, name string, config []byte) (notifier.Notifier, func(), error) {
+	impl, stop, err := StartPlugin(ctx, opts, sdkplugin.KindNotifier, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, ok := impl.(notifier.Notifier)
+	if !ok {
+		stop()
+		return nil, nil, fmt.Errorf("plugin %s is not a notifier", name)
+	}
+	if err := n.Configure(ctx, config); err != nil {
+		stop()
+		return nil, nil, refused(sdkplugin.KindNotifier, name, err)
+	}
+	return n, stop, nil
+}
+
+// StartStorage starts the storage plugin named name and opens it with
+// config (JSON), which creates or upgrades what it needs; stop closes the storage and releases the plugin.
+func StartStorage(ctx context.Context, opts Options, name string, config []byte) (storage.Storage, func(), error) {
+	impl, stop, err := StartPlugin(ctx, opts, sdkplugin.KindStorage, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, ok := impl.(storage.Storage)
+	if !ok {
+		stop()
+		return nil, nil, fmt.Errorf("plugin %s is not a storage", name)
+	}
+	if err := st.Open(ctx, config); err != nil {
+		_ = st.Close(ctx)
+		stop()
+		return nil, nil, err
+	}
+	return st, func() { _ = st.Close(context.WithoutCancel(ctx)); stop() }, nil
+}
+
+// Failed reports whether err is a plugin failing (it crashed, hung or
+// was unreachable, or the call was cancelled) rather than refusing what
+// it was asked.
+func Failed(err error) bool {
+	return errors.Is(err, pluginhost.ErrPluginExited) || errors.Is(err, pluginhost.ErrPluginHung) ||
+		errors.Is(err, sdkplugin.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }

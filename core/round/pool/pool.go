@@ -1,9 +1,9 @@
-// Package engine runs one collection round: it fans the hosts out over a
+// Package pool runs the collection part of a round: it fans the hosts out over a
 // bounded pool of goroutines, gives each host its own deadline, and gathers
 // every host's result into one storage.Batch. One host's failure never stops
 // the round; hosts not started when the round is cancelled are recorded as
 // cancelled.
-package engine
+package pool
 
 import (
 	"context"

@@ -1,7 +1,6 @@
-package cli
+package round
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
@@ -40,11 +39,19 @@ func (m *meetingStorage) WriteBatch(context.Context, *storage.Batch) error {
 	}
 }
 
+// recorder keeps a round's notes.
+type recorder struct{ notes []Note }
+
+func (r *recorder) HostDone(int, int, storage.Collection) {}
+func (r *recorder) Note(n Note)                           { r.notes = append(r.notes, n) }
+
 // TestStoreRoundWritesStoragesAtOnce: storages receive the round at the
 // same time, and their messages come out in the storages' order.
 func TestStoreRoundWritesStoragesAtOnce(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
-	must(t, err)
+	if err != nil {
+		t.Fatal(err)
+	}
 	a := &meetingStorage{started: make(chan struct{}), partner: make(chan struct{})}
 	b := &meetingStorage{started: a.partner, partner: a.started}
 	storages := []pipeline.Storage{
@@ -52,17 +59,17 @@ func TestStoreRoundWritesStoragesAtOnce(t *testing.T) {
 		{Name: "broken", Label: "storage broken", Storage: &meetingStorage{fail: errors.New("backend down")}},
 		{Name: "b", Label: "storage b", Storage: b},
 	}
-	var stderr bytes.Buffer
+	var notes recorder
 	dataDir := t.TempDir()
+	plan := &Plan{Env: Environment{DataDir: dataDir}, Identity: id, redact: func(s string) string { return s }}
 	batch := &storage.Batch{RoundID: "round-1"}
-	ok := storeRound(t.Context(), &Env{Stderr: &stderr}, id, dataDir, storages, batch, func(s string) string { return s })
-	if ok {
-		t.Error("storeRound reported every storage stored, but one is broken")
+	if store(t.Context(), noter{&notes}, plan, storages, batch) {
+		t.Error("store reported every storage stored, but one is broken")
 	}
-	out := stderr.String()
-	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "round round-1 was not stored in storage broken (backend down)") ||
-		!strings.Contains(out, filepath.Join(dataDir, "spool", "broken")) {
-		t.Errorf("stderr %q: want one line, saying the broken storage's copy is spooled", out)
+	if len(notes.notes) != 1 || !notes.notes[0].Problem ||
+		!strings.Contains(notes.notes[0].Text, "round round-1 was not stored in storage broken (backend down)") ||
+		!strings.Contains(notes.notes[0].Text, filepath.Join(dataDir, "spool", "broken")) {
+		t.Errorf("notes %v: want one problem, saying the broken storage's copy is spooled", notes.notes)
 	}
 	for _, m := range []*meetingStorage{a, b} {
 		select {

@@ -1,0 +1,301 @@
+package round
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/cscs-dev/cscs/core/alert"
+	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/eventmail"
+	"github.com/cscs-dev/cscs/core/outbox"
+	"github.com/cscs-dev/cscs/core/overlay"
+	"github.com/cscs-dev/cscs/core/state"
+	"github.com/cscs-dev/cscs/sdk/notifier"
+	"github.com/cscs-dev/cscs/sdk/source"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// noter writes a round's notes to its Reporter.
+type noter struct{ rep Reporter }
+
+func (n noter) problem(format string, args ...any) {
+	n.rep.Note(Note{Problem: true, Text: fmt.Sprintf(format, args...)})
+}
+
+func (n noter) info(format string, args ...any) {
+	n.rep.Note(Note{Text: fmt.Sprintf(format, args...)})
+}
+
+// hostLabel names a host in notes: ip, or ip:port off port 22.
+func hostLabel(ip string, port int) string {
+	if port == 22 || port == 0 {
+		return ip
+	}
+	return net.JoinHostPort(ip, strconv.Itoa(port))
+}
+
+// alerting is the alert stage of one round.
+type alerting struct {
+	plan  *Plan
+	st    *state.DB // nil: the state database could not be opened
+	notes noter
+}
+
+// roundMail is what a round's alerts produced: whether notifying went
+// well, and the alert states and outbox records that changed, for the
+// storages.
+type roundMail struct {
+	ok            bool
+	alerts        []storage.AlertState
+	notifications []storage.NotificationRecord
+}
+
+// raise evaluates every client's rules against this round's samples,
+// queues one grouped notification per client in the outbox (kept in the
+// core's state database), and delivers what the outbox holds. ok is false
+// when a notification failed for good or could not be queued.
+//
+// Every client with an event-log source for its platform also gets the
+// round's event-log mail, without condition (see package eventmail).
+func (a alerting) raise(ctx context.Context, eventSources []source.Description, batch *storage.Batch) roundMail {
+	if a.st == nil {
+		a.notes.problem("alerts skipped: the state database could not be opened")
+		return roundMail{}
+	}
+	ov := a.plan.Config.Overlay
+	ob := outbox.New(a.st)
+	rm := roundMail{ok: true}
+	var queued []string
+	var values []state.HostValues // stored in one transaction after the loop
+	now := time.Now()
+	for i, cl := range a.plan.Config.Inventory.Clients {
+		col := batch.Collections[i]
+		if col.Status != storage.StatusOK {
+			continue // no values: an unreachable host neither fires nor resolves
+		}
+		samples := make(map[string]float64, len(col.Samples))
+		for _, sm := range col.Samples {
+			samples[sm.Metric] = sm.Value
+		}
+		host := alert.HostInfo{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail, OS: col.OS, Arch: col.Arch}
+		var groups []*overlay.Group
+		var allowed []string
+		if ov != nil {
+			groups = ov.GroupsOf(cl.IP, col.OS)
+			allowed = overlay.SourcesFor(groups)
+		}
+		route := func(kind, severity string) []string {
+			return a.channelsFor(overlay.Notice{Kind: kind, Severity: severity, Groups: overlay.GroupNames(groups), Host: cl.IP})
+		}
+		hostRules := append(slices.Clone(a.plan.Config.Rules[i]), a.plan.overlayRules.forHost(groups)...)
+		states, ids, err := a.host(ctx, ob, host, hostRules, samples, now, route)
+		if err != nil {
+			a.notes.problem("alerts for %s: %v", clientLabel(cl), err)
+			rm.ok = false
+		}
+		rm.alerts = append(rm.alerts, states...)
+		queued = append(queued, ids...)
+		values = append(values, state.HostValues{HostIP: cl.IP, HostPort: cl.Port, At: col.FinishedAt, Values: samples})
+		if ids, err := a.queueEventLog(ctx, ob, cl, col, eventSources, allowed, now, route("eventlog", "info")); err != nil {
+			a.notes.problem("event-log mail for %s: %v", clientLabel(cl), err)
+			rm.ok = false
+		} else {
+			queued = append(queued, ids...)
+		}
+	}
+	if err := a.st.AddRoundValues(ctx, values); err != nil {
+		a.notes.problem("keeping recent values: %v", err)
+	}
+	due, err := a.st.DueNotifications(ctx, time.Now(), 1000)
+	if err != nil {
+		a.notes.problem("outbox: %v", err)
+	}
+	d := delivery{plan: a.plan, st: a.st, ob: ob, notes: a.notes}
+	if !d.deliver(ctx) {
+		rm.ok = false
+	}
+	rm.notifications = outboxRecords(ctx, a.st, append(queued, due...), time.Now())
+	return rm
+}
+
+// channelsFor are the notifier instances a notification goes to.
+func (a alerting) channelsFor(n overlay.Notice) []string {
+	if a.plan.Config.Overlay == nil {
+		return []string{overlay.DefaultNotifier}
+	}
+	return a.plan.Config.Overlay.Route(n)
+}
+
+// needsTo reports whether channel mails, and so needs the client's
+// address: the email channel and the overlay's smtp instances.
+func (a alerting) needsTo(channel string) bool {
+	if channel == state.DefaultChannel {
+		return true
+	}
+	in, ok := notifierInstance(a.plan.Config.Overlay, channel)
+	return ok && in.Plugin == "smtp"
+}
+
+// queueEventLog queues the round's event-log mail for a client whose
+// platform has an event-log source (among allowed, when not nil): its new
+// events, or a line saying there were none, on each of channels. It
+// returns the notifications' ids.
+func (a alerting) queueEventLog(ctx context.Context, ob *outbox.Outbox, cl config.Client, col storage.Collection,
+	eventSources []source.Description, allowed []string, now time.Time, channels []string) ([]string, error) {
+	applies := false
+	for _, d := range eventSources {
+		if d.YieldsEvents && d.Supports(source.Platform{OS: col.OS, Arch: col.Arch}) && (allowed == nil || slices.Contains(allowed, d.Name)) {
+			applies = true
+		}
+	}
+	if !applies {
+		return nil, nil
+	}
+	msg := eventmail.Compose(eventmail.Host{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail}, col.Events, 0, now)
+	n := notifier.Notification{
+		Kind: storage.NotificationEventLog, Subject: msg.Subject, Body: msg.Body,
+		Host: cl.IP + ":" + strconv.Itoa(cl.Port), CreatedAt: now,
+	}
+	if msg.To != "" {
+		n.To = []string{msg.To}
+	}
+	return a.enqueueOn(ctx, ob, channels, n, nil)
+}
+
+// enqueueOn queues n once per channel, each under its own id, and
+// returns the ids. A channel that mails is skipped when n has no
+// recipient (noMail, when not nil, is called then, once).
+func (a alerting) enqueueOn(ctx context.Context, ob *outbox.Outbox, channels []string, n notifier.Notification, noMail func()) ([]string, error) {
+	var ids []string
+	warned := false
+	for _, ch := range channels {
+		if len(n.To) == 0 && a.needsTo(ch) {
+			if noMail != nil && !warned {
+				noMail()
+				warned = true
+			}
+			continue
+		}
+		n.ID = outbox.NewID()
+		if err := ob.EnqueueOn(ctx, ch, n); err != nil {
+			return ids, err
+		}
+		ids = append(ids, n.ID)
+	}
+	return ids, nil
+}
+
+// host runs one host's rules and returns the states it wrote and the ids
+// of the notifications it queued, on the channels route gives for the
+// mail's kind and worst severity. The new states are committed only once
+// the mail is in the outbox, so a crash in between mails again rather
+// than never.
+func (a alerting) host(ctx context.Context, ob *outbox.Outbox, host alert.HostInfo, rules []alert.Rule, samples map[string]float64,
+	now time.Time, route func(kind, severity string) []string) ([]storage.AlertState, []string, error) {
+	tr, err := alert.Evaluate(ctx, now, host, rules, samples, a.st, a.plan.Settings.AlertRepeat)
+	if err != nil {
+		return nil, nil, err
+	}
+	var queued []string
+	if !tr.Empty() {
+		recent, err := alert.Recent(ctx, a.st, host, tr, alert.RecentCount)
+		if err != nil {
+			return nil, nil, err
+		}
+		if msg, ok := alert.Compose(host, tr, recent, now); ok {
+			n := notifier.Notification{
+				Kind: storage.NotificationAlert, Subject: msg.Subject, Body: msg.Body,
+				Host: host.IP + ":" + strconv.Itoa(host.Port), CreatedAt: now,
+			}
+			if msg.To != "" {
+				n.To = []string{msg.To}
+			}
+			queued, err = a.enqueueOn(ctx, ob, route(storage.NotificationAlert, worstSeverity(tr)), n, func() {
+				a.notes.problem("%s: %s, but the client has no mail address; add mail=\"…\" to its <client>", host.IP, msg.Subject)
+			})
+			if err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if err := tr.Commit(ctx, a.st); err != nil {
+		return nil, queued, err
+	}
+	return alertStates(tr, rules, now), queued, nil
+}
+
+// alertStates turns the states a round wrote into records for the storages.
+func alertStates(tr alert.Transitions, rules []alert.Rule, now time.Time) []storage.AlertState {
+	byID := make(map[string]alert.Rule, len(rules))
+	for _, r := range rules {
+		byID[r.ID] = r
+	}
+	out := make([]storage.AlertState, 0, len(tr.Updates))
+	for _, u := range tr.Updates {
+		r := byID[u.RuleID]
+		v := u.State.LastValue
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			v = 0
+		}
+		out = append(out, storage.AlertState{
+			HostIP: u.HostIP, HostPort: u.HostPort, RuleID: u.RuleID, Type: r.Type, Metric: r.Metric,
+			Condition: r.Condition(), Firing: u.State.Firing, Since: u.State.Since,
+			LastNotified: u.State.LastNotified, LastValue: v, UpdatedAt: now,
+		})
+	}
+	return out
+}
+
+// outboxRecords reads the outbox rows this round touched, for the storages.
+func outboxRecords(ctx context.Context, st *state.DB, ids []string, now time.Time) []storage.NotificationRecord {
+	seen := make(map[string]bool, len(ids))
+	var out []storage.NotificationRecord
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		n, err := st.Notification(ctx, id)
+		if err != nil {
+			continue
+		}
+		ip, port := splitHostPort(n.Host)
+		out = append(out, storage.NotificationRecord{
+			ID: n.ID, Kind: n.Kind, HostIP: ip, HostPort: port, Recipients: n.To, Subject: n.Subject,
+			Status: n.Status, Attempts: n.Attempts, LastError: n.LastError,
+			CreatedAt: n.CreatedAt, SentAt: n.SentAt, UpdatedAt: now, Channel: n.Channel,
+		})
+	}
+	return out
+}
+
+// splitHostPort splits "ip:port" (or a bare ip) as the outbox writes it.
+func splitHostPort(host string) (string, int) {
+	h, p, err := net.SplitHostPort(host)
+	if err != nil {
+		return host, 0
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		return h, 0
+	}
+	return h, port
+}
+
+// notifierInstance finds a notifier block by name.
+func notifierInstance(ov *overlay.Overlay, name string) (overlay.Instance, bool) {
+	if ov == nil {
+		return overlay.Instance{}, false
+	}
+	for _, n := range ov.Notifiers {
+		if n.Name == name {
+			return n, true
+		}
+	}
+	return overlay.Instance{}, false
+}

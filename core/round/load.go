@@ -1,0 +1,267 @@
+package round
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/cscs-dev/cscs/core/alert"
+	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/overlay"
+	"github.com/cscs-dev/cscs/core/pipeline"
+	"github.com/cscs-dev/cscs/plugins"
+	"github.com/cscs-dev/cscs/sdk/schema"
+	"github.com/cscs-dev/cscs/sdk/source"
+)
+
+// Files name the configuration a round is planned from.
+type Files struct {
+	// Inventory is config.xml: the clients and their <alert> rules;
+	// empty for none (commands that only need the overlays).
+	Inventory string
+	// Email is email_config.json; a missing file is allowed (mail then
+	// waits in the outbox), a broken one is not. Empty: not read.
+	Email string
+	// Overlays are HCL files or directories of *.hcl files, layered over
+	// the inventory in order.
+	Overlays []string
+	// Vars are the overlay variables given as NAME=VALUE.
+	Vars []string
+}
+
+// LoadOptions say where the plugins a configuration names are found.
+type LoadOptions struct {
+	// Version is the core's version, given to built-in plugins.
+	Version string
+	// PluginsDir holds the installed plugins and their manifest.
+	PluginsDir string
+	// Env looks up environment variables (env() in overlays, env:NAME
+	// secrets); nil means os.LookupEnv.
+	Env func(string) (string, bool)
+	// Logger receives the logs of plugins started to describe themselves.
+	Logger hclog.Logger
+	// Color writes the overlays' diagnostics for a terminal.
+	Color bool
+}
+
+// Config is every configuration file of a round, loaded and checked: the
+// inventory, the mail sender, the overlays, and the alert rules of
+// config.xml compiled against the alert types the sources declare. A
+// Config that Load returns without error has nothing a round would
+// reject later.
+type Config struct {
+	Files     Files
+	Inventory *config.Config
+	// Email is nil when Files.Email does not exist.
+	Email *config.Email
+	// Overlay is nil without overlays.
+	Overlay *overlay.Overlay
+	// Sources describe the sources the configuration was checked against,
+	// as they described themselves at load: the built-ins, and the
+	// installed and declared external sources when the configuration
+	// needed them (overlays, or an alert type no built-in declares).
+	Sources []source.Description
+	// Rules are the <alert> rules of each client, Rules[i] for
+	// Inventory.Clients[i].
+	Rules [][]alert.Rule
+}
+
+// ErrInvalid is returned by Load when a file has errors; the diagnostics
+// have been written.
+var ErrInvalid = errors.New("the configuration has errors")
+
+// Load reads and checks every file of files, writing diagnostics to w as
+// it finds them: config.xml's and email_config.json's as file:line:col
+// lines, the overlays' in HCL's format with source snippets. It returns
+// ErrInvalid when any file has errors, and a Config otherwise (warnings
+// are written too).
+func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Config, error) {
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
+	c := &Config{Files: files}
+	valid := true
+	var (
+		inv   *config.Config
+		diags config.Diagnostics
+	)
+	if files.Inventory != "" {
+		inv, diags = config.LoadInventory(files.Inventory, config.LoadOptions{})
+		c.Inventory = inv
+	}
+	// The overlays print their own diagnostics, in HCL's format.
+	ov, descs, overlayOK := loadOverlay(ctx, files, opts, w)
+	c.Overlay, c.Sources = ov, descs
+	valid = valid && overlayOK
+	if inv != nil {
+		var ruleDiags config.Diagnostics
+		if c.Sources == nil {
+			// The built-ins describe themselves in process, for free; the
+			// installed sources are started only when a rule names an
+			// alert type no built-in declares.
+			builtin := opts
+			builtin.PluginsDir = ""
+			c.Sources, _ = describeSources(ctx, builtin, nil)
+			c.Rules, ruleDiags = compileRules(inv, c.Sources)
+			if ruleDiags.HasErrors() && opts.PluginsDir != "" {
+				var warnings []error
+				c.Sources, warnings = describeSources(ctx, opts, nil)
+				for _, warn := range warnings {
+					fmt.Fprintf(w, "cscs: %v\n", warn)
+				}
+				c.Rules, ruleDiags = compileRules(inv, c.Sources)
+			}
+		} else {
+			c.Rules, ruleDiags = compileRules(inv, c.Sources)
+		}
+		diags = append(diags, ruleDiags...)
+	}
+	if _, err := os.Stat(files.Email); files.Email != "" && (err == nil || !errors.Is(err, fs.ErrNotExist)) {
+		var ed config.Diagnostics
+		c.Email, ed = config.LoadEmail(files.Email, config.LoadOptions{})
+		diags = append(diags, ed...)
+	}
+	for _, d := range diags {
+		fmt.Fprintln(w, d.String())
+	}
+	if diags.HasErrors() {
+		fmt.Fprintf(w, "cscs: the errors above must be fixed before a round can start (`cscs validate` checks without collecting)\n")
+	}
+	if diags.HasErrors() || !valid {
+		return c, ErrInvalid
+	}
+	return c, nil
+}
+
+// loadOverlay reads the overlays of files (none: nil, true), checks them
+// against the sources and the plugins' schemas and writes diagnostics in
+// HCL's format. ok is false when there are errors.
+func loadOverlay(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (ov *overlay.Overlay, descs []source.Description, ok bool) {
+	if len(files.Overlays) == 0 {
+		return nil, nil, true
+	}
+	paths, err := overlay.Files(files.Overlays)
+	if err != nil {
+		fmt.Fprintf(w, "cscs: %v\n", err)
+		return nil, nil, false
+	}
+	vars := map[string]string{}
+	for _, v := range files.Vars {
+		name, value, found := strings.Cut(v, "=")
+		if !found || name == "" {
+			fmt.Fprintf(w, "cscs: --var %q: write NAME=VALUE\n", v)
+			return nil, nil, false
+		}
+		vars[name] = value
+	}
+	ov, diags := overlay.Load(paths, overlay.Options{Env: opts.Env, Vars: vars})
+	if !diags.HasErrors() {
+		var warnings []error
+		descs, warnings = describeSources(ctx, opts, declared(ov))
+		for _, warn := range warnings {
+			fmt.Fprintf(w, "cscs: %v\n", warn)
+		}
+		lookup := schemaLookup{opts: opts.pipeline(declared(ov), true)}
+		isBuiltin := func(kind, name string) bool { _, ok := plugins.Lookup(kind, name); return ok }
+		diags = append(diags, ov.Resolve(ctx, overlay.ResolveOptions{Schemas: lookup, Sources: descs, IsBuiltin: isBuiltin})...)
+	}
+	if len(diags) > 0 {
+		_ = ov.WriteDiagnostics(w, diags, 100, opts.Color)
+	}
+	if diags.HasErrors() {
+		fmt.Fprintf(w, "cscs: the overlay has errors; fix them and run again\n")
+		return ov, descs, false
+	}
+	return ov, descs, true
+}
+
+// pipeline is the pipeline options for the plugins of a configuration.
+func (o LoadOptions) pipeline(decl []pipeline.Declared, inProcess bool) pipeline.Options {
+	return pipeline.Options{Version: o.Version, PluginsDir: o.PluginsDir, InProcess: inProcess, Declared: decl, Logger: o.Logger}
+}
+
+// describeSources describes the sources a round would use (built-ins in
+// process, installed and declared external sources launched).
+func describeSources(ctx context.Context, opts LoadOptions, decl []pipeline.Declared) ([]source.Description, []error) {
+	popts := opts.pipeline(decl, true)
+	popts.SourcesOnly = true
+	pipe, err := pipeline.Assemble(ctx, popts)
+	if err != nil {
+		return nil, []error{err}
+	}
+	defer pipe.Close(ctx)
+	return pipe.Sources.Descriptions(), pipe.Warnings
+}
+
+// schemaLookup asks a plugin for its configuration schema.
+type schemaLookup struct{ opts pipeline.Options }
+
+func (l schemaLookup) Schema(ctx context.Context, kind, name string) (schema.Schema, error) {
+	impl, stop, err := pipeline.StartPlugin(ctx, l.opts, kind, name)
+	if err != nil {
+		return schema.Schema{}, err
+	}
+	defer stop()
+	return overlay.PluginSchema(ctx, impl)
+}
+
+// declared lists the overlay's plugin blocks for the pipeline.
+func declared(ov *overlay.Overlay) []pipeline.Declared {
+	if ov == nil {
+		return nil
+	}
+	out := make([]pipeline.Declared, len(ov.Plugins))
+	for i, p := range ov.Plugins {
+		out[i] = pipeline.Declared{Kind: p.Kind, Name: p.Name, Path: p.Path, SHA256: p.SHA256}
+	}
+	return out
+}
+
+// compileRules compiles every client's <alert> rules against the alert
+// types the sources declare; rules[i] belongs to cfg.Clients[i].
+func compileRules(cfg *config.Config, descs []source.Description) ([][]alert.Rule, config.Diagnostics) {
+	types := alert.TypesFrom(descs)
+	rules := make([][]alert.Rule, len(cfg.Clients))
+	var all config.Diagnostics
+	for i, cl := range cfg.Clients {
+		r, diags := alert.Compile(cl.Alerts, types)
+		for j := range diags {
+			diags[j].Field = "client " + cl.IP + " " + diags[j].Field
+		}
+		rules[i] = r
+		all = append(all, diags...)
+	}
+	all.Sort()
+	return rules, all
+}
+
+// Declared lists the external plugins the configuration's overlays
+// declare by path and checksum.
+func (c *Config) Declared() []pipeline.Declared { return declared(c.Overlay) }
+
+// Redactor masks every secret of the configuration in text: the SMTP
+// password of email_config.json and the sensitive settings of the
+// overlays' plugin blocks.
+func (c *Config) Redactor() func(string) string {
+	var secrets []string
+	if c.Overlay != nil {
+		secrets = c.Overlay.Secrets()
+	}
+	if c.Email != nil {
+		if p := c.Email.Password.Reveal(); p != "" {
+			secrets = append(secrets, p)
+		}
+	}
+	return func(text string) string {
+		for _, sec := range secrets {
+			text = strings.ReplaceAll(text, sec, "********")
+		}
+		return text
+	}
+}

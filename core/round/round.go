@@ -1,0 +1,149 @@
+// Package round runs one round of collection from a Plan: it collects
+// every host of the inventory through a bounded pool (package pool), then
+// evaluates the alert rules and queues the round's notifications (alerts
+// and event-log mail) in the outbox, stores the round in every storage
+// (replaying what earlier rounds spooled, spooling what a storage could
+// not take), and delivers what the outbox holds. It knows no command
+// line: `cscs run` and a long-running server build a Plan from the loaded
+// configuration (Load, NewPlan), call Run, and print or publish the
+// Result.
+//
+// The path of a round:
+//
+//	Load(files) → Config ─ NewPlan(config, settings, environment) → Plan
+//	Run(plan):
+//	  pipeline.Start     plugins start while the first hosts connect
+//	  pool.Run           collect.Collector per host, bounded, each with its deadline
+//	  raiseAlerts        rules → alert state, outbox (package alert, eventmail, outbox)
+//	  store              every storage at once; spool on failure (package spool)
+//	  deliver            the outbox through the notifiers (pipeline.StartNotifier)
+package round
+
+import (
+	"context"
+
+	"github.com/cscs-dev/cscs/core/collect"
+	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/pipeline"
+	"github.com/cscs-dev/cscs/core/round/pool"
+	"github.com/cscs-dev/cscs/core/state"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// Reporter hears from a round while it runs. Its methods are called from
+// one goroutine at a time.
+type Reporter interface {
+	// HostDone is called once per finished host with the count done so
+	// far.
+	HostDone(done, total int, c storage.Collection)
+	// Note is a line for the operator.
+	Note(n Note)
+}
+
+// Note is a line a round has for the operator.
+type Note struct {
+	// Problem is set when something went wrong (a command prints it
+	// under its name); unset for information.
+	Problem bool
+	Text    string
+}
+
+// Result is what a round did.
+type Result struct {
+	// Batch holds one collection per client, in the inventory's order,
+	// and the alert states and notification records the round changed.
+	Batch *storage.Batch
+	// Storages names where the round was stored.
+	Storages string
+	// Stored is set when every storage took the round (else it is
+	// spooled, or lost when spooling failed: a Note says which).
+	Stored bool
+	// Notified is set when every notification was queued and none failed
+	// for good.
+	Notified bool
+}
+
+// OK reports whether every host was collected and the round stored and
+// notified.
+func (r *Result) OK() bool {
+	return r.Stored && r.Notified && pool.AllOK(r.Batch)
+}
+
+// Summary counts the round's collections per status.
+func (r *Result) Summary() map[storage.Status]int { return pool.Summary(r.Batch) }
+
+// Run runs one round of p. Cancelling ctx stops collecting (hosts not
+// finished are recorded as cancelled); what was collected is still
+// evaluated, stored and notified.
+func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
+	notes := noter{rep}
+	// Plugins start while the first hosts connect; hosts wait for the
+	// sources only once their platform is known.
+	pending := pipeline.Start(ctx, p.pipelineOptions())
+
+	// The state database keeps alert states, the outbox and event cursors.
+	// Without it the round still runs: alerts are skipped and cursors do
+	// not advance.
+	st, err := state.Open(context.WithoutCancel(ctx), state.Path(p.Env.DataDir), state.Options{})
+	if err != nil {
+		notes.problem("state database: %v; alerts are skipped and event cursors do not advance this round", err)
+		st = nil
+	} else {
+		defer st.Close()
+	}
+	cs := collect.Settings{
+		Identity: p.Identity, Agents: p.agents, HostKeys: p.hostKeys,
+		ConnectTimeout: p.Settings.ConnectTimeout, HandshakeTimeout: p.Settings.HandshakeTimeout,
+		MaxHandshakes: p.Settings.MaxHandshakes, MaxUploads: p.Settings.MaxUploads,
+		CPUSample: p.Settings.CPUSample, UseSSHAgent: p.Env.UseSSHAgent,
+		Sources: pending, ModuleConfig: p.moduleConfig,
+	}
+	if st != nil {
+		cs.Cursors, cs.Platforms = st, st
+	}
+	if p.policy != nil {
+		cs.Policy = p.policy
+	}
+	collector := collect.New(cs)
+	clients := p.Config.Inventory.Clients
+	hosts := make([]pool.Host, len(clients))
+	for i, cl := range clients {
+		hosts[i] = pool.Host{IP: cl.IP, Port: cl.Port}
+	}
+	batch := pool.Run(ctx, hosts, pool.CollectorFunc(func(ctx context.Context, i int) storage.Collection {
+		return collector.Collect(ctx, clients[i])
+	}), pool.Options{
+		Concurrency: p.Settings.Concurrency,
+		HostTimeout: p.Settings.HostTimeout,
+		Progress:    rep.HostDone,
+	})
+	res := &Result{Batch: batch, Storages: p.Storages()}
+
+	// What follows is done also when ctx was cancelled: what finished is
+	// kept.
+	ctx = context.WithoutCancel(ctx)
+	pipe, err := pending.Wait(ctx)
+	if err != nil {
+		notes.problem("%v", err)
+		return res
+	}
+	defer pipe.Close(ctx)
+	for _, w := range pipe.Warnings {
+		notes.problem("%s", p.redact(w.Error()))
+	}
+
+	// Alerts first, so the storages also receive the alert states and
+	// outbox records the round changed.
+	a := alerting{plan: p, st: st, notes: notes}
+	mail := a.raise(ctx, pipe.Sources.Descriptions(), batch)
+	batch.Alerts, batch.Notifications = mail.alerts, mail.notifications
+	res.Notified = mail.ok
+
+	res.Stored = store(ctx, notes, p, pipe.Storages, batch)
+	return res
+}
+
+// clientLabel names a client in notes: ip, or ip:port off port 22.
+func clientLabel(cl config.Client) string {
+	return hostLabel(cl.IP, cl.Port)
+}
