@@ -2,18 +2,63 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/round"
-	"github.com/cscs-dev/cscs/plugins/storage/postgres"
-	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
+	"github.com/cscs-dev/cscs/plugins"
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
-// dbInitCommand prepares the database of --db or, with overlays that have
-// storage blocks, every storage they configure (what `cscs run` with the
-// same overlays writes to).
+// dbTarget is a storage `cscs db init` or `cscs db prune` acts on.
+type dbTarget struct {
+	// label prefixes its lines ("storage sqlite a: "); empty for --db.
+	label  string
+	plugin string
+	config []byte
+}
+
+// dbTargets are the storages of the overlays' storage blocks or, without
+// any, the built-in storage of --db; opts start their plugins (built-ins
+// in process). Errors are printed under command's name (false: exit with
+// ExitBadConfig).
+func (s *settings) dbTargets(ctx context.Context, env *Env, fs *flag.FlagSet, command string) ([]dbTarget, pipeline.Options, func(string) string, bool) {
+	cfg, ok := s.load(ctx, env, fs, command, round.Files{})
+	if !ok {
+		return nil, pipeline.Options{}, nil, false
+	}
+	opts := pipeline.Options{Version: env.Version, PluginsDir: s.pluginsDir(), InProcess: true, Declared: cfg.Declared(), Logger: pluginLogger(env)}
+	instances, err := cfg.StorageInstances()
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return nil, opts, nil, false
+	}
+	var targets []dbTarget
+	for _, in := range instances {
+		targets = append(targets, dbTarget{label: "storage " + in.Plugin + " " + in.Name + ": ", plugin: in.Plugin, config: in.Config})
+	}
+	if len(targets) > 0 {
+		return targets, opts, cfg.Redactor(), true
+	}
+	if err := s.resolveDB(env); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return nil, opts, nil, false
+	}
+	d, err := plugins.DatabaseStorage(s.db)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: --db: %v\n", command, err)
+		return nil, opts, nil, false
+	}
+	return []dbTarget{{plugin: d.Plugin, config: d.Config}}, opts, cfg.Redactor(), true
+}
+
+// dbInitCommand creates or upgrades the database of --db or, with
+// overlays that have storage blocks, of every storage they configure
+// (what `cscs run` with the same overlays writes to), through each
+// storage's Migrate. One failing does not stop the others.
 func dbInitCommand(ctx context.Context, env *Env) int {
 	var s settings
 	fs := newFlagSet(env, "db init")
@@ -24,106 +69,78 @@ func dbInitCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	cfg, instances, ok := s.storages(ctx, env, fs, "db init")
+	targets, opts, redact, ok := s.dbTargets(ctx, env, fs, "db init")
 	if !ok {
 		return ExitBadConfig
 	}
-	if len(instances) > 0 {
-		return initStorages(ctx, env, &s, instances, cfg.Redactor(), cfg.Declared())
-	}
-	if err := s.resolveDB(env); err != nil {
-		fmt.Fprintf(env.Stderr, "cscs db init: %v\n", err)
-		return ExitBadConfig
-	}
-	store, err := openStore(ctx, s.db)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs db init: %v\n", err)
-		return ExitSomeFailed
-	}
-	defer store.Close()
-	v, err := store.SchemaVersion(ctx)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs db init: %v\n", err)
-		return ExitSomeFailed
-	}
-	fmt.Fprintf(env.Stdout, "%s: schema version %d\n", pipeline.DisplayName(s.db), v)
-	return ExitOK
-}
-
-// initStorages opens and closes every storage instance of the overlays,
-// which creates or upgrades what each needs (the built-in SQLite and
-// PostgreSQL storages migrate their schema on Open). One failing storage
-// does not stop the others.
-func initStorages(ctx context.Context, env *Env, s *settings, instances []pipeline.StorageInstance, redact func(string) string, decl []pipeline.Declared) int {
-	opts := pipeline.Options{Version: env.Version, PluginsDir: s.pluginsDir(), InProcess: true, Declared: decl, Logger: pluginLogger(env)}
 	code := ExitOK
-	for _, in := range instances {
-		label := "storage " + in.Plugin + " " + in.Name
-		if err := initStorage(ctx, opts, in); err != nil {
-			fmt.Fprintf(env.Stderr, "cscs db init: %s: %s\n", label, redact(err.Error()))
+	for _, t := range targets {
+		m, err := pipeline.Migrate(ctx, opts, t.plugin, t.config)
+		switch {
+		case err != nil:
+			fmt.Fprintf(env.Stderr, "cscs db init: %s%s\n", t.label, redact(err.Error()))
 			code = ExitSomeFailed
-			continue
+		case m.SchemaVersion == 0:
+			fmt.Fprintf(env.Stdout, "%sready\n", t.label)
+		case t.label != "":
+			fmt.Fprintf(env.Stdout, "%sready (%s, schema version %d)\n", t.label, m.Target, m.SchemaVersion)
+		default:
+			fmt.Fprintf(env.Stdout, "%s: schema version %d\n", m.Target, m.SchemaVersion)
 		}
-		fmt.Fprintf(env.Stdout, "%s: ready\n", label)
 	}
 	return code
 }
 
-// initStorage starts the plugin of in (in process when built in), opens
-// it with its configuration and closes it.
-func initStorage(ctx context.Context, opts pipeline.Options, in pipeline.StorageInstance) error {
-	_, stop, err := pipeline.StartStorage(ctx, opts, in.Plugin, in.Config)
-	if err != nil {
-		return err
+// dbPruneCommand deletes old collections and events from the database of
+// --db or of every storage block of the overlays, through each storage's
+// Prune; a storage without Prune is skipped with a message. One failing
+// does not stop the others.
+func dbPruneCommand(ctx context.Context, env *Env) int {
+	var s settings
+	fs := newFlagSet(env, "db prune")
+	fs.StringVar(&s.dbPath, "db", "cscs.db", "SQLite database file, or a postgres:// (postgresql://) DSN; env:NAME or file:PATH reads it from there, "+
+		"so that a password stays out of the process list (or give the password in PGPASSWORD)")
+	olderThan := fs.String("older-than", "", `delete collections that started longer ago than this: days such as "90d" or a duration such as "36h" (required)`)
+	s.dataFlags(fs, env)
+	s.pluginsDir = s.pluginFlags(fs)
+	s.overlayFlags(fs)
+	if ok, code := parse(fs, env); !ok {
+		return code
 	}
-	stop()
-	return nil
-}
-
-// storages loads the overlays of s and returns their storage blocks;
-// errors are printed under command's name (false: exit with
-// ExitBadConfig).
-func (s *settings) storages(ctx context.Context, env *Env, fs *flag.FlagSet, command string) (*round.Config, []pipeline.StorageInstance, bool) {
-	cfg, ok := s.load(ctx, env, fs, command, round.Files{})
+	if *olderThan == "" {
+		fmt.Fprintln(env.Stderr, `cscs db prune: --older-than is required, such as --older-than 90d`)
+		return ExitBadConfig
+	}
+	age, err := storage.ParseAge(*olderThan)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs db prune: --older-than: %v\n", err)
+		return ExitBadConfig
+	}
+	cutoff := time.Now().Add(-age).UTC().Truncate(time.Second)
+	targets, opts, redact, ok := s.dbTargets(ctx, env, fs, "db prune")
 	if !ok {
-		return nil, nil, false
+		return ExitBadConfig
 	}
-	instances, err := cfg.StorageInstances()
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
-		return nil, nil, false
-	}
-	return cfg, instances, true
-}
-
-// schemaStore is a database that `cscs db init` prepares.
-type schemaStore interface {
-	SchemaVersion(ctx context.Context) (int, error)
-	Close() error
-}
-
-// openStore opens the database db names (a SQLite path or a postgres://
-// DSN) and brings its schema up to date.
-func openStore(ctx context.Context, db string) (schemaStore, error) {
-	name := pipeline.DisplayName(db)
-	var (
-		store interface {
-			schemaStore
-			Migrate(ctx context.Context) error
+	code := ExitOK
+	for _, t := range targets {
+		p, err := pipeline.Prune(ctx, opts, t.plugin, t.config, cutoff)
+		if errors.Is(err, storage.ErrUnsupported) {
+			fmt.Fprintf(env.Stderr, "cscs db prune: %sskipped: %v\n", t.label, err)
+			continue
 		}
-		err error
-	)
-	if pipeline.IsPostgres(db) {
-		store, err = postgres.New(ctx, db)
-	} else {
-		store, err = sqlite.New(db)
+		if err != nil {
+			if t.label != "" {
+				fmt.Fprintf(env.Stdout, "%sfailed\n", t.label)
+			}
+			if p.Collections+p.Events > 0 {
+				err = fmt.Errorf("%w (deleted %d collections and %d events before the error)", err, p.Collections, p.Events)
+			}
+			fmt.Fprintf(env.Stderr, "cscs db prune: %s%s\n", t.label, redact(err.Error()))
+			code = ExitSomeFailed
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "%s%s: deleted %d collections (and their samples) and %d events from before %s; each host's latest ok collection is kept\n",
+			t.label, p.Target, p.Collections, p.Events, cutoff.Format(time.RFC3339))
 	}
-	if err != nil {
-		return nil, fmt.Errorf("opening database %s: %w", name, err)
-	}
-	if err := store.Migrate(ctx); err != nil {
-		store.Close()
-		return nil, fmt.Errorf("preparing database %s: %w", name, err)
-	}
-	return store, nil
+	return code
 }

@@ -147,3 +147,12 @@ func parse(fs *flag.FlagSet, env *Env) (ok bool, code int) {
 	}
 	return true, ExitOK
 }
+
+// envLookup is os.LookupEnv through env.Getenv: an empty variable counts
+// as unset.
+func envLookup(env *Env) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		v := env.Getenv(name)
+		return v, v != ""
+	}
+}

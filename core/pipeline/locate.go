@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/plugins"
@@ -186,9 +187,54 @@ func StartNotifier(ctx context.Context, opts Options, name string, config []byte
 	return n, stop, nil
 }
 
-// StartStorage starts the storage plugin named name and opens it with
-// config (JSON), which creates or upgrades what it needs; stop closes the storage and releases the plugin.
-func StartStorage(ctx context.Context, opts Options, name string, config []byte) (storage.Storage, func(), error) {
+// Failed reports whether err is a plugin failing (it crashed, hung or
+// was unreachable, or the call was cancelled) rather than refusing what
+// it was asked.
+func Failed(err error) bool {
+	return errors.Is(err, pluginhost.ErrPluginExited) || errors.Is(err, pluginhost.ErrPluginHung) ||
+		errors.Is(err, sdkplugin.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+}
+
+// Migrate starts the storage plugin named name and asks it to create or
+// upgrade the schema of the backend config names (storage.Migrator). A
+// storage without Migrate is opened and closed instead, which prepares
+// what it needs by the storage contract; the Migration then has no
+// version.
+func Migrate(ctx context.Context, opts Options, name string, config []byte) (storage.Migration, error) {
+	st, stop, err := startStorage(ctx, opts, name)
+	if err != nil {
+		return storage.Migration{}, err
+	}
+	defer stop()
+	m, err := storage.Migrate(ctx, st, config)
+	if !errors.Is(err, storage.ErrUnsupported) {
+		return m, err
+	}
+	if err := st.Open(ctx, config); err != nil {
+		_ = st.Close(ctx)
+		return storage.Migration{}, err
+	}
+	return storage.Migration{}, st.Close(ctx)
+}
+
+// Prune starts the storage plugin named name and asks it to delete what
+// is older than olderThan from the backend config names (storage.Pruner).
+// A storage without Prune gives an error wrapping storage.ErrUnsupported.
+func Prune(ctx context.Context, opts Options, name string, config []byte, olderThan time.Time) (storage.Pruned, error) {
+	st, stop, err := startStorage(ctx, opts, name)
+	if err != nil {
+		return storage.Pruned{}, err
+	}
+	defer stop()
+	p, err := storage.Prune(ctx, st, config, olderThan)
+	if errors.Is(err, storage.ErrUnsupported) {
+		return p, fmt.Errorf("the storage plugin %s does not prune (%w); set its own retention, if it has one", name, err)
+	}
+	return p, err
+}
+
+// startStorage starts the storage plugin named name, unopened.
+func startStorage(ctx context.Context, opts Options, name string) (storage.Storage, func(), error) {
 	impl, stop, err := StartPlugin(ctx, opts, sdkplugin.KindStorage, name)
 	if err != nil {
 		return nil, nil, err
@@ -198,18 +244,5 @@ func StartStorage(ctx context.Context, opts Options, name string, config []byte)
 		stop()
 		return nil, nil, fmt.Errorf("plugin %s is not a storage", name)
 	}
-	if err := st.Open(ctx, config); err != nil {
-		_ = st.Close(ctx)
-		stop()
-		return nil, nil, err
-	}
-	return st, func() { _ = st.Close(context.WithoutCancel(ctx)); stop() }, nil
-}
-
-// Failed reports whether err is a plugin failing (it crashed, hung or
-// was unreachable, or the call was cancelled) rather than refusing what
-// it was asked.
-func Failed(err error) bool {
-	return errors.Is(err, pluginhost.ErrPluginExited) || errors.Is(err, pluginhost.ErrPluginHung) ||
-		errors.Is(err, sdkplugin.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
+	return st, stop, nil
 }

@@ -3,9 +3,13 @@ package storage
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cscs-dev/cscs/sdk/internal/convert"
 	storagev1 "github.com/cscs-dev/cscs/sdk/proto/storage/v1"
@@ -72,12 +76,40 @@ func (s *grpcServer) Close(ctx context.Context, _ *storagev1.CloseRequest) (*sto
 	return &storagev1.CloseResponse{}, nil
 }
 
+func (s *grpcServer) Migrate(ctx context.Context, req *storagev1.MigrateRequest) (*storagev1.MigrateResponse, error) {
+	m, ok := s.impl.(Migrator)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, ErrUnsupported.Error())
+	}
+	res, err := m.Migrate(ctx, req.GetConfig())
+	if err != nil {
+		return nil, convert.ToStatus(err)
+	}
+	return &storagev1.MigrateResponse{Target: res.Target, SchemaVersion: int64(res.SchemaVersion)}, nil
+}
+
+func (s *grpcServer) Prune(ctx context.Context, req *storagev1.PruneRequest) (*storagev1.PruneResponse, error) {
+	p, ok := s.impl.(Pruner)
+	if !ok {
+		return nil, status.Error(codes.Unimplemented, ErrUnsupported.Error())
+	}
+	res, err := p.Prune(ctx, req.GetConfig(), convert.Time(req.GetOlderThan()))
+	if err != nil {
+		return nil, convert.ToStatus(err)
+	}
+	return &storagev1.PruneResponse{Target: res.Target, Collections: res.Collections, Events: res.Events}, nil
+}
+
 // grpcClient is a Storage whose methods call a plugin's storage service.
 type grpcClient struct {
 	stub storagev1.StorageClient
 }
 
-var _ Storage = (*grpcClient)(nil)
+var (
+	_ Storage  = (*grpcClient)(nil)
+	_ Migrator = (*grpcClient)(nil)
+	_ Pruner   = (*grpcClient)(nil)
+)
 
 func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
 	resp, err := c.stub.Describe(ctx, &storagev1.DescribeRequest{})
@@ -104,4 +136,30 @@ func (c *grpcClient) WriteBatch(ctx context.Context, b *Batch) error {
 func (c *grpcClient) Close(ctx context.Context) error {
 	_, err := c.stub.Close(ctx, &storagev1.CloseRequest{})
 	return convert.FromStatus(err)
+}
+
+// Migrate returns an error wrapping ErrUnsupported when the plugin does
+// not implement Migrator.
+func (c *grpcClient) Migrate(ctx context.Context, config []byte) (Migration, error) {
+	resp, err := c.stub.Migrate(ctx, &storagev1.MigrateRequest{Config: config})
+	if convert.IsUnimplemented(err) {
+		return Migration{}, fmt.Errorf("migrate: %w", ErrUnsupported)
+	}
+	if err != nil {
+		return Migration{}, convert.FromStatus(err)
+	}
+	return Migration{Target: resp.GetTarget(), SchemaVersion: int(resp.GetSchemaVersion())}, nil
+}
+
+// Prune returns an error wrapping ErrUnsupported when the plugin does not
+// implement Pruner.
+func (c *grpcClient) Prune(ctx context.Context, config []byte, olderThan time.Time) (Pruned, error) {
+	resp, err := c.stub.Prune(ctx, &storagev1.PruneRequest{Config: config, OlderThan: convert.Timestamp(olderThan)})
+	if convert.IsUnimplemented(err) {
+		return Pruned{}, fmt.Errorf("prune: %w", ErrUnsupported)
+	}
+	if err != nil {
+		return Pruned{}, convert.FromStatus(err)
+	}
+	return Pruned{Target: resp.GetTarget(), Collections: resp.GetCollections(), Events: resp.GetEvents()}, nil
 }

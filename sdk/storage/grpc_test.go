@@ -458,3 +458,53 @@ func TestConformanceOverGRPC(t *testing.T) {
 		t.Errorf("plugin received %d batches, want the same one twice", len(batches))
 	}
 }
+
+// maintained is a recorder that also migrates and prunes.
+type maintained struct {
+	*recorder
+	config    []byte
+	olderThan time.Time
+}
+
+func (m *maintained) Migrate(_ context.Context, config []byte) (storage.Migration, error) {
+	m.config = config
+	return storage.Migration{Target: "db.example/cscs", SchemaVersion: 7}, m.err
+}
+
+func (m *maintained) Prune(_ context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
+	m.config, m.olderThan = config, olderThan
+	return storage.Pruned{Target: "db.example/cscs", Collections: 3, Events: 11}, m.err
+}
+
+// TestMaintenanceCalls: Migrate and Prune reach a plugin that implements
+// them with its configuration; one that does not answers ErrUnsupported,
+// over gRPC as in process; a plugin's error comes back with its message.
+func TestMaintenanceCalls(t *testing.T) {
+	t.Parallel()
+	cutoff := time.Date(2026, 9, 1, 12, 30, 0, 5, time.UTC)
+	config := []byte(`{"dsn":"x"}`)
+	impl := &maintained{recorder: &recorder{}}
+	client := sdktest.Storage(t, impl)
+	m, err := storage.Migrate(t.Context(), client, config)
+	if err != nil || m != (storage.Migration{Target: "db.example/cscs", SchemaVersion: 7}) || string(impl.config) != string(config) {
+		t.Errorf("Migrate = %+v, %v; plugin got %q", m, err, impl.config)
+	}
+	p, err := storage.Prune(t.Context(), client, config, cutoff)
+	if err != nil || p != (storage.Pruned{Target: "db.example/cscs", Collections: 3, Events: 11}) || !impl.olderThan.Equal(cutoff) {
+		t.Errorf("Prune = %+v, %v; plugin got %v", p, err, impl.olderThan)
+	}
+	impl.err = errors.New("schema is at version 9, newer than this plugin")
+	if _, err := storage.Migrate(t.Context(), client, config); err == nil || !strings.Contains(err.Error(), "version 9") {
+		t.Errorf("Migrate error = %v; want the plugin's message", err)
+	}
+
+	plain := map[string]storage.Storage{"over gRPC": sdktest.Storage(t, &recorder{}), "in process": &recorder{}}
+	for name, s := range plain {
+		if _, err := storage.Migrate(t.Context(), s, config); !errors.Is(err, storage.ErrUnsupported) {
+			t.Errorf("%s: Migrate on a storage without it: %v; want ErrUnsupported", name, err)
+		}
+		if _, err := storage.Prune(t.Context(), s, config, cutoff); !errors.Is(err, storage.ErrUnsupported) {
+			t.Errorf("%s: Prune on a storage without it: %v; want ErrUnsupported", name, err)
+		}
+	}
+}

@@ -7,6 +7,8 @@ package storage
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cscs-dev/cscs/sdk/schema"
@@ -261,4 +263,68 @@ type Storage interface {
 	// Close releases the backend. It is safe to call more than once and
 	// without Open.
 	Close(ctx context.Context) error
+}
+
+// Maintenance calls. A storage may implement Migrator and Pruner so that
+// `cscs db init` and `cscs db prune` can manage its backend. The core makes
+// these calls outside rounds, on a plugin it has not opened, with the
+// configuration Open would receive. A plugin that does not implement one
+// (or was built with an SDK older than them) answers ErrUnsupported.
+
+// ErrUnsupported is returned for a maintenance call the plugin does not
+// implement.
+var ErrUnsupported = errors.New("not implemented by this storage plugin")
+
+// Migrator is a Storage whose backend `cscs db init` creates or upgrades.
+type Migrator interface {
+	// Migrate creates or upgrades the schema of the backend config names
+	// and reports the version in place; idempotent.
+	Migrate(ctx context.Context, config []byte) (Migration, error)
+}
+
+// Migration is what Migrate left in place.
+type Migration struct {
+	// Target names the backend without secrets ("cscs.db",
+	// "postgres://db.example:5432/cscs").
+	Target string
+	// SchemaVersion is the schema's version after Migrate.
+	SchemaVersion int
+}
+
+// Pruner is a Storage whose old data `cscs db prune` deletes.
+type Pruner interface {
+	// Prune deletes from the backend config names the events logged and
+	// the collections (with their samples) started before olderThan, and
+	// says how many went. Each host's latest ok collection is kept. It
+	// never creates a backend: one that does not exist, or whose schema is
+	// not prepared, is an error saying to run `cscs db init`.
+	Prune(ctx context.Context, config []byte, olderThan time.Time) (Pruned, error)
+}
+
+// Pruned is what Prune deleted.
+type Pruned struct {
+	// Target names the backend without secrets.
+	Target string
+	// Collections and Events count the rows deleted.
+	Collections, Events int64
+}
+
+// Migrate calls s's Migrate, or returns an error wrapping ErrUnsupported
+// when s is not a Migrator.
+func Migrate(ctx context.Context, s Storage, config []byte) (Migration, error) {
+	m, ok := s.(Migrator)
+	if !ok {
+		return Migration{}, fmt.Errorf("migrate: %w", ErrUnsupported)
+	}
+	return m.Migrate(ctx, config)
+}
+
+// Prune calls s's Prune, or returns an error wrapping ErrUnsupported when
+// s is not a Pruner.
+func Prune(ctx context.Context, s Storage, config []byte, olderThan time.Time) (Pruned, error) {
+	p, ok := s.(Pruner)
+	if !ok {
+		return Pruned{}, fmt.Errorf("prune: %w", ErrUnsupported)
+	}
+	return p.Prune(ctx, config, olderThan)
 }

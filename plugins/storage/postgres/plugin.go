@@ -60,21 +60,35 @@ func (p *Plugin) Describe(context.Context) (storage.Description, error) {
 	return storage.Description{Name: Name, Version: p.Version, Config: configSchema()}, nil
 }
 
-// Open connects to the database named by the configuration and migrates
-// it. Opening again replaces the earlier connection.
-func (p *Plugin) Open(ctx context.Context, config []byte) error {
+var (
+	_ storage.Migrator = (*Plugin)(nil)
+	_ storage.Pruner   = (*Plugin)(nil)
+)
+
+// parseConfig reads and checks the plugin's configuration.
+func parseConfig(config []byte) (Config, time.Duration, error) {
 	var cfg Config
 	if err := json.Unmarshal(config, &cfg); err != nil {
 		// json errors quote offending values only by type and offset, never
 		// the DSN itself.
-		return fmt.Errorf("postgres configuration: %w", err)
+		return Config{}, 0, fmt.Errorf("postgres configuration: %w", err)
 	}
 	if cfg.DSN == "" {
-		return errors.New(`postgres configuration: "dsn" is required, such as "postgres://cscs@db.example:5432/cscs"`)
+		return Config{}, 0, errors.New(`postgres configuration: "dsn" is required, such as "postgres://cscs@db.example:5432/cscs"`)
 	}
 	retention, err := retained.ParseRetention(cfg.Retention)
 	if err != nil {
-		return fmt.Errorf(`postgres configuration: "retention": %w`, err)
+		return Config{}, 0, fmt.Errorf(`postgres configuration: "retention": %w`, err)
+	}
+	return cfg, retention, nil
+}
+
+// Open connects to the database named by the configuration and migrates
+// it. Opening again replaces the earlier connection.
+func (p *Plugin) Open(ctx context.Context, config []byte) error {
+	cfg, retention, err := parseConfig(config)
+	if err != nil {
+		return err
 	}
 	st, err := New(ctx, cfg.DSN)
 	if err != nil {
@@ -95,11 +109,40 @@ func (p *Plugin) WriteBatch(ctx context.Context, b *storage.Batch) error {
 	return p.store.WriteBatch(ctx, Name, b, p.logger())
 }
 
-// Prune deletes collections and events older than olderThan and returns
-// how many collections it deleted; see Store.PruneAll.
-func (p *Plugin) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
-	collections, _, err := p.PruneAll(ctx, olderThan)
-	return collections, err
+// Migrate creates or upgrades the schema of the database the
+// configuration names and reports its version.
+func (p *Plugin) Migrate(ctx context.Context, config []byte) (storage.Migration, error) {
+	cfg, _, err := parseConfig(config)
+	if err != nil {
+		return storage.Migration{}, err
+	}
+	st, err := New(ctx, cfg.DSN)
+	if err != nil {
+		return storage.Migration{}, err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return storage.Migration{}, fmt.Errorf("preparing database %s: %w", st.Database(), err)
+	}
+	v, err := st.SchemaVersion(ctx)
+	return storage.Migration{Target: st.Database(), SchemaVersion: v}, err
+}
+
+// Prune deletes old collections and events from the database the
+// configuration names (see Store.PruneAll). It neither creates tables nor
+// migrates them.
+func (p *Plugin) Prune(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
+	cfg, _, err := parseConfig(config)
+	if err != nil {
+		return storage.Pruned{}, err
+	}
+	st, err := New(ctx, cfg.DSN)
+	if err != nil {
+		return storage.Pruned{}, err
+	}
+	defer st.Close()
+	collections, events, err := st.PruneAll(ctx, olderThan)
+	return storage.Pruned{Target: st.Database(), Collections: collections, Events: events}, err
 }
 
 // PruneAll deletes collections and events older than olderThan and

@@ -114,8 +114,8 @@ func TestDatabaseName(t *testing.T) {
 }
 
 func TestPluginPruneBeforeOpen(t *testing.T) {
-	if _, err := (&Plugin{}).Prune(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "before Open") {
-		t.Fatalf("Prune before Open: %v", err)
+	if _, _, err := (&Plugin{}).PruneAll(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "before Open") {
+		t.Fatalf("PruneAll before Open: %v", err)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -58,18 +60,32 @@ func (p *Plugin) Describe(context.Context) (storage.Description, error) {
 	return storage.Description{Name: Name, Version: p.Version, Config: configSchema()}, nil
 }
 
-// Open opens the database named by the configuration and migrates it.
-func (p *Plugin) Open(ctx context.Context, config []byte) error {
+var (
+	_ storage.Migrator = (*Plugin)(nil)
+	_ storage.Pruner   = (*Plugin)(nil)
+)
+
+// parseConfig reads and checks the plugin's configuration.
+func parseConfig(config []byte) (Config, time.Duration, error) {
 	var cfg Config
 	if err := json.Unmarshal(config, &cfg); err != nil {
-		return fmt.Errorf("sqlite configuration: %w", err)
+		return Config{}, 0, fmt.Errorf("sqlite configuration: %w", err)
 	}
 	if cfg.Path == "" {
-		return errors.New(`sqlite configuration: "path" is required`)
+		return Config{}, 0, errors.New(`sqlite configuration: "path" is required`)
 	}
 	retention, err := retained.ParseRetention(cfg.Retention)
 	if err != nil {
-		return fmt.Errorf(`sqlite configuration: "retention": %w`, err)
+		return Config{}, 0, fmt.Errorf(`sqlite configuration: "retention": %w`, err)
+	}
+	return cfg, retention, nil
+}
+
+// Open opens the database named by the configuration and migrates it.
+func (p *Plugin) Open(ctx context.Context, config []byte) error {
+	cfg, retention, err := parseConfig(config)
+	if err != nil {
+		return err
 	}
 	st, err := New(cfg.Path)
 	if err != nil {
@@ -90,11 +106,46 @@ func (p *Plugin) WriteBatch(ctx context.Context, b *storage.Batch) error {
 	return p.store.WriteBatch(ctx, Name, b, p.logger())
 }
 
-// Prune deletes collections and events older than olderThan and returns
-// how many collections it deleted; see Store.PruneAll.
-func (p *Plugin) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
-	collections, _, err := p.PruneAll(ctx, olderThan)
-	return collections, err
+// Migrate creates the database file the configuration names, or
+// upgrades its schema, and reports the schema's version.
+func (p *Plugin) Migrate(ctx context.Context, config []byte) (storage.Migration, error) {
+	cfg, _, err := parseConfig(config)
+	if err != nil {
+		return storage.Migration{}, err
+	}
+	st, err := New(cfg.Path)
+	if err != nil {
+		return storage.Migration{}, fmt.Errorf("opening database %s: %w", cfg.Path, err)
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return storage.Migration{}, fmt.Errorf("preparing database %s: %w", cfg.Path, err)
+	}
+	v, err := st.SchemaVersion(ctx)
+	return storage.Migration{Target: cfg.Path, SchemaVersion: v}, err
+}
+
+// Prune deletes old collections and events from the database file the
+// configuration names (see Store.PruneAll). It neither creates nor
+// migrates the file.
+func (p *Plugin) Prune(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
+	cfg, _, err := parseConfig(config)
+	if err != nil {
+		return storage.Pruned{}, err
+	}
+	if _, err := os.Stat(cfg.Path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return storage.Pruned{}, fmt.Errorf("no database at %s; check the path, or create it with `cscs db init`", cfg.Path)
+		}
+		return storage.Pruned{}, fmt.Errorf("database %s: %w", cfg.Path, err)
+	}
+	st, err := New(cfg.Path)
+	if err != nil {
+		return storage.Pruned{}, err
+	}
+	defer st.Close()
+	collections, events, err := st.PruneAll(ctx, olderThan)
+	return storage.Pruned{Target: cfg.Path, Collections: collections, Events: events}, err
 }
 
 // PruneAll deletes collections and events older than olderThan and

@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,7 +89,52 @@ func TestPruneUsesAnIndex(t *testing.T) {
 }
 
 func TestPluginPruneBeforeOpen(t *testing.T) {
-	if _, err := (&Plugin{}).Prune(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "before Open") {
-		t.Fatalf("Prune before Open: %v", err)
+	if _, _, err := (&Plugin{}).PruneAll(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "before Open") {
+		t.Fatalf("PruneAll before Open: %v", err)
+	}
+}
+
+// TestPluginMaintenance: the storage contract's Migrate creates and
+// reports the schema; Prune never creates a database, refuses one not
+// migrated, and reports what it deleted.
+func TestPluginMaintenance(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	config := func(path string) []byte {
+		raw, err := json.Marshal(Config{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return raw
+	}
+	missing := filepath.Join(dir, "missing.db")
+	if _, err := (&Plugin{}).Prune(ctx, config(missing), testTime); err == nil || !strings.Contains(err.Error(), "no database at "+missing) {
+		t.Errorf("Prune of a missing file: %v", err)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("Prune created the database")
+	}
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := (&Plugin{}).Prune(ctx, config(empty), testTime); err == nil || !strings.Contains(err.Error(), "cscs db init") {
+		t.Errorf("Prune of a database not migrated: %v", err)
+	}
+	path := filepath.Join(dir, "cscs.db")
+	m, err := (&Plugin{}).Migrate(ctx, config(path))
+	if err != nil || m.Target != path || m.SchemaVersion < 5 {
+		t.Fatalf("Migrate = %+v, %v; want %s at version 5 or more", m, err, path)
+	}
+	again, err := (&Plugin{}).Migrate(ctx, config(path))
+	if err != nil || again != m {
+		t.Errorf("Migrate again = %+v, %v; want %+v", again, err, m)
+	}
+	p, err := (&Plugin{}).Prune(ctx, config(path), testTime)
+	if err != nil || p.Target != path || p.Collections != 0 || p.Events != 0 {
+		t.Errorf("Prune of an empty database = %+v, %v", p, err)
+	}
+	if _, err := (&Plugin{}).Migrate(ctx, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), `"path" is required`) {
+		t.Errorf("Migrate without a path: %v", err)
 	}
 }

@@ -40,7 +40,7 @@ func testPrune(t *testing.T, d Database) {
 	}
 	statsBefore := Dump(t, d.SQL, latestStatsQuery)
 
-	deleted, err := pruner(t, s).Prune(ctx, cutoff)
+	deleted, err := pruneCollections(ctx, t, s, cutoff)
 	if err != nil {
 		t.Fatalf("Prune: %v", err)
 	}
@@ -72,12 +72,12 @@ func testPrune(t *testing.T, d Database) {
 		t.Errorf("hosts = %d after Prune; want 3 (hosts are kept)", n)
 	}
 
-	again, err := pruner(t, s).Prune(ctx, cutoff)
+	again, err := pruneCollections(ctx, t, s, cutoff)
 	if err != nil || again != 0 {
 		t.Errorf("second Prune = %d, %v; want 0, nil", again, err)
 	}
 	// Everything older than now, except the latest ok collections.
-	all, err := pruner(t, s).Prune(ctx, now)
+	all, err := pruneCollections(ctx, t, s, now)
 	if err != nil || all != 2 {
 		t.Errorf("Prune(now) = %d, %v; want 2 (.2's and .3's failures)", all, err)
 	}

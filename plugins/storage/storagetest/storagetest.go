@@ -34,11 +34,11 @@ type Database struct {
 	MigrateTo func(ctx context.Context, version int) error
 }
 
-// Pruner is what a backend's Storage offers for retention: delete the
-// collections started before olderThan, except each host's latest ok
-// collection, and say how many it deleted.
+// Pruner is what a backend's opened Storage offers for retention: delete
+// the events logged and the collections started before olderThan, except
+// each host's latest ok collection, and say how many of each it deleted.
 type Pruner interface {
-	Prune(ctx context.Context, olderThan time.Time) (deleted int64, err error)
+	PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error)
 }
 
 // Run checks the database contract on the backend: every subtest gets a
@@ -103,7 +103,14 @@ func pruner(t *testing.T, s storage.Storage) Pruner {
 	t.Helper()
 	p, ok := s.(Pruner)
 	if !ok {
-		t.Fatalf("%T has no Prune(ctx, olderThan) (int64, error) method", s)
+		t.Fatalf("%T has no PruneAll(ctx, olderThan) (collections, events int64, err error) method", s)
 	}
 	return p
+}
+
+// pruneCollections prunes s and returns how many collections went.
+func pruneCollections(ctx context.Context, t *testing.T, s storage.Storage, olderThan time.Time) (int64, error) {
+	t.Helper()
+	collections, _, err := pruner(t, s).PruneAll(ctx, olderThan)
+	return collections, err
 }

@@ -11,7 +11,10 @@
 // (14) with its message Event. A plugin built before them ignores them; a
 // core built before them never sends them. Description.config_schema (3),
 // a cscs.schema.v1.Schema: a plugin built before it sends none, which
-// reads as an empty schema; a core built before it ignores it.
+// reads as an empty schema; a core built before it ignores it. The
+// methods Migrate and Prune: a plugin built before them answers
+// UNIMPLEMENTED, which the SDK reports as storage.ErrUnsupported; a core
+// built before them never calls them.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
@@ -418,6 +421,220 @@ func (*CloseResponse) Descriptor() ([]byte, []int) {
 	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{8}
 }
 
+type MigrateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// config is the operator's configuration, a JSON object.
+	Config        []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MigrateRequest) Reset() {
+	*x = MigrateRequest{}
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MigrateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MigrateRequest) ProtoMessage() {}
+
+func (x *MigrateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MigrateRequest.ProtoReflect.Descriptor instead.
+func (*MigrateRequest) Descriptor() ([]byte, []int) {
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *MigrateRequest) GetConfig() []byte {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+type MigrateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target names the backend without secrets.
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// schema_version is the version in place after the call.
+	SchemaVersion int64 `protobuf:"varint,2,opt,name=schema_version,json=schemaVersion,proto3" json:"schema_version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MigrateResponse) Reset() {
+	*x = MigrateResponse{}
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MigrateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MigrateResponse) ProtoMessage() {}
+
+func (x *MigrateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MigrateResponse.ProtoReflect.Descriptor instead.
+func (*MigrateResponse) Descriptor() ([]byte, []int) {
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *MigrateResponse) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *MigrateResponse) GetSchemaVersion() int64 {
+	if x != nil {
+		return x.SchemaVersion
+	}
+	return 0
+}
+
+type PruneRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// config is the operator's configuration, a JSON object.
+	Config []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
+	// older_than: collections that started and events logged before it go.
+	OlderThan     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=older_than,json=olderThan,proto3" json:"older_than,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneRequest) Reset() {
+	*x = PruneRequest{}
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneRequest) ProtoMessage() {}
+
+func (x *PruneRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneRequest.ProtoReflect.Descriptor instead.
+func (*PruneRequest) Descriptor() ([]byte, []int) {
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PruneRequest) GetConfig() []byte {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *PruneRequest) GetOlderThan() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OlderThan
+	}
+	return nil
+}
+
+type PruneResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// target names the backend without secrets.
+	Target        string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Collections   int64  `protobuf:"varint,2,opt,name=collections,proto3" json:"collections,omitempty"`
+	Events        int64  `protobuf:"varint,3,opt,name=events,proto3" json:"events,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PruneResponse) Reset() {
+	*x = PruneResponse{}
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PruneResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PruneResponse) ProtoMessage() {}
+
+func (x *PruneResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PruneResponse.ProtoReflect.Descriptor instead.
+func (*PruneResponse) Descriptor() ([]byte, []int) {
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *PruneResponse) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *PruneResponse) GetCollections() int64 {
+	if x != nil {
+		return x.Collections
+	}
+	return 0
+}
+
+func (x *PruneResponse) GetEvents() int64 {
+	if x != nil {
+		return x.Events
+	}
+	return 0
+}
+
 type Batch struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	RoundId     string                 `protobuf:"bytes,1,opt,name=round_id,json=roundId,proto3" json:"round_id,omitempty"`
@@ -434,7 +651,7 @@ type Batch struct {
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[9]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -446,7 +663,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[9]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -459,7 +676,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{9}
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Batch) GetRoundId() string {
@@ -528,7 +745,7 @@ type Collection struct {
 
 func (x *Collection) Reset() {
 	*x = Collection{}
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +757,7 @@ func (x *Collection) String() string {
 func (*Collection) ProtoMessage() {}
 
 func (x *Collection) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[10]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +770,7 @@ func (x *Collection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Collection.ProtoReflect.Descriptor instead.
 func (*Collection) Descriptor() ([]byte, []int) {
-	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{10}
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Collection) GetHostIp() string {
@@ -667,7 +884,7 @@ type Timings struct {
 
 func (x *Timings) Reset() {
 	*x = Timings{}
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -679,7 +896,7 @@ func (x *Timings) String() string {
 func (*Timings) ProtoMessage() {}
 
 func (x *Timings) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[11]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -692,7 +909,7 @@ func (x *Timings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Timings.ProtoReflect.Descriptor instead.
 func (*Timings) Descriptor() ([]byte, []int) {
-	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{11}
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Timings) GetConnect() *durationpb.Duration {
@@ -742,7 +959,7 @@ type Sample struct {
 
 func (x *Sample) Reset() {
 	*x = Sample{}
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -754,7 +971,7 @@ func (x *Sample) String() string {
 func (*Sample) ProtoMessage() {}
 
 func (x *Sample) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[12]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -767,7 +984,7 @@ func (x *Sample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sample.ProtoReflect.Descriptor instead.
 func (*Sample) Descriptor() ([]byte, []int) {
-	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{12}
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Sample) GetMetric() string {
@@ -826,7 +1043,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -838,7 +1055,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[13]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -851,7 +1068,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{13}
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Event) GetChannel() string {
@@ -945,7 +1162,7 @@ type AlertState struct {
 
 func (x *AlertState) Reset() {
 	*x = AlertState{}
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -957,7 +1174,7 @@ func (x *AlertState) String() string {
 func (*AlertState) ProtoMessage() {}
 
 func (x *AlertState) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[14]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -970,7 +1187,7 @@ func (x *AlertState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlertState.ProtoReflect.Descriptor instead.
 func (*AlertState) Descriptor() ([]byte, []int) {
-	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{14}
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AlertState) GetHostIp() string {
@@ -1080,7 +1297,7 @@ type NotificationRecord struct {
 
 func (x *NotificationRecord) Reset() {
 	*x = NotificationRecord{}
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1092,7 +1309,7 @@ func (x *NotificationRecord) String() string {
 func (*NotificationRecord) ProtoMessage() {}
 
 func (x *NotificationRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_storage_v1_storage_proto_msgTypes[15]
+	mi := &file_cscs_storage_v1_storage_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1105,7 +1322,7 @@ func (x *NotificationRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NotificationRecord.ProtoReflect.Descriptor instead.
 func (*NotificationRecord) Descriptor() ([]byte, []int) {
-	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{15}
+	return file_cscs_storage_v1_storage_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *NotificationRecord) GetId() string {
@@ -1218,7 +1435,20 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\x05batch\x18\x01 \x01(\v2\x16.cscs.storage.v1.BatchR\x05batch\"\x14\n" +
 	"\x12WriteBatchResponse\"\x0e\n" +
 	"\fCloseRequest\"\x0f\n" +
-	"\rCloseResponse\"\xd9\x02\n" +
+	"\rCloseResponse\"(\n" +
+	"\x0eMigrateRequest\x12\x16\n" +
+	"\x06config\x18\x01 \x01(\fR\x06config\"P\n" +
+	"\x0fMigrateResponse\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12%\n" +
+	"\x0eschema_version\x18\x02 \x01(\x03R\rschemaVersion\"a\n" +
+	"\fPruneRequest\x12\x16\n" +
+	"\x06config\x18\x01 \x01(\fR\x06config\x129\n" +
+	"\n" +
+	"older_than\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tolderThan\"a\n" +
+	"\rPruneResponse\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12 \n" +
+	"\vcollections\x18\x02 \x01(\x03R\vcollections\x12\x16\n" +
+	"\x06events\x18\x03 \x01(\x03R\x06events\"\xd9\x02\n" +
 	"\x05Batch\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\x129\n" +
 	"\n" +
@@ -1306,13 +1536,15 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\asent_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x129\n" +
 	"\n" +
 	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
-	"\achannel\x18\r \x01(\tR\achannel2\xbe\x02\n" +
+	"\achannel\x18\r \x01(\tR\achannel2\xd4\x03\n" +
 	"\aStorage\x12O\n" +
 	"\bDescribe\x12 .cscs.storage.v1.DescribeRequest\x1a!.cscs.storage.v1.DescribeResponse\x12C\n" +
 	"\x04Open\x12\x1c.cscs.storage.v1.OpenRequest\x1a\x1d.cscs.storage.v1.OpenResponse\x12U\n" +
 	"\n" +
 	"WriteBatch\x12\".cscs.storage.v1.WriteBatchRequest\x1a#.cscs.storage.v1.WriteBatchResponse\x12F\n" +
-	"\x05Close\x12\x1d.cscs.storage.v1.CloseRequest\x1a\x1e.cscs.storage.v1.CloseResponseB9Z7github.com/cscs-dev/cscs/sdk/proto/storage/v1;storagev1b\x06proto3"
+	"\x05Close\x12\x1d.cscs.storage.v1.CloseRequest\x1a\x1e.cscs.storage.v1.CloseResponse\x12L\n" +
+	"\aMigrate\x12\x1f.cscs.storage.v1.MigrateRequest\x1a .cscs.storage.v1.MigrateResponse\x12F\n" +
+	"\x05Prune\x12\x1d.cscs.storage.v1.PruneRequest\x1a\x1e.cscs.storage.v1.PruneResponseB9Z7github.com/cscs-dev/cscs/sdk/proto/storage/v1;storagev1b\x06proto3"
 
 var (
 	file_cscs_storage_v1_storage_proto_rawDescOnce sync.Once
@@ -1326,7 +1558,7 @@ func file_cscs_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_cscs_storage_v1_storage_proto_rawDescData
 }
 
-var file_cscs_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_cscs_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_cscs_storage_v1_storage_proto_goTypes = []any{
 	(*DescribeRequest)(nil),       // 0: cscs.storage.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 1: cscs.storage.v1.DescribeResponse
@@ -1337,59 +1569,68 @@ var file_cscs_storage_v1_storage_proto_goTypes = []any{
 	(*WriteBatchResponse)(nil),    // 6: cscs.storage.v1.WriteBatchResponse
 	(*CloseRequest)(nil),          // 7: cscs.storage.v1.CloseRequest
 	(*CloseResponse)(nil),         // 8: cscs.storage.v1.CloseResponse
-	(*Batch)(nil),                 // 9: cscs.storage.v1.Batch
-	(*Collection)(nil),            // 10: cscs.storage.v1.Collection
-	(*Timings)(nil),               // 11: cscs.storage.v1.Timings
-	(*Sample)(nil),                // 12: cscs.storage.v1.Sample
-	(*Event)(nil),                 // 13: cscs.storage.v1.Event
-	(*AlertState)(nil),            // 14: cscs.storage.v1.AlertState
-	(*NotificationRecord)(nil),    // 15: cscs.storage.v1.NotificationRecord
-	nil,                           // 16: cscs.storage.v1.Event.FieldsEntry
-	(*v1.Schema)(nil),             // 17: cscs.schema.v1.Schema
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 19: google.protobuf.Duration
+	(*MigrateRequest)(nil),        // 9: cscs.storage.v1.MigrateRequest
+	(*MigrateResponse)(nil),       // 10: cscs.storage.v1.MigrateResponse
+	(*PruneRequest)(nil),          // 11: cscs.storage.v1.PruneRequest
+	(*PruneResponse)(nil),         // 12: cscs.storage.v1.PruneResponse
+	(*Batch)(nil),                 // 13: cscs.storage.v1.Batch
+	(*Collection)(nil),            // 14: cscs.storage.v1.Collection
+	(*Timings)(nil),               // 15: cscs.storage.v1.Timings
+	(*Sample)(nil),                // 16: cscs.storage.v1.Sample
+	(*Event)(nil),                 // 17: cscs.storage.v1.Event
+	(*AlertState)(nil),            // 18: cscs.storage.v1.AlertState
+	(*NotificationRecord)(nil),    // 19: cscs.storage.v1.NotificationRecord
+	nil,                           // 20: cscs.storage.v1.Event.FieldsEntry
+	(*v1.Schema)(nil),             // 21: cscs.schema.v1.Schema
+	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
 }
 var file_cscs_storage_v1_storage_proto_depIdxs = []int32{
 	2,  // 0: cscs.storage.v1.DescribeResponse.description:type_name -> cscs.storage.v1.Description
-	17, // 1: cscs.storage.v1.Description.config_schema:type_name -> cscs.schema.v1.Schema
-	9,  // 2: cscs.storage.v1.WriteBatchRequest.batch:type_name -> cscs.storage.v1.Batch
-	18, // 3: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
-	18, // 4: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
-	10, // 5: cscs.storage.v1.Batch.collections:type_name -> cscs.storage.v1.Collection
-	14, // 6: cscs.storage.v1.Batch.alerts:type_name -> cscs.storage.v1.AlertState
-	15, // 7: cscs.storage.v1.Batch.notifications:type_name -> cscs.storage.v1.NotificationRecord
-	18, // 8: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
-	18, // 9: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
-	11, // 10: cscs.storage.v1.Collection.timings:type_name -> cscs.storage.v1.Timings
-	12, // 11: cscs.storage.v1.Collection.samples:type_name -> cscs.storage.v1.Sample
-	13, // 12: cscs.storage.v1.Collection.events:type_name -> cscs.storage.v1.Event
-	19, // 13: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
-	19, // 14: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
-	19, // 15: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
-	19, // 16: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
-	19, // 17: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
-	18, // 18: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
-	18, // 19: cscs.storage.v1.Event.time:type_name -> google.protobuf.Timestamp
-	16, // 20: cscs.storage.v1.Event.fields:type_name -> cscs.storage.v1.Event.FieldsEntry
-	18, // 21: cscs.storage.v1.AlertState.since:type_name -> google.protobuf.Timestamp
-	18, // 22: cscs.storage.v1.AlertState.last_notified:type_name -> google.protobuf.Timestamp
-	18, // 23: cscs.storage.v1.AlertState.updated_at:type_name -> google.protobuf.Timestamp
-	18, // 24: cscs.storage.v1.NotificationRecord.created_at:type_name -> google.protobuf.Timestamp
-	18, // 25: cscs.storage.v1.NotificationRecord.sent_at:type_name -> google.protobuf.Timestamp
-	18, // 26: cscs.storage.v1.NotificationRecord.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 27: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
-	3,  // 28: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
-	5,  // 29: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
-	7,  // 30: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
-	1,  // 31: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
-	4,  // 32: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
-	6,  // 33: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
-	8,  // 34: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
-	31, // [31:35] is the sub-list for method output_type
-	27, // [27:31] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	21, // 1: cscs.storage.v1.Description.config_schema:type_name -> cscs.schema.v1.Schema
+	13, // 2: cscs.storage.v1.WriteBatchRequest.batch:type_name -> cscs.storage.v1.Batch
+	22, // 3: cscs.storage.v1.PruneRequest.older_than:type_name -> google.protobuf.Timestamp
+	22, // 4: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
+	22, // 5: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
+	14, // 6: cscs.storage.v1.Batch.collections:type_name -> cscs.storage.v1.Collection
+	18, // 7: cscs.storage.v1.Batch.alerts:type_name -> cscs.storage.v1.AlertState
+	19, // 8: cscs.storage.v1.Batch.notifications:type_name -> cscs.storage.v1.NotificationRecord
+	22, // 9: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
+	22, // 10: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
+	15, // 11: cscs.storage.v1.Collection.timings:type_name -> cscs.storage.v1.Timings
+	16, // 12: cscs.storage.v1.Collection.samples:type_name -> cscs.storage.v1.Sample
+	17, // 13: cscs.storage.v1.Collection.events:type_name -> cscs.storage.v1.Event
+	23, // 14: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
+	23, // 15: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
+	23, // 16: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
+	23, // 17: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
+	23, // 18: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
+	22, // 19: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
+	22, // 20: cscs.storage.v1.Event.time:type_name -> google.protobuf.Timestamp
+	20, // 21: cscs.storage.v1.Event.fields:type_name -> cscs.storage.v1.Event.FieldsEntry
+	22, // 22: cscs.storage.v1.AlertState.since:type_name -> google.protobuf.Timestamp
+	22, // 23: cscs.storage.v1.AlertState.last_notified:type_name -> google.protobuf.Timestamp
+	22, // 24: cscs.storage.v1.AlertState.updated_at:type_name -> google.protobuf.Timestamp
+	22, // 25: cscs.storage.v1.NotificationRecord.created_at:type_name -> google.protobuf.Timestamp
+	22, // 26: cscs.storage.v1.NotificationRecord.sent_at:type_name -> google.protobuf.Timestamp
+	22, // 27: cscs.storage.v1.NotificationRecord.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 28: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
+	3,  // 29: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
+	5,  // 30: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
+	7,  // 31: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
+	9,  // 32: cscs.storage.v1.Storage.Migrate:input_type -> cscs.storage.v1.MigrateRequest
+	11, // 33: cscs.storage.v1.Storage.Prune:input_type -> cscs.storage.v1.PruneRequest
+	1,  // 34: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
+	4,  // 35: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
+	6,  // 36: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
+	8,  // 37: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
+	10, // 38: cscs.storage.v1.Storage.Migrate:output_type -> cscs.storage.v1.MigrateResponse
+	12, // 39: cscs.storage.v1.Storage.Prune:output_type -> cscs.storage.v1.PruneResponse
+	34, // [34:40] is the sub-list for method output_type
+	28, // [28:34] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_cscs_storage_v1_storage_proto_init() }
@@ -1403,7 +1644,7 @@ func file_cscs_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cscs_storage_v1_storage_proto_rawDesc), len(file_cscs_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

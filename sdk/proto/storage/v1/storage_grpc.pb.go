@@ -11,7 +11,10 @@
 // (14) with its message Event. A plugin built before them ignores them; a
 // core built before them never sends them. Description.config_schema (3),
 // a cscs.schema.v1.Schema: a plugin built before it sends none, which
-// reads as an empty schema; a core built before it ignores it.
+// reads as an empty schema; a core built before it ignores it. The
+// methods Migrate and Prune: a plugin built before them answers
+// UNIMPLEMENTED, which the SDK reports as storage.ErrUnsupported; a core
+// built before them never calls them.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
@@ -42,6 +45,8 @@ const (
 	Storage_Open_FullMethodName       = "/cscs.storage.v1.Storage/Open"
 	Storage_WriteBatch_FullMethodName = "/cscs.storage.v1.Storage/WriteBatch"
 	Storage_Close_FullMethodName      = "/cscs.storage.v1.Storage/Close"
+	Storage_Migrate_FullMethodName    = "/cscs.storage.v1.Storage/Migrate"
+	Storage_Prune_FullMethodName      = "/cscs.storage.v1.Storage/Prune"
 )
 
 // StorageClient is the client API for Storage service.
@@ -55,6 +60,11 @@ type StorageClient interface {
 	Open(ctx context.Context, in *OpenRequest, opts ...grpc.CallOption) (*OpenResponse, error)
 	WriteBatch(ctx context.Context, in *WriteBatchRequest, opts ...grpc.CallOption) (*WriteBatchResponse, error)
 	Close(ctx context.Context, in *CloseRequest, opts ...grpc.CallOption) (*CloseResponse, error)
+	// Migrate and Prune are maintenance calls, made outside rounds on a
+	// plugin that was not opened, with the configuration Open would receive.
+	// Optional: a plugin that does not implement one answers UNIMPLEMENTED.
+	Migrate(ctx context.Context, in *MigrateRequest, opts ...grpc.CallOption) (*MigrateResponse, error)
+	Prune(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error)
 }
 
 type storageClient struct {
@@ -105,6 +115,26 @@ func (c *storageClient) Close(ctx context.Context, in *CloseRequest, opts ...grp
 	return out, nil
 }
 
+func (c *storageClient) Migrate(ctx context.Context, in *MigrateRequest, opts ...grpc.CallOption) (*MigrateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MigrateResponse)
+	err := c.cc.Invoke(ctx, Storage_Migrate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *storageClient) Prune(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PruneResponse)
+	err := c.cc.Invoke(ctx, Storage_Prune_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StorageServer is the server API for Storage service.
 // All implementations must embed UnimplementedStorageServer
 // for forward compatibility.
@@ -116,6 +146,11 @@ type StorageServer interface {
 	Open(context.Context, *OpenRequest) (*OpenResponse, error)
 	WriteBatch(context.Context, *WriteBatchRequest) (*WriteBatchResponse, error)
 	Close(context.Context, *CloseRequest) (*CloseResponse, error)
+	// Migrate and Prune are maintenance calls, made outside rounds on a
+	// plugin that was not opened, with the configuration Open would receive.
+	// Optional: a plugin that does not implement one answers UNIMPLEMENTED.
+	Migrate(context.Context, *MigrateRequest) (*MigrateResponse, error)
+	Prune(context.Context, *PruneRequest) (*PruneResponse, error)
 	mustEmbedUnimplementedStorageServer()
 }
 
@@ -137,6 +172,12 @@ func (UnimplementedStorageServer) WriteBatch(context.Context, *WriteBatchRequest
 }
 func (UnimplementedStorageServer) Close(context.Context, *CloseRequest) (*CloseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Close not implemented")
+}
+func (UnimplementedStorageServer) Migrate(context.Context, *MigrateRequest) (*MigrateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Migrate not implemented")
+}
+func (UnimplementedStorageServer) Prune(context.Context, *PruneRequest) (*PruneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Prune not implemented")
 }
 func (UnimplementedStorageServer) mustEmbedUnimplementedStorageServer() {}
 func (UnimplementedStorageServer) testEmbeddedByValue()                 {}
@@ -231,6 +272,42 @@ func _Storage_Close_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Storage_Migrate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MigrateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).Migrate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_Migrate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).Migrate(ctx, req.(*MigrateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Storage_Prune_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PruneRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).Prune(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_Prune_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).Prune(ctx, req.(*PruneRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Storage_ServiceDesc is the grpc.ServiceDesc for Storage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -253,6 +330,14 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Close",
 			Handler:    _Storage_Close_Handler,
+		},
+		{
+			MethodName: "Migrate",
+			Handler:    _Storage_Migrate_Handler,
+		},
+		{
+			MethodName: "Prune",
+			Handler:    _Storage_Prune_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
