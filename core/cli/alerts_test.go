@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/cscs-dev/cscs/core/internal/testagent"
-	"github.com/cscs-dev/cscs/core/sshfleet"
+	"github.com/cscs-dev/cscs/core/demo/sshfleet"
 )
 
 // TestRoundMailsAlerts: a rule that fires is mailed to its client through a

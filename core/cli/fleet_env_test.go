@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/cscs-dev/cscs/core/internal/testagent"
-	"github.com/cscs-dev/cscs/core/sshfleet"
+	"github.com/cscs-dev/cscs/core/demo/sshfleet"
 )
 
 // fleetRound starts an in-process SSH fleet of two hosts (user demo,

@@ -3,14 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/collect"
 	"github.com/cscs-dev/cscs/core/round"
-	"github.com/cscs-dev/cscs/core/transport"
 )
 
 // hostsCheckCommand is `cscs hosts check`: for every client, connect,
@@ -28,63 +24,32 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	loaded, ok := s.load(ctx, env, fs, "hosts check", round.Files{Inventory: s.configPath})
+	cfg, ok := s.load(ctx, env, fs, "hosts check", round.Files{Inventory: s.configPath})
 	if !ok {
 		return ExitBadConfig
 	}
-	cfg, r := loaded.Inventory, s.round
-	hostKeys, err := transport.NewHostKeys(filepath.Join(s.dataDir, "known_hosts"), r.AcceptNewHostKeys)
+	results, err := round.CheckHosts(ctx, cfg, s.round, round.Environment{DataDir: s.dataDir, UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != ""})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs hosts check: %v\n", err)
 		return ExitSomeFailed
 	}
 
-	type result struct {
-		platform transport.Platform
-		took     time.Duration
-		err      error
-	}
-	results := make([]result, len(cfg.Clients))
-	sem := make(chan struct{}, r.Concurrency)
-	handshakes := transport.NewHandshakeGate(r.MaxHandshakes)
-	var wg sync.WaitGroup
-	for i, cl := range cfg.Clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			start := time.Now()
-			hctx, cancel := context.WithTimeout(ctx, r.HostTimeout)
-			defer cancel()
-			client, err := transport.Dial(hctx, collect.Target(cl, env.Getenv("SSH_AUTH_SOCK") != ""), transport.Options{
-				ConnectTimeout: r.ConnectTimeout, HandshakeTimeout: r.HandshakeTimeout, HostKeys: hostKeys, Handshakes: handshakes,
-			})
-			if err == nil {
-				results[i].platform, err = client.Detect(hctx)
-				client.Close()
-			}
-			results[i].took, results[i].err = time.Since(start), err
-		}()
-	}
-	wg.Wait()
-
 	failed := 0
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tSTATUS\tPLATFORM\tREMOTE DIR\tDURATION\tDETAIL")
-	for i, cl := range cfg.Clients {
-		r := results[i]
-		label := fmt.Sprintf("%s:%d", cl.IP, cl.Port)
-		if r.err != nil {
+	for _, r := range results {
+		label := fmt.Sprintf("%s:%d", r.Client.IP, r.Client.Port)
+		took := r.Took.Round(time.Millisecond)
+		if r.Err != nil {
 			failed++
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t%s\t%s\n", label, collect.StatusOf(ctx, r.err), r.took.Round(time.Millisecond), firstLine(r.err.Error(), 120))
+			fmt.Fprintf(tw, "%s\t%s\t-\t-\t%s\t%s\n", label, r.Status, took, firstLine(r.Err.Error(), 120))
 			continue
 		}
-		platform := r.platform.OS + "/" + r.platform.Arch
-		if r.platform.OS == "windows" && r.platform.Shell != "" {
-			platform += " (" + r.platform.Shell + ")"
+		platform := r.Platform.OS + "/" + r.Platform.Arch
+		if r.Platform.OS == "windows" && r.Platform.Shell != "" {
+			platform += " (" + r.Platform.Shell + ")"
 		}
-		fmt.Fprintf(tw, "%s\tok\t%s\t%s\t%s\t\n", label, platform, r.platform.RemoteDir, r.took.Round(time.Millisecond))
+		fmt.Fprintf(tw, "%s\tok\t%s\t%s\t%s\t\n", label, platform, r.Platform.RemoteDir, took)
 	}
 	_ = tw.Flush()
 	if failed > 0 {

@@ -6,16 +6,12 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/config"
-	"github.com/cscs-dev/cscs/core/outbox"
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/round"
-	"github.com/cscs-dev/cscs/sdk/notifier"
 )
 
 // mailTestCommand sends one test mail with the settings of
@@ -62,47 +58,20 @@ func mailTestCommand(ctx context.Context, env *Env) int {
 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	smtp, stop, err := pipeline.StartNotifier(ctx, pipeline.Options{Version: env.Version}, "smtp", round.EmailNotifierConfig(email))
-	if err != nil {
-		if errors.Is(err, pipeline.ErrSettingsRefused) {
-			return fail(ExitBadConfig, "%s: %v", s.emailPath, err)
-		}
-		return fail(ExitSomeFailed, "%v", err)
-	}
-	defer stop()
-
-	err = smtp.Send(ctx, testMail(env.Version, email, addr))
-	if err == nil {
+	err = round.SendTestMail(ctx, cfg, addr, env.Version)
+	var sendErr *round.SendError
+	switch {
+	case err == nil:
 		fmt.Fprintf(env.Stdout, "sent to %s via %s\n", addr, server)
 		return ExitOK
-	}
-	if notifier.IsTemporary(err) {
+	case errors.Is(err, pipeline.ErrSettingsRefused):
+		return fail(ExitBadConfig, "%s: %v", s.emailPath, err)
+	case !errors.As(err, &sendErr):
+		return fail(ExitSomeFailed, "%v", err)
+	case sendErr.Temporary:
 		return fail(ExitSomeFailed, "sending to %s via %s failed, temporarily: %v\n"+
 			"the server was unreachable, busy or slow; check that it is up and reachable from here, then try again", addr, server, err)
 	}
 	return fail(ExitSomeFailed, "sending to %s via %s failed, permanently: %v\n"+
 		"retrying will not help; check the username, password, from and security in %s, and the address", addr, server, err, s.emailPath)
-}
-
-// testMail is the notification mail test sends.
-func testMail(version string, email *config.Email, to string) notifier.Notification {
-	now := time.Now()
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "this machine"
-	}
-	body := fmt.Sprintf("This is a test mail from `cscs mail test`.\n\n"+
-		"It was sent by cscs %s on %s at %s\n"+
-		"through %s (security %s) as %s.\n\n"+
-		"Since it reached you, alert mails from CSCS can reach this address.\n",
-		version, host, now.Format(time.RFC1123Z),
-		net.JoinHostPort(email.Host, strconv.Itoa(email.Port)), email.Security, email.From)
-	return notifier.Notification{
-		ID:        outbox.NewID(),
-		Kind:      "test",
-		To:        []string{to},
-		Subject:   "CSCS test mail",
-		Body:      body,
-		CreatedAt: now,
-	}
 }

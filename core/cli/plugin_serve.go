@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
+	"github.com/cscs-dev/cscs/plugins"
 )
 
 // builtinServer serves the plugins compiled into cscs.
@@ -42,7 +42,7 @@ func servePlugin(ctx context.Context, env *Env, srv builtinServer) int {
 	}
 	builtins := srv.Builtins(env.Version)
 	if fs.NArg() == 1 && fs.Arg(0) == "sources" {
-		if *storageName != "" && !slices.ContainsFunc(builtins, func(b builtinPlugin) bool { return b.kind == sdkplugin.KindStorage && b.name == *storageName }) {
+		if *storageName != "" && !slices.ContainsFunc(builtins, func(b builtinPlugin) bool { return b.kind == plugins.KindStorage && b.name == *storageName }) {
 			fmt.Fprintf(env.Stderr, "cscs plugin serve: no built-in storage plugin %q; built-in plugins: %s\n", *storageName, builtinNames(builtins))
 			return ExitBadConfig
 		}

@@ -20,7 +20,7 @@ import (
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/internal/testagent"
-	"github.com/cscs-dev/cscs/core/sshfleet"
+	"github.com/cscs-dev/cscs/core/demo/sshfleet"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )

@@ -233,8 +233,16 @@ func Prune(ctx context.Context, opts Options, name string, config []byte, olderT
 	return p, err
 }
 
+// MaintenanceTimeout bounds a Migrate or Prune call when opts.Launch sets
+// no call timeout: migrating or pruning a large database takes long, and
+// the operator who started it can interrupt it.
+const MaintenanceTimeout = time.Hour
+
 // startStorage starts the storage plugin named name, unopened.
 func startStorage(ctx context.Context, opts Options, name string) (storage.Storage, func(), error) {
+	if opts.Launch.CallTimeout == 0 {
+		opts.Launch.CallTimeout = MaintenanceTimeout
+	}
 	impl, stop, err := StartPlugin(ctx, opts, sdkplugin.KindStorage, name)
 	if err != nil {
 		return nil, nil, err

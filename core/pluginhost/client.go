@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
@@ -96,7 +97,11 @@ type storageClient struct {
 	s     storage.Storage
 }
 
-var _ storage.Storage = (*storageClient)(nil)
+var (
+	_ storage.Storage  = (*storageClient)(nil)
+	_ storage.Migrator = (*storageClient)(nil)
+	_ storage.Pruner   = (*storageClient)(nil)
+)
 
 func (c *storageClient) Describe(ctx context.Context) (d storage.Description, err error) {
 	err = c.p.call(ctx, c.label, "describe", func(ctx context.Context) error {
@@ -116,6 +121,24 @@ func (c *storageClient) WriteBatch(ctx context.Context, b *storage.Batch) error 
 
 func (c *storageClient) Close(ctx context.Context) error {
 	return c.p.call(ctx, c.label, "close", func(ctx context.Context) error { return c.s.Close(ctx) })
+}
+
+// Migrate answers storage.ErrUnsupported for a plugin without it.
+func (c *storageClient) Migrate(ctx context.Context, config []byte) (m storage.Migration, err error) {
+	err = c.p.call(ctx, c.label, "migrate", func(ctx context.Context) error {
+		m, err = storage.Migrate(ctx, c.s, config)
+		return err
+	})
+	return m, err
+}
+
+// Prune answers storage.ErrUnsupported for a plugin without it.
+func (c *storageClient) Prune(ctx context.Context, config []byte, olderThan time.Time) (p storage.Pruned, err error) {
+	err = c.p.call(ctx, c.label, "prune", func(ctx context.Context) error {
+		p, err = storage.Prune(ctx, c.s, config, olderThan)
+		return err
+	})
+	return p, err
 }
 
 type sourceClient struct {

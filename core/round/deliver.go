@@ -3,12 +3,17 @@ package round
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/outbox"
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/state"
+	"github.com/cscs-dev/cscs/sdk/notifier"
 )
 
 // delivery is the notification stage of one round.
@@ -122,4 +127,46 @@ func EmailNotifierConfig(email *config.Email) []byte {
 	}
 	data, _ := json.Marshal(cfg) // strings and an int
 	return data
+}
+
+// SendError is a test mail the SMTP server did not take.
+type SendError struct {
+	// Temporary is set when trying again later may work (the server was
+	// unreachable, busy or slow).
+	Temporary bool
+	Err       error
+}
+
+func (e *SendError) Error() string { return e.Err.Error() }
+func (e *SendError) Unwrap() error { return e.Err }
+
+// SendTestMail sends a test mail to the address to with the settings of
+// cfg.Email, through the built-in SMTP notifier started as a round starts
+// it. A refusal of the settings wraps pipeline.ErrSettingsRefused; a mail
+// the server did not take is a *SendError.
+func SendTestMail(ctx context.Context, cfg *Config, to, version string) error {
+	email := cfg.Email
+	smtp, stop, err := pipeline.StartNotifier(ctx, pipeline.Options{Version: version}, "smtp", EmailNotifierConfig(email))
+	if err != nil {
+		return err
+	}
+	defer stop()
+	now := time.Now()
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "this machine"
+	}
+	body := fmt.Sprintf("This is a test mail from `cscs mail test`.\n\n"+
+		"It was sent by cscs %s on %s at %s\n"+
+		"through %s (security %s) as %s.\n\n"+
+		"Since it reached you, alert mails from CSCS can reach this address.\n",
+		version, host, now.Format(time.RFC1123Z),
+		net.JoinHostPort(email.Host, strconv.Itoa(email.Port)), email.Security, email.From)
+	err = smtp.Send(ctx, notifier.Notification{
+		ID: outbox.NewID(), Kind: "test", To: []string{to}, Subject: "CSCS test mail", Body: body, CreatedAt: now,
+	})
+	if err != nil {
+		return &SendError{Temporary: notifier.IsTemporary(err), Err: err}
+	}
+	return nil
 }

@@ -10,7 +10,7 @@ import (
 	"os/exec"
 	"sync"
 
-	"github.com/cscs-dev/cscs/core/sshfleet"
+	"github.com/cscs-dev/cscs/core/demo/sshfleet"
 	"golang.org/x/crypto/ssh"
 )
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/sshfleet"
+	"github.com/cscs-dev/cscs/core/demo/sshfleet"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
