@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -17,13 +15,7 @@ import (
 )
 
 // pluginDescriber starts a plugin binary and reports what it serves.
-type pluginDescriber interface {
-	// Describe starts the binary at path, pinned to its lowercase hex
-	// sha256, asks which kinds it serves and each one's name and version,
-	// and stops it. The entries have Kind, Name, Version and Protocol set.
-	// name is what messages call the binary.
-	Describe(ctx context.Context, path, sha256, name string) ([]pluginhost.Entry, error)
-}
+type pluginDescriber = pluginhost.Describer
 
 // builtinPlugin is one plugin compiled into cscs, as `plugins list` shows it.
 type builtinPlugin struct {
@@ -87,16 +79,16 @@ func installPlugin(ctx context.Context, env *Env, newDescriber func(logLevel str
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	installed, err := install(ctx, m, src, newDescriber(*logLevel), time.Now().UTC().Truncate(time.Second))
+	installed, err := pluginhost.Install(ctx, m, src, newDescriber(*logLevel), time.Now().UTC().Truncate(time.Second))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs plugins install: %v\n", err)
 		return ExitSomeFailed
 	}
 	for _, r := range installed {
-		fmt.Fprintln(env.Stdout, r.describe(dir))
+		fmt.Fprintln(env.Stdout, r.Describe(dir))
 		for _, b := range builtins {
-			if b.kind == r.now.Kind && b.name == r.now.Name {
-				fmt.Fprintf(env.Stderr, "note: %s is also built into cscs\n", r.now)
+			if b.kind == r.Now.Kind && b.name == r.Now.Name {
+				fmt.Fprintf(env.Stderr, "note: %s is also built into cscs\n", r.Now)
 			}
 		}
 	}
@@ -141,169 +133,11 @@ func parseErrorCode(err error) int {
 	return ExitBadConfig
 }
 
-// installResult is one manifest entry an install wrote.
-type installResult struct {
-	now    pluginhost.Entry
-	before pluginhost.Entry
-	had    bool
-}
-
-func (r installResult) describe(dir string) string {
-	switch {
-	case !r.had:
-		return fmt.Sprintf("installed %s %s (protocol %d) as %s", r.now, orDash(r.now.Version), r.now.Protocol, r.now.Path(dir))
-	case r.before.SHA256 == r.now.SHA256:
-		return fmt.Sprintf("reinstalled %s %s (same binary) as %s", r.now, orDash(r.now.Version), r.now.Path(dir))
-	default:
-		return fmt.Sprintf("updated %s %s → %s (protocol %d) as %s", r.now, orDash(r.before.Version), orDash(r.now.Version), r.now.Protocol, r.now.Path(dir))
-	}
-}
-
 func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
 	return s
-}
-
-// install stages src in m's directory, describes it with d and, when it
-// answers, moves it into place and saves m. On any error the manifest and
-// the plugins directory are as they were (an empty plugins directory it
-// had to create is removed again).
-func install(ctx context.Context, m *pluginhost.Manifest, src string, d pluginDescriber, now time.Time) ([]installResult, error) {
-	dir := m.Dir()
-	createdDir, err := ensurePluginsDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	results, err := installStaged(ctx, m, src, d, now)
-	if err != nil && createdDir {
-		_ = os.Remove(dir) // only succeeds while empty
-	}
-	return results, err
-}
-
-func ensurePluginsDir(dir string) (created bool, err error) {
-	if _, err := os.Stat(dir); err == nil {
-		return false, nil
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return false, fmt.Errorf("create the plugins directory: %w", err)
-	}
-	return true, nil
-}
-
-func installStaged(ctx context.Context, m *pluginhost.Manifest, src string, d pluginDescriber, now time.Time) ([]installResult, error) {
-	dir := m.Dir()
-	staged, sum, err := stagePluginCopy(dir, src)
-	if err != nil {
-		return nil, err
-	}
-	defer os.Remove(staged) // fails harmlessly once renamed
-
-	described, err := d.Describe(ctx, staged, sum, filepath.Base(src))
-	if err != nil {
-		return nil, fmt.Errorf("%s did not start as a cscs plugin: %w; nothing was installed", src, err)
-	}
-	if len(described) == 0 {
-		return nil, fmt.Errorf("%s started but serves no plugin kind; nothing was installed", src)
-	}
-	file := pluginFileName(src, sum)
-	results := make([]installResult, 0, len(described))
-	seen := make(map[string]bool, len(described))
-	for _, e := range described {
-		e.File, e.SHA256, e.InstalledAt = file, sum, now
-		if err := e.Validate(); err != nil {
-			return nil, fmt.Errorf("%s describes itself badly: %w; nothing was installed", src, err)
-		}
-		if seen[e.String()] {
-			return nil, fmt.Errorf("%s serves %s twice; nothing was installed", src, e)
-		}
-		seen[e.String()] = true
-		before, had := m.Find(e.Kind, e.Name)
-		results = append(results, installResult{now: e, before: before, had: had})
-	}
-
-	final := filepath.Join(dir, file)
-	_, statErr := os.Stat(final)
-	existed := statErr == nil
-	if err := os.Rename(staged, final); err != nil {
-		return nil, fmt.Errorf("move the plugin into place at %s: %w; nothing was installed", final, err)
-	}
-	for _, r := range results {
-		m.Put(r.now)
-	}
-	if err := m.Save(); err != nil {
-		if !existed {
-			_ = os.Remove(final)
-		}
-		return nil, fmt.Errorf("%w; nothing was installed", err)
-	}
-	// Binaries no entry points to any more are removed; a core running
-	// one keeps its open file.
-	for _, r := range results {
-		if r.had && r.before.File != file && !m.References(r.before.File) {
-			_ = os.Remove(r.before.Path(dir))
-		}
-	}
-	return results, nil
-}
-
-// stagePluginCopy copies src to a private temporary file in dir, marks it
-// executable and returns its path and SHA-256.
-func stagePluginCopy(dir, src string) (path, sum string, err error) {
-	in, err := os.Open(src)
-	if err != nil {
-		return "", "", fmt.Errorf("open the plugin: %w", err)
-	}
-	defer in.Close()
-	ext := filepath.Ext(src)
-	tmp, err := os.CreateTemp(dir, "."+strings.TrimSuffix(filepath.Base(src), ext)+".install-*"+ext)
-	if err != nil {
-		return "", "", fmt.Errorf("create a file in the plugins directory: %w", err)
-	}
-	path = tmp.Name()
-	fail := func(err error) (string, string, error) {
-		tmp.Close()
-		os.Remove(path)
-		return "", "", err
-	}
-	if _, err := io.Copy(tmp, in); err != nil {
-		return fail(fmt.Errorf("copy %s into the plugins directory: %w", src, err))
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		return fail(fmt.Errorf("make the plugin copy %s executable: %w", path, err))
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(fmt.Errorf("flush the plugin copy %s: %w", path, err))
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(path)
-		return "", "", fmt.Errorf("close the plugin copy %s: %w", path, err)
-	}
-	// The checksum is taken from the copy, so what is pinned is exactly
-	// what will run.
-	sum, err = pluginhost.FileSHA256(path)
-	if err != nil {
-		os.Remove(path)
-		return "", "", fmt.Errorf("checksum the plugin copy: %w", err)
-	}
-	return path, sum, nil
-}
-
-// pluginFileName is the installed binary's name: the source's base name
-// with the first 12 hex digits of its SHA-256 before the extension
-// ("cscs-jsonl-0123456789ab", "jsonl-0123456789ab.exe"). Different
-// contents never overwrite each other, so an update never rewrites a file
-// a running core may be executing.
-func pluginFileName(src, sum string) string {
-	base := filepath.Base(src)
-	ext := filepath.Ext(base)
-	stem := strings.TrimSuffix(base, ext)
-	if stem == "" || strings.HasPrefix(stem, ".") {
-		stem = "plugin" + stem
-	}
-	return stem + "-" + sum[:12] + ext
 }
 
 // pluginRow is one line of `plugins list`.
