@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/demo/sshfleet"
+	"github.com/cscs-dev/cscs/core/internal/testagent"
 )
 
 // TestRoundMailsAlerts: a rule that fires is mailed to its client through a

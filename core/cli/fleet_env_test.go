@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/demo/sshfleet"
+	"github.com/cscs-dev/cscs/core/internal/testagent"
 )
 
 // fleetRound starts an in-process SSH fleet of two hosts (user demo,

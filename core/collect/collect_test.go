@@ -19,8 +19,8 @@ import (
 	"github.com/cscs-dev/cscs/agent/protocol"
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/demo/sshfleet"
+	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
