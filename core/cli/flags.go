@@ -156,3 +156,28 @@ func envLookup(env *Env) func(string) (string, bool) {
 		return v, v != ""
 	}
 }
+
+// pluginFlags registers --plugins-dir. Register dataFlags as well: the
+// returned function gives the plugins directory once fs is parsed, which
+// is --plugins-dir when set and <data-dir>/plugins otherwise.
+func (s *settings) pluginFlags(fs *flag.FlagSet) (pluginsDir func() string) {
+	dir := fs.String("plugins-dir", "", "directory of external plugins and their manifest.json (default <data-dir>/plugins)")
+	return func() string {
+		if *dir != "" {
+			return *dir
+		}
+		return filepath.Join(s.dataDir, "plugins")
+	}
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// overlayFlags registers --overlay and --var.
+func (s *settings) overlayFlags(fs *flag.FlagSet) {
+	fs.Var(&s.overlays, "overlay", "HCL overlay file, or directory of *.hcl files, layered over config.xml; repeatable, a later one wins (see docs/overlay.md)")
+	fs.Var(&s.vars, "var", "NAME=VALUE sets an overlay variable; repeatable")
+}

@@ -42,7 +42,7 @@ func (p *progress) Note(n round.Note) {
 // HostDone prints a finished host.
 func (p *progress) HostDone(done, total int, c storage.Collection) {
 	line := fmt.Sprintf("[%*d/%d] %s %s %s", len(fmt.Sprint(total)), done, total,
-		hostLabel(c), c.Status, c.Timings.Total.Round(time.Millisecond))
+		round.HostLabel(c.HostIP, c.HostPort), c.Status, c.Timings.Total.Round(time.Millisecond))
 	if c.Status != storage.StatusOK && c.Error != "" {
 		line += ": " + c.Error
 	}
@@ -59,13 +59,6 @@ func (p *progress) HostDone(done, total int, c storage.Collection) {
 		return
 	}
 	fmt.Fprintln(p.w, line)
-}
-
-func hostLabel(c storage.Collection) string {
-	if c.HostPort == 22 || c.HostPort == 0 {
-		return c.HostIP
-	}
-	return fmt.Sprintf("%s:%d", c.HostIP, c.HostPort)
 }
 
 func sampleValue(c storage.Collection, metric string) (float64, bool) {
@@ -96,24 +89,10 @@ func writeTable(w io.Writer, b *storage.Batch) {
 		if c.Status != storage.StatusOK {
 			detail = firstLine(c.Error, 100)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", hostLabel(c), c.Status, cpu, mem, up,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", round.HostLabel(c.HostIP, c.HostPort), c.Status, cpu, mem, up,
 			c.Timings.Total.Round(time.Millisecond), detail)
 	}
 	_ = tw.Flush()
-}
-
-// summaryLine is e.g. "50 hosts in 2.1s: 48 ok, 1 unreachable, 1 timeout".
-func summaryLine(res *round.Result) string {
-	b := res.Batch
-	counts := res.Summary()
-	parts := make([]string, 0, len(counts))
-	for _, s := range storage.Statuses {
-		if n := counts[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, s))
-		}
-	}
-	return fmt.Sprintf("%d hosts in %s: %s", len(b.Collections),
-		b.FinishedAt.Sub(b.StartedAt).Round(time.Millisecond), strings.Join(parts, ", "))
 }
 
 func formatUptime(d time.Duration) string {
@@ -136,52 +115,8 @@ func firstLine(s string, max int) string {
 	return s
 }
 
-// jsonRound is the --output json form of a round.
-type jsonRound struct {
-	RoundID    string           `json:"round_id"`
-	StartedAt  time.Time        `json:"started_at"`
-	FinishedAt time.Time        `json:"finished_at"`
-	Counts     map[string]int   `json:"counts"`
-	Hosts      []jsonCollection `json:"hosts"`
-	Database   string           `json:"database,omitempty"`
-}
-
-type jsonCollection struct {
-	IP            string             `json:"ip"`
-	Port          int                `json:"port"`
-	Status        storage.Status     `json:"status"`
-	Error         string             `json:"error,omitempty"`
-	Hostname      string             `json:"hostname,omitempty"`
-	OS            string             `json:"os,omitempty"`
-	Arch          string             `json:"arch,omitempty"`
-	AgentVersion  string             `json:"agent_version,omitempty"`
-	AgentUploaded bool               `json:"agent_uploaded"`
-	DurationMS    float64            `json:"duration_ms"`
-	PhasesMS      map[string]float64 `json:"phases_ms"`
-	Metrics       map[string]float64 `json:"metrics,omitempty"`
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func writeJSON(w io.Writer, b *storage.Batch, dbPath string) error {
-	out := jsonRound{RoundID: b.RoundID, StartedAt: b.StartedAt, FinishedAt: b.FinishedAt,
-		Counts: map[string]int{}, Database: dbPath}
-	for _, c := range b.Collections {
-		out.Counts[string(c.Status)]++
-		jc := jsonCollection{IP: c.HostIP, Port: c.HostPort, Status: c.Status, Error: c.Error,
-			Hostname: c.Hostname, OS: c.OS, Arch: c.Arch, AgentVersion: c.AgentVersion,
-			AgentUploaded: c.AgentUploaded, DurationMS: ms(c.Timings.Total),
-			PhasesMS: map[string]float64{"connect": ms(c.Timings.Connect), "detect": ms(c.Timings.Detect),
-				"upload": ms(c.Timings.Upload), "exec": ms(c.Timings.Exec)}}
-		if len(c.Samples) > 0 {
-			jc.Metrics = make(map[string]float64, len(c.Samples))
-			for _, s := range c.Samples {
-				jc.Metrics[s.Metric] = s.Value
-			}
-		}
-		out.Hosts = append(out.Hosts, jc)
-	}
+func writeJSON(w io.Writer, res *round.Result) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(res.Report())
 }

@@ -157,14 +157,6 @@ type pluginRow struct {
 	Error  string `json:"error,omitempty"`
 }
 
-// Statuses of a `plugins list` row.
-const (
-	pluginStatusOK       = "ok"
-	pluginStatusMissing  = "file missing"
-	pluginStatusMismatch = "checksum mismatch"
-	pluginStatusError    = "error"
-)
-
 // listPlugins is `cscs plugins list`: built-ins first, then the manifest's
 // entries, each external one checked against its pinned checksum. It
 // exits 1 when an external plugin's file is missing or changed.
@@ -203,7 +195,7 @@ func listPlugins(env *Env, builtins []builtinPlugin) int {
 	}
 	code := ExitOK
 	for _, r := range rows {
-		if r.Status != pluginStatusOK {
+		if r.Status != pluginhost.StatusOK {
 			fmt.Fprintf(env.Stderr, "cscs plugins list: %s\n", r.Error)
 			code = ExitSomeFailed
 		}
@@ -214,20 +206,13 @@ func listPlugins(env *Env, builtins []builtinPlugin) int {
 func pluginRows(m *pluginhost.Manifest, builtins []builtinPlugin) []pluginRow {
 	rows := make([]pluginRow, 0, len(builtins)+len(m.Plugins))
 	for _, b := range builtins {
-		rows = append(rows, pluginRow{Kind: b.kind, Name: b.name, Version: b.version, Protocol: b.protocol, Source: "builtin", Status: pluginStatusOK})
+		rows = append(rows, pluginRow{Kind: b.kind, Name: b.name, Version: b.version, Protocol: b.protocol, Source: "builtin", Status: pluginhost.StatusOK})
 	}
 	for _, e := range m.Plugins {
-		r := pluginRow{Kind: e.Kind, Name: e.Name, Version: e.Version, Protocol: e.Protocol, SHA256: e.SHA256, Source: e.Path(m.Dir()), Member: e.Member, Status: pluginStatusOK}
-		if err := pluginhost.VerifyFile(m.Dir(), e); err != nil {
+		r := pluginRow{Kind: e.Kind, Name: e.Name, Version: e.Version, Protocol: e.Protocol, SHA256: e.SHA256, Source: e.Path(m.Dir()), Member: e.Member}
+		var err error
+		if r.Status, err = pluginhost.FileStatus(m.Dir(), e); err != nil {
 			r.Error = err.Error()
-			switch {
-			case errors.Is(err, pluginhost.ErrPluginFileMissing):
-				r.Status = pluginStatusMissing
-			case errors.Is(err, pluginhost.ErrPluginFileChanged):
-				r.Status = pluginStatusMismatch
-			default:
-				r.Status = pluginStatusError
-			}
 		}
 		rows = append(rows, r)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/core/round"
 )
 
 // BenchmarkRound times whole `cscs run` rounds against real OpenSSH sshd
@@ -74,7 +75,7 @@ func benchRound(b *testing.B, r roundEnv, n int, extra ...string) []float64 {
 	var stdout, stderr bytes.Buffer
 	args := r.args(append([]string{"--accept-new-host-keys"}, extra...)...)
 	code := Main(context.Background(), args, "bench", strings.NewReader(""), &stdout, &stderr)
-	var out jsonRound
+	var out round.Report
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || code != ExitOK || len(out.Hosts) != n {
 		b.Fatalf("round failed: exit %d, %v\n%s", code, err, stderr.String())
 	}

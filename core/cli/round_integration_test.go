@@ -19,6 +19,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/core/round"
 )
 
 // roundEnv is a prepared directory with config.xml, known_hosts and flags.
@@ -32,11 +33,11 @@ func (r roundEnv) args(extra ...string) []string {
 		"--connect-timeout", "2s", "--handshake-timeout", "2s", "--host-timeout", "30s"}, extra...)
 }
 
-func runCLI(t *testing.T, args []string) (int, jsonRound, string) {
+func runCLI(t *testing.T, args []string) (int, round.Report, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	code := Main(context.Background(), args, "test", strings.NewReader(""), &stdout, &stderr)
-	var out jsonRound
+	var out round.Report
 	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
 		t.Fatalf("exit %d, stdout is not JSON: %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())
 	}

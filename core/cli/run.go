@@ -141,13 +141,13 @@ func runEvery(ctx context.Context, env *Env, plan *round.Plan, output string) in
 func runRound(ctx context.Context, env *Env, plan *round.Plan, output string) int {
 	res := round.Run(ctx, plan, &progress{w: env.Stderr, tty: isTerminal(env.Stderr)})
 	if output == "json" {
-		if err := writeJSON(env.Stdout, res.Batch, res.Storages); err != nil {
+		if err := writeJSON(env.Stdout, res); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: writing JSON: %v\n", err)
 		}
 	} else {
 		writeTable(env.Stdout, res.Batch)
 		fmt.Fprintln(env.Stdout)
-		fmt.Fprintln(env.Stdout, summaryLine(res))
+		fmt.Fprintln(env.Stdout, res)
 		if res.Stored {
 			fmt.Fprintf(env.Stdout, "stored round %s in %s\n", res.Batch.RoundID, res.Storages)
 		}

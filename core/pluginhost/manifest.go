@@ -309,6 +309,29 @@ func FileSHA256(path string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
+// Statuses of an installed plugin's binary (FileStatus).
+const (
+	StatusOK       = "ok"
+	StatusMissing  = "file missing"
+	StatusMismatch = "checksum mismatch"
+	StatusError    = "error"
+)
+
+// FileStatus checks e's binary in dir (VerifyFile) and names the outcome:
+// StatusOK with a nil error, else one of the other statuses and why.
+func FileStatus(dir string, e Entry) (string, error) {
+	err := VerifyFile(dir, e)
+	switch {
+	case err == nil:
+		return StatusOK, nil
+	case errors.Is(err, ErrPluginFileMissing):
+		return StatusMissing, err
+	case errors.Is(err, ErrPluginFileChanged):
+		return StatusMismatch, err
+	}
+	return StatusError, err
+}
+
 // VerifyFile checks that e's binary is in dir and still has the checksum
 // pinned at install time. Its errors match ErrPluginFileMissing or
 // ErrPluginFileChanged when those are the problem.

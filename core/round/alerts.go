@@ -31,8 +31,8 @@ func (n noter) info(format string, args ...any) {
 	n.rep.Note(Note{Text: fmt.Sprintf(format, args...)})
 }
 
-// hostLabel names a host in notes: ip, or ip:port off port 22.
-func hostLabel(ip string, port int) string {
+// HostLabel names a host for the operator: ip, or ip:port off port 22.
+func HostLabel(ip string, port int) string {
 	if port == 22 || port == 0 {
 		return ip
 	}

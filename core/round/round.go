@@ -21,6 +21,9 @@ package round
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/cscs-dev/cscs/core/collect"
 	"github.com/cscs-dev/cscs/core/config"
@@ -69,8 +72,19 @@ func (r *Result) OK() bool {
 	return r.Stored && r.Notified && pool.AllOK(r.Batch)
 }
 
-// Summary counts the round's collections per status.
-func (r *Result) Summary() map[storage.Status]int { return pool.Summary(r.Batch) }
+// String summarizes the round, e.g. "50 hosts in 2.1s: 48 ok, 1
+// unreachable, 1 timeout".
+func (r *Result) String() string {
+	counts := pool.Summary(r.Batch)
+	parts := make([]string, 0, len(counts))
+	for _, s := range storage.Statuses {
+		if n := counts[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	return fmt.Sprintf("%d hosts in %s: %s", len(r.Batch.Collections),
+		r.Batch.FinishedAt.Sub(r.Batch.StartedAt).Round(time.Millisecond), strings.Join(parts, ", "))
+}
 
 // Run runs one round of p. Cancelling ctx stops collecting (hosts not
 // finished are recorded as cancelled); what was collected is still
@@ -145,5 +159,5 @@ func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 
 // clientLabel names a client in notes: ip, or ip:port off port 22.
 func clientLabel(cl config.Client) string {
-	return hostLabel(cl.IP, cl.Port)
+	return HostLabel(cl.IP, cl.Port)
 }
