@@ -3,7 +3,7 @@ package pipeline
 import (
 	"context"
 
-	"github.com/cscs-dev/cscs/core/sources"
+	"github.com/cscs-dev/cscs/core/pipeline/sources"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/alert"
 	"github.com/cscs-dev/cscs/core/config"
-	"github.com/cscs-dev/cscs/core/eventmail"
+	"github.com/cscs-dev/cscs/core/alert/eventmail"
 	"github.com/cscs-dev/cscs/core/outbox"
 	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/core/state"

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/collect"
+	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -45,7 +45,7 @@ func CheckHosts(ctx context.Context, cfg *Config, s Settings, env Environment) (
 			hctx, cancel := context.WithTimeout(ctx, s.HostTimeout)
 			defer cancel()
 			r := HostCheck{Client: cl, Status: storage.StatusOK}
-			client, err := transport.Dial(hctx, collect.Target(cl, env.UseSSHAgent), transport.Options{
+			client, err := transport.Dial(hctx, remote.Target(cl, env.UseSSHAgent), transport.Options{
 				ConnectTimeout: s.ConnectTimeout, HandshakeTimeout: s.HandshakeTimeout, HostKeys: hostKeys, Handshakes: handshakes,
 			})
 			if err == nil {
@@ -53,7 +53,7 @@ func CheckHosts(ctx context.Context, cfg *Config, s Settings, env Environment) (
 				client.Close()
 			}
 			if err != nil {
-				r.Err, r.Status = err, collect.StatusOf(ctx, err)
+				r.Err, r.Status = err, remote.StatusOf(ctx, err)
 			}
 			r.Took = time.Since(start)
 			results[i] = r

@@ -12,7 +12,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/alert"
-	"github.com/cscs-dev/cscs/core/collect"
+	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/identity"
 	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/core/pipeline"
@@ -57,8 +57,8 @@ type Settings struct {
 func DefaultSettings() Settings {
 	return Settings{
 		Concurrency:      pool.DefaultConcurrency,
-		MaxHandshakes:    collect.DefaultMaxHandshakes,
-		MaxUploads:       collect.DefaultMaxUploads,
+		MaxHandshakes:    remote.DefaultMaxHandshakes,
+		MaxUploads:       remote.DefaultMaxUploads,
 		ConnectTimeout:   5 * time.Second,
 		HandshakeTimeout: 10 * time.Second,
 		HostTimeout:      60 * time.Second,

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/cscs-dev/cscs/core/collect"
+	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/sdk/source"
@@ -60,9 +60,9 @@ func mergeObjects(a, over json.RawMessage) (json.RawMessage, error) {
 
 // ForHost is the sources and module settings of the groups cl is in on
 // platform pl.
-func (p *hostPolicy) ForHost(cl config.Client, pl source.Platform) collect.HostPlan {
+func (p *hostPolicy) ForHost(cl config.Client, pl source.Platform) remote.HostPlan {
 	groups := p.ov.GroupsOf(cl.IP, pl.OS)
-	plan := collect.HostPlan{Sources: overlay.SourcesFor(groups)}
+	plan := remote.HostPlan{Sources: overlay.SourcesFor(groups)}
 	for _, g := range groups {
 		for _, m := range g.Modules {
 			if plan.ModuleConfig == nil {

@@ -13,7 +13,7 @@
 //	Load(files) → Config ─ NewPlan(config, settings, environment) → Plan
 //	Run(plan):
 //	  pipeline.Start     plugins start while the first hosts connect
-//	  pool.Run           collect.Collector per host, bounded, each with its deadline
+//	  pool.Run           remote.Collector per host, bounded, each with its deadline
 //	  raiseAlerts        rules → alert state, outbox (package alert, eventmail, outbox)
 //	  store              every storage at once; spool on failure (package spool)
 //	  deliver            the outbox through the notifiers (pipeline.StartNotifier)
@@ -25,7 +25,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/collect"
+	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/round/pool"
@@ -105,7 +105,7 @@ func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	} else {
 		defer st.Close()
 	}
-	cs := collect.Settings{
+	cs := remote.Settings{
 		Identity: p.Identity, Agents: p.agents, HostKeys: p.hostKeys,
 		ConnectTimeout: p.Settings.ConnectTimeout, HandshakeTimeout: p.Settings.HandshakeTimeout,
 		MaxHandshakes: p.Settings.MaxHandshakes, MaxUploads: p.Settings.MaxUploads,
@@ -118,7 +118,7 @@ func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	if p.policy != nil {
 		cs.Policy = p.policy
 	}
-	collector := collect.New(cs)
+	collector := remote.New(cs)
 	clients := p.Config.Inventory.Clients
 	hosts := make([]pool.Host, len(clients))
 	for i, cl := range clients {

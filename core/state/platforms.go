@@ -9,7 +9,7 @@ import (
 )
 
 // The state database remembers each host's platform between rounds for
-// core/collect. This file is the only one that knows core/transport's
+// core/round/remote. This file is the only one that knows core/transport's
 // types.
 
 // hostKey names a host.

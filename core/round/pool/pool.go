@@ -39,7 +39,7 @@ func (f CollectorFunc) Collect(ctx context.Context, index int) storage.Collectio
 // DefaultConcurrency suits hundreds of hosts: each host mostly waits on the
 // network and the remote agent (the CPU sampling window), so goroutines are
 // cheap. The costly part, the SSH handshake, has its own, lower bound
-// (collect.DefaultMaxHandshakes), so the hosts' sampling windows overlap.
+// (remote.DefaultMaxHandshakes), so the hosts' sampling windows overlap.
 const DefaultConcurrency = 256
 
 // Options tune a round.

@@ -1,4 +1,4 @@
-// Package collect is the per-host pipeline of a round: connect over SSH,
+// Package remote is the per-host pipeline of a round: connect over SSH,
 // detect the platform, make sure the agent is on the host, run it with a
 // fresh request, decrypt and verify its report, and turn it into samples.
 // Every failure becomes a status and an actionable error text on the
@@ -10,7 +10,7 @@
 // agent's SHA-256, then runs it (transport.Client.RunCached). Only when
 // something is not in place does the host take the full path: detect,
 // ensure the files over SFTP, run.
-package collect
+package remote
 
 import (
 	"bytes"
@@ -29,7 +29,7 @@ import (
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/report"
-	"github.com/cscs-dev/cscs/core/sources"
+	"github.com/cscs-dev/cscs/core/pipeline/sources"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"

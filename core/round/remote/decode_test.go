@@ -1,4 +1,4 @@
-package collect
+package remote
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/cscs-dev/cscs/agent/protocol"
-	"github.com/cscs-dev/cscs/core/sources"
+	"github.com/cscs-dev/cscs/core/pipeline/sources"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/source"
 )

@@ -1,4 +1,4 @@
-package collect
+package remote
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
-	"github.com/cscs-dev/cscs/core/sources"
+	"github.com/cscs-dev/cscs/core/pipeline/sources"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
