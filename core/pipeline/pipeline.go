@@ -17,8 +17,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/core/pipeline/sources"
+	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/plugins"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/source"

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/alert"
-	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/alert/eventmail"
+	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/outbox"
 	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/core/state"

@@ -12,11 +12,11 @@ import (
 
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/alert"
-	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/identity"
 	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/round/pool"
+	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/transport"
 )
 

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/overlay"
+	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 

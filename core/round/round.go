@@ -25,10 +25,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/round/pool"
+	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
