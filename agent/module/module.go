@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/cscs-dev/cscs/sdk/metrics"
+
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
 
@@ -59,4 +61,11 @@ func ClampPercent(p float64) float64 {
 		return 100
 	}
 	return p
+}
+
+// Value is the metric name, in the unit the table of built-in metrics
+// (sdk/metrics) declares for it, with value v.
+func Value(name string, v float64) protocol.Metric {
+	unit, _ := metrics.Unit(name)
+	return protocol.Metric{Name: name, Value: v, Unit: unit}
 }

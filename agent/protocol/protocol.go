@@ -129,29 +129,13 @@ type Event struct {
 
 // Metric is one measured value.
 type Metric struct {
-	// Name is dotted and lower_snake_case, e.g. "memory.used_percent".
+	// Name is dotted and lower_snake_case, e.g. "memory.used_percent"; the
+	// built-in modules' names and units are in sdk/metrics.
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
 	// Unit is one of "percent", "bytes", "seconds", "count", "" (ratio).
 	Unit string `json:"unit"`
 }
-
-// Well-known metric names produced by the built-in modules.
-const (
-	MetricCPUPercent        = "cpu.percent"
-	MetricCPUCount          = "cpu.count"
-	MetricMemoryUsedPercent = "memory.used_percent"
-	MetricMemoryTotalBytes  = "memory.total_bytes"
-	MetricMemoryUsedBytes   = "memory.used_bytes"
-	MetricMemoryAvailBytes  = "memory.available_bytes"
-	MetricSwapUsedPercent   = "swap.used_percent"
-	MetricSwapTotalBytes    = "swap.total_bytes"
-	MetricSwapUsedBytes     = "swap.used_bytes"
-	MetricUptimeSeconds     = "uptime.seconds"
-	MetricLoad1             = "load.1"
-	MetricLoad5             = "load.5"
-	MetricLoad15            = "load.15"
-)
 
 // Exit statuses of the agent process.
 const (

@@ -13,8 +13,8 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/modules/all"
-	"github.com/cscs-dev/cscs/agent/protocol"
 	"github.com/cscs-dev/cscs/plugins"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -35,31 +35,27 @@ func builtinSources(t *testing.T) map[string]source.Source {
 	return sources
 }
 
-// TestMetricNamesAreTheProtocols checks every declared metric against the
-// names the agent protocol defines.
-func TestMetricNamesAreTheProtocols(t *testing.T) {
-	known := []string{
-		protocol.MetricCPUPercent, protocol.MetricCPUCount,
-		protocol.MetricMemoryUsedPercent, protocol.MetricMemoryTotalBytes,
-		protocol.MetricMemoryUsedBytes, protocol.MetricMemoryAvailBytes,
-		protocol.MetricSwapUsedPercent, protocol.MetricSwapTotalBytes, protocol.MetricSwapUsedBytes,
-		protocol.MetricUptimeSeconds,
-		protocol.MetricLoad1, protocol.MetricLoad5, protocol.MetricLoad15,
-	}
-	var declared []string
+// TestMetricsAreTheTable checks that the built-in sources declare every
+// metric of the table of built-in metrics (sdk/metrics), each under the
+// source of its module, and no other.
+func TestMetricsAreTheTable(t *testing.T) {
+	var declared, table []string
 	for name, s := range builtinSources(t) {
 		d, err := s.Describe(context.Background())
 		if err != nil {
 			t.Fatalf("%s: Describe: %v", name, err)
 		}
 		for _, m := range d.Metrics {
-			declared = append(declared, m.Name)
+			declared = append(declared, name+" "+m.Name+" "+m.Unit)
 		}
 	}
+	for _, m := range metrics.Table() {
+		table = append(table, m.Module+" "+m.Name+" "+m.Unit)
+	}
 	slices.Sort(declared)
-	slices.Sort(known)
-	if !slices.Equal(declared, known) {
-		t.Fatalf("declared metrics %q, the agent protocol defines %q", declared, known)
+	slices.Sort(table)
+	if !slices.Equal(declared, table) {
+		t.Fatalf("declared metrics %q, the table holds %q", declared, table)
 	}
 }
 

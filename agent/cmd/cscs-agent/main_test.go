@@ -15,6 +15,7 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/modules/all"
 	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
 func newIdentity(t *testing.T) *age.X25519Identity {
@@ -105,27 +106,27 @@ func TestRunCollectsAndEncrypts(t *testing.T) {
 			t.Errorf("module %d = %q, want %q", i, names[i], m.Name())
 		}
 	}
-	if p, ok := values[protocol.MetricCPUPercent]; !ok || p < 0 || p > 100 {
+	if p, ok := values[metrics.CPUPercent]; !ok || p < 0 || p > 100 {
 		t.Errorf("cpu.percent = %v (present %v), want 0..100", p, ok)
 	}
-	if n := values[protocol.MetricCPUCount]; n < 1 {
+	if n := values[metrics.CPUCount]; n < 1 {
 		t.Errorf("cpu.count = %v, want >= 1", n)
 	}
-	if p, ok := values[protocol.MetricMemoryUsedPercent]; !ok || p < 0 || p > 100 {
+	if p, ok := values[metrics.MemoryUsedPercent]; !ok || p < 0 || p > 100 {
 		t.Errorf("memory.used_percent = %v (present %v), want 0..100", p, ok)
 	}
 	if runtime.GOOS == "linux" {
-		if values[protocol.MetricMemoryTotalBytes] <= 0 {
-			t.Errorf("memory.total_bytes = %v, want > 0", values[protocol.MetricMemoryTotalBytes])
+		if values[metrics.MemoryTotalBytes] <= 0 {
+			t.Errorf("memory.total_bytes = %v, want > 0", values[metrics.MemoryTotalBytes])
 		}
-		if values[protocol.MetricUptimeSeconds] <= 0 {
-			t.Errorf("uptime.seconds = %v, want > 0", values[protocol.MetricUptimeSeconds])
+		if values[metrics.UptimeSeconds] <= 0 {
+			t.Errorf("uptime.seconds = %v, want > 0", values[metrics.UptimeSeconds])
 		}
-		if _, ok := values[protocol.MetricLoad1]; !ok {
+		if _, ok := values[metrics.Load1]; !ok {
 			t.Error("load.1 missing on linux")
 		}
 	}
-	if sp, ok := values[protocol.MetricSwapUsedPercent]; !ok || sp < 0 || sp > 100 {
+	if sp, ok := values[metrics.SwapUsedPercent]; !ok || sp < 0 || sp > 100 {
 		t.Errorf("swap.used_percent = %v (present %v), want 0..100", sp, ok)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cscs-dev/cscs/sdk/metrics"
+
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
@@ -53,8 +55,8 @@ func (m Module) Collect(ctx context.Context, cfg module.Config) ([]protocol.Metr
 		return nil, fmt.Errorf("sample cpu usage over %v: %w", window, err)
 	}
 	return []protocol.Metric{
-		{Name: protocol.MetricCPUPercent, Value: module.ClampPercent(busy), Unit: "percent"},
-		{Name: protocol.MetricCPUCount, Value: float64(count), Unit: "count"},
+		module.Value(metrics.CPUPercent, module.ClampPercent(busy)),
+		module.Value(metrics.CPUCount, float64(count)),
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
 type fakeSampler struct {
@@ -77,8 +78,8 @@ func TestCollect(t *testing.T) {
 				t.Errorf("sampled over %v, want %v", s.gotWindow, tc.wantWindow)
 			}
 			want := []protocol.Metric{
-				{Name: protocol.MetricCPUPercent, Value: tc.wantBusy, Unit: "percent"},
-				{Name: protocol.MetricCPUCount, Value: float64(s.count), Unit: "count"},
+				{Name: metrics.CPUPercent, Value: tc.wantBusy, Unit: "percent"},
+				{Name: metrics.CPUCount, Value: float64(s.count), Unit: "count"},
 			}
 			if len(got) != len(want) {
 				t.Fatalf("Collect() = %v, want %v", got, want)

@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cscs-dev/cscs/sdk/metrics"
+
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
@@ -48,8 +50,8 @@ func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric
 		return nil, fmt.Errorf("read load averages: the system reported a negative value (%v %v %v)", a.One, a.Five, a.Fifteen)
 	}
 	return []protocol.Metric{
-		{Name: protocol.MetricLoad1, Value: a.One, Unit: ""},
-		{Name: protocol.MetricLoad5, Value: a.Five, Unit: ""},
-		{Name: protocol.MetricLoad15, Value: a.Fifteen, Unit: ""},
+		module.Value(metrics.Load1, a.One),
+		module.Value(metrics.Load5, a.Five),
+		module.Value(metrics.Load15, a.Fifteen),
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
 type fakeReader struct {
@@ -39,9 +40,9 @@ func TestCollect(t *testing.T) {
 				t.Fatalf("Collect(): %v", err)
 			}
 			want := []protocol.Metric{
-				{Name: protocol.MetricLoad1, Value: tc.reader.a.One},
-				{Name: protocol.MetricLoad5, Value: tc.reader.a.Five},
-				{Name: protocol.MetricLoad15, Value: tc.reader.a.Fifteen},
+				{Name: metrics.Load1, Value: tc.reader.a.One},
+				{Name: metrics.Load5, Value: tc.reader.a.Five},
+				{Name: metrics.Load15, Value: tc.reader.a.Fifteen},
 			}
 			if len(got) != len(want) {
 				t.Fatalf("Collect() = %v, want %v", got, want)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/cscs-dev/cscs/sdk/metrics"
+
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
@@ -52,9 +54,9 @@ func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric
 		return nil, errors.New("read memory statistics: the system reported zero total memory")
 	}
 	return []protocol.Metric{
-		{Name: protocol.MetricMemoryUsedPercent, Value: module.ClampPercent(s.UsedPercent), Unit: "percent"},
-		{Name: protocol.MetricMemoryTotalBytes, Value: float64(s.TotalBytes), Unit: "bytes"},
-		{Name: protocol.MetricMemoryUsedBytes, Value: float64(s.UsedBytes), Unit: "bytes"},
-		{Name: protocol.MetricMemoryAvailBytes, Value: float64(s.AvailableBytes), Unit: "bytes"},
+		module.Value(metrics.MemoryUsedPercent, module.ClampPercent(s.UsedPercent)),
+		module.Value(metrics.MemoryTotalBytes, float64(s.TotalBytes)),
+		module.Value(metrics.MemoryUsedBytes, float64(s.UsedBytes)),
+		module.Value(metrics.MemoryAvailBytes, float64(s.AvailableBytes)),
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
 type fakeReader struct {
@@ -25,19 +26,19 @@ func TestCollect(t *testing.T) {
 		"normal": {
 			reader: fakeReader{stats: Stats{TotalBytes: 8 << 30, UsedBytes: 3 << 30, AvailableBytes: 4 << 30, UsedPercent: 50}},
 			want: []protocol.Metric{
-				{Name: protocol.MetricMemoryUsedPercent, Value: 50, Unit: "percent"},
-				{Name: protocol.MetricMemoryTotalBytes, Value: 8 << 30, Unit: "bytes"},
-				{Name: protocol.MetricMemoryUsedBytes, Value: 3 << 30, Unit: "bytes"},
-				{Name: protocol.MetricMemoryAvailBytes, Value: 4 << 30, Unit: "bytes"},
+				{Name: metrics.MemoryUsedPercent, Value: 50, Unit: "percent"},
+				{Name: metrics.MemoryTotalBytes, Value: 8 << 30, Unit: "bytes"},
+				{Name: metrics.MemoryUsedBytes, Value: 3 << 30, Unit: "bytes"},
+				{Name: metrics.MemoryAvailBytes, Value: 4 << 30, Unit: "bytes"},
 			},
 		},
 		"percent above 100 is clamped": {
 			reader: fakeReader{stats: Stats{TotalBytes: 1024, UsedBytes: 1024, UsedPercent: 100.2}},
 			want: []protocol.Metric{
-				{Name: protocol.MetricMemoryUsedPercent, Value: 100, Unit: "percent"},
-				{Name: protocol.MetricMemoryTotalBytes, Value: 1024, Unit: "bytes"},
-				{Name: protocol.MetricMemoryUsedBytes, Value: 1024, Unit: "bytes"},
-				{Name: protocol.MetricMemoryAvailBytes, Value: 0, Unit: "bytes"},
+				{Name: metrics.MemoryUsedPercent, Value: 100, Unit: "percent"},
+				{Name: metrics.MemoryTotalBytes, Value: 1024, Unit: "bytes"},
+				{Name: metrics.MemoryUsedBytes, Value: 1024, Unit: "bytes"},
+				{Name: metrics.MemoryAvailBytes, Value: 0, Unit: "bytes"},
 			},
 		},
 		"read error": {reader: fakeReader{err: errors.New("no /proc/meminfo")}, wantErr: true},

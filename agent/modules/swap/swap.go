@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cscs-dev/cscs/sdk/metrics"
+
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
@@ -50,8 +52,8 @@ func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric
 		percent = float64(used) / float64(s.TotalBytes) * 100
 	}
 	return []protocol.Metric{
-		{Name: protocol.MetricSwapUsedPercent, Value: percent, Unit: "percent"},
-		{Name: protocol.MetricSwapTotalBytes, Value: float64(s.TotalBytes), Unit: "bytes"},
-		{Name: protocol.MetricSwapUsedBytes, Value: float64(used), Unit: "bytes"},
+		module.Value(metrics.SwapUsedPercent, percent),
+		module.Value(metrics.SwapTotalBytes, float64(s.TotalBytes)),
+		module.Value(metrics.SwapUsedBytes, float64(used)),
 	}, nil
 }

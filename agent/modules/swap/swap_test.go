@@ -7,6 +7,7 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
 type fakeReader struct {
@@ -46,9 +47,9 @@ func TestCollect(t *testing.T) {
 				t.Fatalf("Collect(): %v", err)
 			}
 			want := []protocol.Metric{
-				{Name: protocol.MetricSwapUsedPercent, Value: tc.wantPercent, Unit: "percent"},
-				{Name: protocol.MetricSwapTotalBytes, Value: tc.wantTotal, Unit: "bytes"},
-				{Name: protocol.MetricSwapUsedBytes, Value: tc.wantUsedByte, Unit: "bytes"},
+				{Name: metrics.SwapUsedPercent, Value: tc.wantPercent, Unit: "percent"},
+				{Name: metrics.SwapTotalBytes, Value: tc.wantTotal, Unit: "bytes"},
+				{Name: metrics.SwapUsedBytes, Value: tc.wantUsedByte, Unit: "bytes"},
 			}
 			if len(got) != len(want) {
 				t.Fatalf("Collect() = %v, want %v", got, want)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cscs-dev/cscs/sdk/metrics"
+
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
@@ -43,6 +45,6 @@ func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric
 		return nil, fmt.Errorf("read uptime: the system reported a negative uptime (%v)", d)
 	}
 	return []protocol.Metric{
-		{Name: protocol.MetricUptimeSeconds, Value: d.Seconds(), Unit: "seconds"},
+		module.Value(metrics.UptimeSeconds, d.Seconds()),
 	}, nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
 type fakeReader struct {
@@ -41,7 +42,7 @@ func TestCollect(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Collect(): %v", err)
 			}
-			want := protocol.Metric{Name: protocol.MetricUptimeSeconds, Value: tc.want, Unit: "seconds"}
+			want := protocol.Metric{Name: metrics.UptimeSeconds, Value: tc.want, Unit: "seconds"}
 			if len(got) != 1 || got[0] != want {
 				t.Fatalf("Collect() = %v, want [%+v]", got, want)
 			}

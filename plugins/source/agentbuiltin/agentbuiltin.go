@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -53,4 +54,14 @@ func cloneDescription(d source.Description) source.Description {
 	d.AlertTypes = slices.Clone(d.AlertTypes)
 	d.Settings.Attributes = slices.Clone(d.Settings.Attributes)
 	return d
+}
+
+// Metrics are the metrics of the agent's built-in module, as the table of
+// built-in metrics (sdk/metrics) declares them.
+func Metrics(module string) []source.MetricInfo {
+	var out []source.MetricInfo
+	for _, m := range metrics.Of(module) {
+		out = append(out, source.MetricInfo{Name: m.Name, Unit: m.Unit, Description: m.Description})
+	}
+	return out
 }

@@ -4,6 +4,7 @@ package cpu
 
 import (
 	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -13,13 +14,10 @@ const Name = "cpu"
 // New returns the cpu source reporting version.
 func New(version string) *agentbuiltin.Source {
 	return agentbuiltin.New(source.Description{
-		Name:      Name,
-		Version:   version,
-		Platforms: []string{"linux/*", "darwin/*", "windows/*"},
-		Metrics: []source.MetricInfo{
-			{Name: "cpu.percent", Unit: "percent", Description: "share of time all logical CPUs together were busy during the sampling window"},
-			{Name: "cpu.count", Unit: "count", Description: "number of logical CPUs"},
-		},
-		AlertTypes: []source.AlertType{{Name: "cpu", Metric: "cpu.percent"}},
+		Name:       Name,
+		Version:    version,
+		Platforms:  []string{"linux/*", "darwin/*", "windows/*"},
+		Metrics:    agentbuiltin.Metrics(Name),
+		AlertTypes: []source.AlertType{{Name: "cpu", Metric: metrics.CPUPercent}},
 	}, Name)
 }

@@ -4,6 +4,7 @@ package swap
 
 import (
 	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -13,14 +14,10 @@ const Name = "swap"
 // New returns the swap source reporting version.
 func New(version string) *agentbuiltin.Source {
 	return agentbuiltin.New(source.Description{
-		Name:      Name,
-		Version:   version,
-		Platforms: []string{"linux/*", "darwin/*", "windows/*"},
-		Metrics: []source.MetricInfo{
-			{Name: "swap.used_percent", Unit: "percent", Description: "share of swap space in use; 0 on a host without swap"},
-			{Name: "swap.total_bytes", Unit: "bytes", Description: "swap space configured"},
-			{Name: "swap.used_bytes", Unit: "bytes", Description: "swap space in use"},
-		},
-		AlertTypes: []source.AlertType{{Name: "swap", Metric: "swap.used_percent"}},
+		Name:       Name,
+		Version:    version,
+		Platforms:  []string{"linux/*", "darwin/*", "windows/*"},
+		Metrics:    agentbuiltin.Metrics(Name),
+		AlertTypes: []source.AlertType{{Name: "swap", Metric: metrics.SwapUsedPercent}},
 	}, Name)
 }

@@ -4,6 +4,7 @@ package uptime
 
 import (
 	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -13,12 +14,10 @@ const Name = "uptime"
 // New returns the uptime source reporting version.
 func New(version string) *agentbuiltin.Source {
 	return agentbuiltin.New(source.Description{
-		Name:      Name,
-		Version:   version,
-		Platforms: []string{"linux/*", "darwin/*", "windows/*"},
-		Metrics: []source.MetricInfo{
-			{Name: "uptime.seconds", Unit: "seconds", Description: "time since the host booted"},
-		},
-		AlertTypes: []source.AlertType{{Name: "uptime", Metric: "uptime.seconds"}},
+		Name:       Name,
+		Version:    version,
+		Platforms:  []string{"linux/*", "darwin/*", "windows/*"},
+		Metrics:    agentbuiltin.Metrics(Name),
+		AlertTypes: []source.AlertType{{Name: "uptime", Metric: metrics.UptimeSeconds}},
 	}, Name)
 }
