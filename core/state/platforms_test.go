@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/transport"
+	"github.com/cscs-dev/cscs/sdk/sqlmigrate"
 )
 
 func TestPlatforms(t *testing.T) {
@@ -207,11 +208,11 @@ func TestPlatformStoredBeforeShell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := loadMigrations(migrationFiles, migrationDir)
+	all, err := sqlmigrate.Load(migrationFiles, migrationDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := slices.IndexFunc(all, func(m migration) bool { return strings.Contains(m.name, "host_platforms_shell") })
+	before := slices.IndexFunc(all, func(m sqlmigrate.Migration) bool { return strings.Contains(m.Name, "host_platforms_shell") })
 	if before < 0 {
 		t.Fatal("no host_platforms_shell migration")
 	}

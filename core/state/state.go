@@ -19,6 +19,8 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
+
+	"github.com/cscs-dev/cscs/sdk/sqlmigrate"
 )
 
 // FileName is the state database's name in the data dir.
@@ -78,7 +80,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, errors.New("open state database: no path given")
 	}
 	opts = opts.withDefaults()
-	migrations, err := loadMigrations(migrationFiles, migrationDir)
+	migrations, err := sqlmigrate.Load(migrationFiles, migrationDir)
 	if err != nil {
 		return nil, fmt.Errorf("open state database: embedded migrations: %w", err)
 	}

@@ -10,11 +10,11 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/alert"
 	"github.com/cscs-dev/cscs/sdk/notifier"
+	"github.com/cscs-dev/cscs/sdk/sqlmigrate"
 )
 
 func openTest(t *testing.T, opts Options) *DB {
@@ -34,7 +34,7 @@ func TestOpenMigrates(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	embedded, err := loadMigrations(migrationFiles, migrationDir)
+	embedded, err := sqlmigrate.Load(migrationFiles, migrationDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,45 +90,6 @@ func TestOpenMigrates(t *testing.T) {
 func TestOpenRefusesEmptyPath(t *testing.T) {
 	if _, err := Open(t.Context(), "", Options{}); err == nil {
 		t.Fatal("Open(\"\") succeeded")
-	}
-}
-
-func TestLoadMigrations(t *testing.T) {
-	cases := map[string]struct {
-		files    fstest.MapFS
-		versions []int
-		wantErr  string
-	}{
-		"in order": {
-			files:    fstest.MapFS{"m/0002_b.sql": {Data: []byte("B")}, "m/0001_a.sql": {Data: []byte("A")}},
-			versions: []int{1, 2},
-		},
-		"gap":      {files: fstest.MapFS{"m/0001_a.sql": {}, "m/0003_c.sql": {}}, wantErr: "without gaps"},
-		"repeat":   {files: fstest.MapFS{"m/0001_a.sql": {}, "m/0001_b.sql": {}}, wantErr: "without gaps"},
-		"bad name": {files: fstest.MapFS{"m/1_a.sql": {}}, wantErr: "NNNN_name.sql"},
-		"none":     {files: fstest.MapFS{"m/.keep": {}}, wantErr: "NNNN_name.sql"},
-		"empty":    {files: fstest.MapFS{"other/x": {}}, wantErr: "read migrations"},
-	}
-	for name, tc := range cases {
-		t.Run(name, func(t *testing.T) {
-			ms, err := loadMigrations(tc.files, "m")
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("error %v; want one containing %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []int
-			for _, m := range ms {
-				got = append(got, m.version)
-			}
-			if !reflect.DeepEqual(got, tc.versions) {
-				t.Errorf("versions %v; want %v", got, tc.versions)
-			}
-		})
 	}
 }
 

@@ -231,35 +231,6 @@ func TestMigrationRunner(t *testing.T) {
 	}
 }
 
-func TestLoadMigrations(t *testing.T) {
-	sql := &fstest.MapFile{Data: []byte(`SELECT 1;`)}
-	tests := map[string]struct {
-		files   fstest.MapFS
-		wantErr string
-	}{
-		"bad name":   {fstest.MapFS{"m/0001_a.sql": sql, "m/2_b.sql": sql}, "not named NNNN_name.sql"},
-		"gap":        {fstest.MapFS{"m/0001_a.sql": sql, "m/0003_c.sql": sql}, "without gaps"},
-		"duplicate":  {fstest.MapFS{"m/0001_a.sql": sql, "m/0001_b.sql": sql}, "without gaps"},
-		"not from 1": {fstest.MapFS{"m/0002_b.sql": sql}, "without gaps"},
-		"empty":      {fstest.MapFS{"m/sub/0001_a.sql": sql}, "no migrations found"},
-		"no dir":     {fstest.MapFS{}, "read migrations directory"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if _, err := loadMigrations(tc.files, "m"); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("error %v; want it to contain %q", err, tc.wantErr)
-			}
-		})
-	}
-	t.Run("embedded set", func(t *testing.T) {
-		ms := embeddedMigrations(t)
-		if len(ms) != 5 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" ||
-			ms[3].version != 4 || ms[3].name != "events_key_time" || ms[4].version != 5 || ms[4].name != "notifications_channel" {
-			t.Errorf("embedded migrations = %+v; want 0001_init, 0002_alerts_notifications, 0003_events and 0004_events_key_time", ms)
-		}
-	})
-}
-
 // TestMigrationsMatchSQLite keeps the two backends' migrations in step:
 // the same versions with the same names.
 func TestMigrationsMatchSQLite(t *testing.T) {
@@ -273,7 +244,7 @@ func TestMigrationsMatchSQLite(t *testing.T) {
 	}
 	var ours []string
 	for _, m := range embeddedMigrations(t) {
-		ours = append(ours, fmt.Sprintf("%04d_%s.sql", m.version, m.name))
+		ours = append(ours, fmt.Sprintf("%04d_%s.sql", m.Version, m.Name))
 	}
 	if strings.Join(ours, " ") != strings.Join(sqlite, " ") {
 		t.Errorf("postgres migrations %v; sqlite has %v: a migration must come to both backends", ours, sqlite)
@@ -290,7 +261,7 @@ func TestUpgradeWithData(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms := embeddedMigrations(t)
-	ms = append(ms, migration{version: len(ms) + 1, name: "example_site", sql: string(body)})
+	ms = append(ms, migration{Version: len(ms) + 1, Name: "example_site", SQL: string(body)})
 	storagetest.RunUpgrades(t, func(t *testing.T) storagetest.Database {
 		d := contractDatabase(t, ms)
 		d.Open = nil // a Storage knows only the embedded version

@@ -3,9 +3,11 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -219,38 +221,20 @@ func TestMigrationRunner(t *testing.T) {
 	}
 }
 
-func TestLoadMigrations(t *testing.T) {
-	sql := &fstest.MapFile{Data: []byte(`SELECT 1;`)}
-	tests := map[string]struct {
-		files   fstest.MapFS
-		wantErr string
-	}{
-		"bad name":   {fstest.MapFS{"m/0001_a.sql": sql, "m/2_b.sql": sql}, "not named NNNN_name.sql"},
-		"gap":        {fstest.MapFS{"m/0001_a.sql": sql, "m/0003_c.sql": sql}, "without gaps"},
-		"duplicate":  {fstest.MapFS{"m/0001_a.sql": sql, "m/0001_b.sql": sql}, "without gaps"},
-		"not from 1": {fstest.MapFS{"m/0002_b.sql": sql}, "without gaps"},
-		"empty":      {fstest.MapFS{"m/sub/0001_a.sql": sql}, "no migrations found"},
-		"no dir":     {fstest.MapFS{}, "read migrations directory"},
+// TestEmbeddedMigrations: the migrations shipped in the binary, in order.
+func TestEmbeddedMigrations(t *testing.T) {
+	ms, err := loadMigrations(migrationFiles, migrationDir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			_, err := loadMigrations(tc.files, "m")
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("error %v; want it to contain %q", err, tc.wantErr)
-			}
-		})
+	var names []string
+	for _, m := range ms {
+		names = append(names, fmt.Sprintf("%04d_%s", m.Version, m.Name))
 	}
-
-	t.Run("embedded set", func(t *testing.T) {
-		ms, err := loadMigrations(migrationFiles, migrationDir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(ms) != 5 || ms[0].name != "init" || ms[1].name != "alerts_notifications" || ms[2].version != 3 || ms[2].name != "events" ||
-			ms[3].version != 4 || ms[3].name != "events_key_time" || ms[4].version != 5 || ms[4].name != "notifications_channel" {
-			t.Errorf("embedded migrations = %+v; want 0001_init, 0002_alerts_notifications, 0003_events and 0004_events_key_time", ms)
-		}
-	})
+	want := []string{"0001_init", "0002_alerts_notifications", "0003_events", "0004_events_key_time", "0005_notifications_channel"}
+	if !slices.Equal(names, want) {
+		t.Errorf("embedded migrations %v; want %v", names, want)
+	}
 }
 
 // TestSchemaStatusCheckMatchesSDK keeps the CHECK constraints of the
@@ -303,7 +287,7 @@ func TestUpgradeWithData(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms := embeddedMigrations(t)
-	ms = append(ms, migration{version: len(ms) + 1, name: "example_site", sql: string(body)})
+	ms = append(ms, migration{Version: len(ms) + 1, Name: "example_site", SQL: string(body)})
 	storagetest.RunUpgrades(t, func(t *testing.T) storagetest.Database {
 		d := contractDatabase(t, ms)
 		d.Open = nil // a Storage knows only the embedded version

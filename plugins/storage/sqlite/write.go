@@ -128,22 +128,6 @@ func writeBatch(ctx context.Context, db *sql.DB, knownVersion int, b *storage.Ba
 	return nil
 }
 
-// checkSchema refuses to write into a database that Migrate has not
-// brought to the version this binary knows.
-func checkSchema(ctx context.Context, q queryer, known int) error {
-	current, err := recordedVersion(ctx, q)
-	if err != nil {
-		return err
-	}
-	switch {
-	case current > known:
-		return &SchemaTooNewError{Found: current, Known: known}
-	case current < known:
-		return fmt.Errorf("database schema is at version %d but this cscs needs %d; run `cscs db init` to upgrade it", current, known)
-	}
-	return nil
-}
-
 // batchWriter holds the statements of one batch, prepared once and reused
 // for every row. Ids are read with a SELECT after each upsert: an upsert
 // with RETURNING costs several times more per row through the driver.
