@@ -51,7 +51,9 @@ func TestBuiltinPluginFolders(t *testing.T) {
 				t.Fatalf("no sample configuration: %v", err)
 			}
 			var diags bytes.Buffer
-			env := func(name string) (string, bool) { return "postgres://cscs@db.example:5432/" + strings.ToLower(name), true }
+			env := func(name string) (string, bool) {
+				return "postgres://cscs@db.example:5432/" + strings.ToLower(name), true
+			}
 			if _, err := Load(ctx, Files{Overlays: []string{sample}}, LoadOptions{Version: "test", Env: env}, &diags); err != nil {
 				t.Fatalf("%s does not load: %v\n%s", sample, err, diags.String())
 			}
