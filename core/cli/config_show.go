@@ -22,11 +22,8 @@ const masked = "(sensitive)"
 func configShowCommand(ctx context.Context, env *Env) int {
 	var s settings
 	fs := newFlagSet(env, "config show")
-	s.configFlags(fs)
-	s.dataFlags(fs, env)
+	s.loadFlags(fs, env)
 	s.roundFlags(fs)
-	s.pluginsDir = s.pluginFlags(fs)
-	s.overlayFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}

@@ -64,7 +64,7 @@ func dbInitCommand(ctx context.Context, env *Env) int {
 	fs := newFlagSet(env, "db init")
 	s.dbFlags(fs)
 	s.dataFlags(fs, env)
-	s.pluginsDir = s.pluginFlags(fs)
+	s.pluginFlags(fs)
 	s.overlayFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
@@ -102,7 +102,7 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 		"so that a password stays out of the process list (or give the password in PGPASSWORD)")
 	olderThan := fs.String("older-than", "", `delete collections that started longer ago than this: days such as "90d" or a duration such as "36h" (required)`)
 	s.dataFlags(fs, env)
-	s.pluginsDir = s.pluginFlags(fs)
+	s.pluginFlags(fs)
 	s.overlayFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code

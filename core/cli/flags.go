@@ -86,28 +86,31 @@ func (s *settings) check() error {
 	if s.output != "text" && s.output != "json" {
 		return fmt.Errorf("--output %q: want text or json", s.output)
 	}
-	if r.Concurrency < 1 {
-		return fmt.Errorf("--concurrency %d: want 1 or more", r.Concurrency)
-	}
-	if r.MaxHandshakes < 1 {
-		return fmt.Errorf("--max-handshakes %d: want 1 or more", r.MaxHandshakes)
-	}
-	if r.MaxUploads < 1 {
-		return fmt.Errorf("--max-uploads %d: want 1 or more", r.MaxUploads)
-	}
-	for name, d := range map[string]time.Duration{"--connect-timeout": r.ConnectTimeout, "--handshake-timeout": r.HandshakeTimeout, "--host-timeout": r.HostTimeout} {
-		if d <= 0 {
-			return fmt.Errorf("%s %s: want a positive duration such as 10s", name, d)
+	for _, c := range []struct {
+		flag string
+		n    int
+	}{{"--concurrency", r.Concurrency}, {"--max-handshakes", r.MaxHandshakes}, {"--max-uploads", r.MaxUploads}} {
+		if c.n < 1 {
+			return fmt.Errorf("%s %d: want 1 or more", c.flag, c.n)
 		}
 	}
-	if r.MailRetry < 0 {
-		return fmt.Errorf("--mail-retry-after %s: want a positive duration such as 5m", r.MailRetry)
-	}
-	if r.AlertRepeat < 0 {
-		return fmt.Errorf("--alert-repeat %s: want 0 (every round) or a positive duration such as 4h", r.AlertRepeat)
-	}
-	if r.Interval < 0 {
-		return fmt.Errorf("--interval %s: want 0 (one round) or a positive duration such as 5m", r.Interval)
+	for _, c := range []struct {
+		flag string
+		d    time.Duration
+		// zero is allowed; want says what is.
+		zero bool
+		want string
+	}{
+		{"--connect-timeout", r.ConnectTimeout, false, "a positive duration such as 10s"},
+		{"--handshake-timeout", r.HandshakeTimeout, false, "a positive duration such as 10s"},
+		{"--host-timeout", r.HostTimeout, false, "a positive duration such as 10s"},
+		{"--mail-retry-after", r.MailRetry, true, "a positive duration such as 5m"},
+		{"--alert-repeat", r.AlertRepeat, true, "0 (every round) or a positive duration such as 4h"},
+		{"--interval", r.Interval, true, "0 (one round) or a positive duration such as 5m"},
+	} {
+		if c.d < 0 || c.d == 0 && !c.zero {
+			return fmt.Errorf("%s %s: want %s", c.flag, c.d, c.want)
+		}
 	}
 	if r.CPUSample < 0 || r.CPUSample > time.Minute {
 		return fmt.Errorf("--cpu-sample %s: want a duration between 0 and 1m", r.CPUSample)
@@ -157,17 +160,29 @@ func envLookup(env *Env) func(string) (string, bool) {
 	}
 }
 
-// pluginFlags registers --plugins-dir. Register dataFlags as well: the
-// returned function gives the plugins directory once fs is parsed, which
-// is --plugins-dir when set and <data-dir>/plugins otherwise.
+// pluginFlags registers --plugins-dir. Register dataFlags as well:
+// s.pluginsDir (also returned) gives the plugins directory once fs is
+// parsed, which is --plugins-dir when set and <data-dir>/plugins
+// otherwise.
 func (s *settings) pluginFlags(fs *flag.FlagSet) (pluginsDir func() string) {
 	dir := fs.String("plugins-dir", "", "directory of external plugins and their manifest.json (default <data-dir>/plugins)")
-	return func() string {
+	s.pluginsDir = func() string {
 		if *dir != "" {
 			return *dir
 		}
 		return filepath.Join(s.dataDir, "plugins")
 	}
+	return s.pluginsDir
+}
+
+// loadFlags registers the flags that say which configuration a command
+// loads: --config, --email-config, --data-dir, --plugins-dir, --overlay
+// and --var.
+func (s *settings) loadFlags(fs *flag.FlagSet, env *Env) {
+	s.configFlags(fs)
+	s.dataFlags(fs, env)
+	s.pluginFlags(fs)
+	s.overlayFlags(fs)
 }
 
 // listFlag is a repeatable string flag.

@@ -16,11 +16,8 @@ import (
 func hostsCheckCommand(ctx context.Context, env *Env) int {
 	var s settings
 	fs := newFlagSet(env, "hosts check")
-	s.configFlags(fs)
-	s.dataFlags(fs, env)
+	s.loadFlags(fs, env)
 	s.roundFlags(fs)
-	s.pluginsDir = s.pluginFlags(fs)
-	s.overlayFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}

@@ -16,12 +16,9 @@ import (
 func runCommand(ctx context.Context, env *Env) int {
 	var s settings
 	fs := newFlagSet(env, "run")
-	s.configFlags(fs)
-	s.dataFlags(fs, env)
+	s.loadFlags(fs, env)
 	s.dbFlags(fs)
 	s.roundFlags(fs)
-	s.pluginsDir = s.pluginFlags(fs)
-	s.overlayFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}

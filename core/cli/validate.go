@@ -12,10 +12,7 @@ import (
 func validateCommand(ctx context.Context, env *Env) int {
 	var s settings
 	fs := newFlagSet(env, "validate")
-	s.configFlags(fs)
-	s.dataFlags(fs, env)
-	s.pluginsDir = s.pluginFlags(fs)
-	s.overlayFlags(fs)
+	s.loadFlags(fs, env)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
