@@ -179,6 +179,14 @@ func TestRunModules(t *testing.T) {
 func TestRunRefusesUnsafeArtifacts(t *testing.T) {
 	dir := agentDir(t)
 	elsewhere := agentDir(t)
+	// marker installs marker.sh in dir and changes the module's request.
+	marker := func(change func(m *protocol.ExternalModule)) func(*testing.T) protocol.ExternalModule {
+		return func(t *testing.T) protocol.ExternalModule {
+			m := install(t, dir, "marker.sh")
+			change(&m)
+			return m
+		}
+	}
 	tests := map[string]struct {
 		// prepare returns the module to run; the script must not run.
 		prepare func(t *testing.T) protocol.ExternalModule
@@ -186,27 +194,15 @@ func TestRunRefusesUnsafeArtifacts(t *testing.T) {
 		wantErr string
 	}{
 		"wrong checksum": {
-			prepare: func(t *testing.T) protocol.ExternalModule {
-				m := install(t, dir, "marker.sh")
-				m.SHA256 = strings.Repeat("ab", 32)
-				return m
-			},
+			prepare: marker(func(m *protocol.ExternalModule) { m.SHA256 = strings.Repeat("ab", 32) }),
 			wantErr: protocol.ErrorChecksumPrefix + ": " + filepath.Join(dir, "marker.sh") + " has SHA-256 ",
 		},
 		"missing file": {
-			prepare: func(t *testing.T) protocol.ExternalModule {
-				m := install(t, dir, "marker.sh")
-				m.Path = filepath.Join(dir, "gone.sh")
-				return m
-			},
+			prepare: marker(func(m *protocol.ExternalModule) { m.Path = filepath.Join(dir, "gone.sh") }),
 			wantErr: protocol.ErrorChecksumPrefix + ": " + filepath.Join(dir, "gone.sh") + " is missing",
 		},
 		"checksum not hex": {
-			prepare: func(t *testing.T) protocol.ExternalModule {
-				m := install(t, dir, "marker.sh")
-				m.SHA256 = "sha256:abc"
-				return m
-			},
+			prepare: marker(func(m *protocol.ExternalModule) { m.SHA256 = "sha256:abc" }),
 			wantErr: `requested sha256 "sha256:abc" is not 64 hex digits`,
 		},
 		"outside the agent's directory": {
@@ -224,19 +220,11 @@ func TestRunRefusesUnsafeArtifacts(t *testing.T) {
 			wantErr: "is not directly in the agent's directory",
 		},
 		"relative path": {
-			prepare: func(t *testing.T) protocol.ExternalModule {
-				m := install(t, dir, "marker.sh")
-				m.Path = "marker.sh"
-				return m
-			},
+			prepare: marker(func(m *protocol.ExternalModule) { m.Path = "marker.sh" }),
 			wantErr: `path "marker.sh" is not a clean absolute path`,
 		},
 		"dot-dot path": {
-			prepare: func(t *testing.T) protocol.ExternalModule {
-				m := install(t, dir, "marker.sh")
-				m.Path = elsewhere + "/../" + filepath.Base(dir) + "/marker.sh"
-				return m
-			},
+			prepare: marker(func(m *protocol.ExternalModule) { m.Path = elsewhere + "/../" + filepath.Base(dir) + "/marker.sh" }),
 			wantErr: "is not a clean absolute path",
 		},
 		"symbolic link": {
@@ -288,19 +276,11 @@ func TestRunRefusesUnsafeArtifacts(t *testing.T) {
 			wantErr: "could not locate its own directory",
 		},
 		"bad source name": {
-			prepare: func(t *testing.T) protocol.ExternalModule {
-				m := install(t, dir, "marker.sh")
-				m.Source = "Users/../x"
-				return m
-			},
+			prepare: marker(func(m *protocol.ExternalModule) { m.Source = "Users/../x" }),
 			wantErr: `source name "Users/../x" is not lower_snake_case`,
 		},
 		"negative timeout": {
-			prepare: func(t *testing.T) protocol.ExternalModule {
-				m := install(t, dir, "marker.sh")
-				m.TimeoutMillis = -1
-				return m
-			},
+			prepare: marker(func(m *protocol.ExternalModule) { m.TimeoutMillis = -1 }),
 			wantErr: "negative timeout_ms",
 		},
 	}

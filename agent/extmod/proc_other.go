@@ -2,20 +2,7 @@
 
 package extmod
 
-import (
-	"io/fs"
-	"os"
-	"syscall"
-)
-
-// sysProcAttr asks for nothing special.
-func sysProcAttr() *syscall.SysProcAttr { return nil }
-
-// kill kills the module's process.
-func kill(proc *os.Process) error { return proc.Kill() }
-
-// killLeftovers does nothing on this system.
-func killLeftovers(*os.Process) {}
+import "io/fs"
 
 // lookPath returns name: this system has no $PATH convention to follow.
 func lookPath(name string) (string, error) { return name, nil }

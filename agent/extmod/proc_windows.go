@@ -6,18 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 )
-
-// sysProcAttr asks for nothing special. Windows has no process groups a
-// kill reaches; killing a module's children would need a job object.
-func sysProcAttr() *syscall.SysProcAttr { return nil }
-
-// kill kills the module's process.
-func kill(proc *os.Process) error { return proc.Kill() }
-
-// killLeftovers does nothing on Windows; see sysProcAttr.
-func killLeftovers(*os.Process) {}
 
 // lookPath finds an interpreter named without a directory in %PATH%,
 // trying the extensions of %PATHEXT% when the name has none. The current

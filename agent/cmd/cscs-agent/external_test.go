@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -64,16 +62,12 @@ func TestRunExternalModules(t *testing.T) {
 				ModuleTimeoutMillis: 5000,
 				External:            []protocol.ExternalModule{users, failing, tampered, garbage, sleeper},
 			}
-			var stdout, stderr bytes.Buffer
 			start := time.Now()
-			err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, setup{builtin: all.Builtin(), dir: dir})
-			if err != nil {
-				t.Fatalf("run: %v (stderr %q)", err, stderr.String())
-			}
+			stdout := runRequest(t, req, setup{builtin: all.Builtin(), dir: dir})
 			if elapsed := time.Since(start); elapsed > 10*time.Second {
 				t.Errorf("run took %v; the sleeper (30 s) was to be killed after 400ms", elapsed)
 			}
-			rep := decryptReport(t, id, stdout.Bytes())
+			rep := decryptReport(t, id, stdout)
 			if rep.Nonce != req.Nonce {
 				t.Errorf("nonce %q", rep.Nonce)
 			}

@@ -36,6 +36,17 @@ func requestJSON(t *testing.T, req protocol.Request) string {
 	return string(b)
 }
 
+// runRequest runs the agent on req with s and returns what it printed on
+// stdout, failing the test if run fails.
+func runRequest(t *testing.T, req protocol.Request, s setup) []byte {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, s); err != nil {
+		t.Fatalf("run: %v (stderr %q)", err, stderr.String())
+	}
+	return stdout.Bytes()
+}
+
 func decryptReport(t *testing.T, id *age.X25519Identity, ciphertext []byte) protocol.Report {
 	t.Helper()
 	r, err := age.Decrypt(bytes.NewReader(ciphertext), id)
@@ -64,18 +75,15 @@ func TestRunCollectsAndEncrypts(t *testing.T) {
 		CPUSampleMillis:     100,
 		ModuleTimeoutMillis: 5000,
 	}
-	var stdout, stderr bytes.Buffer
 	before := time.Now().UTC()
-	if err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, setup{builtin: all.Builtin()}); err != nil {
-		t.Fatalf("run: %v (stderr %q)", err, stderr.String())
+	stdout := runRequest(t, req, setup{builtin: all.Builtin()})
+	if !bytes.HasPrefix(stdout, []byte("age-encryption.org/v1\n")) {
+		t.Fatalf("stdout does not start with an age header: %q", stdout[:min(40, len(stdout))])
 	}
-	if !bytes.HasPrefix(stdout.Bytes(), []byte("age-encryption.org/v1\n")) {
-		t.Fatalf("stdout does not start with an age header: %q", stdout.Bytes()[:min(40, stdout.Len())])
-	}
-	if bytes.Contains(stdout.Bytes(), []byte(req.Nonce)) {
+	if bytes.Contains(stdout, []byte(req.Nonce)) {
 		t.Fatal("the nonce appears in clear on stdout")
 	}
-	rep := decryptReport(t, id, stdout.Bytes())
+	rep := decryptReport(t, id, stdout)
 
 	if rep.Version != protocol.Version || rep.Nonce != req.Nonce || rep.Recipient != req.Recipient {
 		t.Errorf("report envelope = version %d nonce %q recipient %q, want the request's", rep.Version, rep.Nonce, rep.Recipient)
@@ -139,11 +147,7 @@ func TestRunRequestedModulesInOrder(t *testing.T) {
 		Nonce:     "n1",
 		Modules:   []string{"uptime", "disk", "memory"},
 	}
-	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), &stdout, &stderr, setup{builtin: all.Builtin()}); err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	rep := decryptReport(t, id, stdout.Bytes())
+	rep := decryptReport(t, id, runRequest(t, req, setup{builtin: all.Builtin()}))
 	if len(rep.Modules) != 3 {
 		t.Fatalf("modules = %+v, want 3 entries", rep.Modules)
 	}

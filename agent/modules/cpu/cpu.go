@@ -59,6 +59,3 @@ func (m Module) Collect(ctx context.Context, cfg module.Config) ([]protocol.Metr
 		module.Value(metrics.CPUCount, float64(count)),
 	}, nil
 }
-
-// clampPercent keeps rounding noise from leaving 0..100; NaN passes through
-// so the caller's finiteness check reports it.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/agent/module"
+	"github.com/cscs-dev/cscs/agent/module/moduletest"
 	"github.com/cscs-dev/cscs/agent/protocol"
 	"github.com/cscs-dev/cscs/sdk/metrics"
 )
@@ -65,29 +66,12 @@ func TestCollect(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := tc.sampler
 			got, err := NewWithSampler(&s).Collect(context.Background(), tc.cfg)
-			if tc.wantErr {
-				if err == nil {
-					t.Fatalf("Collect() = %v, want an error", got)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Collect(): %v", err)
-			}
-			if s.gotWindow != tc.wantWindow {
-				t.Errorf("sampled over %v, want %v", s.gotWindow, tc.wantWindow)
-			}
-			want := []protocol.Metric{
+			moduletest.Check(t, got, err, []protocol.Metric{
 				{Name: metrics.CPUPercent, Value: tc.wantBusy, Unit: "percent"},
 				{Name: metrics.CPUCount, Value: float64(s.count), Unit: "count"},
-			}
-			if len(got) != len(want) {
-				t.Fatalf("Collect() = %v, want %v", got, want)
-			}
-			for i := range want {
-				if got[i] != want[i] {
-					t.Errorf("metric %d = %+v, want %+v", i, got[i], want[i])
-				}
+			}, tc.wantErr)
+			if !tc.wantErr && s.gotWindow != tc.wantWindow {
+				t.Errorf("sampled over %v, want %v", s.gotWindow, tc.wantWindow)
 			}
 		})
 	}

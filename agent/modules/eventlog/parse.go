@@ -133,8 +133,10 @@ func (p *eventParser) document() error {
 	}
 }
 
-// event reads the children of Event up to its end tag.
-func (p *eventParser) event() error {
+// children reads the element just opened up to its end tag, passing each
+// child element to read, which must consume it; text between children is
+// ignored.
+func (p *eventParser) children(read func(xml.StartElement) error) error {
 	for {
 		t, err := p.token()
 		if err != nil {
@@ -144,23 +146,28 @@ func (p *eventParser) event() error {
 		case xml.EndElement:
 			return nil
 		case xml.StartElement:
-			switch t.Name.Local {
-			case "System":
-				err = p.system()
-			case "EventData":
-				err = p.eventData()
-			case "UserData":
-				err = p.userData(nil, 0)
-			case "RenderingInfo":
-				err = p.renderingInfo()
-			default:
-				err = p.skip()
-			}
-			if err != nil {
+			if err := read(t); err != nil {
 				return err
 			}
 		}
 	}
+}
+
+// event reads the children of Event up to its end tag.
+func (p *eventParser) event() error {
+	return p.children(func(t xml.StartElement) error {
+		switch t.Name.Local {
+		case "System":
+			return p.system()
+		case "EventData":
+			return p.eventData()
+		case "UserData":
+			return p.userData(nil, 0)
+		case "RenderingInfo":
+			return p.renderingInfo()
+		}
+		return p.skip()
+	})
 }
 
 // system reads System's children.
@@ -169,21 +176,11 @@ func (p *eventParser) system() error {
 		return errors.New("more than one System element")
 	}
 	p.systemSeen = true
-	for {
-		t, err := p.token()
-		if err != nil {
-			return err
-		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			p.systemDone = true
-			return nil
-		case xml.StartElement:
-			if err := p.systemField(t); err != nil {
-				return err
-			}
-		}
+	if err := p.children(p.systemField); err != nil {
+		return err
 	}
+	p.systemDone = true
+	return nil
 }
 
 // systemField reads one child of System.
@@ -251,39 +248,27 @@ func (p *eventParser) systemField(t xml.StartElement) error {
 
 // eventData reads EventData's Data and Binary children.
 func (p *eventParser) eventData() error {
-	for {
-		t, err := p.token()
+	return p.children(func(t xml.StartElement) error {
+		var key string
+		switch t.Name.Local {
+		case "Data":
+			key, _ = cleanValue(attr(t, "Name"), maxKeyBytes)
+			if key == "" {
+				p.unnamed++
+				key = "Data" + strconv.Itoa(p.unnamed)
+			}
+		case "Binary":
+			key = "Binary"
+		default:
+			return p.skip()
+		}
+		value, err := p.cappedText(2 * MaxFieldBytes)
 		if err != nil {
 			return err
 		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			var key string
-			switch t.Name.Local {
-			case "Data":
-				key, _ = cleanValue(attr(t, "Name"), maxKeyBytes)
-				if key == "" {
-					p.unnamed++
-					key = "Data" + strconv.Itoa(p.unnamed)
-				}
-			case "Binary":
-				key = "Binary"
-			default:
-				if err := p.skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			value, cut, err := p.text(2 * MaxFieldBytes)
-			if err != nil {
-				return err
-			}
-			p.ev.Truncated = p.ev.Truncated || cut
-			p.addField(key, value)
-		}
-	}
+		p.addField(key, value)
+		return nil
+	})
 }
 
 // userData flattens the element just opened below UserData (or UserData
@@ -331,29 +316,17 @@ func (p *eventParser) userData(path []string, depth int) error {
 
 // renderingInfo reads the Message of RenderingInfo.
 func (p *eventParser) renderingInfo() error {
-	for {
-		t, err := p.token()
+	return p.children(func(t xml.StartElement) error {
+		if t.Name.Local != "Message" {
+			return p.skip()
+		}
+		msg, err := p.cappedText(2 * MaxMessageBytes)
 		if err != nil {
 			return err
 		}
-		switch t := t.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			if t.Name.Local != "Message" {
-				if err := p.skip(); err != nil {
-					return err
-				}
-				continue
-			}
-			msg, cut, err := p.text(2 * MaxMessageBytes)
-			if err != nil {
-				return err
-			}
-			p.ev.Truncated = p.ev.Truncated || cut
-			p.renderedMessage = msg
-		}
-	}
+		p.renderedMessage = msg
+		return nil
+	})
 }
 
 // text returns the character data up to the end of the element just
@@ -383,22 +356,18 @@ func (p *eventParser) text(limit int) (s string, cut bool, err error) {
 	}
 }
 
+// cappedText is text that marks the event Truncated when it cuts.
+func (p *eventParser) cappedText(limit int) (string, error) {
+	s, cut, err := p.text(limit)
+	p.ev.Truncated = p.ev.Truncated || cut
+	return s, err
+}
+
 // skip consumes the element just opened, through token so that nothing
 // escapes the checks.
 func (p *eventParser) skip() error {
-	for depth := 1; depth > 0; {
-		t, err := p.token()
-		if err != nil {
-			return err
-		}
-		switch t.(type) {
-		case xml.StartElement:
-			depth++
-		case xml.EndElement:
-			depth--
-		}
-	}
-	return nil
+	_, _, err := p.text(0)
+	return err
 }
 
 // addField cleans key and value and adds them to Data within the caps.

@@ -9,7 +9,7 @@ import (
 // gopsutilReader reads load averages with gopsutil.
 type gopsutilReader struct{}
 
-func (gopsutilReader) LoadAverages(ctx context.Context) (Averages, error) {
+func (gopsutilReader) Read(ctx context.Context) (Averages, error) {
 	a, err := goload.AvgWithContext(ctx)
 	if err != nil {
 		return Averages{}, err

@@ -22,32 +22,29 @@ type Averages struct {
 }
 
 // Reader reads load averages from the operating system.
-type Reader interface {
-	LoadAverages(ctx context.Context) (Averages, error)
-}
+type Reader = module.Reader[Averages]
 
 // Module reports load averages.
-type Module struct {
-	reader Reader
-}
+type Module = module.Reading
 
 // New returns the module reading the host through gopsutil.
-func New() Module { return Module{reader: gopsutilReader{}} }
+func New() Module { return NewWithReader(gopsutilReader{}) }
 
 // NewWithReader returns the module reading through r (tests pass fakes).
-func NewWithReader(r Reader) Module { return Module{reader: r} }
+func NewWithReader(r Reader) Module {
+	return module.NewReading(Name, "load averages", func(ctx context.Context) ([]protocol.Metric, error) {
+		s, err := r.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return toMetrics(s)
+	})
+}
 
-// Name returns "load".
-func (Module) Name() string { return Name }
-
-// Collect reads the load averages.
-func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric, error) {
-	a, err := m.reader.LoadAverages(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read load averages: %w", err)
-	}
+// toMetrics turns the load averages into the module's metrics.
+func toMetrics(a Averages) ([]protocol.Metric, error) {
 	if a.One < 0 || a.Five < 0 || a.Fifteen < 0 {
-		return nil, fmt.Errorf("read load averages: the system reported a negative value (%v %v %v)", a.One, a.Five, a.Fifteen)
+		return nil, fmt.Errorf("the system reported a negative value (%v %v %v)", a.One, a.Five, a.Fifteen)
 	}
 	return []protocol.Metric{
 		module.Value(metrics.Load1, a.One),

@@ -9,7 +9,7 @@ import (
 // gopsutilReader reads memory figures with gopsutil.
 type gopsutilReader struct{}
 
-func (gopsutilReader) VirtualMemory(ctx context.Context) (Stats, error) {
+func (gopsutilReader) Read(ctx context.Context) (Stats, error) {
 	v, err := mem.VirtualMemoryWithContext(ctx)
 	if err != nil {
 		return Stats{}, err

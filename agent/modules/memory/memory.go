@@ -4,7 +4,6 @@ package memory
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/cscs-dev/cscs/sdk/metrics"
 
@@ -26,32 +25,29 @@ type Stats struct {
 }
 
 // Reader reads memory figures from the operating system.
-type Reader interface {
-	VirtualMemory(ctx context.Context) (Stats, error)
-}
+type Reader = module.Reader[Stats]
 
 // Module measures physical memory.
-type Module struct {
-	reader Reader
-}
+type Module = module.Reading
 
 // New returns the module reading the host through gopsutil.
-func New() Module { return Module{reader: gopsutilReader{}} }
+func New() Module { return NewWithReader(gopsutilReader{}) }
 
 // NewWithReader returns the module reading through r (tests pass fakes).
-func NewWithReader(r Reader) Module { return Module{reader: r} }
+func NewWithReader(r Reader) Module {
+	return module.NewReading(Name, "memory statistics", func(ctx context.Context) ([]protocol.Metric, error) {
+		s, err := r.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return toMetrics(s)
+	})
+}
 
-// Name returns "memory".
-func (Module) Name() string { return Name }
-
-// Collect reads memory use.
-func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric, error) {
-	s, err := m.reader.VirtualMemory(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read memory statistics: %w", err)
-	}
+// toMetrics turns a snapshot into the module's metrics.
+func toMetrics(s Stats) ([]protocol.Metric, error) {
 	if s.TotalBytes == 0 {
-		return nil, errors.New("read memory statistics: the system reported zero total memory")
+		return nil, errors.New("the system reported zero total memory")
 	}
 	return []protocol.Metric{
 		module.Value(metrics.MemoryUsedPercent, module.ClampPercent(s.UsedPercent)),

@@ -9,7 +9,7 @@ import (
 // gopsutilReader reads swap figures with gopsutil.
 type gopsutilReader struct{}
 
-func (gopsutilReader) Swap(ctx context.Context) (Stats, error) {
+func (gopsutilReader) Read(ctx context.Context) (Stats, error) {
 	s, err := mem.SwapMemoryWithContext(ctx)
 	if err != nil {
 		return Stats{}, err

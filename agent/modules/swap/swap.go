@@ -3,7 +3,6 @@ package swap
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/cscs-dev/cscs/sdk/metrics"
 
@@ -21,31 +20,28 @@ type Stats struct {
 }
 
 // Reader reads swap figures from the operating system.
-type Reader interface {
-	Swap(ctx context.Context) (Stats, error)
-}
+type Reader = module.Reader[Stats]
 
 // Module measures swap use.
-type Module struct {
-	reader Reader
-}
+type Module = module.Reading
 
 // New returns the module reading the host through gopsutil.
-func New() Module { return Module{reader: gopsutilReader{}} }
+func New() Module { return NewWithReader(gopsutilReader{}) }
 
 // NewWithReader returns the module reading through r (tests pass fakes).
-func NewWithReader(r Reader) Module { return Module{reader: r} }
+func NewWithReader(r Reader) Module {
+	return module.NewReading(Name, "swap statistics", func(ctx context.Context) ([]protocol.Metric, error) {
+		s, err := r.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return toMetrics(s)
+	})
+}
 
-// Name returns "swap".
-func (Module) Name() string { return Name }
-
-// Collect reads swap use. A host without swap reports a total of 0 and a
-// used percentage of 0.
-func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric, error) {
-	s, err := m.reader.Swap(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read swap statistics: %w", err)
-	}
+// toMetrics turns a snapshot into the module's metrics. A host without
+// swap reports a total of 0 and a used percentage of 0.
+func toMetrics(s Stats) ([]protocol.Metric, error) {
 	used := min(s.UsedBytes, s.TotalBytes)
 	percent := 0.0
 	if s.TotalBytes > 0 {

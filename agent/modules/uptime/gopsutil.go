@@ -11,7 +11,7 @@ import (
 // 340 bytes of code: reading /proc/uptime directly saves nothing measurable.
 type gopsutilReader struct{}
 
-func (gopsutilReader) Uptime(ctx context.Context) (time.Duration, error) {
+func (gopsutilReader) Read(ctx context.Context) (time.Duration, error) {
 	secs, err := host.UptimeWithContext(ctx)
 	if err != nil {
 		return 0, err

@@ -17,32 +17,29 @@ import (
 const Name = "uptime"
 
 // Reader reads the time since boot from the operating system.
-type Reader interface {
-	Uptime(ctx context.Context) (time.Duration, error)
-}
+type Reader = module.Reader[time.Duration]
 
 // Module reports uptime.
-type Module struct {
-	reader Reader
-}
+type Module = module.Reading
 
 // New returns the module reading the host through gopsutil.
-func New() Module { return Module{reader: gopsutilReader{}} }
+func New() Module { return NewWithReader(gopsutilReader{}) }
 
 // NewWithReader returns the module reading through r (tests pass fakes).
-func NewWithReader(r Reader) Module { return Module{reader: r} }
+func NewWithReader(r Reader) Module {
+	return module.NewReading(Name, "uptime", func(ctx context.Context) ([]protocol.Metric, error) {
+		s, err := r.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return toMetrics(s)
+	})
+}
 
-// Name returns "uptime".
-func (Module) Name() string { return Name }
-
-// Collect reads the uptime.
-func (m Module) Collect(ctx context.Context, _ module.Config) ([]protocol.Metric, error) {
-	d, err := m.reader.Uptime(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read uptime: %w", err)
-	}
+// toMetrics turns the time since boot into the module's metric.
+func toMetrics(d time.Duration) ([]protocol.Metric, error) {
 	if d < 0 {
-		return nil, fmt.Errorf("read uptime: the system reported a negative uptime (%v)", d)
+		return nil, fmt.Errorf("the system reported a negative uptime (%v)", d)
 	}
 	return []protocol.Metric{
 		module.Value(metrics.UptimeSeconds, d.Seconds()),

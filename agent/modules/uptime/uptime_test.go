@@ -6,56 +6,34 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cscs-dev/cscs/agent/module"
+	"github.com/cscs-dev/cscs/agent/module/moduletest"
 	"github.com/cscs-dev/cscs/agent/protocol"
 	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
-type fakeReader struct {
-	d   time.Duration
-	err error
+type fake = moduletest.Reader[time.Duration]
+
+// want is the module's one metric, seconds since boot.
+func want(seconds float64) []protocol.Metric {
+	return []protocol.Metric{{Name: metrics.UptimeSeconds, Value: seconds, Unit: "seconds"}}
 }
 
-func (f fakeReader) Uptime(context.Context) (time.Duration, error) { return f.d, f.err }
-
 func TestCollect(t *testing.T) {
-	tests := map[string]struct {
-		reader  fakeReader
-		want    float64
-		wantErr bool
-	}{
-		"one day":        {reader: fakeReader{d: 24 * time.Hour}, want: 86400},
-		"fractional":     {reader: fakeReader{d: 1500 * time.Millisecond}, want: 1.5},
-		"just booted":    {reader: fakeReader{d: 0}, want: 0},
-		"negative":       {reader: fakeReader{d: -time.Second}, wantErr: true},
-		"reader failure": {reader: fakeReader{err: errors.New("sysinfo failed")}, wantErr: true},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			got, err := NewWithReader(tc.reader).Collect(context.Background(), module.Config{})
-			if tc.wantErr {
-				if err == nil {
-					t.Fatalf("Collect() = %v, want an error", got)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("Collect(): %v", err)
-			}
-			want := protocol.Metric{Name: metrics.UptimeSeconds, Value: tc.want, Unit: "seconds"}
-			if len(got) != 1 || got[0] != want {
-				t.Fatalf("Collect() = %v, want [%+v]", got, want)
-			}
-		})
-	}
+	moduletest.Collect(t, NewWithReader, map[string]moduletest.Case[time.Duration]{
+		"one day":        {Reader: fake{Stats: 24 * time.Hour}, Want: want(86400)},
+		"fractional":     {Reader: fake{Stats: 1500 * time.Millisecond}, Want: want(1.5)},
+		"just booted":    {Reader: fake{Stats: 0}, Want: want(0)},
+		"negative":       {Reader: fake{Stats: -time.Second}, WantErr: true},
+		"reader failure": {Reader: fake{Err: errors.New("sysinfo failed")}, WantErr: true},
+	})
 }
 
 func TestSystemReaderOnThisHost(t *testing.T) {
-	d, err := gopsutilReader{}.Uptime(context.Background())
+	d, err := gopsutilReader{}.Read(context.Background())
 	if err != nil {
-		t.Fatalf("Uptime(): %v", err)
+		t.Fatalf("Read(): %v", err)
 	}
 	if d <= 0 {
-		t.Fatalf("Uptime() = %v, want > 0 on a running host", d)
+		t.Fatalf("Read() = %v, want > 0 on a running host", d)
 	}
 }

@@ -1,8 +1,8 @@
 // Package agentbuiltin implements the sources whose module is compiled into
 // the CSCS agent: their description is fixed data and their module, on
 // every supported platform, is the agent's built-in module of a given name.
-// The packages cpu, memory, swap, uptime and load beside this one supply
-// the data.
+// The packages beside this one (cpu, memory, swap, uptime, load, authlog,
+// eventlog) supply the data.
 package agentbuiltin
 
 import (
@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/cscs-dev/cscs/sdk/metrics"
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
@@ -28,6 +29,33 @@ var _ source.Source = (*Source)(nil)
 // the agent's built-in module named module.
 func New(desc source.Description, module string) *Source {
 	return &Source{desc: cloneDescription(desc), module: module}
+}
+
+// NewMetered returns the metric source named like the agent's built-in
+// module it runs, reporting version, on platforms ("linux/*", ...). It
+// declares the module's metrics as the table of built-in metrics does and
+// one alert type, named like the source, comparing alertMetric.
+func NewMetered(module, version, alertMetric string, platforms ...string) *Source {
+	return New(source.Description{
+		Name:       module,
+		Version:    version,
+		Platforms:  platforms,
+		Metrics:    Metrics(module),
+		AlertTypes: []source.AlertType{{Name: module, Metric: alertMetric}},
+	}, module)
+}
+
+// NewEvents returns the event source named like the agent's built-in
+// module it runs, reporting version, on platforms; settings declares what
+// the module reads. It yields events and no metrics.
+func NewEvents(module, version string, settings schema.Schema, platforms ...string) *Source {
+	return New(source.Description{
+		Name:         module,
+		Version:      version,
+		Platforms:    platforms,
+		YieldsEvents: true,
+		Settings:     settings,
+	}, module)
 }
 
 // Describe returns a copy of the source's description.

@@ -7,7 +7,9 @@ import (
 	"testing"
 
 	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
+	"github.com/cscs-dev/cscs/plugins/source/authlog"
 	"github.com/cscs-dev/cscs/plugins/source/cpu"
+	"github.com/cscs-dev/cscs/plugins/source/eventlog"
 	"github.com/cscs-dev/cscs/plugins/source/load"
 	"github.com/cscs-dev/cscs/plugins/source/memory"
 	"github.com/cscs-dev/cscs/plugins/source/swap"
@@ -19,32 +21,34 @@ import (
 // units are the units source.MetricInfo allows.
 var units = []string{"percent", "bytes", "seconds", "count", ""}
 
-// sources are the built-in sources with the platforms they must accept and
-// refuse.
-func sources() map[string]struct {
-	new       func(version string) *agentbuiltin.Source
-	alertType source.AlertType
-	supported []source.Platform
-	refused   []source.Platform
-} {
-	everyAgentOS := []source.Platform{
-		{OS: "linux", Arch: "amd64"}, {OS: "linux", Arch: "arm64"},
-		{OS: "darwin", Arch: "amd64"}, {OS: "darwin", Arch: "arm64"},
-		{OS: "windows", Arch: "amd64"}, {OS: "windows", Arch: "arm64"},
-	}
+// builtin is a built-in source with what its description must hold and
+// the platforms it must accept and refuse.
+type builtin struct {
+	new        func(version string) *agentbuiltin.Source
+	events     bool // yields events (and no metrics) rather than metrics
+	alertTypes []source.AlertType
+	supported  []source.Platform
+	refused    []source.Platform
+}
+
+// sources are the built-in sources by name.
+func sources() map[string]builtin {
+	linux := []source.Platform{{OS: "linux", Arch: "amd64"}, {OS: "linux", Arch: "arm64"}}
+	darwin := []source.Platform{{OS: "darwin", Arch: "amd64"}, {OS: "darwin", Arch: "arm64"}}
+	windows := []source.Platform{{OS: "windows", Arch: "amd64"}, {OS: "windows", Arch: "arm64"}}
 	elsewhere := []source.Platform{{OS: "plan9", Arch: "amd64"}, {OS: "freebsd", Arch: "arm64"}}
-	return map[string]struct {
-		new       func(version string) *agentbuiltin.Source
-		alertType source.AlertType
-		supported []source.Platform
-		refused   []source.Platform
-	}{
-		"cpu":    {cpu.New, source.AlertType{Name: "cpu", Metric: "cpu.percent"}, everyAgentOS, elsewhere},
-		"memory": {memory.New, source.AlertType{Name: "memory", Metric: "memory.used_percent"}, everyAgentOS, elsewhere},
-		"swap":   {swap.New, source.AlertType{Name: "swap", Metric: "swap.used_percent"}, everyAgentOS, elsewhere},
-		"uptime": {uptime.New, source.AlertType{Name: "uptime", Metric: "uptime.seconds"}, everyAgentOS, elsewhere},
-		"load": {load.New, source.AlertType{Name: "load", Metric: "load.1"}, everyAgentOS[:4],
-			append([]source.Platform{{OS: "windows", Arch: "amd64"}, {OS: "windows", Arch: "arm64"}}, elsewhere...)},
+	everyAgentOS := slices.Concat(linux, darwin, windows)
+	alert := func(name, metric string) []source.AlertType {
+		return []source.AlertType{{Name: name, Metric: metric}}
+	}
+	return map[string]builtin{
+		"cpu":      {new: cpu.New, alertTypes: alert("cpu", "cpu.percent"), supported: everyAgentOS, refused: elsewhere},
+		"memory":   {new: memory.New, alertTypes: alert("memory", "memory.used_percent"), supported: everyAgentOS, refused: elsewhere},
+		"swap":     {new: swap.New, alertTypes: alert("swap", "swap.used_percent"), supported: everyAgentOS, refused: elsewhere},
+		"uptime":   {new: uptime.New, alertTypes: alert("uptime", "uptime.seconds"), supported: everyAgentOS, refused: elsewhere},
+		"load":     {new: load.New, alertTypes: alert("load", "load.1"), supported: slices.Concat(linux, darwin), refused: slices.Concat(windows, elsewhere)},
+		"authlog":  {new: authlog.New, events: true, supported: linux, refused: slices.Concat(darwin, windows, elsewhere)},
+		"eventlog": {new: eventlog.New, events: true, supported: windows, refused: slices.Concat(linux, darwin, elsewhere)},
 	}
 }
 
@@ -59,8 +63,11 @@ func TestDescribe(t *testing.T) {
 			if d.Name != name || d.Version != "1.2.3" {
 				t.Errorf("Describe = name %q version %q, want %q %q", d.Name, d.Version, name, "1.2.3")
 			}
-			if d.YieldsEvents || d.Decodes {
-				t.Errorf("YieldsEvents %v, Decodes %v: the agent's module yields metrics itself", d.YieldsEvents, d.Decodes)
+			if d.YieldsEvents != tc.events || d.Decodes {
+				t.Errorf("YieldsEvents %v, Decodes %v; want %v, false: the agent's module yields its data itself", d.YieldsEvents, d.Decodes, tc.events)
+			}
+			if tc.events && len(d.Metrics) != 0 {
+				t.Errorf("event source declares metrics %+v", d.Metrics)
 			}
 			for _, p := range d.Platforms {
 				goos, goarch, ok := strings.Cut(p, "/")
@@ -84,8 +91,8 @@ func TestDescribe(t *testing.T) {
 					t.Errorf("metric %q has no description", m.Name)
 				}
 			}
-			if !slices.Equal(d.AlertTypes, []source.AlertType{tc.alertType}) {
-				t.Errorf("AlertTypes = %v, want [%v]", d.AlertTypes, tc.alertType)
+			if !slices.Equal(d.AlertTypes, tc.alertTypes) {
+				t.Errorf("AlertTypes = %v, want %v", d.AlertTypes, tc.alertTypes)
 			}
 			for _, at := range d.AlertTypes {
 				if !slices.Contains(metrics, at.Metric) {

@@ -13,7 +13,6 @@ package authlog
 import (
 	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
 	"github.com/cscs-dev/cscs/sdk/schema"
-	"github.com/cscs-dev/cscs/sdk/source"
 )
 
 // Name is the source's name and the name of the agent module reading it.
@@ -21,13 +20,7 @@ const Name = "authlog"
 
 // New returns the authlog source reporting version.
 func New(version string) *agentbuiltin.Source {
-	return agentbuiltin.New(source.Description{
-		Name:         Name,
-		Version:      version,
-		Platforms:    []string{"linux/*"},
-		YieldsEvents: true,
-		Settings:     settingsSchema(),
-	}, Name)
+	return agentbuiltin.NewEvents(Name, version, settingsSchema(), "linux/*")
 }
 
 // settingsSchema declares the settings of the agent's authlog module.

@@ -20,7 +20,6 @@ package eventlog
 import (
 	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
 	"github.com/cscs-dev/cscs/sdk/schema"
-	"github.com/cscs-dev/cscs/sdk/source"
 )
 
 // Name is the source's name and the name of the agent module reading it.
@@ -28,13 +27,7 @@ const Name = "eventlog"
 
 // New returns the eventlog source reporting version.
 func New(version string) *agentbuiltin.Source {
-	return agentbuiltin.New(source.Description{
-		Name:         Name,
-		Version:      version,
-		Platforms:    []string{"windows/*"},
-		YieldsEvents: true,
-		Settings:     settingsSchema(),
-	}, Name)
+	return agentbuiltin.NewEvents(Name, version, settingsSchema(), "windows/*")
 }
 
 // settingsSchema declares the settings of the agent's eventlog module.

@@ -1,0 +1,65 @@
+// Package moduletest holds what the tests of the agent's built-in modules
+// share: a fake Reader and the check of what Collect returned. Only tests
+// import it, so it adds nothing to the agent.
+package moduletest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/cscs-dev/cscs/agent/module"
+	"github.com/cscs-dev/cscs/agent/protocol"
+)
+
+// Reader is a module.Reader returning Stats and Err.
+type Reader[S any] struct {
+	Stats S
+	Err   error
+}
+
+// Read returns r.Stats and r.Err.
+func (r Reader[S]) Read(context.Context) (S, error) { return r.Stats, r.Err }
+
+// Case is one run of a module reading through a Reader: what the reader
+// returns and what Collect must return, exactly (WantErr: an error).
+type Case[S any] struct {
+	Reader  Reader[S]
+	Want    []protocol.Metric
+	WantErr bool
+}
+
+// Collect runs each case through the module newModule returns for the
+// case's reader, with an empty Config.
+func Collect[S any](t *testing.T, newModule func(module.Reader[S]) module.Reading, cases map[string]Case[S]) {
+	t.Helper()
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			got, err := newModule(tc.Reader).Collect(context.Background(), module.Config{})
+			Check(t, got, err, tc.Want, tc.WantErr)
+		})
+	}
+}
+
+// Check checks what Collect returned: an error when wantErr, else exactly
+// the metrics want, in order.
+func Check(t *testing.T, got []protocol.Metric, err error, want []protocol.Metric, wantErr bool) {
+	t.Helper()
+	if wantErr {
+		if err == nil {
+			t.Fatalf("Collect() = %v, want an error", got)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("Collect(): %v", err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Collect() = %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("metric %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
