@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -218,14 +217,7 @@ func TestIntegrationRunFailures(t *testing.T) {
 			start := time.Now()
 			_, _, err = c.Run(ctx, p, remotePath, digestOf(a.Data), nil, maxOutput)
 			t.Logf("run error: %v", err)
-			if transport.KindOf(err) != tc.wantKind {
-				t.Fatalf("run: %v (kind %v), want kind %v", err, transport.KindOf(err), tc.wantKind)
-			}
-			for _, want := range tc.wantText {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not contain %q", err, want)
-				}
-			}
+			checkError(t, "run", err, tc.wantKind, tc.wantText)
 			if elapsed := time.Since(start); elapsed > 10*time.Second {
 				t.Errorf("took %v", elapsed)
 			}
@@ -358,7 +350,7 @@ func TestIntegrationDialFailures(t *testing.T) {
 	const silentTimeout, handshakeTimeout = 700 * time.Millisecond, 20 * time.Second
 	silent := hostPort(t, sshdtest.StartNoSSH(t))
 	closed := hostPort(t, sshdtest.ClosedAddr(t))
-	otherKey := newKey(t)
+	otherKey := sshdtest.NewSigner(t).PublicKey()
 
 	tests := map[string]struct {
 		host      sshdtest.Host
@@ -404,14 +396,7 @@ func TestIntegrationDialFailures(t *testing.T) {
 				t.Fatalf("dial succeeded, want %v", tc.wantKind)
 			}
 			t.Logf("dial error: %v", err)
-			if transport.KindOf(err) != tc.wantKind {
-				t.Fatalf("dial: %v (kind %v), want %v", err, transport.KindOf(err), tc.wantKind)
-			}
-			for _, want := range tc.wantText {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not mention %q", err, want)
-				}
-			}
+			checkError(t, "dial", err, tc.wantKind, tc.wantText)
 			if strings.Contains(err.Error(), fleet.Password) {
 				t.Errorf("error reveals the password")
 			}
@@ -577,6 +562,20 @@ func assertSFTPSessions(t *testing.T, fleet *sshdtest.Fleet, want int) {
 	}
 }
 
+// checkError fails the test unless err, from step, is of kind and
+// mentions every one of texts.
+func checkError(t *testing.T, step string, err error, kind transport.Kind, texts []string) {
+	t.Helper()
+	if transport.KindOf(err) != kind {
+		t.Fatalf("%s: %v (kind %v), want kind %v", step, err, transport.KindOf(err), kind)
+	}
+	for _, want := range texts {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
 func digestOf(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
@@ -593,19 +592,6 @@ func hostPort(t *testing.T, addr string) sshdtest.Host {
 		t.Fatal(err)
 	}
 	return sshdtest.Host{IP: host, Port: n}
-}
-
-func newKey(t *testing.T) ssh.PublicKey {
-	t.Helper()
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
 }
 
 // TestIntegrationEnsureShipsCompressed uploads the agent gzip-compressed;

@@ -25,6 +25,8 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 )
 
 func TestExec(t *testing.T) {
@@ -258,7 +260,7 @@ func TestSFTP(t *testing.T) {
 }
 
 func TestAuthentication(t *testing.T) {
-	key := testKey(t)
+	key := sshdtest.NewSigner(t)
 	f := startFleet(t, Options{Hosts: 1, Password: testPassword, AuthorizedKey: key.PublicKey()})
 	hostKeys := knownHostsCallback(t, f)
 	tests := map[string]struct {
@@ -271,7 +273,7 @@ func TestAuthentication(t *testing.T) {
 		"password prefix":    {user: testUser, auth: ssh.Password(testPassword[:5])},
 		"wrong user":         {user: "root2", auth: ssh.Password(testPassword)},
 		"authorized key":     {user: testUser, auth: ssh.PublicKeys(key), wantOK: true},
-		"other key":          {user: testUser, auth: ssh.PublicKeys(testKey(t))},
+		"other key":          {user: testUser, auth: ssh.PublicKeys(sshdtest.NewSigner(t))},
 		"key for other user": {user: "someone", auth: ssh.PublicKeys(key)},
 	}
 	for name, tc := range tests {
