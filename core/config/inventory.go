@@ -178,36 +178,25 @@ func (l *inventoryLoader) skip() error {
 
 func (l *inventoryLoader) load() *Config {
 	cfg := &Config{Path: l.src.path}
-	for {
-		tok, off, err := l.next()
-		if err != nil {
-			break
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
-			case rootElement:
-				err = l.clientsElement(t, off, cfg)
-			case clientElement:
-				if !l.bare {
-					l.bare = true
-					l.report(Warning, l.src.pos(off), "",
-						"<client> elements are not inside a <clients> root element; they are read as if they were",
-						"wrap all <client> elements in one <clients> … </clients> element")
-				}
-				err = l.clientElement(t, off, cfg)
-			default:
-				l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> at the top of the file", t.Name.Local),
-					"the file holds one <clients> element with <client> elements inside")
-				err = l.skip()
+	// The file ends at io.EOF, or at a failure already recorded: either
+	// way, what was read is checked below.
+	_ = l.contents("the top of the file", func(t xml.StartElement, off int) error {
+		switch t.Name.Local {
+		case rootElement:
+			return l.clientsElement(t, off, cfg)
+		case clientElement:
+			if !l.bare {
+				l.bare = true
+				l.report(Warning, l.src.pos(off), "",
+					"<client> elements are not inside a <clients> root element; they are read as if they were",
+					"wrap all <client> elements in one <clients> … </clients> element")
 			}
-		case xml.CharData:
-			l.checkNoText(t, off, "the top of the file")
+			return l.clientElement(t, off, cfg)
 		}
-		if err != nil {
-			break
-		}
-	}
+		l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> at the top of the file", t.Name.Local),
+			"the file holds one <clients> element with <client> elements inside")
+		return l.skip()
+	})
 	if len(cfg.Clients) == 0 && !l.diags.HasErrors() {
 		l.report(Warning, l.src.filePos(), "", "there are no <client> elements, so there is nothing to collect",
 			"add <client ip='…' username='…' …/> elements inside <clients>")
@@ -226,6 +215,22 @@ func (l *inventoryLoader) checkNoText(t xml.CharData, off int, where string) {
 
 func (l *inventoryLoader) clientsElement(start xml.StartElement, off int, cfg *Config) error {
 	l.attributes(start, off, nil, "<clients>")
+	return l.contents("<clients>", func(t xml.StartElement, off int) error {
+		if t.Name.Local == clientElement {
+			return l.clientElement(t, off, cfg)
+		}
+		l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> inside <clients>", t.Name.Local),
+			"<clients> holds only <client> elements")
+		return l.skip()
+	})
+}
+
+// contents reads the content of the element whose start tag was just
+// read, up to its end tag (or, at the top of the file, to io.EOF): every
+// child element goes to child, which reads it whole, and text other than
+// white space is reported as being in where. It returns the first error
+// of next or child.
+func (l *inventoryLoader) contents(where string, child func(t xml.StartElement, off int) error) error {
 	for {
 		tok, off, err := l.next()
 		if err != nil {
@@ -235,18 +240,11 @@ func (l *inventoryLoader) clientsElement(start xml.StartElement, off int, cfg *C
 		case xml.EndElement:
 			return nil
 		case xml.StartElement:
-			if t.Name.Local == clientElement {
-				err = l.clientElement(t, off, cfg)
-			} else {
-				l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> inside <clients>", t.Name.Local),
-					"<clients> holds only <client> elements")
-				err = l.skip()
-			}
-			if err != nil {
+			if err := child(t, off); err != nil {
 				return err
 			}
 		case xml.CharData:
-			l.checkNoText(t, off, "<clients>")
+			l.checkNoText(t, off, where)
 		}
 	}
 }
@@ -409,57 +407,33 @@ func (l *inventoryLoader) clientElement(start xml.StartElement, off int, cfg *Co
 	}
 
 	alerts := 0 // <alert> elements seen, to name those without a valid type
-	for {
-		tok, off, err := l.next()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			cfg.Clients = append(cfg.Clients, c)
-			return nil
-		case xml.StartElement:
-			if t.Name.Local == alertElement {
-				alerts++
-				if a, ok := l.alertElement(t, off, name, alerts); ok {
-					c.Alerts = append(c.Alerts, a)
-				}
-				err = l.skipChildren("<alert>")
-			} else {
-				l.report(Error, l.src.pos(off), name, fmt.Sprintf("unknown element <%s> inside <client>", t.Name.Local),
-					"<client> holds only <alert type='…' limit='…'/> elements")
-				err = l.skip()
+	err := l.contents("<client>", func(t xml.StartElement, off int) error {
+		if t.Name.Local == alertElement {
+			alerts++
+			if a, ok := l.alertElement(t, off, name, alerts); ok {
+				c.Alerts = append(c.Alerts, a)
 			}
-			if err != nil {
-				return err
-			}
-		case xml.CharData:
-			l.checkNoText(t, off, "<client>")
+			return l.skipChildren("<alert>")
 		}
+		l.report(Error, l.src.pos(off), name, fmt.Sprintf("unknown element <%s> inside <client>", t.Name.Local),
+			"<client> holds only <alert type='…' limit='…'/> elements")
+		return l.skip()
+	})
+	if err != nil {
+		return err
 	}
+	cfg.Clients = append(cfg.Clients, c)
+	return nil
 }
 
 // skipChildren reads to the end of an element that takes no content,
 // reporting any it has.
 func (l *inventoryLoader) skipChildren(element string) error {
-	for {
-		tok, off, err := l.next()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> inside %s", t.Name.Local, element),
-				element+" takes only attributes; end it with />")
-			if err := l.skip(); err != nil {
-				return err
-			}
-		case xml.CharData:
-			l.checkNoText(t, off, element)
-		}
-	}
+	return l.contents(element, func(t xml.StartElement, off int) error {
+		l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> inside %s", t.Name.Local, element),
+			element+" takes only attributes; end it with />")
+		return l.skip()
+	})
 }
 
 func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client string, nth int) (Alert, bool) {
