@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -25,23 +26,19 @@ func (d *DB) Cursor(ctx context.Context, hostIP string, hostPort int, channel st
 // readCursors returns a reader of the whole event_cursors table.
 func (d *DB) readCursors(ctx context.Context) func() (map[cursorKey]string, error) {
 	return func() (map[cursorKey]string, error) {
-		rows, err := d.db.QueryContext(context.WithoutCancel(ctx), `SELECT host_ip, host_port, channel, cursor FROM event_cursors`)
-		if err != nil {
-			return nil, fmt.Errorf("read event-log cursors: %w", err)
-		}
-		defer rows.Close()
 		out := make(map[cursorKey]string)
-		for rows.Next() {
+		err := eachRow(context.WithoutCancel(ctx), d.db, func(rows *sql.Rows) error {
 			var (
 				k      cursorKey
 				cursor string
 			)
 			if err := rows.Scan(&k.ip, &k.port, &k.channel, &cursor); err != nil {
-				return nil, fmt.Errorf("read event-log cursors: %w", err)
+				return err
 			}
 			out[k] = cursor
-		}
-		if err := rows.Err(); err != nil {
+			return nil
+		}, `SELECT host_ip, host_port, channel, cursor FROM event_cursors`)
+		if err != nil {
 			return nil, fmt.Errorf("read event-log cursors: %w", err)
 		}
 		return out, nil

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -43,24 +44,19 @@ func (d *DB) Platform(ctx context.Context, hostIP string, hostPort int, user str
 // readPlatforms returns a reader of the whole host_platforms table.
 func (d *DB) readPlatforms(ctx context.Context) func() (map[hostKey]storedPlatform, error) {
 	return func() (map[hostKey]storedPlatform, error) {
-		rows, err := d.db.QueryContext(context.WithoutCancel(ctx),
-			`SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir, shell FROM host_platforms`)
-		if err != nil {
-			return nil, fmt.Errorf("read host platforms: %w", err)
-		}
-		defer rows.Close()
 		out := make(map[hostKey]storedPlatform)
-		for rows.Next() {
+		err := eachRow(context.WithoutCancel(ctx), d.db, func(rows *sql.Rows) error {
 			var (
 				k   hostKey
 				row storedPlatform
 			)
 			if err := rows.Scan(&k.ip, &k.port, &row.user, &row.p.OS, &row.p.Arch, &row.p.UID, &row.p.RemoteDir, &row.p.Shell); err != nil {
-				return nil, fmt.Errorf("read host platforms: %w", err)
+				return err
 			}
 			out[k] = row
-		}
-		if err := rows.Err(); err != nil {
+			return nil
+		}, `SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir, shell FROM host_platforms`)
+		if err != nil {
 			return nil, fmt.Errorf("read host platforms: %w", err)
 		}
 		return out, nil
