@@ -58,12 +58,7 @@ func TestIntegrationDialAndDetect(t *testing.T) {
 func TestIntegrationEnsureUploadsOnceAndRunEchoes(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{})
 	dir := privateTestDir(t)
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: dir})
-	ctx := testContext(t)
-	p, err := c.Detect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, ctx := detectOn(t, fleet, transport.Auth{Password: fleet.Password}, dir)
 	if p.RemoteDir != dir {
 		t.Fatalf("RemoteDir %q, want the override %q", p.RemoteDir, dir)
 	}
@@ -105,12 +100,7 @@ func TestIntegrationEnsureUploadsOnceAndRunEchoes(t *testing.T) {
 func TestIntegrationEnsureAllShipsAgentAndModules(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{LogLevel: "VERBOSE"})
 	dir := privateTestDir(t)
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: dir})
-	ctx := testContext(t)
-	p, err := c.Detect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, ctx := detectOn(t, fleet, transport.Auth{Password: fleet.Password}, dir)
 	script := []byte("#!/bin/sh\necho '{\"metrics\":[{\"name\":\"users.logged_in\",\"value\":3,\"unit\":\"count\"}]}'\n")
 	arts := []transport.Artifact{
 		{Name: "cscs-agent", Data: echoAgent},
@@ -179,12 +169,7 @@ func TestIntegrationEnsureAllShipsAgentAndModules(t *testing.T) {
 
 func TestIntegrationRunFailures(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{})
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: privateTestDir(t)})
-	ctx := testContext(t)
-	p, err := c.Detect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, ctx := detectOn(t, fleet, transport.Auth{Password: fleet.Password}, privateTestDir(t))
 	tests := map[string]struct {
 		script    string
 		maxOutput int
@@ -227,12 +212,7 @@ func TestIntegrationRunFailures(t *testing.T) {
 
 func TestIntegrationRunDetectsTamperedAgent(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{})
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{KeyFiles: []string{fleet.KeyFile}}, transport.Options{RemoteDir: privateTestDir(t)})
-	ctx := testContext(t)
-	p, err := c.Detect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, ctx := detectOn(t, fleet, transport.Auth{KeyFiles: []string{fleet.KeyFile}}, privateTestDir(t))
 	a := transport.Artifact{Name: "cscs-agent", Data: echoAgent}
 	remotePath, _, err := c.Ensure(ctx, p, a)
 	if err != nil {
@@ -316,13 +296,8 @@ func TestIntegrationEnsureRefusesUnsafeDir(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := privateTestDir(t)
 			tc.prepare(t, dir)
-			c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: dir})
-			ctx := testContext(t)
-			p, err := c.Detect(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = c.Ensure(ctx, p, transport.Artifact{Name: "cscs-agent", Data: echoAgent})
+			c, p, ctx := detectOn(t, fleet, transport.Auth{Password: fleet.Password}, dir)
+			_, _, err := c.Ensure(ctx, p, transport.Artifact{Name: "cscs-agent", Data: echoAgent})
 			t.Logf("ensure error: %v", err)
 			if tc.wantText == "" {
 				if err != nil {
@@ -674,11 +649,19 @@ func TestIntegrationEnsureShipsCompressed(t *testing.T) {
 func detectedClient(t *testing.T, fleet *sshdtest.Fleet) (*transport.Client, transport.Platform, context.Context, string) {
 	t.Helper()
 	dir := privateTestDir(t)
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{KeyFiles: []string{fleet.KeyFile}}, transport.Options{RemoteDir: dir})
-	ctx := testContext(t)
+	c, p, ctx := detectOn(t, fleet, transport.Auth{KeyFiles: []string{fleet.KeyFile}}, dir)
+	return c, p, ctx, dir
+}
+
+// detectOn connects to the fleet's first host with auth and the remote
+// directory dir, and detects the host's platform; ctx ends with the test.
+func detectOn(t *testing.T, fleet *sshdtest.Fleet, auth transport.Auth, dir string) (c *transport.Client, p transport.Platform, ctx context.Context) {
+	t.Helper()
+	c = dial(t, fleet, fleet.Hosts[0], auth, transport.Options{RemoteDir: dir})
+	ctx = testContext(t)
 	p, err := c.Detect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, p, ctx, dir
+	return c, p, ctx
 }
