@@ -289,6 +289,18 @@ func (l *inventoryLoader) attributes(start xml.StartElement, off int, known []st
 	return out
 }
 
+// required returns the attribute of attrs named attribute. When it is
+// missing or empty, it reports that as an Error at the element (elemPos,
+// name) with fix, and returns false.
+func (l *inventoryLoader) required(attrs map[string]attr, attribute string, elemPos Pos, name, fix string) (attr, bool) {
+	a, ok := attrs[attribute]
+	if !ok || a.value == "" {
+		l.report(Error, elemPos, name, "the "+attribute+" attribute is missing", fix)
+		return a, false
+	}
+	return a, true
+}
+
 // warnTypographic reports, once per element, attribute values that were
 // in typographic quotes and read as if in straight quotes.
 func (l *inventoryLoader) warnTypographic(off int, field string) {
@@ -327,11 +339,10 @@ func (l *inventoryLoader) clientElement(start xml.StartElement, off int, cfg *Co
 	c := Client{Pos: elemPos, Port: defaultPort}
 
 	name := fmt.Sprintf("client #%d", l.nth)
-	ip, hasIP := attrs["ip"]
+	ip, hasIP := l.required(attrs, "ip", elemPos, name, "add ip='192.0.2.10' (the address or host name to connect to)")
 	switch {
-	case !hasIP || ip.value == "":
-		l.report(Error, elemPos, name, "the ip attribute is missing",
-			"add ip='192.0.2.10' (the address or host name to connect to)")
+	case !hasIP:
+		// Reported by required.
 	case !isHost(ip.value):
 		l.report(Error, ip.pos, name+" attribute ip", fmt.Sprintf("%q is not an IP address or host name", ip.value),
 			hostFix(ip.value, func(h, p string) string {
@@ -358,10 +369,7 @@ func (l *inventoryLoader) clientElement(start xml.StartElement, off int, cfg *Co
 		}
 	}
 
-	if u, ok := attrs["username"]; !ok || u.value == "" {
-		l.report(Error, elemPos, name, "the username attribute is missing",
-			"add username='…' (the account to log in as over SSH)")
-	} else {
+	if u, ok := l.required(attrs, "username", elemPos, name, "add username='…' (the account to log in as over SSH)"); ok {
 		c.Username = u.value
 	}
 
@@ -443,18 +451,13 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	ok := true
 	name := fmt.Sprintf("%s alert #%d", client, nth)
 
-	t, hasType := attrs["type"]
+	t, hasType := l.required(attrs, "type", elemPos, name, "add type='memory' (or another alert type)")
 	switch {
-	case !hasType || t.value == "":
+	case !hasType:
 		ok = false
-		l.report(Error, elemPos, name, "the type attribute is missing", "add type='memory' (or another alert type)")
 	case !alertTypePattern.MatchString(t.value):
 		ok = false
-		fix := "write a lower-case name such as memory or cpu"
-		if lower := strings.ToLower(strings.TrimSpace(t.value)); alertTypePattern.MatchString(lower) {
-			fix = "write type='" + lower + "'"
-		}
-		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("%q is not an alert type name", t.value), fix)
+		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("%q is not an alert type name", t.value), alertTypeFix(t.value))
 	case len(l.opts.AlertTypes) > 0 && !slices.Contains(l.opts.AlertTypes, t.value):
 		ok = false
 		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("unknown alert type %q", t.value),
@@ -465,22 +468,35 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	}
 	l.warnTypographic(off, name)
 
-	lim, hasLimit := attrs["limit"]
+	lim, hasLimit := l.required(attrs, "limit", elemPos, name, "add limit='50%' (or another threshold)")
 	switch {
-	case !hasLimit || lim.value == "":
+	case !hasLimit:
 		ok = false
-		l.report(Error, elemPos, name, "the limit attribute is missing", "add limit='50%' (or another threshold)")
 	case !limitPattern.MatchString(lim.value):
 		ok = false
-		fix := "write a number, optionally followed by % or a unit, such as 50% or 2GiB"
-		if squeezed := strings.Join(strings.Fields(lim.value), ""); squeezed != lim.value && limitPattern.MatchString(squeezed) {
-			fix = "remove the spaces: limit='" + squeezed + "'"
-		}
-		l.report(Error, lim.pos, name+" attribute limit", fmt.Sprintf("%q is not a limit", lim.value), fix)
+		l.report(Error, lim.pos, name+" attribute limit", fmt.Sprintf("%q is not a limit", lim.value), limitFix(lim.value))
 	default:
 		a.Limit = lim.value
 	}
 	return a, ok
+}
+
+// alertTypeFix says how to correct a type attribute that is not an alert
+// type name: its lower-case form when that is one.
+func alertTypeFix(written string) string {
+	if lower := strings.ToLower(strings.TrimSpace(written)); alertTypePattern.MatchString(lower) {
+		return "write type='" + lower + "'"
+	}
+	return "write a lower-case name such as memory or cpu"
+}
+
+// limitFix says how to correct a limit attribute that is not a limit: the
+// same without spaces when that is one.
+func limitFix(written string) string {
+	if squeezed := strings.Join(strings.Fields(written), ""); squeezed != written && limitPattern.MatchString(squeezed) {
+		return "remove the spaces: limit='" + squeezed + "'"
+	}
+	return "write a number, optionally followed by % or a unit, such as 50% or 2GiB"
 }
 
 // keyFile resolves the key attribute to a path and checks that it names a
