@@ -65,18 +65,14 @@ func TestExec(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			c := dial(t, f, hosts[tc.host])
-			s, err := c.NewSession()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := newSession(t, c)
 			var stdout, stderr bytes.Buffer
 			s.Stdout, s.Stderr = &stdout, &stderr
 			if tc.stdin != "" {
 				s.Stdin = strings.NewReader(tc.stdin)
 			}
 			start := time.Now()
-			err = s.Run(tc.command)
+			err := s.Run(tc.command)
 			if elapsed := time.Since(start); elapsed > 10*time.Second {
 				t.Errorf("command took %v", elapsed)
 			}
@@ -132,11 +128,7 @@ func processGone(pid int, within time.Duration) bool {
 func TestStdinCloseWrite(t *testing.T) {
 	f := startFleet(t, Options{Hosts: 1})
 	c := dial(t, f, f.Hosts()[0])
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newSession(t, c)
 	stdin, err := s.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -341,11 +333,7 @@ func TestRefusedRequests(t *testing.T) {
 	}
 	for name, request := range tests {
 		t.Run(name, func(t *testing.T) {
-			s, err := c.NewSession()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := newSession(t, c)
 			if err := request(s); err == nil {
 				t.Fatalf("%s request was accepted, want it refused", name)
 			}
@@ -371,10 +359,7 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, c)
 	stdout, err := s.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
