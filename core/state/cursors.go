@@ -25,24 +25,11 @@ func (d *DB) Cursor(ctx context.Context, hostIP string, hostPort int, channel st
 
 // readCursors returns a reader of the whole event_cursors table.
 func (d *DB) readCursors(ctx context.Context) func() (map[cursorKey]string, error) {
-	return func() (map[cursorKey]string, error) {
-		out := make(map[cursorKey]string)
-		err := eachRow(context.WithoutCancel(ctx), d.db, func(rows *sql.Rows) error {
-			var (
-				k      cursorKey
-				cursor string
-			)
-			if err := rows.Scan(&k.ip, &k.port, &k.channel, &cursor); err != nil {
-				return err
-			}
-			out[k] = cursor
-			return nil
-		}, `SELECT host_ip, host_port, channel, cursor FROM event_cursors`)
-		if err != nil {
-			return nil, fmt.Errorf("read event-log cursors: %w", err)
-		}
-		return out, nil
-	}
+	return readTable(ctx, d.db, "event-log cursors", `SELECT host_ip, host_port, channel, cursor FROM event_cursors`,
+		func(rows *sql.Rows) (k cursorKey, cursor string, err error) {
+			err = rows.Scan(&k.ip, &k.port, &k.channel, &cursor)
+			return k, cursor, err
+		})
 }
 
 // SetCursor stores where the next event-log read of channel on the host
