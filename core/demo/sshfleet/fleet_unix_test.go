@@ -581,6 +581,17 @@ func TestLargeFleet(t *testing.T) {
 	t.Logf("handshakes with %d hosts in %v", hostCount, time.Since(start))
 }
 
+// newSession opens a session on c that is closed when the test ends.
+func newSession(t *testing.T, c *ssh.Client) *ssh.Session {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatalf("new session: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func runOutput(t *testing.T, c *ssh.Client, command string) string {
 	t.Helper()
 	return runOutputStdin(t, c, command, "")

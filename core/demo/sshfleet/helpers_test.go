@@ -79,17 +79,6 @@ func dial(t *testing.T, f *Fleet, h Host) *ssh.Client {
 	return c
 }
 
-// newSession opens a session on c that is closed when the test ends.
-func newSession(t *testing.T, c *ssh.Client) *ssh.Session {
-	t.Helper()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatalf("new session: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
-
 // waitGoroutines polls until at most limit goroutines remain.
 func waitGoroutines(limit int, within time.Duration) int {
 	deadline := time.Now().Add(within)
