@@ -178,36 +178,25 @@ func (l *inventoryLoader) skip() error {
 
 func (l *inventoryLoader) load() *Config {
 	cfg := &Config{Path: l.src.path}
-	for {
-		tok, off, err := l.next()
-		if err != nil {
-			break
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
-			case rootElement:
-				err = l.clientsElement(t, off, cfg)
-			case clientElement:
-				if !l.bare {
-					l.bare = true
-					l.report(Warning, l.src.pos(off), "",
-						"<client> elements are not inside a <clients> root element; they are read as if they were",
-						"wrap all <client> elements in one <clients> … </clients> element")
-				}
-				err = l.clientElement(t, off, cfg)
-			default:
-				l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> at the top of the file", t.Name.Local),
-					"the file holds one <clients> element with <client> elements inside")
-				err = l.skip()
+	// The file ends at io.EOF, or at a failure already recorded: either
+	// way, what was read is checked below.
+	_ = l.contents("the top of the file", func(t xml.StartElement, off int) error {
+		switch t.Name.Local {
+		case rootElement:
+			return l.clientsElement(t, off, cfg)
+		case clientElement:
+			if !l.bare {
+				l.bare = true
+				l.report(Warning, l.src.pos(off), "",
+					"<client> elements are not inside a <clients> root element; they are read as if they were",
+					"wrap all <client> elements in one <clients> … </clients> element")
 			}
-		case xml.CharData:
-			l.checkNoText(t, off, "the top of the file")
+			return l.clientElement(t, off, cfg)
 		}
-		if err != nil {
-			break
-		}
-	}
+		l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> at the top of the file", t.Name.Local),
+			"the file holds one <clients> element with <client> elements inside")
+		return l.skip()
+	})
 	if len(cfg.Clients) == 0 && !l.diags.HasErrors() {
 		l.report(Warning, l.src.filePos(), "", "there are no <client> elements, so there is nothing to collect",
 			"add <client ip='…' username='…' …/> elements inside <clients>")
@@ -226,6 +215,22 @@ func (l *inventoryLoader) checkNoText(t xml.CharData, off int, where string) {
 
 func (l *inventoryLoader) clientsElement(start xml.StartElement, off int, cfg *Config) error {
 	l.attributes(start, off, nil, "<clients>")
+	return l.contents("<clients>", func(t xml.StartElement, off int) error {
+		if t.Name.Local == clientElement {
+			return l.clientElement(t, off, cfg)
+		}
+		l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> inside <clients>", t.Name.Local),
+			"<clients> holds only <client> elements")
+		return l.skip()
+	})
+}
+
+// contents reads the content of the element whose start tag was just
+// read, up to its end tag (or, at the top of the file, to io.EOF): every
+// child element goes to child, which reads it whole, and text other than
+// white space is reported as being in where. It returns the first error
+// of next or child.
+func (l *inventoryLoader) contents(where string, child func(t xml.StartElement, off int) error) error {
 	for {
 		tok, off, err := l.next()
 		if err != nil {
@@ -235,18 +240,11 @@ func (l *inventoryLoader) clientsElement(start xml.StartElement, off int, cfg *C
 		case xml.EndElement:
 			return nil
 		case xml.StartElement:
-			if t.Name.Local == clientElement {
-				err = l.clientElement(t, off, cfg)
-			} else {
-				l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> inside <clients>", t.Name.Local),
-					"<clients> holds only <client> elements")
-				err = l.skip()
-			}
-			if err != nil {
+			if err := child(t, off); err != nil {
 				return err
 			}
 		case xml.CharData:
-			l.checkNoText(t, off, "<clients>")
+			l.checkNoText(t, off, where)
 		}
 	}
 }
@@ -291,6 +289,18 @@ func (l *inventoryLoader) attributes(start xml.StartElement, off int, known []st
 	return out
 }
 
+// required returns the attribute of attrs named attribute. When it is
+// missing or empty, it reports that as an Error at the element (elemPos,
+// name) with fix, and returns false.
+func (l *inventoryLoader) required(attrs map[string]attr, attribute string, elemPos Pos, name, fix string) (attr, bool) {
+	a, ok := attrs[attribute]
+	if !ok || a.value == "" {
+		l.report(Error, elemPos, name, "the "+attribute+" attribute is missing", fix)
+		return a, false
+	}
+	return a, true
+}
+
 // warnTypographic reports, once per element, attribute values that were
 // in typographic quotes and read as if in straight quotes.
 func (l *inventoryLoader) warnTypographic(off int, field string) {
@@ -329,11 +339,10 @@ func (l *inventoryLoader) clientElement(start xml.StartElement, off int, cfg *Co
 	c := Client{Pos: elemPos, Port: defaultPort}
 
 	name := fmt.Sprintf("client #%d", l.nth)
-	ip, hasIP := attrs["ip"]
+	ip, hasIP := l.required(attrs, "ip", elemPos, name, "add ip='192.0.2.10' (the address or host name to connect to)")
 	switch {
-	case !hasIP || ip.value == "":
-		l.report(Error, elemPos, name, "the ip attribute is missing",
-			"add ip='192.0.2.10' (the address or host name to connect to)")
+	case !hasIP:
+		// Reported by required.
 	case !isHost(ip.value):
 		l.report(Error, ip.pos, name+" attribute ip", fmt.Sprintf("%q is not an IP address or host name", ip.value),
 			hostFix(ip.value, func(h, p string) string {
@@ -360,10 +369,7 @@ func (l *inventoryLoader) clientElement(start xml.StartElement, off int, cfg *Co
 		}
 	}
 
-	if u, ok := attrs["username"]; !ok || u.value == "" {
-		l.report(Error, elemPos, name, "the username attribute is missing",
-			"add username='…' (the account to log in as over SSH)")
-	} else {
+	if u, ok := l.required(attrs, "username", elemPos, name, "add username='…' (the account to log in as over SSH)"); ok {
 		c.Username = u.value
 	}
 
@@ -409,57 +415,33 @@ func (l *inventoryLoader) clientElement(start xml.StartElement, off int, cfg *Co
 	}
 
 	alerts := 0 // <alert> elements seen, to name those without a valid type
-	for {
-		tok, off, err := l.next()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			cfg.Clients = append(cfg.Clients, c)
-			return nil
-		case xml.StartElement:
-			if t.Name.Local == alertElement {
-				alerts++
-				if a, ok := l.alertElement(t, off, name, alerts); ok {
-					c.Alerts = append(c.Alerts, a)
-				}
-				err = l.skipChildren("<alert>")
-			} else {
-				l.report(Error, l.src.pos(off), name, fmt.Sprintf("unknown element <%s> inside <client>", t.Name.Local),
-					"<client> holds only <alert type='…' limit='…'/> elements")
-				err = l.skip()
+	err := l.contents("<client>", func(t xml.StartElement, off int) error {
+		if t.Name.Local == alertElement {
+			alerts++
+			if a, ok := l.alertElement(t, off, name, alerts); ok {
+				c.Alerts = append(c.Alerts, a)
 			}
-			if err != nil {
-				return err
-			}
-		case xml.CharData:
-			l.checkNoText(t, off, "<client>")
+			return l.skipChildren("<alert>")
 		}
+		l.report(Error, l.src.pos(off), name, fmt.Sprintf("unknown element <%s> inside <client>", t.Name.Local),
+			"<client> holds only <alert type='…' limit='…'/> elements")
+		return l.skip()
+	})
+	if err != nil {
+		return err
 	}
+	cfg.Clients = append(cfg.Clients, c)
+	return nil
 }
 
 // skipChildren reads to the end of an element that takes no content,
 // reporting any it has.
 func (l *inventoryLoader) skipChildren(element string) error {
-	for {
-		tok, off, err := l.next()
-		if err != nil {
-			return err
-		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return nil
-		case xml.StartElement:
-			l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> inside %s", t.Name.Local, element),
-				element+" takes only attributes; end it with />")
-			if err := l.skip(); err != nil {
-				return err
-			}
-		case xml.CharData:
-			l.checkNoText(t, off, element)
-		}
-	}
+	return l.contents(element, func(t xml.StartElement, off int) error {
+		l.report(Error, l.src.pos(off), "", fmt.Sprintf("unknown element <%s> inside %s", t.Name.Local, element),
+			element+" takes only attributes; end it with />")
+		return l.skip()
+	})
 }
 
 func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client string, nth int) (Alert, bool) {
@@ -469,18 +451,13 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	ok := true
 	name := fmt.Sprintf("%s alert #%d", client, nth)
 
-	t, hasType := attrs["type"]
+	t, hasType := l.required(attrs, "type", elemPos, name, "add type='memory' (or another alert type)")
 	switch {
-	case !hasType || t.value == "":
+	case !hasType:
 		ok = false
-		l.report(Error, elemPos, name, "the type attribute is missing", "add type='memory' (or another alert type)")
 	case !alertTypePattern.MatchString(t.value):
 		ok = false
-		fix := "write a lower-case name such as memory or cpu"
-		if lower := strings.ToLower(strings.TrimSpace(t.value)); alertTypePattern.MatchString(lower) {
-			fix = "write type='" + lower + "'"
-		}
-		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("%q is not an alert type name", t.value), fix)
+		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("%q is not an alert type name", t.value), alertTypeFix(t.value))
 	case len(l.opts.AlertTypes) > 0 && !slices.Contains(l.opts.AlertTypes, t.value):
 		ok = false
 		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("unknown alert type %q", t.value),
@@ -491,22 +468,35 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	}
 	l.warnTypographic(off, name)
 
-	lim, hasLimit := attrs["limit"]
+	lim, hasLimit := l.required(attrs, "limit", elemPos, name, "add limit='50%' (or another threshold)")
 	switch {
-	case !hasLimit || lim.value == "":
+	case !hasLimit:
 		ok = false
-		l.report(Error, elemPos, name, "the limit attribute is missing", "add limit='50%' (or another threshold)")
 	case !limitPattern.MatchString(lim.value):
 		ok = false
-		fix := "write a number, optionally followed by % or a unit, such as 50% or 2GiB"
-		if squeezed := strings.Join(strings.Fields(lim.value), ""); squeezed != lim.value && limitPattern.MatchString(squeezed) {
-			fix = "remove the spaces: limit='" + squeezed + "'"
-		}
-		l.report(Error, lim.pos, name+" attribute limit", fmt.Sprintf("%q is not a limit", lim.value), fix)
+		l.report(Error, lim.pos, name+" attribute limit", fmt.Sprintf("%q is not a limit", lim.value), limitFix(lim.value))
 	default:
 		a.Limit = lim.value
 	}
 	return a, ok
+}
+
+// alertTypeFix says how to correct a type attribute that is not an alert
+// type name: its lower-case form when that is one.
+func alertTypeFix(written string) string {
+	if lower := strings.ToLower(strings.TrimSpace(written)); alertTypePattern.MatchString(lower) {
+		return "write type='" + lower + "'"
+	}
+	return "write a lower-case name such as memory or cpu"
+}
+
+// limitFix says how to correct a limit attribute that is not a limit: the
+// same without spaces when that is one.
+func limitFix(written string) string {
+	if squeezed := strings.Join(strings.Fields(written), ""); squeezed != written && limitPattern.MatchString(squeezed) {
+		return "remove the spaces: limit='" + squeezed + "'"
+	}
+	return "write a number, optionally followed by % or a unit, such as 50% or 2GiB"
 }
 
 // keyFile resolves the key attribute to a path and checks that it names a

@@ -65,6 +65,20 @@ func (c *clock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// queued returns a fresh outbox holding a mail for each of ids, its
+// database and a clock a second ahead of now, when they are due.
+func queued(t *testing.T, ids ...string) (*state.DB, *Outbox, *clock) {
+	t.Helper()
+	db := openDB(t, "")
+	box := New(db)
+	for _, id := range ids {
+		if err := box.Enqueue(t.Context(), mail(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db, box, &clock{t: time.Now().Add(time.Second)}
+}
+
 func openDB(t *testing.T, path string) *state.DB {
 	t.Helper()
 	if path == "" {
@@ -175,12 +189,7 @@ func TestDeliver(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			db := openDB(t, "")
-			box := New(db)
-			if err := box.Enqueue(t.Context(), mail("n1")); err != nil {
-				t.Fatal(err)
-			}
-			c := &clock{t: time.Now().Add(time.Second)}
+			db, box, c := queued(t, "n1")
 			sender := &recordingSender{replies: tc.replies}
 			rep, err := box.Deliver(t.Context(), sender, fastOptions(c))
 			if err != nil {
@@ -215,13 +224,8 @@ func TestDeliver(t *testing.T) {
 // The server is down for a whole round: the notification waits for its
 // backoff, is not sent early, and goes out on a later round.
 func TestServerDownDuringRoundDeliveredNextRound(t *testing.T) {
-	db := openDB(t, "")
-	box := New(db)
+	db, box, c := queued(t, "n1")
 	ctx := t.Context()
-	if err := box.Enqueue(ctx, mail("n1")); err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{t: time.Now().Add(time.Second)}
 	opts := fastOptions(c)
 
 	sender := &recordingSender{replies: []error{errDown}}
@@ -261,13 +265,8 @@ func TestCrashWhileSending(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			db := openDB(t, "")
-			box := New(db)
+			db, box, c := queued(t, "n1")
 			ctx := t.Context()
-			if err := box.Enqueue(ctx, mail("n1")); err != nil {
-				t.Fatal(err)
-			}
-			c := &clock{t: time.Now().Add(time.Second)}
 			// A sender claims it, then the process dies before recording anything.
 			if _, ok, err := db.ClaimNotification(ctx, "n1", "crashed", c.now(), c.now().Add(tc.lease)); err != nil || !ok {
 				t.Fatalf("claim: %v, %v", ok, err)
@@ -345,14 +344,7 @@ func TestConcurrentDeliverNeverSendsTwice(t *testing.T) {
 }
 
 func TestDeliverStopsWhenTheNotifierIsDown(t *testing.T) {
-	db := openDB(t, "")
-	box := New(db)
-	for i := range 5 {
-		if err := box.Enqueue(t.Context(), mail(fmt.Sprintf("n%d", i))); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c := &clock{t: time.Now().Add(time.Second)}
+	db, box, c := queued(t, "n0", "n1", "n2", "n3", "n4")
 	opts := fastOptions(c)
 	opts.MaxConsecutiveTemporary = 2
 	sender := &recordingSender{replies: []error{errDown}}
@@ -372,12 +364,7 @@ func TestDeliverStopsWhenTheNotifierIsDown(t *testing.T) {
 }
 
 func TestErrorTextsAreRedacted(t *testing.T) {
-	db := openDB(t, "")
-	box := New(db)
-	if err := box.Enqueue(t.Context(), mail("n1")); err != nil {
-		t.Fatal(err)
-	}
-	c := &clock{t: time.Now().Add(time.Second)}
+	db, box, c := queued(t, "n1")
 	opts := fastOptions(c)
 	opts.Redact = func(s string) string { return strings.ReplaceAll(s, "hunter2", "********") }
 	sender := &recordingSender{replies: []error{errors.New("535 authentication failed for password hunter2\nsecond line")}}

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -24,28 +25,11 @@ func (d *DB) Cursor(ctx context.Context, hostIP string, hostPort int, channel st
 
 // readCursors returns a reader of the whole event_cursors table.
 func (d *DB) readCursors(ctx context.Context) func() (map[cursorKey]string, error) {
-	return func() (map[cursorKey]string, error) {
-		rows, err := d.db.QueryContext(context.WithoutCancel(ctx), `SELECT host_ip, host_port, channel, cursor FROM event_cursors`)
-		if err != nil {
-			return nil, fmt.Errorf("read event-log cursors: %w", err)
-		}
-		defer rows.Close()
-		out := make(map[cursorKey]string)
-		for rows.Next() {
-			var (
-				k      cursorKey
-				cursor string
-			)
-			if err := rows.Scan(&k.ip, &k.port, &k.channel, &cursor); err != nil {
-				return nil, fmt.Errorf("read event-log cursors: %w", err)
-			}
-			out[k] = cursor
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read event-log cursors: %w", err)
-		}
-		return out, nil
-	}
+	return readTable(ctx, d.db, "event-log cursors", `SELECT host_ip, host_port, channel, cursor FROM event_cursors`,
+		func(rows *sql.Rows) (k cursorKey, cursor string, err error) {
+			err = rows.Scan(&k.ip, &k.port, &k.channel, &cursor)
+			return k, cursor, err
+		})
 }
 
 // SetCursor stores where the next event-log read of channel on the host

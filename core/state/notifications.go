@@ -146,22 +146,10 @@ func (d *DB) DueNotificationsOn(ctx context.Context, channel string, now time.Ti
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := d.db.QueryContext(ctx,
+	ids, err := queryStrings(ctx, d.db,
 		`SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? AND (? = '' OR channel = ?)
 		 ORDER BY next_attempt_at, created_at, id LIMIT ?`, formatTime(now), channel, channel, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list due notifications: %w", err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list due notifications: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list due notifications: %w", err)
 	}
 	return ids, nil
@@ -246,22 +234,11 @@ func (d *DB) FinishNotification(ctx context.Context, id, token string, o Outcome
 func (d *DB) ReleaseExpiredClaims(ctx context.Context, now time.Time, note string) ([]string, error) {
 	var ids []string
 	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx,
+		var err error
+		ids, err = queryStrings(ctx, tx,
 			`SELECT id FROM notifications WHERE status = 'sending' AND (lease_until IS NULL OR lease_until < ?) ORDER BY id`,
 			formatTime(now))
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -294,23 +271,19 @@ func (d *DB) Notification(ctx context.Context, id string) (Notification, error) 
 
 // NotificationCounts returns how many notifications are in each status.
 func (d *DB) NotificationCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT status, COUNT(*) FROM notifications GROUP BY status`)
-	if err != nil {
-		return nil, fmt.Errorf("count notifications: %w", err)
-	}
-	defer rows.Close()
 	out := map[string]int{}
-	for rows.Next() {
+	err := eachRow(ctx, d.db, func(rows *sql.Rows) error {
 		var (
 			status string
 			n      int
 		)
 		if err := rows.Scan(&status, &n); err != nil {
-			return nil, fmt.Errorf("count notifications: %w", err)
+			return err
 		}
 		out[status] = n
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}, `SELECT status, COUNT(*) FROM notifications GROUP BY status`)
+	if err != nil {
 		return nil, fmt.Errorf("count notifications: %w", err)
 	}
 	return out, nil
@@ -370,21 +343,9 @@ func hostLabel(hostIP string, hostPort int) string {
 // WaitingChannels returns the channels that have notifications pending or
 // being sent, sorted.
 func (d *DB) WaitingChannels(ctx context.Context) ([]string, error) {
-	rows, err := d.db.QueryContext(ctx,
+	out, err := queryStrings(ctx, d.db,
 		`SELECT DISTINCT channel FROM notifications WHERE status IN ('pending', 'sending') ORDER BY channel`)
 	if err != nil {
-		return nil, fmt.Errorf("list notification channels: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, fmt.Errorf("list notification channels: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list notification channels: %w", err)
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -42,29 +43,11 @@ func (d *DB) Platform(ctx context.Context, hostIP string, hostPort int, user str
 
 // readPlatforms returns a reader of the whole host_platforms table.
 func (d *DB) readPlatforms(ctx context.Context) func() (map[hostKey]storedPlatform, error) {
-	return func() (map[hostKey]storedPlatform, error) {
-		rows, err := d.db.QueryContext(context.WithoutCancel(ctx),
-			`SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir, shell FROM host_platforms`)
-		if err != nil {
-			return nil, fmt.Errorf("read host platforms: %w", err)
-		}
-		defer rows.Close()
-		out := make(map[hostKey]storedPlatform)
-		for rows.Next() {
-			var (
-				k   hostKey
-				row storedPlatform
-			)
-			if err := rows.Scan(&k.ip, &k.port, &row.user, &row.p.OS, &row.p.Arch, &row.p.UID, &row.p.RemoteDir, &row.p.Shell); err != nil {
-				return nil, fmt.Errorf("read host platforms: %w", err)
-			}
-			out[k] = row
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read host platforms: %w", err)
-		}
-		return out, nil
-	}
+	return readTable(ctx, d.db, "host platforms", `SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir, shell FROM host_platforms`,
+		func(rows *sql.Rows) (k hostKey, row storedPlatform, err error) {
+			err = rows.Scan(&k.ip, &k.port, &row.user, &row.p.OS, &row.p.Arch, &row.p.UID, &row.p.RemoteDir, &row.p.Shell)
+			return k, row, err
+		})
 }
 
 // SetPlatform stores the platform just detected on a host for the login

@@ -1,6 +1,11 @@
 package state
 
-import "sync"
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
 
 // snapshot is a small table read whole by the first lookup on a DB and
 // kept current by the DB's own writes. A round asks the same table for
@@ -46,4 +51,27 @@ func (s *snapshot[K, V]) put(read func() (map[K]V, error), k K, v V) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rows[k] = v
+}
+
+// readTable returns a reader of a whole table for a snapshot: query
+// selects every row and scan reads one row's key and value; what names the
+// table in errors. The query does not stop when ctx is cancelled: the
+// snapshot keeps what the first lookup read, failure included, for every
+// later lookup.
+func readTable[K comparable, V any](ctx context.Context, db *sql.DB, what, query string, scan func(*sql.Rows) (K, V, error)) func() (map[K]V, error) {
+	return func() (map[K]V, error) {
+		out := make(map[K]V)
+		err := eachRow(context.WithoutCancel(ctx), db, func(rows *sql.Rows) error {
+			k, v, err := scan(rows)
+			if err != nil {
+				return err
+			}
+			out[k] = v
+			return nil
+		}, query)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		return out, nil
+	}
 }

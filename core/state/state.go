@@ -167,6 +167,42 @@ func (d *DB) inTx(ctx context.Context, fn func(*sql.Tx) error) (err error) {
 	return tx.Commit()
 }
 
+// queryer runs a query: the database or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// eachRow runs query and hands every row to scan, then closes the rows.
+// It returns the first error of the query, of scan or of reading the
+// rows as it is: the caller says what failed.
+func eachRow(ctx context.Context, q queryer, scan func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// queryStrings returns the single text column of every row of query.
+func queryStrings(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	var out []string
+	err := eachRow(ctx, q, func(rows *sql.Rows) error {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return err
+		}
+		out = append(out, s)
+		return nil
+	}, query, args...)
+	return out, err
+}
+
 // timeLayout is fixed-width UTC, so stored times compare as text.
 const timeLayout = "2006-01-02T15:04:05.000000000Z"
 

@@ -14,6 +14,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 )
 
 func writeKey(t *testing.T, passphrase string) (path string, pub ssh.PublicKey) {
@@ -123,7 +125,7 @@ func TestDialAuthenticatesWithKeyFileAndAgent(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("SSH_AUTH_SOCK", sock)
-			hostKey := newEd25519Signer(t)
+			hostKey := sshdtest.NewSigner(t)
 			srv := startTestServer(t, "", tc.authorized, hostKey)
 			hk, err := NewHostKeys(knownHostsFile(t, lineFor(srv.addr(), hostKey.PublicKey())+"\n"), false)
 			if err != nil {
@@ -148,7 +150,7 @@ func TestDialRefusesWithoutHostKeys(t *testing.T) {
 }
 
 func TestDialWrongPasswordIsAuthFailed(t *testing.T) {
-	hostKey := newEd25519Signer(t)
+	hostKey := sshdtest.NewSigner(t)
 	srv := startTestServer(t, testPassword, nil, hostKey)
 	hk, err := NewHostKeys(knownHostsFile(t, lineFor(srv.addr(), hostKey.PublicKey())+"\n"), false)
 	if err != nil {

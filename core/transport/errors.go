@@ -45,29 +45,21 @@ const (
 
 // String is the kind's stable snake_case name, fit for storage and logs.
 func (k Kind) String() string {
-	switch k {
-	case Other:
-		return "other"
-	case Unreachable:
-		return "unreachable"
-	case Timeout:
-		return "timeout"
-	case AuthFailed:
-		return "auth_failed"
-	case HostKeyMismatch:
-		return "host_key_mismatch"
-	case HostKeyUnknown:
-		return "host_key_unknown"
-	case Agent:
-		return "agent"
-	case Protocol:
-		return "protocol"
-	case Cancelled:
-		return "cancelled"
-	case Unsafe:
-		return "unsafe"
-	case Config:
-		return "config"
+	names := [...]string{
+		Other:           "other",
+		Unreachable:     "unreachable",
+		Timeout:         "timeout",
+		AuthFailed:      "auth_failed",
+		HostKeyMismatch: "host_key_mismatch",
+		HostKeyUnknown:  "host_key_unknown",
+		Agent:           "agent",
+		Protocol:        "protocol",
+		Cancelled:       "cancelled",
+		Unsafe:          "unsafe",
+		Config:          "config",
+	}
+	if k >= 0 && int(k) < len(names) {
+		return names[k]
 	}
 	return fmt.Sprintf("kind(%d)", int(k))
 }

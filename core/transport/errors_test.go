@@ -186,3 +186,15 @@ func errWanted(t *testing.T, err error, wantErr string) bool {
 	}
 	return false
 }
+
+// checkResult checks a table case's result: err against wantErr as
+// errWanted does and, when no error is wanted, got against want.
+func checkResult[T comparable](t *testing.T, got T, err error, want T, wantErr string) {
+	t.Helper()
+	if errWanted(t, err, wantErr) {
+		return
+	}
+	if got != want {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+}

@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 )
 
 const testPassword = "s3cret-pw"
@@ -42,9 +44,9 @@ func dialTest(t *testing.T, srv testServer, hk *HostKeys) error {
 }
 
 func TestHostKeysVerdicts(t *testing.T) {
-	ed := newEd25519Signer(t)
-	ec := newECDSASigner(t)
-	other := newEd25519Signer(t)
+	ed := sshdtest.NewSigner(t)
+	ec := sshdtest.NewECDSASigner(t)
+	other := sshdtest.NewSigner(t)
 	tests := map[string]struct {
 		serverKeys []ssh.Signer
 		// known builds the known_hosts content from the server address.
@@ -132,7 +134,7 @@ func TestHostKeysVerdicts(t *testing.T) {
 }
 
 func TestHostKeysTrustOnFirstUse(t *testing.T) {
-	ed := newEd25519Signer(t)
+	ed := sshdtest.NewSigner(t)
 	srv := startTestServer(t, testPassword, nil, ed)
 	// No trailing newline: the appended line must start on its own line.
 	path := knownHostsFile(t, "# operator notes")
@@ -171,7 +173,7 @@ func TestHostKeysTrustOnFirstUse(t *testing.T) {
 	}
 
 	// Another key for the recorded host is a mismatch naming the new line.
-	other := newEd25519Signer(t)
+	other := sshdtest.NewSigner(t)
 	remote := &net.TCPAddr{IP: net.ParseIP(srv.host), Port: srv.port}
 	err = hk.check(srv.addr(), remote, other.PublicKey())
 	if KindOf(err) != HostKeyMismatch || !strings.Contains(err.Error(), fmt.Sprintf("%s:2", path)) {
@@ -205,8 +207,8 @@ func TestNewHostKeysCreatesPrivateFile(t *testing.T) {
 }
 
 func TestHostKeyAlgorithms(t *testing.T) {
-	ed := newEd25519Signer(t).PublicKey()
-	ec := newECDSASigner(t).PublicKey()
+	ed := sshdtest.NewSigner(t).PublicKey()
+	ec := sshdtest.NewECDSASigner(t).PublicKey()
 	tests := map[string]struct {
 		keys []ssh.PublicKey
 		want []string

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -59,12 +58,7 @@ func TestIntegrationDialAndDetect(t *testing.T) {
 func TestIntegrationEnsureUploadsOnceAndRunEchoes(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{})
 	dir := privateTestDir(t)
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: dir})
-	ctx := testContext(t)
-	p, err := c.Detect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, ctx := detectOn(t, fleet, transport.Auth{Password: fleet.Password}, dir)
 	if p.RemoteDir != dir {
 		t.Fatalf("RemoteDir %q, want the override %q", p.RemoteDir, dir)
 	}
@@ -106,12 +100,7 @@ func TestIntegrationEnsureUploadsOnceAndRunEchoes(t *testing.T) {
 func TestIntegrationEnsureAllShipsAgentAndModules(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{LogLevel: "VERBOSE"})
 	dir := privateTestDir(t)
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: dir})
-	ctx := testContext(t)
-	p, err := c.Detect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, ctx := detectOn(t, fleet, transport.Auth{Password: fleet.Password}, dir)
 	script := []byte("#!/bin/sh\necho '{\"metrics\":[{\"name\":\"users.logged_in\",\"value\":3,\"unit\":\"count\"}]}'\n")
 	arts := []transport.Artifact{
 		{Name: "cscs-agent", Data: echoAgent},
@@ -180,12 +169,7 @@ func TestIntegrationEnsureAllShipsAgentAndModules(t *testing.T) {
 
 func TestIntegrationRunFailures(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{})
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: privateTestDir(t)})
-	ctx := testContext(t)
-	p, err := c.Detect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, ctx := detectOn(t, fleet, transport.Auth{Password: fleet.Password}, privateTestDir(t))
 	tests := map[string]struct {
 		script    string
 		maxOutput int
@@ -218,14 +202,7 @@ func TestIntegrationRunFailures(t *testing.T) {
 			start := time.Now()
 			_, _, err = c.Run(ctx, p, remotePath, digestOf(a.Data), nil, maxOutput)
 			t.Logf("run error: %v", err)
-			if transport.KindOf(err) != tc.wantKind {
-				t.Fatalf("run: %v (kind %v), want kind %v", err, transport.KindOf(err), tc.wantKind)
-			}
-			for _, want := range tc.wantText {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not contain %q", err, want)
-				}
-			}
+			checkError(t, "run", err, tc.wantKind, tc.wantText)
 			if elapsed := time.Since(start); elapsed > 10*time.Second {
 				t.Errorf("took %v", elapsed)
 			}
@@ -235,12 +212,7 @@ func TestIntegrationRunFailures(t *testing.T) {
 
 func TestIntegrationRunDetectsTamperedAgent(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{})
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{KeyFiles: []string{fleet.KeyFile}}, transport.Options{RemoteDir: privateTestDir(t)})
-	ctx := testContext(t)
-	p, err := c.Detect(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p, ctx := detectOn(t, fleet, transport.Auth{KeyFiles: []string{fleet.KeyFile}}, privateTestDir(t))
 	a := transport.Artifact{Name: "cscs-agent", Data: echoAgent}
 	remotePath, _, err := c.Ensure(ctx, p, a)
 	if err != nil {
@@ -324,13 +296,8 @@ func TestIntegrationEnsureRefusesUnsafeDir(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := privateTestDir(t)
 			tc.prepare(t, dir)
-			c := dial(t, fleet, fleet.Hosts[0], transport.Auth{Password: fleet.Password}, transport.Options{RemoteDir: dir})
-			ctx := testContext(t)
-			p, err := c.Detect(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, _, err = c.Ensure(ctx, p, transport.Artifact{Name: "cscs-agent", Data: echoAgent})
+			c, p, ctx := detectOn(t, fleet, transport.Auth{Password: fleet.Password}, dir)
+			_, _, err := c.Ensure(ctx, p, transport.Artifact{Name: "cscs-agent", Data: echoAgent})
 			t.Logf("ensure error: %v", err)
 			if tc.wantText == "" {
 				if err != nil {
@@ -358,7 +325,7 @@ func TestIntegrationDialFailures(t *testing.T) {
 	const silentTimeout, handshakeTimeout = 700 * time.Millisecond, 20 * time.Second
 	silent := hostPort(t, sshdtest.StartNoSSH(t))
 	closed := hostPort(t, sshdtest.ClosedAddr(t))
-	otherKey := newKey(t)
+	otherKey := sshdtest.NewSigner(t).PublicKey()
 
 	tests := map[string]struct {
 		host      sshdtest.Host
@@ -404,14 +371,7 @@ func TestIntegrationDialFailures(t *testing.T) {
 				t.Fatalf("dial succeeded, want %v", tc.wantKind)
 			}
 			t.Logf("dial error: %v", err)
-			if transport.KindOf(err) != tc.wantKind {
-				t.Fatalf("dial: %v (kind %v), want %v", err, transport.KindOf(err), tc.wantKind)
-			}
-			for _, want := range tc.wantText {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("error %q does not mention %q", err, want)
-				}
-			}
+			checkError(t, "dial", err, tc.wantKind, tc.wantText)
 			if strings.Contains(err.Error(), fleet.Password) {
 				t.Errorf("error reveals the password")
 			}
@@ -577,6 +537,20 @@ func assertSFTPSessions(t *testing.T, fleet *sshdtest.Fleet, want int) {
 	}
 }
 
+// checkError fails the test unless err, from step, is of kind and
+// mentions every one of texts.
+func checkError(t *testing.T, step string, err error, kind transport.Kind, texts []string) {
+	t.Helper()
+	if transport.KindOf(err) != kind {
+		t.Fatalf("%s: %v (kind %v), want kind %v", step, err, transport.KindOf(err), kind)
+	}
+	for _, want := range texts {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
+
 func digestOf(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
@@ -593,19 +567,6 @@ func hostPort(t *testing.T, addr string) sshdtest.Host {
 		t.Fatal(err)
 	}
 	return sshdtest.Host{IP: host, Port: n}
-}
-
-func newKey(t *testing.T) ssh.PublicKey {
-	t.Helper()
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key
 }
 
 // TestIntegrationEnsureShipsCompressed uploads the agent gzip-compressed;
@@ -688,11 +649,19 @@ func TestIntegrationEnsureShipsCompressed(t *testing.T) {
 func detectedClient(t *testing.T, fleet *sshdtest.Fleet) (*transport.Client, transport.Platform, context.Context, string) {
 	t.Helper()
 	dir := privateTestDir(t)
-	c := dial(t, fleet, fleet.Hosts[0], transport.Auth{KeyFiles: []string{fleet.KeyFile}}, transport.Options{RemoteDir: dir})
-	ctx := testContext(t)
+	c, p, ctx := detectOn(t, fleet, transport.Auth{KeyFiles: []string{fleet.KeyFile}}, dir)
+	return c, p, ctx, dir
+}
+
+// detectOn connects to the fleet's first host with auth and the remote
+// directory dir, and detects the host's platform; ctx ends with the test.
+func detectOn(t *testing.T, fleet *sshdtest.Fleet, auth transport.Auth, dir string) (c *transport.Client, p transport.Platform, ctx context.Context) {
+	t.Helper()
+	c = dial(t, fleet, fleet.Hosts[0], auth, transport.Options{RemoteDir: dir})
+	ctx = testContext(t)
 	p, err := c.Detect(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c, p, ctx, dir
+	return c, p, ctx
 }

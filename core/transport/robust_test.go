@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 )
 
 // droppingListener resets the first drop connections it accepts, as sshd
@@ -37,8 +39,8 @@ func (l *droppingListener) Accept() (net.Conn, error) {
 }
 
 func TestDialRetriesTransientFailuresOnly(t *testing.T) {
-	hostKey := newEd25519Signer(t)
-	other := newEd25519Signer(t)
+	hostKey := sshdtest.NewSigner(t)
+	other := sshdtest.NewSigner(t)
 	tests := map[string]struct {
 		drop     int32
 		retries  int
@@ -106,7 +108,7 @@ func TestBackoffGrowsWithJitter(t *testing.T) {
 }
 
 func TestHandshakeGateBoundsDials(t *testing.T) {
-	hostKey := newEd25519Signer(t)
+	hostKey := sshdtest.NewSigner(t)
 	ln := &droppingListener{Listener: listenLoopback(t)}
 	srv := serveTestSSH(t, ln, testServerConfig(testPassword, nil, hostKey), ssh.DiscardRequests)
 	hk, err := NewHostKeys(knownHostsFile(t, lineFor(srv.addr(), hostKey.PublicKey())+"\n"), false)
@@ -143,7 +145,7 @@ func TestHandshakeGateBoundsDials(t *testing.T) {
 }
 
 func TestKeepAliveClosesASilentHost(t *testing.T) {
-	hostKey := newEd25519Signer(t)
+	hostKey := sshdtest.NewSigner(t)
 	tests := map[string]struct {
 		// globalRequests is how the server treats keepalives.
 		globalRequests func(<-chan *ssh.Request)

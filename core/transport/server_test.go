@@ -1,10 +1,6 @@
 package transport
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rand"
 	"errors"
 	"net"
 	"strconv"
@@ -125,29 +121,3 @@ func serveTestSSHChannels(t *testing.T, ln net.Listener, cfg *ssh.ServerConfig, 
 }
 
 func (s testServer) addr() string { return net.JoinHostPort(s.host, strconv.Itoa(s.port)) }
-
-func newEd25519Signer(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-func newECDSASigner(t *testing.T) ssh.Signer {
-	t.Helper()
-	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 )
 
 // The fixtures in testdata/windows are what the shells of OpenSSH for
@@ -58,7 +60,7 @@ func TestParseWindowsProbe(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := parseWindowsProbe(fixture(t, name))
-			checkProbe(t, got, err, tc.want, tc.wantErr)
+			checkResult(t, got, err, tc.want, tc.wantErr)
 		})
 	}
 	inline := map[string]struct {
@@ -74,27 +76,9 @@ func TestParseWindowsProbe(t *testing.T) {
 	for name, tc := range inline {
 		t.Run(name, func(t *testing.T) {
 			got, err := parseWindowsProbe([]byte(tc.out))
-			checkProbe(t, got, err, windowsProbeResult{}, tc.wantErr)
-			if err != nil && strings.ContainsRune(err.Error(), 0x1b) {
-				t.Errorf("error carries a control character: %q", err)
-			}
+			checkResult(t, got, err, windowsProbeResult{}, tc.wantErr)
+			noControlInError(t, err)
 		})
-	}
-}
-
-func checkProbe(t *testing.T, got windowsProbeResult, err error, want windowsProbeResult, wantErr string) {
-	t.Helper()
-	if wantErr != "" {
-		if err == nil || !strings.Contains(err.Error(), wantErr) {
-			t.Fatalf("err = %v, want one containing %q", err, wantErr)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != want {
-		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }
 
@@ -120,16 +104,13 @@ func TestParsePowerShellProbe(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := parsePowerShellProbe(fixture(t, name))
-			checkProbe(t, got, err, tc.want, tc.wantErr)
+			checkResult(t, got, err, tc.want, tc.wantErr)
 		})
 	}
 }
 
 func TestDecodeCodeUnits(t *testing.T) {
-	tests := map[string]struct {
-		want    string
-		wantErr bool
-	}{
+	checkMappings(t, "decodeCodeUnits", decodeCodeUnits, map[string]mapping{
 		"":            {want: ""},
 		"67,58,92":    {want: `C:\`},
 		"74,252,114":  {want: "Jür"},
@@ -141,13 +122,7 @@ func TestDecodeCodeUnits(t *testing.T) {
 		"-1":          {wantErr: true},
 		"C:":          {wantErr: true},
 		strings.Repeat("65,", maxCodeUnits) + "65": {wantErr: true},
-	}
-	for in, tc := range tests {
-		got, err := decodeCodeUnits(in)
-		if (err != nil) != tc.wantErr || got != tc.want {
-			t.Errorf("decodeCodeUnits(%.40q) = %q, %v; want %q, error %v", in, got, err, tc.want, tc.wantErr)
-		}
-	}
+	})
 }
 
 func TestWindowsPlatform(t *testing.T) {
@@ -185,21 +160,13 @@ func TestWindowsPlatform(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := windowsPlatform(tc.in, !tc.noTemp)
-			if errWanted(t, err, tc.wantErr) {
-				return
-			}
-			if got != tc.want {
-				t.Errorf("got %+v, want %+v", got, tc.want)
-			}
+			checkResult(t, got, err, tc.want, tc.wantErr)
 		})
 	}
 }
 
 func TestWindowsPath(t *testing.T) {
-	tests := map[string]struct {
-		want    string
-		wantErr bool
-	}{
+	checkMappings(t, "windowsPath", windowsPath, map[string]mapping{
 		"/C:/Users/op/Temp/cscs/cscs-agent-0123.exe": {want: `C:\Users\op\Temp\cscs\cscs-agent-0123.exe`},
 		"/C:/a b/x.exe":       {want: `C:\a b\x.exe`},
 		"/C:/Users/O'Brien/x": {want: `C:\Users\O'Brien\x`},
@@ -212,15 +179,7 @@ func TestWindowsPath(t *testing.T) {
 		"/C:/a\\..\\b/x":      {wantErr: true},
 		"/C:/a/../Windows/x":  {wantErr: true},
 		"/C:/a/\x1b[0m/x":     {wantErr: true},
-	}
-	for in, tc := range tests {
-		t.Run(in, func(t *testing.T) {
-			got, err := windowsPath(in)
-			if (err != nil) != tc.wantErr || got != tc.want {
-				t.Fatalf("windowsPath(%q) = %q, %v; want %q, error %v", in, got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
+	})
 }
 
 const testDigest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -254,12 +213,7 @@ func TestWindowsRunCommand(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := windowsRunCommand(Platform{OS: "windows", Shell: tc.shell}, tc.path, testDigest)
-			if errWanted(t, err, tc.wantErr) {
-				return
-			}
-			if got != tc.want {
-				t.Errorf("command\n%s\nwant\n%s", got, tc.want)
-			}
+			checkResult(t, got, err, tc.want, tc.wantErr)
 		})
 	}
 }
@@ -447,11 +401,9 @@ func TestWindowsStdin(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := windowsStdin(tc.p, []byte(tc.in))
-			if errWanted(t, err, tc.wantErr) {
+			checkResult(t, string(got), err, tc.want, tc.wantErr)
+			if err != nil {
 				return
-			}
-			if string(got) != tc.want {
-				t.Errorf("got %s, want %s", got, tc.want)
 			}
 			if tc.p.Shell == ShellPowerShell && tc.in != "" {
 				var a, b any
@@ -564,7 +516,7 @@ func (h *fakeWindowsHost) serve(nc ssh.NewChannel) {
 func dialFake(t *testing.T, h *fakeWindowsHost, remoteDir string) *Client {
 	t.Helper()
 	h.t = t
-	hostKey := newEd25519Signer(t)
+	hostKey := sshdtest.NewSigner(t)
 	srv := serveTestSSHChannels(t, listenLoopback(t), testServerConfig(testPassword, nil, hostKey), ssh.DiscardRequests, h.serve)
 	hk, err := NewHostKeys(knownHostsFile(t, lineFor(srv.addr(), hostKey.PublicKey())+"\n"), false)
 	if err != nil {
@@ -588,6 +540,15 @@ func TestDetectWindowsShells(t *testing.T) {
 		ps      = "powershell"
 		unicode = "powershell.exe from cmd"
 	)
+	// win is the platform detected for user in dir (below /C:/Users).
+	win := func(shell, arch, user, dir string) Platform {
+		return Platform{OS: "windows", Arch: arch, UID: user, RemoteDir: "/C:/Users/" + dir + "/cscs", Shell: shell}
+	}
+	opCmd := win(ShellCmd, "amd64", "op", "op/AppData/Local/Temp")
+	var (
+		cmdSteps = []string{posix, neutral}
+		psSteps  = []string{posix, neutral, ps}
+	)
 	tests := map[string]struct {
 		host      fakeShell
 		remoteDir string
@@ -595,67 +556,25 @@ func TestDetectWindowsShells(t *testing.T) {
 		wantErr   string
 		wantSteps []string
 	}{
-		"cmd.exe": {
-			host:      fakeShell{shell: ShellCmd, probe: "cmd-amd64.txt"},
-			want:      Platform{OS: "windows", Arch: "amd64", UID: "op", RemoteDir: "/C:/Users/op/AppData/Local/Temp/cscs", Shell: ShellCmd},
-			wantSteps: []string{posix, neutral},
-		},
-		"cmd.exe with a stray quote": {
-			host:      fakeShell{shell: ShellCmd, probe: "cmd-stray-quote.txt"},
-			want:      Platform{OS: "windows", Arch: "amd64", UID: "op", RemoteDir: "/C:/Users/op/AppData/Local/Temp/cscs", Shell: ShellCmd},
-			wantSteps: []string{posix, neutral},
-		},
-		"cmd.exe with a banner": {
-			host:      fakeShell{shell: ShellCmd, probe: "cmd-noise.txt"},
-			want:      Platform{OS: "windows", Arch: "amd64", UID: "op", RemoteDir: "/C:/Users/op/AppData/Local/Temp/cscs", Shell: ShellCmd},
-			wantSteps: []string{posix, neutral},
-		},
-		"cmd.exe on arm64": {
-			host:      fakeShell{shell: ShellCmd, probe: "cmd-arm64.txt"},
-			want:      Platform{OS: "windows", Arch: "arm64", UID: "op", RemoteDir: "/C:/Users/op/AppData/Local/Temp/2/cscs", Shell: ShellCmd},
-			wantSteps: []string{posix, neutral},
-		},
-		"cmd.exe with a user name in the OEM code page asks PowerShell": {
-			host:      fakeShell{shell: ShellCmd, probe: "cmd-oem-user.txt", psProbe: "pwsh7-probe-unicode.txt"},
-			want:      Platform{OS: "windows", Arch: "amd64", UID: "Jürgen", RemoteDir: "/C:/Users/Jürgen Müller/AppData/Local/Temp/cscs", Shell: ShellCmd},
-			wantSteps: []string{posix, neutral, unicode},
-		},
-		"cmd.exe with a user name in the OEM code page and no PowerShell": {
-			host:      fakeShell{shell: ShellCmd, probe: "cmd-oem-user.txt"},
-			wantErr:   "no usable user name",
-			wantSteps: []string{posix, neutral, unicode},
-		},
-		"cmd.exe without TEMP": {
-			host:      fakeShell{shell: ShellCmd, probe: "cmd-no-temp.txt"},
-			wantErr:   "no TEMP directory",
-			wantSteps: []string{posix, neutral},
-		},
-		"cmd.exe without TEMP and a remote directory configured": {
-			host:      fakeShell{shell: ShellCmd, probe: "cmd-no-temp.txt"},
-			remoteDir: "/C:/cscs",
-			want:      Platform{OS: "windows", Arch: "amd64", UID: "svc", RemoteDir: "/C:/cscs", Shell: ShellCmd},
-			wantSteps: []string{posix, neutral},
-		},
-		"Windows PowerShell 5.1": {
-			host:      fakeShell{shell: ShellPowerShell, probe: "powershell51-echo.txt", psProbe: "powershell51-probe.txt"},
-			want:      Platform{OS: "windows", Arch: "amd64", UID: "op", RemoteDir: "/C:/Users/op/AppData/Local/Temp/cscs", Shell: ShellPowerShell},
-			wantSteps: []string{posix, neutral, ps},
-		},
-		"PowerShell 7 with a profile and a Unicode user": {
-			host:      fakeShell{shell: ShellPowerShell, probe: "pwsh7-echo.txt", psProbe: "pwsh7-probe-unicode.txt"},
-			want:      Platform{OS: "windows", Arch: "arm64", UID: "Jürgen", RemoteDir: "/C:/Users/Jürgen Müller/AppData/Local/Temp/cscs", Shell: ShellPowerShell},
-			wantSteps: []string{posix, neutral, ps},
-		},
-		"PowerShell that cannot run the probe": {
-			host:      fakeShell{shell: ShellPowerShell, probe: "powershell51-echo.txt"},
-			wantErr:   "the default shell is PowerShell, but its probe failed (exit 1: Cannot invoke method",
-			wantSteps: []string{posix, neutral, ps},
-		},
-		"a shell that runs neither probe": {
-			host:      fakeShell{shell: ShellCmd, probe: "cmd-error-oem.txt"},
-			wantErr:   "printed no probe line",
-			wantSteps: []string{posix, neutral},
-		},
+		"cmd.exe":                    {host: fakeShell{shell: ShellCmd, probe: "cmd-amd64.txt"}, want: opCmd, wantSteps: cmdSteps},
+		"cmd.exe with a stray quote": {host: fakeShell{shell: ShellCmd, probe: "cmd-stray-quote.txt"}, want: opCmd, wantSteps: cmdSteps},
+		"cmd.exe with a banner":      {host: fakeShell{shell: ShellCmd, probe: "cmd-noise.txt"}, want: opCmd, wantSteps: cmdSteps},
+		"cmd.exe on arm64": {host: fakeShell{shell: ShellCmd, probe: "cmd-arm64.txt"},
+			want: win(ShellCmd, "arm64", "op", "op/AppData/Local/Temp/2"), wantSteps: cmdSteps},
+		"cmd.exe with a user name in the OEM code page asks PowerShell": {host: fakeShell{shell: ShellCmd, probe: "cmd-oem-user.txt", psProbe: "pwsh7-probe-unicode.txt"},
+			want: win(ShellCmd, "amd64", "Jürgen", "Jürgen Müller/AppData/Local/Temp"), wantSteps: []string{posix, neutral, unicode}},
+		"cmd.exe with a user name in the OEM code page and no PowerShell": {host: fakeShell{shell: ShellCmd, probe: "cmd-oem-user.txt"},
+			wantErr: "no usable user name", wantSteps: []string{posix, neutral, unicode}},
+		"cmd.exe without TEMP": {host: fakeShell{shell: ShellCmd, probe: "cmd-no-temp.txt"}, wantErr: "no TEMP directory", wantSteps: cmdSteps},
+		"cmd.exe without TEMP and a remote directory configured": {host: fakeShell{shell: ShellCmd, probe: "cmd-no-temp.txt"}, remoteDir: "/C:/cscs",
+			want: Platform{OS: "windows", Arch: "amd64", UID: "svc", RemoteDir: "/C:/cscs", Shell: ShellCmd}, wantSteps: cmdSteps},
+		"Windows PowerShell 5.1": {host: fakeShell{shell: ShellPowerShell, probe: "powershell51-echo.txt", psProbe: "powershell51-probe.txt"},
+			want: win(ShellPowerShell, "amd64", "op", "op/AppData/Local/Temp"), wantSteps: psSteps},
+		"PowerShell 7 with a profile and a Unicode user": {host: fakeShell{shell: ShellPowerShell, probe: "pwsh7-echo.txt", psProbe: "pwsh7-probe-unicode.txt"},
+			want: win(ShellPowerShell, "arm64", "Jürgen", "Jürgen Müller/AppData/Local/Temp"), wantSteps: psSteps},
+		"PowerShell that cannot run the probe": {host: fakeShell{shell: ShellPowerShell, probe: "powershell51-echo.txt"},
+			wantErr: "the default shell is PowerShell, but its probe failed (exit 1: Cannot invoke method", wantSteps: psSteps},
+		"a shell that runs neither probe": {host: fakeShell{shell: ShellCmd, probe: "cmd-error-oem.txt"}, wantErr: "printed no probe line", wantSteps: cmdSteps},
 	}
 	step := func(command string) string {
 		switch {

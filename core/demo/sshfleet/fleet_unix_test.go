@@ -25,6 +25,8 @@ import (
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 )
 
 func TestExec(t *testing.T) {
@@ -63,18 +65,14 @@ func TestExec(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			c := dial(t, f, hosts[tc.host])
-			s, err := c.NewSession()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := newSession(t, c)
 			var stdout, stderr bytes.Buffer
 			s.Stdout, s.Stderr = &stdout, &stderr
 			if tc.stdin != "" {
 				s.Stdin = strings.NewReader(tc.stdin)
 			}
 			start := time.Now()
-			err = s.Run(tc.command)
+			err := s.Run(tc.command)
 			if elapsed := time.Since(start); elapsed > 10*time.Second {
 				t.Errorf("command took %v", elapsed)
 			}
@@ -130,11 +128,7 @@ func processGone(pid int, within time.Duration) bool {
 func TestStdinCloseWrite(t *testing.T) {
 	f := startFleet(t, Options{Hosts: 1})
 	c := dial(t, f, f.Hosts()[0])
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newSession(t, c)
 	stdin, err := s.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +252,7 @@ func TestSFTP(t *testing.T) {
 }
 
 func TestAuthentication(t *testing.T) {
-	key := testKey(t)
+	key := sshdtest.NewSigner(t)
 	f := startFleet(t, Options{Hosts: 1, Password: testPassword, AuthorizedKey: key.PublicKey()})
 	hostKeys := knownHostsCallback(t, f)
 	tests := map[string]struct {
@@ -271,7 +265,7 @@ func TestAuthentication(t *testing.T) {
 		"password prefix":    {user: testUser, auth: ssh.Password(testPassword[:5])},
 		"wrong user":         {user: "root2", auth: ssh.Password(testPassword)},
 		"authorized key":     {user: testUser, auth: ssh.PublicKeys(key), wantOK: true},
-		"other key":          {user: testUser, auth: ssh.PublicKeys(testKey(t))},
+		"other key":          {user: testUser, auth: ssh.PublicKeys(sshdtest.NewSigner(t))},
 		"key for other user": {user: "someone", auth: ssh.PublicKeys(key)},
 	}
 	for name, tc := range tests {
@@ -339,11 +333,7 @@ func TestRefusedRequests(t *testing.T) {
 	}
 	for name, request := range tests {
 		t.Run(name, func(t *testing.T) {
-			s, err := c.NewSession()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := newSession(t, c)
 			if err := request(s); err == nil {
 				t.Fatalf("%s request was accepted, want it refused", name)
 			}
@@ -369,10 +359,7 @@ func TestCloseStopsEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newSession(t, c)
 	stdout, err := s.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -592,6 +579,17 @@ func TestLargeFleet(t *testing.T) {
 	close(work)
 	wg.Wait()
 	t.Logf("handshakes with %d hosts in %v", hostCount, time.Since(start))
+}
+
+// newSession opens a session on c that is closed when the test ends.
+func newSession(t *testing.T, c *ssh.Client) *ssh.Session {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatalf("new session: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 func runOutput(t *testing.T, c *ssh.Client, command string) string {

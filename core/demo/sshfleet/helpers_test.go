@@ -2,8 +2,6 @@ package sshfleet
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,19 +16,6 @@ const (
 	testUser     = "operator"
 	testPassword = "correct horse battery staple"
 )
-
-func testKey(t *testing.T) ssh.Signer {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
 
 // startFleet starts a fleet that is closed when the test ends.
 func startFleet(t *testing.T, opts Options) *Fleet {

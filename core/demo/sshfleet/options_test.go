@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 )
 
 func TestPlanAddrs(t *testing.T) {
@@ -51,7 +53,7 @@ func TestPlanAddrs(t *testing.T) {
 }
 
 func TestOptionsValidation(t *testing.T) {
-	key := testKey(t).PublicKey()
+	key := sshdtest.NewSigner(t).PublicKey()
 	tests := map[string]struct {
 		opts    Options
 		wantErr string

@@ -8,11 +8,6 @@ import (
 	"os/exec"
 )
 
-func defaultShell() string { return "/bin/sh" }
-
-// tempDirVars names the variables that point programs at a temp directory.
-func tempDirVars() []string { return []string{"TMPDIR"} }
-
 // shellCommand runs command with `shell -c`.
 func shellCommand(ctx context.Context, shell, command string) *exec.Cmd {
 	return exec.CommandContext(ctx, shell, "-c", command)

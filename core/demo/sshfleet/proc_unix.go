@@ -9,11 +9,6 @@ import (
 	"syscall"
 )
 
-func defaultShell() string { return "/bin/sh" }
-
-// tempDirVars names the variables that point programs at a temp directory.
-func tempDirVars() []string { return []string{"TMPDIR"} }
-
 // shellCommand runs command with `shell -c` in its own process group, so
 // cancelling ctx kills the command and everything it started.
 func shellCommand(ctx context.Context, shell, command string) *exec.Cmd {

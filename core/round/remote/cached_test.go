@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/agentstore"
-	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -112,9 +111,7 @@ func (l execLog) take(t *testing.T) []string {
 // with a platform cache and checks, per round, the commands the host ran,
 // whether SFTP was used, and what the cache holds afterwards.
 func TestCollectCachedPlatform(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the fleet's shell wrapper and the real agent need Linux")
-	}
+	onlyOnLinux(t, "the fleet's shell wrapper and the real agent need Linux")
 	id := newIdentity(t)
 	realAgent := thisMachinesAgent(t)
 	sum := sha256.Sum256(realAgent)
@@ -123,11 +120,11 @@ func TestCollectCachedPlatform(t *testing.T) {
 	ctx := context.Background()
 	h, hostKeys := oneHostFleet(t, execs.shell)
 	cache := &memPlatforms{m: map[string]transport.Platform{}}
-	cl := config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret("pw")}
+	cl := demoClient(h)
 	here := runtime.GOOS + "/" + runtime.GOARCH
 	c := New(Settings{Identity: id, Agents: onlyAgents{platforms: []string{here, runtime.GOOS + "/" + otherArch(runtime.GOARCH)}, data: realAgent}, HostKeys: hostKeys,
 		ConnectTimeout: 5 * time.Second, HandshakeTimeout: 5 * time.Second, CPUSample: 10 * time.Millisecond, Platforms: cache})
-	key := cache.key(h.IP, h.Port, "demo")
+	key := cache.key(h.IP, h.Port, demoUser)
 	var detected transport.Platform // after the first round
 	agentPath := func() string { return filepath.Join(detected.RemoteDir, agentName) }
 	setCached := func(change func(*transport.Platform)) func(*testing.T) {
@@ -214,16 +211,14 @@ func TestCollectCachedPlatform(t *testing.T) {
 // TestCollectCachedAgentFailureRunsOnce checks that an agent that fails
 // on the cached path is not run a second time by a fallback.
 func TestCollectCachedAgentFailureRunsOnce(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the fleet's shell wrapper needs Linux")
-	}
+	onlyOnLinux(t, "the fleet's shell wrapper needs Linux")
 	id := newIdentity(t)
 	execs := newExecLog(t)
 	ctx := context.Background()
 	h, hostKeys := oneHostFleet(t, execs.shell)
 	c := New(Settings{Identity: id, Agents: fakeAgents{data: script("echo disk on fire >&2; exit 3")}, HostKeys: hostKeys,
 		ConnectTimeout: 5 * time.Second, HandshakeTimeout: 5 * time.Second, Platforms: &memPlatforms{m: map[string]transport.Platform{}}})
-	cl := config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret("pw")}
+	cl := demoClient(h)
 	for i, want := range [][]string{{"detect", "run"}, {"cached"}} {
 		col := c.Collect(ctx, cl)
 		if col.Status != storage.StatusAgentError || !strings.Contains(col.Error, "disk on fire") || strings.Contains(col.Error, "starting agent") {

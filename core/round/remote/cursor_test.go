@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -46,9 +45,7 @@ func (authlogOnly) PlanFor(context.Context, source.Platform) sources.Plan {
 func (authlogOnly) Decoder(string) (source.Decoder, bool) { return nil, false }
 
 func TestCollectKeepsCursors(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the authlog module runs on Linux")
-	}
+	onlyOnLinux(t, "the authlog module runs on Linux")
 	id := newIdentity(t)
 	agent := thisMachinesAgent(t)
 	ctx := context.Background()
@@ -67,7 +64,7 @@ func TestCollectKeepsCursors(t *testing.T) {
 	c := New(Settings{Identity: id, Agents: fakeAgents{data: agent}, HostKeys: hostKeys,
 		ConnectTimeout: 2 * time.Second, HandshakeTimeout: 2 * time.Second, Sources: authlogOnly{},
 		Cursors: store, ModuleConfig: map[string]json.RawMessage{"authlog": settings}})
-	client := config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret("pw")}
+	client := demoClient(h)
 	key := fmt.Sprintf("%s:%d/authlog", h.IP, h.Port)
 
 	rounds := []struct {
@@ -132,9 +129,7 @@ func (p confPolicy) ForHost(config.Client, source.Platform) HostPlan {
 // TestExternalModuleGetsItsSettings: a group's settings for an external
 // source reach its module as the exec protocol's config.
 func TestExternalModuleGetsItsSettings(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the module is a shell script")
-	}
+	onlyOnLinux(t, "the module is a shell script")
 	id := newIdentity(t)
 	agent := thisMachinesAgent(t)
 	ctx := context.Background()
@@ -143,7 +138,7 @@ func TestExternalModuleGetsItsSettings(t *testing.T) {
 v=$(printf '%s' "$req" | sed -n 's/.*"threshold":\([0-9]*\).*/\1/p')
 printf '{"metrics":[{"name":"echoconf.threshold","value":%s,"unit":"count"}]}\n' "${v:-0}"
 `)
-	client := config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret("pw")}
+	client := demoClient(h)
 	tests := []struct {
 		name     string
 		settings json.RawMessage

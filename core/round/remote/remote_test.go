@@ -50,9 +50,7 @@ func script(body string) []byte { return []byte("#!/bin/sh\n" + body + "\n") }
 // TestCollectStatuses drives the pipeline against an in-process SSH fleet
 // with agents that misbehave in each way a host can.
 func TestCollectStatuses(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the scripted agents need a POSIX shell and sha256sum")
-	}
+	onlyOnLinux(t, "the scripted agents need a POSIX shell and sha256sum")
 	id := newIdentity(t)
 	realAgent := thisMachinesAgent(t)
 	replayed := captureReport(t, id)
@@ -88,11 +86,11 @@ func TestCollectStatuses(t *testing.T) {
 			}
 			pw := tc.password
 			if pw == "" {
-				pw = "pw"
+				pw = demoPassword
 			}
 			c := New(Settings{Identity: id, Agents: tc.agents, HostKeys: hk,
 				ConnectTimeout: 2 * time.Second, HandshakeTimeout: 2 * time.Second, CPUSample: 50 * time.Millisecond})
-			col := c.Collect(ctx, config.Client{IP: h.IP, Port: h.Port, Username: "demo", Password: config.NewSecret(pw)})
+			col := c.Collect(ctx, config.Client{IP: h.IP, Port: h.Port, Username: demoUser, Password: config.NewSecret(pw)})
 			if col.Status != tc.want {
 				t.Fatalf("status %s (%s), want %s", col.Status, col.Error, tc.want)
 			}
@@ -155,12 +153,24 @@ func TestFillFromReportKeepsModuleErrors(t *testing.T) {
 	}
 }
 
-// oneHostFleet starts an in-process fleet of one host (user "demo",
-// password "pw", shell as sshfleet.Options.Shell) for the test, and
+// The user and password the test fleets accept.
+const (
+	demoUser     = "demo"
+	demoPassword = "pw"
+)
+
+// demoClient is the configured client of h, logging in as demoUser with
+// demoPassword.
+func demoClient(h sshfleet.Host) config.Client {
+	return config.Client{IP: h.IP, Port: h.Port, Username: demoUser, Password: config.NewSecret(demoPassword)}
+}
+
+// oneHostFleet starts an in-process fleet of one host (demoUser with
+// demoPassword, shell as sshfleet.Options.Shell) for the test, and
 // returns the host with host keys that know it.
 func oneHostFleet(t *testing.T, shell string) (sshfleet.Host, *transport.HostKeys) {
 	t.Helper()
-	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 1, User: "demo", Password: "pw", TempRoot: t.TempDir(), Shell: shell})
+	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 1, User: demoUser, Password: demoPassword, TempRoot: t.TempDir(), Shell: shell})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,6 +184,14 @@ func oneHostFleet(t *testing.T, shell string) (sshfleet.Host, *transport.HostKey
 		t.Fatal(err)
 	}
 	return fleet.Hosts()[0], hostKeys
+}
+
+// onlyOnLinux skips the test on other systems; why says what needs Linux.
+func onlyOnLinux(t *testing.T, why string) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip(why)
+	}
 }
 
 // thisMachinesAgent is the agent binary built for this machine.
