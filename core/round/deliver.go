@@ -42,9 +42,7 @@ func (d delivery) deliver(ctx context.Context) bool {
 		if !found {
 			continue
 		}
-		opts := d.plan.pipelineOptions()
-		opts.InProcess = false
-		n, stop, err := pipeline.StartNotifier(ctx, opts, plugin, cfg)
+		n, stop, err := pipeline.StartNotifier(ctx, d.plan.pipelineOptions(), plugin, cfg)
 		if err != nil {
 			if ch == state.DefaultChannel {
 				d.notes.problem("mail not sent, the notifications wait in the outbox: %s", d.plan.redact(err.Error()))

@@ -92,8 +92,9 @@ func (r *Result) String() string {
 func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	notes := noter{rep}
 	// Plugins start while the first hosts connect; hosts wait for the
-	// sources only once their platform is known.
-	pending := pipeline.Start(ctx, p.pipelineOptions())
+	// sources only once their platform is known. They start also when
+	// ctx is cancelled: what was collected is still stored.
+	pending := pipeline.Start(context.WithoutCancel(ctx), p.pipelineOptions())
 
 	// The state database keeps alert states, the outbox and event cursors.
 	// Without it the round still runs: alerts are skipped and cursors do

@@ -1,0 +1,127 @@
+package round
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/cscs-dev/cscs/core/demo"
+	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// TestRunWithoutCLI starts rounds the way a server would, with no command
+// line: Load, NewPlan once, then Run twice on the same plan against an
+// in-process SSH fleet with a local mail sink. Each round collects every
+// host, stores it, and mails each client its event-log mail; a round
+// whose context is already cancelled records every host as cancelled and
+// still stores the round.
+func TestRunWithoutCLI(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs rounds against an in-process SSH fleet")
+	}
+	ctx := context.Background()
+	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 2, User: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	var diags strings.Builder
+	cfg, err := Load(ctx, Files{Inventory: d.Inventory, Email: d.Email}, LoadOptions{Version: "test"}, &diags)
+	if err != nil {
+		t.Fatalf("Load: %v\n%s", err, diags.String())
+	}
+	settings := DefaultSettings()
+	settings.CPUSample = 0
+	plan, err := NewPlan(cfg, settings, Environment{
+		Version: "test", DataDir: d.DataDir, AgentDir: testagent.Dir(t), DB: d.DB, InProcessPlugins: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for round := 1; round <= 2; round++ {
+		var rec recorder
+		res := Run(ctx, plan, &rec)
+		if !res.OK() || res.Report().Counts["ok"] != 2 || res.Storages != d.DB {
+			t.Fatalf("round %d: %s, stored in %q, notes %v", round, res, res.Storages, rec.notes)
+		}
+		if got := rows(t, d.DB, `SELECT count(*) FROM collections WHERE status = 'ok'`); got != 2*round {
+			t.Errorf("round %d: %d ok collections stored, want %d", round, got, 2*round)
+		}
+		if got := d.Sink.Count(); got != 2*round {
+			t.Errorf("round %d: the mail sink received %d mails, want one event-log mail per client and round (%d)", round, got, 2*round)
+		}
+		if !strings.Contains(noteText(rec.notes), "mail: 2 sent") {
+			t.Errorf("round %d: notes %v do not report the mail sent", round, rec.notes)
+		}
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	var rec recorder
+	res := Run(cancelled, plan, &rec)
+	if res.OK() || res.Report().Counts[string(storage.StatusCancelled)] != 2 || !res.Stored {
+		t.Errorf("cancelled round: %s, stored %v; want both hosts cancelled and the round stored", res, res.Stored)
+	}
+}
+
+// TestLoadRefusesBeforeAnyHost: a broken email_config.json, an alert rule
+// of an unknown type or a bad overlay makes Load fail with ErrInvalid and
+// diagnostics naming the file and line, so no round starts.
+func TestLoadRefusesBeforeAnyHost(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	good := write("config.xml", `<clients><client ip="127.0.0.1" username="u" password="p"/></clients>`)
+	tests := map[string]struct {
+		files Files
+		want  string
+	}{
+		"email without from": {Files{Inventory: good, Email: write("email.json", `{"host": "smtp.example.com"}`)}, "email.json:1:1: error"},
+		"unknown alert type": {Files{Inventory: write("typo.xml", `<clients><client ip="127.0.0.1" username="u" password="p"><alert type="cpux" limit="5%"/></client></clients>`)},
+			"typo.xml:1:"},
+		"overlay typo": {Files{Inventory: good, Overlays: []string{write("o.hcl", "round {\n  concurency = 3\n}\n")}}, "o.hcl line 2"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var diags strings.Builder
+			_, err := Load(context.Background(), tc.files, LoadOptions{Version: "test"}, &diags)
+			if err != ErrInvalid || !strings.Contains(diags.String(), tc.want) {
+				t.Errorf("Load = %v with diagnostics\n%s\nwant ErrInvalid and %q", err, diags.String(), tc.want)
+			}
+		})
+	}
+}
+
+func rows(t *testing.T, dbPath, query string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func noteText(notes []Note) string {
+	var b strings.Builder
+	for _, n := range notes {
+		b.WriteString(n.Text + "\n")
+	}
+	return b.String()
+}
