@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
+	"github.com/cscs-dev/cscs/plugins/storage/internal/sqlbatch"
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -50,15 +51,13 @@ func TestWriteBatchRollsBackOnDatabaseError(t *testing.T) {
 			b.Notifications = []storage.NotificationRecord{{ID: "a", Kind: storage.NotificationTest, Status: storage.NotificationSent, UpdatedAt: testTime}}
 			b.Collections[0].Events = []storage.Event{{Channel: "Security", RecordID: 1, Time: testTime}}
 			tc.spoil(b)
-			rows, err := batchRows(b)
+			r, err := sqlbatch.New(b, sqlbatch.Millis)
 			if err != nil {
 				t.Fatal(err)
 			}
-			st, err := newStateRows(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, len(s.migrations), rows, st) })
+			st := newStateRows(r)
+			sortRows(r)
+			err = s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, len(s.migrations), r, st) })
 			for _, want := range tc.wantText {
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Fatalf("writeRows error %v; want one containing %q", err, want)

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
+	"github.com/cscs-dev/cscs/plugins/storage/internal/sqlbatch"
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -196,9 +197,13 @@ func TestWriteBatchRollsBackOnDatabaseError(t *testing.T) {
 	b := loadBatch(t, "mixed_round.json")
 	b.Collections[2].Status = "exploded"
 
-	err := writeBatch(ctx, s.db, len(s.migrations), b)
+	r, err := sqlbatch.New(b, formatTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = writeRows(ctx, s.db, len(s.migrations), r)
 	if err == nil || !strings.Contains(err.Error(), "[fd00::3]:22") || !strings.Contains(err.Error(), "exploded") {
-		t.Fatalf("writeBatch error %v; want one naming host [fd00::3]:22 and status exploded", err)
+		t.Fatalf("writeRows error %v; want one naming host [fd00::3]:22 and status exploded", err)
 	}
 	if got := rowCounts(t, s.db); got["hosts"]+got["collections"]+got["samples"] != 0 {
 		t.Errorf("failed batch left rows behind: %v", got)
