@@ -25,17 +25,8 @@ func contractDatabase(t *testing.T, migrations []migration) storagetest.Database
 	}
 }
 
-func embeddedMigrations(t testing.TB) []migration {
-	t.Helper()
-	ms, err := loadMigrations(migrationFiles, migrationDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ms
-}
-
 func TestContract(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storagetest.Database {
-		return contractDatabase(t, embeddedMigrations(t))
+		return contractDatabase(t, storagetest.Migrations(t, migrationFiles, migrationDir))
 	})
 }

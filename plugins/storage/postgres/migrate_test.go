@@ -242,7 +242,7 @@ func TestMigrationsMatchSQLite(t *testing.T) {
 		sqlite = append(sqlite, e.Name())
 	}
 	var ours []string
-	for _, m := range embeddedMigrations(t) {
+	for _, m := range storagetest.Migrations(t, migrationFiles, migrationDir) {
 		ours = append(ours, fmt.Sprintf("%04d_%s.sql", m.Version, m.Name))
 	}
 	if strings.Join(ours, " ") != strings.Join(sqlite, " ") {
@@ -251,5 +251,5 @@ func TestMigrationsMatchSQLite(t *testing.T) {
 }
 
 func TestUpgradeWithData(t *testing.T) {
-	storagetest.RunUpgradesBeyond(t, embeddedMigrations(t), "testdata/upgrade/example_site.sql", contractDatabase)
+	storagetest.RunUpgradesBeyond(t, storagetest.Migrations(t, migrationFiles, migrationDir), "testdata/upgrade/example_site.sql", contractDatabase)
 }

@@ -281,5 +281,5 @@ func TestEventsTableAfterRebuild(t *testing.T) {
 }
 
 func TestUpgradeWithData(t *testing.T) {
-	storagetest.RunUpgradesBeyond(t, embeddedMigrations(t), "testdata/upgrade/example_site.sql", contractDatabase)
+	storagetest.RunUpgradesBeyond(t, storagetest.Migrations(t, migrationFiles, migrationDir), "testdata/upgrade/example_site.sql", contractDatabase)
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/cscs-dev/cscs/sdk/schema"
+	"github.com/cscs-dev/cscs/sdk/sdktest"
 	"github.com/cscs-dev/cscs/sdk/sqlmigrate"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -153,4 +156,31 @@ func RunUpgradesBeyond(t *testing.T, ms []sqlmigrate.Migration, example string, 
 		d.Open = nil // a Storage knows only the embedded version
 		return d
 	})
+}
+
+// Migrations are the migrations in dir of fsys (see sqlmigrate.Load); an
+// error fails the test.
+func Migrations(t testing.TB, fsys fs.FS, dir string) []sqlmigrate.Migration {
+	t.Helper()
+	ms, err := sqlmigrate.Load(fsys, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// DeclaredConfig is the configuration schema p's Describe declares,
+// checked to be valid and to match config, the plugin's Config struct:
+// the same keys and types.
+func DeclaredConfig(t *testing.T, p storage.Storage, config any) schema.Schema {
+	t.Helper()
+	d, err := sdktest.Storage(t, p).Describe(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Config.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	sdktest.SchemaMatchesStruct(t, d.Config, config)
+	return d.Config
 }

@@ -9,10 +9,8 @@
 package sqlbatch
 
 import (
-	"bytes"
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"net"
@@ -348,11 +346,9 @@ func recipientsJSON(to []string) (string, error) {
 	for i, r := range to {
 		clean[i] = hosttext.Clean(r, hosttext.MaxShortBytes)
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(clean); err != nil {
+	s, err := hosttext.JSON(clean)
+	if err != nil {
 		return "", fmt.Errorf("encode recipients: %w", err)
 	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
+	return s, nil
 }
