@@ -3,215 +3,38 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"slices"
+	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
-	"github.com/cscs-dev/cscs/sdk/storage"
 )
+
+// postgresDialect is the PostgreSQL form of docs/schema.md's example
+// queries.
+func postgresDialect() storagetest.Dialect {
+	return storagetest.Dialect{
+		Ago: func(span string) string { return fmt.Sprintf("now() - interval '%s'", span) },
+		SentTo: func(address string) string {
+			return fmt.Sprintf("FROM notifications n\n WHERE n.recipients ? '%s'", address)
+		},
+		Field: func(column, key string) string { return fmt.Sprintf("%s->>'%s'", column, key) },
+		Plan:  planWithoutSeqScans,
+		Indexes: map[string]string{
+			"a host's history": "collections_host_",
+			// Both lead with host_id; on tables this small the planner
+			// takes either, then sorts.
+			"a host's last 50 events": "events_host_time|events_pkey",
+		},
+	}
+}
 
 // TestConsumerQueries runs the PostgreSQL forms of the example queries of
 // docs/schema.md against a real database: they must work, return what the
 // SQLite forms return, and be able to use the indexes meant for them.
 func TestConsumerQueries(t *testing.T) {
-	ctx := context.Background()
 	s, db := migratedStore(t)
-	now := time.Now().UTC().Truncate(time.Second)
-	week := now.Add(-8 * 24 * time.Hour)
-	recent := now.Add(-30 * time.Minute)
-
-	logon := func(rec uint64, id int, at time.Time, account string) storage.Event {
-		return storage.Event{Channel: "Security", RecordID: rec, Time: at, Level: "Information",
-			Provider: "Microsoft-Windows-Security-Auditing", EventID: id, Computer: "DC-1",
-			Message: "logon of " + account, Fields: map[string]string{"TargetUserName": account, "IpAddress": "198.51.100.7"}}
-	}
-	withEvents := func(c storage.Collection, events ...storage.Event) storage.Collection {
-		c.Events = events
-		return c
-	}
-	batches := []*storage.Batch{
-		{RoundID: "old", StartedAt: week, Collections: []storage.Collection{
-			withEvents(okCollection("10.0.0.1", week, map[string]float64{"cpu.percent": 5, "memory.used_percent": 10}),
-				logon(10, 4625, week, "admin")),
-			{HostIP: "10.0.0.2", HostPort: 22, Status: storage.StatusTimeout, Error: "old failure", StartedAt: week},
-		}},
-		{RoundID: "recent", StartedAt: recent, Collections: []storage.Collection{
-			withEvents(okCollection("10.0.0.1", recent, map[string]float64{"cpu.percent": 25, "memory.used_percent": 40}),
-				logon(20, 4625, recent.Add(-2*time.Minute), "admin"), logon(21, 4625, recent.Add(-time.Minute), "guest"),
-				logon(22, 4624, recent, "ops")),
-			withEvents(okCollection("10.0.0.2", recent, map[string]float64{"cpu.percent": 3, "memory.used_percent": 70}),
-				logon(20, 4625, recent, "admin")),
-			{HostIP: "10.0.0.3", HostPort: 22, Status: storage.StatusHostKeyMismatch, Error: "host key changed", StartedAt: recent},
-		}, Alerts: []storage.AlertState{
-			{HostIP: "10.0.0.1", HostPort: 22, RuleID: "cpu>20", Type: "cpu", Metric: "cpu.percent", Condition: "> 20%",
-				Firing: true, Since: recent, LastNotified: recent, LastValue: 25, UpdatedAt: recent},
-			{HostIP: "10.0.0.1", HostPort: 22, RuleID: "memory>50", Type: "memory", Metric: "memory.used_percent", Condition: "> 50%",
-				Firing: false, Since: week, LastValue: 40, UpdatedAt: recent},
-			{HostIP: "10.0.0.2", HostPort: 22, RuleID: "memory>50", Type: "memory", Metric: "memory.used_percent", Condition: "> 50%",
-				Firing: true, Since: recent, LastNotified: recent, LastValue: 70, UpdatedAt: recent},
-		}, Notifications: []storage.NotificationRecord{
-			{ID: "old-failed", Kind: storage.NotificationAlert, HostIP: "10.0.0.2", HostPort: 22, Recipients: []string{"ops@example.com"},
-				Subject: "old", Status: storage.NotificationFailed, Attempts: 5, LastError: "550 gone", CreatedAt: week, UpdatedAt: week},
-			{ID: "r-1", Kind: storage.NotificationAlert, HostIP: "10.0.0.1", HostPort: 22, Recipients: []string{"ops@example.com"},
-				Subject: "cpu on 10.0.0.1", Status: storage.NotificationSent, Attempts: 1, CreatedAt: recent, SentAt: recent, UpdatedAt: recent},
-			{ID: "r-2", Kind: storage.NotificationAlert, HostIP: "10.0.0.2", HostPort: 22, Recipients: []string{"db@example.com"},
-				Subject: "memory on 10.0.0.2", Status: storage.NotificationFailed, Attempts: 1,
-				LastError: "550 5.1.1 <db@example.com>: mailbox unavailable", CreatedAt: recent, UpdatedAt: recent},
-			{ID: "r-3", Kind: storage.NotificationEventLog, HostIP: "10.0.0.1", HostPort: 22, Recipients: []string{"sec@example.com"},
-				Subject: "event log of 10.0.0.1", Status: storage.NotificationPending, Attempts: 2,
-				LastError: "421 4.7.0 try again later", CreatedAt: recent, UpdatedAt: recent},
-		}},
-	}
-	for _, b := range batches {
-		if err := s.WriteBatch(ctx, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	tests := map[string]struct {
-		query     string
-		want      string
-		wantIndex string // an index EXPLAIN must mention when sequential scans are off; "a|b": one of them
-	}{
-		"latest stats per host": {
-			query: `SELECT host_ip, hostname, cpu_percent, memory_percent, os
-			        FROM latest_stats ORDER BY host_ip`,
-			want: "host_ip=10.0.0.1 hostname=host-10.0.0.1 cpu_percent=25 memory_percent=40 os=linux \n" +
-				"host_ip=10.0.0.2 hostname=host-10.0.0.2 cpu_percent=3 memory_percent=70 os=linux \n",
-			wantIndex: "collections_host_status_started",
-		},
-		"a host's history": {
-			query: `SELECT c.status, cpu.value AS cpu_percent, mem.value AS memory_percent
-			        FROM collections c
-			        JOIN hosts h ON h.id = c.host_id
-			        LEFT JOIN samples cpu ON cpu.collection_id = c.id AND cpu.metric = 'cpu.percent'
-			        LEFT JOIN samples mem ON mem.collection_id = c.id AND mem.metric = 'memory.used_percent'
-			        WHERE h.ip = '10.0.0.1' AND h.port = 22
-			          AND c.started_at >= now() - interval '30 days'
-			        ORDER BY c.started_at`,
-			want:      "status=ok cpu_percent=5 memory_percent=10 \nstatus=ok cpu_percent=25 memory_percent=40 \n",
-			wantIndex: "collections_host_",
-		},
-		"one metric of a host over time": {
-			query: `SELECT s.value
-			        FROM samples s JOIN hosts h ON h.id = s.host_id
-			        WHERE h.ip = '10.0.0.1' AND h.port = 22 AND s.metric = 'cpu.percent'
-			          AND s.collected_at >= now() - interval '1 day'
-			        ORDER BY s.collected_at`,
-			want:      "value=25 \n",
-			wantIndex: "samples_host_metric_collected",
-		},
-		"hosts over a limit": {
-			query: `SELECT host_ip, memory_percent, cpu_percent
-			        FROM latest_stats
-			        WHERE memory_percent > 50 OR cpu_percent > 20
-			        ORDER BY host_ip`,
-			want: "host_ip=10.0.0.1 memory_percent=40 cpu_percent=25 \n" +
-				"host_ip=10.0.0.2 memory_percent=70 cpu_percent=3 \n",
-		},
-		"failed collections in the last day": {
-			query: `SELECT h.ip, c.status, c.error
-			        FROM collections c JOIN hosts h ON h.id = c.host_id
-			        WHERE c.started_at >= now() - interval '1 day'
-			          AND c.status <> 'ok'
-			        ORDER BY c.started_at DESC`,
-			want:      "ip=10.0.0.3 status=host_key_mismatch error=host key changed \n",
-			wantIndex: "collections_started",
-		},
-		"hosts without an ok collection for an hour": {
-			query: `SELECT ip, last_status
-			        FROM hosts
-			        WHERE last_ok_at IS NULL
-			           OR last_ok_at < now() - interval '1 hour'
-			        ORDER BY ip`,
-			want: "ip=10.0.0.3 last_status=host_key_mismatch \n",
-		},
-		"alerts firing now": {
-			query: `SELECT host_ip, hostname, type, condition, last_value
-			        FROM firing_alerts
-			        ORDER BY host_ip, rule_id`,
-			want: "host_ip=10.0.0.1 hostname=host-10.0.0.1 type=cpu condition=> 20% last_value=25 \n" +
-				"host_ip=10.0.0.2 hostname=host-10.0.0.2 type=memory condition=> 50% last_value=70 \n",
-		},
-		"mail that failed in the last day": {
-			query: `SELECT n.id, h.ip, n.attempts, n.last_error
-			        FROM notifications n LEFT JOIN hosts h ON h.id = n.host_id
-			        WHERE n.status = 'failed'
-			          AND n.created_at >= now() - interval '1 day'
-			        ORDER BY n.created_at DESC`,
-			want:      "id=r-2 ip=10.0.0.2 attempts=1 last_error=550 5.1.1 <db@example.com>: mailbox unavailable \n",
-			wantIndex: "notifications_status_created",
-		},
-		"mail waiting for a retry": {
-			query: `SELECT n.id, n.attempts, n.last_error
-			        FROM notifications n
-			        WHERE n.status IN ('pending', 'sending') AND n.attempts > 0
-			        ORDER BY n.created_at`,
-			want: "id=r-3 attempts=2 last_error=421 4.7.0 try again later \n",
-		},
-		"the mail sent to one address": {
-			query: `SELECT n.id, n.status
-			        FROM notifications n
-			        WHERE n.recipients ? 'db@example.com'
-			        ORDER BY n.created_at DESC`,
-			want: "id=r-2 status=failed \n",
-		},
-		"failed logons in the last day per host": {
-			query: `SELECT h.ip, h.hostname, COUNT(*) AS failed_logons
-			        FROM events e JOIN hosts h ON h.id = e.host_id
-			        WHERE e.channel = 'Security' AND e.event_id = 4625
-			          AND e.event_time >= now() - interval '1 day'
-			        GROUP BY h.id, h.ip, h.hostname
-			        ORDER BY failed_logons DESC, h.ip`,
-			want: "ip=10.0.0.1 hostname=host-10.0.0.1 failed_logons=2 \n" +
-				"ip=10.0.0.2 hostname=host-10.0.0.2 failed_logons=1 \n",
-			wantIndex: "events_event_id_time",
-		},
-		"failed logons in the last day per account": {
-			query: `SELECT e.fields->>'TargetUserName' AS account, COUNT(*) AS attempts
-			        FROM events e
-			        WHERE e.channel = 'Security' AND e.event_id = 4625
-			          AND e.event_time >= now() - interval '1 day'
-			        GROUP BY account
-			        ORDER BY attempts DESC, account`,
-			want:      "account=admin attempts=2 \naccount=guest attempts=1 \n",
-			wantIndex: "events_event_id_time",
-		},
-		"a host's last 50 events": {
-			query: `SELECT e.channel, e.record_id, e.event_id, e.message
-			        FROM events e JOIN hosts h ON h.id = e.host_id
-			        WHERE h.ip = '10.0.0.1' AND h.port = 22
-			        ORDER BY e.event_time DESC
-			        LIMIT 50`,
-			want: "channel=Security record_id=22 event_id=4624 message=logon of ops \n" +
-				"channel=Security record_id=21 event_id=4625 message=logon of guest \n" +
-				"channel=Security record_id=20 event_id=4625 message=logon of admin \n" +
-				"channel=Security record_id=10 event_id=4625 message=logon of admin \n",
-			// Both lead with host_id; on tables this small the planner
-			// takes either, then sorts.
-			wantIndex: "events_host_time|events_pkey",
-		},
-		"schema version": {
-			query: `SELECT MAX(version) AS version FROM schema_migrations`,
-			want:  "version=5 \n",
-		},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := storagetest.Dump(t, db, tc.query); got != tc.want {
-				t.Errorf("got\n%s\nwant\n%s", got, tc.want)
-			}
-			if tc.wantIndex == "" {
-				return
-			}
-			plan := planWithoutSeqScans(t, db, tc.query)
-			if !slices.ContainsFunc(strings.Split(tc.wantIndex, "|"), func(index string) bool { return strings.Contains(plan, index) }) {
-				t.Errorf("query plan does not use %s:\n%s", tc.wantIndex, plan)
-			}
-		})
-	}
+	storagetest.ConsumerQueries(t, postgresDialect(), db, s.WriteBatch)
 }
 
 // planWithoutSeqScans is EXPLAIN's plan for query when the planner avoids

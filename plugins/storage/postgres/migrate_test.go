@@ -10,7 +10,6 @@ import (
 	"testing/fstest"
 
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
-	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 func TestMigrateFreshDatabase(t *testing.T) {
@@ -243,7 +242,7 @@ func TestMigrationsMatchSQLite(t *testing.T) {
 		sqlite = append(sqlite, e.Name())
 	}
 	var ours []string
-	for _, m := range embeddedMigrations(t) {
+	for _, m := range storagetest.Migrations(t, migrationFiles, migrationDir) {
 		ours = append(ours, fmt.Sprintf("%04d_%s.sql", m.Version, m.Name))
 	}
 	if strings.Join(ours, " ") != strings.Join(sqlite, " ") {
@@ -251,70 +250,6 @@ func TestMigrationsMatchSQLite(t *testing.T) {
 	}
 }
 
-// TestUpgradeWithData runs the upgrade harness over the embedded
-// migrations plus a test-only version beyond them, so that every step,
-// up to one the embedded set does not have yet, upgrades a database that
-// holds data.
 func TestUpgradeWithData(t *testing.T) {
-	body, err := os.ReadFile("testdata/upgrade/example_site.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := embeddedMigrations(t)
-	ms = append(ms, migration{Version: len(ms) + 1, Name: "example_site", SQL: string(body)})
-	storagetest.RunUpgrades(t, func(t *testing.T) storagetest.Database {
-		d := contractDatabase(t, ms)
-		d.Open = nil // a Storage knows only the embedded version
-		return d
-	})
-}
-
-// TestSchemaStatusCheckMatchesSDK keeps the CHECK constraints of the
-// schema in step with the statuses the SDK defines.
-func TestSchemaStatusCheckMatchesSDK(t *testing.T) {
-	_, db := migratedStore(t)
-	var hostID int64
-	if err := db.QueryRow(`INSERT INTO hosts (ip, port) VALUES ('10.9.9.9', 22) RETURNING id`).Scan(&hostID); err != nil {
-		t.Fatal(err)
-	}
-	for i, st := range storage.Statuses {
-		if _, err := db.Exec(`INSERT INTO collections (round_id, host_id, status, started_at) VALUES ($1, $2, $3, now())`,
-			fmt.Sprintf("r%d", i), hostID, string(st)); err != nil {
-			t.Errorf("schema refuses SDK status %q: %v", st, err)
-		}
-		if _, err := db.Exec(`UPDATE hosts SET last_status = $1 WHERE id = $2`, string(st), hostID); err != nil {
-			t.Errorf("hosts.last_status refuses SDK status %q: %v", st, err)
-		}
-	}
-	if _, err := db.Exec(`INSERT INTO collections (round_id, host_id, status, started_at) VALUES ('rz', $1, 'bogus', now())`, hostID); err == nil {
-		t.Error("schema accepts status 'bogus'")
-	}
-}
-
-// TestNotificationChecksMatchSDK keeps the CHECK constraints of
-// notifications in step with the kinds and statuses the SDK defines.
-func TestNotificationChecksMatchSDK(t *testing.T) {
-	_, db := migratedStore(t)
-	insert := func(id, kind, status string) error {
-		_, err := db.Exec(`INSERT INTO notifications (id, kind, recipients, status, created_at, updated_at) VALUES ($1, $2, '[]', $3, now(), now())`, id, kind, status)
-		return err
-	}
-	for _, kind := range storage.NotificationKinds {
-		for _, status := range storage.NotificationStatuses {
-			if err := insert(kind+"-"+status, kind, status); err != nil {
-				t.Errorf("schema refuses SDK kind %q with status %q: %v", kind, status, err)
-			}
-		}
-	}
-	refused := map[string]struct{ kind, status string }{
-		"unknown kind":   {"fax", storage.NotificationSent},
-		"unknown status": {storage.NotificationAlert, "lost"},
-	}
-	for name, tc := range refused {
-		t.Run(name, func(t *testing.T) {
-			if err := insert(name, tc.kind, tc.status); err == nil {
-				t.Errorf("schema accepts kind %q with status %q", tc.kind, tc.status)
-			}
-		})
-	}
+	storagetest.RunUpgradesBeyond(t, storagetest.Migrations(t, migrationFiles, migrationDir), "testdata/upgrade/example_site.sql", contractDatabase)
 }

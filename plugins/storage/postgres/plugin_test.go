@@ -1,19 +1,18 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 func TestPluginConformance(t *testing.T) {
@@ -113,43 +112,22 @@ func TestDatabaseName(t *testing.T) {
 	}
 }
 
-func TestPluginPruneBeforeOpen(t *testing.T) {
-	if _, _, err := (&Plugin{}).PruneAll(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "before Open") {
-		t.Fatalf("PruneAll before Open: %v", err)
-	}
-}
+func TestPluginPruneBeforeOpen(t *testing.T) { storagetest.PruneBeforeOpen(t, &Plugin{}) }
 
-// TestFailedAutomaticPruneIsLogged makes the database refuse deletes: the
-// round must still be stored and reported stored, and the failure logged.
 func TestFailedAutomaticPruneIsLogged(t *testing.T) {
-	ctx := context.Background()
 	dsn, db := newSchema(t)
-	var log bytes.Buffer
-	p := &Plugin{Logger: hclog.New(&hclog.LoggerOptions{Output: &log})}
-	cfg, _ := json.Marshal(Config{DSN: dsn, Retention: "1h"})
-	if err := p.Open(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(ctx)
-	if _, err := db.Exec(`
-		CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS
-		$$ BEGIN RAISE EXCEPTION 'deletes refused by test'; END $$;
-		CREATE TRIGGER refuse_delete BEFORE DELETE ON collections FOR EACH ROW EXECUTE FUNCTION refuse_delete();`); err != nil {
-		t.Fatal(err)
-	}
-	// Straight to the store: the plugin's first write is the one that prunes.
-	if err := p.current().WriteBatch(ctx, storagetest.SyntheticBatch("old", time.Now().Add(-3*time.Hour), 2, 1)); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.WriteBatch(ctx, storagetest.SyntheticBatch("new", time.Now(), 2, 1)); err != nil {
-		t.Fatalf("WriteBatch failed because pruning failed: %v", err)
-	}
-	if n := storagetest.Count(t, db, "collections"); n != 4 {
-		t.Errorf("collections = %d; want 4 (both rounds stored, nothing pruned)", n)
-	}
-	if !strings.Contains(log.String(), "pruning old collections and events failed") || !strings.Contains(log.String(), "deletes refused by test") {
-		t.Errorf("log does not report the failed prune:\n%s", log.String())
-	}
+	storagetest.FailedAutomaticPruneIsLogged(t, storagetest.FailedPrune{
+		Open: func(ctx context.Context, logger hclog.Logger) (storage.Storage, storagetest.Store, error) {
+			p := &Plugin{Logger: logger}
+			_, err := storagetest.OpenPlugin(ctx, p, Config{DSN: dsn, Retention: "1h"})
+			return p, p.current(), err
+		},
+		SQL: db,
+		RefuseDeletes: `
+			CREATE FUNCTION refuse_delete() RETURNS trigger LANGUAGE plpgsql AS
+			$$ BEGIN RAISE EXCEPTION 'deletes refused by test'; END $$;
+			CREATE TRIGGER refuse_delete BEFORE DELETE ON collections FOR EACH ROW EXECUTE FUNCTION refuse_delete();`,
+	})
 }
 
 func TestDisplayName(t *testing.T) {

@@ -3,67 +3,25 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"net"
-	"sort"
-	"strconv"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
+	"github.com/cscs-dev/cscs/plugins/storage/internal/sqlbatch"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
-// upsertHostSQL inserts or updates a host and returns its id. A retried
-// older round never moves last_seen, last_status or last_ok_at back.
-const upsertHostSQL = `
-INSERT INTO hosts (ip, port, hostname, os, arch, agent_version, first_seen, last_seen, last_status, last_ok_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-ON CONFLICT (ip, port) DO UPDATE SET
-    hostname = CASE WHEN excluded.hostname IS NOT NULL
-                     AND (hosts.hostname IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
-                    THEN excluded.hostname ELSE hosts.hostname END,
-    os = CASE WHEN excluded.os IS NOT NULL
-               AND (hosts.os IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
-              THEN excluded.os ELSE hosts.os END,
-    arch = CASE WHEN excluded.arch IS NOT NULL
-                 AND (hosts.arch IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
-                THEN excluded.arch ELSE hosts.arch END,
-    agent_version = CASE WHEN excluded.agent_version IS NOT NULL
-                          AND (hosts.agent_version IS NULL OR hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen)
-                         THEN excluded.agent_version ELSE hosts.agent_version END,
-    first_seen = CASE WHEN hosts.first_seen IS NULL OR excluded.first_seen < hosts.first_seen
-                      THEN excluded.first_seen ELSE hosts.first_seen END,
-    last_seen = CASE WHEN hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen
-                     THEN excluded.last_seen ELSE hosts.last_seen END,
-    last_status = CASE WHEN hosts.last_seen IS NULL OR excluded.last_seen >= hosts.last_seen
-                       THEN excluded.last_status ELSE hosts.last_status END,
-    last_ok_at = CASE WHEN excluded.last_ok_at IS NOT NULL
-                       AND (hosts.last_ok_at IS NULL OR excluded.last_ok_at > hosts.last_ok_at)
-                      THEN excluded.last_ok_at ELSE hosts.last_ok_at END
-RETURNING id`
-
-// upsertCollectionSQL inserts or rewrites the collection of a host in a
-// round and returns its id.
-const upsertCollectionSQL = `
-INSERT INTO collections (round_id, host_id, status, error, started_at, finished_at,
-                         connect_ms, detect_ms, upload_ms, exec_ms, total_ms, agent_uploaded, agent_version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-ON CONFLICT (round_id, host_id) DO UPDATE SET
-    status = excluded.status,
-    error = excluded.error,
-    started_at = excluded.started_at,
-    finished_at = excluded.finished_at,
-    connect_ms = excluded.connect_ms,
-    detect_ms = excluded.detect_ms,
-    upload_ms = excluded.upload_ms,
-    exec_ms = excluded.exec_ms,
-    total_ms = excluded.total_ms,
-    agent_uploaded = excluded.agent_uploaded,
-    agent_version = excluded.agent_version
-RETURNING id`
-
-const deleteSamplesSQL = `DELETE FROM samples WHERE collection_id = ANY($1)`
+// The rows of a batch as PostgreSQL stores them: instants as millisecond
+// UTC times.
+type (
+	rows            = sqlbatch.Rows[time.Time]
+	collectionRow   = sqlbatch.Collection[time.Time]
+	eventRow        = sqlbatch.Event[time.Time]
+	alertRow        = sqlbatch.Alert[time.Time]
+	notificationRow = sqlbatch.Notification[time.Time]
+	hostKey         = sqlbatch.HostKey
+)
 
 var sampleColumns = []string{"collection_id", "host_id", "metric", "value", "unit", "collected_at"}
 
@@ -75,156 +33,56 @@ var sampleColumns = []string{"collection_id", "host_id", "metric", "value", "uni
 // Writing the same batch again leaves the database as it was. An invalid
 // batch is refused before anything is written; a failure half way rolls
 // the whole batch back. No event is refused for its content: its text is
-// cleaned and cut (see events.go). Rows are written host by
+// cleaned and cut (see package sqlbatch). Rows are written host by
 // host in (ip, port) order, so cores writing at the same time wait for
 // each other instead of deadlocking; a transaction PostgreSQL aborts
 // anyway is run again.
 func (s *Store) WriteBatch(ctx context.Context, b *storage.Batch) error {
-	if err := b.Validate(); err != nil {
-		return fmt.Errorf("refuse batch: %w", err)
-	}
-	rows, err := batchRows(b)
-	if err != nil {
-		return fmt.Errorf("write round %q: %w", b.RoundID, err)
-	}
-	st, err := newStateRows(b)
-	if err != nil {
-		return fmt.Errorf("write round %q: %w", b.RoundID, err)
-	}
-	known := len(s.migrations)
-	if err := s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, known, rows, st) }); err != nil {
-		return fmt.Errorf("write round %q: %w", b.RoundID, err)
-	}
-	return nil
-}
-
-// collectionRow is one collection of a batch as its columns' values:
-// cleaned text, millisecond UTC times, NULLs as nil.
-type collectionRow struct {
-	roundID string
-	ip      string
-	port    int
-	status  string
-
-	hostname, os, arch, agentVersion any
-	firstSeen, lastSeen              time.Time
-	lastOKAt                         any
-
-	errText    any
-	startedAt  time.Time
-	finishedAt any
-	timings    [5]any // connect, detect, upload, exec, total
-	uploaded   bool
-	samples    []sampleRow
-	events     []eventRow
-	replacedBy int // index of a later row of the same host, or -1
-	addr       string
-}
-
-type sampleRow struct {
-	metric, unit string
-	value        float64
-	at           time.Time
-}
-
-// batchRows turns a validated batch into rows sorted by (ip, port), the
-// lock order every writer follows. A host listed twice keeps both rows in
-// their original order; the later one wins, as it would row by row.
-func batchRows(b *storage.Batch) ([]collectionRow, error) {
-	rows := make([]collectionRow, len(b.Collections))
-	for i := range b.Collections {
-		r, err := newCollectionRow(b, &b.Collections[i])
-		if err != nil {
-			return nil, err
-		}
-		rows[i] = r
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		if rows[i].ip != rows[j].ip {
-			return rows[i].ip < rows[j].ip
-		}
-		return rows[i].port < rows[j].port
+	return sqlbatch.Write(ctx, b, sqlbatch.Millis, func(ctx context.Context, r *rows) error {
+		st := newStateRows(r)
+		sortRows(r)
+		known := len(s.migrations)
+		return s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, known, r, st) })
 	})
-	last := map[string]int{}
-	for i := range rows {
-		rows[i].replacedBy = -1
-		key := rows[i].addr
-		if prev, ok := last[key]; ok {
-			rows[prev].replacedBy = i
-		}
-		last[key] = i
-	}
-	return rows, nil
 }
 
-func newCollectionRow(b *storage.Batch, c *storage.Collection) (collectionRow, error) {
-	started := firstNonZero(c.StartedAt, b.StartedAt)
-	seen := firstNonZero(c.FinishedAt, started)
-	r := collectionRow{
-		roundID: b.RoundID, ip: c.HostIP, port: c.HostPort, status: string(c.Status),
-		hostname: nullText(c.Hostname, hosttext.MaxShortBytes), os: nullText(c.OS, hosttext.MaxShortBytes),
-		arch: nullText(c.Arch, hosttext.MaxShortBytes), agentVersion: nullText(c.AgentVersion, hosttext.MaxShortBytes),
-		firstSeen: dbTime(started), lastSeen: dbTime(seen),
-		errText: nullText(c.Error, hosttext.MaxErrorBytes), startedAt: dbTime(started), finishedAt: nullTime(c.FinishedAt),
-		timings: [5]any{
-			nullMillis(c.Timings.Connect), nullMillis(c.Timings.Detect), nullMillis(c.Timings.Upload),
-			nullMillis(c.Timings.Exec), nullMillis(c.Timings.Total),
-		},
-		uploaded: c.AgentUploaded,
-		addr:     hostAddr(c),
+// sortRows puts the collections in (ip, port) order, the lock order every
+// writer follows, and each collection's events in channel, record id and
+// time order. A host listed twice keeps both rows in their original
+// order; the later one wins, as it would row by row.
+func sortRows(r *rows) {
+	slices.SortStableFunc(r.Collections, func(a, b collectionRow) int { return a.Host.Compare(b.Host) })
+	for i := range r.Collections {
+		sortEvents(r.Collections[i].Events)
 	}
-	if c.Status == storage.StatusOK {
-		r.lastOKAt = dbTime(seen)
-	}
-	// A metric repeated within one collection keeps its last value, in the
-	// position of its first appearance.
-	index := map[string]int{}
-	for _, s := range c.Samples {
-		row := sampleRow{
-			metric: hosttext.Clean(s.Metric, hosttext.MaxShortBytes), unit: hosttext.Clean(s.Unit, hosttext.MaxShortBytes),
-			value: s.Value, at: dbTime(firstNonZero(s.Time, seen)),
-		}
-		if i, ok := index[row.metric]; ok {
-			r.samples[i] = row
-			continue
-		}
-		index[row.metric] = len(r.samples)
-		r.samples = append(r.samples, row)
-	}
-	events, err := newEventRows(c.Events, seen)
-	if err != nil {
-		return collectionRow{}, fmt.Errorf("host %s: %w", r.addr, err)
-	}
-	r.events = events
-	return r, nil
 }
 
-// writeRows writes rows and st in tx: hosts, then collections, samples,
+// writeRows writes r and st in tx: hosts, then collections, samples,
 // events, alerts and notifications, each step in one round trip (events
-// in a few for a large round).
-func writeRows(ctx context.Context, tx pgx.Tx, knownVersion int, rows []collectionRow, st stateRows) error {
+// in a few for a large round). r's collections are in lock order.
+func writeRows(ctx context.Context, tx pgx.Tx, knownVersion int, r *rows, st stateRows) error {
 	if err := checkSchema(ctx, tx, knownVersion); err != nil {
 		return err
 	}
-	if len(rows) == 0 && len(st.alerts) == 0 && len(st.notifications) == 0 {
+	if len(r.Collections) == 0 && len(st.alerts) == 0 && len(st.notifications) == 0 {
 		return nil
 	}
-	hostIDs, byHost, err := upsertHosts(ctx, tx, rows, st.hosts)
+	hostIDs, byHost, err := upsertHosts(ctx, tx, r.Collections, st.hosts)
 	if err != nil {
 		return err
 	}
-	if len(rows) > 0 {
-		collectionIDs, err := upsertCollections(ctx, tx, rows, hostIDs)
+	if len(r.Collections) > 0 {
+		collectionIDs, err := upsertCollections(ctx, tx, r, hostIDs)
 		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, deleteSamplesSQL, collectionIDs); err != nil {
 			return fmt.Errorf("replace samples of the round's collections: %w", err)
 		}
-		if err := copySamples(ctx, tx, rows, hostIDs, collectionIDs); err != nil {
+		if err := copySamples(ctx, tx, r.Collections, hostIDs, collectionIDs); err != nil {
 			return err
 		}
-		if err := insertEvents(ctx, tx, rows, hostIDs, collectionIDs); err != nil {
+		if err := insertEvents(ctx, tx, r.Collections, hostIDs, collectionIDs); err != nil {
 			return err
 		}
 	}
@@ -238,7 +96,7 @@ func writeRows(ctx context.Context, tx pgx.Tx, knownVersion int, rows []collecti
 func upsertHosts(ctx context.Context, tx pgx.Tx, rows []collectionRow, named []hostKey) ([]int64, map[hostKey]int64, error) {
 	inRows := map[hostKey]bool{}
 	for i := range rows {
-		inRows[hostKey{rows[i].ip, rows[i].port}] = true
+		inRows[rows[i].Host] = true
 	}
 	var extra []hostKey
 	for _, k := range named {
@@ -253,16 +111,16 @@ func upsertHosts(ctx context.Context, tx pgx.Tx, rows []collectionRow, named []h
 	batch := &pgx.Batch{}
 	var reads []int
 	for i, j := 0, 0; i < len(rows) || j < len(extra); {
-		if j == len(extra) || (i < len(rows) && compareHosts(hostKey{rows[i].ip, rows[i].port}, extra[j]) <= 0) {
+		if j == len(extra) || (i < len(rows) && rows[i].Host.Compare(extra[j]) <= 0) {
 			r := &rows[i]
-			batch.Queue(upsertHostSQL, r.ip, r.port, r.hostname, r.os, r.arch, r.agentVersion,
-				r.firstSeen, r.lastSeen, r.status, r.lastOKAt)
+			batch.Queue(upsertHostSQL, r.Host.IP, r.Host.Port, r.Hostname, r.OS, r.Arch, r.AgentVersion,
+				r.StartedAt, r.Seen, r.Status, r.LastOKAt)
 			reads = append(reads, i)
 			i++
 			continue
 		}
-		batch.Queue(ensureHostSQL, extra[j].ip, extra[j].port)
-		batch.Queue(hostIDSQL, extra[j].ip, extra[j].port)
+		batch.Queue(ensureHostSQL, extra[j].IP, extra[j].Port)
+		batch.Queue(hostIDSQL, extra[j].IP, extra[j].Port)
 		reads = append(reads, -1-j)
 		j++
 	}
@@ -275,9 +133,9 @@ func upsertHosts(ctx context.Context, tx pgx.Tx, rows []collectionRow, named []h
 			r := &rows[read]
 			if err := results.QueryRow().Scan(&ids[read]); err != nil {
 				_ = results.Close()
-				return nil, nil, fmt.Errorf("upsert host %s (status %q): %w", r.addr, r.status, err)
+				return nil, nil, fmt.Errorf("upsert host %s (status %q): %w", r.Host, r.Status, err)
 			}
-			byHost[hostKey{r.ip, r.port}] = ids[read]
+			byHost[r.Host] = ids[read]
 			continue
 		}
 		k := extra[-1-read]
@@ -298,19 +156,19 @@ func upsertHosts(ctx context.Context, tx pgx.Tx, rows []collectionRow, named []h
 	return ids, byHost, nil
 }
 
-func upsertCollections(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs []int64) ([]int64, error) {
+func upsertCollections(ctx context.Context, tx pgx.Tx, r *rows, hostIDs []int64) ([]int64, error) {
 	batch := &pgx.Batch{}
-	for i := range rows {
-		r := &rows[i]
-		batch.Queue(upsertCollectionSQL, r.roundID, hostIDs[i], r.status, r.errText, r.startedAt, r.finishedAt,
-			r.timings[0], r.timings[1], r.timings[2], r.timings[3], r.timings[4], r.uploaded, r.agentVersion)
+	for i := range r.Collections {
+		c := &r.Collections[i]
+		batch.Queue(upsertCollectionSQL, r.RoundID, hostIDs[i], c.Status, c.Error, c.StartedAt, c.FinishedAt,
+			c.Timings[0], c.Timings[1], c.Timings[2], c.Timings[3], c.Timings[4], c.AgentUploaded, c.AgentVersion)
 	}
-	ids := make([]int64, len(rows))
+	ids := make([]int64, len(r.Collections))
 	results := tx.SendBatch(ctx, batch)
-	for i := range rows {
+	for i := range r.Collections {
 		if err := results.QueryRow().Scan(&ids[i]); err != nil {
 			_ = results.Close()
-			return nil, fmt.Errorf("upsert collection of host %s (status %q): %w", rows[i].addr, rows[i].status, err)
+			return nil, fmt.Errorf("upsert collection of host %s (status %q): %w", r.Collections[i].Host, r.Collections[i].Status, err)
 		}
 	}
 	if err := results.Close(); err != nil {
@@ -324,11 +182,11 @@ func upsertCollections(ctx context.Context, tx pgx.Tx, rows []collectionRow, hos
 func copySamples(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs, collectionIDs []int64) error {
 	var values [][]any
 	for i := range rows {
-		if rows[i].replacedBy >= 0 {
-			continue
+		if i+1 < len(rows) && rows[i+1].Host == rows[i].Host {
+			continue // replaced by the next row, of the same host
 		}
-		for _, s := range rows[i].samples {
-			values = append(values, []any{collectionIDs[i], hostIDs[i], s.metric, s.value, s.unit, s.at})
+		for _, s := range rows[i].Samples {
+			values = append(values, []any{collectionIDs[i], hostIDs[i], s.Metric, s.Value, s.Unit, s.At})
 		}
 	}
 	if len(values) == 0 {
@@ -338,48 +196,4 @@ func copySamples(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs, 
 		return fmt.Errorf("insert %d samples: %w", len(values), err)
 	}
 	return nil
-}
-
-func hostAddr(c *storage.Collection) string {
-	return net.JoinHostPort(c.HostIP, strconv.Itoa(c.HostPort))
-}
-
-func firstNonZero(times ...time.Time) time.Time {
-	for _, t := range times {
-		if !t.IsZero() {
-			return t
-		}
-	}
-	return time.Time{}
-}
-
-// dbTime is t as stored: UTC, cut to the millisecond like the SQLite
-// backend's text timestamps, so both databases hold the same instants.
-func dbTime(t time.Time) time.Time {
-	return t.UTC().Truncate(time.Millisecond)
-}
-
-// nullTime is NULL for the zero time.
-func nullTime(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return dbTime(t)
-}
-
-// nullMillis is the duration in (fractional) milliseconds, NULL when zero:
-// the phase did not run.
-func nullMillis(d time.Duration) any {
-	if d == 0 {
-		return nil
-	}
-	return float64(d) / float64(time.Millisecond)
-}
-
-// nullText is NULL for the empty string, otherwise hosttext.Clean.
-func nullText(s string, limit int) any {
-	if s == "" {
-		return nil
-	}
-	return hosttext.Clean(s, limit)
 }

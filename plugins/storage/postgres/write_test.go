@@ -13,7 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/cscs-dev/cscs/plugins/storage/internal/hosttext"
+	"github.com/cscs-dev/cscs/plugins/storage/internal/sqlbatch"
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -50,15 +50,13 @@ func TestWriteBatchRollsBackOnDatabaseError(t *testing.T) {
 			b.Notifications = []storage.NotificationRecord{{ID: "a", Kind: storage.NotificationTest, Status: storage.NotificationSent, UpdatedAt: testTime}}
 			b.Collections[0].Events = []storage.Event{{Channel: "Security", RecordID: 1, Time: testTime}}
 			tc.spoil(b)
-			rows, err := batchRows(b)
+			r, err := sqlbatch.New(b, sqlbatch.Millis)
 			if err != nil {
 				t.Fatal(err)
 			}
-			st, err := newStateRows(b)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, len(s.migrations), rows, st) })
+			st := newStateRows(r)
+			sortRows(r)
+			err = s.inTx(ctx, func(tx pgx.Tx) error { return writeRows(ctx, tx, len(s.migrations), r, st) })
 			for _, want := range tc.wantText {
 				if err == nil || !strings.Contains(err.Error(), want) {
 					t.Fatalf("writeRows error %v; want one containing %q", err, want)
@@ -76,9 +74,9 @@ func TestWriteBatchRollsBackOnDatabaseError(t *testing.T) {
 
 func TestHostTwiceInOneBatchKeepsTheLastRow(t *testing.T) {
 	s, db := migratedStore(t)
-	first := okCollection("10.0.0.1", testTime, map[string]float64{"cpu.percent": 1, "memory.used_percent": 2})
-	second := okCollection("10.0.0.1", testTime.Add(time.Second), map[string]float64{"cpu.percent": 3})
-	other := okCollection("10.0.0.0", testTime, map[string]float64{"cpu.percent": 9})
+	first := storagetest.OKCollection("10.0.0.1", testTime, map[string]float64{"cpu.percent": 1, "memory.used_percent": 2})
+	second := storagetest.OKCollection("10.0.0.1", testTime.Add(time.Second), map[string]float64{"cpu.percent": 3})
+	other := storagetest.OKCollection("10.0.0.0", testTime, map[string]float64{"cpu.percent": 9})
 	b := &storage.Batch{RoundID: "r", StartedAt: testTime, Collections: []storage.Collection{first, other, second}}
 	if err := s.WriteBatch(context.Background(), b); err != nil {
 		t.Fatal(err)
@@ -89,22 +87,6 @@ func TestHostTwiceInOneBatchKeepsTheLastRow(t *testing.T) {
 		"ip=10.0.0.1 started_at=2026-11-25T22:00:01.000Z metric=cpu.percent value=3 \n"
 	if got := storagetest.Dump(t, db, q); got != want {
 		t.Errorf("samples:\n%s\nwant\n%s", got, want)
-	}
-}
-
-func TestDuplicateMetricInOneCollectionKeepsLast(t *testing.T) {
-	s, db := migratedStore(t)
-	c := okCollection("10.0.0.1", testTime, nil)
-	c.Samples = []storage.Sample{
-		{Metric: "cpu.percent", Value: 1, Unit: "percent", Time: testTime},
-		{Metric: "load.1", Value: 5, Time: testTime},
-		{Metric: "cpu.percent", Value: 2, Unit: "percent", Time: testTime},
-	}
-	if err := s.WriteBatch(context.Background(), &storage.Batch{RoundID: "r", StartedAt: testTime, Collections: []storage.Collection{c}}); err != nil {
-		t.Fatal(err)
-	}
-	if got := storagetest.Dump(t, db, `SELECT metric, value FROM samples ORDER BY metric`); got != "metric=cpu.percent value=2 \nmetric=load.1 value=5 \n" {
-		t.Errorf("samples = %q; want cpu.percent 2 and load.1 5", got)
 	}
 }
 
@@ -261,37 +243,4 @@ func TestInTxRunsAgainAfterADeadlock(t *testing.T) {
 	if err == nil || attempts != maxAttempts {
 		t.Fatalf("inTx = %v after %d attempts; want failure after %d", err, attempts, maxAttempts)
 	}
-}
-
-func TestCleanText(t *testing.T) {
-	tests := map[string]struct {
-		in    string
-		limit int
-		want  string
-	}{
-		"short":        {"abc", 10, "abc"},
-		"invalid utf8": {"a\xffb", 10, "a\uFFFDb"},
-		"nul":          {"a\x00b", 10, "a\uFFFDb"},
-		"cut at rune":  {strings.Repeat("é", 20), len(hosttext.TruncatedMark) + 5, "éé" + hosttext.TruncatedMark},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			if got := hosttext.Clean(tc.in, tc.limit); got != tc.want {
-				t.Errorf("hosttext.Clean(%q, %d) = %q; want %q", tc.in, tc.limit, got, tc.want)
-			}
-		})
-	}
-}
-
-// okCollection is a successful collection of ip:22 at the given time with
-// the given metric values.
-func okCollection(ip string, at time.Time, metrics map[string]float64) storage.Collection {
-	c := storage.Collection{
-		HostIP: ip, HostPort: 22, Hostname: "host-" + ip, OS: "linux", Arch: "amd64",
-		AgentVersion: "0.1.0", Status: storage.StatusOK, StartedAt: at, FinishedAt: at.Add(time.Second),
-	}
-	for name, v := range metrics {
-		c.Samples = append(c.Samples, storage.Sample{Metric: name, Value: v, Unit: "percent", Time: at.Add(time.Second)})
-	}
-	return c
 }

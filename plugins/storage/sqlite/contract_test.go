@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"path/filepath"
 	"testing"
 
@@ -23,15 +22,7 @@ func contractDatabase(t *testing.T, migrations []migration) storagetest.Database
 	return storagetest.Database{
 		SQL: db,
 		Open: func(ctx context.Context, retention string) (storage.Storage, error) {
-			cfg, err := json.Marshal(Config{Path: path, Retention: retention})
-			if err != nil {
-				return nil, err
-			}
-			p := &Plugin{Version: "test"}
-			if err := p.Open(ctx, cfg); err != nil {
-				return nil, err
-			}
-			return p, nil
+			return storagetest.OpenPlugin(ctx, &Plugin{Version: "test"}, Config{Path: path, Retention: retention})
 		},
 		Versions: len(migrations),
 		MigrateTo: func(ctx context.Context, version int) error {
@@ -40,17 +31,8 @@ func contractDatabase(t *testing.T, migrations []migration) storagetest.Database
 	}
 }
 
-func embeddedMigrations(t testing.TB) []migration {
-	t.Helper()
-	ms, err := loadMigrations(migrationFiles, migrationDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ms
-}
-
 func TestContract(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storagetest.Database {
-		return contractDatabase(t, embeddedMigrations(t))
+		return contractDatabase(t, storagetest.Migrations(t, migrationFiles, migrationDir))
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -13,7 +12,6 @@ import (
 	"testing/fstest"
 
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
-	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 func TestMigrateFreshDatabase(t *testing.T) {
@@ -23,7 +21,7 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if v, err := s.SchemaVersion(ctx); err != nil || v != 0 {
 		t.Fatalf("SchemaVersion before Migrate = %d, %v; want 0, nil", v, err)
 	}
-	if n := countRows(t, s.db, "sqlite_master"); n != 0 {
+	if n := storagetest.Count(t, s.db, "sqlite_master"); n != 0 {
 		t.Fatalf("New created %d schema objects; want none before Migrate", n)
 	}
 	if err := s.Migrate(ctx); err != nil {
@@ -91,8 +89,8 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	schemaBefore := dumpTable(t, s.db, `SELECT type, name, sql FROM sqlite_master ORDER BY name`)
-	versionsBefore := dumpTable(t, s.db, `SELECT * FROM schema_migrations ORDER BY version`)
+	schemaBefore := storagetest.Dump(t, s.db, `SELECT type, name, sql FROM sqlite_master ORDER BY name`)
+	versionsBefore := storagetest.Dump(t, s.db, `SELECT * FROM schema_migrations ORDER BY version`)
 
 	// Again on the same handle and on a second handle, as a second
 	// `cscs db init` would.
@@ -103,10 +101,10 @@ func TestMigrateTwiceIsNoOp(t *testing.T) {
 		t.Fatalf("Migrate on second handle: %v", err)
 	}
 
-	if got := dumpTable(t, s.db, `SELECT type, name, sql FROM sqlite_master ORDER BY name`); got != schemaBefore {
+	if got := storagetest.Dump(t, s.db, `SELECT type, name, sql FROM sqlite_master ORDER BY name`); got != schemaBefore {
 		t.Errorf("schema changed on second Migrate:\n%s\nwant\n%s", got, schemaBefore)
 	}
-	if got := dumpTable(t, s.db, `SELECT * FROM schema_migrations ORDER BY version`); got != versionsBefore {
+	if got := storagetest.Dump(t, s.db, `SELECT * FROM schema_migrations ORDER BY version`); got != versionsBefore {
 		t.Errorf("schema_migrations changed on second Migrate:\n%s\nwant\n%s", got, versionsBefore)
 	}
 }
@@ -132,7 +130,7 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	if !errors.As(err, &tooNew) {
 		t.Errorf("WriteBatch on a newer schema: error %v; want a SchemaTooNewError", err)
 	}
-	if n := countRows(t, s.db, "hosts"); n != 0 {
+	if n := storagetest.Count(t, s.db, "hosts"); n != 0 {
 		t.Errorf("WriteBatch on a newer schema wrote %d hosts", n)
 	}
 }
@@ -204,11 +202,11 @@ func TestMigrationRunner(t *testing.T) {
 			if v, err := s.SchemaVersion(ctx); err != nil || v != tc.wantVersion {
 				t.Errorf("version = %d, %v; want %d", v, err, tc.wantVersion)
 			}
-			if n := countRows(t, s.db, "schema_migrations"); n != tc.wantVersion {
+			if n := storagetest.Count(t, s.db, "schema_migrations"); n != tc.wantVersion {
 				t.Errorf("schema_migrations has %d rows; want %d", n, tc.wantVersion)
 			}
 			for _, table := range tc.wantTables {
-				countRows(t, s.db, table) // fails the test if missing
+				storagetest.Count(t, s.db, table) // fails the test if missing
 			}
 			for _, table := range tc.wantNoTables {
 				var n int
@@ -237,28 +235,6 @@ func TestEmbeddedMigrations(t *testing.T) {
 	}
 }
 
-// TestSchemaStatusCheckMatchesSDK keeps the CHECK constraints of the
-// schema in step with the statuses the SDK defines.
-func TestSchemaStatusCheckMatchesSDK(t *testing.T) {
-	s := migratedStore(t)
-	var hostID int64
-	if err := s.db.QueryRow(`INSERT INTO hosts (ip, port) VALUES ('10.9.9.9', 22) RETURNING id`).Scan(&hostID); err != nil {
-		t.Fatal(err)
-	}
-	for i, st := range storage.Statuses {
-		if _, err := s.db.Exec(`INSERT INTO collections (round_id, host_id, status, started_at) VALUES (?, ?, ?, '2026-01-01T00:00:00.000Z')`,
-			"r"+string(rune('a'+i)), hostID, string(st)); err != nil {
-			t.Errorf("schema refuses SDK status %q: %v", st, err)
-		}
-		if _, err := s.db.Exec(`UPDATE hosts SET last_status = ? WHERE id = ?`, string(st), hostID); err != nil {
-			t.Errorf("hosts.last_status refuses SDK status %q: %v", st, err)
-		}
-	}
-	if _, err := s.db.Exec(`INSERT INTO collections (round_id, host_id, status, started_at) VALUES ('rz', ?, 'bogus', '2026-01-01T00:00:00.000Z')`, hostID); err == nil {
-		t.Error("schema accepts status 'bogus'")
-	}
-}
-
 func TestConcurrentMigrate(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "race.db")
@@ -272,54 +248,8 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Errorf("concurrent Migrate: %v", err)
 		}
 	}
-	if n := countRows(t, stores[0].db, "schema_migrations"); n != 5 {
+	if n := storagetest.Count(t, stores[0].db, "schema_migrations"); n != 5 {
 		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 5", n)
-	}
-}
-
-// TestUpgradeWithData runs the upgrade harness over the embedded
-// migrations plus a test-only version beyond them, so that every step,
-// up to one the embedded set does not have yet, upgrades a database that
-// holds data.
-func TestUpgradeWithData(t *testing.T) {
-	body, err := os.ReadFile("testdata/upgrade/example_site.sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ms := embeddedMigrations(t)
-	ms = append(ms, migration{Version: len(ms) + 1, Name: "example_site", SQL: string(body)})
-	storagetest.RunUpgrades(t, func(t *testing.T) storagetest.Database {
-		d := contractDatabase(t, ms)
-		d.Open = nil // a Storage knows only the embedded version
-		return d
-	})
-}
-
-// TestNotificationChecksMatchSDK keeps the CHECK constraints of
-// notifications in step with the kinds and statuses the SDK defines.
-func TestNotificationChecksMatchSDK(t *testing.T) {
-	s := migratedStore(t)
-	insert := func(id, kind, status string) error {
-		_, err := s.db.Exec(`INSERT INTO notifications (id, kind, recipients, status, created_at, updated_at) VALUES (?, ?, '[]', ?, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`, id, kind, status)
-		return err
-	}
-	for _, kind := range storage.NotificationKinds {
-		for _, status := range storage.NotificationStatuses {
-			if err := insert(kind+"-"+status, kind, status); err != nil {
-				t.Errorf("schema refuses SDK kind %q with status %q: %v", kind, status, err)
-			}
-		}
-	}
-	refused := map[string]struct{ kind, status string }{
-		"unknown kind":   {"fax", storage.NotificationSent},
-		"unknown status": {storage.NotificationAlert, "lost"},
-	}
-	for name, tc := range refused {
-		t.Run(name, func(t *testing.T) {
-			if err := insert(name, tc.kind, tc.status); err == nil {
-				t.Errorf("schema accepts kind %q with status %q", tc.kind, tc.status)
-			}
-		})
 	}
 }
 
@@ -330,14 +260,14 @@ func TestNotificationChecksMatchSDK(t *testing.T) {
 func TestEventsTableAfterRebuild(t *testing.T) {
 	s := migratedStore(t)
 	const wantKey = "name=host_id pk=1 \nname=channel pk=2 \nname=record_id pk=3 \nname=event_time pk=4 \n"
-	if got := dumpTable(t, s.db, `SELECT name, pk FROM pragma_table_info('events') WHERE pk > 0 ORDER BY pk`); got != wantKey {
+	if got := storagetest.Dump(t, s.db, `SELECT name, pk FROM pragma_table_info('events') WHERE pk > 0 ORDER BY pk`); got != wantKey {
 		t.Errorf("primary key of events:\n%s\nwant\n%s", got, wantKey)
 	}
 	const wantFKs = "table=collections from=collection_id on_delete=SET NULL \ntable=hosts from=host_id on_delete=NO ACTION \n"
-	if got := dumpTable(t, s.db, `SELECT "table", "from", on_delete FROM pragma_foreign_key_list('events') ORDER BY "table"`); got != wantFKs {
+	if got := storagetest.Dump(t, s.db, `SELECT "table", "from", on_delete FROM pragma_foreign_key_list('events') ORDER BY "table"`); got != wantFKs {
 		t.Errorf("foreign keys of events:\n%s\nwant\n%s", got, wantFKs)
 	}
-	if n := dumpTable(t, s.db, `SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'events_new' OR sql LIKE '%events_new%'`); n != "n=0 \n" {
+	if n := storagetest.Dump(t, s.db, `SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'events_new' OR sql LIKE '%events_new%'`); n != "n=0 \n" {
 		t.Errorf("left of the rebuild: %s", n)
 	}
 	if _, err := s.db.Exec(`INSERT INTO hosts (ip, port) VALUES ('10.0.0.1', 22)`); err != nil {
@@ -348,4 +278,8 @@ func TestEventsTableAfterRebuild(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "events_fields_object") {
 		t.Errorf("fields that are not an object: %v; want the events_fields_object check to refuse them", err)
 	}
+}
+
+func TestUpgradeWithData(t *testing.T) {
+	storagetest.RunUpgradesBeyond(t, storagetest.Migrations(t, migrationFiles, migrationDir), "testdata/upgrade/example_site.sql", contractDatabase)
 }

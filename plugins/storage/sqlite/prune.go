@@ -4,33 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cscs-dev/cscs/plugins/storage/internal/retained"
 )
-
-// defaultPruneChunk is how many collections (or events) one prune
-// transaction deletes at most, so that pruning a long history never holds the write lock for
-// long.
-const defaultPruneChunk = 5000
-
-// pruneSQL deletes up to ?2 collections that started before ?1, with their
-// samples (ON DELETE CASCADE), except each host's latest ok collection:
-// the one latest_stats shows.
-const pruneSQL = `
-DELETE FROM collections
-WHERE id IN (
-    SELECT c.id
-    FROM collections c
-    WHERE c.started_at < ?1
-      AND NOT (c.status = 'ok' AND NOT EXISTS (
-          SELECT 1 FROM collections n
-          WHERE n.host_id = c.host_id AND n.status = 'ok'
-            AND (n.started_at > c.started_at OR (n.started_at = c.started_at AND n.id > c.id))))
-    LIMIT ?2
-)`
-
-// pruneEventsSQL deletes up to ?2 events logged before ?1.
-const pruneEventsSQL = `
-DELETE FROM events
-WHERE rowid IN (SELECT rowid FROM events WHERE event_time < ?1 LIMIT ?2)`
 
 // Prune is PruneAll, returning how many collections it deleted.
 func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
@@ -44,46 +20,23 @@ func (s *Store) Prune(ctx context.Context, olderThan time.Time) (int64, error) {
 // ok collection is always kept, so latest_stats keeps every host; hosts
 // rows are kept too; an event of a deleted collection that is not old
 // itself stays, with collection_id NULL. It deletes in transactions of at
-// most a few thousand rows, so writers wait little: a cancelled PruneAll
-// keeps what it deleted so far, and returns its counts with the error. The
-// file does not shrink; deleted pages are reused.
+// most a few thousand rows, so writers wait little for the write lock: a
+// cancelled PruneAll keeps what it deleted so far, and returns its counts
+// with the error. The file does not shrink; deleted pages are reused.
 func (s *Store) PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error) {
 	if err := checkSchema(ctx, s.db, len(s.migrations)); err != nil {
 		return 0, 0, fmt.Errorf("prune %s: %w", s.path, err)
 	}
 	cutoff := formatTime(olderThan)
-	events, err = s.pruneChunks(ctx, pruneEventsSQL, cutoff)
-	if err != nil {
-		return 0, events, fmt.Errorf("prune events logged before %s from %s: %w", cutoff, s.path, err)
-	}
-	collections, err = s.pruneChunks(ctx, pruneSQL, cutoff)
-	if err != nil {
-		return collections, events, fmt.Errorf("prune collections before %s from %s: %w", cutoff, s.path, err)
-	}
-	return collections, events, nil
-}
-
-// pruneChunks runs query, a DELETE of at most ?2 rows older than ?1,
-// until it deletes fewer than a chunk, and returns how many rows it
-// deleted.
-func (s *Store) pruneChunks(ctx context.Context, query, cutoff string) (int64, error) {
-	chunk := s.pruneChunk
-	if chunk <= 0 {
-		chunk = defaultPruneChunk
-	}
-	var deleted int64
-	for {
-		res, err := s.db.ExecContext(ctx, query, cutoff, chunk)
-		if err != nil {
-			return deleted, err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return deleted, err
-		}
-		deleted += n
-		if n < int64(chunk) {
-			return deleted, nil
-		}
-	}
+	return retained.Prune(ctx, retained.Pruning{
+		Target: s.path, Cutoff: cutoff, Chunk: s.pruneChunk,
+		Events: pruneEventsSQL, Collections: pruneSQL,
+		Delete: func(ctx context.Context, query string, chunk int) (int64, error) {
+			res, err := s.db.ExecContext(ctx, query, cutoff, chunk)
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		},
+	})
 }

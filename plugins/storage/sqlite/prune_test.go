@@ -2,8 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,59 +11,19 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
-	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 var testTime = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
 
-// TestPruneInChunks deletes more collections than one chunk holds and
-// checks that every chunk was deleted and the latest ok ones kept.
 func TestPruneInChunks(t *testing.T) {
-	tests := map[string]int{"one chunk": 0, "chunks of 2": 2, "chunks of 3": 3}
-	for name, chunk := range tests {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			s := migratedStore(t)
-			s.pruneChunk = chunk
-			for r := range 4 {
-				b := storagetest.SyntheticBatch(fmt.Sprintf("r%d", r), testTime.Add(time.Duration(r)*time.Hour), 3, 2)
-				b.Collections[2].Status = storage.StatusTimeout
-				// Three old events per host and round, and one per host
-				// logged after the cutoff.
-				for i := range b.Collections {
-					for k := range 4 {
-						at := b.StartedAt
-						if k == 3 {
-							at = testTime.Add(48 * time.Hour)
-						}
-						b.Collections[i].Events = append(b.Collections[i].Events, storage.Event{
-							Channel: "Security", RecordID: uint64(r*10 + k), Time: at, EventID: 4625,
-						})
-					}
-				}
-				if err := s.WriteBatch(ctx, b); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// 12 collections; the last round's two ok ones are kept. 48
-			// events; the 12 logged after the cutoff are kept.
-			deleted, events, err := s.PruneAll(ctx, testTime.Add(24*time.Hour))
-			if err != nil || deleted != 10 || events != 36 {
-				t.Fatalf("PruneAll = %d collections, %d events, %v; want 10, 36, nil", deleted, events, err)
-			}
-			const left = `SELECT h.ip, c.round_id FROM collections c JOIN hosts h ON h.id = c.host_id ORDER BY h.ip`
-			if got := dumpTable(t, s.db, left); got != "ip=10.0.0.0 round_id=r3 \nip=10.0.0.1 round_id=r3 \n" {
-				t.Errorf("left after Prune:\n%s", got)
-			}
-			if n := countRows(t, s.db, "samples"); n != 4 {
-				t.Errorf("samples = %d after Prune; want 4 (foreign keys cascade)", n)
-			}
-			if n := countRows(t, s.db, "events"); n != 12 {
-				t.Errorf("events = %d after Prune; want 12", n)
-			}
-		})
-	}
+	storagetest.PruneInChunks(t, func(t *testing.T, chunk int) (storagetest.Store, *sql.DB) {
+		s := migratedStore(t)
+		s.pruneChunk = chunk
+		return s, s.db
+	})
 }
+
+func TestPluginPruneBeforeOpen(t *testing.T) { storagetest.PruneBeforeOpen(t, &Plugin{}) }
 
 func TestPruneRefusesUnmigratedDatabase(t *testing.T) {
 	s := openStore(t, filepath.Join(t.TempDir(), "empty.db"))
@@ -77,20 +37,14 @@ func TestPruneRefusesUnmigratedDatabase(t *testing.T) {
 func TestPruneUsesAnIndex(t *testing.T) {
 	s := migratedStore(t)
 	args := strings.NewReplacer("?1", "'2026-01-01T00:00:00.000Z'", "?2", "10")
-	plan := dumpTable(t, s.db, "EXPLAIN QUERY PLAN "+args.Replace(pruneSQL))
+	plan := storagetest.Dump(t, s.db, "EXPLAIN QUERY PLAN "+args.Replace(pruneSQL))
 	for _, want := range []string{"collections_started", "collections_host_status_started"} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("prune plan does not use %s:\n%s", want, plan)
 		}
 	}
-	if plan := dumpTable(t, s.db, "EXPLAIN QUERY PLAN "+args.Replace(pruneEventsSQL)); !strings.Contains(plan, "events_time") {
+	if plan := storagetest.Dump(t, s.db, "EXPLAIN QUERY PLAN "+args.Replace(pruneEventsSQL)); !strings.Contains(plan, "events_time") {
 		t.Errorf("event prune plan does not use events_time:\n%s", plan)
-	}
-}
-
-func TestPluginPruneBeforeOpen(t *testing.T) {
-	if _, _, err := (&Plugin{}).PruneAll(context.Background(), testTime); err == nil || !strings.Contains(err.Error(), "before Open") {
-		t.Fatalf("PruneAll before Open: %v", err)
 	}
 }
 

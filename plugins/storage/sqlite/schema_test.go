@@ -6,24 +6,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cscs-dev/cscs/sdk/sdktest"
+	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 )
 
 // TestDescribeDeclaresTheConfig checks the declared schema against Config
 // and Open: the same keys and types, and required exactly where Open
 // refuses a configuration without the key.
 func TestDescribeDeclaresTheConfig(t *testing.T) {
-	d, err := sdktest.Storage(t, &Plugin{}).Describe(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Config.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	sdktest.SchemaMatchesStruct(t, d.Config, Config{})
+	cfg := storagetest.DeclaredConfig(t, &Plugin{}, Config{})
 
 	full := map[string]string{"path": filepath.Join(t.TempDir(), "cscs.db"), "retention": "90d"}
-	for _, a := range d.Config.Attributes {
+	for _, a := range cfg.Attributes {
 		t.Run(a.Name, func(t *testing.T) {
 			cfg := map[string]string{}
 			for k, v := range full {
@@ -43,7 +36,7 @@ func TestDescribeDeclaresTheConfig(t *testing.T) {
 			}
 		})
 	}
-	if a, _ := d.Config.Lookup("path"); !a.Required {
+	if a, _ := cfg.Lookup("path"); !a.Required {
 		t.Error(`"path" must be declared required`)
 	}
 }

@@ -31,7 +31,7 @@ type Store struct {
 	path       string
 	migrations []migration
 	// pruneChunk is how many collections (or events) one prune
-	// transaction deletes at most; zero means defaultPruneChunk.
+	// transaction deletes at most; zero means retained.DefaultChunk.
 	pruneChunk int
 
 	closeOnce sync.Once

@@ -28,9 +28,9 @@ func mixedRound(t testing.TB) *storage.Batch {
 	return &b
 }
 
-// okCollection is a successful collection of ip:22 at the given time with
+// OKCollection is a successful collection of ip:22 at the given time with
 // the given metric values.
-func okCollection(ip string, at time.Time, metrics map[string]float64) storage.Collection {
+func OKCollection(ip string, at time.Time, metrics map[string]float64) storage.Collection {
 	c := storage.Collection{
 		HostIP: ip, HostPort: 22, Hostname: "host-" + ip, OS: "linux", Arch: "amd64",
 		AgentVersion: "0.1.0", Status: storage.StatusOK,

@@ -238,18 +238,18 @@ func statsRounds(t0 time.Time) []*storage.Batch {
 	}
 	return []*storage.Batch{
 		{RoundID: "r1", StartedAt: t0, Collections: []storage.Collection{
-			okCollection("10.0.0.1", t0, metrics(10, 20, 100)),
-			okCollection("10.0.0.2", t0, metrics(50, 60, 200)),
+			OKCollection("10.0.0.1", t0, metrics(10, 20, 100)),
+			OKCollection("10.0.0.2", t0, metrics(50, 60, 200)),
 			failedCollection("10.0.0.3", t0, storage.StatusAuthFailed),
 		}},
 		{RoundID: "r2", StartedAt: t0.Add(time.Minute), Collections: []storage.Collection{
-			okCollection("10.0.0.1", t0.Add(time.Minute), metrics(11, 21, 160)),
-			okCollection("10.0.0.2", t0.Add(time.Minute), metrics(55, 65, 260)),
+			OKCollection("10.0.0.1", t0.Add(time.Minute), metrics(11, 21, 160)),
+			OKCollection("10.0.0.2", t0.Add(time.Minute), metrics(55, 65, 260)),
 			failedCollection("10.0.0.3", t0.Add(time.Minute), storage.StatusTimeout),
 		}},
 		{RoundID: "r3", StartedAt: t0.Add(2 * time.Minute), Collections: []storage.Collection{
 			failedCollection("10.0.0.1", t0.Add(2*time.Minute), storage.StatusUnreachable),
-			okCollection("10.0.0.2", t0.Add(2*time.Minute), metrics(56, 66, 320)),
+			OKCollection("10.0.0.2", t0.Add(2*time.Minute), metrics(56, 66, 320)),
 		}},
 	}
 }
@@ -277,10 +277,21 @@ func testLatestStats(t *testing.T, d Database) {
 		t.Errorf("latest_stats host_id/collection_id do not name its host and collection: %s", got)
 	}
 
+	// The hosts row keeps the first and last time the host was seen.
+	const hostQuery = `SELECT hostname, os, first_seen, last_seen, last_status, last_ok_at FROM hosts WHERE ip = '10.0.0.1'`
+	const wantHost = "hostname=host-10.0.0.1 os=linux first_seen=2026-11-25T22:00:00.000Z last_seen=2026-11-25T22:02:01.000Z " +
+		"last_status=unreachable last_ok_at=2026-11-25T22:01:01.000Z \n"
+	if got := Dump(t, d.SQL, hostQuery); got != wantHost {
+		t.Errorf("host after a failed round:\n%s\nwant\n%s", got, wantHost)
+	}
+
 	// Replaying the oldest round (a retried spool) moves nothing back.
 	write(t, s, rounds[0])
 	if got := Dump(t, d.SQL, latestStatsQuery); got != statsWant {
 		t.Errorf("latest_stats after replaying r1:\n%s\nwant\n%s", got, statsWant)
+	}
+	if got := Dump(t, d.SQL, hostQuery); got != wantHost {
+		t.Errorf("host after replaying r1:\n%s\nwant\n%s", got, wantHost)
 	}
 }
 

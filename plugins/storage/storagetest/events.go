@@ -132,19 +132,19 @@ func testEventDuplicates(t *testing.T, d Database) {
 		return securityEvent(rec, t0.Add(time.Duration(rec)*time.Second), text)
 	}
 	r1 := &storage.Batch{RoundID: "r1", StartedAt: t0, Collections: []storage.Collection{
-		withEvents(okCollection("10.0.0.1", t0, nil), ev(1, "first"), ev(2, "first")),
+		withEvents(OKCollection("10.0.0.1", t0, nil), ev(1, "first"), ev(2, "first")),
 		// The same record ids on another host are other events.
-		withEvents(okCollection("10.0.0.2", t0, nil), ev(1, "other host")),
+		withEvents(OKCollection("10.0.0.2", t0, nil), ev(1, "other host")),
 	}}
 	t1 := t0.Add(time.Minute)
 	system2 := ev(2, "other channel")
 	system2.Channel = "System"
 	r2 := &storage.Batch{RoundID: "r2", StartedAt: t1, Collections: []storage.Collection{
 		// The cursor overlaps r1 by one record, which also comes twice.
-		withEvents(okCollection("10.0.0.1", t1, nil), ev(2, "second"), ev(3, "second"), ev(2, "again"), system2),
+		withEvents(OKCollection("10.0.0.1", t1, nil), ev(2, "second"), ev(3, "second"), ev(2, "again"), system2),
 		// A host listed twice in one batch.
-		withEvents(okCollection("10.0.0.3", t1, nil), ev(5, "listed once")),
-		withEvents(okCollection("10.0.0.3", t1, nil), ev(5, "listed twice"), ev(6, "listed twice")),
+		withEvents(OKCollection("10.0.0.3", t1, nil), ev(5, "listed once")),
+		withEvents(OKCollection("10.0.0.3", t1, nil), ev(5, "listed twice"), ev(6, "listed twice")),
 	}}
 	write(t, s, r1)
 	write(t, s, r2)
@@ -186,7 +186,7 @@ func testEventRecordReused(t *testing.T, d Database) {
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	t1, t2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
 	batch := func(round string, at time.Time, events ...storage.Event) *storage.Batch {
-		c := okCollection("10.0.0.1", at, nil)
+		c := OKCollection("10.0.0.1", at, nil)
 		c.Events = events
 		return &storage.Batch{RoundID: round, StartedAt: at, Collections: []storage.Collection{c}}
 	}
@@ -247,7 +247,7 @@ func testEventText(t *testing.T, d Database) {
 		Message:  "line1\r\n\tline2 \x07bell \xff\xfe " + strings.Repeat("é", 10000),
 		Fields:   fields,
 	}
-	c := okCollection("10.0.0.9", at, nil)
+	c := OKCollection("10.0.0.9", at, nil)
 	c.Events = []storage.Event{e}
 	write(t, open(t, d, ""), &storage.Batch{RoundID: "r", Collections: []storage.Collection{c}})
 
@@ -307,15 +307,15 @@ func testPruneEvents(t *testing.T, d Database) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	cutoff := now.Add(-48 * time.Hour)
 	old, recent := now.Add(-10*24*time.Hour), now.Add(-time.Hour)
-	c1Old := okCollection("10.0.0.1", old, nil)
+	c1Old := OKCollection("10.0.0.1", old, nil)
 	// An old collection that brought an event logged recently (a host
 	// whose clock was wrong): the event outlives its collection.
 	c1Old.Events = []storage.Event{securityEvent(1, old, "old"), securityEvent(2, recent, "recent, old round")}
-	c1New := okCollection("10.0.0.1", recent, nil)
+	c1New := OKCollection("10.0.0.1", recent, nil)
 	// Record 1 again, the log cleared since: only the old one goes.
 	c1New.Events = []storage.Event{securityEvent(3, cutoff, "at the cutoff"), securityEvent(4, cutoff.Add(-time.Millisecond), "just before"),
 		securityEvent(1, recent, "reused after a clear")}
-	c2 := okCollection("10.0.0.2", recent, nil)
+	c2 := OKCollection("10.0.0.2", recent, nil)
 	c2.Events = []storage.Event{securityEvent(1, now.Add(-5*24*time.Hour), "old, recent round")}
 	write(t, s, &storage.Batch{RoundID: "old", StartedAt: old, Collections: []storage.Collection{c1Old}})
 	write(t, s, &storage.Batch{RoundID: "new", StartedAt: recent, Collections: []storage.Collection{c1New, c2}})

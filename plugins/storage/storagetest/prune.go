@@ -18,12 +18,12 @@ func testPrune(t *testing.T, d Database) {
 	for _, b := range []*storage.Batch{
 		// .1 ok every round; .2 ok only in the oldest; .3 never ok.
 		{RoundID: "old", StartedAt: now.Add(-10 * 24 * time.Hour), Collections: []storage.Collection{
-			okCollection("10.0.0.1", now.Add(-10*24*time.Hour), cpu(1)),
-			okCollection("10.0.0.2", now.Add(-10*24*time.Hour), cpu(2)),
+			OKCollection("10.0.0.1", now.Add(-10*24*time.Hour), cpu(1)),
+			OKCollection("10.0.0.2", now.Add(-10*24*time.Hour), cpu(2)),
 			failedCollection("10.0.0.3", now.Add(-10*24*time.Hour), storage.StatusTimeout),
 		}},
 		{RoundID: "mid", StartedAt: now.Add(-5 * 24 * time.Hour), Collections: []storage.Collection{
-			okCollection("10.0.0.1", now.Add(-5*24*time.Hour), cpu(3)),
+			OKCollection("10.0.0.1", now.Add(-5*24*time.Hour), cpu(3)),
 			failedCollection("10.0.0.2", now.Add(-5*24*time.Hour), storage.StatusUnreachable),
 			failedCollection("10.0.0.3", now.Add(-5*24*time.Hour), storage.StatusTimeout),
 		}},
@@ -32,7 +32,7 @@ func testPrune(t *testing.T, d Database) {
 			failedCollection("10.0.0.3", cutoff, storage.StatusTimeout),
 		}},
 		{RoundID: "new", StartedAt: now.Add(-time.Hour), Collections: []storage.Collection{
-			okCollection("10.0.0.1", now.Add(-time.Hour), cpu(4)),
+			OKCollection("10.0.0.1", now.Add(-time.Hour), cpu(4)),
 			failedCollection("10.0.0.2", now.Add(-time.Hour), storage.StatusUnreachable),
 		}},
 	} {
@@ -91,10 +91,10 @@ func testRetention(t *testing.T, d Database) {
 
 	keepAll := open(t, d, "")
 	write(t, keepAll, &storage.Batch{RoundID: "old", StartedAt: old, Collections: []storage.Collection{
-		okCollection("10.0.0.1", old, cpu), okCollection("10.0.0.2", old, cpu),
+		OKCollection("10.0.0.1", old, cpu), OKCollection("10.0.0.2", old, cpu),
 	}})
 	write(t, keepAll, &storage.Batch{RoundID: "recent", StartedAt: recent, Collections: []storage.Collection{
-		okCollection("10.0.0.1", recent, cpu), failedCollection("10.0.0.2", recent, storage.StatusTimeout),
+		OKCollection("10.0.0.1", recent, cpu), failedCollection("10.0.0.2", recent, storage.StatusTimeout),
 	}})
 	if n := Count(t, d.SQL, "collections"); n != 4 {
 		t.Fatalf("collections = %d without retention; want 4 (nothing pruned)", n)
@@ -102,7 +102,7 @@ func testRetention(t *testing.T, d Database) {
 
 	pruning := open(t, d, "24h")
 	write(t, pruning, &storage.Batch{RoundID: "newer", StartedAt: now, Collections: []storage.Collection{
-		okCollection("10.0.0.1", now, cpu),
+		OKCollection("10.0.0.1", now, cpu),
 	}})
 	const left = `SELECT h.ip, c.round_id FROM collections c JOIN hosts h ON h.id = c.host_id ORDER BY h.ip, c.round_id`
 	const want = "" +
@@ -116,7 +116,7 @@ func testRetention(t *testing.T, d Database) {
 
 	// Pruning runs once per Open, not after every write.
 	write(t, pruning, &storage.Batch{RoundID: "late", StartedAt: old, Collections: []storage.Collection{
-		okCollection("10.0.0.3", old, cpu), failedCollection("10.0.0.1", old, storage.StatusTimeout),
+		OKCollection("10.0.0.3", old, cpu), failedCollection("10.0.0.1", old, storage.StatusTimeout),
 	}})
 	if n := Count(t, d.SQL, "collections"); n != 6 {
 		t.Errorf("collections = %d after a second write; want 6 (no second prune)", n)

@@ -204,7 +204,7 @@ func testStateHosts(t *testing.T, d Database) {
 	}
 
 	// A later round of the host fills its row; the alert keeps its host.
-	c := okCollection("10.0.0.7", at.Add(time.Minute), map[string]float64{"cpu.percent": 7})
+	c := OKCollection("10.0.0.7", at.Add(time.Minute), map[string]float64{"cpu.percent": 7})
 	c.HostPort = 2200
 	write(t, s, &storage.Batch{RoundID: "later", StartedAt: at.Add(time.Minute), Collections: []storage.Collection{c}})
 	const joined = `SELECT h.ip, h.hostname, h.last_status, a.rule_id FROM alerts a JOIN hosts h ON h.id = a.host_id`

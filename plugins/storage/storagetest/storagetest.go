@@ -3,8 +3,8 @@
 // SQLite and on PostgreSQL, so that an application reading the database
 // (docs/schema.md) sees the same data whichever backend wrote it.
 //
-// The suite imports only the SDK, the standard library and database/sql;
-// its SQL is written to run unchanged on every backend, with literals
+// The suite imports only the SDK, the standard library, database/sql and
+// hclog; its SQL is written to run unchanged on every backend, with literals
 // instead of placeholders.
 package storagetest
 
@@ -51,6 +51,10 @@ func Run(t *testing.T, newDatabase func(t *testing.T) Database) {
 		"mixed round":                                    testMixedRound,
 		"same batch twice changes nothing":               testSameBatchTwice,
 		"invalid batch writes nothing":                   testInvalidBatch,
+		"invalid batch is refused with its reason":       testInvalidBatchReason,
+		"a repeated metric keeps its last value":         testRepeatedMetric,
+		"schema accepts the SDK's statuses":              testStatusChecks,
+		"schema accepts the SDK's notification kinds":    testNotificationChecks,
 		"latest_stats":                                   testLatestStats,
 		"latest_stats keeps a failed host's last values": testFailedHostKeepsValues,
 		"alerts and notifications updates":               testStateUpdates,

@@ -181,7 +181,7 @@ func newestWithData(t *testing.T, d Database) {
 	hosts, events := Count(t, d.SQL, "hosts"), Count(t, d.SQL, "events")
 	s := open(t, d, "")
 	at := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	c := okCollection("10.0.0.1", at, map[string]float64{"cpu.percent": 77})
+	c := OKCollection("10.0.0.1", at, map[string]float64{"cpu.percent": 77})
 	// The seeded event again, its record id with another time (a log
 	// that started over), and a new one.
 	c.Events = []storage.Event{

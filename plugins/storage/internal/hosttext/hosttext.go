@@ -91,11 +91,21 @@ func FieldsJSON(fields map[string]string) (string, error) {
 	for _, k := range kept {
 		clean[Line(k, MaxShortBytes)] = Block(fields[k], MaxFieldValueBytes)
 	}
+	s, err := JSON(clean)
+	if err != nil {
+		return "", fmt.Errorf("encode event fields: %w", err)
+	}
+	return s, nil
+}
+
+// JSON is v as compact JSON text, with < > & left as they are: the way
+// both backends store JSON that other applications read.
+func JSON(v any) (string, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(clean); err != nil {
-		return "", fmt.Errorf("encode event fields: %w", err)
+	if err := enc.Encode(v); err != nil {
+		return "", err
 	}
 	return strings.TrimSuffix(buf.String(), "\n"), nil
 }
