@@ -54,10 +54,13 @@ func TestRunWithoutCLI(t *testing.T) {
 		if got := rows(t, d.DB, `SELECT count(*) FROM collections WHERE status = 'ok'`); got != 2*round {
 			t.Errorf("round %d: %d ok collections stored, want %d", round, got, 2*round)
 		}
-		if got := d.Sink.Count(); got != 2*round {
-			t.Errorf("round %d: the mail sink received %d mails, want one event-log mail per client and round (%d)", round, got, 2*round)
+		// Every client gets its event-log mail every round; alert mails
+		// (the demo's cpu and memory rules) come on top when they fire.
+		eventMails := rows(t, d.DB, `SELECT count(*) FROM notifications WHERE kind = 'eventlog' AND status = 'sent'`)
+		if eventMails != 2*round || d.Sink.Count() < eventMails {
+			t.Errorf("round %d: %d event-log mails recorded sent, the sink received %d; want %d", round, eventMails, d.Sink.Count(), 2*round)
 		}
-		if !strings.Contains(noteText(rec.notes), "mail: 2 sent") {
+		if !strings.Contains(noteText(rec.notes), " sent, 0 retrying later, 0 failed") {
 			t.Errorf("round %d: notes %v do not report the mail sent", round, rec.notes)
 		}
 	}
