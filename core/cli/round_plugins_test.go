@@ -2,12 +2,8 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
-	"context"
-	"database/sql"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -15,18 +11,8 @@ import (
 	"testing"
 
 	"github.com/cscs-dev/cscs/core/pluginhost"
+	"github.com/cscs-dev/cscs/sdk/sdktest"
 )
-
-// buildPlugin compiles a plugin main package into dir.
-func buildPlugin(t *testing.T, dir, pkg string) string {
-	t.Helper()
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
-}
 
 // TestRoundWithExternalPlugins installs three third-party style plugins —
 // a source whose module is a shell script, a JSON-lines storage and a
@@ -43,19 +29,13 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 	r, _ := fleetRound(t, "")
 	dir := r.dir
 
-	build := t.TempDir()
 	pluginsDir := filepath.Join(r.dataDir, "plugins")
 	for _, pkg := range []string{
 		"github.com/cscs-dev/cscs/examples/source-users",
 		"github.com/cscs-dev/cscs/examples/storage-jsonl",
 		"github.com/cscs-dev/cscs/core/cli/testdata/crashstore",
 	} {
-		bin := buildPlugin(t, build, pkg)
-		var stdout, stderr bytes.Buffer
-		if code := Main(context.Background(), []string{"plugins", "install", "--data-dir", r.dataDir, bin},
-			"test", strings.NewReader(""), &stdout, &stderr); code != ExitOK {
-			t.Fatalf("install %s: exit %d\n%s%s", pkg, code, stdout.String(), stderr.String())
-		}
+		mustInstall(t, r.dataDir, sdktest.Build(t, pkg))
 	}
 	jsonl := filepath.Join(dir, "rounds.jsonl")
 	must(t, os.WriteFile(filepath.Join(pluginsDir, "jsonl.storage.json"), []byte(fmt.Sprintf(`{"path": %q}`, jsonl)), 0o600))
@@ -79,12 +59,8 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 		}
 	}
 
-	db, err := sql.Open("sqlite3", r.db)
-	must(t, err)
-	defer db.Close()
-	var n int
-	must(t, db.QueryRow(`SELECT count(*) FROM samples WHERE metric = 'users.logged_in' AND unit = 'count'`).Scan(&n))
-	if n != 2 {
+	db := openDB(t, "sqlite3", r.db)
+	if n := queryInt(t, db, `SELECT count(*) FROM samples WHERE metric = 'users.logged_in' AND unit = 'count'`); n != 2 {
 		t.Errorf("sqlite has %d users.logged_in samples, want 2", n)
 	}
 	f, err := os.Open(jsonl)
@@ -126,8 +102,7 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 	if got, _ := filepath.Glob(filepath.Join(r.dataDir, "spool", "crashy", "*.age")); len(got) != 2 {
 		t.Errorf("crashy spool holds %d rounds, want 2", len(got))
 	}
-	must(t, db.QueryRow(`SELECT count(*) FROM collections WHERE status = 'ok'`).Scan(&n))
-	if n != 4 {
+	if n := queryInt(t, db, `SELECT count(*) FROM collections WHERE status = 'ok'`); n != 4 {
 		t.Errorf("sqlite has %d ok collections after two rounds, want 4", n)
 	}
 }
@@ -144,16 +119,7 @@ func TestRoundWithPluginBundle(t *testing.T) {
 	}
 	r, _ := fleetRound(t, "")
 	starts := filepath.Join(r.dir, "starts")
-	bin := filepath.Join(t.TempDir(), "bundle")
-	cmd := exec.Command("go", "build", "-ldflags", "-X main.startLog="+starts, "-o", bin, "github.com/cscs-dev/cscs/core/cli/testdata/bundle")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	var stdout, stderr bytes.Buffer
-	if code := Main(context.Background(), []string{"plugins", "install", "--data-dir", r.dataDir, bin},
-		"test", strings.NewReader(""), &stdout, &stderr); code != ExitOK {
-		t.Fatalf("install: exit %d\n%s%s", code, stdout.String(), stderr.String())
-	}
+	mustInstall(t, r.dataDir, sdktest.Build(t, "github.com/cscs-dev/cscs/core/cli/testdata/bundle", "-ldflags", "-X main.startLog="+starts))
 	pluginsDir := filepath.Join(r.dataDir, "plugins")
 	man, err := pluginhost.LoadManifest(pluginsDir)
 	must(t, err)
