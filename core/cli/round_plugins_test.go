@@ -20,13 +20,7 @@ import (
 // storages, the crash costs only its own copy (spooled), and the built-in
 // SQLite storage is unaffected.
 func TestRoundWithExternalPlugins(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the users source runs a shell script")
-	}
-	if testing.Short() {
-		t.Skip("builds three plugins")
-	}
-	r, _ := fleetRound(t, "")
+	r := pluginRound(t, "the users source runs a shell script", "builds three plugins")
 	dir := r.dir
 
 	pluginsDir := filepath.Join(r.dataDir, "plugins")
@@ -111,13 +105,7 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 // storage: install records three entries for the one file, and a round
 // starts the binary once and gets both sources' metrics into the storage.
 func TestRoundWithPluginBundle(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the bundle's sources run shell scripts")
-	}
-	if testing.Short() {
-		t.Skip("builds a plugin")
-	}
-	r, _ := fleetRound(t, "")
+	r := pluginRound(t, "the bundle's sources run shell scripts", "builds a plugin")
 	starts := filepath.Join(r.dir, "starts")
 	mustInstall(t, r.dataDir, sdktest.Build(t, "github.com/cscs-dev/cscs/core/cli/testdata/bundle", "-ldflags", "-X main.startLog="+starts))
 	pluginsDir := filepath.Join(r.dataDir, "plugins")
@@ -165,6 +153,21 @@ func TestRoundWithPluginBundle(t *testing.T) {
 			t.Errorf("bundle_store row %q lacks a source's metric", row)
 		}
 	}
+}
+
+// pluginRound is fleetRound for a test of plugins whose sources run shell
+// scripts: it skips the test off Linux (saying why) and with -short
+// (saying what it costs).
+func pluginRound(t *testing.T, linuxOnly, costly string) roundEnv {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip(linuxOnly)
+	}
+	if testing.Short() {
+		t.Skip(costly)
+	}
+	r, _ := fleetRound(t, "")
+	return r
 }
 
 // countLines counts the lines of path (0 when it does not exist).
