@@ -1,16 +1,14 @@
 package cli
 
 import (
-	"context"
-	"database/sql"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/cscs-dev/cscs/core/demo/sshfleet"
-	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/sdk/sdktest"
 )
 
 // TestRoundMailsAlerts: a rule that fires is mailed to its client through a
@@ -21,15 +19,8 @@ func TestRoundMailsAlerts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs several rounds with plugins")
 	}
-	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fleet.Close() })
+	r, fleet := fleetRound(t, "")
 	hosts := fleet.Hosts()
-	dir := t.TempDir()
-	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
-		db: filepath.Join(dir, "cscs.db"), agentDir: testagent.Dir(t)}
 	cfg := fmt.Sprintf(`<clients>
   <client ip=%q port="%d" username="demo" password="pw" mail="ops-a@example.com">
     <alert type="uptime" limit="&gt;1s"/>
@@ -39,15 +30,9 @@ func TestRoundMailsAlerts(t *testing.T) {
   </client>
 </clients>
 `, hosts[0].IP, hosts[0].Port, hosts[1].IP, hosts[1].Port)
-	must(t, os.WriteFile(r.config, []byte(cfg), 0o600))
-	must(t, os.MkdirAll(r.dataDir, 0o700))
-	must(t, os.WriteFile(filepath.Join(r.dataDir, "known_hosts"), fleet.KnownHosts(), 0o600))
+	r.writeConfig(t, cfg)
 
 	sink := startSMTPSink(t, "cscs", "smtp-secret")
-	email := func(port int) string {
-		return writeEmailConfig(t, map[string]any{"host": "127.0.0.1", "port": port, "security": "none",
-			"username": "cscs", "password": "smtp-secret", "from": "CSCS <cscs@example.com>"})
-	}
 	round := func(emailPath string, extra ...string) string {
 		t.Helper()
 		args := r.args(append([]string{"--email-config", emailPath, "--mail-retry-after", "1ms"}, extra...)...)
@@ -62,12 +47,12 @@ func TestRoundMailsAlerts(t *testing.T) {
 	}
 
 	// Round 1: the mail server is down; the alert waits in the outbox.
-	stderr := round(email(unusedPort(t)))
+	stderr := round(sinkEmailConfig(t, unusedPort(t)))
 	if !strings.Contains(stderr, "retrying later") || len(sink.received()) != 0 {
 		t.Fatalf("round 1: want the mail kept for later:\n%s", stderr)
 	}
 	// Round 2: the server is up; the waiting mail goes out, once.
-	up := email(sink.port)
+	up := sinkEmailConfig(t, sink.port)
 	round(up)
 	mails := alertMails(sink.received())
 	if len(mails) != 1 {
@@ -88,15 +73,10 @@ func TestRoundMailsAlerts(t *testing.T) {
 		}
 	}
 	// The consuming application sees the alert and the mail in its database.
-	db, err := sql.Open("sqlite3", r.db)
-	must(t, err)
-	defer db.Close()
-	var firing, sent int
-	must(t, db.QueryRow(`SELECT count(*) FROM firing_alerts WHERE host_ip = ? AND type = 'uptime'`, hosts[0].IP).Scan(&firing))
-	must(t, db.QueryRow(`SELECT count(*) FROM notifications WHERE status = 'sent' AND kind = 'alert' AND attempts >= 1`).Scan(&sent))
-	var eventMails int
-	must(t, db.QueryRow(`SELECT count(*) FROM notifications WHERE status = 'sent' AND kind = 'eventlog'`).Scan(&eventMails))
-	if eventMails != 4 {
+	db := openDB(t, "sqlite3", r.db)
+	firing := queryInt(t, db, `SELECT count(*) FROM firing_alerts WHERE host_ip = ? AND type = 'uptime'`, hosts[0].IP)
+	sent := queryInt(t, db, `SELECT count(*) FROM notifications WHERE status = 'sent' AND kind = 'alert' AND attempts >= 1`)
+	if eventMails := queryInt(t, db, `SELECT count(*) FROM notifications WHERE status = 'sent' AND kind = 'eventlog'`); eventMails != 4 {
 		t.Errorf("database: %d sent event-log notifications, want 4", eventMails)
 	}
 	if firing != 1 || sent != 1 {
@@ -116,6 +96,55 @@ func TestRoundMailsAlerts(t *testing.T) {
 	}
 	if got := eventLogMails(sink.received()); got["ops-a@example.com"] != 4 {
 		t.Errorf("event-log mails after four rounds: %v, want 4 for ops-a", got)
+	}
+}
+
+// TestRoundAlertFiresAndResolves moves a metric across its limit between
+// rounds (through an installed source plugin whose script reads a file) and
+// checks the mails: FIRING, nothing while it keeps firing, RESOLVED.
+func TestRoundAlertFiresAndResolves(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a plugin and runs several rounds")
+	}
+	r, fleet := fleetRound(t, "")
+	valueFile := filepath.Join(t.TempDir(), "gauge-value")
+	must(t, os.WriteFile(valueFile, []byte("95"), 0o644))
+	bin := sdktest.Build(t, "github.com/cscs-dev/cscs/core/cli/testdata/gauge", "-ldflags", "-X main.valueFile="+valueFile)
+	mustInstall(t, r.dataDir, bin)
+	// One client with a rule on the plugin's alert type.
+	cfg, err := os.ReadFile(r.config)
+	must(t, err)
+	first := fleet.Hosts()[0]
+	cfg = bytes.Replace(cfg, []byte(`mail="ops@example.com"/>`), []byte(`mail="ops@example.com"><alert type="gauge" limit="90%"/></client>`), 1)
+	must(t, os.WriteFile(r.config, cfg, 0o600))
+
+	sink := startSMTPSink(t, "cscs", "smtp-secret")
+	email := sinkEmailConfig(t, sink.port)
+	round := func(value string) []receivedMail {
+		t.Helper()
+		must(t, os.WriteFile(valueFile, []byte(value), 0o644))
+		before := len(alertMails(sink.received()))
+		code, out, stderr := runCLI(t, r.args("--email-config", email))
+		if code != ExitOK || out.Counts["ok"] != 2 {
+			t.Fatalf("value %s: exit %d, counts %v\n%s", value, code, out.Counts, stderr)
+		}
+		if v := out.Hosts[0].Metrics["gauge.value"]; v == 0 {
+			t.Fatalf("value %s: gauge.value missing: %v", value, out.Hosts[0].Metrics)
+		}
+		return alertMails(sink.received())[before:]
+	}
+	if got := round("95"); len(got) != 1 || !strings.Contains(got[0].data, "Subject: [CSCS] FIRING") || !strings.Contains(got[0].data, first.IP) {
+		t.Fatalf("95%% > 90%%: want one FIRING mail, got %d", len(got))
+	}
+	if got := round("97"); len(got) != 0 {
+		t.Fatalf("still above the limit within the repeat interval: want no mail, got %d", len(got))
+	}
+	got := round("10")
+	if len(got) != 1 || !strings.Contains(got[0].data, "Subject: [CSCS] RESOLVED") || !strings.Contains(got[0].data, "gauge.value") {
+		t.Fatalf("10%%: want one RESOLVED mail, got %d", len(got))
+	}
+	if got := round("12"); len(got) != 0 {
+		t.Fatalf("resolved and staying low: want no mail, got %d", len(got))
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/overlay"
-	"github.com/cscs-dev/cscs/core/round"
 )
 
 // masked stands for a secret in `cscs config show`.
@@ -21,15 +20,9 @@ const masked = "(sensitive)"
 // where it came from.
 func configShowCommand(ctx context.Context, env *Env) int {
 	var s settings
-	fs := newFlagSet(env, "config show")
-	s.loadFlags(fs, env)
-	s.roundFlags(fs)
-	if ok, code := parse(fs, env); !ok {
+	fs, cfg, code := s.loadForRound(ctx, env, "config show")
+	if cfg == nil {
 		return code
-	}
-	cfg, ok := s.load(ctx, env, fs, "config show", round.Files{Inventory: s.configPath})
-	if !ok {
-		return ExitBadConfig
 	}
 	showConfig(env.Stdout, fs, &s, cfg.Inventory, cfg.Overlay)
 	return ExitOK

@@ -128,10 +128,9 @@ func TestDBPruneSQLite(t *testing.T) {
 
 func TestDBPruneThroughMain(t *testing.T) {
 	path := sqliteFixture(t)
-	var out, errOut bytes.Buffer
-	code := Main(context.Background(), []string{"db", "prune", "--db", path, "--older-than", "2d"}, "test", nil, &out, &errOut)
-	if code != ExitOK || !strings.Contains(out.String(), "deleted 3 collections") {
-		t.Fatalf("cscs db prune: exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	code, stdout, stderr := runMain(context.Background(), "test", "db", "prune", "--db", path, "--older-than", "2d")
+	if code != ExitOK || !strings.Contains(stdout, "deleted 3 collections") {
+		t.Fatalf("cscs db prune: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
 

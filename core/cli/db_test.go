@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,12 +14,7 @@ import (
 // schemaVersion reads a database's schema version as a consumer would.
 func schemaVersion(t *testing.T, driver, dsn string) int {
 	t.Helper()
-	db, err := sql.Open(driver, dsn)
-	must(t, err)
-	defer db.Close()
-	var v int
-	must(t, db.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&v))
-	return v
+	return queryInt(t, openDB(t, driver, dsn), `SELECT MAX(version) FROM schema_migrations`)
 }
 
 // TestDBInit prepares the --db database, or every storage block of the
@@ -49,10 +42,7 @@ storage "sqlite" "b" {
 }
 `, a, b)), 0o600))
 	run := func(args ...string) (int, string, string) {
-		var stdout, stderr bytes.Buffer
-		code := Main(context.Background(), append([]string{"db", "init", "--data-dir", filepath.Join(dir, "data")}, args...),
-			"test", strings.NewReader(""), &stdout, &stderr)
-		return code, stdout.String(), stderr.String()
+		return runMain(context.Background(), "test", append([]string{"db", "init", "--data-dir", filepath.Join(dir, "data")}, args...)...)
 	}
 
 	t.Run("the --db database", func(t *testing.T) {

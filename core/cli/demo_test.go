@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -15,15 +14,13 @@ import (
 // generated config, SQLite and the local mail sink.
 func TestDemo(t *testing.T) {
 	dir := t.TempDir()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{"demo", "--hosts", "3", "--dir", dir, "--agent-dir", testagent.Dir(t), "--cpu-sample", "100ms"},
-		"test", strings.NewReader(""), &stdout, &stderr)
+	code, stdout, stderr := runMain(context.Background(), "test", "demo", "--hosts", "3", "--dir", dir, "--agent-dir", testagent.Dir(t), "--cpu-sample", "100ms")
 	if code != ExitOK {
-		t.Fatalf("exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	for _, want := range []string{"3 hosts in", "3 ok", "stored round", "went to the local mail sink"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("demo output lacks %q:\n%s", want, stdout.String())
+		if !strings.Contains(stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
 	}
 	mails, _ := filepath.Glob(filepath.Join(dir, "mail", "*.eml"))

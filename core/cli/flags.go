@@ -139,10 +139,7 @@ func defaultDataDir(env *Env) string {
 // parse parses args and reports a usage error the way every command does.
 func parse(fs *flag.FlagSet, env *Env) (ok bool, code int) {
 	if err := fs.Parse(env.Args); err != nil {
-		if err == flag.ErrHelp {
-			return false, ExitOK
-		}
-		return false, ExitBadConfig
+		return false, parseErrorCode(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.Stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -19,11 +18,10 @@ func TestRunRejectsBadRoundFlags(t *testing.T) {
 	}
 	for flagName, args := range tests {
 		t.Run(flagName, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
 			args := append([]string{"run", "--config", "/nonexistent/config.xml", "--data-dir", t.TempDir()}, args...)
-			code := Main(context.Background(), args, "test", strings.NewReader(""), &stdout, &stderr)
-			if code != ExitBadConfig || !strings.Contains(stderr.String(), flagName) {
-				t.Fatalf("exit %d, stderr %q; want %d naming %s", code, stderr.String(), ExitBadConfig, flagName)
+			code, _, stderr := runMain(context.Background(), "test", args...)
+			if code != ExitBadConfig || !strings.Contains(stderr, flagName) {
+				t.Fatalf("exit %d, stderr %q; want %d naming %s", code, stderr, ExitBadConfig, flagName)
 			}
 		})
 	}

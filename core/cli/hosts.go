@@ -15,15 +15,9 @@ import (
 // concurrency, handshakes) apply as they do to `cscs run`.
 func hostsCheckCommand(ctx context.Context, env *Env) int {
 	var s settings
-	fs := newFlagSet(env, "hosts check")
-	s.loadFlags(fs, env)
-	s.roundFlags(fs)
-	if ok, code := parse(fs, env); !ok {
+	_, cfg, code := s.loadForRound(ctx, env, "hosts check")
+	if cfg == nil {
 		return code
-	}
-	cfg, ok := s.load(ctx, env, fs, "hosts check", round.Files{Inventory: s.configPath})
-	if !ok {
-		return ExitBadConfig
 	}
 	results, err := round.CheckHosts(ctx, cfg, s.round, round.Environment{DataDir: s.dataDir, UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != ""})
 	if err != nil {

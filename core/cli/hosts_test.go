@@ -16,12 +16,12 @@ import (
 func TestHostsCheck(t *testing.T) {
 	r, _ := fleetRound(t, "")
 	args := []string{"hosts", "check", "--config", r.config, "--data-dir", r.dataDir, "--handshake-timeout", "2s"}
-	var stdout, stderr bytes.Buffer
-	if code := Main(context.Background(), args, "test", strings.NewReader(""), &stdout, &stderr); code != ExitOK {
-		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	code, stdout, stderr := runMain(context.Background(), "test", args...)
+	if code != ExitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
-	if got := strings.Count(stdout.String(), " ok "); got != 2 || !strings.Contains(stdout.String(), runtime.GOOS+"/"+runtime.GOARCH) {
-		t.Errorf("want two ok hosts with their platform:\n%s", stdout.String())
+	if got := strings.Count(stdout, " ok "); got != 2 || !strings.Contains(stdout, runtime.GOOS+"/"+runtime.GOARCH) {
+		t.Errorf("want two ok hosts with their platform:\n%s", stdout)
 	}
 
 	// A host where nothing listens: reported, exit 1, the others still checked.
@@ -30,12 +30,12 @@ func TestHostsCheck(t *testing.T) {
 	ip, port := splitAddr(t, sshdtest.ClosedAddr(t))
 	cfg = bytes.Replace(cfg, []byte("</clients>"), []byte(`<client ip="`+ip+`" port="`+strconv.Itoa(port)+`" username="demo" password="pw"/></clients>`), 1)
 	must(t, os.WriteFile(r.config, cfg, 0o600))
-	stdout.Reset()
-	if code := Main(context.Background(), args, "test", strings.NewReader(""), &stdout, &stderr); code != ExitSomeFailed {
-		t.Fatalf("exit %d, want 1\n%s", code, stdout.String())
+	code, stdout, _ = runMain(context.Background(), "test", args...)
+	if code != ExitSomeFailed {
+		t.Fatalf("exit %d, want 1\n%s", code, stdout)
 	}
-	if !strings.Contains(stdout.String(), "unreachable") || strings.Count(stdout.String(), " ok ") != 2 {
-		t.Errorf("want the dead host unreachable and two ok:\n%s", stdout.String())
+	if !strings.Contains(stdout, "unreachable") || strings.Count(stdout, " ok ") != 2 {
+		t.Errorf("want the dead host unreachable and two ok:\n%s", stdout)
 	}
 
 	// The overlays' round settings apply, and a flag given still wins. (A
@@ -43,15 +43,13 @@ func TestHostsCheck(t *testing.T) {
 	// three processes on the host.)
 	overlay := filepath.Join(r.dir, "tight.hcl")
 	must(t, os.WriteFile(overlay, []byte("round {\n  host_timeout = \"1ms\"\n  max_handshakes = 1\n}\n"), 0o600))
-	stdout.Reset()
 	base := []string{"hosts", "check", "--config", r.config, "--data-dir", r.dataDir, "--overlay", overlay}
-	if code := Main(context.Background(), base, "test", strings.NewReader(""), &stdout, &stderr); code != ExitSomeFailed ||
-		strings.Count(stdout.String(), " ok ") != 0 || !strings.Contains(stdout.String(), "timeout") {
-		t.Errorf("overlay host_timeout of 1ms: exit %d, want every host timed out:\n%s", code, stdout.String())
+	if code, stdout, _ := runMain(context.Background(), "test", base...); code != ExitSomeFailed ||
+		strings.Count(stdout, " ok ") != 0 || !strings.Contains(stdout, "timeout") {
+		t.Errorf("overlay host_timeout of 1ms: exit %d, want every host timed out:\n%s", code, stdout)
 	}
-	stdout.Reset()
-	if code := Main(context.Background(), append(base, "--host-timeout", "60s"), "test", strings.NewReader(""), &stdout, &stderr); code != ExitSomeFailed ||
-		strings.Count(stdout.String(), " ok ") != 2 {
-		t.Errorf("--host-timeout over the overlay: exit %d, want the two live hosts ok:\n%s", code, stdout.String())
+	if code, stdout, _ := runMain(context.Background(), "test", append(base, "--host-timeout", "60s")...); code != ExitSomeFailed ||
+		strings.Count(stdout, " ok ") != 2 {
+		t.Errorf("--host-timeout over the overlay: exit %d, want the two live hosts ok:\n%s", code, stdout)
 	}
 }

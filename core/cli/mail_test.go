@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log"
@@ -53,7 +52,7 @@ func startSMTPSink(t *testing.T, user, password string) *smtpSink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink.host, sink.port = smtpHostPort(t, l.Addr().String())
+	sink.host, sink.port = splitAddr(t, l.Addr().String())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -123,19 +122,6 @@ func (s *sinkSession) Reset() { s.from, s.to = "", nil }
 
 func (s *sinkSession) Logout() error { return nil }
 
-func smtpHostPort(t *testing.T, addr string) (string, int) {
-	t.Helper()
-	host, portText, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return host, port
-}
-
 // unusedPort is a loopback port nothing listens on.
 func unusedPort(t *testing.T) int {
 	t.Helper()
@@ -143,7 +129,7 @@ func unusedPort(t *testing.T) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, port := smtpHostPort(t, l.Addr().String())
+	_, port := splitAddr(t, l.Addr().String())
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +147,14 @@ func writeEmailConfig(t *testing.T, settings map[string]any) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// sinkEmailConfig writes an email_config.json for a sink started with
+// startSMTPSink(t, "cscs", "smtp-secret") that listens on port.
+func sinkEmailConfig(t *testing.T, port int) string {
+	t.Helper()
+	return writeEmailConfig(t, map[string]any{"host": "127.0.0.1", "port": port, "security": "none",
+		"username": "cscs", "password": "smtp-secret", "from": "CSCS <cscs@example.com>"})
 }
 
 func TestMailTest(t *testing.T) {
@@ -237,22 +231,21 @@ func TestMailTest(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			before := len(sink.received())
 			args := append([]string{"mail", "test", "--email-config", writeEmailConfig(t, tc.settings)}, tc.args...)
-			var stdout, stderr bytes.Buffer
-			code := Main(t.Context(), args, "test", strings.NewReader(""), &stdout, &stderr)
+			code, stdout, stderr := runMain(t.Context(), "test", args...)
 			if code != tc.wantCode {
-				t.Errorf("exit code %d; want %d\nstdout: %s\nstderr: %s", code, tc.wantCode, stdout.String(), stderr.String())
+				t.Errorf("exit code %d; want %d\nstdout: %s\nstderr: %s", code, tc.wantCode, stdout, stderr)
 			}
 			for _, want := range tc.wantStdout {
-				if !strings.Contains(stdout.String(), want) {
-					t.Errorf("stdout %q lacks %q", stdout.String(), want)
+				if !strings.Contains(stdout, want) {
+					t.Errorf("stdout %q lacks %q", stdout, want)
 				}
 			}
 			for _, want := range tc.wantStderr {
-				if !strings.Contains(stderr.String(), want) {
-					t.Errorf("stderr %q lacks %q", stderr.String(), want)
+				if !strings.Contains(stderr, want) {
+					t.Errorf("stderr %q lacks %q", stderr, want)
 				}
 			}
-			for _, out := range []string{stdout.String(), stderr.String()} {
+			for _, out := range []string{stdout, stderr} {
 				if strings.Contains(out, password) || strings.Contains(out, "wrong-password-42") {
 					t.Errorf("output holds a password: %q", out)
 				}

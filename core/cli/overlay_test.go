@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -105,43 +104,29 @@ route {
 	// Every storage got both rounds; the lean host measured only its
 	// group's sources.
 	for _, path := range []string{a, b} {
-		db, err := sql.Open("sqlite3", path)
-		must(t, err)
-		var n int
-		must(t, db.QueryRow(`SELECT count(*) FROM collections WHERE status = 'ok'`).Scan(&n))
-		if n != 4 {
+		db := openDB(t, "sqlite3", path)
+		if n := queryInt(t, db, `SELECT count(*) FROM collections WHERE status = 'ok'`); n != 4 {
 			t.Errorf("%s: %d ok collections, want 4", path, n)
 		}
-		var cpuLean, cpuOther int
-		must(t, db.QueryRow(`SELECT count(*) FROM samples s JOIN hosts h ON h.id = s.host_id WHERE h.ip = ? AND s.metric LIKE 'cpu.%'`, hosts[0].IP).Scan(&cpuLean))
-		must(t, db.QueryRow(`SELECT count(*) FROM samples s JOIN hosts h ON h.id = s.host_id WHERE h.ip = ? AND s.metric LIKE 'cpu.%'`, hosts[1].IP).Scan(&cpuOther))
+		const cpuSamples = `SELECT count(*) FROM samples s JOIN hosts h ON h.id = s.host_id WHERE h.ip = ? AND s.metric LIKE 'cpu.%'`
+		cpuLean, cpuOther := queryInt(t, db, cpuSamples, hosts[0].IP), queryInt(t, db, cpuSamples, hosts[1].IP)
 		if cpuLean != 0 || cpuOther == 0 {
 			t.Errorf("%s: cpu samples: lean host %d (want 0), other host %d (want some)", path, cpuLean, cpuOther)
 		}
 		// The consumer sees which channel each notification took.
-		var routed, otherChannels int
-		must(t, db.QueryRow(`SELECT count(*) FROM notifications WHERE kind = 'alert' AND channel = 'ops'`).Scan(&routed))
-		must(t, db.QueryRow(`SELECT count(*) FROM notifications WHERE kind = 'alert' AND channel <> 'ops'`).Scan(&otherChannels))
+		routed := queryInt(t, db, `SELECT count(*) FROM notifications WHERE kind = 'alert' AND channel = 'ops'`)
+		otherChannels := queryInt(t, db, `SELECT count(*) FROM notifications WHERE kind = 'alert' AND channel <> 'ops'`)
 		if routed != 2 || otherChannels != 0 {
 			t.Errorf("%s: alert notifications on channel ops %d (want 2, one per host), on others %d (want 0)", path, routed, otherChannels)
 		}
-		db.Close()
 	}
-	pg, err := sql.Open("pgx", dsn)
-	must(t, err)
-	defer pg.Close()
-	var n int
-	must(t, pg.QueryRow(`SELECT count(*) FROM collections WHERE status = 'ok'`).Scan(&n))
-	if n != 4 {
+	if n := queryInt(t, openDB(t, "pgx", dsn), `SELECT count(*) FROM collections WHERE status = 'ok'`); n != 4 {
 		t.Errorf("PostgreSQL: %d ok collections, want 4", n)
 	}
 	// The lean host's group leaves authlog out: no event-log mail for it.
-	st, err := sql.Open("sqlite3", state.Path(r.dataDir))
-	must(t, err)
-	defer st.Close()
-	var leanEvents, otherEvents int
-	must(t, st.QueryRow(`SELECT count(*) FROM notifications WHERE kind = 'eventlog' AND host_ip = ?`, hosts[0].IP).Scan(&leanEvents))
-	must(t, st.QueryRow(`SELECT count(*) FROM notifications WHERE kind = 'eventlog' AND host_ip = ?`, hosts[1].IP).Scan(&otherEvents))
+	st := openDB(t, "sqlite3", state.Path(r.dataDir))
+	const eventMails = `SELECT count(*) FROM notifications WHERE kind = 'eventlog' AND host_ip = ?`
+	leanEvents, otherEvents := queryInt(t, st, eventMails, hosts[0].IP), queryInt(t, st, eventMails, hosts[1].IP)
 	if leanEvents != 0 || otherEvents != 2 {
 		t.Errorf("event-log notifications: lean host %d (want 0), other host %d (want 2, one per round)", leanEvents, otherEvents)
 	}
@@ -150,13 +135,11 @@ route {
 	}
 
 	// config show: the overlay's setting, a flag beating it, secrets masked.
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{"config", "show", "--config", r.config, "--data-dir", r.dataDir,
-		"--overlay", overlay, "--concurrency", "7"}, "test", strings.NewReader(""), &stdout, &stderr)
+	code, show, stderr := runMain(context.Background(), "test", "config", "show", "--config", r.config, "--data-dir", r.dataDir,
+		"--overlay", overlay, "--concurrency", "7")
 	if code != ExitOK {
-		t.Fatalf("config show: exit %d\n%s", code, stderr.String())
+		t.Fatalf("config show: exit %d\n%s", code, stderr)
 	}
-	show := stdout.String()
 	for _, want := range []string{`cpu_sample        = "50ms"`, "overlay.hcl:3:3", "concurrency       = 7        # --concurrency",
 		"max_handshakes    = 128      # default", "max_uploads       = 3        # " + overlay + ":4:3",
 		`password = "(sensitive)"`, `dsn = "(sensitive)"`, `groups   = ["lean"]`, `sources  = ["memory", "uptime"]`} {
@@ -185,15 +168,14 @@ alert "mem" {
 `), 0o600))
 	cfg := filepath.Join(dir, "config.xml")
 	must(t, os.WriteFile(cfg, []byte(`<clients><client ip="127.0.0.1" username="u" password="p"/></clients>`), 0o600))
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), []string{"validate", "--config", cfg, "--data-dir", filepath.Join(dir, "data"),
-		"--email-config", filepath.Join(dir, "none.json"), "--overlay", overlay}, "test", strings.NewReader(""), &stdout, &stderr)
+	code, _, stderr := runMain(context.Background(), "test", "validate", "--config", cfg, "--data-dir", filepath.Join(dir, "data"),
+		"--email-config", filepath.Join(dir, "none.json"), "--overlay", overlay)
 	if code != ExitBadConfig {
-		t.Fatalf("exit %d, want %d\n%s", code, ExitBadConfig, stderr.String())
+		t.Fatalf("exit %d, want %d\n%s", code, ExitBadConfig, stderr)
 	}
 	for _, want := range []string{"bad.hcl line 2", `Did you mean "path"?`, "bad.hcl line 6", "Did you mean memory.used_percent?"} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("diagnostics lack %q:\n%s", want, stderr.String())
+		if !strings.Contains(stderr, want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, stderr)
 		}
 	}
 }
@@ -226,12 +208,7 @@ func TestRunEveryInterval(t *testing.T) {
 	if code := <-done; code != ExitOK {
 		t.Errorf("exit %d after stopping\n%s", code, stderr.String())
 	}
-	db, err := sql.Open("sqlite3", r.db)
-	must(t, err)
-	defer db.Close()
-	var rounds int
-	must(t, db.QueryRow(`SELECT count(DISTINCT round_id) FROM collections`).Scan(&rounds))
-	if rounds < 2 {
+	if rounds := queryInt(t, openDB(t, "sqlite3", r.db), `SELECT count(DISTINCT round_id) FROM collections`); rounds < 2 {
 		t.Errorf("%d rounds stored, want at least 2", rounds)
 	}
 }
@@ -294,9 +271,7 @@ storage "jsonl" "archive" {
 		t.Errorf("%s has %d lines, want one per host:\n%s", out, n, lines)
 	}
 
-	var stdout, errBuf bytes.Buffer
-	code = Main(context.Background(), r.args("--overlay", write(strings.Repeat("0", 64))), "test", strings.NewReader(""), &stdout, &errBuf)
-	stderr = errBuf.String()
+	code, _, stderr = runMain(context.Background(), "test", r.args("--overlay", write(strings.Repeat("0", 64)))...)
 	if code != ExitBadConfig {
 		t.Errorf("exit %d with a wrong checksum, want %d", code, ExitBadConfig)
 	}

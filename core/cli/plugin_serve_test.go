@@ -28,10 +28,7 @@ func (f *fakeBuiltinServer) ServeSources(_ context.Context, storage, version str
 
 func TestPluginServe(t *testing.T) {
 	t.Parallel()
-	builtins := []builtinPlugin{
-		{kind: "source", name: "cpu", version: "1.2.3", protocol: 1},
-		{kind: "storage", name: "sqlite", version: "1.2.3", protocol: 1},
-	}
+	builtins := testBuiltins()
 	cases := map[string]struct {
 		args       []string
 		serveErr   error

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -13,16 +12,28 @@ import (
 
 	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // pluginMain runs cscs with args through Main, as the binary would.
 func pluginMain(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	code = Main(ctx, args, "9.9.9", strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
+	return runMain(ctx, "9.9.9", args...)
+}
+
+// launchStorage launches the storage plugin of spec as the core does; it
+// is killed when the test ends.
+func launchStorage(ctx context.Context, t *testing.T, spec pluginhost.Spec) storage.Storage {
+	t.Helper()
+	p, err := pluginhost.Launch(ctx, spec, pluginhost.Options{})
+	if err != nil {
+		t.Fatalf("launching %s %s: %v", spec.Path, strings.Join(spec.Args, " "), err)
+	}
+	t.Cleanup(p.Kill)
+	s, err := p.Storage()
+	must(t, err)
+	return s
 }
 
 // TestIntegrationPluginsInstallAndList installs a real plugin binary built
@@ -97,15 +108,7 @@ func TestIntegrationPluginsInstallAndList(t *testing.T) {
 	e, _ := m.Find("storage", "memstore")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	p, err := pluginhost.Launch(ctx, pluginhost.Spec{Kind: e.Kind, Name: e.Name, Path: e.Path(dir), SHA256: e.SHA256}, pluginhost.Options{})
-	if err != nil {
-		t.Fatalf("launching the installed plugin: %v", err)
-	}
-	defer p.Kill()
-	s, err := p.Storage()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := launchStorage(ctx, t, pluginhost.Spec{Kind: e.Kind, Name: e.Name, Path: e.Path(dir), SHA256: e.SHA256})
 	sdktest.StorageConformance(t, s, []byte(`{}`))
 }
 
@@ -169,15 +172,7 @@ func TestIntegrationPluginServeBuiltin(t *testing.T) {
 	cscs := sdktest.Build(t, "github.com/cscs-dev/cscs/core/cmd/cscs", "-ldflags", "-X main.version=7.7.7")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	p, err := pluginhost.Launch(ctx, pluginhost.Spec{Kind: "storage", Name: "sqlite", Path: cscs, Args: []string{"plugin", "serve", "storage", "sqlite"}}, pluginhost.Options{})
-	if err != nil {
-		t.Fatalf("launching cscs plugin serve storage sqlite: %v", err)
-	}
-	defer p.Kill()
-	s, err := p.Storage()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := launchStorage(ctx, t, pluginhost.Spec{Kind: "storage", Name: "sqlite", Path: cscs, Args: []string{"plugin", "serve", "storage", "sqlite"}})
 	d, err := s.Describe(ctx)
 	if err != nil || d.Name != "sqlite" || d.Version != "7.7.7" {
 		t.Fatalf("Describe = %+v, %v; want sqlite 7.7.7", d, err)

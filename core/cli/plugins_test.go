@@ -55,6 +55,15 @@ func fakeDescriberFor(d *fakeDescriber) func(string) pluginDescriber {
 	return func(string) pluginDescriber { return d }
 }
 
+// testBuiltins are built-in plugins for the plugins commands: source cpu
+// and storage sqlite, version 1.2.3.
+func testBuiltins() []builtinPlugin {
+	return []builtinPlugin{
+		{kind: "source", name: "cpu", version: "1.2.3", protocol: 1},
+		{kind: "storage", name: "sqlite", version: "1.2.3", protocol: 1},
+	}
+}
+
 // pluginCLI runs a plugins command with its output captured.
 func pluginCLI(t *testing.T, run func(*Env) int, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
@@ -336,10 +345,7 @@ func TestPluginsInstallKeepsMalformedManifest(t *testing.T) {
 
 func TestPluginsList(t *testing.T) {
 	t.Parallel()
-	builtins := []builtinPlugin{
-		{kind: "source", name: "cpu", version: "1.2.3", protocol: 1},
-		{kind: "storage", name: "sqlite", version: "1.2.3", protocol: 1},
-	}
+	builtins := testBuiltins()
 	cases := map[string]struct {
 		// damage is done to the installed binary of "storage jsonl".
 		damage     func(t *testing.T, path string)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"database/sql"
 	"strings"
 	"testing"
 
@@ -27,16 +26,11 @@ func TestRoundIntoPostgres(t *testing.T) {
 			t.Errorf("database named %q, want a DSN without credentials", out.Database)
 		}
 	}
-	db, err := sql.Open("pgx", dsn)
-	must(t, err)
-	defer db.Close()
-	var n int
-	must(t, db.QueryRow(`SELECT count(*) FROM collections WHERE status = 'ok'`).Scan(&n))
-	if n != 4 {
+	db := openDB(t, "pgx", dsn)
+	if n := queryInt(t, db, `SELECT count(*) FROM collections WHERE status = 'ok'`); n != 4 {
 		t.Errorf("%d ok collections in PostgreSQL, want 4", n)
 	}
-	must(t, db.QueryRow(`SELECT count(*) FROM latest_stats WHERE cpu_percent BETWEEN 0 AND 100 AND memory_percent > 0`).Scan(&n))
-	if n != 2 {
+	if n := queryInt(t, db, `SELECT count(*) FROM latest_stats WHERE cpu_percent BETWEEN 0 AND 100 AND memory_percent > 0`); n != 2 {
 		t.Errorf("latest_stats has %d sane rows, want 2", n)
 	}
 }

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -55,29 +53,23 @@ func BenchmarkRound(b *testing.B) {
 }
 
 func benchEnv(b *testing.B, fleet *sshdtest.Fleet, agentDir string) roundEnv {
-	dir := b.TempDir()
-	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
-		db: filepath.Join(dir, "cscs.db"), agentDir: agentDir}
+	r := newRoundEnv(b, agentDir)
 	var cfg strings.Builder
 	cfg.WriteString("<clients>\n")
 	for _, h := range fleet.Hosts {
 		fmt.Fprintf(&cfg, "  <client ip=%q port=\"%d\" username=%q key=%q/>\n", h.IP, h.Port, fleet.User, fleet.KeyFile)
 	}
 	cfg.WriteString("</clients>\n")
-	if err := os.WriteFile(r.config, []byte(cfg.String()), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	r.writeConfig(b, cfg.String())
 	return r
 }
 
 // benchRound runs one round and returns each host's agent exec time in ms.
 func benchRound(b *testing.B, r roundEnv, n int, extra ...string) []float64 {
-	var stdout, stderr bytes.Buffer
-	args := r.args(append([]string{"--accept-new-host-keys"}, extra...)...)
-	code := Main(context.Background(), args, "bench", strings.NewReader(""), &stdout, &stderr)
+	code, stdout, stderr := runMain(context.Background(), "bench", r.args(append([]string{"--accept-new-host-keys"}, extra...)...)...)
 	var out round.Report
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || code != ExitOK || len(out.Hosts) != n {
-		b.Fatalf("round failed: exit %d, %v\n%s", code, err, stderr.String())
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil || code != ExitOK || len(out.Hosts) != n {
+		b.Fatalf("round failed: exit %d, %v\n%s", code, err, stderr)
 	}
 	exec := make([]float64, 0, n)
 	for _, h := range out.Hosts {

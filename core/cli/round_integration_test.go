@@ -1,58 +1,21 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/cscs-dev/cscs/core/internal/sshdtest"
 	"github.com/cscs-dev/cscs/core/internal/testagent"
-	"github.com/cscs-dev/cscs/core/round"
 )
-
-// roundEnv is a prepared directory with config.xml, known_hosts and flags.
-type roundEnv struct {
-	dir, config, dataDir, db, agentDir string
-}
-
-func (r roundEnv) args(extra ...string) []string {
-	return append([]string{"run", "--config", r.config, "--data-dir", r.dataDir, "--db", r.db,
-		"--agent-dir", r.agentDir, "--output", "json", "--cpu-sample", "200ms",
-		"--connect-timeout", "2s", "--handshake-timeout", "2s", "--host-timeout", "30s"}, extra...)
-}
-
-func runCLI(t *testing.T, args []string) (int, round.Report, string) {
-	t.Helper()
-	var stdout, stderr bytes.Buffer
-	code := Main(context.Background(), args, "test", strings.NewReader(""), &stdout, &stderr)
-	var out round.Report
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil {
-		t.Fatalf("exit %d, stdout is not JSON: %v\nstdout:\n%s\nstderr:\n%s", code, err, stdout.String(), stderr.String())
-	}
-	return code, out, stderr.String()
-}
-
-func splitAddr(t *testing.T, addr string) (string, int) {
-	t.Helper()
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, _ := strconv.Atoi(port)
-	return host, p
-}
 
 // TestIntegrationRound runs two real rounds against OpenSSH sshd hosts with
 // every kind of failure mixed in, and checks what reached the database.
@@ -62,10 +25,8 @@ func TestIntegrationRound(t *testing.T) {
 	deadIP, deadPort := splitAddr(t, sshdtest.ClosedAddr(t))
 	silentIP, silentPort := splitAddr(t, sshdtest.StartNoSSH(t))
 
-	dir := t.TempDir()
-	r := roundEnv{dir: dir, config: filepath.Join(dir, "config.xml"), dataDir: filepath.Join(dir, "data"),
-		db: filepath.Join(dir, "cscs.db"), agentDir: testagent.Dir(t)}
-	must(t, os.WriteFile(filepath.Join(dir, "pw"), []byte(fleet.Password+"\n"), 0o600))
+	r := newRoundEnv(t, testagent.Dir(t))
+	must(t, os.WriteFile(filepath.Join(r.dir, "pw"), []byte(fleet.Password+"\n"), 0o600))
 
 	// known_hosts: the real keys, except a different key for changedKeyHost.
 	other, err := ssh.NewSignerFromKey(mustEd25519(t))
@@ -74,8 +35,7 @@ func TestIntegrationRound(t *testing.T) {
 	changed.HostKey = other.PublicKey()
 	known := sshdtest.KnownHostsLine(pwHost) + "\n" + sshdtest.KnownHostsLine(keyHost) + "\n" +
 		sshdtest.KnownHostsLine(badPwHost) + "\n" + sshdtest.KnownHostsLine(changed) + "\n"
-	must(t, os.MkdirAll(r.dataDir, 0o700))
-	must(t, os.WriteFile(filepath.Join(r.dataDir, "known_hosts"), []byte(known), 0o600))
+	r.writeKnownHosts(t, []byte(known))
 
 	client := func(ip string, port int, auth string) string {
 		return fmt.Sprintf("  <client ip=%q port=\"%d\" username=%q %s mail=\"ops@example.com\">\n"+
@@ -89,7 +49,7 @@ func TestIntegrationRound(t *testing.T) {
 		client(deadIP, deadPort, `password="file:pw"`) +
 		client(silentIP, silentPort, `password="file:pw"`) +
 		"</clients>\n"
-	must(t, os.WriteFile(r.config, []byte(cfg), 0o600))
+	r.writeConfig(t, cfg)
 
 	// Remove a cached agent left by an earlier run so the first round uploads.
 	must(t, os.RemoveAll(fmt.Sprintf("/tmp/cscs-%d", fleet.UID)))
@@ -143,29 +103,20 @@ func TestIntegrationRound(t *testing.T) {
 		}
 	}
 
-	db, err := sql.Open("sqlite3", r.db)
-	must(t, err)
-	defer db.Close()
-	count := func(q string, args ...any) int {
-		var n int
-		if err := db.QueryRow(q, args...).Scan(&n); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return n
-	}
-	if n := count(`SELECT count(*) FROM collections`); n != 12 {
+	db := openDB(t, "sqlite3", r.db)
+	if n := queryInt(t, db, `SELECT count(*) FROM collections`); n != 12 {
 		t.Errorf("collections: %d rows, want 12 (6 hosts x 2 rounds)", n)
 	}
-	if n := count(`SELECT count(*) FROM collections WHERE status = 'ok'`); n != 4 {
+	if n := queryInt(t, db, `SELECT count(*) FROM collections WHERE status = 'ok'`); n != 4 {
 		t.Errorf("ok collections: %d, want 4", n)
 	}
-	if n := count(`SELECT count(*) FROM collections WHERE status <> 'ok' AND (error IS NULL OR error = '')`); n != 0 {
+	if n := queryInt(t, db, `SELECT count(*) FROM collections WHERE status <> 'ok' AND (error IS NULL OR error = '')`); n != 0 {
 		t.Errorf("%d failed collections without error text", n)
 	}
-	if n := count(`SELECT count(*) FROM latest_stats WHERE cpu_percent BETWEEN 0 AND 100 AND memory_percent > 0 AND uptime_seconds > 0 AND os = 'linux'`); n != 2 {
+	if n := queryInt(t, db, `SELECT count(*) FROM latest_stats WHERE cpu_percent BETWEEN 0 AND 100 AND memory_percent > 0 AND uptime_seconds > 0 AND os = 'linux'`); n != 2 {
 		t.Errorf("latest_stats: %d sane rows, want 2", n)
 	}
-	if n := count(`SELECT count(*) FROM collections c JOIN hosts h ON h.id = c.host_id WHERE h.ip = ? AND c.status = 'timeout'`, silentIP); n != 2 {
+	if n := queryInt(t, db, `SELECT count(*) FROM collections c JOIN hosts h ON h.id = c.host_id WHERE h.ip = ? AND c.status = 'timeout'`, silentIP); n != 2 {
 		t.Errorf("silent host: %d timeout rows, want 2", n)
 	}
 	var pwLeaks int
@@ -193,11 +144,89 @@ func TestIntegrationRound(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) {
-	t.Helper()
-	if err != nil {
-		t.Fatal(err)
+// TestIntegrationAuthlogEvents makes a failed SSH login against a real
+// OpenSSH sshd and checks that a round stores it as an auth event, once.
+//
+// The harness runs sshd with -e, so its auth messages go to the harness's
+// log file, not to journald or /var/log/auth.log (this container has
+// neither). The round therefore points the authlog module at that file
+// with --authlog-file, the flag operators use for a non-standard log.
+func TestIntegrationAuthlogEvents(t *testing.T) {
+	fleet := sshdtest.Start(t, sshdtest.Options{Hosts: 1})
+	host := fleet.Hosts[0]
+	logs, err := filepath.Glob(filepath.Join(fleet.Dir, "sshd_*.log"))
+	if err != nil || len(logs) != 1 {
+		t.Fatalf("sshd log files %v (%v), want one", logs, err)
 	}
+	sshdLog := logs[0]
+	// The agent runs as the fleet's user and must read the log.
+	must(t, os.Chmod(sshdLog, 0o644))
+
+	_, err = ssh.Dial("tcp", host.Addr(), &ssh.ClientConfig{
+		User: fleet.User, Auth: []ssh.AuthMethod{ssh.Password("definitely-wrong")},
+		HostKeyCallback: ssh.FixedHostKey(host.HostKey), Timeout: 5 * time.Second,
+	})
+	if err == nil {
+		t.Fatal("login with a wrong password succeeded")
+	}
+	waitForLog(t, sshdLog, "Failed password for "+fleet.User)
+
+	r := newRoundEnv(t, testagent.Dir(t))
+	must(t, os.WriteFile(filepath.Join(r.dir, "pw"), []byte(fleet.Password+"\n"), 0o600))
+	r.writeKnownHosts(t, []byte(sshdtest.KnownHostsLine(host)+"\n"))
+	r.writeConfig(t, fmt.Sprintf("<clients>\n  <client ip=%q port=\"%d\" username=%q password=\"file:pw\"/>\n</clients>\n",
+		host.IP, host.Port, fleet.User))
+
+	var first int
+	for round := 1; round <= 2; round++ {
+		_, out, stderr := runCLI(t, r.args("--authlog-file", sshdLog))
+		if len(out.Hosts) != 1 || out.Hosts[0].Status != "ok" {
+			t.Fatalf("round %d: hosts %+v\n%s", round, out.Hosts, stderr)
+		}
+		db, err := sql.Open("sqlite3", r.db)
+		must(t, err)
+		n := queryInt(t, db, `SELECT count(*) FROM events WHERE channel = 'auth' AND event_id = 2 AND provider = 'sshd' AND message LIKE ?`,
+			"%Failed password for "+fleet.User+" from%")
+		accepted := queryInt(t, db, `SELECT count(*) FROM events WHERE channel = 'auth' AND event_id = 1`)
+		db.Close()
+		switch round {
+		case 1:
+			if n < 1 {
+				t.Fatalf("round 1: no failed-login event for %s in the events table\n%s", fleet.User, stderr)
+			}
+			if accepted < 1 {
+				t.Errorf("round 1: no accepted-login event (the core's own login)")
+			}
+			first = n
+		case 2:
+			if n != first {
+				t.Errorf("round 2: %d failed-login events, want the %d of round 1: events were stored again", n, first)
+			}
+		}
+	}
+
+	st, err := sql.Open("sqlite3", filepath.Join(r.dataDir, "state.db"))
+	must(t, err)
+	defer st.Close()
+	var cursor string
+	must(t, st.QueryRow(`SELECT cursor FROM event_cursors WHERE host_ip = ? AND host_port = ? AND channel = 'authlog'`,
+		host.IP, host.Port).Scan(&cursor))
+	if !strings.Contains(cursor, sshdLog) || !strings.Contains(cursor, `"offset"`) {
+		t.Errorf("stored cursor %q does not name the log file and an offset", cursor)
+	}
+}
+
+// waitForLog waits until the file contains text.
+func waitForLog(t *testing.T, path, text string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if data, _ := os.ReadFile(path); strings.Contains(string(data), text) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s never logged %q", path, text)
 }
 
 func mustEd25519(t *testing.T) ed25519.PrivateKey {

@@ -2,12 +2,8 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
-	"context"
-	"database/sql"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -15,18 +11,8 @@ import (
 	"testing"
 
 	"github.com/cscs-dev/cscs/core/pluginhost"
+	"github.com/cscs-dev/cscs/sdk/sdktest"
 )
-
-// buildPlugin compiles a plugin main package into dir.
-func buildPlugin(t *testing.T, dir, pkg string) string {
-	t.Helper()
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, pkg)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
-}
 
 // TestRoundWithExternalPlugins installs three third-party style plugins —
 // a source whose module is a shell script, a JSON-lines storage and a
@@ -34,28 +20,16 @@ func buildPlugin(t *testing.T, dir, pkg string) string {
 // storages, the crash costs only its own copy (spooled), and the built-in
 // SQLite storage is unaffected.
 func TestRoundWithExternalPlugins(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the users source runs a shell script")
-	}
-	if testing.Short() {
-		t.Skip("builds three plugins")
-	}
-	r, _ := fleetRound(t, "")
+	r := pluginRound(t, "the users source runs a shell script", "builds three plugins")
 	dir := r.dir
 
-	build := t.TempDir()
 	pluginsDir := filepath.Join(r.dataDir, "plugins")
 	for _, pkg := range []string{
 		"github.com/cscs-dev/cscs/examples/source-users",
 		"github.com/cscs-dev/cscs/examples/storage-jsonl",
 		"github.com/cscs-dev/cscs/core/cli/testdata/crashstore",
 	} {
-		bin := buildPlugin(t, build, pkg)
-		var stdout, stderr bytes.Buffer
-		if code := Main(context.Background(), []string{"plugins", "install", "--data-dir", r.dataDir, bin},
-			"test", strings.NewReader(""), &stdout, &stderr); code != ExitOK {
-			t.Fatalf("install %s: exit %d\n%s%s", pkg, code, stdout.String(), stderr.String())
-		}
+		mustInstall(t, r.dataDir, sdktest.Build(t, pkg))
 	}
 	jsonl := filepath.Join(dir, "rounds.jsonl")
 	must(t, os.WriteFile(filepath.Join(pluginsDir, "jsonl.storage.json"), []byte(fmt.Sprintf(`{"path": %q}`, jsonl)), 0o600))
@@ -79,12 +53,8 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 		}
 	}
 
-	db, err := sql.Open("sqlite3", r.db)
-	must(t, err)
-	defer db.Close()
-	var n int
-	must(t, db.QueryRow(`SELECT count(*) FROM samples WHERE metric = 'users.logged_in' AND unit = 'count'`).Scan(&n))
-	if n != 2 {
+	db := openDB(t, "sqlite3", r.db)
+	if n := queryInt(t, db, `SELECT count(*) FROM samples WHERE metric = 'users.logged_in' AND unit = 'count'`); n != 2 {
 		t.Errorf("sqlite has %d users.logged_in samples, want 2", n)
 	}
 	f, err := os.Open(jsonl)
@@ -126,8 +96,7 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 	if got, _ := filepath.Glob(filepath.Join(r.dataDir, "spool", "crashy", "*.age")); len(got) != 2 {
 		t.Errorf("crashy spool holds %d rounds, want 2", len(got))
 	}
-	must(t, db.QueryRow(`SELECT count(*) FROM collections WHERE status = 'ok'`).Scan(&n))
-	if n != 4 {
+	if n := queryInt(t, db, `SELECT count(*) FROM collections WHERE status = 'ok'`); n != 4 {
 		t.Errorf("sqlite has %d ok collections after two rounds, want 4", n)
 	}
 }
@@ -136,24 +105,9 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 // storage: install records three entries for the one file, and a round
 // starts the binary once and gets both sources' metrics into the storage.
 func TestRoundWithPluginBundle(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the bundle's sources run shell scripts")
-	}
-	if testing.Short() {
-		t.Skip("builds a plugin")
-	}
-	r, _ := fleetRound(t, "")
+	r := pluginRound(t, "the bundle's sources run shell scripts", "builds a plugin")
 	starts := filepath.Join(r.dir, "starts")
-	bin := filepath.Join(t.TempDir(), "bundle")
-	cmd := exec.Command("go", "build", "-ldflags", "-X main.startLog="+starts, "-o", bin, "github.com/cscs-dev/cscs/core/cli/testdata/bundle")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	var stdout, stderr bytes.Buffer
-	if code := Main(context.Background(), []string{"plugins", "install", "--data-dir", r.dataDir, bin},
-		"test", strings.NewReader(""), &stdout, &stderr); code != ExitOK {
-		t.Fatalf("install: exit %d\n%s%s", code, stdout.String(), stderr.String())
-	}
+	mustInstall(t, r.dataDir, sdktest.Build(t, "github.com/cscs-dev/cscs/core/cli/testdata/bundle", "-ldflags", "-X main.startLog="+starts))
 	pluginsDir := filepath.Join(r.dataDir, "plugins")
 	man, err := pluginhost.LoadManifest(pluginsDir)
 	must(t, err)
@@ -199,6 +153,21 @@ func TestRoundWithPluginBundle(t *testing.T) {
 			t.Errorf("bundle_store row %q lacks a source's metric", row)
 		}
 	}
+}
+
+// pluginRound is fleetRound for a test of plugins whose sources run shell
+// scripts: it skips the test off Linux (saying why) and with -short
+// (saying what it costs).
+func pluginRound(t *testing.T, linuxOnly, costly string) roundEnv {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip(linuxOnly)
+	}
+	if testing.Short() {
+		t.Skip(costly)
+	}
+	r, _ := fleetRound(t, "")
+	return r
 }
 
 // countLines counts the lines of path (0 when it does not exist).

@@ -72,6 +72,23 @@ func (s *settings) load(ctx context.Context, env *Env, fs *flag.FlagSet, command
 	return cfg, true
 }
 
+// loadForRound registers loadFlags and roundFlags, parses them and loads
+// config.xml and the overlays with the round settings as `cscs run` does;
+// a nil config means the command ends with code.
+func (s *settings) loadForRound(ctx context.Context, env *Env, command string) (*flag.FlagSet, *round.Config, int) {
+	fs := newFlagSet(env, command)
+	s.loadFlags(fs, env)
+	s.roundFlags(fs)
+	if ok, code := parse(fs, env); !ok {
+		return fs, nil, code
+	}
+	cfg, ok := s.load(ctx, env, fs, command, round.Files{Inventory: s.configPath})
+	if !ok {
+		return fs, nil, ExitBadConfig
+	}
+	return fs, cfg, ExitOK
+}
+
 // plan prepares the rounds of cfg with the settings of s; it prints
 // errors and returns nil with an exit code on failure.
 func (s *settings) plan(env *Env, cfg *round.Config) (*round.Plan, int) {

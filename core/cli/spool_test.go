@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,19 +31,14 @@ func TestRunSpoolsWhileDatabaseIsDown(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stderr, "stored 1 round(s) spooled") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
 	}
-	db, err := sql.Open("sqlite3", r.db)
-	must(t, err)
-	defer db.Close()
+	db := openDB(t, "sqlite3", r.db)
 	for _, round := range []string{first.RoundID, second.RoundID} {
-		var n int
-		must(t, db.QueryRow(`SELECT count(*) FROM collections WHERE round_id = ? AND status = 'ok'`, round).Scan(&n))
-		if n != 2 {
+		if n := queryInt(t, db, `SELECT count(*) FROM collections WHERE round_id = ? AND status = 'ok'`, round); n != 2 {
 			t.Errorf("round %s: %d ok collections stored, want 2", round, n)
 		}
 	}
 	// A third run has nothing left to replay.
-	var stdout, errb bytes.Buffer
-	if code := Main(context.Background(), r.args(), "test", strings.NewReader(""), &stdout, &errb); code != ExitOK || strings.Contains(errb.String(), "spooled by earlier") {
-		t.Fatalf("third run: exit %d, stderr:\n%s", code, errb.String())
+	if code, _, stderr := runMain(context.Background(), "test", r.args()...); code != ExitOK || strings.Contains(stderr, "spooled by earlier") {
+		t.Fatalf("third run: exit %d, stderr:\n%s", code, stderr)
 	}
 }

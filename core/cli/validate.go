@@ -16,10 +16,8 @@ func validateCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	cfg, err := round.Load(ctx, round.Files{Inventory: s.configPath, Email: s.emailPath, Overlays: s.overlays, Vars: s.vars},
-		round.LoadOptions{Version: env.Version, PluginsDir: s.pluginsDir(), Env: envLookup(env), Logger: pluginLogger(env), Color: isTerminal(env.Stderr)},
-		env.Stderr)
-	if err != nil {
+	cfg, ok := s.load(ctx, env, fs, "validate", round.Files{Inventory: s.configPath, Email: s.emailPath})
+	if !ok {
 		return ExitBadConfig
 	}
 	fmt.Fprintf(env.Stdout, "%s: %d clients, ok\n", s.configPath, len(cfg.Inventory.Clients))

@@ -25,53 +25,63 @@ const maxSecretFile = 1 << 20
 // relative to dir, the overlay file's directory.
 func functions(dir string, lookupEnv func(string) (string, bool)) map[string]function.Function {
 	return map[string]function.Function{
-		"env": function.New(&function.Spec{
-			Description: "The value of an environment variable of the core; an error when it is not set.",
-			Params:      []function.Parameter{{Name: "name", Type: cty.String}},
-			Type:        function.StaticReturnType(cty.String),
-			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-				name := args[0].AsString()
+		"env": secretFunc("The value of an environment variable of the core; an error when it is not set.", "name",
+			func(name string) (string, error) {
 				v, ok := lookupEnv(name)
 				if !ok || v == "" {
-					return cty.NilVal, fmt.Errorf("environment variable %s is not set or empty; export it before running cscs", name)
+					return "", fmt.Errorf("environment variable %s is not set or empty; export it before running cscs", name)
 				}
-				return cty.StringVal(v).Mark(sensitive), nil
-			},
-		}),
-		"file": function.New(&function.Spec{
-			Description: "The content of a file (relative to the overlay file), without one trailing newline.",
-			Params:      []function.Parameter{{Name: "path", Type: cty.String}},
-			Type:        function.StaticReturnType(cty.String),
-			Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-				p := args[0].AsString()
-				if strings.HasPrefix(p, "~/") {
-					if home, err := os.UserHomeDir(); err == nil {
-						p = filepath.Join(home, p[2:])
-					}
-				} else if !filepath.IsAbs(p) {
-					p = filepath.Join(dir, p)
-				}
-				st, err := os.Stat(p)
-				if err != nil {
-					return cty.NilVal, fmt.Errorf("cannot read %s: %w", p, err)
-				}
-				if st.Size() > maxSecretFile {
-					return cty.NilVal, fmt.Errorf("%s is %d bytes; file() reads at most %d", p, st.Size(), maxSecretFile)
-				}
-				data, err := os.ReadFile(p)
-				if err != nil {
-					return cty.NilVal, fmt.Errorf("cannot read %s: %w", p, err)
-				}
-				s := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
-				return cty.StringVal(s).Mark(sensitive), nil
-			},
-		}),
+				return v, nil
+			}),
+		"file": secretFunc("The content of a file (relative to the overlay file), without one trailing newline.", "path",
+			func(p string) (string, error) { return readSecretFile(dir, p) }),
 		"min":   stdlib.MinFunc,
 		"max":   stdlib.MaxFunc,
 		"abs":   stdlib.AbsoluteFunc,
 		"lower": stdlib.LowerFunc,
 		"upper": stdlib.UpperFunc,
 	}
+}
+
+// secretFunc is a function of one string argument, named param, whose
+// result is what read gives for it, marked sensitive.
+func secretFunc(description, param string, read func(string) (string, error)) function.Function {
+	return function.New(&function.Spec{
+		Description: description,
+		Params:      []function.Parameter{{Name: param, Type: cty.String}},
+		Type:        function.StaticReturnType(cty.String),
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			v, err := read(args[0].AsString())
+			if err != nil {
+				return cty.NilVal, err
+			}
+			return cty.StringVal(v).Mark(sensitive), nil
+		},
+	})
+}
+
+// readSecretFile is file(p): the content of p (relative to dir, or to the
+// home directory when it starts with ~/) without one trailing newline.
+func readSecretFile(dir, p string) (string, error) {
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			p = filepath.Join(home, p[2:])
+		}
+	} else if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", p, err)
+	}
+	if st.Size() > maxSecretFile {
+		return "", fmt.Errorf("%s is %d bytes; file() reads at most %d", p, st.Size(), maxSecretFile)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return "", fmt.Errorf("cannot read %s: %w", p, err)
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"), nil
 }
 
 // evalVariables evaluates every variable and local and puts them in base

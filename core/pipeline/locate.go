@@ -143,6 +143,22 @@ func StartPlugin(ctx context.Context, opts Options, kind, name string) (impl any
 	return loc.Start(ctx, opts)
 }
 
+// startAs is StartPlugin for a plugin that must implement T; what names
+// T in the error when it does not ("a storage").
+func startAs[T any](ctx context.Context, opts Options, kind, name, what string) (T, func(), error) {
+	var zero T
+	impl, stop, err := StartPlugin(ctx, opts, kind, name)
+	if err != nil {
+		return zero, nil, err
+	}
+	v, ok := impl.(T)
+	if !ok {
+		stop()
+		return zero, nil, fmt.Errorf("plugin %s is not %s", name, what)
+	}
+	return v, stop, nil
+}
+
 // ErrSettingsRefused marks a Configure or Open that the plugin refused:
 // the fault is in the settings given to it, not in the plugin.
 var ErrSettingsRefused = errors.New("the plugin refused its settings")
@@ -171,14 +187,9 @@ func refused(kind, name string, err error) error {
 // with config (JSON). A refusal of the settings wraps ErrSettingsRefused;
 // stop releases the plugin.
 func StartNotifier(ctx context.Context, opts Options, name string, config []byte) (notifier.Notifier, func(), error) {
-	impl, stop, err := StartPlugin(ctx, opts, sdkplugin.KindNotifier, name)
+	n, stop, err := startAs[notifier.Notifier](ctx, opts, sdkplugin.KindNotifier, name, "a notifier")
 	if err != nil {
 		return nil, nil, err
-	}
-	n, ok := impl.(notifier.Notifier)
-	if !ok {
-		stop()
-		return nil, nil, fmt.Errorf("plugin %s is not a notifier", name)
 	}
 	if err := n.Configure(ctx, config); err != nil {
 		stop()
@@ -243,14 +254,5 @@ func startStorage(ctx context.Context, opts Options, name string) (storage.Stora
 	if opts.Launch.CallTimeout == 0 {
 		opts.Launch.CallTimeout = MaintenanceTimeout
 	}
-	impl, stop, err := StartPlugin(ctx, opts, sdkplugin.KindStorage, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, ok := impl.(storage.Storage)
-	if !ok {
-		stop()
-		return nil, nil, fmt.Errorf("plugin %s is not a storage", name)
-	}
-	return st, stop, nil
+	return startAs[storage.Storage](ctx, opts, sdkplugin.KindStorage, name, "a storage")
 }

@@ -30,6 +30,15 @@ func (p *Plugin) dispense(kind string) (any, string, error) {
 	return nil, label, fmt.Errorf("%s: %w: %s serves %s, not %s", label, ErrKindNotServed, p.spec.Path, servedList(p.kinds), kind)
 }
 
+// callValue is p.call for a call that returns a value.
+func callValue[T any](ctx context.Context, p *Plugin, who, op string, fn func(context.Context) (T, error)) (v T, err error) {
+	err = p.call(ctx, who, op, func(ctx context.Context) error {
+		v, err = fn(ctx)
+		return err
+	})
+	return v, err
+}
+
 // Storage returns the binary's storage plugin. Every call on it has the
 // call timeout and every error names the plugin.
 func (p *Plugin) Storage() (storage.Storage, error) {
@@ -103,12 +112,8 @@ var (
 	_ storage.Pruner   = (*storageClient)(nil)
 )
 
-func (c *storageClient) Describe(ctx context.Context) (d storage.Description, err error) {
-	err = c.p.call(ctx, c.label, "describe", func(ctx context.Context) error {
-		d, err = c.s.Describe(ctx)
-		return err
-	})
-	return d, err
+func (c *storageClient) Describe(ctx context.Context) (storage.Description, error) {
+	return callValue(ctx, c.p, c.label, "describe", c.s.Describe)
 }
 
 func (c *storageClient) Open(ctx context.Context, config []byte) error {
@@ -124,21 +129,15 @@ func (c *storageClient) Close(ctx context.Context) error {
 }
 
 // Migrate answers storage.ErrUnsupported for a plugin without it.
-func (c *storageClient) Migrate(ctx context.Context, config []byte) (m storage.Migration, err error) {
-	err = c.p.call(ctx, c.label, "migrate", func(ctx context.Context) error {
-		m, err = storage.Migrate(ctx, c.s, config)
-		return err
-	})
-	return m, err
+func (c *storageClient) Migrate(ctx context.Context, config []byte) (storage.Migration, error) {
+	return callValue(ctx, c.p, c.label, "migrate",
+		func(ctx context.Context) (storage.Migration, error) { return storage.Migrate(ctx, c.s, config) })
 }
 
 // Prune answers storage.ErrUnsupported for a plugin without it.
-func (c *storageClient) Prune(ctx context.Context, config []byte, olderThan time.Time) (p storage.Pruned, err error) {
-	err = c.p.call(ctx, c.label, "prune", func(ctx context.Context) error {
-		p, err = storage.Prune(ctx, c.s, config, olderThan)
-		return err
-	})
-	return p, err
+func (c *storageClient) Prune(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
+	return callValue(ctx, c.p, c.label, "prune",
+		func(ctx context.Context) (storage.Pruned, error) { return storage.Prune(ctx, c.s, config, olderThan) })
 }
 
 type sourceClient struct {
@@ -163,32 +162,23 @@ var (
 	_ source.Decoder = (*sourceClient)(nil)
 )
 
-func (c *sourceClient) Describe(ctx context.Context) (d source.Description, err error) {
-	err = c.p.call(ctx, c.label, "describe", func(ctx context.Context) error {
-		d, err = c.s.Describe(c.callFor(ctx))
-		return err
-	})
-	return d, err
+func (c *sourceClient) Describe(ctx context.Context) (source.Description, error) {
+	return callValue(ctx, c.p, c.label, "describe",
+		func(ctx context.Context) (source.Description, error) { return c.s.Describe(c.callFor(ctx)) })
 }
 
-func (c *sourceClient) Module(ctx context.Context, pl source.Platform) (m source.Module, err error) {
-	err = c.p.call(ctx, c.label, "module for "+pl.OS+"/"+pl.Arch, func(ctx context.Context) error {
-		m, err = c.s.Module(c.callFor(ctx), pl)
-		return err
-	})
-	return m, err
+func (c *sourceClient) Module(ctx context.Context, pl source.Platform) (source.Module, error) {
+	return callValue(ctx, c.p, c.label, "module for "+pl.OS+"/"+pl.Arch,
+		func(ctx context.Context) (source.Module, error) { return c.s.Module(c.callFor(ctx), pl) })
 }
 
-func (c *sourceClient) Decode(ctx context.Context, pl source.Platform, raw []byte) (d source.Decoded, err error) {
+func (c *sourceClient) Decode(ctx context.Context, pl source.Platform, raw []byte) (source.Decoded, error) {
 	dec, ok := c.s.(source.Decoder)
 	if !ok {
 		return source.Decoded{}, fmt.Errorf("%s: decode: %w", c.label, source.ErrNoDecoder)
 	}
-	err = c.p.call(ctx, c.label, "decode", func(ctx context.Context) error {
-		d, err = dec.Decode(c.callFor(ctx), pl, raw)
-		return err
-	})
-	return d, err
+	return callValue(ctx, c.p, c.label, "decode",
+		func(ctx context.Context) (source.Decoded, error) { return dec.Decode(c.callFor(ctx), pl, raw) })
 }
 
 type notifierClient struct {
@@ -199,12 +189,8 @@ type notifierClient struct {
 
 var _ notifier.Notifier = (*notifierClient)(nil)
 
-func (c *notifierClient) Describe(ctx context.Context) (d notifier.Description, err error) {
-	err = c.p.call(ctx, c.label, "describe", func(ctx context.Context) error {
-		d, err = c.n.Describe(ctx)
-		return err
-	})
-	return d, err
+func (c *notifierClient) Describe(ctx context.Context) (notifier.Description, error) {
+	return callValue(ctx, c.p, c.label, "describe", c.n.Describe)
 }
 
 func (c *notifierClient) Configure(ctx context.Context, config []byte) error {
