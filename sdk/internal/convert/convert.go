@@ -1,6 +1,7 @@
 // Package convert turns the SDK's Go values into their protobuf wire form
-// and back, for what every plugin kind shares: times, durations, errors and
-// configuration schemas.
+// and back, for what every plugin kind shares: times, durations, lists,
+// errors (and the replies and results of the gRPC glue that carry them)
+// and configuration schemas.
 // The per-kind conversions live beside each kind's gRPC glue.
 package convert
 
