@@ -40,21 +40,15 @@ type grpcServer struct {
 
 func (s *grpcServer) Describe(ctx context.Context, _ *notifierv1.DescribeRequest) (*notifierv1.DescribeResponse, error) {
 	d, err := s.impl.Describe(ctx)
-	if err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &notifierv1.DescribeResponse{Description: &notifierv1.Description{
+	return convert.Reply(&notifierv1.DescribeResponse{Description: &notifierv1.Description{
 		Name:         d.Name,
 		Version:      d.Version,
 		ConfigSchema: convert.Schema(d.Config),
-	}}, nil
+	}}, err)
 }
 
 func (s *grpcServer) Configure(ctx context.Context, req *notifierv1.ConfigureRequest) (*notifierv1.ConfigureResponse, error) {
-	if err := s.impl.Configure(ctx, req.GetConfig()); err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &notifierv1.ConfigureResponse{}, nil
+	return convert.Reply(&notifierv1.ConfigureResponse{}, s.impl.Configure(ctx, req.GetConfig()))
 }
 
 // Send answers a delivery failure in the response, not as a gRPC error, so
@@ -79,11 +73,8 @@ var _ Notifier = (*grpcClient)(nil)
 
 func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
 	resp, err := c.stub.Describe(ctx, &notifierv1.DescribeRequest{})
-	if err != nil {
-		return Description{}, convert.FromStatus(err)
-	}
 	d := resp.GetDescription()
-	return Description{Name: d.GetName(), Version: d.GetVersion(), Config: convert.FromSchema(d.GetConfigSchema())}, nil
+	return convert.Result(Description{Name: d.GetName(), Version: d.GetVersion(), Config: convert.FromSchema(d.GetConfigSchema())}, err)
 }
 
 func (c *grpcClient) Configure(ctx context.Context, config []byte) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/cscs-dev/cscs/sdk/internal/schemafixture"
 	"github.com/cscs-dev/cscs/sdk/internal/zerofield"
 	"github.com/cscs-dev/cscs/sdk/notifier"
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 )
 
@@ -140,20 +141,11 @@ func (d described) Describe(context.Context) (notifier.Description, error) { ret
 
 func TestDescribeCarriesTheConfigSchema(t *testing.T) {
 	t.Parallel()
-	for name, s := range schemafixture.Cases() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			want := notifier.Description{Name: "described", Version: "0.0.1", Config: s}
-			client := sdktest.Notifier(t, described{outbox: &outbox{}, desc: want})
-			got, err := client.Describe(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("Describe = %+v, want %+v", got, want)
-			}
-		})
-	}
+	schemafixture.TestDescribe(t, func(t *testing.T, s schema.Schema) (any, any, error) {
+		want := notifier.Description{Name: "described", Version: "0.0.1", Config: s}
+		got, err := sdktest.Notifier(t, described{outbox: &outbox{}, desc: want}).Describe(t.Context())
+		return want, got, err
+	})
 }
 
 func TestDescribeAndConfigure(t *testing.T) {

@@ -23,9 +23,10 @@ type Info interface {
 }
 
 // infoGRPCPlugin carries the info service: served with what a binary
-// serves, dispensed as an Info.
+// serves (it answers the service itself), dispensed as an Info.
 type infoGRPCPlugin struct {
 	goplugin.NetRPCUnsupportedPlugin
+	infov1.UnimplementedInfoServer
 	kinds, sourceNames []string
 }
 
@@ -35,7 +36,7 @@ func newInfoPlugin(cfg ServeConfig) *infoGRPCPlugin {
 }
 
 func (p *infoGRPCPlugin) GRPCServer(_ *goplugin.GRPCBroker, s *grpc.Server) error {
-	infov1.RegisterInfoServer(s, &infoServer{kinds: p.kinds, sourceNames: p.sourceNames})
+	infov1.RegisterInfoServer(s, p)
 	return nil
 }
 
@@ -43,13 +44,8 @@ func (p *infoGRPCPlugin) GRPCClient(_ context.Context, _ *goplugin.GRPCBroker, c
 	return &infoClient{stub: infov1.NewInfoClient(c)}, nil
 }
 
-type infoServer struct {
-	infov1.UnimplementedInfoServer
-	kinds, sourceNames []string
-}
-
-func (s *infoServer) Kinds(context.Context, *infov1.KindsRequest) (*infov1.KindsResponse, error) {
-	return &infov1.KindsResponse{Kinds: s.kinds, SourceNames: s.sourceNames}, nil
+func (p *infoGRPCPlugin) Kinds(context.Context, *infov1.KindsRequest) (*infov1.KindsResponse, error) {
+	return &infov1.KindsResponse{Kinds: p.kinds, SourceNames: p.sourceNames}, nil
 }
 
 type infoClient struct {

@@ -42,23 +42,24 @@ func handshake(t *testing.T, client, server *tls.Config) (clientErr, serverErr e
 	return err, <-done
 }
 
-func TestPipeTLS(t *testing.T) {
+// pipeTLS returns the client and server configurations of one new pair
+// of keys, as a host and the plugin it starts get them.
+func pipeTLS(t *testing.T) (client, server *tls.Config) {
+	t.Helper()
 	client, bundle, err := NewPipeTLS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := serverTLSFromBundle(bundle)
+	server, err = serverTLSFromBundle(bundle)
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherClient, otherBundle, err := NewPipeTLS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	otherServer, err := serverTLSFromBundle(otherBundle)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return client, server
+}
+
+func TestPipeTLS(t *testing.T) {
+	client, server := pipeTLS(t)
+	otherClient, otherServer := pipeTLS(t)
 	noCert := client.Clone()
 	noCert.Certificates = nil
 

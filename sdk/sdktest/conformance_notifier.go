@@ -1,6 +1,7 @@
 package sdktest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -17,28 +18,16 @@ import (
 func NotifierConformance(t testing.TB, n notifier.Notifier, config []byte) {
 	t.Helper()
 
-	ctx, cancel := callContext(t)
-	d, err := n.Describe(ctx)
-	cancel()
-	if err != nil {
-		t.Fatalf("Describe before Configure: %v (Describe must work before Configure)", err)
-	}
-	checkName(t, "notifier", d.Name)
-	checkSchema(t, "notifier", d.Name, "Config", d.Config)
+	d, err := callFor(t, n.Describe)
+	checkDescribedFirst(t, "notifier", "Configure", d.Name, d.Config, err)
 
-	ctx, cancel = callContext(t)
-	err = n.Configure(ctx, config)
-	cancel()
-	if err != nil {
+	if err := call(t, func(ctx context.Context) error { return n.Configure(ctx, config) }); err != nil {
 		t.Fatalf("Configure: %v", err)
 	}
 
 	msg := ConformanceNotification(time.Now())
 	for _, attempt := range []string{"first", "second (a retry with the same ID)"} {
-		ctx, cancel = callContext(t)
-		err = n.Send(ctx, msg)
-		cancel()
-		if err != nil {
+		if err := call(t, func(ctx context.Context) error { return n.Send(ctx, msg) }); err != nil {
 			t.Errorf("Send, %s: %v (temporary: %t)", attempt, err, notifier.IsTemporary(err))
 		}
 	}

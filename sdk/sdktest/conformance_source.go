@@ -1,6 +1,7 @@
 package sdktest
 
 import (
+	"context"
 	"path"
 	"slices"
 	"strings"
@@ -22,18 +23,14 @@ var metricUnits = []string{"percent", "bytes", "seconds", "count", ""}
 func SourceConformance(t testing.TB, s source.Source) {
 	t.Helper()
 
-	ctx, cancel := callContext(t)
-	d, err := s.Describe(ctx)
-	cancel()
+	d, err := callFor(t, s.Describe)
 	if err != nil {
 		t.Fatalf("Describe: %v", err)
 	}
 	checkSourceDescription(t, s, d)
 
 	for _, p := range representativePlatforms(d.Platforms) {
-		ctx, cancel := callContext(t)
-		m, err := s.Module(ctx, p)
-		cancel()
+		m, err := callFor(t, func(ctx context.Context) (source.Module, error) { return s.Module(ctx, p) })
 		if err != nil {
 			t.Errorf("Module(%s/%s), a declared platform: %v", p.OS, p.Arch, err)
 			continue
@@ -43,9 +40,7 @@ func SourceConformance(t testing.TB, s source.Source) {
 
 	undeclared := source.Platform{OS: "plan9", Arch: "mips"}
 	if len(d.Platforms) > 0 && !platformDeclared(d.Platforms, undeclared) {
-		ctx, cancel := callContext(t)
-		_, err := s.Module(ctx, undeclared)
-		cancel()
+		_, err := callFor(t, func(ctx context.Context) (source.Module, error) { return s.Module(ctx, undeclared) })
 		if err == nil {
 			t.Errorf("Module(plan9/mips) succeeded, but the source does not declare that platform: it must return an error")
 		}

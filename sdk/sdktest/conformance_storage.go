@@ -1,6 +1,7 @@
 package sdktest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -18,44 +19,25 @@ import (
 func StorageConformance(t testing.TB, s storage.Storage, config []byte) {
 	t.Helper()
 
-	ctx, cancel := callContext(t)
-	d, err := s.Describe(ctx)
-	cancel()
-	if err != nil {
-		t.Fatalf("Describe before Open: %v (Describe must work before Open)", err)
-	}
-	checkName(t, "storage", d.Name)
-	checkSchema(t, "storage", d.Name, "Config", d.Config)
+	d, err := callFor(t, s.Describe)
+	checkDescribedFirst(t, "storage", "Open", d.Name, d.Config, err)
 
-	ctx, cancel = callContext(t)
-	err = s.Close(ctx)
-	cancel()
-	if err != nil {
+	if err := call(t, s.Close); err != nil {
 		t.Fatalf("Close without Open: %v (Close must be safe without Open)", err)
 	}
-
-	ctx, cancel = callContext(t)
-	err = s.Open(ctx, config)
-	cancel()
-	if err != nil {
+	if err := call(t, func(ctx context.Context) error { return s.Open(ctx, config) }); err != nil {
 		t.Fatalf("Open: %v", err)
 	}
 
 	b := ConformanceBatch(time.Now())
 	for _, attempt := range []string{"first", "second (same batch again)"} {
-		ctx, cancel = callContext(t)
-		err = s.WriteBatch(ctx, b)
-		cancel()
-		if err != nil {
+		if err := call(t, func(ctx context.Context) error { return s.WriteBatch(ctx, b) }); err != nil {
 			t.Errorf("WriteBatch, %s write: %v", attempt, err)
 		}
 	}
 
 	for _, attempt := range []string{"first", "second"} {
-		ctx, cancel = callContext(t)
-		err = s.Close(ctx)
-		cancel()
-		if err != nil {
+		if err := call(t, s.Close); err != nil {
 			t.Errorf("Close, %s call: %v (Close must be safe to call twice)", attempt, err)
 		}
 	}

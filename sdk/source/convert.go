@@ -6,39 +6,37 @@ import (
 )
 
 func descriptionToProto(d Description) *sourcev1.Description {
-	pd := &sourcev1.Description{
+	return &sourcev1.Description{
 		Name:           d.Name,
 		Version:        d.Version,
 		Platforms:      convert.Strings(d.Platforms),
 		YieldsEvents:   d.YieldsEvents,
 		Decodes:        d.Decodes,
 		SettingsSchema: convert.Schema(d.Settings),
+		Metrics: convert.Slice(d.Metrics, func(m MetricInfo) *sourcev1.MetricInfo {
+			return &sourcev1.MetricInfo{Name: m.Name, Unit: m.Unit, Description: m.Description}
+		}),
+		AlertTypes: convert.Slice(d.AlertTypes, func(a AlertType) *sourcev1.AlertType {
+			return &sourcev1.AlertType{Name: a.Name, Metric: a.Metric}
+		}),
 	}
-	for _, m := range d.Metrics {
-		pd.Metrics = append(pd.Metrics, &sourcev1.MetricInfo{Name: m.Name, Unit: m.Unit, Description: m.Description})
-	}
-	for _, a := range d.AlertTypes {
-		pd.AlertTypes = append(pd.AlertTypes, &sourcev1.AlertType{Name: a.Name, Metric: a.Metric})
-	}
-	return pd
 }
 
 func descriptionFromProto(pd *sourcev1.Description) Description {
-	d := Description{
+	return Description{
 		Name:         pd.GetName(),
 		Version:      pd.GetVersion(),
 		Platforms:    convert.Strings(pd.GetPlatforms()),
 		YieldsEvents: pd.GetYieldsEvents(),
 		Decodes:      pd.GetDecodes(),
 		Settings:     convert.FromSchema(pd.GetSettingsSchema()),
+		Metrics: convert.Slice(pd.GetMetrics(), func(m *sourcev1.MetricInfo) MetricInfo {
+			return MetricInfo{Name: m.GetName(), Unit: m.GetUnit(), Description: m.GetDescription()}
+		}),
+		AlertTypes: convert.Slice(pd.GetAlertTypes(), func(a *sourcev1.AlertType) AlertType {
+			return AlertType{Name: a.GetName(), Metric: a.GetMetric()}
+		}),
 	}
-	for _, m := range pd.GetMetrics() {
-		d.Metrics = append(d.Metrics, MetricInfo{Name: m.GetName(), Unit: m.GetUnit(), Description: m.GetDescription()})
-	}
-	for _, a := range pd.GetAlertTypes() {
-		d.AlertTypes = append(d.AlertTypes, AlertType{Name: a.GetName(), Metric: a.GetMetric()})
-	}
-	return d
 }
 
 func platformToProto(p Platform) *sourcev1.Platform {
@@ -76,44 +74,46 @@ func moduleFromProto(pm *sourcev1.Module) Module {
 }
 
 func decodedToProto(d Decoded) *sourcev1.Decoded {
-	pd := &sourcev1.Decoded{}
-	for _, m := range d.Metrics {
-		pd.Metrics = append(pd.Metrics, &sourcev1.Metric{Name: m.Name, Value: m.Value, Unit: m.Unit})
+	return &sourcev1.Decoded{
+		Metrics: convert.Slice(d.Metrics, func(m Metric) *sourcev1.Metric {
+			return &sourcev1.Metric{Name: m.Name, Value: m.Value, Unit: m.Unit}
+		}),
+		Events: convert.Slice(d.Events, eventToProto),
 	}
-	for _, e := range d.Events {
-		pd.Events = append(pd.Events, &sourcev1.Event{
-			Channel:  e.Channel,
-			RecordId: e.RecordID,
-			Time:     convert.Timestamp(e.Time),
-			Level:    e.Level,
-			Provider: e.Provider,
-			EventId:  int64(e.EventID),
-			Message:  e.Message,
-			Fields:   e.Fields,
-		})
+}
+
+func eventToProto(e Event) *sourcev1.Event {
+	return &sourcev1.Event{
+		Channel:  e.Channel,
+		RecordId: e.RecordID,
+		Time:     convert.Timestamp(e.Time),
+		Level:    e.Level,
+		Provider: e.Provider,
+		EventId:  int64(e.EventID),
+		Message:  e.Message,
+		Fields:   e.Fields,
 	}
-	return pd
 }
 
 func decodedFromProto(pd *sourcev1.Decoded) Decoded {
-	var d Decoded
-	for _, m := range pd.GetMetrics() {
-		d.Metrics = append(d.Metrics, Metric{Name: m.GetName(), Value: m.GetValue(), Unit: m.GetUnit()})
+	return Decoded{
+		Metrics: convert.Slice(pd.GetMetrics(), func(m *sourcev1.Metric) Metric {
+			return Metric{Name: m.GetName(), Value: m.GetValue(), Unit: m.GetUnit()}
+		}),
+		Events: convert.Slice(pd.GetEvents(), eventFromProto),
 	}
-	for _, e := range pd.GetEvents() {
-		ev := Event{
-			Channel:  e.GetChannel(),
-			RecordID: e.GetRecordId(),
-			Time:     convert.Time(e.GetTime()),
-			Level:    e.GetLevel(),
-			Provider: e.GetProvider(),
-			EventID:  int(e.GetEventId()),
-			Message:  e.GetMessage(),
-		}
-		if len(e.GetFields()) > 0 {
-			ev.Fields = e.GetFields()
-		}
-		d.Events = append(d.Events, ev)
+}
+
+// eventFromProto returns the Event pe carries; no fields read as nil.
+func eventFromProto(pe *sourcev1.Event) Event {
+	return Event{
+		Channel:  pe.GetChannel(),
+		RecordID: pe.GetRecordId(),
+		Time:     convert.Time(pe.GetTime()),
+		Level:    pe.GetLevel(),
+		Provider: pe.GetProvider(),
+		EventID:  int(pe.GetEventId()),
+		Message:  pe.GetMessage(),
+		Fields:   convert.StringMap(pe.GetFields()),
 	}
-	return d
 }

@@ -7,8 +7,6 @@ import (
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/cscs-dev/cscs/sdk/internal/convert"
 	"github.com/cscs-dev/cscs/sdk/internal/member"
@@ -60,10 +58,7 @@ func (s *grpcServer) Describe(ctx context.Context, _ *sourcev1.DescribeRequest) 
 		return nil, err
 	}
 	d, err := impl.Describe(ctx)
-	if err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &sourcev1.DescribeResponse{Description: descriptionToProto(d)}, nil
+	return convert.Reply(&sourcev1.DescribeResponse{Description: descriptionToProto(d)}, err)
 }
 
 func (s *grpcServer) Module(ctx context.Context, req *sourcev1.ModuleRequest) (*sourcev1.ModuleResponse, error) {
@@ -72,10 +67,7 @@ func (s *grpcServer) Module(ctx context.Context, req *sourcev1.ModuleRequest) (*
 		return nil, err
 	}
 	m, err := impl.Module(ctx, platformFromProto(req.GetPlatform()))
-	if err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &sourcev1.ModuleResponse{Module: moduleToProto(m)}, nil
+	return convert.Reply(&sourcev1.ModuleResponse{Module: moduleToProto(m)}, err)
 }
 
 // Decode answers UNIMPLEMENTED when the implementation is no Decoder.
@@ -86,13 +78,10 @@ func (s *grpcServer) Decode(ctx context.Context, req *sourcev1.DecodeRequest) (*
 	}
 	dec, ok := impl.(Decoder)
 	if !ok {
-		return nil, status.Error(codes.Unimplemented, ErrNoDecoder.Error())
+		return nil, convert.Unsupported(ErrNoDecoder)
 	}
 	d, err := dec.Decode(ctx, platformFromProto(req.GetPlatform()), req.GetRaw())
-	if err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &sourcev1.DecodeResponse{Decoded: decodedToProto(d)}, nil
+	return convert.Reply(&sourcev1.DecodeResponse{Decoded: decodedToProto(d)}, err)
 }
 
 // grpcClient is a Source and Decoder whose methods call a plugin's source
@@ -108,18 +97,12 @@ var (
 
 func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
 	resp, err := c.stub.Describe(ctx, &sourcev1.DescribeRequest{})
-	if err != nil {
-		return Description{}, convert.FromStatus(err)
-	}
-	return descriptionFromProto(resp.GetDescription()), nil
+	return convert.Result(descriptionFromProto(resp.GetDescription()), err)
 }
 
 func (c *grpcClient) Module(ctx context.Context, p Platform) (Module, error) {
 	resp, err := c.stub.Module(ctx, &sourcev1.ModuleRequest{Platform: platformToProto(p)})
-	if err != nil {
-		return Module{}, convert.FromStatus(err)
-	}
-	return moduleFromProto(resp.GetModule()), nil
+	return convert.Result(moduleFromProto(resp.GetModule()), err)
 }
 
 // Decode returns an error wrapping ErrNoDecoder when the plugin does not
@@ -129,8 +112,5 @@ func (c *grpcClient) Decode(ctx context.Context, p Platform, raw []byte) (Decode
 	if convert.IsUnimplemented(err) {
 		return Decoded{}, fmt.Errorf("decode: %w", ErrNoDecoder)
 	}
-	if err != nil {
-		return Decoded{}, convert.FromStatus(err)
-	}
-	return decodedFromProto(resp.GetDecoded()), nil
+	return convert.Result(decodedFromProto(resp.GetDecoded()), err)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/cscs-dev/cscs/sdk/internal/schemafixture"
 	"github.com/cscs-dev/cscs/sdk/internal/zerofield"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
@@ -114,20 +115,11 @@ func (d *described) Describe(context.Context) (source.Description, error) { retu
 
 func TestDescribeCarriesTheSettingsSchema(t *testing.T) {
 	t.Parallel()
-	for name, s := range schemafixture.Cases() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			want := source.Description{Name: "described", Version: "0.0.1", Settings: s}
-			client := sdktest.Source(t, &described{desc: want})
-			got, err := client.Describe(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("Describe = %+v, want %+v", got, want)
-			}
-		})
-	}
+	schemafixture.TestDescribe(t, func(t *testing.T, s schema.Schema) (any, any, error) {
+		want := source.Description{Name: "described", Version: "0.0.1", Settings: s}
+		got, err := sdktest.Source(t, &described{desc: want}).Describe(t.Context())
+		return want, got, err
+	})
 }
 
 func TestModuleRoundTrip(t *testing.T) {

@@ -13,33 +13,17 @@ func batchToProto(b *Batch) *storagev1.Batch {
 	if b == nil {
 		return nil
 	}
-	pb := &storagev1.Batch{
-		RoundId:    b.RoundID,
-		StartedAt:  convert.Timestamp(b.StartedAt),
-		FinishedAt: convert.Timestamp(b.FinishedAt),
+	return &storagev1.Batch{
+		RoundId:       b.RoundID,
+		StartedAt:     convert.Timestamp(b.StartedAt),
+		FinishedAt:    convert.Timestamp(b.FinishedAt),
+		Collections:   convert.Slice(b.Collections, collectionToProto),
+		Alerts:        convert.Slice(b.Alerts, alertToProto),
+		Notifications: convert.Slice(b.Notifications, notificationToProto),
 	}
-	if len(b.Collections) > 0 {
-		pb.Collections = make([]*storagev1.Collection, len(b.Collections))
-		for i := range b.Collections {
-			pb.Collections[i] = collectionToProto(&b.Collections[i])
-		}
-	}
-	if len(b.Alerts) > 0 {
-		pb.Alerts = make([]*storagev1.AlertState, len(b.Alerts))
-		for i := range b.Alerts {
-			pb.Alerts[i] = alertToProto(&b.Alerts[i])
-		}
-	}
-	if len(b.Notifications) > 0 {
-		pb.Notifications = make([]*storagev1.NotificationRecord, len(b.Notifications))
-		for i := range b.Notifications {
-			pb.Notifications[i] = notificationToProto(&b.Notifications[i])
-		}
-	}
-	return pb
 }
 
-func alertToProto(a *AlertState) *storagev1.AlertState {
+func alertToProto(a AlertState) *storagev1.AlertState {
 	return &storagev1.AlertState{
 		HostIp:       a.HostIP,
 		HostPort:     int64(a.HostPort),
@@ -55,7 +39,7 @@ func alertToProto(a *AlertState) *storagev1.AlertState {
 	}
 }
 
-func notificationToProto(n *NotificationRecord) *storagev1.NotificationRecord {
+func notificationToProto(n NotificationRecord) *storagev1.NotificationRecord {
 	return &storagev1.NotificationRecord{
 		Id:         n.ID,
 		Kind:       n.Kind,
@@ -73,8 +57,8 @@ func notificationToProto(n *NotificationRecord) *storagev1.NotificationRecord {
 	}
 }
 
-func collectionToProto(c *Collection) *storagev1.Collection {
-	pc := &storagev1.Collection{
+func collectionToProto(c Collection) *storagev1.Collection {
+	return &storagev1.Collection{
 		HostIp:        c.HostIP,
 		HostPort:      int64(c.HostPort),
 		Hostname:      c.Hostname,
@@ -93,31 +77,24 @@ func collectionToProto(c *Collection) *storagev1.Collection {
 			Exec:    convert.Duration(c.Timings.Exec),
 			Total:   convert.Duration(c.Timings.Total),
 		},
+		Samples: convert.Slice(c.Samples, sampleToProto),
+		Events:  convert.Slice(c.Events, eventToProto),
 	}
-	if len(c.Samples) > 0 {
-		pc.Samples = make([]*storagev1.Sample, len(c.Samples))
-		for i, s := range c.Samples {
-			pc.Samples[i] = &storagev1.Sample{
-				Metric: s.Metric,
-				Value:  s.Value,
-				Unit:   s.Unit,
-				Time:   convert.Timestamp(s.Time),
-			}
-		}
+}
+
+func sampleToProto(s Sample) *storagev1.Sample {
+	return &storagev1.Sample{
+		Metric: s.Metric,
+		Value:  s.Value,
+		Unit:   s.Unit,
+		Time:   convert.Timestamp(s.Time),
 	}
-	if len(c.Events) > 0 {
-		pc.Events = make([]*storagev1.Event, len(c.Events))
-		for i := range c.Events {
-			pc.Events[i] = eventToProto(&c.Events[i])
-		}
-	}
-	return pc
 }
 
 // eventToProto returns e on the wire. Protobuf strings must be UTF-8 and
 // event text comes from hosts: invalid bytes become U+FFFD instead of
 // failing the whole batch.
-func eventToProto(e *Event) *storagev1.Event {
+func eventToProto(e Event) *storagev1.Event {
 	pe := &storagev1.Event{
 		Channel:  validUTF8(e.Channel),
 		RecordId: e.RecordID,
@@ -147,30 +124,14 @@ func validUTF8(s string) string {
 
 // batchFromProto returns the Batch pb carries (the zero Batch for nil).
 func batchFromProto(pb *storagev1.Batch) Batch {
-	b := Batch{
-		RoundID:    pb.GetRoundId(),
-		StartedAt:  convert.Time(pb.GetStartedAt()),
-		FinishedAt: convert.Time(pb.GetFinishedAt()),
+	return Batch{
+		RoundID:       pb.GetRoundId(),
+		StartedAt:     convert.Time(pb.GetStartedAt()),
+		FinishedAt:    convert.Time(pb.GetFinishedAt()),
+		Collections:   convert.Slice(pb.GetCollections(), collectionFromProto),
+		Alerts:        convert.Slice(pb.GetAlerts(), alertFromProto),
+		Notifications: convert.Slice(pb.GetNotifications(), notificationFromProto),
 	}
-	if n := len(pb.GetCollections()); n > 0 {
-		b.Collections = make([]Collection, n)
-		for i, pc := range pb.GetCollections() {
-			b.Collections[i] = collectionFromProto(pc)
-		}
-	}
-	if n := len(pb.GetAlerts()); n > 0 {
-		b.Alerts = make([]AlertState, n)
-		for i, pa := range pb.GetAlerts() {
-			b.Alerts[i] = alertFromProto(pa)
-		}
-	}
-	if n := len(pb.GetNotifications()); n > 0 {
-		b.Notifications = make([]NotificationRecord, n)
-		for i, pn := range pb.GetNotifications() {
-			b.Notifications[i] = notificationFromProto(pn)
-		}
-	}
-	return b
 }
 
 func alertFromProto(pa *storagev1.AlertState) AlertState {
@@ -209,7 +170,7 @@ func notificationFromProto(pn *storagev1.NotificationRecord) NotificationRecord 
 
 func collectionFromProto(pc *storagev1.Collection) Collection {
 	t := pc.GetTimings()
-	c := Collection{
+	return Collection{
 		HostIP:        pc.GetHostIp(),
 		HostPort:      int(pc.GetHostPort()),
 		Hostname:      pc.GetHostname(),
@@ -228,30 +189,23 @@ func collectionFromProto(pc *storagev1.Collection) Collection {
 			Exec:    convert.FromDuration(t.GetExec()),
 			Total:   convert.FromDuration(t.GetTotal()),
 		},
+		Samples: convert.Slice(pc.GetSamples(), sampleFromProto),
+		Events:  convert.Slice(pc.GetEvents(), eventFromProto),
 	}
-	if n := len(pc.GetSamples()); n > 0 {
-		c.Samples = make([]Sample, n)
-		for i, ps := range pc.GetSamples() {
-			c.Samples[i] = Sample{
-				Metric: ps.GetMetric(),
-				Value:  ps.GetValue(),
-				Unit:   ps.GetUnit(),
-				Time:   convert.Time(ps.GetTime()),
-			}
-		}
+}
+
+func sampleFromProto(ps *storagev1.Sample) Sample {
+	return Sample{
+		Metric: ps.GetMetric(),
+		Value:  ps.GetValue(),
+		Unit:   ps.GetUnit(),
+		Time:   convert.Time(ps.GetTime()),
 	}
-	if n := len(pc.GetEvents()); n > 0 {
-		c.Events = make([]Event, n)
-		for i, pe := range pc.GetEvents() {
-			c.Events[i] = eventFromProto(pe)
-		}
-	}
-	return c
 }
 
 // eventFromProto returns the Event pe carries; no fields read as nil.
 func eventFromProto(pe *storagev1.Event) Event {
-	e := Event{
+	return Event{
 		Channel:  pe.GetChannel(),
 		RecordID: pe.GetRecordId(),
 		Time:     convert.Time(pe.GetTime()),
@@ -260,9 +214,6 @@ func eventFromProto(pe *storagev1.Event) Event {
 		EventID:  int(pe.GetEventId()),
 		Computer: pe.GetComputer(),
 		Message:  pe.GetMessage(),
+		Fields:   convert.StringMap(pe.GetFields()),
 	}
-	if len(pe.GetFields()) > 0 {
-		e.Fields = pe.GetFields()
-	}
-	return e
 }

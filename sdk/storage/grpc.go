@@ -8,8 +8,6 @@ import (
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/cscs-dev/cscs/sdk/internal/convert"
 	storagev1 "github.com/cscs-dev/cscs/sdk/proto/storage/v1"
@@ -44,60 +42,42 @@ type grpcServer struct {
 
 func (s *grpcServer) Describe(ctx context.Context, _ *storagev1.DescribeRequest) (*storagev1.DescribeResponse, error) {
 	d, err := s.impl.Describe(ctx)
-	if err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &storagev1.DescribeResponse{Description: &storagev1.Description{
+	return convert.Reply(&storagev1.DescribeResponse{Description: &storagev1.Description{
 		Name:         d.Name,
 		Version:      d.Version,
 		ConfigSchema: convert.Schema(d.Config),
-	}}, nil
+	}}, err)
 }
 
 func (s *grpcServer) Open(ctx context.Context, req *storagev1.OpenRequest) (*storagev1.OpenResponse, error) {
-	if err := s.impl.Open(ctx, req.GetConfig()); err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &storagev1.OpenResponse{}, nil
+	return convert.Reply(&storagev1.OpenResponse{}, s.impl.Open(ctx, req.GetConfig()))
 }
 
 func (s *grpcServer) WriteBatch(ctx context.Context, req *storagev1.WriteBatchRequest) (*storagev1.WriteBatchResponse, error) {
 	b := batchFromProto(req.GetBatch())
-	if err := s.impl.WriteBatch(ctx, &b); err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &storagev1.WriteBatchResponse{}, nil
+	return convert.Reply(&storagev1.WriteBatchResponse{}, s.impl.WriteBatch(ctx, &b))
 }
 
 func (s *grpcServer) Close(ctx context.Context, _ *storagev1.CloseRequest) (*storagev1.CloseResponse, error) {
-	if err := s.impl.Close(ctx); err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &storagev1.CloseResponse{}, nil
+	return convert.Reply(&storagev1.CloseResponse{}, s.impl.Close(ctx))
 }
 
 func (s *grpcServer) Migrate(ctx context.Context, req *storagev1.MigrateRequest) (*storagev1.MigrateResponse, error) {
 	m, ok := s.impl.(Migrator)
 	if !ok {
-		return nil, status.Error(codes.Unimplemented, ErrUnsupported.Error())
+		return nil, convert.Unsupported(ErrUnsupported)
 	}
 	res, err := m.Migrate(ctx, req.GetConfig())
-	if err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &storagev1.MigrateResponse{Target: res.Target, SchemaVersion: int64(res.SchemaVersion)}, nil
+	return convert.Reply(&storagev1.MigrateResponse{Target: res.Target, SchemaVersion: int64(res.SchemaVersion)}, err)
 }
 
 func (s *grpcServer) Prune(ctx context.Context, req *storagev1.PruneRequest) (*storagev1.PruneResponse, error) {
 	p, ok := s.impl.(Pruner)
 	if !ok {
-		return nil, status.Error(codes.Unimplemented, ErrUnsupported.Error())
+		return nil, convert.Unsupported(ErrUnsupported)
 	}
 	res, err := p.Prune(ctx, req.GetConfig(), convert.Time(req.GetOlderThan()))
-	if err != nil {
-		return nil, convert.ToStatus(err)
-	}
-	return &storagev1.PruneResponse{Target: res.Target, Collections: res.Collections, Events: res.Events}, nil
+	return convert.Reply(&storagev1.PruneResponse{Target: res.Target, Collections: res.Collections, Events: res.Events}, err)
 }
 
 // grpcClient is a Storage whose methods call a plugin's storage service.
@@ -113,11 +93,8 @@ var (
 
 func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
 	resp, err := c.stub.Describe(ctx, &storagev1.DescribeRequest{})
-	if err != nil {
-		return Description{}, convert.FromStatus(err)
-	}
 	d := resp.GetDescription()
-	return Description{Name: d.GetName(), Version: d.GetVersion(), Config: convert.FromSchema(d.GetConfigSchema())}, nil
+	return convert.Result(Description{Name: d.GetName(), Version: d.GetVersion(), Config: convert.FromSchema(d.GetConfigSchema())}, err)
 }
 
 func (c *grpcClient) Open(ctx context.Context, config []byte) error {
@@ -145,10 +122,7 @@ func (c *grpcClient) Migrate(ctx context.Context, config []byte) (Migration, err
 	if convert.IsUnimplemented(err) {
 		return Migration{}, fmt.Errorf("migrate: %w", ErrUnsupported)
 	}
-	if err != nil {
-		return Migration{}, convert.FromStatus(err)
-	}
-	return Migration{Target: resp.GetTarget(), SchemaVersion: int(resp.GetSchemaVersion())}, nil
+	return convert.Result(Migration{Target: resp.GetTarget(), SchemaVersion: int(resp.GetSchemaVersion())}, err)
 }
 
 // Prune returns an error wrapping ErrUnsupported when the plugin does not
@@ -158,8 +132,5 @@ func (c *grpcClient) Prune(ctx context.Context, config []byte, olderThan time.Ti
 	if convert.IsUnimplemented(err) {
 		return Pruned{}, fmt.Errorf("prune: %w", ErrUnsupported)
 	}
-	if err != nil {
-		return Pruned{}, convert.FromStatus(err)
-	}
-	return Pruned{Target: resp.GetTarget(), Collections: resp.GetCollections(), Events: resp.GetEvents()}, nil
+	return convert.Result(Pruned{Target: resp.GetTarget(), Collections: resp.GetCollections(), Events: resp.GetEvents()}, err)
 }

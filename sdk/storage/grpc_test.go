@@ -13,6 +13,7 @@ import (
 
 	"github.com/cscs-dev/cscs/sdk/internal/schemafixture"
 	"github.com/cscs-dev/cscs/sdk/internal/zerofield"
+	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -384,23 +385,11 @@ func (d described) Describe(context.Context) (storage.Description, error) { retu
 
 func TestDescribeCarriesTheConfigSchema(t *testing.T) {
 	t.Parallel()
-	if zero := zerofield.Find(schemafixture.Full()); len(zero) > 0 {
-		t.Fatalf("schemafixture.Full leaves fields zero, set them: %v", zero)
-	}
-	for name, s := range schemafixture.Cases() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			want := storage.Description{Name: "described", Version: "0.0.1", Config: s}
-			client := sdktest.Storage(t, described{recorder: &recorder{}, desc: want})
-			got, err := client.Describe(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("Describe = %+v, want %+v", got, want)
-			}
-		})
-	}
+	schemafixture.TestDescribe(t, func(t *testing.T, s schema.Schema) (any, any, error) {
+		want := storage.Description{Name: "described", Version: "0.0.1", Config: s}
+		got, err := sdktest.Storage(t, described{recorder: &recorder{}, desc: want}).Describe(t.Context())
+		return want, got, err
+	})
 }
 
 func TestErrorsCarryThePluginMessage(t *testing.T) {

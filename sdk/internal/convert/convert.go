@@ -1,6 +1,7 @@
 // Package convert turns the SDK's Go values into their protobuf wire form
-// and back, for what every plugin kind shares: times, durations, errors and
-// configuration schemas.
+// and back, for what every plugin kind shares: times, durations, lists,
+// errors (and the replies and results of the gRPC glue that carry them)
+// and configuration schemas.
 // The per-kind conversions live beside each kind's gRPC glue.
 package convert
 
@@ -46,6 +47,19 @@ func FromDuration(pd *durationpb.Duration) time.Duration {
 	return pd.AsDuration()
 }
 
+// Slice returns f applied to each element of in, or nil when in is empty,
+// so that an empty list and no list read the same after a round trip.
+func Slice[A, B any](in []A, f func(A) B) []B {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]B, len(in))
+	for i, a := range in {
+		out[i] = f(a)
+	}
+	return out
+}
+
 // Strings returns s, or nil when s is empty, so that an empty list and no
 // list read the same after a round trip.
 func Strings(s []string) []string {
@@ -53,6 +67,14 @@ func Strings(s []string) []string {
 		return nil
 	}
 	return s
+}
+
+// StringMap returns m, or nil when m is empty.
+func StringMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 // Bytes returns b, or nil when b is empty.

@@ -119,3 +119,48 @@ func TestSchemaFromOlderPlugin(t *testing.T) {
 		t.Errorf("an empty schema goes on the wire as %v, want nothing", ps)
 	}
 }
+
+func TestSliceKeepsEmptyAsNil(t *testing.T) {
+	t.Parallel()
+	double := func(i int) int { return 2 * i }
+	if got := Slice([]int{1, 2, 3}, double); !reflect.DeepEqual(got, []int{2, 4, 6}) {
+		t.Errorf("Slice = %v, want [2 4 6]", got)
+	}
+	for name, in := range map[string][]int{"nil": nil, "empty": {}} {
+		if got := Slice(in, double); got != nil {
+			t.Errorf("%s: Slice = %#v, want nil", name, got)
+		}
+	}
+}
+
+func TestEmptyBecomesNil(t *testing.T) {
+	t.Parallel()
+	if Strings([]string{}) != nil || Bytes([]byte{}) != nil || StringMap(map[string]string{}) != nil {
+		t.Error("an empty slice or map is not nil after conversion")
+	}
+	if got := StringMap(map[string]string{"k": "v"}); !reflect.DeepEqual(got, map[string]string{"k": "v"}) {
+		t.Errorf("StringMap = %v, want the map itself", got)
+	}
+}
+
+func TestReplyAndResult(t *testing.T) {
+	t.Parallel()
+	resp := &schemav1.Schema{}
+	if got, err := Reply(resp, nil); got != resp || err != nil {
+		t.Errorf("Reply(resp, nil) = %v, %v; want resp, nil", got, err)
+	}
+	got, err := Reply(resp, context.DeadlineExceeded)
+	if got != nil || status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("Reply(resp, deadline) = %v, %v; want nil and a DeadlineExceeded status", got, err)
+	}
+	if v, err := Result("value", nil); v != "value" || err != nil {
+		t.Errorf("Result(v, nil) = %q, %v; want v, nil", v, err)
+	}
+	v, err := Result("partial", status.Error(codes.Internal, "disk full"))
+	if v != "" || err == nil || err.Error() != "disk full" {
+		t.Errorf("Result(v, status) = %q, %v; want the zero value and the plugin's message", v, err)
+	}
+	if err := Unsupported(errors.New("no decoder")); !IsUnimplemented(err) || status.Convert(err).Message() != "no decoder" {
+		t.Errorf("Unsupported = %v, want UNIMPLEMENTED with the error's text", err)
+	}
+}

@@ -66,6 +66,35 @@ func FromStatus(err error) error {
 	return e
 }
 
+// Reply is what a server method answers: resp when the implementation's
+// err is nil, else no response and the status err maps to (ToStatus).
+func Reply[R any](resp R, err error) (R, error) {
+	if err != nil {
+		var none R
+		return none, ToStatus(err)
+	}
+	return resp, nil
+}
+
+// Result is what a client method returns: v when the call's err is nil,
+// else the zero value and the plugin's error (FromStatus). v may be built
+// from the response of a failed call: protobuf getters read a nil
+// response as empty.
+func Result[T any](v T, err error) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, FromStatus(err)
+	}
+	return v, nil
+}
+
+// Unsupported is the status a server answers for an optional capability
+// (a Decoder, a Migrator) its implementation lacks; its message is err's
+// text. The client sees it with IsUnimplemented.
+func Unsupported(err error) error {
+	return status.Error(codes.Unimplemented, err.Error())
+}
+
 // IsUnimplemented reports whether err is the status a server answers for a
 // method it does not implement.
 func IsUnimplemented(err error) bool {

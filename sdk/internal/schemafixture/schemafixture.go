@@ -3,7 +3,13 @@
 // server, so that each kind is tested against the same cases.
 package schemafixture
 
-import "github.com/cscs-dev/cscs/sdk/schema"
+import (
+	"reflect"
+	"testing"
+
+	"github.com/cscs-dev/cscs/sdk/internal/zerofield"
+	"github.com/cscs-dev/cscs/sdk/schema"
+)
 
 // Full returns a schema with one attribute of every type, and every field
 // of every attribute set, so that zerofield.Find proves nothing is left
@@ -33,5 +39,29 @@ func Cases() map[string]schema.Schema {
 		// A newer plugin may declare a type this SDK does not know: it
 		// arrives verbatim, for Validate to name.
 		"type unknown to this SDK": {Attributes: []schema.Attribute{{Name: "when", Type: "cron"}}},
+	}
+}
+
+// TestDescribe runs a parallel subtest per case of Cases, after checking
+// that Full sets every field. describe serves a plugin whose description
+// declares s through a real client and server, and returns the
+// description it declared (want) and what the client's Describe returned
+// (got, err); the subtest fails unless got equals want.
+func TestDescribe(t *testing.T, describe func(t *testing.T, s schema.Schema) (want, got any, err error)) {
+	t.Helper()
+	if zero := zerofield.Find(Full()); len(zero) > 0 {
+		t.Fatalf("schemafixture.Full leaves fields zero, set them: %v", zero)
+	}
+	for name, s := range Cases() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			want, got, err := describe(t, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Describe = %+v, want %+v", got, want)
+			}
+		})
 	}
 }
