@@ -86,7 +86,6 @@ func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Con
 		opts.Logger = hclog.NewNullLogger()
 	}
 	c := &Config{Files: files}
-	valid := true
 	var (
 		inv   *config.Config
 		diags config.Diagnostics
@@ -96,11 +95,9 @@ func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Con
 		c.Inventory = inv
 	}
 	// The overlays print their own diagnostics, in HCL's format.
-	ov, descs, overlayOK := loadOverlay(ctx, files, opts, w)
+	ov, descs, valid := loadOverlay(ctx, files, opts, w)
 	c.Overlay, c.Sources = ov, descs
-	valid = valid && overlayOK
 	if inv != nil {
-		var ruleDiags config.Diagnostics
 		if c.Sources == nil {
 			// The built-ins describe themselves in process, for free; the
 			// installed sources are started only when a rule names an
@@ -108,18 +105,14 @@ func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Con
 			builtin := opts
 			builtin.PluginsDir = ""
 			c.Sources, _ = describeSources(ctx, builtin, nil)
-			c.Rules, ruleDiags = compileRules(inv, c.Sources)
-			if ruleDiags.HasErrors() && opts.PluginsDir != "" {
+			if _, d := compileRules(inv, c.Sources); d.HasErrors() && opts.PluginsDir != "" {
 				var warnings []error
 				c.Sources, warnings = describeSources(ctx, opts, nil)
-				for _, warn := range warnings {
-					fmt.Fprintf(w, "cscs: %v\n", warn)
-				}
-				c.Rules, ruleDiags = compileRules(inv, c.Sources)
+				writeWarnings(w, warnings)
 			}
-		} else {
-			c.Rules, ruleDiags = compileRules(inv, c.Sources)
 		}
+		var ruleDiags config.Diagnostics
+		c.Rules, ruleDiags = compileRules(inv, c.Sources)
 		diags = append(diags, ruleDiags...)
 	}
 	if _, err := os.Stat(files.Email); files.Email != "" && (err == nil || !errors.Is(err, fs.ErrNotExist)) {
@@ -164,9 +157,7 @@ func loadOverlay(ctx context.Context, files Files, opts LoadOptions, w io.Writer
 	if !diags.HasErrors() {
 		var warnings []error
 		descs, warnings = describeSources(ctx, opts, declared(ov))
-		for _, warn := range warnings {
-			fmt.Fprintf(w, "cscs: %v\n", warn)
-		}
+		writeWarnings(w, warnings)
 		lookup := schemaLookup{opts: opts.pipeline(declared(ov), true)}
 		isBuiltin := func(kind, name string) bool { _, ok := plugins.Lookup(kind, name); return ok }
 		diags = append(diags, ov.Resolve(ctx, overlay.ResolveOptions{Schemas: lookup, Sources: descs, IsBuiltin: isBuiltin})...)
@@ -179,6 +170,13 @@ func loadOverlay(ctx context.Context, files Files, opts LoadOptions, w io.Writer
 		return ov, descs, false
 	}
 	return ov, descs, true
+}
+
+// writeWarnings writes the plugins left out while describing sources.
+func writeWarnings(w io.Writer, warnings []error) {
+	for _, warn := range warnings {
+		fmt.Fprintf(w, "cscs: %v\n", warn)
+	}
 }
 
 // pipeline is the pipeline options for the plugins of a configuration.
