@@ -44,12 +44,22 @@ func (authlogOnly) PlanFor(context.Context, source.Platform) sources.Plan {
 }
 func (authlogOnly) Decoder(string) (source.Decoder, bool) { return nil, false }
 
-func TestCollectKeepsCursors(t *testing.T) {
-	onlyOnLinux(t, "the authlog module runs on Linux")
+// realAgentOnOneHost starts a one-host fleet and returns its client and
+// the Settings that reach it with this machine's agent and a fresh core
+// key; callers add what they test.
+func realAgentOnOneHost(t *testing.T) (config.Client, Settings) {
+	t.Helper()
 	id := newIdentity(t)
 	agent := thisMachinesAgent(t)
-	ctx := context.Background()
 	h, hostKeys := oneHostFleet(t, "")
+	return demoClient(h), Settings{Identity: id, Agents: fakeAgents{data: agent}, HostKeys: hostKeys,
+		ConnectTimeout: 2 * time.Second, HandshakeTimeout: 2 * time.Second}
+}
+
+func TestCollectKeepsCursors(t *testing.T) {
+	onlyOnLinux(t, "the authlog module runs on Linux")
+	ctx := context.Background()
+	client, settings := realAgentOnOneHost(t)
 	logFile := filepath.Join(t.TempDir(), "auth.log")
 	appendLine := func(user string) {
 		f, err := os.OpenFile(logFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
@@ -60,12 +70,12 @@ func TestCollectKeepsCursors(t *testing.T) {
 		f.Close()
 	}
 	store := &memCursors{m: map[string]string{}}
-	settings, _ := json.Marshal(map[string]string{"file": logFile})
-	c := New(Settings{Identity: id, Agents: fakeAgents{data: agent}, HostKeys: hostKeys,
-		ConnectTimeout: 2 * time.Second, HandshakeTimeout: 2 * time.Second, Sources: authlogOnly{},
-		Cursors: store, ModuleConfig: map[string]json.RawMessage{"authlog": settings}})
-	client := demoClient(h)
-	key := fmt.Sprintf("%s:%d/authlog", h.IP, h.Port)
+	authlogSettings, _ := json.Marshal(map[string]string{"file": logFile})
+	settings.Sources = authlogOnly{}
+	settings.Cursors = store
+	settings.ModuleConfig = map[string]json.RawMessage{"authlog": authlogSettings}
+	c := New(settings)
+	key := fmt.Sprintf("%s:%d/authlog", client.IP, client.Port)
 
 	rounds := []struct {
 		appendUser string
@@ -130,15 +140,12 @@ func (p confPolicy) ForHost(config.Client, source.Platform) HostPlan {
 // source reach its module as the exec protocol's config.
 func TestExternalModuleGetsItsSettings(t *testing.T) {
 	onlyOnLinux(t, "the module is a shell script")
-	id := newIdentity(t)
-	agent := thisMachinesAgent(t)
 	ctx := context.Background()
-	h, hostKeys := oneHostFleet(t, "")
+	client, base := realAgentOnOneHost(t)
 	script := []byte(`req=$(cat)
 v=$(printf '%s' "$req" | sed -n 's/.*"threshold":\([0-9]*\).*/\1/p')
 printf '{"metrics":[{"name":"echoconf.threshold","value":%s,"unit":"count"}]}\n' "${v:-0}"
 `)
-	client := demoClient(h)
 	tests := []struct {
 		name     string
 		settings json.RawMessage
@@ -149,9 +156,10 @@ printf '{"metrics":[{"name":"echoconf.threshold","value":%s,"unit":"count"}]}\n'
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := New(Settings{Identity: id, Agents: fakeAgents{data: agent}, HostKeys: hostKeys,
-				ConnectTimeout: 2 * time.Second, HandshakeTimeout: 2 * time.Second,
-				Sources: echoConf{script: script}, Policy: confPolicy{settings: tt.settings}})
+			settings := base
+			settings.Sources = echoConf{script: script}
+			settings.Policy = confPolicy{settings: tt.settings}
+			c := New(settings)
 			col := c.Collect(ctx, client)
 			if col.Status != "ok" || col.Error != "" {
 				t.Fatalf("status %s error %q", col.Status, col.Error)

@@ -15,10 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/internal/sshdtest"
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -63,10 +61,7 @@ func TestIntegrationCollectCachedPlatform(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{LogLevel: "VERBOSE"})
 	h := fleet.Hosts[0]
 	id := newIdentity(t)
-	realAgent, err := os.ReadFile(filepath.Join(testagent.Dir(t), agentstore.FileName(runtime.GOOS, runtime.GOARCH)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	realAgent := thisMachinesAgent(t)
 	// The fleet shares /tmp with other tests and benchmarks: padding makes
 	// this test's agent a file of its own (an executable ignores what
 	// follows its segments).
