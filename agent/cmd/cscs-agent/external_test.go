@@ -53,15 +53,9 @@ func TestRunExternalModules(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			id := newIdentity(t)
-			req := protocol.Request{
-				Version:             protocol.Version,
-				Recipient:           id.Recipient().String(),
-				Nonce:               "external-nonce",
-				Modules:             tc.builtin,
-				ModuleTimeoutMillis: 5000,
-				External:            []protocol.ExternalModule{users, failing, tampered, garbage, sleeper},
-			}
+			id, req := newRequest(t, "external-nonce")
+			req.Modules, req.ModuleTimeoutMillis = tc.builtin, 5000
+			req.External = []protocol.ExternalModule{users, failing, tampered, garbage, sleeper}
 			start := time.Now()
 			stdout := runRequest(t, req, setup{builtin: all.Builtin(), dir: dir})
 			if elapsed := time.Since(start); elapsed > 10*time.Second {

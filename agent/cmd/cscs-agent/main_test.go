@@ -18,13 +18,15 @@ import (
 	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
-func newIdentity(t *testing.T) *age.X25519Identity {
+// newRequest returns a valid request carrying nonce, whose report is
+// encrypted to the fresh identity it also returns.
+func newRequest(t *testing.T, nonce string) (*age.X25519Identity, protocol.Request) {
 	t.Helper()
 	id, err := age.GenerateX25519Identity()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id
+	return id, protocol.Request{Version: protocol.Version, Recipient: id.Recipient().String(), Nonce: nonce}
 }
 
 func requestJSON(t *testing.T, req protocol.Request) string {
@@ -67,14 +69,8 @@ func decryptReport(t *testing.T, id *age.X25519Identity, ciphertext []byte) prot
 }
 
 func TestRunCollectsAndEncrypts(t *testing.T) {
-	id := newIdentity(t)
-	req := protocol.Request{
-		Version:             protocol.Version,
-		Recipient:           id.Recipient().String(),
-		Nonce:               "bm9uY2Utb2YtdGhpcy1ydW4",
-		CPUSampleMillis:     100,
-		ModuleTimeoutMillis: 5000,
-	}
+	id, req := newRequest(t, "bm9uY2Utb2YtdGhpcy1ydW4")
+	req.CPUSampleMillis, req.ModuleTimeoutMillis = 100, 5000
 	before := time.Now().UTC()
 	stdout := runRequest(t, req, setup{builtin: all.Builtin()})
 	if !bytes.HasPrefix(stdout, []byte("age-encryption.org/v1\n")) {
@@ -140,13 +136,8 @@ func TestRunCollectsAndEncrypts(t *testing.T) {
 }
 
 func TestRunRequestedModulesInOrder(t *testing.T) {
-	id := newIdentity(t)
-	req := protocol.Request{
-		Version:   protocol.Version,
-		Recipient: id.Recipient().String(),
-		Nonce:     "n1",
-		Modules:   []string{"uptime", "disk", "memory"},
-	}
+	id, req := newRequest(t, "n1")
+	req.Modules = []string{"uptime", "disk", "memory"}
 	rep := decryptReport(t, id, runRequest(t, req, setup{builtin: all.Builtin()}))
 	if len(rep.Modules) != 3 {
 		t.Fatalf("modules = %+v, want 3 entries", rep.Modules)
@@ -165,8 +156,7 @@ func TestRunRequestedModulesInOrder(t *testing.T) {
 }
 
 func TestRunBadRequests(t *testing.T) {
-	id := newIdentity(t)
-	good := protocol.Request{Version: protocol.Version, Recipient: id.Recipient().String(), Nonce: "abc"}
+	id, good := newRequest(t, "abc")
 	with := func(change func(*protocol.Request)) string {
 		r := good
 		change(&r)
@@ -236,8 +226,8 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
 
 func TestRunWriteFailure(t *testing.T) {
-	id := newIdentity(t)
-	req := protocol.Request{Version: protocol.Version, Recipient: id.Recipient().String(), Nonce: "n", Modules: []string{"uptime"}}
+	_, req := newRequest(t, "n")
+	req.Modules = []string{"uptime"}
 	var stderr bytes.Buffer
 	err := run(context.Background(), nil, strings.NewReader(requestJSON(t, req)), failingWriter{}, &stderr, setup{builtin: all.Builtin()})
 	if got := exitCode(err); got != protocol.ExitEncrypt {

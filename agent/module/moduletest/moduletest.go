@@ -1,6 +1,6 @@
 // Package moduletest holds what the tests of the agent's built-in modules
-// share: a fake Reader and the check of what Collect returned. Only tests
-// import it, so it adds nothing to the agent.
+// share: cases run through a fake Reader and the check of what Collect
+// returned. Only tests import it, so it adds nothing to the agent.
 package moduletest
 
 import (
@@ -11,31 +11,33 @@ import (
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
 
-// Reader is a module.Reader returning Stats and Err.
-type Reader[S any] struct {
-	Stats S
-	Err   error
+// reader is a module.Reader returning stats and err.
+type reader[S any] struct {
+	stats S
+	err   error
 }
 
-// Read returns r.Stats and r.Err.
-func (r Reader[S]) Read(context.Context) (S, error) { return r.Stats, r.Err }
+// Read returns r.stats and r.err.
+func (r reader[S]) Read(context.Context) (S, error) { return r.stats, r.err }
 
-// Case is one run of a module reading through a Reader: what the reader
-// returns and what Collect must return, exactly (WantErr: an error).
+// Case is one run of a module reading through a fake reader: what it
+// returns (Stats and Err) and what Collect must return, exactly (WantErr:
+// an error).
 type Case[S any] struct {
-	Reader  Reader[S]
+	Stats   S
+	Err     error
 	Want    []protocol.Metric
 	WantErr bool
 }
 
-// Collect runs each case through the module newModule returns for the
-// case's reader, with an empty Config.
+// Collect runs each case through the module newModule returns for a
+// reader returning the case's Stats and Err, with an empty Config.
 func Collect[S any](t *testing.T, newModule func(module.Reader[S]) module.Reading, cases map[string]Case[S]) {
 	t.Helper()
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			got, err := newModule(tc.Reader).Collect(context.Background(), module.Config{})
+			got, err := newModule(reader[S]{stats: tc.Stats, err: tc.Err}).Collect(context.Background(), module.Config{})
 			Check(t, got, err, tc.Want, tc.WantErr)
 		})
 	}

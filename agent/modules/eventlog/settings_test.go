@@ -9,17 +9,18 @@ import (
 )
 
 func TestParseSettings(t *testing.T) {
+	defaults := Options{FirstWindow: 24 * time.Hour, Max: 500, EventIDs: []int{}}
 	tests := map[string]struct {
 		raw         string
 		wantChannel string
 		wantOpts    Options
 		wantErr     string
 	}{
-		"no settings":   {raw: "", wantChannel: "Security", wantOpts: Options{FirstWindow: 24 * time.Hour, Max: 500, EventIDs: []int{}}},
-		"null":          {raw: "null", wantChannel: "Security", wantOpts: Options{FirstWindow: 24 * time.Hour, Max: 500, EventIDs: []int{}}},
-		"empty object":  {raw: "{}", wantChannel: "Security", wantOpts: Options{FirstWindow: 24 * time.Hour, Max: 500, EventIDs: []int{}}},
+		"no settings":   {raw: "", wantChannel: "Security", wantOpts: defaults},
+		"null":          {raw: "null", wantChannel: "Security", wantOpts: defaults},
+		"empty object":  {raw: "{}", wantChannel: "Security", wantOpts: defaults},
 		"all settings":  {raw: `{"channel": "System", "first_window": "90m", "event_ids": [4625, 4624, 4625], "max": 50}`, wantChannel: "System", wantOpts: Options{FirstWindow: 90 * time.Minute, Max: 50, EventIDs: []int{4624, 4625}}},
-		"channel path":  {raw: `{"channel": " Microsoft-Windows-Sysmon/Operational "}`, wantChannel: "Microsoft-Windows-Sysmon/Operational", wantOpts: Options{FirstWindow: 24 * time.Hour, Max: 500, EventIDs: []int{}}},
+		"channel path":  {raw: `{"channel": " Microsoft-Windows-Sysmon/Operational "}`, wantChannel: "Microsoft-Windows-Sysmon/Operational", wantOpts: defaults},
 		"largest":       {raw: `{"first_window": "8784h", "max": 5000}`, wantChannel: "Security", wantOpts: Options{FirstWindow: MaxFirstWindow, Max: MaxMax, EventIDs: []int{}}},
 		"not json":      {raw: `{"channel": `, wantErr: "eventlog settings are not valid"},
 		"wrong type":    {raw: `{"max": "500"}`, wantErr: "eventlog settings are not valid"},

@@ -9,8 +9,6 @@ import (
 	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
-type fake = moduletest.Reader[Averages]
-
 // want are the module's metrics for a.
 func want(a Averages) []protocol.Metric {
 	return []protocol.Metric{
@@ -23,9 +21,9 @@ func want(a Averages) []protocol.Metric {
 func TestCollect(t *testing.T) {
 	busy := Averages{One: 3.5, Five: 2.25, Fifteen: 1}
 	moduletest.Collect(t, NewWithReader, map[string]moduletest.Case[Averages]{
-		"idle":     {Reader: fake{Stats: Averages{}}, Want: want(Averages{})},
-		"busy":     {Reader: fake{Stats: busy}, Want: want(busy)},
-		"negative": {Reader: fake{Stats: Averages{One: 1, Five: -1, Fifteen: 1}}, WantErr: true},
-		"failure":  {Reader: fake{Err: errors.New("sysctl vm.loadavg failed")}, WantErr: true},
+		"idle":     {Stats: Averages{}, Want: want(Averages{})},
+		"busy":     {Stats: busy, Want: want(busy)},
+		"negative": {Stats: Averages{One: 1, Five: -1, Fifteen: 1}, WantErr: true},
+		"failure":  {Err: errors.New("sysctl vm.loadavg failed"), WantErr: true},
 	})
 }

@@ -9,12 +9,10 @@ import (
 	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
-type fake = moduletest.Reader[Stats]
-
 func TestCollect(t *testing.T) {
 	moduletest.Collect(t, NewWithReader, map[string]moduletest.Case[Stats]{
 		"normal": {
-			Reader: fake{Stats: Stats{TotalBytes: 8 << 30, UsedBytes: 3 << 30, AvailableBytes: 4 << 30, UsedPercent: 50}},
+			Stats: Stats{TotalBytes: 8 << 30, UsedBytes: 3 << 30, AvailableBytes: 4 << 30, UsedPercent: 50},
 			Want: []protocol.Metric{
 				{Name: metrics.MemoryUsedPercent, Value: 50, Unit: "percent"},
 				{Name: metrics.MemoryTotalBytes, Value: 8 << 30, Unit: "bytes"},
@@ -23,7 +21,7 @@ func TestCollect(t *testing.T) {
 			},
 		},
 		"percent above 100 is clamped": {
-			Reader: fake{Stats: Stats{TotalBytes: 1024, UsedBytes: 1024, UsedPercent: 100.2}},
+			Stats: Stats{TotalBytes: 1024, UsedBytes: 1024, UsedPercent: 100.2},
 			Want: []protocol.Metric{
 				{Name: metrics.MemoryUsedPercent, Value: 100, Unit: "percent"},
 				{Name: metrics.MemoryTotalBytes, Value: 1024, Unit: "bytes"},
@@ -31,7 +29,7 @@ func TestCollect(t *testing.T) {
 				{Name: metrics.MemoryAvailBytes, Value: 0, Unit: "bytes"},
 			},
 		},
-		"read error": {Reader: fake{Err: errors.New("no /proc/meminfo")}, WantErr: true},
-		"zero total": {Reader: fake{Stats: Stats{UsedPercent: 0}}, WantErr: true},
+		"read error": {Err: errors.New("no /proc/meminfo"), WantErr: true},
+		"zero total": {Stats: Stats{UsedPercent: 0}, WantErr: true},
 	})
 }

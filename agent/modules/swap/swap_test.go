@@ -9,8 +9,6 @@ import (
 	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
-type fake = moduletest.Reader[Stats]
-
 // want are the module's metrics: used percent, total and used bytes.
 func want(percent, total, used float64) []protocol.Metric {
 	return []protocol.Metric{
@@ -22,11 +20,11 @@ func want(percent, total, used float64) []protocol.Metric {
 
 func TestCollect(t *testing.T) {
 	moduletest.Collect(t, NewWithReader, map[string]moduletest.Case[Stats]{
-		"no swap":            {Reader: fake{Stats: Stats{}}, Want: want(0, 0, 0)},
-		"quarter used":       {Reader: fake{Stats: Stats{TotalBytes: 4096, UsedBytes: 1024}}, Want: want(25, 4096, 1024)},
-		"fully used":         {Reader: fake{Stats: Stats{TotalBytes: 2048, UsedBytes: 2048}}, Want: want(100, 2048, 2048)},
-		"used above total":   {Reader: fake{Stats: Stats{TotalBytes: 2048, UsedBytes: 4096}}, Want: want(100, 2048, 2048)},
-		"used without total": {Reader: fake{Stats: Stats{TotalBytes: 0, UsedBytes: 10}}, Want: want(0, 0, 0)},
-		"read error":         {Reader: fake{Err: errors.New("sysctl failed")}, WantErr: true},
+		"no swap":            {Stats: Stats{}, Want: want(0, 0, 0)},
+		"quarter used":       {Stats: Stats{TotalBytes: 4096, UsedBytes: 1024}, Want: want(25, 4096, 1024)},
+		"fully used":         {Stats: Stats{TotalBytes: 2048, UsedBytes: 2048}, Want: want(100, 2048, 2048)},
+		"used above total":   {Stats: Stats{TotalBytes: 2048, UsedBytes: 4096}, Want: want(100, 2048, 2048)},
+		"used without total": {Stats: Stats{TotalBytes: 0, UsedBytes: 10}, Want: want(0, 0, 0)},
+		"read error":         {Err: errors.New("sysctl failed"), WantErr: true},
 	})
 }

@@ -11,8 +11,6 @@ import (
 	"github.com/cscs-dev/cscs/sdk/metrics"
 )
 
-type fake = moduletest.Reader[time.Duration]
-
 // want is the module's one metric, seconds since boot.
 func want(seconds float64) []protocol.Metric {
 	return []protocol.Metric{{Name: metrics.UptimeSeconds, Value: seconds, Unit: "seconds"}}
@@ -20,11 +18,11 @@ func want(seconds float64) []protocol.Metric {
 
 func TestCollect(t *testing.T) {
 	moduletest.Collect(t, NewWithReader, map[string]moduletest.Case[time.Duration]{
-		"one day":        {Reader: fake{Stats: 24 * time.Hour}, Want: want(86400)},
-		"fractional":     {Reader: fake{Stats: 1500 * time.Millisecond}, Want: want(1.5)},
-		"just booted":    {Reader: fake{Stats: 0}, Want: want(0)},
-		"negative":       {Reader: fake{Stats: -time.Second}, WantErr: true},
-		"reader failure": {Reader: fake{Err: errors.New("sysinfo failed")}, WantErr: true},
+		"one day":        {Stats: 24 * time.Hour, Want: want(86400)},
+		"fractional":     {Stats: 1500 * time.Millisecond, Want: want(1.5)},
+		"just booted":    {Stats: 0, Want: want(0)},
+		"negative":       {Stats: -time.Second, WantErr: true},
+		"reader failure": {Err: errors.New("sysinfo failed"), WantErr: true},
 	})
 }
 
