@@ -6,6 +6,7 @@ import (
 )
 
 func TestClean(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
 		in    string
 		limit int
