@@ -16,9 +16,7 @@ import (
 // and goes out with the next run; a rule that keeps firing is not mailed
 // again within the repeat interval, and is with --alert-repeat 0.
 func TestRoundMailsAlerts(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs several rounds with plugins")
-	}
+	skipShort(t, "runs several rounds with plugins")
 	r, fleet := fleetRound(t, "")
 	hosts := fleet.Hosts()
 	cfg := fmt.Sprintf(`<clients>
@@ -103,9 +101,7 @@ func TestRoundMailsAlerts(t *testing.T) {
 // rounds (through an installed source plugin whose script reads a file) and
 // checks the mails: FIRING, nothing while it keeps firing, RESOLVED.
 func TestRoundAlertFiresAndResolves(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a plugin and runs several rounds")
-	}
+	skipShort(t, "builds a plugin and runs several rounds")
 	r, fleet := fleetRound(t, "")
 	valueFile := filepath.Join(t.TempDir(), "gauge-value")
 	must(t, os.WriteFile(valueFile, []byte("95"), 0o644))

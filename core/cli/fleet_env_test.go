@@ -133,6 +133,14 @@ func must(tb testing.TB, err error) {
 	}
 }
 
+// skipShort skips t under -short, saying why.
+func skipShort(t *testing.T, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(why)
+	}
+}
+
 // splitAddr splits a host:port address.
 func splitAddr(t *testing.T, addr string) (string, int) {
 	t.Helper()

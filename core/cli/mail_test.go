@@ -158,9 +158,7 @@ func sinkEmailConfig(t *testing.T, port int) string {
 }
 
 func TestMailTest(t *testing.T) {
-	if testing.Short() {
-		t.Skip("launches the SMTP notifier out of process")
-	}
+	skipShort(t, "launches the SMTP notifier out of process")
 	const password = "pw-Zq81-not-for-logs"
 	sink := startSMTPSink(t, "cscs", password)
 	settings := func(change map[string]any) map[string]any {

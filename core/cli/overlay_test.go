@@ -24,9 +24,7 @@ import (
 // its second round and its mail is routed to a notifier instance (SMTP to
 // a real server) whose password comes from env(); the secret never shows.
 func TestRoundWithOverlay(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs several rounds with plugins")
-	}
+	skipShort(t, "runs several rounds with plugins")
 	dsn := pgtest.SchemaDSN(t)
 	r, fleet := fleetRound(t, "")
 	hosts := fleet.Hosts()
@@ -183,9 +181,7 @@ alert "mem" {
 // TestRunEveryInterval: with an interval, run repeats rounds until it is
 // stopped, and stores each.
 func TestRunEveryInterval(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs several rounds")
-	}
+	skipShort(t, "runs several rounds")
 	r, _ := fleetRound(t, "")
 	overlay := filepath.Join(r.dir, "every.hcl")
 	must(t, os.WriteFile(overlay, []byte("round {\n  interval = \"1s\"\n  cpu_sample = \"10ms\"\n}\n"), 0o600))
@@ -236,9 +232,7 @@ func (b *lockedBuffer) String() string {
 // the plugin is not run, the overlay is refused before any host is
 // collected, and the message says to fix the plugin block.
 func TestDeclaredPluginBlock(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a plugin")
-	}
+	skipShort(t, "builds a plugin")
 	bin := sdktest.Build(t, "github.com/cscs-dev/cscs/examples/storage-jsonl")
 	data, err := os.ReadFile(bin)
 	must(t, err)

@@ -40,9 +40,7 @@ func launchStorage(ctx context.Context, t *testing.T, spec pluginhost.Spec) stor
 // from testdata/memstorage (it serves a storage through sdkplugin.Serve),
 // upgrades it, lists it, and refuses binaries that are no plugins.
 func TestIntegrationPluginsInstallAndList(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a plugin binary; skipped with -short")
-	}
+	skipShort(t, "builds a plugin binary; skipped with -short")
 	v1 := sdktest.Build(t, "./testdata/memstorage", "-ldflags", "-X main.version=0.1.0")
 	v2 := sdktest.Build(t, "./testdata/memstorage", "-ldflags", "-X main.version=0.2.0")
 	dir := filepath.Join(t.TempDir(), "plugins")
@@ -115,9 +113,7 @@ func TestIntegrationPluginsInstallAndList(t *testing.T) {
 // TestIntegrationPluginsInstallRefusesNonPlugins installs programs that
 // are no plugins: each fails with a clear error and writes nothing.
 func TestIntegrationPluginsInstallRefusesNonPlugins(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts programs; skipped with -short")
-	}
+	skipShort(t, "starts programs; skipped with -short")
 	if runtime.GOOS == "windows" {
 		t.Skip("uses shell scripts")
 	}
@@ -166,9 +162,7 @@ func TestIntegrationPluginsInstallRefusesNonPlugins(t *testing.T) {
 // TestIntegrationPluginServeBuiltin builds cscs and launches its built-in
 // SQLite storage the way the core does: `cscs plugin serve storage sqlite`.
 func TestIntegrationPluginServeBuiltin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds cscs; skipped with -short")
-	}
+	skipShort(t, "builds cscs; skipped with -short")
 	cscs := sdktest.Build(t, "github.com/cscs-dev/cscs/core/cmd/cscs", "-ldflags", "-X main.version=7.7.7")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

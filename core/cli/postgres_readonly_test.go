@@ -17,8 +17,8 @@ import (
 // its write privileges while a round runs; the round is spooled, and once
 // the privileges are back the next run stores it exactly once.
 func TestRoundSpoolsWhenPostgresTurnsReadOnly(t *testing.T) {
-	adminDSN := pgtest.SchemaDSN(t)
 	ctx := context.Background()
+	adminDSN := pgtest.SchemaDSN(t)
 	admin, err := pgx.Connect(ctx, adminDSN)
 	must(t, err)
 	t.Cleanup(func() { admin.Close(context.Background()) })

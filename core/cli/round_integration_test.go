@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -29,10 +26,8 @@ func TestIntegrationRound(t *testing.T) {
 	must(t, os.WriteFile(filepath.Join(r.dir, "pw"), []byte(fleet.Password+"\n"), 0o600))
 
 	// known_hosts: the real keys, except a different key for changedKeyHost.
-	other, err := ssh.NewSignerFromKey(mustEd25519(t))
-	must(t, err)
 	changed := changedKeyHost
-	changed.HostKey = other.PublicKey()
+	changed.HostKey = sshdtest.NewSigner(t).PublicKey()
 	known := sshdtest.KnownHostsLine(pwHost) + "\n" + sshdtest.KnownHostsLine(keyHost) + "\n" +
 		sshdtest.KnownHostsLine(badPwHost) + "\n" + sshdtest.KnownHostsLine(changed) + "\n"
 	r.writeKnownHosts(t, []byte(known))
@@ -183,12 +178,10 @@ func TestIntegrationAuthlogEvents(t *testing.T) {
 		if len(out.Hosts) != 1 || out.Hosts[0].Status != "ok" {
 			t.Fatalf("round %d: hosts %+v\n%s", round, out.Hosts, stderr)
 		}
-		db, err := sql.Open("sqlite3", r.db)
-		must(t, err)
+		db := openDB(t, "sqlite3", r.db)
 		n := queryInt(t, db, `SELECT count(*) FROM events WHERE channel = 'auth' AND event_id = 2 AND provider = 'sshd' AND message LIKE ?`,
 			"%Failed password for "+fleet.User+" from%")
 		accepted := queryInt(t, db, `SELECT count(*) FROM events WHERE channel = 'auth' AND event_id = 1`)
-		db.Close()
 		switch round {
 		case 1:
 			if n < 1 {
@@ -205,9 +198,7 @@ func TestIntegrationAuthlogEvents(t *testing.T) {
 		}
 	}
 
-	st, err := sql.Open("sqlite3", filepath.Join(r.dataDir, "state.db"))
-	must(t, err)
-	defer st.Close()
+	st := openDB(t, "sqlite3", filepath.Join(r.dataDir, "state.db"))
 	var cursor string
 	must(t, st.QueryRow(`SELECT cursor FROM event_cursors WHERE host_ip = ? AND host_port = ? AND channel = 'authlog'`,
 		host.IP, host.Port).Scan(&cursor))
@@ -227,11 +218,4 @@ func waitForLog(t *testing.T, path, text string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("%s never logged %q", path, text)
-}
-
-func mustEd25519(t *testing.T) ed25519.PrivateKey {
-	t.Helper()
-	_, k, err := ed25519.GenerateKey(rand.Reader)
-	must(t, err)
-	return k
 }

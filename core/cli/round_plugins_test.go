@@ -163,9 +163,7 @@ func pluginRound(t *testing.T, linuxOnly, costly string) roundEnv {
 	if runtime.GOOS != "linux" {
 		t.Skip(linuxOnly)
 	}
-	if testing.Short() {
-		t.Skip(costly)
-	}
+	skipShort(t, costly)
 	r, _ := fleetRound(t, "")
 	return r
 }

@@ -13,9 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/demo/sshfleet"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/cscs-dev/cscs/core/demo/sshfleet"
 )
 
 func TestPayload(t *testing.T) {

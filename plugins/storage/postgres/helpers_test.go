@@ -4,11 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 )
+
+// testTime is the time the tests' batches are dated from.
+var testTime = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
 
 // newSchema returns the DSN of a fresh, empty schema of the test server
 // and a database/sql handle on it.

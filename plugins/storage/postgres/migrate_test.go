@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 )
@@ -168,66 +167,17 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 
 // TestMigrationRunner checks the runner itself with made-up migration sets.
 func TestMigrationRunner(t *testing.T) {
-	v1 := &fstest.MapFile{Data: []byte(`CREATE TABLE a (x integer);`)}
-	v2 := &fstest.MapFile{Data: []byte(`CREATE TABLE b (y integer); CREATE INDEX b_y ON b (y);`)}
-	v2bad := &fstest.MapFile{Data: []byte(`CREATE TABLE b (y integer); INSERT INTO nowhere VALUES (1);`)}
-
-	tests := map[string]struct {
-		first, second fstest.MapFS
-		wantErr       string
-		wantVersion   int
-		wantTables    string
-	}{
-		"upgrade applies only the new migration": {
-			first:       fstest.MapFS{"m/0001_a.sql": v1},
-			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
-			wantVersion: 2,
-			wantTables:  "a,b,schema_migrations",
-		},
-		"failing migration leaves the previous version intact": {
-			first:       fstest.MapFS{"m/0001_a.sql": v1},
-			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2bad},
-			wantErr:     "apply migration 0002_b",
-			wantVersion: 1,
-			wantTables:  "a,schema_migrations",
-		},
-		"two migrations from scratch": {
-			first:       fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
-			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
-			wantVersion: 2,
-			wantTables:  "a,b,schema_migrations",
-		},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			dsn, db := newSchema(t)
-			s := openStore(t, dsn)
-			for i, set := range []fstest.MapFS{tc.first, tc.second} {
-				ms, err := loadMigrations(set, "m")
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = migrate(ctx, s.pool, ms)
-				switch {
-				case i == 0 && err != nil:
-					t.Fatalf("first run: %v", err)
-				case i == 1 && tc.wantErr == "" && err != nil:
-					t.Fatalf("second run: %v", err)
-				case i == 1 && tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
-					t.Fatalf("second run error %v; want it to contain %q", err, tc.wantErr)
-				}
-			}
-			if v, err := s.SchemaVersion(ctx); err != nil || v != tc.wantVersion {
-				t.Errorf("version = %d, %v; want %d", v, err, tc.wantVersion)
-			}
-			const tables = `SELECT string_agg(table_name, ',' ORDER BY table_name) AS tables
-			                FROM information_schema.tables WHERE table_schema = current_schema()`
-			if got, want := storagetest.Dump(t, db, tables), "tables="+tc.wantTables+" \n"; got != want {
-				t.Errorf("tables: %s; want %s", got, want)
-			}
-		})
-	}
+	storagetest.MigrationRunner(t, func(t *testing.T) storagetest.MigrationTarget {
+		dsn, db := newSchema(t)
+		s := openStore(t, dsn)
+		return storagetest.MigrationTarget{
+			DB:            db,
+			Migrate:       func(ctx context.Context, ms []migration) error { return migrate(ctx, s.pool, ms) },
+			SchemaVersion: s.SchemaVersion,
+			Tables: `SELECT table_name AS name FROM information_schema.tables
+			         WHERE table_schema = current_schema() ORDER BY table_name`,
+		}
+	})
 }
 
 // TestMigrationsMatchSQLite keeps the two backends' migrations in step:

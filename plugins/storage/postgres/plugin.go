@@ -83,14 +83,21 @@ func parseConfig(config []byte) (Config, time.Duration, error) {
 	return cfg, retention, nil
 }
 
+// openConfig connects to the database the configuration names, without
+// migrating it, and returns it with the configured retention.
+func openConfig(ctx context.Context, config []byte) (*Store, time.Duration, error) {
+	cfg, retention, err := parseConfig(config)
+	if err != nil {
+		return nil, 0, err
+	}
+	st, err := New(ctx, cfg.DSN)
+	return st, retention, err
+}
+
 // Open connects to the database named by the configuration and migrates
 // it. Opening again replaces the earlier connection.
 func (p *Plugin) Open(ctx context.Context, config []byte) error {
-	cfg, retention, err := parseConfig(config)
-	if err != nil {
-		return err
-	}
-	st, err := New(ctx, cfg.DSN)
+	st, retention, err := openConfig(ctx, config)
 	if err != nil {
 		return err
 	}
@@ -112,11 +119,7 @@ func (p *Plugin) WriteBatch(ctx context.Context, b *storage.Batch) error {
 // Migrate creates or upgrades the schema of the database the
 // configuration names and reports its version.
 func (p *Plugin) Migrate(ctx context.Context, config []byte) (storage.Migration, error) {
-	cfg, _, err := parseConfig(config)
-	if err != nil {
-		return storage.Migration{}, err
-	}
-	st, err := New(ctx, cfg.DSN)
+	st, _, err := openConfig(ctx, config)
 	if err != nil {
 		return storage.Migration{}, err
 	}
@@ -132,11 +135,7 @@ func (p *Plugin) Migrate(ctx context.Context, config []byte) (storage.Migration,
 // configuration names (see Store.PruneAll). It neither creates tables nor
 // migrates them.
 func (p *Plugin) Prune(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
-	cfg, _, err := parseConfig(config)
-	if err != nil {
-		return storage.Pruned{}, err
-	}
-	st, err := New(ctx, cfg.DSN)
+	st, _, err := openConfig(ctx, config)
 	if err != nil {
 		return storage.Pruned{}, err
 	}

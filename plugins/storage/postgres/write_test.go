@@ -18,8 +18,6 @@ import (
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
-var testTime = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
-
 // TestWriteBatchRollsBackOnDatabaseError bypasses validation so that the
 // database itself refuses a row after others were written in the same
 // transaction: nothing of the batch may stay.

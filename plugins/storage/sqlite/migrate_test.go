@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	"github.com/cscs-dev/cscs/plugins/storage/storagetest"
 )
@@ -145,78 +144,15 @@ func TestWriteBatchRefusesUnmigratedDatabase(t *testing.T) {
 
 // TestMigrationRunner checks the runner itself with made-up migration sets.
 func TestMigrationRunner(t *testing.T) {
-	v1 := &fstest.MapFile{Data: []byte(`CREATE TABLE a (x INTEGER);`)}
-	v2 := &fstest.MapFile{Data: []byte(`CREATE TABLE b (y INTEGER); CREATE INDEX b_y ON b (y);`)}
-	v2bad := &fstest.MapFile{Data: []byte(`CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);`)}
-
-	tests := map[string]struct {
-		first, second fstest.MapFS // applied one after the other
-		wantErr       string       // from the second run
-		wantVersion   int
-		wantTables    []string
-		wantNoTables  []string
-	}{
-		"upgrade applies only the new migration": {
-			first:       fstest.MapFS{"m/0001_a.sql": v1},
-			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
-			wantVersion: 2,
-			wantTables:  []string{"a", "b"},
-		},
-		"failing migration leaves the previous version intact": {
-			first:        fstest.MapFS{"m/0001_a.sql": v1},
-			second:       fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2bad},
-			wantErr:      "apply migration 0002_b",
-			wantVersion:  1,
-			wantTables:   []string{"a"},
-			wantNoTables: []string{"b"},
-		},
-		"two migrations from scratch in order": {
-			first:       fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
-			second:      fstest.MapFS{"m/0001_a.sql": v1, "m/0002_b.sql": v2},
-			wantVersion: 2,
-			wantTables:  []string{"a", "b"},
-		},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			s := openStore(t, filepath.Join(t.TempDir(), "runner.db"))
-			for i, set := range []fstest.MapFS{tc.first, tc.second} {
-				ms, err := loadMigrations(set, "m")
-				if err != nil {
-					t.Fatal(err)
-				}
-				err = migrate(ctx, s.db, ms)
-				if i == 0 && err != nil {
-					t.Fatalf("first run: %v", err)
-				}
-				if i == 1 {
-					if tc.wantErr == "" && err != nil {
-						t.Fatalf("second run: %v", err)
-					}
-					if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
-						t.Fatalf("second run error %v; want it to contain %q", err, tc.wantErr)
-					}
-				}
-			}
-			if v, err := s.SchemaVersion(ctx); err != nil || v != tc.wantVersion {
-				t.Errorf("version = %d, %v; want %d", v, err, tc.wantVersion)
-			}
-			if n := storagetest.Count(t, s.db, "schema_migrations"); n != tc.wantVersion {
-				t.Errorf("schema_migrations has %d rows; want %d", n, tc.wantVersion)
-			}
-			for _, table := range tc.wantTables {
-				storagetest.Count(t, s.db, table) // fails the test if missing
-			}
-			for _, table := range tc.wantNoTables {
-				var n int
-				_ = s.db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = ?`, table).Scan(&n)
-				if n != 0 {
-					t.Errorf("table %s exists after its migration failed", table)
-				}
-			}
-		})
-	}
+	storagetest.MigrationRunner(t, func(t *testing.T) storagetest.MigrationTarget {
+		s := openStore(t, filepath.Join(t.TempDir(), "runner.db"))
+		return storagetest.MigrationTarget{
+			DB:            s.db,
+			Migrate:       func(ctx context.Context, ms []migration) error { return migrate(ctx, s.db, ms) },
+			SchemaVersion: s.SchemaVersion,
+			Tables:        `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`,
+		}
+	})
 }
 
 // TestEmbeddedMigrations: the migrations shipped in the binary, in order.

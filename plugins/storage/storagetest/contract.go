@@ -366,12 +366,20 @@ func testHostText(t *testing.T, d Database) {
 	if err := d.SQL.QueryRow(`SELECT h.hostname, c.error FROM hosts h JOIN collections c ON c.host_id = h.id`).Scan(&hostname, &errText); err != nil {
 		t.Fatal(err)
 	}
-	if hostname != "bad\uFFFDname\uFFFDend" {
-		t.Errorf("hostname = %q; want the invalid byte and the NUL replaced by U+FFFD", hostname)
+	checkCleaned(t, "hostname", hostname, "error text", errText)
+}
+
+// checkCleaned checks two texts as a backend stored them cleaned: name,
+// written as "bad\xffname\x00end", and long, written as 10,000 "é".
+// Each is named in errors.
+func checkCleaned(t *testing.T, nameWhat, name, longWhat, long string) {
+	t.Helper()
+	if name != "bad\uFFFDname\uFFFDend" {
+		t.Errorf("%s = %q; want the invalid byte and the NUL replaced by U+FFFD", nameWhat, name)
 	}
 	const maxErrorBytes, mark = 8 << 10, "…(truncated)"
-	if len(errText) > maxErrorBytes || !utf8.ValidString(errText) || !strings.HasSuffix(errText, mark) {
-		t.Errorf("error text: %d bytes, valid UTF-8 %v, marked %v; want at most %d, valid, marked",
-			len(errText), utf8.ValidString(errText), strings.HasSuffix(errText, mark), maxErrorBytes)
+	if len(long) > maxErrorBytes || !utf8.ValidString(long) || !strings.HasSuffix(long, mark) {
+		t.Errorf("%s: %d bytes, valid UTF-8 %v, marked %v; want at most %d, valid, marked",
+			longWhat, len(long), utf8.ValidString(long), strings.HasSuffix(long, mark), maxErrorBytes)
 	}
 }

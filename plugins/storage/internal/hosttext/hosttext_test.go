@@ -6,16 +6,16 @@ import (
 )
 
 func TestClean(t *testing.T) {
+	t.Parallel()
 	tests := map[string]struct {
-		in    string
-		limit int
-		want  string
+		in, want string
+		limit    int
 	}{
-		"short":        {"abc", 10, "abc"},
-		"exact":        {"abcdefghij", 10, "abcdefghij"},
-		"invalid utf8": {"a\xffb", 10, "a\uFFFDb"},
-		"nul":          {"a\x00b", 10, "a\uFFFDb"},
-		"cut at rune":  {strings.Repeat("é", 20), len(TruncatedMark) + 5, "éé" + TruncatedMark},
+		"short":        {"abc", "abc", 10},
+		"exact":        {"abcdefghij", "abcdefghij", 10},
+		"invalid utf8": {"a\xffb", "a\uFFFDb", 10},
+		"nul":          {"a\x00b", "a\uFFFDb", 10},
+		"cut at rune":  {strings.Repeat("é", 20), "éé" + TruncatedMark, len(TruncatedMark) + 5},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

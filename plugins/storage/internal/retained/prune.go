@@ -59,3 +59,11 @@ func (p Pruning) chunks(ctx context.Context, query string) (int64, error) {
 		}
 	}
 }
+
+// Kept is the condition, on a collection c, under which pruning keeps it
+// however old it is: it is its host's latest ok collection, the one
+// latest_stats shows. Both backends' prune statements read it.
+const Kept = `(c.status = 'ok' AND NOT EXISTS (
+          SELECT 1 FROM collections n
+          WHERE n.host_id = c.host_id AND n.status = 'ok'
+            AND (n.started_at > c.started_at OR (n.started_at = c.started_at AND n.id > c.id))))`
