@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/cscs-dev/cscs/core/internal/suggest"
 )
 
 // isHost reports whether s is an IP address (v4, or v6 without brackets,
@@ -113,33 +115,11 @@ func closest(name string, known []string) string {
 		if strings.ToLower(k) == lower {
 			return k
 		}
-		if d := editDistance(lower, strings.ToLower(k)); d < bestDist && d < len(k) {
+		if d := suggest.Distance(lower, strings.ToLower(k)); d < bestDist && d < len(k) {
 			best, bestDist = k, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }
 
 // unknownNameFix is the fix for an unknown attribute, element or key.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"filippo.io/age"
+
+	"github.com/cscs-dev/cscs/core/internal/testkey"
 )
 
 func TestLoadOrCreateCreatesThenLoads(t *testing.T) {
@@ -71,7 +73,7 @@ func TestLoadOrCreateCreatesThenLoads(t *testing.T) {
 
 func TestLoadOrCreateKeepsExistingKey(t *testing.T) {
 	dataDir := t.TempDir()
-	existing := newIdentity(t)
+	existing := testkey.New(t)
 	writeKeyFile(t, dataDir, "# made by age-keygen\n"+existing.String()+"\n", 0o600)
 	id, created, err := LoadOrCreate(dataDir)
 	if err != nil {
@@ -83,7 +85,7 @@ func TestLoadOrCreateKeepsExistingKey(t *testing.T) {
 }
 
 func TestLoadOrCreateRejects(t *testing.T) {
-	secret, other := newIdentity(t), newIdentity(t)
+	secret, other := testkey.New(t), testkey.New(t)
 	// A secret key with its checksum broken: age's parser would quote it.
 	broken := secret.String()[:len(secret.String())-1] + "q"
 	if broken == secret.String() {
@@ -218,16 +220,6 @@ func TestPermissionErrorIsNotNotExist(t *testing.T) {
 	if err == nil || errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v, want a permission error, not a new key", err)
 	}
-}
-
-// newIdentity is a fresh key, one LoadOrCreate did not make.
-func newIdentity(t *testing.T) *age.X25519Identity {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
 }
 
 func writeKeyFile(t *testing.T, dataDir, content string, mode fs.FileMode) {

@@ -36,6 +36,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/cscs-dev/cscs/core/internal/sleep"
 	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/sdk/notifier"
 )
@@ -299,7 +300,7 @@ func (o *Outbox) attempt(ctx context.Context, sender Sender, n state.Notificatio
 		if err == nil || !notifier.IsTemporary(err) || tries >= opts.MaxAttemptsNow {
 			break
 		}
-		if !sleep(ctx, opts.RetryDelayNow<<(tries-1)) {
+		if !sleep.For(ctx, opts.RetryDelayNow<<(tries-1)) {
 			break
 		}
 	}
@@ -330,18 +331,6 @@ func (o *Outbox) finish(ctx context.Context, n state.Notification, token string,
 		return fmt.Errorf("notification %s was delivered, but recording that failed (it may be sent again, with the same Message-ID): %w", n.ID, err)
 	}
 	return err
-}
-
-// sleep waits d or until ctx ends; false when ctx ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // errorText is err's text, redacted, on one line and bounded.

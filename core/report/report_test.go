@@ -13,18 +13,10 @@ import (
 	"filippo.io/age"
 
 	"github.com/cscs-dev/cscs/agent/protocol"
+	"github.com/cscs-dev/cscs/core/internal/testkey"
 )
 
 const testNonce = "q1w2e3r4t5y6u7i8o9p0aZ"
-
-func newIdentity(t testing.TB) *age.X25519Identity {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
 
 // fixture returns testdata/report.json as a generic JSON object with the
 // nonce and recipient filled in, ready to be mutated.
@@ -77,7 +69,7 @@ func metric(m map[string]any, mod, i int) map[string]any {
 }
 
 func TestOpenGood(t *testing.T) {
-	id := newIdentity(t)
+	id := testkey.New(t)
 	ct := seal(t, id.Recipient(), marshal(t, fixture(t, id.Recipient().String())))
 	rep, err := Open(id, bytes.NewReader(ct), testNonce)
 	if err != nil {
@@ -98,9 +90,9 @@ func TestOpenGood(t *testing.T) {
 }
 
 func TestOpenRejects(t *testing.T) {
-	id := newIdentity(t)
+	id := testkey.New(t)
 	me := id.Recipient().String()
-	other := newIdentity(t)
+	other := testkey.New(t)
 
 	// sealed encrypts the fixture, changed by mutate, to the core's key.
 	sealed := func(mutate func(m map[string]any)) func(t *testing.T) []byte {
@@ -286,7 +278,7 @@ func TestNewNonce(t *testing.T) {
 
 // BenchmarkOpen opens the fixture report, as the core does for every host.
 func BenchmarkOpen(b *testing.B) {
-	id := newIdentity(b)
+	id := testkey.New(b)
 	ct := seal(b, id.Recipient(), marshal(b, fixture(b, id.Recipient().String())))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -300,7 +292,7 @@ func BenchmarkOpen(b *testing.B) {
 // message of the day, a profile's output) is skipped; a report that does
 // not start within the bound is still refused.
 func TestOpenSkipsBanner(t *testing.T) {
-	id := newIdentity(t)
+	id := testkey.New(t)
 	ct := seal(t, id.Recipient(), marshal(t, fixture(t, id.Recipient().String())))
 	tests := []struct {
 		name   string

@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
+	"github.com/cscs-dev/cscs/core/internal/testkey"
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -48,10 +47,7 @@ func (r *recorder) Note(n Note)                           { r.notes = append(r.n
 // TestStoreRoundWritesStoragesAtOnce: storages receive the round at the
 // same time, and their messages come out in the storages' order.
 func TestStoreRoundWritesStoragesAtOnce(t *testing.T) {
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := testkey.New(t)
 	a := &meetingStorage{started: make(chan struct{}), partner: make(chan struct{})}
 	b := &meetingStorage{started: a.partner, partner: a.started}
 	storages := []pipeline.Storage{

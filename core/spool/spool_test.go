@@ -11,6 +11,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/cscs-dev/cscs/core/internal/testkey"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -37,10 +38,7 @@ func batch(id string) *storage.Batch {
 }
 
 func TestPutGetReplay(t *testing.T) {
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := testkey.New(t)
 	s, err := Open(t.TempDir(), "sqlite", id)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/cscs-dev/cscs/core/internal/sleep"
 )
 
 // Defaults for the zero Options fields.
@@ -169,7 +171,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 		if err == nil || !transient || attempt >= o.Retries {
 			return c, err
 		}
-		if !sleepCtx(ctx, backoff(attempt)) {
+		if !sleep.For(ctx, backoff(attempt)) {
 			return nil, err
 		}
 	}
@@ -179,18 +181,6 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 func backoff(attempt int) time.Duration {
 	d := min(retryBase<<attempt, retryMax)
 	return d/2 + rand.N(d)
-}
-
-// sleepCtx waits d; false when ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // dialOnce is one attempt of Dial. transient reports a failure worth

@@ -16,7 +16,7 @@ func Closest(name string, known []string) string {
 		if k == lower || (len(lower) >= 3 && (strings.HasPrefix(k, lower) || strings.HasPrefix(lower, k))) {
 			return k
 		}
-		d := editDistance(lower, k)
+		d := Distance(lower, k)
 		if d <= max(1, len(k)/3) && (best == "" || d < bestDist) {
 			best, bestDist = k, d
 		}
@@ -24,23 +24,25 @@ func Closest(name string, known []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+// Distance is the Levenshtein distance between a and b, in runes: how
+// many runes to insert, delete or replace to turn one into the other.
+func Distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
 	for j := range prev {
 		prev[j] = j
 	}
-	for i := 1; i <= len(a); i++ {
+	for i := 1; i <= len(ra); i++ {
 		cur[0] = i
-		for j := 1; j <= len(b); j++ {
+		for j := 1; j <= len(rb); j++ {
 			cost := 1
-			if a[i-1] == b[j-1] {
+			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return prev[len(rb)]
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/agentstore"
+	"github.com/cscs-dev/cscs/core/internal/testkey"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -112,7 +113,7 @@ func (l execLog) take(t *testing.T) []string {
 // whether SFTP was used, and what the cache holds afterwards.
 func TestCollectCachedPlatform(t *testing.T) {
 	onlyOnLinux(t, "the fleet's shell wrapper and the real agent need Linux")
-	id := newIdentity(t)
+	id := testkey.New(t)
 	realAgent := thisMachinesAgent(t)
 	sum := sha256.Sum256(realAgent)
 	agentName := "cscs-agent-" + hex.EncodeToString(sum[:])[:16]
@@ -212,7 +213,7 @@ func TestCollectCachedPlatform(t *testing.T) {
 // on the cached path is not run a second time by a fallback.
 func TestCollectCachedAgentFailureRunsOnce(t *testing.T) {
 	onlyOnLinux(t, "the fleet's shell wrapper needs Linux")
-	id := newIdentity(t)
+	id := testkey.New(t)
 	execs := newExecLog(t)
 	ctx := context.Background()
 	h, hostKeys := oneHostFleet(t, execs.shell)

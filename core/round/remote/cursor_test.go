@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/internal/testkey"
 	"github.com/cscs-dev/cscs/core/pipeline/sources"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
@@ -49,7 +50,7 @@ func (authlogOnly) Decoder(string) (source.Decoder, bool) { return nil, false }
 // key; callers add what they test.
 func realAgentOnOneHost(t *testing.T) (config.Client, Settings) {
 	t.Helper()
-	id := newIdentity(t)
+	id := testkey.New(t)
 	agent := thisMachinesAgent(t)
 	h, hostKeys := oneHostFleet(t, "")
 	return demoClient(h), Settings{Identity: id, Agents: fakeAgents{data: agent}, HostKeys: hostKeys,

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/internal/sshdtest"
+	"github.com/cscs-dev/cscs/core/internal/testkey"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -60,7 +61,7 @@ func (s *sessionCounter) since(t *testing.T, wantExecs, wantSFTPs int) (execs, s
 func TestIntegrationCollectCachedPlatform(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{LogLevel: "VERBOSE"})
 	h := fleet.Hosts[0]
-	id := newIdentity(t)
+	id := testkey.New(t)
 	realAgent := thisMachinesAgent(t)
 	// The fleet shares /tmp with other tests and benchmarks: padding makes
 	// this test's agent a file of its own (an executable ignores what

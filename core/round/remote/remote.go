@@ -602,19 +602,16 @@ func Target(cl config.Client, useSSHAgent bool) transport.Target {
 
 // StatusOf maps a pipeline error to the collection status.
 func StatusOf(ctx context.Context, err error) storage.Status {
-	switch transport.KindOf(err) {
-	case transport.Unreachable:
-		return storage.StatusUnreachable
-	case transport.AuthFailed:
-		return storage.StatusAuthFailed
-	case transport.HostKeyMismatch:
-		return storage.StatusHostKeyMismatch
-	case transport.HostKeyUnknown:
-		return storage.StatusHostKeyUnknown
-	case transport.Timeout:
-		return storage.StatusTimeout
-	case transport.Cancelled:
-		return storage.StatusCancelled
+	statuses := map[transport.Kind]storage.Status{
+		transport.Unreachable:     storage.StatusUnreachable,
+		transport.AuthFailed:      storage.StatusAuthFailed,
+		transport.HostKeyMismatch: storage.StatusHostKeyMismatch,
+		transport.HostKeyUnknown:  storage.StatusHostKeyUnknown,
+		transport.Timeout:         storage.StatusTimeout,
+		transport.Cancelled:       storage.StatusCancelled,
+	}
+	if s, ok := statuses[transport.KindOf(err)]; ok {
+		return s
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		if errors.Is(ctxErr, context.DeadlineExceeded) {

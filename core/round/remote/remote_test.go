@@ -21,6 +21,7 @@ import (
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/demo/sshfleet"
 	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/core/internal/testkey"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -51,7 +52,7 @@ func script(body string) []byte { return []byte("#!/bin/sh\n" + body + "\n") }
 // with agents that misbehave in each way a host can.
 func TestCollectStatuses(t *testing.T) {
 	onlyOnLinux(t, "the scripted agents need a POSIX shell and sha256sum")
-	id := newIdentity(t)
+	id := testkey.New(t)
 	realAgent := thisMachinesAgent(t)
 	replayed := captureReport(t, id)
 
@@ -204,20 +205,10 @@ func thisMachinesAgent(t *testing.T) []byte {
 	return agent
 }
 
-// newIdentity is a fresh core key for a test.
-func newIdentity(t *testing.T) *age.X25519Identity {
-	t.Helper()
-	id, err := age.GenerateX25519Identity()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 // TestMaxUploads: Settings.MaxUploads bounds the hosts in an upload at
 // once; a host beyond it waits for a slot or for its context.
 func TestMaxUploads(t *testing.T) {
-	c := New(Settings{Identity: newIdentity(t), MaxUploads: 2})
+	c := New(Settings{Identity: testkey.New(t), MaxUploads: 2})
 	var done []func()
 	for range 2 {
 		d, err := c.uploading(t.Context())
@@ -239,7 +230,7 @@ func TestMaxUploads(t *testing.T) {
 	d()
 	done[1]()
 
-	if got := cap(New(Settings{Identity: newIdentity(t)}).uploads); got != DefaultMaxUploads {
+	if got := cap(New(Settings{Identity: testkey.New(t)}).uploads); got != DefaultMaxUploads {
 		t.Errorf("default upload bound %d, want %d", got, DefaultMaxUploads)
 	}
 }
