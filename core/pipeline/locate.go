@@ -177,7 +177,7 @@ func (e *refusedError) Unwrap() []error { return []error{ErrSettingsRefused, e.e
 
 // refused wraps err in a refusedError unless the plugin failed.
 func refused(kind, name string, err error) error {
-	if Failed(err) {
+	if pluginhost.Failed(err) {
 		return err
 	}
 	return &refusedError{kind: kind, name: name, err: err}
@@ -196,14 +196,6 @@ func StartNotifier(ctx context.Context, opts Options, name string, config []byte
 		return nil, nil, refused(sdkplugin.KindNotifier, name, err)
 	}
 	return n, stop, nil
-}
-
-// Failed reports whether err is a plugin failing (it crashed, hung or
-// was unreachable, or the call was cancelled) rather than refusing what
-// it was asked.
-func Failed(err error) bool {
-	return errors.Is(err, pluginhost.ErrPluginExited) || errors.Is(err, pluginhost.ErrPluginHung) ||
-		errors.Is(err, sdkplugin.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // Migrate starts the storage plugin named name and asks it to create or

@@ -199,16 +199,17 @@ func (c *notifierClient) Configure(ctx context.Context, config []byte) error {
 
 func (c *notifierClient) Send(ctx context.Context, n notifier.Notification) error {
 	err := c.p.call(ctx, c.label, "send", func(ctx context.Context) error { return c.n.Send(ctx, n) })
-	if err != nil && !notifier.IsTemporary(err) && undelivered(err) {
+	if err != nil && !notifier.IsTemporary(err) && Failed(err) {
 		return notifier.Temporary(err)
 	}
 	return err
 }
 
-// undelivered reports whether err means the plugin never answered (it
-// crashed, hung, was unreachable or the call ran out of time), as opposed
-// to the plugin reporting a failed delivery.
-func undelivered(err error) bool {
+// Failed reports whether err means the plugin never answered (it
+// crashed, hung, was unreachable, or the call ran out of time or was
+// cancelled), as opposed to the plugin answering with an error: a failed
+// delivery, a refused setting.
+func Failed(err error) bool {
 	return errors.Is(err, ErrPluginExited) || errors.Is(err, ErrPluginHung) ||
 		errors.Is(err, sdkplugin.ErrUnavailable) ||
 		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)

@@ -403,8 +403,8 @@ func TestUndeliveredSendsAreTemporary(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			if got := undelivered(tc.err); got != tc.want {
-				t.Errorf("undelivered(%v) = %t, want %t", tc.err, got, tc.want)
+			if got := Failed(tc.err); got != tc.want {
+				t.Errorf("Failed(%v) = %t, want %t", tc.err, got, tc.want)
 			}
 		})
 	}
