@@ -1,0 +1,145 @@
+package serve
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cscs-dev/cscs/core/round"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// metrics are the collector's own figures and, through hostMetrics, the
+// values of its latest round, in a registry of the service's own.
+type metrics struct {
+	registry  *prometheus.Registry
+	rounds    prometheus.Counter
+	skipped   prometheus.Counter
+	duration  prometheus.Histogram
+	reloads   *prometheus.CounterVec
+	hosts     *prometheus.GaugeVec
+	up        *prometheus.GaugeVec
+	lastOK    *prometheus.GaugeVec
+	stored    prometheus.Gauge
+	notified  prometheus.Gauge
+	collected *hostMetrics
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		rounds:   prometheus.NewCounter(prometheus.CounterOpts{Name: "cscs_rounds_total", Help: "Rounds that ran to their end."}),
+		skipped: prometheus.NewCounter(prometheus.CounterOpts{Name: "cscs_rounds_skipped_total",
+			Help: "Scheduled round starts that fell inside a longer round and were not run."}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "cscs_round_duration_seconds",
+			Help: "Wall time of a round, from the first host to the stored batch.", Buckets: prometheus.ExponentialBuckets(0.25, 2, 10)}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cscs_config_reloads_total",
+			Help: "Configuration reloads by result: ok, or refused (the configuration had errors)."}, []string{"result"}),
+		hosts: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cscs_hosts",
+			Help: "Hosts of the latest round by collection status."}, []string{"status"}),
+		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cscs_host_up",
+			Help: "1 when the host was collected in the latest round, else 0."}, []string{"host"}),
+		lastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cscs_host_last_success_timestamp_seconds",
+			Help: "When the host was last collected successfully, in Unix seconds."}, []string{"host"}),
+		stored: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cscs_last_round_stored",
+			Help: "1 when every storage took the latest round, 0 when one spooled it."}),
+		notified: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cscs_last_round_notified",
+			Help: "1 when every notification of the latest round was queued and none failed for good."}),
+		collected: &hostMetrics{},
+	}
+	m.registry.MustRegister(m.rounds, m.skipped, m.duration, m.reloads, m.hosts, m.up, m.lastOK, m.stored, m.notified, m.collected)
+	return m
+}
+
+// observe records a round that ran to its end.
+func (m *metrics) observe(res *round.Result, took time.Duration) {
+	m.rounds.Inc()
+	m.duration.Observe(took.Seconds())
+	m.hosts.Reset()
+	for _, st := range storage.Statuses {
+		m.hosts.WithLabelValues(string(st)).Set(0)
+	}
+	for _, c := range res.Batch.Collections {
+		host := round.HostLabel(c.HostIP, c.HostPort)
+		m.hosts.WithLabelValues(string(c.Status)).Inc()
+		up := 0.0
+		if c.Status == storage.StatusOK {
+			up = 1
+			m.lastOK.WithLabelValues(host).Set(float64(c.FinishedAt.UnixMilli()) / 1000)
+		}
+		m.up.WithLabelValues(host).Set(up)
+	}
+	m.stored.Set(bool01(res.Stored))
+	m.notified.Set(bool01(res.Notified))
+	m.collected.set(res.Batch)
+}
+
+func bool01(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// hostMetrics exposes every sample of the latest round's collected hosts
+// as a gauge cscs_host_<metric> (dots and other characters a name may not
+// hold become underscores) with the host's address and name as labels, so
+// a Prometheus can scrape hosts that run no exporter through CSCS.
+type hostMetrics struct {
+	mu    sync.Mutex
+	batch *storage.Batch
+}
+
+func (h *hostMetrics) set(b *storage.Batch) {
+	h.mu.Lock()
+	h.batch = b
+	h.mu.Unlock()
+}
+
+// Describe sends nothing: the families depend on the sources, so the
+// collector is unchecked.
+func (h *hostMetrics) Describe(chan<- *prometheus.Desc) {}
+
+// Collect sends one gauge per host and sample of the latest round.
+func (h *hostMetrics) Collect(ch chan<- prometheus.Metric) {
+	h.mu.Lock()
+	b := h.batch
+	h.mu.Unlock()
+	if b == nil {
+		return
+	}
+	descs := map[string]*prometheus.Desc{}
+	for _, c := range b.Collections {
+		if c.Status != storage.StatusOK {
+			continue
+		}
+		host := round.HostLabel(c.HostIP, c.HostPort)
+		for _, s := range c.Samples {
+			name := MetricName(s.Metric)
+			d, ok := descs[name]
+			if !ok {
+				help := "The host's " + s.Metric + " in the latest round"
+				if s.Unit != "" {
+					help += ", in " + s.Unit
+				}
+				d = prometheus.NewDesc(name, help+".", []string{"host", "hostname"}, nil)
+				descs[name] = d
+			}
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, s.Value, host, c.Hostname)
+		}
+	}
+}
+
+// MetricName is the Prometheus name of a CSCS metric: cscs_host_ and the
+// metric with every character outside [a-zA-Z0-9_] turned into "_"
+// ("cpu.percent" → "cscs_host_cpu_percent", "load.1" → "cscs_host_load_1").
+func MetricName(metric string) string {
+	return "cscs_host_" + strings.Map(func(r rune) rune {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, metric)
+}

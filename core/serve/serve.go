@@ -1,0 +1,198 @@
+// Package serve runs rounds unattended: one round of a plan every
+// interval, a little jitter on each start, never two at once; a reload
+// that replaces the plan only when the new configuration is valid; and an
+// HTTP handler with /healthz, /readyz and /metrics for whoever watches the
+// collector. `cscs serve` wires it to a listener and to signals; `cscs
+// run --interval` uses the schedule alone.
+package serve
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/cscs-dev/cscs/core/internal/sleep"
+	"github.com/cscs-dev/cscs/core/round"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// DefaultInterval is the time between the starts of two rounds when the
+// command line and the overlays set none.
+const DefaultInterval = time.Minute
+
+// Options tune a Service.
+type Options struct {
+	// Interval is the time between the starts of two rounds
+	// (DefaultInterval when zero).
+	Interval time.Duration
+	// Jitter is the most each start is delayed, at random, so that
+	// collectors started together do not stay in step (Interval/10 when
+	// zero; negative for none).
+	Jitter time.Duration
+	// Logger receives what the service does (a discarding logger when
+	// nil).
+	Logger *slog.Logger
+	// Reporter, when set, makes the reporter of each round (progress and
+	// notes); else notes go to Logger.
+	Reporter func() round.Reporter
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Reloader loads every configuration file again and plans with it; it
+// returns an error wrapping round.ErrInvalid for a configuration with
+// errors.
+type Reloader func(ctx context.Context) (*round.Plan, error)
+
+// Service runs the rounds of a plan on a schedule and keeps what a
+// status page and a scraper ask for. Its methods are safe for concurrent
+// use.
+type Service struct {
+	opts   Options
+	reload Reloader
+
+	mu   sync.Mutex
+	plan *round.Plan
+	// last is the latest round that ran to its end; lastAt when it ended.
+	last   *round.Result
+	lastAt time.Time
+
+	metrics *metrics
+}
+
+// New returns a service running plan; reload, when not nil, makes the
+// plan a Reload installs.
+func New(plan *round.Plan, reload Reloader, opts Options) *Service {
+	if opts.Interval <= 0 {
+		opts.Interval = DefaultInterval
+	}
+	if opts.Jitter == 0 {
+		opts.Jitter = opts.Interval / 10
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{opts: opts, reload: reload, plan: plan, metrics: newMetrics()}
+}
+
+// Interval is the time between the starts of two rounds.
+func (s *Service) Interval() time.Duration { return s.opts.Interval }
+
+// Run runs a round now, then one every interval, until ctx ends. A round
+// is never started while the previous one runs: a round that takes longer
+// than the interval is followed by the next one at once, and the rounds
+// it overran are counted as skipped. Cancelling ctx ends the round in
+// progress (hosts not reached are recorded as cancelled, what was
+// collected is stored) and Run returns the last complete round's result,
+// nil when none completed.
+func (s *Service) Run(ctx context.Context) *round.Result {
+	var last *round.Result
+	next := s.opts.Now()
+	for {
+		if delay := next.Sub(s.opts.Now()) + s.jitter(); !sleep.For(ctx, max(delay, 0)) {
+			return last
+		}
+		start := s.opts.Now()
+		res := s.runOnce(ctx)
+		if ctx.Err() != nil {
+			return last
+		}
+		last = res
+		took := s.opts.Now().Sub(start)
+		next = start.Add(s.opts.Interval)
+		if overran := int(took / s.opts.Interval); overran > 0 {
+			s.metrics.skipped.Add(float64(overran))
+			s.opts.Logger.Warn("the round took longer than the interval; the next one starts now",
+				"took", took.Round(time.Millisecond), "interval", s.opts.Interval, "skipped", overran)
+			next = s.opts.Now()
+		}
+	}
+}
+
+// jitter is this start's random delay.
+func (s *Service) jitter() time.Duration {
+	if s.opts.Jitter <= 0 {
+		return 0
+	}
+	return rand.N(s.opts.Jitter)
+}
+
+// runOnce runs one round of the current plan and records it.
+func (s *Service) runOnce(ctx context.Context) *round.Result {
+	s.mu.Lock()
+	plan := s.plan
+	s.mu.Unlock()
+	rep := s.reporter()
+	start := s.opts.Now()
+	res := round.Run(ctx, plan, rep)
+	took := s.opts.Now().Sub(start)
+	if ctx.Err() != nil {
+		return res
+	}
+	s.metrics.observe(res, took)
+	s.mu.Lock()
+	s.last, s.lastAt = res, s.opts.Now()
+	s.mu.Unlock()
+	s.opts.Logger.Info("round", "id", res.Batch.RoundID, "summary", res.String(), "stored", res.Stored, "notified", res.Notified)
+	return res
+}
+
+func (s *Service) reporter() round.Reporter {
+	if s.opts.Reporter != nil {
+		return s.opts.Reporter()
+	}
+	return logReporter{s.opts.Logger}
+}
+
+// Reload loads the configuration again and, when it is valid, installs
+// the new plan for the next round; otherwise the running plan stays and
+// the error says why.
+func (s *Service) Reload(ctx context.Context) error {
+	if s.reload == nil {
+		return errors.New("this service cannot reload its configuration")
+	}
+	plan, err := s.reload(ctx)
+	if err != nil {
+		s.metrics.reloads.WithLabelValues("refused").Inc()
+		s.opts.Logger.Error("reload refused; the running configuration is kept", "error", err)
+		return err
+	}
+	s.mu.Lock()
+	s.plan = plan
+	s.mu.Unlock()
+	s.metrics.reloads.WithLabelValues("ok").Inc()
+	s.opts.Logger.Info("configuration reloaded; the next round uses it")
+	return nil
+}
+
+// Last returns the latest round that ran to its end and when it ended;
+// nil before the first.
+func (s *Service) Last() (*round.Result, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last, s.lastAt
+}
+
+// logReporter sends a round's notes to a logger; finished hosts that
+// failed are logged too.
+type logReporter struct{ log *slog.Logger }
+
+func (r logReporter) HostDone(_, _ int, c storage.Collection) {
+	if c.Status != storage.StatusOK {
+		r.log.Warn("host failed", "host", round.HostLabel(c.HostIP, c.HostPort), "status", c.Status, "error", c.Error)
+	}
+}
+
+func (r logReporter) Note(n round.Note) {
+	if n.Problem {
+		r.log.Warn(n.Text)
+		return
+	}
+	r.log.Info(n.Text)
+}

@@ -1,0 +1,239 @@
+package serve
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/cscs-dev/cscs/core/demo"
+	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/core/round"
+)
+
+// fleetPlan plans rounds against a two-host in-process SSH fleet with a
+// local mail sink, as a server would, and returns the SQLite file the
+// rounds go to.
+func fleetPlan(t *testing.T) (*round.Plan, string) {
+	t.Helper()
+	ctx := context.Background()
+	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 2, User: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	var diags strings.Builder
+	cfg, err := round.Load(ctx, round.Files{Inventory: d.Inventory, Email: d.Email}, round.LoadOptions{Version: "test"}, &diags)
+	if err != nil {
+		t.Fatalf("Load: %v\n%s", err, diags.String())
+	}
+	settings := round.DefaultSettings()
+	settings.CPUSample = 0
+	plan, err := round.NewPlan(cfg, settings, round.Environment{
+		Version: "test", DataDir: d.DataDir, AgentDir: testagent.Dir(t), DB: d.DB, InProcessPlugins: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan, d.DB
+}
+
+// scrape reads /metrics of h as Prometheus would, with its name rules.
+func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("/metrics: %d %s", rec.Code, rec.Body)
+	}
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		t.Fatalf("/metrics does not parse: %v", err)
+	}
+	return families
+}
+
+func get(h http.Handler, path string) (int, string) {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	return rec.Code, rec.Body.String()
+}
+
+// TestServiceRoundsAndMetrics: rounds run on the schedule without
+// overlapping (a round longer than the interval makes the next start at
+// once and counts the starts it overran); /readyz turns ready after the
+// first round; /metrics parses with Prometheus' own parser, follows its
+// naming rules, and its host values are the values stored in the
+// database for the latest round.
+func TestServiceRoundsAndMetrics(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs rounds against an in-process SSH fleet")
+	}
+	plan, db := fleetPlan(t)
+	svc := New(plan, nil, Options{Interval: 50 * time.Millisecond, Jitter: -1})
+	h := svc.Handler()
+	if code, body := get(h, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "no round") {
+		t.Errorf("/readyz before the first round: %d %q", code, body)
+	}
+	if code, _ := get(h, "/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz: %d", code)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan *round.Result)
+	go func() { done <- svc.Run(ctx) }()
+	deadline := time.Now().Add(60 * time.Second)
+	for counter(scrape(t, h), "cscs_rounds_total") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("two rounds did not complete within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	last := <-done
+	if last == nil || !last.OK() {
+		t.Fatalf("Run returned %v", last)
+	}
+	if code, body := get(h, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz after rounds: %d %q", code, body)
+	}
+
+	families := scrape(t, h)
+	name := regexp.MustCompile(`^cscs_[a-z0-9_]+$`)
+	for n, f := range families {
+		if !name.MatchString(n) || f.GetHelp() == "" {
+			t.Errorf("family %q: want a cscs_ snake_case name and a help text (help %q)", n, f.GetHelp())
+		}
+		if f.GetType() == dto.MetricType_COUNTER && !strings.HasSuffix(n, "_total") {
+			t.Errorf("counter %q does not end in _total", n)
+		}
+	}
+	if skipped := counter(families, "cscs_rounds_skipped_total"); skipped < 1 {
+		t.Errorf("cscs_rounds_skipped_total = %v; rounds of ~0.5 s at a 50 ms interval overrun it", skipped)
+	}
+	if ok := gauge(families, "cscs_hosts", "status", "ok"); ok != 2 {
+		t.Errorf("cscs_hosts{status=ok} = %v, want 2", ok)
+	}
+
+	// The host values are the latest round's, as stored.
+	last, _ = svc.Last()
+	stored := storedSamples(t, db, last.Batch.RoundID)
+	if len(stored) < 10 {
+		t.Fatalf("only %d samples stored for round %s", len(stored), last.Batch.RoundID)
+	}
+	for key, v := range stored {
+		host, metric, _ := strings.Cut(key, " ")
+		if got := gauge(families, MetricName(metric), "host", host); got != v {
+			t.Errorf("%s{host=%q} = %v, stored %v", MetricName(metric), host, got, v)
+		}
+	}
+}
+
+// TestReloadKeepsTheRunningPlan: a reload whose configuration has errors
+// is refused and the plan stays; a valid one replaces it; both counted.
+func TestReloadKeepsTheRunningPlan(t *testing.T) {
+	first, second := &round.Plan{}, &round.Plan{}
+	next := func(context.Context) (*round.Plan, error) {
+		return nil, fmt.Errorf("config.xml: %w", round.ErrInvalid)
+	}
+	svc := New(first, func(ctx context.Context) (*round.Plan, error) { return next(ctx) }, Options{})
+	if err := svc.Reload(context.Background()); !errors.Is(err, round.ErrInvalid) {
+		t.Fatalf("Reload of a broken configuration: %v", err)
+	}
+	if svc.plan != first {
+		t.Error("a refused reload replaced the plan")
+	}
+	next = func(context.Context) (*round.Plan, error) { return second, nil }
+	if err := svc.Reload(context.Background()); err != nil || svc.plan != second {
+		t.Errorf("a valid reload: %v; plan replaced %v", err, svc.plan == second)
+	}
+	families := scrape(t, svc.Handler())
+	if refused, ok := gauge(families, "cscs_config_reloads_total", "result", "refused"), gauge(families, "cscs_config_reloads_total", "result", "ok"); refused != 1 || ok != 1 {
+		t.Errorf("reloads: %v refused, %v ok; want 1 and 1", refused, ok)
+	}
+}
+
+func TestMetricName(t *testing.T) {
+	for in, want := range map[string]string{
+		"cpu.percent":         "cscs_host_cpu_percent",
+		"load.1":              "cscs_host_load_1",
+		"memory.used_percent": "cscs_host_memory_used_percent",
+		"disk./var.used-pct":  "cscs_host_disk__var_used_pct",
+	} {
+		if got := MetricName(in); got != want {
+			t.Errorf("MetricName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// counter is the value of an unlabelled counter family (0 when absent).
+func counter(families map[string]*dto.MetricFamily, name string) float64 {
+	f := families[name]
+	if f == nil || len(f.Metric) == 0 {
+		return 0
+	}
+	return f.Metric[0].GetCounter().GetValue()
+}
+
+// gauge is the value of the series of family name whose label has value
+// (counters too); -1 when absent.
+func gauge(families map[string]*dto.MetricFamily, name, label, value string) float64 {
+	f := families[name]
+	if f == nil {
+		return -1
+	}
+	for _, m := range f.Metric {
+		for _, l := range m.Label {
+			if l.GetName() == label && l.GetValue() == value {
+				if m.Counter != nil {
+					return m.Counter.GetValue()
+				}
+				return m.GetGauge().GetValue()
+			}
+		}
+	}
+	return -1
+}
+
+// storedSamples reads the samples of round id from the SQLite database:
+// "ip:port metric" → value.
+func storedSamples(t *testing.T, path, id string) map[string]float64 {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT h.ip, h.port, s.metric, s.value FROM samples s
+		JOIN collections c ON c.id = s.collection_id JOIN hosts h ON h.id = c.host_id WHERE c.round_id = ?`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var ip, metric string
+		var port int
+		var v float64
+		if err := rows.Scan(&ip, &port, &metric, &v); err != nil {
+			t.Fatal(err)
+		}
+		out[round.HostLabel(ip, port)+" "+metric] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
