@@ -45,6 +45,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "run", short: "collect one round from every client in config.xml and store it", run: runCommand},
+		{name: "serve", short: "run rounds every --interval until stopped, with /healthz, /readyz and /metrics on --listen", run: serveCommand},
 		{name: "validate", short: "load and check config.xml, email_config.json and overlays; print diagnostics", run: validateCommand},
 		{name: "config show", short: "print the effective configuration (config.xml, overlays, flags) with secrets masked", run: configShowCommand},
 		{name: "db init", short: "create or upgrade the database schema (--db, or the overlays' storage blocks)", run: dbInitCommand},

@@ -58,7 +58,7 @@ func demoCommand(ctx context.Context, env *Env) int {
 	if plan == nil {
 		return code
 	}
-	code = runRound(ctx, env, plan, s.output)
+	code = printRound(env, round.Run(ctx, plan, newProgress(env)), s.output)
 	fmt.Fprintf(env.Stdout, "\n%d mail(s) (alerts and event logs) went to the local mail sink: %s\n", d.Sink.Count(), d.Sink.Dir)
 	if code == ExitOK {
 		fmt.Fprintf(env.Stdout, "\nthe data is in %s; for example:\n  sqlite3 %s 'SELECT * FROM latest_stats'\n", s.dbPath, s.dbPath)

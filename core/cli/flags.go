@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/round"
@@ -82,43 +81,10 @@ func (s *settings) resolveDB(env *Env) error {
 }
 
 func (s *settings) check() error {
-	r := s.round
 	if s.output != "text" && s.output != "json" {
 		return fmt.Errorf("--output %q: want text or json", s.output)
 	}
-	for _, c := range []struct {
-		flag string
-		n    int
-	}{{"--concurrency", r.Concurrency}, {"--max-handshakes", r.MaxHandshakes}, {"--max-uploads", r.MaxUploads}} {
-		if c.n < 1 {
-			return fmt.Errorf("%s %d: want 1 or more", c.flag, c.n)
-		}
-	}
-	for _, c := range []struct {
-		flag string
-		d    time.Duration
-		// zero is allowed; want says what is.
-		zero bool
-		want string
-	}{
-		{"--connect-timeout", r.ConnectTimeout, false, "a positive duration such as 10s"},
-		{"--handshake-timeout", r.HandshakeTimeout, false, "a positive duration such as 10s"},
-		{"--host-timeout", r.HostTimeout, false, "a positive duration such as 10s"},
-		{"--mail-retry-after", r.MailRetry, true, "a positive duration such as 5m"},
-		{"--alert-repeat", r.AlertRepeat, true, "0 (every round) or a positive duration such as 4h"},
-		{"--interval", r.Interval, true, "0 (one round) or a positive duration such as 5m"},
-	} {
-		if c.d < 0 || c.d == 0 && !c.zero {
-			return fmt.Errorf("%s %s: want %s", c.flag, c.d, c.want)
-		}
-	}
-	if r.CPUSample < 0 || r.CPUSample > time.Minute {
-		return fmt.Errorf("--cpu-sample %s: want a duration between 0 and 1m", r.CPUSample)
-	}
-	if r.AuthlogFile != "" && !strings.HasPrefix(r.AuthlogFile, "/") {
-		return fmt.Errorf("--authlog-file %q is not an absolute path; give the file's path on the hosts", r.AuthlogFile)
-	}
-	return nil
+	return s.round.Check(func(setting string) string { return "--" + strings.ReplaceAll(setting, "_", "-") })
 }
 
 // defaultDataDir is $CSCS_DATA_DIR, else $XDG_STATE_HOME/cscs, else

@@ -30,6 +30,9 @@ type progress struct {
 
 var _ round.Reporter = (*progress)(nil)
 
+// newProgress reports a round on stderr.
+func newProgress(env *Env) *progress { return &progress{w: env.Stderr, tty: isTerminal(env.Stderr)} }
+
 // Note prints a round's note; a problem under the command's name.
 func (p *progress) Note(n round.Note) {
 	if n.Problem {

@@ -11,6 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/cscs-dev/cscs/core/pluginhost"
 )
 
@@ -58,7 +60,7 @@ func installPlugin(ctx context.Context, env *Env, newDescriber func(logLevel str
 		fmt.Fprintf(env.Stderr, "cscs plugins install: --timeout %s: want a positive duration such as 30s\n", *timeout)
 		return ExitBadConfig
 	}
-	if !validPluginLogLevel(*logLevel) {
+	if hclog.LevelFromString(*logLevel) == hclog.NoLevel {
 		fmt.Fprintf(env.Stderr, "cscs plugins install: --log-level %q: want trace, debug, info, warn, error or off\n", *logLevel)
 		return ExitBadConfig
 	}
@@ -93,14 +95,6 @@ func installPlugin(ctx context.Context, env *Env, newDescriber func(logLevel str
 		}
 	}
 	return ExitOK
-}
-
-func validPluginLogLevel(level string) bool {
-	switch level {
-	case "trace", "debug", "info", "warn", "error", "off":
-		return true
-	}
-	return false
 }
 
 // parseOneArg parses fs from env.Args, expecting exactly one positional

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/cscs-dev/cscs/core/round"
+	"github.com/cscs-dev/cscs/core/serve"
 )
 
 func runCommand(ctx context.Context, env *Env) int {
@@ -22,30 +23,47 @@ func runCommand(ctx context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	if err := s.check(); err != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
-		return ExitBadConfig
-	}
-	cfg, ok := s.load(ctx, env, fs, "run", round.Files{Inventory: s.configPath, Email: s.emailPath})
-	if !ok {
-		return ExitBadConfig
-	}
-	if cfg.Overlay != nil && len(cfg.Overlay.Storages) > 0 {
-		if flagGiven(fs, "db") {
-			fmt.Fprintf(env.Stderr, "cscs run: --db is not used: the overlay's storage blocks say where rounds go\n")
-		}
-	} else if err := s.resolveDB(env); err != nil {
-		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
-		return ExitBadConfig
-	}
-	plan, code := s.plan(env, cfg)
+	plan, code := s.prepare(ctx, env, fs, "run")
 	if plan == nil {
 		return code
 	}
 	if s.round.Interval == 0 {
-		return runRound(ctx, env, plan, s.output)
+		return printRound(env, round.Run(ctx, plan, newProgress(env)), s.output)
 	}
-	return runEvery(ctx, env, plan, s.output)
+	// Rounds on a schedule, as `cscs serve` runs them, without HTTP and
+	// without jitter; the exit code is the last complete round's.
+	last := serve.New(plan, nil, serve.Options{
+		Interval: s.round.Interval, Jitter: -1, Reporter: func() round.Reporter { return newProgress(env) },
+		Done:   func(res *round.Result) { printRound(env, res, s.output) },
+		Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}).Run(ctx)
+	if last == nil || !last.OK() {
+		return ExitSomeFailed
+	}
+	return ExitOK
+}
+
+// prepare checks the flags of s, loads the configuration, resolves --db
+// unless the overlays' storage blocks replace it, and plans the rounds;
+// errors are printed under command's name (nil: exit with the code).
+func (s *settings) prepare(ctx context.Context, env *Env, fs *flag.FlagSet, command string) (*round.Plan, int) {
+	if err := s.check(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return nil, ExitBadConfig
+	}
+	cfg, ok := s.load(ctx, env, fs, command, round.Files{Inventory: s.configPath, Email: s.emailPath})
+	if !ok {
+		return nil, ExitBadConfig
+	}
+	if cfg.Overlay != nil && len(cfg.Overlay.Storages) > 0 {
+		if flagGiven(fs, "db") {
+			fmt.Fprintf(env.Stderr, "cscs %s: --db is not used: the overlay's storage blocks say where rounds go\n", command)
+		}
+	} else if err := s.resolveDB(env); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return nil, ExitBadConfig
+	}
+	return s.plan(env, cfg)
 }
 
 // load loads the configuration files of s and the overlays (diagnostics
@@ -122,38 +140,8 @@ func flagGiven(fs *flag.FlagSet, name string) bool {
 	return given
 }
 
-// runEvery runs a round every interval until ctx ends, and returns the
-// exit code of the last round that ran to its end (ExitSomeFailed when
-// none did): stopping is the normal end of a periodic run, and the round
-// it interrupts is stored with its unfinished hosts as cancelled. A round
-// longer than the interval is followed by the next one at once.
-func runEvery(ctx context.Context, env *Env, plan *round.Plan, output string) int {
-	last := ExitSomeFailed
-	for {
-		start := time.Now()
-		code := runRound(ctx, env, plan, output)
-		if ctx.Err() != nil {
-			return last
-		}
-		last = code
-		wait := time.Until(start.Add(plan.Settings.Interval))
-		if wait <= 0 {
-			fmt.Fprintf(env.Stderr, "cscs run: the round took %s, longer than the interval %s; the next one starts now\n",
-				time.Since(start).Round(time.Millisecond), plan.Settings.Interval)
-		}
-		t := time.NewTimer(max(wait, 0))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return last
-		case <-t.C:
-		}
-	}
-}
-
-// runRound runs one round of plan and prints its result.
-func runRound(ctx context.Context, env *Env, plan *round.Plan, output string) int {
-	res := round.Run(ctx, plan, &progress{w: env.Stderr, tty: isTerminal(env.Stderr)})
+// printRound prints a round's result and returns its exit code.
+func printRound(env *Env, res *round.Result, output string) int {
 	if output == "json" {
 		if err := writeJSON(env.Stdout, res); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs run: writing JSON: %v\n", err)

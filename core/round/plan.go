@@ -104,13 +104,49 @@ func (s *Settings) ApplyOverlay(r overlay.Round, explicit func(setting string) b
 	}
 }
 
+// Check refuses settings a round cannot run with, naming each setting
+// as name gives it ("concurrency", "max_handshakes", …: the overlay's
+// round attributes, and "mail_retry_after", "authlog_file").
+func (s Settings) Check(name func(setting string) string) error {
+	for _, c := range []struct {
+		setting string
+		n       int
+	}{{"concurrency", s.Concurrency}, {"max_handshakes", s.MaxHandshakes}, {"max_uploads", s.MaxUploads}} {
+		if c.n < 1 {
+			return fmt.Errorf("%s %d: want 1 or more", name(c.setting), c.n)
+		}
+	}
+	for _, c := range []struct {
+		setting string
+		d       time.Duration
+		// zero is allowed; want says what is.
+		zero bool
+		want string
+	}{
+		{"connect_timeout", s.ConnectTimeout, false, "a positive duration such as 10s"},
+		{"handshake_timeout", s.HandshakeTimeout, false, "a positive duration such as 10s"},
+		{"host_timeout", s.HostTimeout, false, "a positive duration such as 10s"},
+		{"mail_retry_after", s.MailRetry, true, "a positive duration such as 5m"},
+		{"alert_repeat", s.AlertRepeat, true, "0 (every round) or a positive duration such as 4h"},
+		{"interval", s.Interval, true, "0 (one round) or a positive duration such as 5m"},
+	} {
+		if c.d < 0 || c.d == 0 && !c.zero {
+			return fmt.Errorf("%s %s: want %s", name(c.setting), c.d, c.want)
+		}
+	}
+	if s.CPUSample < 0 || s.CPUSample > time.Minute {
+		return fmt.Errorf("%s %s: want a duration between 0 and 1m", name("cpu_sample"), s.CPUSample)
+	}
+	if s.AuthlogFile != "" && !strings.HasPrefix(s.AuthlogFile, "/") {
+		return fmt.Errorf("%s %q is not an absolute path; give the file's path on the hosts", name("authlog_file"), s.AuthlogFile)
+	}
+	return nil
+}
+
 // moduleConfig is the per-module settings every host is asked for.
 func (s Settings) moduleConfig() (map[string]json.RawMessage, error) {
 	if s.AuthlogFile == "" {
 		return nil, nil
-	}
-	if !strings.HasPrefix(s.AuthlogFile, "/") {
-		return nil, fmt.Errorf("%w: the authlog file %q is not an absolute path; give the file's path on the hosts", ErrInvalid, s.AuthlogFile)
 	}
 	raw, err := json.Marshal(map[string]string{"file": s.AuthlogFile})
 	if err != nil {
@@ -175,6 +211,9 @@ type Plan struct {
 func NewPlan(cfg *Config, settings Settings, env Environment) (*Plan, error) {
 	if env.Logger == nil {
 		env.Logger = hclog.NewNullLogger()
+	}
+	if err := settings.Check(func(s string) string { return s }); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	p := &Plan{Config: cfg, Settings: settings, Env: env, redact: cfg.Redactor()}
 	var err error

@@ -1,11 +1,16 @@
 package serve
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cscs-dev/cscs/core/round"
 )
 
 // Handler serves /healthz (the process is alive), /readyz (a round ended
@@ -39,4 +44,34 @@ func (s *Service) notReady() string {
 		return "the last round was not stored in every storage (it is spooled); check the storage"
 	}
 	return ""
+}
+
+// DefaultListen is where `cscs serve` listens when --listen is not given:
+// loopback only.
+const DefaultListen = "127.0.0.1:9477"
+
+// ListenAndRun serves Handler on addr and runs the rounds (Run) until ctx
+// ends; then it stops the listener, letting requests in flight finish
+// within a few seconds. It returns the listener's error when addr cannot
+// be served, else the last complete round.
+func (s *Service) ListenAndRun(ctx context.Context, addr string) (*round.Result, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w; choose another address with --listen", addr, err)
+	}
+	if host, _, err := net.SplitHostPort(addr); err == nil && host != "localhost" && !net.ParseIP(host).IsLoopback() {
+		s.opts.Logger.Warn("listening off loopback without TLS or authentication: whoever reaches " + addr + " reads the fleet's metrics")
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	s.opts.Logger.Info("listening", "address", ln.Addr().String(), "paths", "/healthz /readyz /metrics")
+	last := s.Run(ctx)
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdown)
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return last, fmt.Errorf("serving %s: %w", addr, err)
+	}
+	return last, nil
 }

@@ -9,6 +9,8 @@ package serve
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -38,6 +40,8 @@ type Options struct {
 	// Reporter, when set, makes the reporter of each round (progress and
 	// notes); else notes go to Logger.
 	Reporter func() round.Reporter
+	// Done, when set, receives every round that ran to its end.
+	Done func(*round.Result)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -140,6 +144,9 @@ func (s *Service) runOnce(ctx context.Context) *round.Result {
 	s.last, s.lastAt = res, s.opts.Now()
 	s.mu.Unlock()
 	s.opts.Logger.Info("round", "id", res.Batch.RoundID, "summary", res.String(), "stored", res.Stored, "notified", res.Notified)
+	if s.opts.Done != nil {
+		s.opts.Done(res)
+	}
 	return res
 }
 
@@ -195,4 +202,22 @@ func (r logReporter) Note(n round.Note) {
 		return
 	}
 	r.log.Info(n.Text)
+}
+
+// NewLogger is the service's logger on w: format "text" (for a terminal)
+// or "json" (one object a line, for journald and log shippers), from
+// level "debug", "info", "warn" or "error" up.
+func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
 }
