@@ -45,7 +45,6 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "run", short: "collect one round from every client in config.xml and store it", run: runCommand},
-		{name: "serve", short: "run rounds every --interval until stopped, with /healthz, /readyz and /metrics on --listen", run: serveCommand},
 		{name: "validate", short: "load and check config.xml, email_config.json and overlays; print diagnostics", run: validateCommand},
 		{name: "config show", short: "print the effective configuration (config.xml, overlays, flags) with secrets masked", run: configShowCommand},
 		{name: "db init", short: "create or upgrade the database schema (--db, or the overlays' storage blocks)", run: dbInitCommand},
@@ -57,6 +56,7 @@ func commands() []command {
 		{name: "plugins list", short: "list built-in and installed plugins and check installed ones", run: pluginsListCommand},
 		{name: "mail test", short: "send a test mail with the SMTP settings in email_config.json", run: mailTestCommand},
 		{name: "plugin serve", short: "serve a built-in plugin; cscs starts it itself", run: pluginServeCommand, hidden: true},
+		{name: "serve", short: "run rounds every --interval until stopped, with /healthz, /readyz and /metrics on --listen", run: serveCommand},
 		{name: "version", short: "print the version", run: versionCommand},
 	}
 }
