@@ -105,7 +105,7 @@ func TestRoundAlertFiresAndResolves(t *testing.T) {
 	r, fleet := fleetRound(t, "")
 	valueFile := filepath.Join(t.TempDir(), "gauge-value")
 	must(t, os.WriteFile(valueFile, []byte("95"), 0o644))
-	bin := sdktest.Build(t, "github.com/cscs-dev/cscs/core/cli/testdata/gauge", "-ldflags", "-X main.valueFile="+valueFile)
+	bin := sdktest.Build(t, "github.com/cscs-dev/cscs/core/internal/testplugins/gauge", "-ldflags", "-X main.valueFile="+valueFile)
 	mustInstall(t, r.dataDir, bin)
 	// One client with a rule on the plugin's alert type.
 	cfg, err := os.ReadFile(r.config)

@@ -37,12 +37,12 @@ func launchStorage(ctx context.Context, t *testing.T, spec pluginhost.Spec) stor
 }
 
 // TestIntegrationPluginsInstallAndList installs a real plugin binary built
-// from testdata/memstorage (it serves a storage through sdkplugin.Serve),
+// from core/internal/testplugins/memstorage (it serves a storage through sdkplugin.Serve),
 // upgrades it, lists it, and refuses binaries that are no plugins.
 func TestIntegrationPluginsInstallAndList(t *testing.T) {
 	skipShort(t, "builds a plugin binary; skipped with -short")
-	v1 := sdktest.Build(t, "./testdata/memstorage", "-ldflags", "-X main.version=0.1.0")
-	v2 := sdktest.Build(t, "./testdata/memstorage", "-ldflags", "-X main.version=0.2.0")
+	v1 := sdktest.Build(t, "github.com/cscs-dev/cscs/core/internal/testplugins/memstorage", "-ldflags", "-X main.version=0.1.0")
+	v2 := sdktest.Build(t, "github.com/cscs-dev/cscs/core/internal/testplugins/memstorage", "-ldflags", "-X main.version=0.2.0")
 	dir := filepath.Join(t.TempDir(), "plugins")
 
 	code, out, errOut := pluginMain(t, "plugins", "install", "--plugins-dir", dir, v1)

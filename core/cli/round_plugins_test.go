@@ -27,7 +27,7 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 	for _, pkg := range []string{
 		"github.com/cscs-dev/cscs/examples/source-users",
 		"github.com/cscs-dev/cscs/examples/storage-jsonl",
-		"github.com/cscs-dev/cscs/core/cli/testdata/crashstore",
+		"github.com/cscs-dev/cscs/core/internal/testplugins/crashstore",
 	} {
 		mustInstall(t, r.dataDir, sdktest.Build(t, pkg))
 	}
@@ -107,7 +107,7 @@ func TestRoundWithExternalPlugins(t *testing.T) {
 func TestRoundWithPluginBundle(t *testing.T) {
 	r := pluginRound(t, "the bundle's sources run shell scripts", "builds a plugin")
 	starts := filepath.Join(r.dir, "starts")
-	mustInstall(t, r.dataDir, sdktest.Build(t, "github.com/cscs-dev/cscs/core/cli/testdata/bundle", "-ldflags", "-X main.startLog="+starts))
+	mustInstall(t, r.dataDir, sdktest.Build(t, "github.com/cscs-dev/cscs/core/internal/testplugins/bundle", "-ldflags", "-X main.startLog="+starts))
 	pluginsDir := filepath.Join(r.dataDir, "plugins")
 	man, err := pluginhost.LoadManifest(pluginsDir)
 	must(t, err)
