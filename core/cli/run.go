@@ -52,7 +52,8 @@ func serveCommand(ctx context.Context, env *Env) int {
 	s.loadFlags(fs, env)
 	s.dbFlags(fs)
 	s.roundFlags(fs)
-	listen := fs.String("listen", serve.DefaultListen, "address of /healthz, /readyz and /metrics (HTTP, no auth: keep it on loopback or behind a proxy)")
+	listen := fs.String("listen", serve.DefaultListen, "address of /healthz, /readyz and /metrics")
+	webConfig := fs.String("web-config-file", "", "Prometheus web configuration file (TLS, basic auth) for --listen; without it, plain HTTP for anyone who reaches it")
 	format := fs.String("log-format", "text", "log format: text or json (one object a line, for journald and log shippers)")
 	level := fs.String("log-level", "info", "least level logged: debug, info, warn or error")
 	if ok, code := parse(fs, env); !ok {
@@ -77,7 +78,7 @@ func serveCommand(ctx context.Context, env *Env) int {
 		return nil, fmt.Errorf("%w: see the diagnostics above", round.ErrInvalid)
 	}, serve.Options{Interval: s.round.Interval, Logger: log})
 	defer svc.ReloadOnHangup(ctx)()
-	if _, err := svc.ListenAndRun(ctx, *listen); err != nil {
+	if _, err := svc.ListenAndRun(ctx, *listen, *webConfig); err != nil {
 		log.Error(err.Error())
 		return ExitSomeFailed
 	}

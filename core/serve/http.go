@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/cscs-dev/cscs/core/round"
 )
@@ -52,19 +54,27 @@ const DefaultListen = "127.0.0.1:9477"
 
 // ListenAndRun serves Handler on addr and runs the rounds (Run) until ctx
 // ends; then it stops the listener, letting requests in flight finish
-// within a few seconds. It returns the listener's error when addr cannot
-// be served, else the last complete round.
-func (s *Service) ListenAndRun(ctx context.Context, addr string) (*round.Result, error) {
+// within a few seconds. webConfig, when not empty, is a Prometheus web
+// configuration file (TLS and basic auth, exporter-toolkit's format),
+// checked before anything starts. It returns an error when addr cannot be
+// served, else the last complete round.
+func (s *Service) ListenAndRun(ctx context.Context, addr, webConfig string) (*round.Result, error) {
+	if webConfig != "" {
+		if err := web.Validate(webConfig); err != nil {
+			return nil, fmt.Errorf("web configuration %s: %w", webConfig, err)
+		}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w; choose another address with --listen", addr, err)
 	}
-	if host, _, err := net.SplitHostPort(addr); err == nil && host != "localhost" && !net.ParseIP(host).IsLoopback() {
-		s.opts.Logger.Warn("listening off loopback without TLS or authentication: whoever reaches " + addr + " reads the fleet's metrics")
+	if host, _, err := net.SplitHostPort(addr); err == nil && webConfig == "" && host != "localhost" && !net.ParseIP(host).IsLoopback() {
+		s.opts.Logger.Warn("listening off loopback without TLS or authentication (no --web-config-file): whoever reaches " + addr + " reads the fleet's metrics")
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &webConfig}, s.opts.Logger) }()
 	s.opts.Logger.Info("listening", "address", ln.Addr().String(), "paths", "/healthz /readyz /metrics")
 	last := s.Run(ctx)
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
