@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/cscs-dev/cscs/core/internal/syncbuf"
 	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
@@ -193,7 +192,7 @@ func TestRunEveryInterval(t *testing.T) {
 	overlay := filepath.Join(r.dir, "every.hcl")
 	must(t, os.WriteFile(overlay, []byte("round {\n  interval = \"1s\"\n  cpu_sample = \"10ms\"\n}\n"), 0o600))
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int)
 	go func() {
 		done <- Main(ctx, append(r.args("--overlay", overlay), "--output", "text"), "test", strings.NewReader(""), &stdout, &stderr)
@@ -214,24 +213,6 @@ func TestRunEveryInterval(t *testing.T) {
 	if rounds := queryInt(t, openDB(t, "sqlite3", r.db), `SELECT count(DISTINCT round_id) FROM collections`); rounds < 2 {
 		t.Errorf("%d rounds stored, want at least 2", rounds)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // TestDeclaredPluginBlock: a plugin block declares an external storage by
@@ -296,7 +277,7 @@ func TestServe(t *testing.T) {
 	skipShort(t, "runs cscs serve against an in-process SSH fleet")
 	r, _ := fleetRound(t, "")
 	args := append([]string{"serve"}, r.args("--interval", "300ms", "--listen", "127.0.0.1:0", "--log-format", "json")[1:]...)
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer
 	ctx, stop := context.WithCancel(context.Background())
 	exited := make(chan int, 1)
 	go func() { exited <- Main(ctx, args, "test", strings.NewReader(""), io.Discard, &stderr) }()
@@ -363,7 +344,7 @@ func TestServe(t *testing.T) {
 }
 
 // waitFor polls f until it returns something, for up to a minute.
-func waitFor(t *testing.T, f func() string, log *lockedBuffer) string {
+func waitFor(t *testing.T, f func() string, log *syncbuf.Buffer) string {
 	t.Helper()
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		if v := f(); v != "" {

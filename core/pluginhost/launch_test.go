@@ -1,7 +1,6 @@
 package pluginhost
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,12 +9,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/cscs-dev/cscs/core/internal/syncbuf"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 	"github.com/cscs-dev/cscs/sdk/source"
@@ -253,7 +252,7 @@ func TestLaunch(t *testing.T) {
 
 	t.Run("plugin log is mirrored under the plugin's name", func(t *testing.T) {
 		t.Parallel()
-		var log syncBuffer
+		var log syncbuf.Buffer
 		logger := hclog.New(&hclog.LoggerOptions{Output: &log, Level: hclog.Info})
 		p := launch(t, fixtureSpec(bin.storage), Options{Logger: logger})
 		if err := storageOf(t, p).Open(t.Context(), []byte(`{"password":"s3cret"}`)); err != nil {
@@ -280,24 +279,6 @@ func TestLaunch(t *testing.T) {
 		_, err := s.Describe(t.Context())
 		checkError(t, err, ErrPluginExited, "stopped by cscs")
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for the log goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestBuiltinSpec(t *testing.T) {
