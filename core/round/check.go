@@ -2,11 +2,12 @@ package round
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/round/pool"
 	"github.com/cscs-dev/cscs/core/round/remote"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -34,31 +35,32 @@ func CheckHosts(ctx context.Context, cfg *Config, s Settings, env Environment) (
 	}
 	clients := cfg.Inventory.Clients
 	results := make([]HostCheck, len(clients))
-	sem := make(chan struct{}, max(s.Concurrency, 1))
-	handshakes := transport.NewHandshakeGate(s.MaxHandshakes)
-	var wg sync.WaitGroup
+	hosts := make([]pool.Host, len(clients))
 	for i, cl := range clients {
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			start := time.Now()
-			hctx, cancel := context.WithTimeout(ctx, s.HostTimeout)
-			defer cancel()
-			r := HostCheck{Client: cl, Status: storage.StatusOK}
-			client, err := transport.Dial(hctx, remote.Target(cl, env.UseSSHAgent), transport.Options{
-				ConnectTimeout: s.ConnectTimeout, HandshakeTimeout: s.HandshakeTimeout, HostKeys: hostKeys, Handshakes: handshakes,
-			})
-			if err == nil {
-				r.Platform, err = client.Detect(hctx)
-				client.Close()
-			}
-			if err != nil {
-				r.Err, r.Status = err, remote.StatusOf(ctx, err)
-			}
-			r.Took = time.Since(start)
-			results[i] = r
-		})
+		hosts[i], results[i].Client = pool.Host{IP: cl.IP, Port: cl.Port}, cl
 	}
-	wg.Wait()
+	handshakes := transport.NewHandshakeGate(s.MaxHandshakes)
+	// The pool bounds the hosts at once, gives each its deadline and
+	// records the hosts a cancellation leaves unstarted.
+	batch := pool.Run(ctx, hosts, pool.CollectorFunc(func(hctx context.Context, i int) storage.Collection {
+		client, err := transport.Dial(hctx, remote.Target(clients[i], env.UseSSHAgent), transport.Options{
+			ConnectTimeout: s.ConnectTimeout, HandshakeTimeout: s.HandshakeTimeout, HostKeys: hostKeys, Handshakes: handshakes,
+		})
+		if err == nil {
+			results[i].Platform, err = client.Detect(hctx)
+			client.Close()
+		}
+		if err != nil {
+			results[i].Err = err
+			return storage.Collection{Status: remote.StatusOf(ctx, err), Error: err.Error()}
+		}
+		return storage.Collection{Status: storage.StatusOK}
+	}), pool.Options{Concurrency: s.Concurrency, HostTimeout: s.HostTimeout})
+	for i, c := range batch.Collections {
+		results[i].Status, results[i].Took = c.Status, c.Timings.Total
+		if results[i].Err == nil && c.Status != storage.StatusOK {
+			results[i].Err = errors.New(c.Error)
+		}
+	}
 	return results, nil
 }

@@ -85,9 +85,6 @@ func New(plan *round.Plan, reload Reloader, opts Options) *Service {
 	return &Service{opts: opts, reload: reload, plan: plan, metrics: newMetrics()}
 }
 
-// Interval is the time between the starts of two rounds.
-func (s *Service) Interval() time.Duration { return s.opts.Interval }
-
 // Run runs a round now, then one every interval, until ctx ends. A round
 // is never started while the previous one runs: a round that takes longer
 // than the interval is followed by the next one at once, and the rounds
@@ -103,12 +100,11 @@ func (s *Service) Run(ctx context.Context) *round.Result {
 			return last
 		}
 		start := s.opts.Now()
-		res := s.runOnce(ctx)
-		if ctx.Err() != nil {
+		res, took, complete := s.runOnce(ctx)
+		if !complete {
 			return last
 		}
 		last = res
-		took := s.opts.Now().Sub(start)
 		next = start.Add(s.opts.Interval)
 		if overran := int(took / s.opts.Interval); overran > 0 {
 			s.metrics.skipped.Add(float64(overran))
@@ -127,17 +123,19 @@ func (s *Service) jitter() time.Duration {
 	return rand.N(s.opts.Jitter)
 }
 
-// runOnce runs one round of the current plan and records it.
-func (s *Service) runOnce(ctx context.Context) *round.Result {
+// runOnce runs one round of the current plan and, when ctx did not end
+// it, records it; it returns the round, how long it took and whether it
+// ran to its end.
+func (s *Service) runOnce(ctx context.Context) (res *round.Result, took time.Duration, complete bool) {
 	s.mu.Lock()
 	plan := s.plan
 	s.mu.Unlock()
 	rep := s.reporter()
 	start := s.opts.Now()
-	res := round.Run(ctx, plan, rep)
-	took := s.opts.Now().Sub(start)
+	res = round.Run(ctx, plan, rep)
+	took = s.opts.Now().Sub(start)
 	if ctx.Err() != nil {
-		return res
+		return res, took, false
 	}
 	s.metrics.observe(res, took)
 	s.mu.Lock()
@@ -147,7 +145,7 @@ func (s *Service) runOnce(ctx context.Context) *round.Result {
 	if s.opts.Done != nil {
 		s.opts.Done(res)
 	}
-	return res
+	return res, took, true
 }
 
 func (s *Service) reporter() round.Reporter {
