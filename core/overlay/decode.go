@@ -211,7 +211,7 @@ func decodePlugin(ctx *hcl.EvalContext, b *hcl.Block, dir string) (Plugin, hcl.D
 
 func groupSchema() *hcl.BodySchema {
 	return &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "ips"}, {Name: "names"}, {Name: "os"}, {Name: "sources"}},
+		Attributes: []hcl.AttributeSchema{{Name: "ips"}, {Name: "names"}, {Name: "os"}, {Name: "sources"}, {Name: "interval"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "module", LabelNames: []string{"source"}},
 			{Type: "alert", LabelNames: []string{"name"}},
@@ -255,6 +255,11 @@ func decodeGroup(ctx *hcl.EvalContext, b *hcl.Block, names registry) (Group, hcl
 	if at, ok := c.Attributes["sources"]; ok {
 		if list, ok := a.strings(at); ok {
 			g.Sources, g.SourcesRange = list, at.Expr.Range()
+		}
+	}
+	if at, ok := c.Attributes["interval"]; ok {
+		if v, ok := a.duration(at, time.Second, 7*24*time.Hour); ok {
+			g.Interval = Setting[time.Duration]{Value: v, Set: true, Range: at.Range}
 		}
 	}
 	seen := map[string]hcl.Range{}

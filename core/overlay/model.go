@@ -90,7 +90,11 @@ type Group struct {
 	// Modules are module settings by source name.
 	Modules []Module
 	Alerts  []Alert
-	Range   hcl.Range
+	// Interval, when set, is the time between two collections of the
+	// group's hosts in `cscs serve` and `cscs run --interval`, in place of
+	// the global one.
+	Interval Setting[time.Duration]
+	Range    hcl.Range
 }
 
 // Selector chooses hosts: a client matches when its ip attribute matches

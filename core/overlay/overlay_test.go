@@ -143,6 +143,12 @@ func TestGroupsAndPolicy(t *testing.T) {
 	if got := SourcesFor(ov.GroupsOf("web-1", "linux")); got != nil {
 		t.Errorf("a group without sources restricts them: %v", got)
 	}
+	if d, ok := IntervalFor(ov.GroupsOf("web-1", "linux")); !ok || d != 30*time.Second {
+		t.Errorf("IntervalFor(web) = %s, %v; want the group's 30s", d, ok)
+	}
+	if d, ok := IntervalFor(dc); ok {
+		t.Errorf("IntervalFor(dc) = %s, but the group sets none", d)
+	}
 	if got := len(ov.AlertsFor(dc)); got != 2 {
 		t.Errorf("AlertsFor(dc) has %d rules, want the top-level one and the group's", got)
 	}

@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 )
 
 // matchesAddress reports whether a client, by its ip attribute as
@@ -89,6 +90,17 @@ func SourcesFor(groups []*Group) []string {
 		out = []string{}
 	}
 	return out
+}
+
+// IntervalFor is the collection interval of a host in groups: that of
+// the last of them that sets one; ok is false when none does.
+func IntervalFor(groups []*Group) (d time.Duration, ok bool) {
+	for _, g := range groups {
+		if g.Interval.Set {
+			d, ok = g.Interval.Value, true
+		}
+	}
+	return d, ok
 }
 
 // AlertsFor are the expression rules of a host in groups: the top-level

@@ -37,11 +37,12 @@ func (s *Service) Handler() http.Handler {
 // notReady says why the service is not ready, or "" when it is.
 func (s *Service) notReady() string {
 	last, at := s.Last()
+	tick := s.Tick()
 	switch {
 	case last == nil:
 		return "no round has completed yet"
-	case s.opts.Now().Sub(at) > 2*s.opts.Interval:
-		return fmt.Sprintf("the last round ended %s ago, more than two intervals (%s)", s.opts.Now().Sub(at).Round(time.Second), 2*s.opts.Interval)
+	case s.opts.Now().Sub(at) > 2*tick:
+		return fmt.Sprintf("the last round ended %s ago, more than two intervals (%s)", s.opts.Now().Sub(at).Round(time.Second), 2*tick)
 	case !last.Stored:
 		return "the last round was not stored in every storage (it is spooled); check the storage"
 	}

@@ -38,9 +38,9 @@ func newMetrics() *metrics {
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "cscs_config_reloads_total",
 			Help: "Configuration reloads by result: ok, or refused (the configuration had errors)."}, []string{"result"}),
 		hosts: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cscs_hosts",
-			Help: "Hosts of the latest round by collection status."}, []string{"status"}),
+			Help: "Hosts by the status of their latest collection."}, []string{"status"}),
 		up: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cscs_host_up",
-			Help: "1 when the host was collected in the latest round, else 0."}, []string{"host"}),
+			Help: "1 when the host's latest collection succeeded, else 0."}, []string{"host"}),
 		lastOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "cscs_host_last_success_timestamp_seconds",
 			Help: "When the host was last collected successfully, in Unix seconds."}, []string{"host"}),
 		stored: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cscs_last_round_stored",
@@ -53,27 +53,29 @@ func newMetrics() *metrics {
 	return m
 }
 
-// observe records a round that ran to its end.
-func (m *metrics) observe(res *round.Result, took time.Duration) {
+// observe records a round that ran to its end, and the fleet as the
+// service knows it after it.
+func (m *metrics) observe(res *round.Result, took time.Duration, fleet []HostView) {
 	m.rounds.Inc()
 	m.duration.Observe(took.Seconds())
 	m.hosts.Reset()
 	for _, st := range storage.Statuses {
 		m.hosts.WithLabelValues(string(st)).Set(0)
 	}
-	for _, c := range res.Batch.Collections {
-		host := round.HostLabel(c.HostIP, c.HostPort)
-		m.hosts.WithLabelValues(string(c.Status)).Inc()
-		up := 0.0
-		if c.Status == storage.StatusOK {
-			up = 1
-			m.lastOK.WithLabelValues(host).Set(float64(c.FinishedAt.UnixMilli()) / 1000)
+	m.up.Reset()
+	m.lastOK.Reset()
+	collections := make([]storage.Collection, len(fleet))
+	for i, h := range fleet {
+		collections[i] = h.Collection
+		m.hosts.WithLabelValues(string(h.Collection.Status)).Inc()
+		m.up.WithLabelValues(h.Label).Set(bool01(h.Collection.Status == storage.StatusOK))
+		if !h.LastOK.IsZero() {
+			m.lastOK.WithLabelValues(h.Label).Set(float64(h.LastOK.UnixMilli()) / 1000)
 		}
-		m.up.WithLabelValues(host).Set(up)
 	}
 	m.stored.Set(bool01(res.Stored))
 	m.notified.Set(bool01(res.Notified))
-	m.collected.set(res.Batch)
+	m.collected.set(collections)
 }
 
 func bool01(b bool) float64 {
@@ -83,18 +85,18 @@ func bool01(b bool) float64 {
 	return 0
 }
 
-// hostMetrics exposes every sample of the latest round's collected hosts
+// hostMetrics exposes every sample of the hosts' latest collections
 // as a gauge cscs_host_<metric> (dots and other characters a name may not
 // hold become underscores) with the host's address and name as labels, so
 // a Prometheus can scrape hosts that run no exporter through CSCS.
 type hostMetrics struct {
-	mu    sync.Mutex
-	batch *storage.Batch
+	mu          sync.Mutex
+	collections []storage.Collection
 }
 
-func (h *hostMetrics) set(b *storage.Batch) {
+func (h *hostMetrics) set(c []storage.Collection) {
 	h.mu.Lock()
-	h.batch = b
+	h.collections = c
 	h.mu.Unlock()
 }
 
@@ -102,16 +104,13 @@ func (h *hostMetrics) set(b *storage.Batch) {
 // collector is unchecked.
 func (h *hostMetrics) Describe(chan<- *prometheus.Desc) {}
 
-// Collect sends one gauge per host and sample of the latest round.
+// Collect sends one gauge per host and sample of its latest collection.
 func (h *hostMetrics) Collect(ch chan<- prometheus.Metric) {
 	h.mu.Lock()
-	b := h.batch
+	collections := h.collections
 	h.mu.Unlock()
-	if b == nil {
-		return
-	}
 	descs := map[string]*prometheus.Desc{}
-	for _, c := range b.Collections {
+	for _, c := range collections {
 		if c.Status != storage.StatusOK {
 			continue
 		}
@@ -120,7 +119,7 @@ func (h *hostMetrics) Collect(ch chan<- prometheus.Metric) {
 			name := MetricName(s.Metric)
 			d, ok := descs[name]
 			if !ok {
-				help := "The host's " + s.Metric + " in the latest round"
+				help := "The host's " + s.Metric + " in its latest collection"
 				if s.Unit != "" {
 					help += ", in " + s.Unit
 				}

@@ -13,9 +13,11 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/internal/sleep"
 	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -63,8 +65,29 @@ type Service struct {
 	// last is the latest round that ran to its end; lastAt when it ended.
 	last   *round.Result
 	lastAt time.Time
+	// hosts is what the service knows of each client, by HostLabel.
+	hosts map[string]*hostRecord
+	// tick is the shortest collection interval of the plan.
+	tick time.Duration
 
 	metrics *metrics
+}
+
+// hostRecord is the latest collection of one client.
+type hostRecord struct {
+	last storage.Collection
+	// started is when the round that collected it started; lastOK when
+	// it was last collected successfully (zero before).
+	started, lastOK time.Time
+}
+
+// HostView is one client as the service last saw it.
+type HostView struct {
+	Label      string
+	Collection storage.Collection
+	// LastOK is when the host was last collected successfully; zero when
+	// never since the service started.
+	LastOK time.Time
 }
 
 // New returns a service running plan; reload, when not nil, makes the
@@ -82,14 +105,20 @@ func New(plan *round.Plan, reload Reloader, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{opts: opts, reload: reload, plan: plan, metrics: newMetrics()}
+	return &Service{opts: opts, reload: reload, plan: plan, hosts: map[string]*hostRecord{}, tick: opts.Interval, metrics: newMetrics()}
 }
 
-// Run runs a round now, then one every interval, until ctx ends. A round
-// is never started while the previous one runs: a round that takes longer
-// than the interval is followed by the next one at once, and the rounds
-// it overran are counted as skipped. Cancelling ctx ends the round in
-// progress (hosts not reached are recorded as cancelled, what was
+// Run runs a round now, then one every tick, until ctx ends. The tick
+// is the shortest collection interval of the clients: Options.Interval,
+// or their overlay group's interval. Each round collects the clients that are
+// due: those never collected, and those whose last collection started at
+// least their interval ago (within half a tick), so a group with
+// interval = "5m" is collected every fifth round of a one-minute tick.
+//
+// A round is never started while the previous one runs: a round that
+// takes longer than the tick is followed by the next one at once, and the
+// rounds it overran are counted as skipped. Cancelling ctx ends the round
+// in progress (hosts not reached are recorded as cancelled, what was
 // collected is stored) and Run returns the last complete round's result,
 // nil when none completed.
 func (s *Service) Run(ctx context.Context) *round.Result {
@@ -100,19 +129,52 @@ func (s *Service) Run(ctx context.Context) *round.Result {
 			return last
 		}
 		start := s.opts.Now()
-		res, took, complete := s.runOnce(ctx)
+		plan, tick := s.due(start)
+		next = start.Add(tick)
+		if plan == nil {
+			continue // every client was collected recently enough
+		}
+		res, took, complete := s.runOnce(ctx, plan, start)
 		if !complete {
 			return last
 		}
 		last = res
-		next = start.Add(s.opts.Interval)
-		if overran := int(took / s.opts.Interval); overran > 0 {
+		if overran := int(took / tick); overran > 0 {
 			s.metrics.skipped.Add(float64(overran))
 			s.opts.Logger.Warn("the round took longer than the interval; the next one starts now",
-				"took", took.Round(time.Millisecond), "interval", s.opts.Interval, "skipped", overran)
+				"took", took.Round(time.Millisecond), "interval", tick, "skipped", overran)
 			next = s.opts.Now()
 		}
 	}
+}
+
+// due returns the plan of the clients due at now (nil when none is) and
+// the tick: the time to the next look.
+func (s *Service) due(now time.Time) (*round.Plan, time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	intervals := s.plan.Intervals(s.opts.Interval, func(cl config.Client) string {
+		if r, ok := s.hosts[round.HostLabel(cl.IP, cl.Port)]; ok {
+			return r.last.OS
+		}
+		return ""
+	})
+	tick := s.opts.Interval
+	if len(intervals) > 0 {
+		tick = slices.Min(intervals)
+	}
+	s.tick = tick
+	var due []int
+	for i, cl := range s.plan.Config.Inventory.Clients {
+		r, ok := s.hosts[round.HostLabel(cl.IP, cl.Port)]
+		if !ok || now.Sub(r.started) >= intervals[i]-tick/2 {
+			due = append(due, i)
+		}
+	}
+	if len(due) == 0 {
+		return nil, tick
+	}
+	return s.plan.Only(due), tick
 }
 
 // jitter is this start's random delay.
@@ -123,29 +185,67 @@ func (s *Service) jitter() time.Duration {
 	return rand.N(s.opts.Jitter)
 }
 
-// runOnce runs one round of the current plan and, when ctx did not end
-// it, records it; it returns the round, how long it took and whether it
-// ran to its end.
-func (s *Service) runOnce(ctx context.Context) (res *round.Result, took time.Duration, complete bool) {
-	s.mu.Lock()
-	plan := s.plan
-	s.mu.Unlock()
+// runOnce runs one round of plan, started at start, and, when ctx did
+// not end it, records it; it returns the round, how long it took and
+// whether it ran to its end.
+func (s *Service) runOnce(ctx context.Context, plan *round.Plan, start time.Time) (res *round.Result, took time.Duration, complete bool) {
 	rep := s.reporter()
-	start := s.opts.Now()
 	res = round.Run(ctx, plan, rep)
 	took = s.opts.Now().Sub(start)
 	if ctx.Err() != nil {
 		return res, took, false
 	}
-	s.metrics.observe(res, took)
-	s.mu.Lock()
-	s.last, s.lastAt = res, s.opts.Now()
-	s.mu.Unlock()
+	s.record(res, start)
+	s.metrics.observe(res, took, s.Hosts())
 	s.opts.Logger.Info("round", "id", res.Batch.RoundID, "summary", res.String(), "stored", res.Stored, "notified", res.Notified)
 	if s.opts.Done != nil {
 		s.opts.Done(res)
 	}
 	return res, took, true
+}
+
+// record keeps a complete round: the latest round, and each of its
+// hosts' collection; clients no longer in the plan are forgotten.
+func (s *Service) record(res *round.Result, start time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.last, s.lastAt = res, s.opts.Now()
+	for _, c := range res.Batch.Collections {
+		label := round.HostLabel(c.HostIP, c.HostPort)
+		r, ok := s.hosts[label]
+		if !ok {
+			r = &hostRecord{}
+			s.hosts[label] = r
+		}
+		r.last, r.started = c, start
+		if c.Status == storage.StatusOK {
+			r.lastOK = c.FinishedAt
+		}
+	}
+	inPlan := make(map[string]bool, len(s.plan.Config.Inventory.Clients))
+	for _, cl := range s.plan.Config.Inventory.Clients {
+		inPlan[round.HostLabel(cl.IP, cl.Port)] = true
+	}
+	for label := range s.hosts {
+		if !inPlan[label] {
+			delete(s.hosts, label)
+		}
+	}
+}
+
+// Hosts returns every client of the plan that a round of the service
+// collected, in the inventory's order, with its latest collection.
+func (s *Service) Hosts() []HostView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]HostView, 0, len(s.hosts))
+	for _, cl := range s.plan.Config.Inventory.Clients {
+		label := round.HostLabel(cl.IP, cl.Port)
+		if r, ok := s.hosts[label]; ok {
+			out = append(out, HostView{Label: label, Collection: r.last, LastOK: r.lastOK})
+		}
+	}
+	return out
 }
 
 func (s *Service) reporter() round.Reporter {
@@ -174,6 +274,14 @@ func (s *Service) Reload(ctx context.Context) error {
 	s.metrics.reloads.WithLabelValues("ok").Inc()
 	s.opts.Logger.Info("configuration reloaded; the next round uses it")
 	return nil
+}
+
+// Tick is the time between two rounds: the shortest collection interval
+// of the clients.
+func (s *Service) Tick() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tick
 }
 
 // Last returns the latest round that ran to its end and when it ended;

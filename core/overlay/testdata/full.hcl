@@ -56,7 +56,8 @@ group "dc" {
 }
 
 group "web" {
-  names = ["web-*"]
+  names    = ["web-*"]
+  interval = "30s"
 }
 
 alert "load" {

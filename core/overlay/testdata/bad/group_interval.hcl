@@ -1,0 +1,4 @@
+group "edge" {
+  names    = ["edge-*"]
+  interval = "500ms"
+}
