@@ -67,12 +67,14 @@ func serveCommand(ctx context.Context, env *Env) int {
 	if !flagGiven(fs, "interval") {
 		s.round.Interval = serve.DefaultInterval
 	}
+	flags := s // as parsed: a reload applies the overlays to a fresh copy
 	plan, code := s.prepare(ctx, env, fs, "serve")
 	if plan == nil {
 		return code
 	}
 	svc := serve.New(plan, func(ctx context.Context) (*round.Plan, error) {
-		if p, _ := s.prepare(ctx, env, fs, "serve"); p != nil {
+		fresh := flags
+		if p, _ := fresh.prepare(ctx, env, fs, "serve"); p != nil {
 			return p, nil
 		}
 		return nil, fmt.Errorf("%w: see the diagnostics above", round.ErrInvalid)

@@ -118,3 +118,20 @@ func TestGroupIntervals(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanIntervalWins: the plan's interval (the overlay's round block, or
+// --interval) is the base one, so a reload that changes it changes the
+// schedule; Options.Interval serves only a plan without one.
+func TestPlanIntervalWins(t *testing.T) {
+	plan := planOf(t, threeClients, "")
+	svc := New(plan, nil, Options{Interval: time.Minute, Jitter: -1})
+	if _, tick := svc.due(time.Now()); tick != time.Minute {
+		t.Errorf("tick %s without a plan interval, want Options.Interval (1m)", tick)
+	}
+	reloaded := *plan
+	reloaded.Settings.Interval = 5 * time.Second
+	svc.plan = &reloaded
+	if _, tick := svc.due(time.Now()); tick != 5*time.Second || svc.Tick() != 5*time.Second {
+		t.Errorf("tick %s (Tick %s) with a plan interval of 5s", tick, svc.Tick())
+	}
+}

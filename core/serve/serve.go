@@ -29,8 +29,8 @@ const DefaultInterval = time.Minute
 
 // Options tune a Service.
 type Options struct {
-	// Interval is the time between the starts of two rounds
-	// (DefaultInterval when zero).
+	// Interval is the time between the starts of two rounds when the
+	// plan's settings give none (DefaultInterval when zero).
 	Interval time.Duration
 	// Jitter is the most each start is delayed, at random, so that
 	// collectors started together do not stay in step (Interval/10 when
@@ -153,13 +153,17 @@ func (s *Service) Run(ctx context.Context) *round.Result {
 func (s *Service) due(now time.Time) (*round.Plan, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	intervals := s.plan.Intervals(s.opts.Interval, func(cl config.Client) string {
+	base := s.opts.Interval
+	if s.plan.Settings.Interval > 0 {
+		base = s.plan.Settings.Interval // the plan's: a reload may change it
+	}
+	intervals := s.plan.Intervals(base, func(cl config.Client) string {
 		if r, ok := s.hosts[round.HostLabel(cl.IP, cl.Port)]; ok {
 			return r.last.OS
 		}
 		return ""
 	})
-	tick := s.opts.Interval
+	tick := base
 	if len(intervals) > 0 {
 		tick = slices.Min(intervals)
 	}
