@@ -209,9 +209,13 @@ func decodePlugin(ctx *hcl.EvalContext, b *hcl.Block, dir string) (Plugin, hcl.D
 	return p, a.diags
 }
 
+// MaxDownAfter is the largest down_after a group may give (as many
+// rounds as an alert's for).
+const MaxDownAfter = 1000
+
 func groupSchema() *hcl.BodySchema {
 	return &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "ips"}, {Name: "names"}, {Name: "os"}, {Name: "sources"}},
+		Attributes: []hcl.AttributeSchema{{Name: "ips"}, {Name: "names"}, {Name: "os"}, {Name: "sources"}, {Name: "down_after"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "module", LabelNames: []string{"source"}},
 			{Type: "alert", LabelNames: []string{"name"}},
@@ -255,6 +259,11 @@ func decodeGroup(ctx *hcl.EvalContext, b *hcl.Block, names registry) (Group, hcl
 	if at, ok := c.Attributes["sources"]; ok {
 		if list, ok := a.strings(at); ok {
 			g.Sources, g.SourcesRange = list, at.Expr.Range()
+		}
+	}
+	if at, ok := c.Attributes["down_after"]; ok {
+		if n, ok := a.int(at, 0, MaxDownAfter); ok {
+			g.DownAfter = Setting[int]{Value: n, Set: true, Range: at.Range}
 		}
 	}
 	seen := map[string]hcl.Range{}

@@ -90,7 +90,11 @@ type Group struct {
 	// Modules are module settings by source name.
 	Modules []Module
 	Alerts  []Alert
-	Range   hcl.Range
+	// DownAfter, when set, is how many failed rounds in a row make its
+	// hosts DOWN (0: no DOWN alerts); a client's own
+	// <alert type="down"> in config.xml wins over it.
+	DownAfter Setting[int]
+	Range     hcl.Range
 }
 
 // Selector chooses hosts: a client matches when its ip attribute matches

@@ -45,6 +45,9 @@ func (ov *Overlay) Show(w io.Writer, masked string) {
 		if g.Sources != nil {
 			fmt.Fprintf(w, "  sources = %s\n", List(g.Sources))
 		}
+		if g.DownAfter.Set {
+			fmt.Fprintf(w, "  down_after = %d\n", g.DownAfter.Value)
+		}
 		for _, m := range g.Modules {
 			fmt.Fprintf(w, "  module %q {\n", m.Source)
 			writeValues(w, masked, "    ", m.Settings, m.Sensitive)
