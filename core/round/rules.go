@@ -85,3 +85,45 @@ func worstSeverity(tr alert.Transitions) string {
 	}
 	return worst
 }
+
+// downRules pick each client's down rule; the rules are built once per
+// plan, one per count of rounds in use.
+type downRules struct {
+	clients []alert.DownLimit // config.xml's, by client index
+	byCount map[int]alert.Rule
+}
+
+// newDownRules prepares the down rules of cfg: for each client its own
+// <alert type="down">, else its overlay groups' down_after, else
+// alert.DefaultDownAfter.
+func newDownRules(cfg *Config) *downRules {
+	d := &downRules{clients: cfg.Down, byCount: map[int]alert.Rule{}}
+	add := func(n int) {
+		if n > 0 {
+			d.byCount[n] = alert.DownRule(n)
+		}
+	}
+	add(alert.DefaultDownAfter)
+	for _, c := range cfg.Down {
+		add(c.Rounds)
+	}
+	if cfg.Overlay != nil {
+		for _, g := range cfg.Overlay.Groups {
+			add(g.DownAfter.Value)
+		}
+	}
+	return d
+}
+
+// forClient is the down rule of client i in groups; ok is false when
+// DOWN alerts are off for it.
+func (d *downRules) forClient(i int, groups []*overlay.Group) (alert.Rule, bool) {
+	n := alert.DefaultDownAfter
+	if i < len(d.clients) && d.clients[i].Set {
+		n = d.clients[i].Rounds
+	} else if g, ok := overlay.DownAfter(groups); ok {
+		n = g
+	}
+	r, ok := d.byCount[n]
+	return r, ok
+}
