@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -62,6 +63,20 @@ func upValue(host HostInfo) (value float64, ok bool) {
 		return 0, false
 	}
 	return 0, true
+}
+
+// downSince makes the down rule's Since the first failed round: set when
+// a streak of failed rounds begins, and kept when the streak makes it
+// fire, so that its mail and the status page say since when the host
+// fails. (Other rules keep Since as when they fired.)
+func downSince(prev, next State, now time.Time, kind Kind) State {
+	switch {
+	case next.Streak == 1:
+		next.Since = now
+	case kind == Fired && prev.Streak > 0:
+		next.Since = prev.Since
+	}
+	return next
 }
 
 // DownLimit is a client's <alert type="down"> setting.

@@ -41,13 +41,13 @@ func downSection(b *strings.Builder, c Transition, host HostInfo) {
 	}
 	field(b, "  ", "Limit:", cleanText(c.Rule.Condition(), maxFieldLen)+" in a row")
 	field(b, "  ", "Severity:", cleanText(c.Rule.Severity, maxFieldLen))
-	field(b, "  ", "Since:", downSince(c))
+	field(b, "  ", "Since:", downSinceText(c))
 	field(b, "  ", "Time:", formatTime(c.At))
 }
 
-// downSince says since when a host fails: the first failed round, and
+// downSinceText says since when a host fails: the first failed round, and
 // for how long it has been, or was, down.
-func downSince(c Transition) string {
+func downSinceText(c Transition) string {
 	if c.Since.IsZero() {
 		return "unknown"
 	}

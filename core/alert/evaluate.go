@@ -45,7 +45,8 @@ type State struct {
 	// LastValue is the value of the metric at the last evaluation.
 	LastValue float64
 	// Streak counts the rounds in a row a rule with Rule.For > 1 held
-	// without firing yet; Since is then when the streak began.
+	// without firing yet (for the down rule, Since is then when the
+	// streak began).
 	Streak int
 }
 
@@ -179,8 +180,11 @@ func Evaluate(ctx context.Context, now time.Time, host HostInfo, rules []Rule, s
 			every = r.Repeat
 		}
 		next, kind := step(prev, found, fires, v, now, every, r.For)
-		if r.IsDown() && unchanged(prev, found, next, kind) {
-			continue
+		if r.IsDown() {
+			next = downSince(prev, next, now, kind)
+			if unchanged(prev, found, next, kind) {
+				continue
+			}
 		}
 		tr.Updates = append(tr.Updates, Update{HostIP: host.IP, HostPort: host.Port, RuleID: r.ID, State: next})
 		if kind != 0 {
@@ -225,28 +229,23 @@ func unchanged(prev State, found bool, next State, kind Kind) bool {
 // step is the state machine of one rule: from the previous state (found
 // is false when there was none) and whether the rule holds now, the next
 // state and the transition (0 for none). A rule with forRounds > 1 fires
-// only once it held that many rounds in a row; its Since is then the
-// first of those rounds.
+// only once it held that many rounds in a row.
 func step(prev State, found, fires bool, v float64, now time.Time, repeat time.Duration, forRounds int) (State, Kind) {
 	next := prev
 	next.LastValue = v
 	if fires && !prev.Firing && forRounds > 1 {
 		next.Streak = prev.Streak + 1
-		if next.Streak == 1 || !found {
-			next.Since = now // the streak begins
-		}
 		if next.Streak < forRounds {
+			if !found {
+				next.Since = now
+			}
 			return next, 0
 		}
-	}
-	start := now
-	if next.Streak > 0 {
-		start = next.Since // fires after a streak: since its first round
 	}
 	next.Streak = 0
 	switch {
 	case fires && !prev.Firing:
-		next.Firing, next.Since, next.LastNotified = true, start, now
+		next.Firing, next.Since, next.LastNotified = true, now, now
 		return next, Fired
 	case fires && dueAgain(prev.LastNotified, now, repeat):
 		next.LastNotified = now
