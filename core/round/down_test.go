@@ -199,3 +199,35 @@ func TestDownRulePrecedence(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadRefusesBadDownLimit: a down limit that is not a count of rounds
+// stops Load with a diagnostic naming file, line and column and the fix;
+// "5 rounds" and "off" load.
+func TestLoadRefusesBadDownLimit(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.xml")
+	write := func(limit string) {
+		text := "<clients>\n  <client ip=\"127.0.0.1\" username=\"u\" password=\"p\" mail=\"ops@example.com\">\n" +
+			"    <alert type=\"down\" limit=\"" + limit + "\"/>\n  </client>\n</clients>\n"
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("5m")
+	var out strings.Builder
+	if _, err := Load(context.Background(), Files{Inventory: path}, LoadOptions{Version: "test"}, &out); err == nil {
+		t.Fatal("Load accepted a down limit of 5m")
+	}
+	want := path + `:3:5: error: client 127.0.0.1 alert down attribute limit: "5m" is not a count of rounds; fix: write a count of failed rounds in a row`
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("diagnostics\n%s\nlack\n%s", out.String(), want)
+	}
+	for limit, rounds := range map[string]int{"5 rounds": 5, "off": 0} {
+		write(limit)
+		out.Reset()
+		cfg, err := Load(context.Background(), Files{Inventory: path}, LoadOptions{Version: "test"}, &out)
+		if err != nil || len(cfg.Down) != 1 || !cfg.Down[0].Set || cfg.Down[0].Rounds != rounds {
+			t.Errorf("limit %q: %v, down %+v\n%s", limit, err, cfg.Down, out.String())
+		}
+	}
+}
