@@ -158,9 +158,9 @@ func (t Transitions) Commit(ctx context.Context, store StateStore) error {
 //
 // The down rule (DownRule) reads host.Status instead of samples: it holds
 // for a failed host, not for a collected one, and is skipped for a
-// cancelled one. Its unchanged state on a healthy host (not firing, no
-// streak, already stored) is not written again, which spares a write per
-// host per round.
+// cancelled one. A down state that did not change (a host that stays up,
+// or stays down between repeats) is not in Updates, which spares a state
+// write per host per round.
 //
 // Evaluate only reads the store; the new states are in the result's
 // Updates, for Commit.
