@@ -2,6 +2,7 @@ package alert
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,10 +61,10 @@ type Condition interface {
 // Fires reports whether value breaks the rule.
 func (r Rule) Fires(value float64) bool { return r.Op.Holds(value, r.Threshold) }
 
-// Condition is the rule as a person reads it: "> 90%", "< 10m", or an
-// expression rule's condition.
+// Condition is the rule as a person reads it: "> 90%", "< 10m", an
+// expression rule's condition, or "down 3 rounds" for the down rule.
 func (r Rule) Condition() string {
-	if r.Cond != nil {
+	if r.Cond != nil || r.IsDown() {
 		return r.LimitText
 	}
 	bound := strings.TrimSpace(r.LimitText)
@@ -81,7 +82,8 @@ func (r Rule) Condition() string {
 // unknown or whose limit does not parse or does not fit the metric's unit
 // yields an Error diagnostic at the alert's position and no rule; the
 // other alerts still compile. A rule equal to an earlier one (same ID) is
-// dropped with a Warning.
+// dropped with a Warning. Alerts of the built-in type DownType are left
+// to CompileDown.
 func Compile(alerts []config.Alert, types map[string]Type) ([]Rule, config.Diagnostics) {
 	var (
 		rules []Rule
@@ -89,6 +91,9 @@ func Compile(alerts []config.Alert, types map[string]Type) ([]Rule, config.Diagn
 		seen  = make(map[string]Rule)
 	)
 	for _, a := range alerts {
+		if a.Type == DownType {
+			continue
+		}
 		t, ok := types[a.Type]
 		if !ok {
 			diags = append(diags, unknownType(a, types))
@@ -138,6 +143,10 @@ func unknownType(a config.Alert, types map[string]Type) config.Diagnostic {
 	d := config.Diagnostic{Severity: config.Error, Pos: a.Pos, Field: "alert attribute type",
 		Message: fmt.Sprintf("unknown alert type %q", a.Type)}
 	known := TypeNames(types)
+	if len(known) > 0 {
+		known = append(known, DownType)
+		slices.Sort(known)
+	}
 	switch {
 	case len(known) == 0:
 		d.Fix = "no source declares alert types; check that the sources started, or remove the alert"

@@ -154,13 +154,13 @@ func TestCompileDiagnostics(t *testing.T) {
 		"below zero": {"uptime", "<0s",
 			`config.xml:7:5: warning: alert uptime attribute limit: uptime <0s can never fire; fix: check the limit; values are never below 0`, true},
 		"unknown type with suggestion": {"memroy", "50%",
-			`config.xml:7:5: error: alert attribute type: unknown alert type "memroy"; fix: did you mean memory? known alert types: cpu, load, memory, swap, swap_bytes, uptime, users`, false},
+			`config.xml:7:5: error: alert attribute type: unknown alert type "memroy"; fix: did you mean memory? known alert types: cpu, down, load, memory, swap, swap_bytes, uptime, users`, false},
 		"unknown type prefix": {"mem", "50%",
-			`config.xml:7:5: error: alert attribute type: unknown alert type "mem"; fix: did you mean memory? known alert types: cpu, load, memory, swap, swap_bytes, uptime, users`, false},
+			`config.xml:7:5: error: alert attribute type: unknown alert type "mem"; fix: did you mean memory? known alert types: cpu, down, load, memory, swap, swap_bytes, uptime, users`, false},
 		"unknown type listing": {"disk", "90%",
-			`config.xml:7:5: error: alert attribute type: unknown alert type "disk"; fix: use one of the known alert types: cpu, load, memory, swap, swap_bytes, uptime, users`, false},
+			`config.xml:7:5: error: alert attribute type: unknown alert type "disk"; fix: use one of the known alert types: cpu, down, load, memory, swap, swap_bytes, uptime, users`, false},
 		"empty type": {"", "90%",
-			`config.xml:7:5: error: alert attribute type: unknown alert type ""; fix: use one of the known alert types: cpu, load, memory, swap, swap_bytes, uptime, users`, false},
+			`config.xml:7:5: error: alert attribute type: unknown alert type ""; fix: use one of the known alert types: cpu, down, load, memory, swap, swap_bytes, uptime, users`, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -214,7 +214,7 @@ func TestCompileKeepsGoodRules(t *testing.T) {
 		t.Errorf("rule IDs = %q, want %q", ids, want)
 	}
 	want := `config.xml:3:5: error: alert uptime attribute limit: "soon" does not start with a number; fix: write a limit such as 10m
-config.xml:5:5: error: alert attribute type: unknown alert type "disk"; fix: use one of the known alert types: cpu, load, memory, swap, swap_bytes, uptime, users
+config.xml:5:5: error: alert attribute type: unknown alert type "disk"; fix: use one of the known alert types: cpu, down, load, memory, swap, swap_bytes, uptime, users
 config.xml:7:5: warning: alert memory: the same rule as on line 4 (memory > 90%); fix: remove one of them`
 	if diags.String() != want {
 		t.Errorf("diagnostics:\n%s\nwant\n%s", diags, want)

@@ -77,7 +77,7 @@ func excess(t Transition) float64 {
 
 func subject(host HostInfo, changes []Transition) string {
 	w := changes[0]
-	s := fmt.Sprintf("[CSCS] %s %s: %s", w.Kind, hostLabel(host), headline(w))
+	s := fmt.Sprintf("[CSCS] %s %s: %s", w.Kind, hostLabel(host), headline(w, host))
 	if n := len(changes) - 1; n > 0 {
 		s += fmt.Sprintf(" (+%d more)", n)
 	}
@@ -86,7 +86,10 @@ func subject(host HostInfo, changes []Transition) string {
 
 // headline is one transition in a few words: "memory 93.2% > 90%", or
 // "memory 42.0% (was > 90%)" once resolved.
-func headline(t Transition) string {
+func headline(t Transition, host HostInfo) string {
+	if t.Rule.IsDown() {
+		return downHeadline(t, host)
+	}
 	typ := cleanText(t.Rule.Type, maxFieldLen)
 	value := formatValue(t.Value, t.Rule.Unit)
 	cond := cleanText(t.Rule.Condition(), maxFieldLen)
@@ -129,6 +132,10 @@ func body(host HostInfo, changes []Transition, recent map[string][]TimedValue, n
 	for _, c := range changes {
 		unit := c.Rule.Unit
 		fmt.Fprintf(&b, "\n%s %s\n", c.Kind, cleanText(c.Rule.Type, maxFieldLen))
+		if c.Rule.IsDown() {
+			downSection(&b, c, host)
+			continue
+		}
 		field(&b, "  ", "Metric:", cleanText(c.Rule.Metric, maxFieldLen))
 		field(&b, "  ", "Value:", formatValue(c.Value, unit))
 		field(&b, "  ", "Limit:", cleanText(c.Rule.Condition(), maxFieldLen))

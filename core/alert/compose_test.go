@@ -191,7 +191,7 @@ func TestComposeWorst(t *testing.T) {
 			if !ok || msg.Subject != tc.want {
 				t.Errorf("subject\n got  %q\n want %q", msg.Subject, tc.want)
 			}
-			if !strings.Contains(msg.Subject, headline(msg.Worst)) {
+			if !strings.Contains(msg.Subject, headline(msg.Worst, web)) {
 				t.Errorf("Worst %+v is not the one in the subject", msg.Worst)
 			}
 		})

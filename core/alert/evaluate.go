@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // DefaultRepeat is how long a rule keeps firing before its mail is
@@ -23,6 +25,13 @@ type HostInfo struct {
 	Mail string
 	// OS and Arch are the host's platform as reported this round.
 	OS, Arch string
+	// Status is the outcome of the host's collection this round; the down
+	// rule reads it (see DownRule). Empty means unknown: the down rule is
+	// then skipped.
+	Status storage.Status
+	// Error is why the collection failed, person-readable and with the
+	// fix (empty when Status is ok); it is hostile text.
+	Error string
 }
 
 // State is the alert state of one rule on one host.
@@ -36,7 +45,8 @@ type State struct {
 	// LastValue is the value of the metric at the last evaluation.
 	LastValue float64
 	// Streak counts the rounds in a row a rule with Rule.For > 1 held
-	// without firing yet.
+	// without firing yet (for the down rule, Since is then when the
+	// streak began).
 	Streak int
 }
 
@@ -146,6 +156,12 @@ func (t Transitions) Commit(ctx context.Context, store StateStore) error {
 // is not a finite number is skipped: it neither fires nor resolves, and
 // its state is kept as it is, because nothing was learned about it.
 //
+// The down rule (DownRule) reads host.Status instead of samples: it holds
+// for a failed host, not for a collected one, and is skipped for a
+// cancelled one. A down state that did not change (a host that stays up,
+// or stays down between repeats) is not in Updates, which spares a state
+// write per host per round.
+//
 // Evaluate only reads the store; the new states are in the result's
 // Updates, for Commit.
 func Evaluate(ctx context.Context, now time.Time, host HostInfo, rules []Rule, samples map[string]float64, store StateStore, repeat time.Duration) (Transitions, error) {
@@ -164,6 +180,12 @@ func Evaluate(ctx context.Context, now time.Time, host HostInfo, rules []Rule, s
 			every = r.Repeat
 		}
 		next, kind := step(prev, found, fires, v, now, every, r.For)
+		if r.IsDown() {
+			next = downSince(prev, next, now, kind)
+			if unchanged(prev, found, next, kind) {
+				continue
+			}
+		}
 		tr.Updates = append(tr.Updates, Update{HostIP: host.IP, HostPort: host.Port, RuleID: r.ID, State: next})
 		if kind != 0 {
 			since := next.Since
@@ -179,6 +201,10 @@ func Evaluate(ctx context.Context, now time.Time, host HostInfo, rules []Rule, s
 // decide says whether rule r breaks on a host this round and the value
 // its mail shows; ok is false when the round says nothing about it.
 func decide(r Rule, host HostInfo, samples map[string]float64) (fires bool, value float64, ok bool) {
+	if r.IsDown() {
+		v, ok := upValue(host)
+		return ok && r.Fires(v), v, ok
+	}
 	if r.Cond != nil {
 		fires, ok = r.Cond.Holds(host, samples)
 		value, found := samples[r.Metric]
@@ -192,6 +218,12 @@ func decide(r Rule, host HostInfo, samples map[string]float64) (fires bool, valu
 		return false, 0, false
 	}
 	return r.Fires(v), v, true
+}
+
+// unchanged reports whether the next state of a rule equals the stored
+// one, so that storing it again can be skipped.
+func unchanged(prev State, found bool, next State, kind Kind) bool {
+	return found && kind == 0 && next == prev
 }
 
 // step is the state machine of one rule: from the previous state (found
@@ -245,7 +277,7 @@ func Recent(ctx context.Context, store StateStore, host HostInfo, tr Transitions
 	recent := make(map[string][]TimedValue)
 	for _, c := range tr.Changes {
 		m := c.Rule.Metric
-		if _, done := recent[m]; done {
+		if _, done := recent[m]; done || c.Rule.IsDown() {
 			continue
 		}
 		vs, err := store.RecentValues(ctx, host.IP, host.Port, m, n)

@@ -64,7 +64,9 @@ var (
 // key, only an ssh-agent can authenticate, which is a Warning. Alert
 // attributes: type (required, a lower-case identifier) and limit
 // (required, a number optionally followed by % or a unit, as in "50%",
-// "2GiB", "10d"; its meaning belongs to the alert type).
+// "2GiB", "10d"; its meaning belongs to the alert type). The built-in
+// type DownAlertType is always accepted; its limit is a count of rounds
+// or "off", read by core/alert.
 //
 // The Config is nil exactly when the Diagnostics hold an Error.
 func LoadInventory(path string, opts LoadOptions) (*Config, Diagnostics) {
@@ -458,7 +460,7 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	case !alertTypePattern.MatchString(t.value):
 		ok = false
 		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("%q is not an alert type name", t.value), alertTypeFix(t.value))
-	case len(l.opts.AlertTypes) > 0 && !slices.Contains(l.opts.AlertTypes, t.value):
+	case len(l.opts.AlertTypes) > 0 && !slices.Contains(l.opts.AlertTypes, t.value) && t.value != DownAlertType:
 		ok = false
 		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("unknown alert type %q", t.value),
 			unknownNameFix(t.value, l.opts.AlertTypes, "alert types"))
@@ -468,10 +470,16 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	}
 	l.warnTypographic(off, name)
 
-	lim, hasLimit := l.required(attrs, "limit", elemPos, name, "add limit='50%' (or another threshold)")
+	missingFix := "add limit='50%' (or another threshold)"
+	if a.Type == DownAlertType {
+		missingFix = "add limit='3' (failed rounds in a row) or limit='off'"
+	}
+	lim, hasLimit := l.required(attrs, "limit", elemPos, name, missingFix)
 	switch {
 	case !hasLimit:
 		ok = false
+	case a.Type == DownAlertType:
+		a.Limit = lim.value // a count of rounds or "off": core/alert reads it
 	case !limitPattern.MatchString(lim.value):
 		ok = false
 		l.report(Error, lim.pos, name+" attribute limit", fmt.Sprintf("%q is not a limit", lim.value), limitFix(lim.value))

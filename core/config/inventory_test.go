@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"io"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -117,6 +118,11 @@ func TestLoadInventoryDiagnostics(t *testing.T) {
 			opts: LoadOptions{AlertTypes: []string{"cpu", "memory"}},
 			want: []wantDiag{
 				{Error, 4, 12, "client 127.0.0.1 alert #2 attribute type", `unknown alert type "cpuu"`, "did you mean cpu? alert types: cpu, memory"},
+			}},
+		"alert_down.xml": { // the built-in type is known without a source; its limit is read by core/alert
+			opts: LoadOptions{AlertTypes: []string{"cpu", "memory"}},
+			want: []wantDiag{
+				{Error, 4, 5, "client 127.0.0.1 alert down", "the limit attribute is missing", "add limit='3' (failed rounds in a row) or limit='off'"},
 			}},
 		"mail_invalid.xml": {want: []wantDiag{
 			{Error, 2, 52, "client 127.0.0.1 attribute mail", `"not an address" is not a mail address`, "ops@example.com"},
@@ -367,5 +373,37 @@ func TestLoadInventoryKeyInHomeDirectory(t *testing.T) {
 	}
 	if got, want := cfg.Clients[0].Key, filepath.Join(home, "id_test"); got != want {
 		t.Errorf("Key = %q, want %q", got, want)
+	}
+}
+
+// TestLoadInventoryDownAlert: a down alert's limit is a count of rounds
+// or "off", kept as written for core/alert, even where the sources' alert
+// types are checked.
+func TestLoadInventoryDownAlert(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.xml")
+	xmlText := `<clients>
+  <client ip="127.0.0.1" username="u" password="p" mail="a@example.com">
+    <alert type="down" limit="5 rounds"/>
+  </client>
+  <client ip="127.0.0.2" username="u" password="p" mail="a@example.com">
+    <alert type="down" limit="off"/>
+  </client>
+</clients>
+`
+	if err := os.WriteFile(path, []byte(xmlText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, diags := LoadInventory(path, LoadOptions{AlertTypes: []string{"cpu", "memory"}})
+	if len(diags) != 0 || cfg == nil {
+		t.Fatalf("diagnostics:\n%s", diags)
+	}
+	want := []Alert{
+		{Type: DownAlertType, Limit: "5 rounds", Pos: Pos{File: path, Line: 3, Col: 5}},
+		{Type: DownAlertType, Limit: "off", Pos: Pos{File: path, Line: 6, Col: 5}},
+	}
+	for i, w := range want {
+		if got := cfg.Clients[i].Alerts; len(got) != 1 || got[0] != w {
+			t.Errorf("client %d alerts %+v, want %+v", i, got, w)
+		}
 	}
 }

@@ -25,6 +25,11 @@ type Client struct {
 	Pos Pos
 }
 
+// DownAlertType is the built-in alert type of a host that fails rounds in
+// a row: <alert type="down" limit="5"/> (or limit="off"). No source
+// declares it; core/alert reads its limit.
+const DownAlertType = "down"
+
 // Alert is one <alert type limit> rule of a client.
 type Alert struct {
 	Type  string // e.g. "memory", "cpu"

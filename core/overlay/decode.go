@@ -209,9 +209,13 @@ func decodePlugin(ctx *hcl.EvalContext, b *hcl.Block, dir string) (Plugin, hcl.D
 	return p, a.diags
 }
 
+// MaxDownAfter is the largest down_after a group may give (as many
+// rounds as an alert's for).
+const MaxDownAfter = 1000
+
 func groupSchema() *hcl.BodySchema {
 	return &hcl.BodySchema{
-		Attributes: []hcl.AttributeSchema{{Name: "ips"}, {Name: "names"}, {Name: "os"}, {Name: "sources"}, {Name: "interval"}},
+		Attributes: []hcl.AttributeSchema{{Name: "ips"}, {Name: "names"}, {Name: "os"}, {Name: "sources"}, {Name: "interval"}, {Name: "down_after"}},
 		Blocks: []hcl.BlockHeaderSchema{
 			{Type: "module", LabelNames: []string{"source"}},
 			{Type: "alert", LabelNames: []string{"name"}},
@@ -260,6 +264,11 @@ func decodeGroup(ctx *hcl.EvalContext, b *hcl.Block, names registry) (Group, hcl
 	if at, ok := c.Attributes["interval"]; ok {
 		if v, ok := a.duration(at, time.Second, 7*24*time.Hour); ok {
 			g.Interval = Setting[time.Duration]{Value: v, Set: true, Range: at.Range}
+		}
+	}
+	if at, ok := c.Attributes["down_after"]; ok {
+		if n, ok := a.int(at, 0, MaxDownAfter); ok {
+			g.DownAfter = Setting[int]{Value: n, Set: true, Range: at.Range}
 		}
 	}
 	seen := map[string]hcl.Range{}

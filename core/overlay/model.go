@@ -94,7 +94,11 @@ type Group struct {
 	// group's hosts in `cscs serve` and `cscs run --interval`, in place of
 	// the global one.
 	Interval Setting[time.Duration]
-	Range    hcl.Range
+	// DownAfter, when set, is how many failed rounds in a row make its
+	// hosts DOWN (0: no DOWN alerts); a client's own
+	// <alert type="down"> in config.xml wins over it.
+	DownAfter Setting[int]
+	Range     hcl.Range
 }
 
 // Selector chooses hosts: a client matches when its ip attribute matches

@@ -283,3 +283,59 @@ func TestDiagnostics(t *testing.T) {
 		})
 	}
 }
+
+// TestDownAfter: a host's down_after is the last group, in declaration
+// order, that sets it; 0 (off) counts as set; none: not set.
+func TestDownAfter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "down.hcl")
+	text := `
+group "all" {
+  down_after = 5
+}
+group "web" {
+  names = ["web-*"]
+}
+group "edge" {
+  ips        = ["10.0.9.0/24"]
+  down_after = 0
+}
+group "linux" {
+  os         = ["linux"]
+  down_after = 2
+}
+group "db" {
+  names = ["db-*"]
+}
+`
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ov, diags := load(t, nil, path)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tests := []struct {
+		addr, os string
+		want     int
+		set      bool
+	}{
+		{"web-1", "", 5, true},         // all, web
+		{"10.0.9.4", "", 0, true},      // all, edge: off
+		{"10.0.9.4", "linux", 2, true}, // linux is declared after edge
+		{"db-1", "windows", 5, true},
+	}
+	for _, tt := range tests {
+		got, set := DownAfter(ov.GroupsOf(tt.addr, tt.os))
+		if got != tt.want || set != tt.set {
+			t.Errorf("DownAfter(groups of %s/%s) = %d, %v; want %d, %v", tt.addr, tt.os, got, set, tt.want, tt.set)
+		}
+	}
+	if _, set := DownAfter(nil); set {
+		t.Error("no groups: down_after set")
+	}
+	var shown bytes.Buffer
+	ov.Show(&shown, "********")
+	if !strings.Contains(shown.String(), "down_after = 2") {
+		t.Errorf("Show leaves down_after out:\n%s", shown.String())
+	}
+}

@@ -170,3 +170,14 @@ func hostMatches(entry, addr string) bool {
 	}
 	return globMatch(entry, addr)
 }
+
+// DownAfter is the down_after of a host in groups: the last group, in
+// declaration order, that sets it; ok is false when none does.
+func DownAfter(groups []*Group) (rounds int, ok bool) {
+	for _, g := range slices.Backward(groups) {
+		if g.DownAfter.Set {
+			return g.DownAfter.Value, true
+		}
+	}
+	return 0, false
+}

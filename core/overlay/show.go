@@ -45,6 +45,12 @@ func (ov *Overlay) Show(w io.Writer, masked string) {
 		if g.Sources != nil {
 			fmt.Fprintf(w, "  sources = %s\n", List(g.Sources))
 		}
+		if g.Interval.Set {
+			fmt.Fprintf(w, "  interval = %s\n", Quote(g.Interval.Value))
+		}
+		if g.DownAfter.Set {
+			fmt.Fprintf(w, "  down_after = %d\n", g.DownAfter.Value)
+		}
 		for _, m := range g.Modules {
 			fmt.Fprintf(w, "  module %q {\n", m.Source)
 			writeValues(w, masked, "    ", m.Settings, m.Sensitive)

@@ -55,7 +55,8 @@ type roundMail struct {
 	notifications []storage.NotificationRecord
 }
 
-// raise evaluates every client's rules against this round's samples,
+// raise evaluates every client's rules against this round's samples and
+// its down rule against the collection's status,
 // queues one grouped notification per client in the outbox (kept in the
 // core's state database), and delivers what the outbox holds. ok is false
 // when a notification failed for good or could not be queued.
@@ -67,45 +68,18 @@ func (a alerting) raise(ctx context.Context, eventSources []source.Description, 
 		a.notes.problem("alerts skipped: the state database could not be opened")
 		return roundMail{}
 	}
-	ov := a.plan.Config.Overlay
 	ob := outbox.New(a.st)
 	rm := roundMail{ok: true}
 	var queued []string
 	var values []state.HostValues // stored in one transaction after the loop
 	now := time.Now()
-	for i, cl := range a.plan.Config.Inventory.Clients {
-		col := batch.Collections[i]
-		if col.Status != storage.StatusOK {
-			continue // no values: an unreachable host neither fires nor resolves
-		}
-		samples := make(map[string]float64, len(col.Samples))
-		for _, sm := range col.Samples {
-			samples[sm.Metric] = sm.Value
-		}
-		host := alert.HostInfo{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail, OS: col.OS, Arch: col.Arch}
-		var groups []*overlay.Group
-		var allowed []string
-		if ov != nil {
-			groups = ov.GroupsOf(cl.IP, col.OS)
-			allowed = overlay.SourcesFor(groups)
-		}
-		route := func(kind, severity string) []string {
-			return a.channelsFor(overlay.Notice{Kind: kind, Severity: severity, Groups: overlay.GroupNames(groups), Host: cl.IP})
-		}
-		hostRules := append(slices.Clone(a.plan.Config.Rules[i]), a.plan.overlayRules.forHost(groups)...)
-		states, ids, err := a.host(ctx, ob, host, hostRules, samples, now, route)
-		if err != nil {
-			a.notes.problem("alerts for %s: %v", clientLabel(cl), err)
-			rm.ok = false
-		}
-		rm.alerts = append(rm.alerts, states...)
-		queued = append(queued, ids...)
-		values = append(values, state.HostValues{HostIP: cl.IP, HostPort: cl.Port, At: col.FinishedAt, Values: samples})
-		if ids, err := a.queueEventLog(ctx, ob, cl, col, eventSources, allowed, now, route("eventlog", "info")); err != nil {
-			a.notes.problem("event-log mail for %s: %v", clientLabel(cl), err)
-			rm.ok = false
-		} else {
-			queued = append(queued, ids...)
+	for i := range a.plan.Config.Inventory.Clients {
+		out := a.client(ctx, ob, i, batch.Collections[i], eventSources, now)
+		rm.ok = rm.ok && out.ok
+		rm.alerts = append(rm.alerts, out.states...)
+		queued = append(queued, out.queued...)
+		if out.values != nil {
+			values = append(values, *out.values)
 		}
 	}
 	if err := a.st.AddRoundValues(ctx, values); err != nil {
@@ -121,6 +95,84 @@ func (a alerting) raise(ctx context.Context, eventSources []source.Description, 
 	}
 	rm.notifications = outboxRecords(ctx, a.st, append(queued, due...), time.Now())
 	return rm
+}
+
+// clientAlerts is what one client's alerts produced in a round.
+type clientAlerts struct {
+	ok     bool
+	states []storage.AlertState
+	queued []string
+	// values are the round's samples to keep as recent values; nil when
+	// the host was not collected.
+	values *state.HostValues
+}
+
+// client evaluates the rules of client i for its collection col: the
+// down rule for every host (a cancelled one is skipped by the rule
+// itself), the other rules and the event-log mail only for a collected
+// host, which alone has values.
+func (a alerting) client(ctx context.Context, ob *outbox.Outbox, i int, col storage.Collection,
+	eventSources []source.Description, now time.Time) clientAlerts {
+	cl := a.plan.Config.Inventory.Clients[i]
+	out := clientAlerts{ok: true}
+	collected := col.Status == storage.StatusOK
+	host := alert.HostInfo{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail, OS: col.OS, Arch: col.Arch,
+		Status: col.Status, Error: col.Error}
+	groups := a.groupsOf(ctx, cl, col)
+	route := func(kind, severity string) []string {
+		return a.channelsFor(overlay.Notice{Kind: kind, Severity: severity, Groups: overlay.GroupNames(groups), Host: cl.IP})
+	}
+	var rules []alert.Rule
+	var samples map[string]float64
+	if collected {
+		samples = make(map[string]float64, len(col.Samples))
+		for _, sm := range col.Samples {
+			samples[sm.Metric] = sm.Value
+		}
+		rules = append(slices.Clone(a.plan.Config.Rules[i]), a.plan.overlayRules.forHost(groups)...)
+	}
+	if down, on := a.plan.down.forClient(a.plan.Config.Down[i], groups); on {
+		rules = append(rules, down)
+	}
+	states, ids, err := a.host(ctx, ob, host, rules, samples, now, route)
+	if err != nil {
+		a.notes.problem("alerts for %s: %v", clientLabel(cl), err)
+		out.ok = false
+	}
+	out.states, out.queued = states, ids
+	if !collected {
+		return out
+	}
+	out.values = &state.HostValues{HostIP: cl.IP, HostPort: cl.Port, At: col.FinishedAt, Values: samples}
+	var allowed []string
+	if a.plan.Config.Overlay != nil {
+		allowed = overlay.SourcesFor(groups)
+	}
+	ids, err = a.queueEventLog(ctx, ob, cl, col, eventSources, allowed, now, route("eventlog", "info"))
+	if err != nil {
+		a.notes.problem("event-log mail for %s: %v", clientLabel(cl), err)
+		out.ok = false
+	}
+	out.queued = append(out.queued, ids...)
+	return out
+}
+
+// groupsOf are the overlay groups of a client this round. A host not
+// reached has no OS this round; the platform detected in an earlier
+// round stands in for it, so that groups with an os selector keep their
+// down_after and routes for it.
+func (a alerting) groupsOf(ctx context.Context, cl config.Client, col storage.Collection) []*overlay.Group {
+	ov := a.plan.Config.Overlay
+	if ov == nil {
+		return nil
+	}
+	goos := col.OS
+	if goos == "" && col.Status != storage.StatusOK {
+		if p, ok, err := a.st.Platform(ctx, cl.IP, cl.Port, cl.Username); err == nil && ok {
+			goos = p.OS
+		}
+	}
+	return ov.GroupsOf(cl.IP, goos)
 }
 
 // channelsFor are the notifier instances a notification goes to.

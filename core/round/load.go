@@ -70,6 +70,9 @@ type Config struct {
 	// Rules are the <alert> rules of each client, Rules[i] for
 	// Inventory.Clients[i].
 	Rules [][]alert.Rule
+	// Down is each client's <alert type="down"> setting, Down[i] for
+	// Inventory.Clients[i].
+	Down []alert.DownLimit
 }
 
 // ErrInvalid is returned by Load when a file has errors; the diagnostics
@@ -105,14 +108,14 @@ func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Con
 			builtin := opts
 			builtin.PluginsDir = ""
 			c.Sources, _ = describeSources(ctx, builtin, nil)
-			if _, d := compileRules(inv, c.Sources); d.HasErrors() && opts.PluginsDir != "" {
+			if _, _, d := compileRules(inv, c.Sources); d.HasErrors() && opts.PluginsDir != "" {
 				var warnings []error
 				c.Sources, warnings = describeSources(ctx, opts, nil)
 				writeWarnings(w, warnings)
 			}
 		}
 		var ruleDiags config.Diagnostics
-		c.Rules, ruleDiags = compileRules(inv, c.Sources)
+		c.Rules, c.Down, ruleDiags = compileRules(inv, c.Sources)
 		diags = append(diags, ruleDiags...)
 	}
 	if _, err := os.Stat(files.Email); files.Email != "" && (err == nil || !errors.Is(err, fs.ErrNotExist)) {
@@ -222,13 +225,18 @@ func declared(ov *overlay.Overlay) []pipeline.Declared {
 }
 
 // compileRules compiles every client's <alert> rules against the alert
-// types the sources declare; rules[i] belongs to cfg.Clients[i].
-func compileRules(cfg *config.Config, descs []source.Description) ([][]alert.Rule, config.Diagnostics) {
+// types the sources declare, and reads its <alert type="down">; rules[i]
+// and down[i] belong to cfg.Clients[i].
+func compileRules(cfg *config.Config, descs []source.Description) ([][]alert.Rule, []alert.DownLimit, config.Diagnostics) {
 	types := alert.TypesFrom(descs)
 	rules := make([][]alert.Rule, len(cfg.Clients))
+	down := make([]alert.DownLimit, len(cfg.Clients))
 	var all config.Diagnostics
 	for i, cl := range cfg.Clients {
 		r, diags := alert.Compile(cl.Alerts, types)
+		var downDiags config.Diagnostics
+		down[i], downDiags = alert.CompileDown(cl.Alerts)
+		diags = append(diags, downDiags...)
 		for j := range diags {
 			diags[j].Field = "client " + cl.IP + " " + diags[j].Field
 		}
@@ -236,7 +244,7 @@ func compileRules(cfg *config.Config, descs []source.Description) ([][]alert.Rul
 		all = append(all, diags...)
 	}
 	all.Sort()
-	return rules, all
+	return rules, down, all
 }
 
 // Declared lists the external plugins the configuration's overlays

@@ -38,12 +38,13 @@ func (p *Plan) Only(indices []int) *Plan {
 	inv := *p.Config.Inventory
 	inv.Clients = make([]config.Client, 0, len(indices))
 	cfg := *p.Config
+	// Every per-client slice of the configuration follows the clients.
 	cfg.Rules = make([][]alert.Rule, 0, len(indices))
+	cfg.Down = make([]alert.DownLimit, 0, len(indices))
 	for _, i := range indices {
 		inv.Clients = append(inv.Clients, p.Config.Inventory.Clients[i])
-		if i < len(p.Config.Rules) {
-			cfg.Rules = append(cfg.Rules, p.Config.Rules[i])
-		}
+		cfg.Rules = append(cfg.Rules, p.Config.Rules[i])
+		cfg.Down = append(cfg.Down, p.Config.Down[i])
 	}
 	cfg.Inventory = &inv
 	sub := *p

@@ -103,8 +103,8 @@ func TestGroupIntervals(t *testing.T) {
 						got = append(got, cl.IP)
 						batch.Collections = append(batch.Collections, storage.Collection{HostIP: cl.IP, HostPort: cl.Port, Status: storage.StatusOK, FinishedAt: now})
 					}
-					if len(plan.Config.Rules) != len(plan.Config.Inventory.Clients) {
-						t.Fatalf("tick %d: %d rule lists for %d clients", k, len(plan.Config.Rules), len(plan.Config.Inventory.Clients))
+					if n := len(plan.Config.Inventory.Clients); len(plan.Config.Rules) != n || len(plan.Config.Down) != n {
+						t.Fatalf("tick %d: %d rule lists and %d down limits for %d clients", k, len(plan.Config.Rules), len(plan.Config.Down), n)
 					}
 				}
 				if !slices.Equal(got, want) {
