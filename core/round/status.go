@@ -12,6 +12,7 @@ import (
 	"github.com/cscs-dev/cscs/core/round/pool"
 	"github.com/cscs-dev/cscs/core/spool"
 	"github.com/cscs-dev/cscs/core/state"
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // The reads of this file serve status pages and scrapes while rounds run:
@@ -83,6 +84,11 @@ func ReadFleet(ctx context.Context, p *Plan) (Fleet, error) {
 	alerts, alertErr := st.FiringAlerts(ctx)
 	f.Alerts = alerts
 	counts, outboxErr := st.NotificationCounts(ctx)
+	if outboxErr == nil {
+		for _, s := range storage.NotificationStatuses {
+			counts[s] += 0 // every status, 0 when none is in it
+		}
+	}
 	f.Outbox = counts
 	return f, errors.Join(alertErr, outboxErr, spoolErr)
 }
@@ -107,6 +113,9 @@ func ReadHost(ctx context.Context, p *Plan, ip string, port int) (Host, error) {
 
 // openState opens the plan's state database for reading.
 func openState(ctx context.Context, p *Plan) (*state.DB, error) {
+	if err := hasDataDir(p); err != nil {
+		return nil, err
+	}
 	st, err := state.Open(ctx, state.Path(p.Env.DataDir), state.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("state database: %w", err)
@@ -117,6 +126,9 @@ func openState(ctx context.Context, p *Plan) (*state.DB, error) {
 // ReadSpools lists the spools under the plan's data directory with what
 // waits in each, by storage name; none when nothing was ever spooled.
 func ReadSpools(p *Plan) ([]SpoolBacklog, error) {
+	if err := hasDataDir(p); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(p.spoolRoot())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
@@ -156,6 +168,15 @@ func readSpool(p *Plan, name string) (SpoolBacklog, error) {
 		b.Oldest, _ = pool.RoundTime(ids[0])
 	}
 	return b, nil
+}
+
+// hasDataDir refuses a plan without a data directory: its state would be
+// read from the working directory.
+func hasDataDir(p *Plan) error {
+	if p == nil || p.Env.DataDir == "" {
+		return errors.New("the plan has no data directory to read the state from")
+	}
+	return nil
 }
 
 // spoolRoot is the directory holding every storage's spool.
