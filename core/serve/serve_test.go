@@ -41,12 +41,28 @@ import (
 // rounds go to.
 func fleetPlan(t *testing.T) (*round.Plan, string) {
 	t.Helper()
+	return fleetPlanWith(t, "")
+}
+
+// fleetPlanWith is fleetPlan with more <client> elements in config.xml.
+func fleetPlanWith(t *testing.T, clients string) (*round.Plan, string) {
+	t.Helper()
 	ctx := context.Background()
 	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 2, User: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
+	if clients != "" {
+		inventory, err := os.ReadFile(d.Inventory)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inventory = []byte(strings.Replace(string(inventory), "</clients>", clients+"</clients>", 1))
+		if err := os.WriteFile(d.Inventory, inventory, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var diags strings.Builder
 	cfg, err := round.Load(ctx, round.Files{Inventory: d.Inventory, Email: d.Email}, round.LoadOptions{Version: "test"}, &diags)
 	if err != nil {
