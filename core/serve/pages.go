@@ -35,6 +35,7 @@ func newPages() *pages {
 	parse := func(page string) *template.Template {
 		return template.Must(template.New(page).Funcs(template.FuncMap{
 			"when":     formatWhen,
+			"clock":    formatClock,
 			"duration": func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 		}).ParseFS(assets, "templates/layout.html", "templates/"+page))
 	}
@@ -54,6 +55,14 @@ func formatWhen(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// formatClock writes the time of day of t, in UTC; "—" for none.
+func formatClock(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("15:04:05")
 }
 
 // page is what every page's layout shows.
