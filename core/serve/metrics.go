@@ -144,13 +144,22 @@ func (h *hostMetrics) Collect(ch chan<- prometheus.Metric) {
 // MetricName is the Prometheus name of a CSCS metric: cscs_host_ and the
 // metric with every character outside [a-zA-Z0-9_] turned into "_"
 // ("cpu.percent" → "cscs_host_cpu_percent", "load.1" → "cscs_host_load_1").
+// A name that would end in a suffix Prometheus keeps for counters,
+// histograms and summaries (_total, _count, _sum, _bucket) gets "_value"
+// after it: these are gauges ("cpu.count" → "cscs_host_cpu_count_value").
 func MetricName(metric string) string {
-	return "cscs_host_" + strings.Map(func(r rune) rune {
+	name := "cscs_host_" + strings.Map(func(r rune) rune {
 		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
 			return r
 		}
 		return '_'
 	}, metric)
+	for _, reserved := range []string{"_total", "_count", "_sum", "_bucket"} {
+		if strings.HasSuffix(name, reserved) {
+			return name + "_value"
+		}
+	}
+	return name
 }
 
 // backlogMetrics exposes what waits at scrape time, read from the state

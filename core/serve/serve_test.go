@@ -25,6 +25,7 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -34,6 +35,9 @@ import (
 	"github.com/cscs-dev/cscs/core/internal/syncbuf"
 	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/round"
+	"github.com/cscs-dev/cscs/core/round/pool"
+	"github.com/cscs-dev/cscs/core/spool"
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // fleetPlan plans rounds against a two-host in-process SSH fleet with a
@@ -112,7 +116,10 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 		t.Skip("runs rounds against an in-process SSH fleet")
 	}
 	plan, db := fleetPlan(t)
-	svc := New(plan, nil, Options{Interval: 50 * time.Millisecond, Jitter: -1})
+	spooledAt := spoolOldRound(t, plan, "storage-offline", time.Hour)
+	var pluginFailures int
+	svc := New(plan, nil, Options{Interval: 50 * time.Millisecond, Jitter: -1,
+		Done: func(r *round.Result) { pluginFailures += r.PluginFailures }})
 	h := svc.Handler()
 	if code, body := get(h, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "no round") {
 		t.Errorf("/readyz before the first round: %d %q", code, body)
@@ -140,6 +147,7 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 		t.Errorf("/readyz after rounds: %d %q", code, body)
 	}
 
+	lintScrape(t, h)
 	families := scrape(t, h)
 	name := regexp.MustCompile(`^cscs_[a-z0-9_]+$`)
 	for n, f := range families {
@@ -169,6 +177,87 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 			t.Errorf("%s{host=%q} = %v, stored %v", MetricName(metric), host, got, v)
 		}
 	}
+
+	// The outbox, the spool and the plugin failures are as stored.
+	outbox := storedOutbox(t, filepath.Join(plan.Env.DataDir, "state.db"))
+	for _, status := range storage.NotificationStatuses {
+		if got := gauge(families, "cscs_outbox_notifications", "status", status); got != float64(outbox[status]) {
+			t.Errorf("cscs_outbox_notifications{status=%q} = %v, stored %d", status, got, outbox[status])
+		}
+	}
+	if outbox[storage.NotificationSent] == 0 {
+		t.Error("the rounds sent no mail; the outbox figures are not tested")
+	}
+	if got := gauge(families, "cscs_spool_rounds", "storage", "storage-offline"); got != 1 {
+		t.Errorf("cscs_spool_rounds{storage=storage-offline} = %v, want 1", got)
+	}
+	age := gauge(families, "cscs_spool_oldest_round_age_seconds", "storage", "storage-offline")
+	if want := time.Since(spooledAt).Seconds(); age < want-5 || age > want+5 {
+		t.Errorf("cscs_spool_oldest_round_age_seconds{storage=storage-offline} = %v, want about %v", age, want)
+	}
+	if got := counter(families, "cscs_plugin_failures_total"); got != float64(pluginFailures) || families["cscs_plugin_failures_total"] == nil {
+		t.Errorf("cscs_plugin_failures_total = %v, the rounds counted %d", got, pluginFailures)
+	}
+}
+
+// lintScrape runs Prometheus' metric linter (promtool check metrics) over
+// a scrape of h and fails on any problem.
+func lintScrape(t *testing.T, h http.Handler) {
+	t.Helper()
+	code, body := get(h, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatalf("promlint: %v", err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// spoolOldRound spools an empty round that started ago for a storage the
+// plan does not have (so no round replays it) and returns its start.
+func spoolOldRound(t *testing.T, plan *round.Plan, name string, ago time.Duration) time.Time {
+	t.Helper()
+	started := time.Now().Add(-ago).Truncate(time.Second)
+	sp, err := spool.Open(filepath.Join(plan.Env.DataDir, "spool"), name, plan.Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Put(&storage.Batch{RoundID: pool.NewRoundID(started), StartedAt: started, FinishedAt: started}); err != nil {
+		t.Fatal(err)
+	}
+	return started
+}
+
+// storedOutbox counts the state database's notifications by status.
+func storedOutbox(t *testing.T, path string) map[string]int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT status, COUNT(*) FROM notifications GROUP BY status`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestReloadKeepsTheRunningPlan: a reload whose configuration has errors
@@ -201,6 +290,9 @@ func TestMetricName(t *testing.T) {
 		"load.1":              "cscs_host_load_1",
 		"memory.used_percent": "cscs_host_memory_used_percent",
 		"disk./var.used-pct":  "cscs_host_disk__var_used_pct",
+		"cpu.count":           "cscs_host_cpu_count_value",
+		"net.rx_total":        "cscs_host_net_rx_total_value",
+		"io.wait_sum":         "cscs_host_io_wait_sum_value",
 	} {
 		if got := MetricName(in); got != want {
 			t.Errorf("MetricName(%q) = %q, want %q", in, got, want)
