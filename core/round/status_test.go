@@ -116,4 +116,3 @@ func TestReadSpools(t *testing.T) {
 		t.Error("ReadFleet of a plan without a data directory did not fail")
 	}
 }
-

@@ -165,10 +165,10 @@ func MetricName(metric string) string {
 // backlogMetrics exposes what waits at scrape time, read from the state
 // database and the spool: the outbox by status and each storage's spool.
 type backlogMetrics struct {
-	read                       func(context.Context) (round.Fleet, error)
-	now                        func() time.Time
-	outbox, spooled, spoolAge  *prometheus.Desc
-	readErrors                 prometheus.Counter
+	read                      func(context.Context) (round.Fleet, error)
+	now                       func() time.Time
+	outbox, spooled, spoolAge *prometheus.Desc
+	readErrors                prometheus.Counter
 }
 
 // backlogReadTimeout bounds one scrape's reads of the state database,

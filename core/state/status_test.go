@@ -88,4 +88,3 @@ func TestStatusReads(t *testing.T) {
 		t.Errorf("HostNotifications of another host = %+v, %v", other, err)
 	}
 }
-
