@@ -1,8 +1,8 @@
 // Package serve runs rounds unattended: one round of a plan every
 // interval, a little jitter on each start, never two at once; a reload
 // that replaces the plan only when the new configuration is valid; and an
-// HTTP handler with /healthz, /readyz and /metrics for whoever watches the
-// collector. `cscs serve` wires it to a listener and to signals; `cscs
+// HTTP handler with status pages (the fleet, one page per host), /healthz,
+// /readyz and /metrics for whoever watches the collector. `cscs serve` wires it to a listener and to signals; `cscs
 // run --interval` uses the schedule alone.
 package serve
 
