@@ -125,7 +125,8 @@ func tableRows(body, class string) map[string]string {
 	}
 	table, _, _ = strings.Cut(table, "</table>")
 	for _, row := range strings.Split(table, "<tr>")[1:] {
-		if _, link, ok := strings.Cut(row, `">`); ok {
+		if _, link, ok := strings.Cut(row, `<a href="`); ok {
+			_, link, _ = strings.Cut(link, `">`)
 			label, _, _ := strings.Cut(link, "</a>")
 			out[html.UnescapeString(label)] = row
 		}
