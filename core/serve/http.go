@@ -15,8 +15,8 @@ import (
 	"github.com/cscs-dev/cscs/core/round"
 )
 
-// Paths are what Handler serves, for the log line at start.
-const Paths = "/ /hosts/{host} /healthz /readyz /metrics"
+// paths are what Handler serves, for the log line at start.
+const paths = "/ /hosts/{host} /healthz /readyz /metrics"
 
 // Handler serves the status pages (/ the fleet, /hosts/{host} one host,
 // /static/ their style sheet), /healthz (the process is alive), /readyz
@@ -83,7 +83,7 @@ func (s *Service) ListenAndRun(ctx context.Context, addr, webConfig string) (*ro
 		ErrorLog: slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &webConfig}, s.opts.Logger) }()
-	s.opts.Logger.Info("listening", "address", ln.Addr().String(), "paths", Paths)
+	s.opts.Logger.Info("listening", "address", ln.Addr().String(), "paths", paths)
 	last := s.Run(ctx)
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

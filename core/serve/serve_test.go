@@ -197,7 +197,7 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 		t.Errorf("cscs_spool_oldest_round_age_seconds{storage=storage-offline} = %v, want about %v", age, want)
 	}
 	if got := counter(families, "cscs_plugin_failures_total"); got != float64(pluginFailures.Load()) || families["cscs_plugin_failures_total"] == nil {
-		t.Errorf("cscs_plugin_failures_total = %v, the rounds counted %d", got, pluginFailures)
+		t.Errorf("cscs_plugin_failures_total = %v, the rounds counted %d", got, pluginFailures.Load())
 	}
 }
 
