@@ -108,7 +108,7 @@ func (s *Service) serveFleet(w http.ResponseWriter, r *http.Request) {
 	fleet, err := round.ReadFleet(ctx, plan)
 	p := fleetPage{page: s.page("CSCS fleet", err), Round: last, EndedAt: endedAt, Took: took,
 		Alerts: alertRows(fleet.Alerts), Spools: fleet.Spools, Storages: plan.Storages()}
-	p.Hosts = hostRows(plan, last, downHosts(fleet.Alerts))
+	p.Hosts = hostRows(plan, s.Hosts(), downHosts(fleet.Alerts))
 	p.Counts = countByStatus(p.Hosts)
 	for _, h := range p.Hosts {
 		if h.Status.Class != "ok" && h.Status.Class != "none" {
@@ -145,17 +145,17 @@ func (s *Service) serveHost(w http.ResponseWriter, r *http.Request) {
 		}{s.page("Host not found", nil), label})
 		return
 	}
-	last, _, _ := s.lastRound()
+	hosts := s.Hosts()
 	ctx, cancel := context.WithTimeout(r.Context(), pageReadTimeout)
 	defer cancel()
 	host, err := round.ReadHost(ctx, plan, ip, port)
 	p := hostPage{page: s.page(label+" — CSCS", err), Alerts: alertRows(host.Alerts), EventMails: host.EventMails}
-	for _, h := range hostRows(plan, last, downHosts(host.Alerts)) {
+	for _, h := range hostRows(plan, hosts, downHosts(host.Alerts)) {
 		if h.Label == label {
 			p.Host = h
 		}
 	}
-	units := sampleUnits(last, label)
+	units := sampleUnits(hosts, label)
 	for _, series := range host.Series {
 		p.Charts = append(p.Charts, newChart(series, units[series.Metric]))
 	}
@@ -176,17 +176,15 @@ func hostAddress(plan *round.Plan, label string) (ip string, port int, ok bool) 
 	return "", 0, false
 }
 
-// sampleUnits are the units of a host's metrics in the latest round.
-func sampleUnits(last *round.Result, label string) map[string]string {
+// sampleUnits are the units of a host's metrics in its latest
+// collection.
+func sampleUnits(hosts []HostView, label string) map[string]string {
 	units := map[string]string{}
-	if last == nil {
-		return units
-	}
-	for _, c := range last.Batch.Collections {
-		if round.HostLabel(c.HostIP, c.HostPort) != label {
+	for _, h := range hosts {
+		if h.Label != label {
 			continue
 		}
-		for _, sm := range c.Samples {
+		for _, sm := range h.Collection.Samples {
 			units[sm.Metric] = sm.Unit
 		}
 	}
@@ -196,7 +194,7 @@ func sampleUnits(last *round.Result, label string) map[string]string {
 // page is the layout's part of a page; err, when not nil, is shown as
 // the page's problem.
 func (s *Service) page(title string, err error) page {
-	p := page{Title: title, Refresh: refreshSeconds(s.opts.Interval)}
+	p := page{Title: title, Refresh: refreshSeconds(s.Tick())}
 	if err != nil {
 		p.Problem = err.Error()
 		s.opts.Logger.Warn("status page: reading the state", "error", err)

@@ -89,10 +89,10 @@ func TestDownBadge(t *testing.T) {
 	putAlertRow(t, plan, "10.0.0.2", 2222, round.DownRule, true)
 	putAlertRow(t, plan, "10.0.0.1", 22, "memory>90", true)
 	svc := New(plan, nil, Options{Interval: time.Minute})
-	svc.last = &round.Result{Batch: &storage.Batch{RoundID: "r1", Collections: []storage.Collection{
+	svc.record(&round.Result{Batch: &storage.Batch{RoundID: "r1", Collections: []storage.Collection{
 		{HostIP: "10.0.0.1", HostPort: 22, Status: storage.StatusOK},
 		{HostIP: "10.0.0.2", HostPort: 2222, Status: storage.StatusUnreachable, Error: "connection refused"},
-	}}, Stored: true}
+	}}, Stored: true}, time.Now())
 	h := svc.Handler()
 
 	code, body := get(h, "/")
@@ -140,10 +140,10 @@ func TestPagesEscapeWhatHostsSay(t *testing.T) {
 	plan := offlinePlan(t)
 	svc := New(plan, nil, Options{})
 	const evil = `<script>alert("pwned")</script>`
-	svc.last = &round.Result{Batch: &storage.Batch{RoundID: "r1", Collections: []storage.Collection{
+	svc.record(&round.Result{Batch: &storage.Batch{RoundID: "r1", Collections: []storage.Collection{
 		{HostIP: "10.0.0.1", HostPort: 22, Status: storage.StatusOK, Hostname: evil},
 		{HostIP: "10.0.0.2", HostPort: 2222, Status: storage.StatusAgentError, Hostname: evil, Error: "agent said " + evil},
-	}}}
+	}}}, time.Now())
 	h := svc.Handler()
 	for _, path := range []string{"/", "/hosts/10.0.0.1", "/hosts/10.0.0.2:2222", "/hosts/" + strings.ReplaceAll(evil, "/", "%2F")} {
 		code, body := get(h, path)
@@ -210,7 +210,7 @@ func fleetRounds(t *testing.T) (*Service, *round.Plan, string) {
 	plan, _ := fleetPlanWith(t, client)
 	svc := New(plan, nil, Options{Interval: time.Minute, Jitter: -1})
 	for range 2 {
-		if _, _, complete := svc.runOnce(context.Background()); !complete {
+		if _, _, complete := svc.runOnce(context.Background(), plan, time.Now()); !complete {
 			t.Fatal("a round did not complete")
 		}
 	}

@@ -204,7 +204,7 @@ func (s *Service) runOnce(ctx context.Context, plan *round.Plan, start time.Time
 	if ctx.Err() != nil {
 		return res, took, false
 	}
-	s.record(res, start, took)
+	s.record(res, start)
 	s.metrics.observe(res, took, s.Hosts())
 	s.opts.Logger.Info("round", "id", res.Batch.RoundID, "summary", res.String(), "stored", res.Stored, "notified", res.Notified)
 	if s.opts.Done != nil {
@@ -213,13 +213,14 @@ func (s *Service) runOnce(ctx context.Context, plan *round.Plan, start time.Time
 	return res, took, true
 }
 
-// record keeps a complete round: the latest round and how long it took,
-// and each of its hosts' collection; clients no longer in the plan are
-// forgotten.
-func (s *Service) record(res *round.Result, start time.Time, took time.Duration) {
+// record keeps a complete round that started at start: the latest round,
+// when it ended and how long it took, and each of its hosts' collection;
+// clients no longer in the plan are forgotten.
+func (s *Service) record(res *round.Result, start time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.last, s.lastAt, s.lastTook = res, s.opts.Now(), took
+	s.last, s.lastAt = res, s.opts.Now()
+	s.lastTook = s.lastAt.Sub(start)
 	for _, c := range res.Batch.Collections {
 		label := round.HostLabel(c.HostIP, c.HostPort)
 		r, ok := s.hosts[label]

@@ -57,13 +57,12 @@ type hostRow struct {
 }
 
 // hostRows lists the plan's hosts in the inventory's order with the
-// latest round's collection of each (when there is one).
-func hostRows(plan *round.Plan, last *round.Result, down map[string]bool) []hostRow {
+// latest collection of each (when there is one: rounds may collect some
+// hosts only, see Service.Run).
+func hostRows(plan *round.Plan, hosts []HostView, down map[string]bool) []hostRow {
 	collected := map[string]storage.Collection{}
-	if last != nil {
-		for _, c := range last.Batch.Collections {
-			collected[round.HostLabel(c.HostIP, c.HostPort)] = c
-		}
+	for _, h := range hosts {
+		collected[h.Label] = h.Collection
 	}
 	var rows []hostRow
 	if plan != nil && plan.Config != nil {
