@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/cscs-dev/cscs/core/alert"
 	"github.com/cscs-dev/cscs/core/round/pool"
 	"github.com/cscs-dev/cscs/core/spool"
 	"github.com/cscs-dev/cscs/core/state"
@@ -21,8 +22,8 @@ import (
 // a round keeps.
 
 // DownRule is the rule ID of the built-in alert that fires when a host
-// failed several rounds in a row.
-const DownRule = "down"
+// failed several rounds in a row (alert.DownRule).
+const DownRule = alert.DownRuleID
 
 // RecentMails bounds the event-log mails ReadHost returns.
 const RecentMails = 20

@@ -29,7 +29,7 @@ func TestHostStatus(t *testing.T) {
 		{"failed", storage.StatusUnreachable, true, false, statusView{Text: "unreachable", Class: "bad"}},
 		{"cancelled", storage.StatusCancelled, true, false, statusView{Text: "cancelled", Class: "warn"}},
 		{"before the first round", "", false, false, statusView{Text: "not collected yet", Class: "none"}},
-		{"down", storage.StatusUnreachable, true, true, statusView{Text: "DOWN", Class: "down", Down: true}},
+		{"down", storage.StatusUnreachable, true, true, statusView{Text: "DOWN", Class: "down", Down: true, Detail: "unreachable"}},
 		{"down before a round", "", false, true, statusView{Text: "DOWN", Class: "down", Down: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -201,15 +201,19 @@ func failingHost(t *testing.T) (client, label string) {
 		round.HostLabel("127.0.0.1", port)
 }
 
-// fleetRounds runs two rounds of the in-process fleet and a host that
-// refuses connections, and returns the service and the failing host's
-// label.
+// downAfter is how many failed rounds in a row fire the down alert
+// (alert.DefaultDownAfter).
+const downAfter = 3
+
+// fleetRounds runs rounds of the in-process fleet and a host that
+// refuses connections, enough for the failing host's down alert to fire,
+// and returns the service, its plan and the failing host's label.
 func fleetRounds(t *testing.T) (*Service, *round.Plan, string) {
 	t.Helper()
 	client, failing := failingHost(t)
 	plan, _ := fleetPlanWith(t, client)
 	svc := New(plan, nil, Options{Interval: time.Minute, Jitter: -1})
-	for range 2 {
+	for range downAfter {
 		if _, _, complete := svc.runOnce(context.Background(), plan, time.Now()); !complete {
 			t.Fatal("a round did not complete")
 		}
@@ -218,8 +222,9 @@ func fleetRounds(t *testing.T) (*Service, *round.Plan, string) {
 }
 
 // TestPagesAfterRounds: after rounds, the fleet page lists every host
-// with its status and the failing host's error; a healthy host's page
-// has one chart per stored metric with a point per stored value.
+// with its status (DOWN for the host that failed every round) and the
+// failing host's error; a healthy host's page has one chart per stored
+// metric with a point per stored value.
 func TestPagesAfterRounds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs rounds against an in-process SSH fleet")
@@ -234,8 +239,10 @@ func TestPagesAfterRounds(t *testing.T) {
 	rows := tableRows(body, "hosts")
 	for _, c := range last.Batch.Collections {
 		label := round.HostLabel(c.HostIP, c.HostPort)
-		if !strings.Contains(rows[label], ">"+string(c.Status)+"<") {
-			t.Errorf("fleet page row of %s lacks its status %s: %q", label, c.Status, rows[label])
+		for _, want := range strings.Fields(shownStatus(c, failing)) {
+			if !strings.Contains(rows[label], ">"+want+"<") {
+				t.Errorf("fleet page row of %s lacks %s: %q", label, want, rows[label])
+			}
 		}
 		if c.Status != storage.StatusOK && (label != failing || !strings.Contains(body, html.EscapeString(c.Error))) {
 			t.Errorf("host %s failed (%s); the page should show its error %q", label, c.Status, c.Error)
@@ -261,7 +268,19 @@ func TestPagesAfterRounds(t *testing.T) {
 			t.Errorf("host page: no chart %s", want)
 		}
 	}
-	if len(host.Series[0].Points) != 2 {
-		t.Errorf("%s has %d stored values after two rounds", host.Series[0].Metric, len(host.Series[0].Points))
+	if len(host.Series[0].Points) != downAfter {
+		t.Errorf("%s has %d stored values after %d rounds", host.Series[0].Metric, len(host.Series[0].Points), downAfter)
 	}
+	if code, body := get(h, hostLink(failing)); code != http.StatusOK || !strings.Contains(body, `class="badge big down">DOWN<`) {
+		t.Errorf("%s: %d, no DOWN badge after %d failed rounds\n%s", hostLink(failing), code, downAfter, body)
+	}
+}
+
+// shownStatus is the status the pages show for c after fleetRounds: DOWN
+// and its status for the failing host, else the collection's status.
+func shownStatus(c storage.Collection, failing string) string {
+	if round.HostLabel(c.HostIP, c.HostPort) == failing {
+		return "DOWN " + string(c.Status)
+	}
+	return string(c.Status)
 }

@@ -16,8 +16,10 @@ import (
 type statusView struct {
 	Text  string
 	Class string
-	// Down is set when the host's "down" alert fires.
-	Down bool
+	// Down is set when the host's "down" alert fires; Detail is then the
+	// latest collection's status, when there is one.
+	Down   bool
+	Detail string
 }
 
 // hostStatus is how a host shows: DOWN when its down alert fires, else
@@ -25,7 +27,7 @@ type statusView struct {
 func hostStatus(status storage.Status, collected, down bool) statusView {
 	switch {
 	case down:
-		return statusView{Text: "DOWN", Class: "down", Down: true}
+		return statusView{Text: "DOWN", Class: "down", Down: true, Detail: string(status)}
 	case !collected:
 		return statusView{Text: "not collected yet", Class: "none"}
 	case status == storage.StatusOK:
