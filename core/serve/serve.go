@@ -2,8 +2,9 @@
 // interval, a little jitter on each start, never two at once; a reload
 // that replaces the plan only when the new configuration is valid; and an
 // HTTP handler with status pages (the fleet, one page per host), /healthz,
-// /readyz and /metrics for whoever watches the collector. `cscs serve` wires it to a listener and to signals; `cscs
-// run --interval` uses the schedule alone.
+// /readyz and /metrics for whoever watches the collector. `cscs serve`
+// wires it to a listener and to signals; `cscs run --interval` uses the
+// schedule alone.
 package serve
 
 import (
