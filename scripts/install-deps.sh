@@ -2,7 +2,9 @@
 # Installs what a make target needs on a fresh Debian/Ubuntu machine.
 #   install-deps.sh build   gcc and libc headers (the SQLite driver uses cgo)
 #   install-deps.sh test    the above, plus OpenSSH's sshd and ssh-keygen: the
-#                           integration tests start their own sshd processes
+#                           integration tests start their own sshd processes;
+#                           and chromium, which the status pages' browser test
+#                           drives headless (core/serve)
 #   install-deps.sh bench   the above, plus parallel-ssh and Ansible, the tools
 #                           `make bench-fleet` compares cscs with
 # As non-root it only says what is missing (the build then fails with the
@@ -15,6 +17,7 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 if [ "$mode" = test ] || [ "$mode" = bench ]; then
 	[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 	command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+	[ -x /usr/bin/chromium ] || need+=(chromium)
 fi
 
 if [ "$mode" = bench ]; then

@@ -56,7 +56,7 @@ func commands() []command {
 		{name: "plugins list", short: "list built-in and installed plugins and check installed ones", run: pluginsListCommand},
 		{name: "mail test", short: "send a test mail with the SMTP settings in email_config.json", run: mailTestCommand},
 		{name: "plugin serve", short: "serve a built-in plugin; cscs starts it itself", run: pluginServeCommand, hidden: true},
-		{name: "serve", short: "run rounds every --interval until stopped, with /healthz, /readyz and /metrics on --listen", run: serveCommand},
+		{name: "serve", short: "run rounds every --interval until stopped, with status pages, /healthz, /readyz and /metrics on --listen", run: serveCommand},
 		{name: "version", short: "print the version", run: versionCommand},
 	}
 }

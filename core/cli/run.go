@@ -52,7 +52,7 @@ func serveCommand(ctx context.Context, env *Env) int {
 	s.loadFlags(fs, env)
 	s.dbFlags(fs)
 	s.roundFlags(fs)
-	listen := fs.String("listen", serve.DefaultListen, "address of /healthz, /readyz and /metrics")
+	listen := fs.String("listen", serve.DefaultListen, "address of the status pages, /healthz, /readyz and /metrics")
 	webConfig := fs.String("web-config-file", "", "Prometheus web configuration file (TLS, basic auth) for --listen; without it, plain HTTP for anyone who reaches it")
 	format := fs.String("log-format", "text", "log format: text or json (one object a line, for journald and log shippers)")
 	level := fs.String("log-level", "info", "least level logged: debug, info, warn or error")

@@ -45,9 +45,9 @@ func (d delivery) deliver(ctx context.Context) bool {
 		n, stop, err := pipeline.StartNotifier(ctx, d.plan.pipelineOptions(), plugin, cfg)
 		if err != nil {
 			if ch == state.DefaultChannel {
-				d.notes.problem("mail not sent, the notifications wait in the outbox: %s", d.plan.redact(err.Error()))
+				d.notes.pluginProblem("mail not sent, the notifications wait in the outbox: %s", d.plan.redact(err.Error()))
 			} else {
-				d.notes.problem("notifier %s (%s): not sent, the notifications wait in the outbox: %s", ch, plugin, d.plan.redact(err.Error()))
+				d.notes.pluginProblem("notifier %s (%s): not sent, the notifications wait in the outbox: %s", ch, plugin, d.plan.redact(err.Error()))
 			}
 			ok = false
 			continue

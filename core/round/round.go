@@ -48,7 +48,11 @@ type Note struct {
 	// Problem is set when something went wrong (a command prints it
 	// under its name); unset for information.
 	Problem bool
-	Text    string
+	// PluginFailed is set when the note reports a plugin that failed: it
+	// could not be started or loaded, or stopped answering. Result counts
+	// them (PluginFailures).
+	PluginFailed bool
+	Text         string
 }
 
 // Result is what a round did.
@@ -64,6 +68,9 @@ type Result struct {
 	// Notified is set when every notification was queued and none failed
 	// for good.
 	Notified bool
+	// PluginFailures counts the round's notes about a plugin that failed
+	// (Note.PluginFailed).
+	PluginFailures int
 }
 
 // OK reports whether every host was collected and the round stored and
@@ -90,6 +97,8 @@ func (r *Result) String() string {
 // finished are recorded as cancelled); what was collected is still
 // evaluated, stored and notified.
 func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
+	failures := &pluginFailureCounter{Reporter: rep}
+	rep = failures
 	notes := noter{rep}
 	// Plugins start while the first hosts connect; hosts wait for the
 	// sources only once their platform is known. They start also when
@@ -139,12 +148,13 @@ func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	ctx = context.WithoutCancel(ctx)
 	pipe, err := pending.Wait(ctx)
 	if err != nil {
-		notes.problem("%v", err)
+		notes.pluginProblem("%v", err)
+		res.PluginFailures = failures.n
 		return res
 	}
 	defer pipe.Close(ctx)
 	for _, w := range pipe.Warnings {
-		notes.problem("%s", p.redact(w.Error()))
+		notes.pluginProblem("%s", p.redact(w.Error()))
 	}
 
 	// Alerts first, so the storages also receive the alert states and
@@ -155,7 +165,27 @@ func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	res.Notified = mail.ok
 
 	res.Stored = store(ctx, notes, p, pipe.Storages, batch)
+	res.PluginFailures = failures.n
 	return res
+}
+
+// pluginFailureCounter passes a round's reports on and counts the notes
+// about failed plugins.
+type pluginFailureCounter struct {
+	Reporter
+	n int
+}
+
+func (c *pluginFailureCounter) Note(n Note) {
+	if n.PluginFailed {
+		c.n++
+	}
+	c.Reporter.Note(n)
+}
+
+// pluginProblem is a problem note about a plugin that failed.
+func (n noter) pluginProblem(format string, args ...any) {
+	n.rep.Note(Note{Problem: true, PluginFailed: true, Text: fmt.Sprintf(format, args...)})
 }
 
 // clientLabel names a client in notes: ip, or ip:port off port 22.

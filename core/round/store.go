@@ -3,11 +3,11 @@ package round
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync"
 
 	"github.com/cscs-dev/cscs/core/pipeline"
+	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/core/spool"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -42,7 +42,7 @@ func storeIn(ctx context.Context, p *Plan, st pipeline.Storage, batch *storage.B
 	note := func(problem bool, format string, args ...any) {
 		notes = append(notes, Note{Problem: problem, Text: fmt.Sprintf(format, args...)})
 	}
-	sp, err := spool.Open(filepath.Join(p.Env.DataDir, "spool"), st.Name, p.Identity)
+	sp, err := spool.Open(p.spoolRoot(), st.Name, p.Identity)
 	if err != nil {
 		note(true, "%v", err)
 		return false, notes
@@ -57,11 +57,14 @@ func storeIn(ctx context.Context, p *Plan, st pipeline.Storage, batch *storage.B
 	if err == nil {
 		return true, notes
 	}
+	// A storage plugin that stopped answering is a plugin failure; one
+	// that answered with an error (its database is down) is not.
+	failed := Note{Problem: true, PluginFailed: pluginhost.Failed(err)}
 	if perr := sp.Put(batch); perr != nil {
-		note(true, "round %s was NOT stored in %s (%s) and could not be spooled: %v", batch.RoundID, st.Label, p.redact(err.Error()), perr)
-		return false, notes
+		failed.Text = fmt.Sprintf("round %s was NOT stored in %s (%s) and could not be spooled: %v", batch.RoundID, st.Label, p.redact(err.Error()), perr)
+		return false, append(notes, failed)
 	}
-	note(true, "round %s was not stored in %s (%s); it is spooled in %s and will be stored by the next run",
+	failed.Text = fmt.Sprintf("round %s was not stored in %s (%s); it is spooled in %s and will be stored by the next run",
 		batch.RoundID, st.Label, p.redact(err.Error()), sp.Dir())
-	return false, notes
+	return false, append(notes, failed)
 }

@@ -15,11 +15,18 @@ import (
 	"github.com/cscs-dev/cscs/core/round"
 )
 
-// Handler serves /healthz (the process is alive), /readyz (a round ended
-// within two intervals and every storage took it) and /metrics (the
-// Prometheus exposition format).
+// paths are what Handler serves, for the log line at start.
+const paths = "/ /hosts/{host} /healthz /readyz /metrics"
+
+// Handler serves the status pages (/ the fleet, /hosts/{host} one host,
+// /static/ their style sheet), /healthz (the process is alive), /readyz
+// (a round ended within two intervals and every storage took it) and
+// /metrics (the Prometheus exposition format).
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.serveFleet)
+	mux.HandleFunc("GET /hosts/{host}", s.serveHost)
+	mux.Handle("GET /static/", s.pages.static)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
@@ -76,7 +83,7 @@ func (s *Service) ListenAndRun(ctx context.Context, addr, webConfig string) (*ro
 		ErrorLog: slog.NewLogLogger(s.opts.Logger.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &webConfig}, s.opts.Logger) }()
-	s.opts.Logger.Info("listening", "address", ln.Addr().String(), "paths", "/healthz /readyz /metrics")
+	s.opts.Logger.Info("listening", "address", ln.Addr().String(), "paths", paths)
 	last := s.Run(ctx)
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"time"
@@ -24,10 +25,14 @@ type metrics struct {
 	lastOK    *prometheus.GaugeVec
 	stored    prometheus.Gauge
 	notified  prometheus.Gauge
+	plugins   prometheus.Counter
 	collected *hostMetrics
+	backlog   *backlogMetrics
 }
 
-func newMetrics() *metrics {
+// newMetrics makes the service's registry; readFleet gives the outbox and
+// spool figures at each scrape, now the time their ages are taken at.
+func newMetrics(readFleet func(context.Context) (round.Fleet, error), now func() time.Time) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		rounds:   prometheus.NewCounter(prometheus.CounterOpts{Name: "cscs_rounds_total", Help: "Rounds that ran to their end."}),
@@ -47,9 +52,13 @@ func newMetrics() *metrics {
 			Help: "1 when every storage took the latest round, 0 when one spooled it."}),
 		notified: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cscs_last_round_notified",
 			Help: "1 when every notification of the latest round was queued and none failed for good."}),
+		plugins: prometheus.NewCounter(prometheus.CounterOpts{Name: "cscs_plugin_failures_total",
+			Help: "Plugins that failed in a round: not started or loaded, or stopped answering (storage, notifier)."}),
 		collected: &hostMetrics{},
+		backlog:   newBacklogMetrics(readFleet, now),
 	}
-	m.registry.MustRegister(m.rounds, m.skipped, m.duration, m.reloads, m.hosts, m.up, m.lastOK, m.stored, m.notified, m.collected)
+	m.registry.MustRegister(m.rounds, m.skipped, m.duration, m.reloads, m.hosts, m.up, m.lastOK, m.stored, m.notified,
+		m.plugins, m.collected, m.backlog)
 	return m
 }
 
@@ -75,6 +84,7 @@ func (m *metrics) observe(res *round.Result, took time.Duration, fleet []HostVie
 	}
 	m.stored.Set(bool01(res.Stored))
 	m.notified.Set(bool01(res.Notified))
+	m.plugins.Add(float64(res.PluginFailures))
 	m.collected.set(collections)
 }
 
@@ -134,11 +144,78 @@ func (h *hostMetrics) Collect(ch chan<- prometheus.Metric) {
 // MetricName is the Prometheus name of a CSCS metric: cscs_host_ and the
 // metric with every character outside [a-zA-Z0-9_] turned into "_"
 // ("cpu.percent" → "cscs_host_cpu_percent", "load.1" → "cscs_host_load_1").
+// A name that would end in a suffix Prometheus keeps for counters,
+// histograms and summaries (_total, _count, _sum, _bucket) gets "_value"
+// after it: these are gauges ("cpu.count" → "cscs_host_cpu_count_value").
 func MetricName(metric string) string {
-	return "cscs_host_" + strings.Map(func(r rune) rune {
+	name := "cscs_host_" + strings.Map(func(r rune) rune {
 		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
 			return r
 		}
 		return '_'
 	}, metric)
+	for _, reserved := range []string{"_total", "_count", "_sum", "_bucket"} {
+		if strings.HasSuffix(name, reserved) {
+			return name + "_value"
+		}
+	}
+	return name
+}
+
+// backlogMetrics exposes what waits at scrape time, read from the state
+// database and the spool: the outbox by status and each storage's spool.
+type backlogMetrics struct {
+	read                      func(context.Context) (round.Fleet, error)
+	now                       func() time.Time
+	outbox, spooled, spoolAge *prometheus.Desc
+	readErrors                prometheus.Counter
+}
+
+// backlogReadTimeout bounds one scrape's reads of the state database,
+// which may wait for a running round's write.
+const backlogReadTimeout = 5 * time.Second
+
+func newBacklogMetrics(read func(context.Context) (round.Fleet, error), now func() time.Time) *backlogMetrics {
+	return &backlogMetrics{
+		read: read, now: now,
+		outbox: prometheus.NewDesc("cscs_outbox_notifications",
+			"Notifications in the outbox by status: pending, sending, sent, and failed (refused for good).", []string{"status"}, nil),
+		spooled: prometheus.NewDesc("cscs_spool_rounds",
+			"Rounds waiting in a storage's spool to be stored by the next round.", []string{"storage"}, nil),
+		spoolAge: prometheus.NewDesc("cscs_spool_oldest_round_age_seconds",
+			"Age of the oldest round waiting in a storage's spool; 0 when none waits.", []string{"storage"}, nil),
+		readErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "cscs_status_read_errors_total",
+			Help: "Scrapes that could not read the outbox or the spool (the state database or the spool directory)."}),
+	}
+}
+
+func (b *backlogMetrics) Describe(ch chan<- *prometheus.Desc) {
+	ch <- b.outbox
+	ch <- b.spooled
+	ch <- b.spoolAge
+	b.readErrors.Describe(ch)
+}
+
+// Collect reads the outbox and the spools; what could not be read is left
+// out and counted in cscs_status_read_errors_total.
+func (b *backlogMetrics) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), backlogReadTimeout)
+	defer cancel()
+	fleet, err := b.read(ctx)
+	if err != nil {
+		b.readErrors.Inc()
+	}
+	for status, n := range fleet.Outbox {
+		ch <- prometheus.MustNewConstMetric(b.outbox, prometheus.GaugeValue, float64(n), status)
+	}
+	now := b.now()
+	for _, sp := range fleet.Spools {
+		ch <- prometheus.MustNewConstMetric(b.spooled, prometheus.GaugeValue, float64(sp.Rounds), sp.Storage)
+		age := 0.0
+		if sp.Rounds > 0 && !sp.Oldest.IsZero() {
+			age = max(now.Sub(sp.Oldest).Seconds(), 0)
+		}
+		ch <- prometheus.MustNewConstMetric(b.spoolAge, prometheus.GaugeValue, age, sp.Storage)
+	}
+	b.readErrors.Collect(ch)
 }

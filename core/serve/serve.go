@@ -1,9 +1,10 @@
 // Package serve runs rounds unattended: one round of a plan every
 // interval, a little jitter on each start, never two at once; a reload
 // that replaces the plan only when the new configuration is valid; and an
-// HTTP handler with /healthz, /readyz and /metrics for whoever watches the
-// collector. `cscs serve` wires it to a listener and to signals; `cscs
-// run --interval` uses the schedule alone.
+// HTTP handler with status pages (the fleet, one page per host), /healthz,
+// /readyz and /metrics for whoever watches the collector. `cscs serve`
+// wires it to a listener and to signals; `cscs run --interval` uses the
+// schedule alone.
 package serve
 
 import (
@@ -62,15 +63,18 @@ type Service struct {
 
 	mu   sync.Mutex
 	plan *round.Plan
-	// last is the latest round that ran to its end; lastAt when it ended.
-	last   *round.Result
-	lastAt time.Time
+	// last is the latest round that ran to its end; lastAt when it ended
+	// and lastTook how long it took.
+	last     *round.Result
+	lastAt   time.Time
+	lastTook time.Duration
 	// hosts is what the service knows of each client, by HostLabel.
 	hosts map[string]*hostRecord
 	// tick is the shortest collection interval of the plan.
 	tick time.Duration
 
 	metrics *metrics
+	pages   *pages
 }
 
 // hostRecord is the latest collection of one client.
@@ -105,7 +109,9 @@ func New(plan *round.Plan, reload Reloader, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{opts: opts, reload: reload, plan: plan, hosts: map[string]*hostRecord{}, tick: opts.Interval, metrics: newMetrics()}
+	s := &Service{opts: opts, reload: reload, plan: plan, hosts: map[string]*hostRecord{}, tick: opts.Interval, pages: newPages()}
+	s.metrics = newMetrics(s.readFleet, opts.Now)
+	return s
 }
 
 // Run runs a round now, then one every tick, until ctx ends. The tick
@@ -208,12 +214,14 @@ func (s *Service) runOnce(ctx context.Context, plan *round.Plan, start time.Time
 	return res, took, true
 }
 
-// record keeps a complete round: the latest round, and each of its
-// hosts' collection; clients no longer in the plan are forgotten.
+// record keeps a complete round that started at start: the latest round,
+// when it ended and how long it took, and each of its hosts' collection;
+// clients no longer in the plan are forgotten.
 func (s *Service) record(res *round.Result, start time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.last, s.lastAt = res, s.opts.Now()
+	s.lastTook = s.lastAt.Sub(start)
 	for _, c := range res.Batch.Collections {
 		label := round.HostLabel(c.HostIP, c.HostPort)
 		r, ok := s.hosts[label]
@@ -294,6 +302,27 @@ func (s *Service) Last() (*round.Result, time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.last, s.lastAt
+}
+
+// currentPlan is the plan the next round runs.
+func (s *Service) currentPlan() *round.Plan {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.plan
+}
+
+// lastRound is the latest round that ran to its end, when it ended and
+// how long it took; nil before the first.
+func (s *Service) lastRound() (res *round.Result, endedAt time.Time, took time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last, s.lastAt, s.lastTook
+}
+
+// readFleet reads what the state database and the spool say about the
+// fleet of the current plan.
+func (s *Service) readFleet(ctx context.Context) (round.Fleet, error) {
+	return round.ReadFleet(ctx, s.currentPlan())
 }
 
 // logReporter sends a round's notes to a logger; finished hosts that

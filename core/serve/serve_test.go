@@ -21,10 +21,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -34,6 +36,9 @@ import (
 	"github.com/cscs-dev/cscs/core/internal/syncbuf"
 	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/round"
+	"github.com/cscs-dev/cscs/core/round/pool"
+	"github.com/cscs-dev/cscs/core/spool"
+	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
 // fleetPlan plans rounds against a two-host in-process SSH fleet with a
@@ -41,12 +46,28 @@ import (
 // rounds go to.
 func fleetPlan(t *testing.T) (*round.Plan, string) {
 	t.Helper()
+	return fleetPlanWith(t, "")
+}
+
+// fleetPlanWith is fleetPlan with more <client> elements in config.xml.
+func fleetPlanWith(t *testing.T, clients string) (*round.Plan, string) {
+	t.Helper()
 	ctx := context.Background()
 	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 2, User: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
+	if clients != "" {
+		inventory, err := os.ReadFile(d.Inventory)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inventory = []byte(strings.Replace(string(inventory), "</clients>", clients+"</clients>", 1))
+		if err := os.WriteFile(d.Inventory, inventory, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var diags strings.Builder
 	cfg, err := round.Load(ctx, round.Files{Inventory: d.Inventory, Email: d.Email}, round.LoadOptions{Version: "test"}, &diags)
 	if err != nil {
@@ -96,7 +117,10 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 		t.Skip("runs rounds against an in-process SSH fleet")
 	}
 	plan, db := fleetPlan(t)
-	svc := New(plan, nil, Options{Interval: 50 * time.Millisecond, Jitter: -1})
+	spooledAt := spoolOldRound(t, plan, "storage-offline", time.Hour)
+	var pluginFailures, rounds atomic.Int64
+	svc := New(plan, nil, Options{Interval: 50 * time.Millisecond, Jitter: -1,
+		Done: func(r *round.Result) { pluginFailures.Add(int64(r.PluginFailures)); rounds.Add(1) }})
 	h := svc.Handler()
 	if code, body := get(h, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "no round") {
 		t.Errorf("/readyz before the first round: %d %q", code, body)
@@ -109,11 +133,11 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 	done := make(chan *round.Result)
 	go func() { done <- svc.Run(ctx) }()
 	deadline := time.Now().Add(60 * time.Second)
-	for counter(scrape(t, h), "cscs_rounds_total") < 2 {
+	for rounds.Load() < 2 { // not scraping: a scrape reads the state database
 		if time.Now().After(deadline) {
 			t.Fatal("two rounds did not complete within a minute")
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
 	last := <-done
@@ -124,6 +148,7 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 		t.Errorf("/readyz after rounds: %d %q", code, body)
 	}
 
+	lintScrape(t, h)
 	families := scrape(t, h)
 	name := regexp.MustCompile(`^cscs_[a-z0-9_]+$`)
 	for n, f := range families {
@@ -153,6 +178,87 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 			t.Errorf("%s{host=%q} = %v, stored %v", MetricName(metric), host, got, v)
 		}
 	}
+
+	// The outbox, the spool and the plugin failures are as stored.
+	outbox := storedOutbox(t, filepath.Join(plan.Env.DataDir, "state.db"))
+	for _, status := range storage.NotificationStatuses {
+		if got := gauge(families, "cscs_outbox_notifications", "status", status); got != float64(outbox[status]) {
+			t.Errorf("cscs_outbox_notifications{status=%q} = %v, stored %d", status, got, outbox[status])
+		}
+	}
+	if outbox[storage.NotificationSent] == 0 {
+		t.Error("the rounds sent no mail; the outbox figures are not tested")
+	}
+	if got := gauge(families, "cscs_spool_rounds", "storage", "storage-offline"); got != 1 {
+		t.Errorf("cscs_spool_rounds{storage=storage-offline} = %v, want 1", got)
+	}
+	age := gauge(families, "cscs_spool_oldest_round_age_seconds", "storage", "storage-offline")
+	if want := time.Since(spooledAt).Seconds(); age < want-5 || age > want+5 {
+		t.Errorf("cscs_spool_oldest_round_age_seconds{storage=storage-offline} = %v, want about %v", age, want)
+	}
+	if got := counter(families, "cscs_plugin_failures_total"); got != float64(pluginFailures.Load()) || families["cscs_plugin_failures_total"] == nil {
+		t.Errorf("cscs_plugin_failures_total = %v, the rounds counted %d", got, pluginFailures.Load())
+	}
+}
+
+// lintScrape runs Prometheus' metric linter (promtool check metrics) over
+// a scrape of h and fails on any problem.
+func lintScrape(t *testing.T, h http.Handler) {
+	t.Helper()
+	code, body := get(h, "/metrics")
+	if code != http.StatusOK {
+		t.Fatalf("/metrics: %d", code)
+	}
+	problems, err := promlint.New(strings.NewReader(body)).Lint()
+	if err != nil {
+		t.Fatalf("promlint: %v", err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// spoolOldRound spools an empty round that started ago for a storage the
+// plan does not have (so no round replays it) and returns its start.
+func spoolOldRound(t *testing.T, plan *round.Plan, name string, ago time.Duration) time.Time {
+	t.Helper()
+	started := time.Now().Add(-ago).Truncate(time.Second)
+	sp, err := spool.Open(filepath.Join(plan.Env.DataDir, "spool"), name, plan.Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sp.Put(&storage.Batch{RoundID: pool.NewRoundID(started), StartedAt: started, FinishedAt: started}); err != nil {
+		t.Fatal(err)
+	}
+	return started
+}
+
+// storedOutbox counts the state database's notifications by status.
+func storedOutbox(t *testing.T, path string) map[string]int {
+	t.Helper()
+	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT status, COUNT(*) FROM notifications GROUP BY status`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var status string
+		var n int
+		if err := rows.Scan(&status, &n); err != nil {
+			t.Fatal(err)
+		}
+		out[status] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // TestReloadKeepsTheRunningPlan: a reload whose configuration has errors
@@ -185,6 +291,9 @@ func TestMetricName(t *testing.T) {
 		"load.1":              "cscs_host_load_1",
 		"memory.used_percent": "cscs_host_memory_used_percent",
 		"disk./var.used-pct":  "cscs_host_disk__var_used_pct",
+		"cpu.count":           "cscs_host_cpu_count_value",
+		"net.rx_total":        "cscs_host_net_rx_total_value",
+		"io.wait_sum":         "cscs_host_io_wait_sum_value",
 	} {
 		if got := MetricName(in); got != want {
 			t.Errorf("MetricName(%q) = %q, want %q", in, got, want)

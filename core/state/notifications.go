@@ -292,7 +292,10 @@ func (d *DB) NotificationCounts(ctx context.Context) (map[string]int, error) {
 const selectNotification = `SELECT id, kind, host_ip, host_port, recipients, subject, body, created_at,
 	status, attempts, next_attempt_at, last_error, sent_at, server_reply, channel FROM notifications`
 
-func scanNotification(row *sql.Row) (Notification, error) {
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanNotification(row rowScanner) (Notification, error) {
 	var (
 		n                   Notification
 		hostIP, recipients  string

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -153,7 +154,18 @@ func collectOne(ctx context.Context, h Host, i int, c Collector, timeout time.Du
 func NewRoundID(t time.Time) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("%s-%s", t.UTC().Format("20060102T150405Z"), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%s-%s", t.UTC().Format(roundIDTime), hex.EncodeToString(b[:]))
+}
+
+// roundIDTime is the layout of a round id's time.
+const roundIDTime = "20060102T150405Z"
+
+// RoundTime is when the round of id (a NewRoundID) started, to the
+// second; false for an id of another form.
+func RoundTime(id string) (time.Time, bool) {
+	stamp, _, _ := strings.Cut(id, "-")
+	t, err := time.Parse(roundIDTime, stamp)
+	return t, err == nil
 }
 
 // Summary counts a batch's collections per status.

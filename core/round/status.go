@@ -1,0 +1,184 @@
+package round
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/cscs-dev/cscs/core/alert"
+	"github.com/cscs-dev/cscs/core/round/pool"
+	"github.com/cscs-dev/cscs/core/spool"
+	"github.com/cscs-dev/cscs/core/state"
+	"github.com/cscs-dev/cscs/sdk/storage"
+)
+
+// The reads of this file serve status pages and scrapes while rounds run:
+// they open the state database next to the running round (SQLite waits
+// for the round's write lock, up to the busy timeout) and change nothing
+// a round keeps.
+
+// DownRule is the rule ID of the built-in alert that fires when a host
+// failed several rounds in a row (alert.DownRule).
+const DownRule = alert.DownRuleID
+
+// RecentMails bounds the event-log mails ReadHost returns.
+const RecentMails = 20
+
+// FiringAlert is an alert rule that fires on a host.
+type FiringAlert = state.FiringAlert
+
+// Series are one metric's recent values on a host, oldest first.
+type Series = state.MetricValues
+
+// Mail is one notification of the outbox.
+type Mail = state.Notification
+
+// SpoolBacklog is what waits in the spool of one storage.
+type SpoolBacklog struct {
+	// Storage is the spool's name ("sqlite-3f9a1c2b4d5e", "storage-<name>").
+	Storage string
+	// Rounds is how many rounds wait.
+	Rounds int
+	// Oldest is when the oldest waiting round started (zero when none
+	// waits, or its id has no time).
+	Oldest time.Time
+}
+
+// Fleet is what the state database and the spool say about the whole
+// fleet.
+type Fleet struct {
+	// Alerts are the firing alerts, by host and rule.
+	Alerts []FiringAlert
+	// Outbox counts the notifications by status (pending, sending, sent,
+	// failed).
+	Outbox map[string]int
+	// Spools are the spools of the storages, by name.
+	Spools []SpoolBacklog
+}
+
+// Host is what the state database says about one host.
+type Host struct {
+	// Alerts are the rules firing on the host.
+	Alerts []FiringAlert
+	// Series are its recent values, by metric.
+	Series []Series
+	// EventMails are its latest event-log mails, newest first.
+	EventMails []Mail
+}
+
+// ReadFleet reads the firing alerts, the outbox counts and the spool
+// backlog of the plan's data directory. What it could read is returned
+// beside the error.
+func ReadFleet(ctx context.Context, p *Plan) (Fleet, error) {
+	var f Fleet
+	spools, spoolErr := ReadSpools(p)
+	f.Spools = spools
+	st, err := openState(ctx, p)
+	if err != nil {
+		return f, errors.Join(err, spoolErr)
+	}
+	defer st.Close()
+	alerts, alertErr := st.FiringAlerts(ctx)
+	f.Alerts = alerts
+	counts, outboxErr := st.NotificationCounts(ctx)
+	if outboxErr == nil {
+		for _, s := range storage.NotificationStatuses {
+			counts[s] += 0 // every status, 0 when none is in it
+		}
+	}
+	f.Outbox = counts
+	return f, errors.Join(alertErr, outboxErr, spoolErr)
+}
+
+// ReadHost reads one host's firing alerts, recent values and latest
+// event-log mails. What it could read is returned beside the error.
+func ReadHost(ctx context.Context, p *Plan, ip string, port int) (Host, error) {
+	var h Host
+	st, err := openState(ctx, p)
+	if err != nil {
+		return h, err
+	}
+	defer st.Close()
+	alerts, alertErr := st.HostFiringAlerts(ctx, ip, port)
+	h.Alerts = alerts
+	series, valuesErr := st.HostRecentValues(ctx, ip, port)
+	h.Series = series
+	mails, mailErr := st.HostNotifications(ctx, ip, port, "eventlog", RecentMails)
+	h.EventMails = mails
+	return h, errors.Join(alertErr, valuesErr, mailErr)
+}
+
+// openState opens the plan's state database for reading.
+func openState(ctx context.Context, p *Plan) (*state.DB, error) {
+	if err := hasDataDir(p); err != nil {
+		return nil, err
+	}
+	st, err := state.Open(ctx, state.Path(p.Env.DataDir), state.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("state database: %w", err)
+	}
+	return st, nil
+}
+
+// ReadSpools lists the spools under the plan's data directory with what
+// waits in each, by storage name; none when nothing was ever spooled.
+func ReadSpools(p *Plan) ([]SpoolBacklog, error) {
+	if err := hasDataDir(p); err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(p.spoolRoot())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("spool: read %s: %w", p.spoolRoot(), err)
+	}
+	var out []SpoolBacklog
+	var errs []error
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		b, err := readSpool(p, e.Name())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Storage < out[j].Storage })
+	return out, errors.Join(errs...)
+}
+
+// readSpool is ReadSpools for the spool of one storage.
+func readSpool(p *Plan, name string) (SpoolBacklog, error) {
+	sp, err := spool.Open(p.spoolRoot(), name, p.Identity)
+	if err != nil {
+		return SpoolBacklog{}, err
+	}
+	ids, err := sp.Pending()
+	if err != nil {
+		return SpoolBacklog{}, err
+	}
+	b := SpoolBacklog{Storage: name, Rounds: len(ids)}
+	if len(ids) > 0 {
+		b.Oldest, _ = pool.RoundTime(ids[0])
+	}
+	return b, nil
+}
+
+// hasDataDir refuses a plan without a data directory: its state would be
+// read from the working directory.
+func hasDataDir(p *Plan) error {
+	if p == nil || p.Env.DataDir == "" {
+		return errors.New("the plan has no data directory to read the state from")
+	}
+	return nil
+}
+
+// spoolRoot is the directory holding every storage's spool.
+func (p *Plan) spoolRoot() string { return filepath.Join(p.Env.DataDir, "spool") }
