@@ -90,6 +90,9 @@ func TestStatusPagesInABrowser(t *testing.T) {
 	last, _ := svc.Last()
 	shots := t.TempDir()
 	if dir := os.Getenv("CSCS_SCREENSHOT_DIR"); dir != "" { // to keep them
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		shots = dir
 	}
 
