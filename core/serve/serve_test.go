@@ -144,8 +144,17 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 	if last == nil || !last.OK() {
 		t.Fatalf("Run returned %v", last)
 	}
+	// Readiness against a clock set after the last round, so a loaded
+	// machine cannot make the check late: ready one interval after it,
+	// not ready three intervals after it.
+	_, ended := svc.Last()
+	svc.opts.Now = func() time.Time { return ended.Add(svc.Tick()) }
 	if code, body := get(h, "/readyz"); code != http.StatusOK {
-		t.Errorf("/readyz after rounds: %d %q", code, body)
+		t.Errorf("/readyz one interval after the last round: %d %q", code, body)
+	}
+	svc.opts.Now = func() time.Time { return ended.Add(3 * svc.Tick()) }
+	if code, body := get(h, "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "more than two intervals") {
+		t.Errorf("/readyz three intervals after the last round: %d %q", code, body)
 	}
 
 	lintScrape(t, h)
