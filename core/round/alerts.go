@@ -44,6 +44,8 @@ type alerting struct {
 	plan  *Plan
 	st    *state.DB // nil: the state database could not be opened
 	notes noter
+	// deliverWithin, when positive, bounds the delivery of the outbox.
+	deliverWithin time.Duration
 }
 
 // roundMail is what a round's alerts produced: whether notifying went
@@ -90,7 +92,14 @@ func (a alerting) raise(ctx context.Context, eventSources []source.Description, 
 		a.notes.problem("outbox: %v", err)
 	}
 	d := delivery{plan: a.plan, st: a.st, ob: ob, notes: a.notes}
-	if !d.deliver(ctx) {
+	deliverCtx := ctx
+	if a.deliverWithin > 0 {
+		var cancel context.CancelFunc
+		deliverCtx, cancel = context.WithTimeout(ctx, a.deliverWithin)
+		defer cancel()
+		a.notes.info("stopping: mail gets %s; what is not sent by then waits in the outbox for the next start", a.deliverWithin)
+	}
+	if !d.deliver(deliverCtx) {
 		rm.ok = false
 	}
 	rm.notifications = outboxRecords(ctx, a.st, append(queued, due...), time.Now())

@@ -93,9 +93,14 @@ func (r *Result) String() string {
 		r.Batch.FinishedAt.Sub(r.Batch.StartedAt).Round(time.Millisecond), strings.Join(parts, ", "))
 }
 
+// StopGrace is how long a round stopped by its context may still spend
+// delivering notifications, so a collector told to stop (SIGTERM, Ctrl-C)
+// stops within a bound even when a mail server hangs.
+const StopGrace = 5 * time.Second
+
 // Run runs one round of p. Cancelling ctx stops collecting (hosts not
 // finished are recorded as cancelled); what was collected is still
-// evaluated, stored and notified.
+// evaluated and stored, and notified within StopGrace.
 func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	failures := &pluginFailureCounter{Reporter: rep}
 	rep = failures
@@ -144,7 +149,9 @@ func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	res := &Result{Batch: batch, Storages: p.Storages()}
 
 	// What follows is done also when ctx was cancelled: what finished is
-	// kept.
+	// kept. Mail then gets StopGrace: what it cannot send waits in the
+	// outbox for the next start.
+	stopping := ctx.Err() != nil
 	ctx = context.WithoutCancel(ctx)
 	pipe, err := pending.Wait(ctx)
 	if err != nil {
@@ -160,6 +167,9 @@ func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	// Alerts first, so the storages also receive the alert states and
 	// outbox records the round changed.
 	a := alerting{plan: p, st: st, notes: notes}
+	if stopping {
+		a.deliverWithin = StopGrace
+	}
 	mail := a.raise(ctx, pipe.Sources.Descriptions(), batch)
 	batch.Alerts, batch.Notifications = mail.alerts, mail.notifications
 	res.Notified = mail.ok

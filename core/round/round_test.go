@@ -3,10 +3,13 @@ package round
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3"
 
@@ -127,4 +130,77 @@ func noteText(notes []Note) string {
 		b.WriteString(n.Text + "\n")
 	}
 	return b.String()
+}
+
+// stopOnFirstHost cancels its round once the first host is done, as a
+// SIGTERM arriving mid-round does.
+type stopOnFirstHost struct {
+	recorder
+	stop context.CancelFunc
+}
+
+func (s *stopOnFirstHost) HostDone(int, int, storage.Collection) { s.stop() }
+
+// TestStopBoundsMail: a round stopped mid-way whose mail server accepts
+// connections and never answers ends within StopGrace (and a margin)
+// instead of the notifier's own minute-long timeouts; the host it
+// collected is stored and its mail waits in the outbox, pending.
+func TestStopBoundsMail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a round against an in-process SSH fleet")
+	}
+	ctx := context.Background()
+	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 1, User: "demo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Close)
+	mute, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mute.Close() })
+	go func() {
+		for {
+			c, err := mute.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() }) // held open, never greeted
+		}
+	}()
+	email := fmt.Sprintf(`{"host": "127.0.0.1", "port": %d, "security": "none", "from": "cscs@localhost"}`, mute.Addr().(*net.TCPAddr).Port)
+	if err := os.WriteFile(d.Email, []byte(email), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var diags strings.Builder
+	cfg, err := Load(ctx, Files{Inventory: d.Inventory, Email: d.Email}, LoadOptions{Version: "test"}, &diags)
+	if err != nil {
+		t.Fatalf("Load: %v\n%s", err, diags.String())
+	}
+	settings := DefaultSettings()
+	settings.CPUSample = 0
+	plan, err := NewPlan(cfg, settings, Environment{
+		Version: "test", DataDir: d.DataDir, AgentDir: testagent.Dir(t), DB: d.DB, InProcessPlugins: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped, stop := context.WithCancel(ctx)
+	defer stop()
+	rep := &stopOnFirstHost{stop: stop}
+	start := time.Now()
+	res := Run(stopped, plan, rep)
+	if took := time.Since(start); took > StopGrace+15*time.Second {
+		t.Errorf("the stopped round took %s with a mute mail server; want about StopGrace (%s)", took, StopGrace)
+	}
+	if !res.Stored || res.Report().Counts["ok"] != 1 {
+		t.Errorf("stopped round: %s, stored %v; want its host collected and stored", res, res.Stored)
+	}
+	if got := rows(t, d.DB, `SELECT count(*) FROM notifications WHERE kind = 'eventlog' AND status = 'pending'`); got != 1 {
+		t.Errorf("%d event-log mails pending in the stored outbox records, want 1 (kept for the next start)", got)
+	}
+	if text := noteText(rep.notes); !strings.Contains(text, "stopping: mail gets") || !strings.Contains(text, "1 retrying later") {
+		t.Errorf("notes do not say the mail was cut short and kept: %s", text)
+	}
 }
