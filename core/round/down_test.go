@@ -15,7 +15,6 @@ import (
 
 	"github.com/cscs-dev/cscs/core/alert"
 	"github.com/cscs-dev/cscs/core/demo"
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/overlay"
 )
 
@@ -92,31 +91,13 @@ func downMails(t *testing.T, d *demo.Demo) []downMail {
 // `cscs run` invocations do: the state database in the data directory
 // carries the count. The storages see the rule's state as "down".
 func TestDownAcrossRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs rounds against an in-process SSH fleet")
-	}
 	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 2, User: "demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := startDemo(t, 2)
 	broken := d.Fleet.Hosts()[1]
 	label := HostLabel(broken.IP, broken.Port)
-	agents := testagent.Dir(t)
 	run := func(round int) {
 		t.Helper()
-		var diags strings.Builder
-		cfg, err := Load(ctx, Files{Inventory: d.Inventory, Email: d.Email}, LoadOptions{Version: "test"}, &diags)
-		if err != nil {
-			t.Fatalf("round %d: Load: %v\n%s", round, err, diags.String())
-		}
-		settings := DefaultSettings()
-		settings.CPUSample = 0
-		plan, err := NewPlan(cfg, settings, Environment{Version: "test", DataDir: d.DataDir, AgentDir: agents, DB: d.DB, InProcessPlugins: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		plan := demoPlan(t, d, nil) // loaded afresh: a new run
 		var rec recorder
 		res := Run(ctx, plan, &rec)
 		if !res.Stored {

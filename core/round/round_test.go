@@ -13,8 +13,6 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
-	"github.com/cscs-dev/cscs/core/demo"
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -25,28 +23,9 @@ import (
 // whose context is already cancelled records every host as cancelled and
 // still stores the round.
 func TestRunWithoutCLI(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs rounds against an in-process SSH fleet")
-	}
 	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 2, User: "demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	var diags strings.Builder
-	cfg, err := Load(ctx, Files{Inventory: d.Inventory, Email: d.Email}, LoadOptions{Version: "test"}, &diags)
-	if err != nil {
-		t.Fatalf("Load: %v\n%s", err, diags.String())
-	}
-	settings := DefaultSettings()
-	settings.CPUSample = 0
-	plan, err := NewPlan(cfg, settings, Environment{
-		Version: "test", DataDir: d.DataDir, AgentDir: testagent.Dir(t), DB: d.DB, InProcessPlugins: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := startDemo(t, 2)
+	plan := demoPlan(t, d, nil)
 
 	for round := 1; round <= 2; round++ {
 		var rec recorder
@@ -146,15 +125,7 @@ func (s *stopOnFirstHost) HostDone(int, int, storage.Collection) { s.stop() }
 // instead of the notifier's own minute-long timeouts; the host it
 // collected is stored and its mail waits in the outbox, pending.
 func TestStopBoundsMail(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a round against an in-process SSH fleet")
-	}
-	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 1, User: "demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
+	d := startDemo(t, 1)
 	mute, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -173,20 +144,8 @@ func TestStopBoundsMail(t *testing.T) {
 	if err := os.WriteFile(d.Email, []byte(email), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var diags strings.Builder
-	cfg, err := Load(ctx, Files{Inventory: d.Inventory, Email: d.Email}, LoadOptions{Version: "test"}, &diags)
-	if err != nil {
-		t.Fatalf("Load: %v\n%s", err, diags.String())
-	}
-	settings := DefaultSettings()
-	settings.CPUSample = 0
-	plan, err := NewPlan(cfg, settings, Environment{
-		Version: "test", DataDir: d.DataDir, AgentDir: testagent.Dir(t), DB: d.DB, InProcessPlugins: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stopped, stop := context.WithCancel(ctx)
+	plan := demoPlan(t, d, nil)
+	stopped, stop := context.WithCancel(context.Background())
 	defer stop()
 	rep := &stopOnFirstHost{stop: stop}
 	start := time.Now()

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/demo"
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/internal/testkey"
 	"github.com/cscs-dev/cscs/core/round/pool"
 	"github.com/cscs-dev/cscs/core/spool"
@@ -21,32 +19,13 @@ import (
 // it, ReadFleet and ReadHost read the outbox, the recent values and the
 // event-log mails the round left in the state database.
 func TestStatusReadsAndPluginFailures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs a round against an in-process SSH fleet")
-	}
 	ctx := context.Background()
-	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 1, User: "demo"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(d.Close)
-	var diags strings.Builder
-	cfg, err := Load(ctx, Files{Inventory: d.Inventory, Email: d.Email}, LoadOptions{Version: "test"}, &diags)
-	if err != nil {
-		t.Fatalf("Load: %v\n%s", err, diags.String())
-	}
+	d := startDemo(t, 1)
 	plugins := t.TempDir()
 	if err := os.WriteFile(filepath.Join(plugins, "manifest.json"), []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	settings := DefaultSettings()
-	settings.CPUSample = 0
-	plan, err := NewPlan(cfg, settings, Environment{
-		Version: "test", DataDir: d.DataDir, AgentDir: testagent.Dir(t), DB: d.DB, InProcessPlugins: true, PluginsDir: plugins,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan := demoPlan(t, d, func(env *Environment) { env.PluginsDir = plugins })
 	var rec recorder
 	res := Run(ctx, plan, &rec)
 	if res.PluginFailures != 1 {
