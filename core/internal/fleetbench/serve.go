@@ -10,8 +10,9 @@ import (
 // ServeRound is one round of `cscs serve` as BenchmarkServe measures it.
 type ServeRound struct {
 	Start time.Time
-	// Late is how much later than the schedule the round started: its
-	// start minus the previous start plus the interval (0 for the first).
+	// Late is how much later than serve's schedule the round started: its
+	// start minus the previous start plus the interval or, after a round
+	// longer than the interval, minus that round's end (0 for the first).
 	Late     time.Duration
 	Duration time.Duration
 	// CPU is the core's CPU (itself and its waited-for plugin processes)
@@ -54,11 +55,21 @@ func (r *ServeRecorder) Record(start, end time.Time, failed int) error {
 	cpu := u.SelfCPU + u.ChildrenCPU
 	round := ServeRound{Start: start, Duration: end.Sub(start), CPU: cpu - r.lastCPU, RSS: rss, Failed: failed}
 	if n := len(r.rounds); n > 0 {
-		round.Late = start.Sub(r.rounds[n-1].Start.Add(r.interval))
+		round.Late = start.Sub(due(r.rounds[n-1], r.interval))
 	}
 	r.lastCPU = cpu
 	r.rounds = append(r.rounds, round)
 	return nil
+}
+
+// due is when serve starts the round after prev: an interval after prev's
+// start or, when prev took longer, at its end.
+func due(prev ServeRound, interval time.Duration) time.Time {
+	next := prev.Start.Add(interval)
+	if end := prev.Start.Add(prev.Duration); end.After(next) {
+		return end
+	}
+	return next
 }
 
 // Rounds returns the rounds recorded so far.

@@ -27,8 +27,10 @@ const (
 	// intervalMargin is the interval over a cached warm-up round's time:
 	// a little longer than a round takes.
 	intervalMargin = 1.2
-	// maxLate is the most a round may start after the previous start
-	// plus the interval.
+	// maxLate is the most a round may start after it is due: the previous
+	// start plus the interval, or the previous end when that round took
+	// longer than the interval (then serve starts the next one at once;
+	// such rounds are counted as overruns).
 	maxLate = time.Second
 	// maxRSSGrowth is the most the mean RSS of the last third of the
 	// rounds may exceed that of the first third, as a fraction.

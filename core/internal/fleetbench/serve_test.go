@@ -38,3 +38,22 @@ func TestSummarizeServe(t *testing.T) {
 		})
 	}
 }
+
+func TestDue(t *testing.T) {
+	start := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	tests := map[string]struct {
+		duration time.Duration
+		want     time.Time
+	}{
+		"shorter than the interval":  {duration: 4 * time.Second, want: start.Add(10 * time.Second)},
+		"as long as the interval":    {duration: 10 * time.Second, want: start.Add(10 * time.Second)},
+		"overran: starts at its end": {duration: 13 * time.Second, want: start.Add(13 * time.Second)},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := due(ServeRound{Start: start, Duration: tc.duration}, 10*time.Second); !got.Equal(tc.want) {
+				t.Errorf("due = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
