@@ -24,6 +24,9 @@ import (
 // roundEnv is a prepared directory with config.xml, known_hosts and flags.
 type roundEnv struct {
 	dir, config, dataDir, db, agentDir string
+	// hostsTemp holds the fleet hosts' temp directories (fleetRound):
+	// their agents land there.
+	hostsTemp string
 }
 
 // newRoundEnv prepares an empty round directory in a temporary directory,
@@ -62,10 +65,12 @@ func (r roundEnv) args(extra ...string) []string {
 // SQLite file in the directory).
 func fleetRound(t *testing.T, db string) (roundEnv, *sshfleet.Fleet) {
 	t.Helper()
-	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: t.TempDir()})
+	hostsTemp := t.TempDir()
+	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 2, User: "demo", Password: "pw", TempRoot: hostsTemp})
 	must(t, err)
 	t.Cleanup(func() { fleet.Close() })
 	r := newRoundEnv(t, testagent.Dir(t))
+	r.hostsTemp = hostsTemp
 	if db != "" {
 		r.db = db
 	}

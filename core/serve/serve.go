@@ -203,6 +203,8 @@ func (s *Service) runOnce(ctx context.Context, plan *round.Plan, start time.Time
 	res = round.Run(ctx, plan, rep)
 	took = s.opts.Now().Sub(start)
 	if ctx.Err() != nil {
+		s.opts.Logger.Info("round stopped: hosts not finished are recorded as cancelled", "id", res.Batch.RoundID,
+			"summary", res.String(), "stored", res.Stored, "notified", res.Notified)
 		return res, took, false
 	}
 	s.record(res, start)

@@ -348,9 +348,8 @@ func BenchmarkFleetLarge(b *testing.B) {
 		fleet, err := StartChildFleet(ctx, exe, n, "bench", signer.PublicKey())
 		mustDo(b, err)
 		env := newCSCSEnv(b, fleet.Addrs, "bench", keyFile, string(fleet.KnownHosts), agentDir)
-		if !warm { // every host shares the child's temp dir: one upload caches the agent
-			one := newCSCSEnv(b, fleet.Addrs[:1], "bench", keyFile, string(fleet.KnownHosts), agentDir)
-			mustDo(b, one.run(ctx))
+		if !warm {
+			warmAgent(b, ctx, fleet, keyFile, agentDir)
 			warm = true
 		}
 		results = append(results, measureRuns(b, "cscs run cached (in-process fleet in a child)", n, runs, nil, func() error { return env.run(ctx) }))
@@ -358,6 +357,14 @@ func BenchmarkFleetLarge(b *testing.B) {
 	}
 	fmt.Println()
 	mustDo(b, WriteTable(os.Stdout, results))
+}
+
+// warmAgent puts the agent in place on a child fleet: every host shares
+// the child's temp directory, so one host's round caches it for all.
+func warmAgent(b *testing.B, ctx context.Context, fleet *ChildFleet, keyFile, agentDir string) {
+	b.Helper()
+	one := newCSCSEnv(b, fleet.Addrs[:1], "bench", keyFile, string(fleet.KnownHosts), agentDir)
+	mustDo(b, one.run(ctx))
 }
 
 // BenchmarkFleetCachedRound times cached `cscs run` rounds against 200 real

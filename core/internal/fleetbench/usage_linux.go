@@ -43,27 +43,37 @@ func resetPeakRSS() error {
 }
 
 // vmHWM reads the resident-set high-water mark from /proc/self/status.
-func vmHWM() (int64, error) {
+func vmHWM() (int64, error) { return selfStatusBytes("VmHWM:") }
+
+// currentRSS is the resident set size of this process now, in bytes.
+func currentRSS() (int64, error) { return selfStatusBytes("VmRSS:") }
+
+// selfStatusBytes reads the field (such as "VmRSS:") of /proc/self/status.
+func selfStatusBytes(field string) (int64, error) {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0, fmt.Errorf("read /proc/self/status: %w", err)
 	}
-	return parseVMHWM(data)
+	return parseStatusBytes(data, field)
 }
 
-func parseVMHWM(status []byte) (int64, error) {
+func parseVMHWM(status []byte) (int64, error) { return parseStatusBytes(status, "VmHWM:") }
+
+// parseStatusBytes finds the line of field in a /proc/<pid>/status text
+// and returns its figure, given in kB, in bytes.
+func parseStatusBytes(status []byte, field string) (int64, error) {
 	sc := bufio.NewScanner(bytes.NewReader(status))
 	for sc.Scan() {
 		f := bytes.Fields(sc.Bytes())
-		if len(f) >= 2 && string(f[0]) == "VmHWM:" {
+		if len(f) >= 2 && string(f[0]) == field {
 			kb, err := strconv.ParseInt(string(f[1]), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("parse VmHWM %q: %w", f[1], err)
+				return 0, fmt.Errorf("parse %s %q: %w", field, f[1], err)
 			}
 			return kb * 1024, nil
 		}
 	}
-	return 0, fmt.Errorf("no VmHWM line in /proc/self/status")
+	return 0, fmt.Errorf("no %s line in /proc/self/status", field)
 }
 
 // clockTicks is USER_HZ, the unit of /proc/stat: 100 on every Linux

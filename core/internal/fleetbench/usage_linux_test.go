@@ -25,6 +25,14 @@ func testParse[T comparable](t *testing.T, name string, parse func([]byte) (T, e
 	}
 }
 
+func TestParseVmRSS(t *testing.T) {
+	parse := func(status []byte) (int64, error) { return parseStatusBytes(status, "VmRSS:") }
+	testParse(t, "parseStatusBytes VmRSS", parse, map[string]parseCase[int64]{
+		"present": {in: "Name:\tx\nVmHWM:\t    2048 kB\nVmRSS:\t 10 kB\n", want: 10 * 1024},
+		"missing": {in: "Name:\tx\nVmHWM:\t 2048 kB\n", wantErr: true},
+	})
+}
+
 func TestParseVMHWM(t *testing.T) {
 	testParse(t, "parseVMHWM", parseVMHWM, map[string]parseCase[int64]{
 		"present": {in: "Name:\tx\nVmPeak:\t 100 kB\nVmHWM:\t    2048 kB\nVmRSS:\t 10 kB\n", want: 2048 * 1024},

@@ -12,6 +12,8 @@ func processUsage() (Usage, error) {
 	return Usage{}, errors.New("process CPU accounting is implemented on Linux only (" + runtime.GOOS + ")")
 }
 
+func currentRSS() (int64, error) { return 0, errors.New("current RSS is Linux only") }
+
 func resetPeakRSS() error { return errors.New("peak RSS reset is Linux only") }
 
 func machineBusy() (time.Duration, error) {
