@@ -119,7 +119,7 @@ func TestUnitHardening(t *testing.T) {
 		{"Service.Restart", "on-failure"},
 		{"Service.RestartPreventExitStatus", "2"},
 		{"Service.KillMode", "mixed"},
-		{"Service.TimeoutStopSec", "180"},
+		{"Service.TimeoutStopSec", "60"},
 		{"Service.NoNewPrivileges", "yes"},
 		{"Service.CapabilityBoundingSet", ""},
 		{"Service.ProtectSystem", "strict"},
