@@ -48,6 +48,9 @@ func New(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load embedded migrations: %w", err)
 	}
+	if err := prepareFiles(path); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite3", dsn(path))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite database %s: %w", path, err)
