@@ -64,7 +64,7 @@ func (r Rule) Fires(value float64) bool { return r.Op.Holds(value, r.Threshold) 
 // Condition is the rule as a person reads it: "> 90%", "< 10m", an
 // expression rule's condition, or "down 3 rounds" for the down rule.
 func (r Rule) Condition() string {
-	if r.Cond != nil || r.IsDown() {
+	if r.Cond != nil || r.IsDown() || r.Op == "" { // an expression, down, or retired
 		return r.LimitText
 	}
 	bound := strings.TrimSpace(r.LimitText)

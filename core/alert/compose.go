@@ -87,6 +87,9 @@ func subject(host HostInfo, changes []Transition) string {
 // headline is one transition in a few words: "memory 93.2% > 90%", or
 // "memory 42.0% (was > 90%)" once resolved.
 func headline(t Transition, host HostInfo) string {
+	if t.Retired {
+		return fmt.Sprintf("%s (%s)", cleanText(t.Rule.Type, maxFieldLen), RetiredText)
+	}
 	if t.Rule.IsDown() {
 		return downHeadline(t, host)
 	}
@@ -132,6 +135,12 @@ func body(host HostInfo, changes []Transition, recent map[string][]TimedValue, n
 	for _, c := range changes {
 		unit := c.Rule.Unit
 		fmt.Fprintf(&b, "\n%s %s\n", c.Kind, cleanText(c.Rule.Type, maxFieldLen))
+		if c.Retired {
+			field(&b, "  ", "Reason:", "the rule was removed from the configuration or changed")
+			field(&b, "  ", "Since:", since(c))
+			field(&b, "  ", "Time:", formatTime(c.At))
+			continue
+		}
 		if c.Rule.IsDown() {
 			downSection(&b, c, host)
 			continue

@@ -107,6 +107,9 @@ type Transition struct {
 	Since time.Time
 	// At is the round's time.
 	At time.Time
+	// Retired is set for a rule that fired and is no longer configured
+	// (see Retired); its Rule holds only the ID and a type.
+	Retired bool
 }
 
 // Update is a rule state to store once the round's mail is enqueued.
@@ -277,7 +280,7 @@ func Recent(ctx context.Context, store StateStore, host HostInfo, tr Transitions
 	recent := make(map[string][]TimedValue)
 	for _, c := range tr.Changes {
 		m := c.Rule.Metric
-		if _, done := recent[m]; done || c.Rule.IsDown() {
+		if _, done := recent[m]; done || c.Rule.IsDown() || c.Retired {
 			continue
 		}
 		vs, err := store.RecentValues(ctx, host.IP, host.Port, m, n)

@@ -75,8 +75,9 @@ func (a alerting) raise(ctx context.Context, eventSources []source.Description, 
 	var queued []string
 	var values []state.HostValues // stored in one transaction after the loop
 	now := time.Now()
+	firing := a.firingByHost(ctx)
 	for i := range a.plan.Config.Inventory.Clients {
-		out := a.client(ctx, ob, i, batch.Collections[i], eventSources, now)
+		out := a.client(ctx, ob, i, batch.Collections[i], eventSources, firing, now)
 		rm.ok = rm.ok && out.ok
 		rm.alerts = append(rm.alerts, out.states...)
 		queued = append(queued, out.queued...)
@@ -121,7 +122,7 @@ type clientAlerts struct {
 // itself), the other rules and the event-log mail only for a collected
 // host, which alone has values.
 func (a alerting) client(ctx context.Context, ob *outbox.Outbox, i int, col storage.Collection,
-	eventSources []source.Description, now time.Time) clientAlerts {
+	eventSources []source.Description, firing map[string]map[string]alert.State, now time.Time) clientAlerts {
 	cl := a.plan.Config.Inventory.Clients[i]
 	out := clientAlerts{ok: true}
 	collected := col.Status == storage.StatusOK
@@ -143,7 +144,13 @@ func (a alerting) client(ctx context.Context, ob *outbox.Outbox, i int, col stor
 	if down, on := a.plan.down.forClient(a.plan.Config.Down[i], groups); on {
 		rules = append(rules, down)
 	}
-	states, ids, err := a.host(ctx, ob, host, rules, samples, now, route)
+	// A collected host had all its rules evaluated: those that fire and
+	// are no longer configured resolve.
+	var retired alert.Transitions
+	if collected {
+		retired = alert.Retired(now, host, firing[clientLabel(cl)], rules)
+	}
+	states, ids, err := a.host(ctx, ob, host, rules, samples, retired, now, route)
 	if err != nil {
 		a.notes.problem("alerts for %s: %v", clientLabel(cl), err)
 		out.ok = false
@@ -257,11 +264,12 @@ func (a alerting) enqueueOn(ctx context.Context, ob *outbox.Outbox, channels []s
 // the mail is in the outbox, so a crash in between mails again rather
 // than never.
 func (a alerting) host(ctx context.Context, ob *outbox.Outbox, host alert.HostInfo, rules []alert.Rule, samples map[string]float64,
-	now time.Time, route func(kind, severity string) []string) ([]storage.AlertState, []string, error) {
+	retired alert.Transitions, now time.Time, route func(kind, severity string) []string) ([]storage.AlertState, []string, error) {
 	tr, err := alert.Evaluate(ctx, now, host, rules, samples, a.st, a.plan.Settings.AlertRepeat)
 	if err != nil {
 		return nil, nil, err
 	}
+	tr.Merge(retired)
 	var queued []string
 	if !tr.Empty() {
 		recent, err := alert.Recent(ctx, a.st, host, tr, alert.RecentCount)
@@ -290,11 +298,36 @@ func (a alerting) host(ctx context.Context, ob *outbox.Outbox, host alert.HostIn
 	return alertStates(tr, rules, now), queued, nil
 }
 
+// firingByHost reads the rules firing on every host before the round, by
+// host label and rule ID, for alert.Retired; nil (no rule is retired this
+// round) when the state database cannot say.
+func (a alerting) firingByHost(ctx context.Context) map[string]map[string]alert.State {
+	all, err := a.st.FiringAlerts(ctx)
+	if err != nil {
+		a.notes.problem("alerts of removed or changed rules are not resolved this round: %v", err)
+		return nil
+	}
+	out := map[string]map[string]alert.State{}
+	for _, f := range all {
+		label := HostLabel(f.HostIP, f.HostPort)
+		if out[label] == nil {
+			out[label] = map[string]alert.State{}
+		}
+		out[label][f.RuleID] = alert.State{Firing: true, Since: f.Since, LastValue: f.LastValue}
+	}
+	return out
+}
+
 // alertStates turns the states a round wrote into records for the storages.
 func alertStates(tr alert.Transitions, rules []alert.Rule, now time.Time) []storage.AlertState {
 	byID := make(map[string]alert.Rule, len(rules))
 	for _, r := range rules {
 		byID[r.ID] = r
+	}
+	for _, c := range tr.Changes {
+		if c.Retired {
+			byID[c.Rule.ID] = c.Rule
+		}
 	}
 	out := make([]storage.AlertState, 0, len(tr.Updates))
 	for _, u := range tr.Updates {

@@ -2,6 +2,12 @@ package round
 
 import (
 	"context"
+	"io"
+	"mime"
+	"mime/quotedprintable"
+	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -45,4 +51,45 @@ func demoPlan(t *testing.T, d *demo.Demo, adjust func(*Environment)) *Plan {
 		t.Fatal(err)
 	}
 	return plan
+}
+
+// sinkMail is a mail the demo's sink received, decoded.
+type sinkMail struct{ subject, body string }
+
+// sinkMails are the mails the demo's sink received whose subject holds
+// part, oldest first.
+func sinkMails(t *testing.T, d *demo.Demo, part string) []sinkMail {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(d.Sink.Dir, "*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []sinkMail
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+		if err != nil {
+			t.Fatalf("%s: subject: %v", f, err)
+		}
+		if !strings.Contains(subject, part) {
+			continue
+		}
+		body := io.Reader(msg.Body)
+		if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+			body = quotedprintable.NewReader(body)
+		}
+		text, err := io.ReadAll(body)
+		if err != nil {
+			t.Fatalf("%s: body: %v", f, err)
+		}
+		out = append(out, sinkMail{subject, strings.ReplaceAll(string(text), "\r\n", "\n")})
+	}
+	return out
 }

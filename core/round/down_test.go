@@ -3,10 +3,6 @@ package round
 import (
 	"context"
 	"fmt"
-	"io"
-	"mime"
-	"mime/quotedprintable"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,46 +37,6 @@ func writeDownInventory(t *testing.T, d *demo.Demo, broken bool) {
 	if err := os.WriteFile(d.Inventory, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// downMail is a DOWN mail the sink received, decoded.
-type downMail struct{ subject, body string }
-
-// downMails are the DOWN mails the sink received, oldest first.
-func downMails(t *testing.T, d *demo.Demo) []downMail {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(d.Sink.Dir, "*.eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []downMail
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-		if err != nil {
-			t.Fatalf("%s: subject: %v", f, err)
-		}
-		if !strings.Contains(subject, ": down — ") {
-			continue
-		}
-		body := io.Reader(msg.Body)
-		if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
-			body = quotedprintable.NewReader(body)
-		}
-		text, err := io.ReadAll(body)
-		if err != nil {
-			t.Fatalf("%s: body: %v", f, err)
-		}
-		out = append(out, downMail{subject, strings.ReplaceAll(string(text), "\r\n", "\n")})
-	}
-	return out
 }
 
 // TestDownAcrossRuns: a client that fails rounds in a row gets exactly
@@ -129,7 +85,7 @@ func TestDownAcrossRuns(t *testing.T) {
 		if got := rows(t, d.DB, `SELECT count(*) FROM collections WHERE status = 'auth_failed'`); s.broken && got != round {
 			t.Fatalf("round %d: %d auth_failed collections, want %d", round, got, round)
 		}
-		got := downMails(t, d)
+		got := sinkMails(t, d, ": down — ")
 		if len(got) != len(s.want) {
 			t.Fatalf("round %d: DOWN mails %q, want %d: %q", round, got, len(s.want), s.want)
 		}

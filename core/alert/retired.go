@@ -1,0 +1,52 @@
+package alert
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// RetiredText is what a mail and the storages say of a rule that fired
+// and is no longer configured.
+const RetiredText = "rule removed or changed"
+
+// Retired returns the transitions of the rules firing on host (firing
+// holds their stored states, by rule ID) that are no longer among its
+// rules: removed from the configuration, or changed, since a changed rule
+// has a new ID. Each resolves, with Retired set, and stops firing; without
+// this a rule nothing evaluates any more would fire for ever. Call it for
+// a host whose rules were all evaluated this round (a collected host).
+func Retired(now time.Time, host HostInfo, firing map[string]State, rules []Rule) Transitions {
+	current := make(map[string]bool, len(rules))
+	for _, r := range rules {
+		current[r.ID] = true
+	}
+	var tr Transitions
+	for _, id := range slices.Sorted(maps.Keys(firing)) {
+		prev := firing[id]
+		if current[id] || !prev.Firing {
+			continue
+		}
+		next := prev
+		next.Firing, next.Since, next.LastNotified, next.Streak = false, now, now, 0
+		tr.Updates = append(tr.Updates, Update{HostIP: host.IP, HostPort: host.Port, RuleID: id, State: next})
+		tr.Changes = append(tr.Changes, Transition{
+			Kind: Resolved, Rule: RetiredRule(id), Value: prev.LastValue, Since: prev.Since, At: now, Retired: true,
+		})
+	}
+	return tr
+}
+
+// RetiredRule stands for a rule known only by its ID: its type is the ID
+// without the overlay's "#checksum" ("cpu>95%", "web/busy", "down").
+func RetiredRule(id string) Rule {
+	name, _, _ := strings.Cut(id, "#")
+	return Rule{ID: id, Type: name, LimitText: RetiredText}
+}
+
+// Merge appends the changes and updates of other to t.
+func (t *Transitions) Merge(other Transitions) {
+	t.Changes = append(t.Changes, other.Changes...)
+	t.Updates = append(t.Updates, other.Updates...)
+}
