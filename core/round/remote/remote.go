@@ -231,20 +231,32 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 		}
 	}
 
-	rep, err := report.Open(c.s.Identity, bytes.NewReader(out), job.req.Nonce)
-	if err != nil {
-		col.Status = storage.StatusBadReport
-		col.Error = fmt.Sprintf("report: %v", err)
+	rep, ok := c.accept(ctx, &col, job.plat, out, job.req.Nonce)
+	if !ok {
 		return col
 	}
-	c.decode(ctx, job.plat, rep)
-	rejected := report.Screen(rep, c.declaredUnit, col.StartedAt, time.Now().UTC())
-	fillFromReport(&col, rep)
-	addErrors(&col, "rejected values: ", rejected)
 	c.keepCursors(ctx, cl, rep)
 	c.repairExternal(ctx, client, job.plat, rep, job.plan, job.arts)
 	addNotes(&col, job.plan.Skipped...)
 	return col
+}
+
+// accept opens the agent's output out as the answer to the request that
+// carried nonce, has its sources decode their raw output, drops the values
+// that cannot be right (report.Screen) and fills col from the rest. A
+// report that cannot be opened makes col bad_report and ok false.
+func (c *Collector) accept(ctx context.Context, col *storage.Collection, plat transport.Platform, out []byte, nonce string) (*protocol.Report, bool) {
+	rep, err := report.Open(c.s.Identity, bytes.NewReader(out), nonce)
+	if err != nil {
+		col.Status = storage.StatusBadReport
+		col.Error = fmt.Sprintf("report: %v", err)
+		return nil, false
+	}
+	c.decode(ctx, plat, rep)
+	rejected := report.Screen(rep, c.declaredUnit, col.StartedAt, time.Now().UTC())
+	fillFromReport(col, rep)
+	addErrors(col, "rejected values: ", rejected)
+	return rep, true
 }
 
 // declaredUnit is the unit a loaded source declares for metric, or else
