@@ -58,3 +58,17 @@ func (p *Pending) Decoder(name string) (source.Decoder, bool) {
 		return nil, false
 	}
 }
+
+// Unit returns a metric's declared unit once the pipeline is assembled;
+// before that, or if assembly failed, ok is false.
+func (p *Pending) Unit(metric string) (string, bool) {
+	select {
+	case <-p.done:
+		if p.err != nil {
+			return "", false
+		}
+		return p.pipe.Sources.Unit(metric)
+	default:
+		return "", false
+	}
+}

@@ -44,6 +44,7 @@ func (authlogOnly) PlanFor(context.Context, source.Platform) sources.Plan {
 	return sources.Plan{Builtins: []string{"authlog"}}
 }
 func (authlogOnly) Decoder(string) (source.Decoder, bool) { return nil, false }
+func (authlogOnly) Unit(string) (string, bool)            { return "", false }
 
 // realAgentOnOneHost starts a one-host fleet and returns its client and
 // the Settings that reach it with this machine's agent and a fresh core
@@ -126,6 +127,7 @@ func (e echoConf) PlanFor(context.Context, source.Platform) sources.Plan {
 		Artifact: source.Artifact{FileName: "echoconf.sh", Data: e.script, Interpreter: []string{"/bin/sh"}}}}}
 }
 func (echoConf) Decoder(string) (source.Decoder, bool) { return nil, false }
+func (echoConf) Unit(string) (string, bool)            { return "", false }
 
 // confPolicy gives every host the settings of the echoconf source.
 type confPolicy struct{ settings json.RawMessage }

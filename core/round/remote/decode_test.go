@@ -31,6 +31,7 @@ func (rawDecoder) Decode(_ context.Context, _ source.Platform, raw []byte) (sour
 type decodingPlanner struct{}
 
 func (decodingPlanner) PlanFor(context.Context, source.Platform) sources.Plan { return sources.Plan{} }
+func (decodingPlanner) Unit(string) (string, bool)                            { return "", false }
 func (decodingPlanner) Decoder(name string) (source.Decoder, bool) {
 	return rawDecoder{}, name == "raw"
 }

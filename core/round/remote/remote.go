@@ -31,6 +31,7 @@ import (
 	"github.com/cscs-dev/cscs/core/pipeline/sources"
 	"github.com/cscs-dev/cscs/core/report"
 	"github.com/cscs-dev/cscs/core/transport"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -45,6 +46,9 @@ type AgentSource interface {
 type Planner interface {
 	PlanFor(ctx context.Context, p source.Platform) sources.Plan
 	Decoder(name string) (source.Decoder, bool)
+	// Unit is the unit a loaded source declares for metric; ok is false
+	// when none does (then the built-in metric table is asked).
+	Unit(metric string) (unit string, ok bool)
 }
 
 // Settings configure a Collector.
@@ -227,22 +231,68 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 		}
 	}
 
-	rep, err := report.Open(c.s.Identity, bytes.NewReader(out), job.req.Nonce)
+	rep, ok := c.accept(ctx, &col, job.plat, out, job.req.Nonce)
+	if !ok {
+		return col
+	}
+	c.keepCursors(ctx, cl, rep)
+	c.repairExternal(ctx, client, job.plat, rep, job.plan, job.arts)
+	addNotes(&col, job.plan.Skipped...)
+	return col
+}
+
+// accept opens the agent's output out as the answer to the request that
+// carried nonce, has its sources decode their raw output, drops the values
+// that cannot be right (report.Screen) and fills col from the rest. A
+// report that cannot be opened makes col bad_report and ok false.
+func (c *Collector) accept(ctx context.Context, col *storage.Collection, plat transport.Platform, out []byte, nonce string) (*protocol.Report, bool) {
+	rep, err := report.Open(c.s.Identity, bytes.NewReader(out), nonce)
 	if err != nil {
 		col.Status = storage.StatusBadReport
 		col.Error = fmt.Sprintf("report: %v", err)
-		return col
+		return nil, false
 	}
-	c.decode(ctx, job.plat, rep)
-	fillFromReport(&col, rep)
-	c.keepCursors(ctx, cl, rep)
-	c.repairExternal(ctx, client, job.plat, rep, job.plan, job.arts)
-	if len(job.plan.Skipped) > 0 {
-		col.Error = joinCapped(append([]string{col.Error}, job.plan.Skipped...), "; ", 1000)
-		col.Error = strings.TrimPrefix(col.Error, "; ")
-	}
-	return col
+	c.decode(ctx, plat, rep)
+	rejected := report.Screen(rep, c.declaredUnit, col.StartedAt, time.Now().UTC())
+	fillFromReport(col, rep)
+	addErrors(col, "rejected values: ", rejected)
+	return rep, true
 }
+
+// declaredUnit is the unit a loaded source declares for metric, or else
+// the built-in metric table's; ok is false for a metric neither knows.
+func (c *Collector) declaredUnit(metric string) (string, bool) {
+	if c.s.Sources != nil {
+		if unit, ok := c.s.Sources.Unit(metric); ok {
+			return unit, true
+		}
+	}
+	return metrics.Unit(metric)
+}
+
+// addErrors adds errs, after prefix, to col's error text.
+func addErrors(col *storage.Collection, prefix string, errs []error) {
+	if len(errs) == 0 {
+		return
+	}
+	texts := make([]string, len(errs))
+	for i, err := range errs {
+		texts[i] = err.Error()
+	}
+	addNotes(col, prefix+strings.Join(texts, "; "))
+}
+
+// addNotes appends notes to col's error text, "; " between them, capped.
+func addNotes(col *storage.Collection, notes ...string) {
+	if len(notes) == 0 {
+		return
+	}
+	col.Error = joinCapped(append([]string{col.Error}, notes...), "; ", maxErrorText)
+	col.Error = strings.TrimPrefix(col.Error, "; ")
+}
+
+// maxErrorText caps the notes a collection's error text gathers.
+const maxErrorText = 1000
 
 // hostJob is one host's request for one platform: what to run, what must
 // be on the host for it, and the request itself.
@@ -570,7 +620,7 @@ func fillFromReport(col *storage.Collection, rep *protocol.Report) {
 		}
 	}
 	if len(moduleErrs) > 0 {
-		col.Error = "module errors: " + joinCapped(moduleErrs, "; ", 1000)
+		col.Error = "module errors: " + joinCapped(moduleErrs, "; ", maxErrorText)
 	}
 }
 
