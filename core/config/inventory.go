@@ -68,8 +68,27 @@ var (
 // type DownAlertType is always accepted; its limit is a count of rounds
 // or "off", read by core/alert.
 //
-// The Config is nil exactly when the Diagnostics hold an Error.
+// The Config is nil exactly when the Diagnostics hold an Error; see
+// ReadInventory for what could be read of a file with errors.
 func LoadInventory(path string, opts LoadOptions) (*Config, Diagnostics) {
+	cfg, diags := ReadInventory(path, opts)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return cfg, diags
+}
+
+// ReadInventory reads and validates config.xml as LoadInventory does,
+// but returns what could be read even when the Diagnostics hold errors,
+// so that the checks of a later stage (the alert rules against the alert
+// types the sources declare) can report their problems in the same pass.
+// Such a Config holds every client, including those with errors in their
+// attributes, and every <alert> whose type and limit passed this
+// loader's checks; it must not be used for a round. The Config is nil
+// when the file cannot be read or is not well-formed XML: the rest of
+// such a file cannot be trusted, so its syntax error is the only
+// diagnostic.
+func ReadInventory(path string, opts LoadOptions) (*Config, Diagnostics) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Diagnostics{readFailure(path, err,
@@ -88,7 +107,7 @@ func LoadInventory(path string, opts LoadOptions) (*Config, Diagnostics) {
 	}
 	cfg := l.load()
 	l.diags.Sort()
-	if l.diags.HasErrors() {
+	if l.malformedXML {
 		return nil, l.diags
 	}
 	return cfg, l.diags
@@ -131,6 +150,9 @@ type inventoryLoader struct {
 	diags  Diagnostics
 	nth    int  // clients seen so far
 	bare   bool // a <client> without <clients> was reported
+	// malformedXML is set when the decoder failed: the file is not
+	// well-formed, and its syntax error is the only diagnostic.
+	malformedXML bool
 }
 
 func (l *inventoryLoader) report(sev Severity, pos Pos, field, msg, fix string) {
@@ -152,6 +174,7 @@ func (l *inventoryLoader) next() (xml.Token, int, error) {
 		// A syntax error is the one diagnostic worth reading: what was
 		// found before it is dropped, and what follows cannot be read.
 		l.diags = nil
+		l.malformedXML = true
 		l.malformed(err, off)
 		return nil, off, errMalformed
 	}
