@@ -443,7 +443,7 @@ func (l *inventoryLoader) clientElement(start xml.StartElement, off int, cfg *Co
 	err := l.contents("<client>", func(t xml.StartElement, off int) error {
 		if t.Name.Local == alertElement {
 			alerts++
-			if a, ok := l.alertElement(t, off, name, alerts); ok {
+			if a, keep := l.alertElement(t, off, name, alerts); keep {
 				c.Alerts = append(c.Alerts, a)
 			}
 			return l.skipChildren("<alert>")
@@ -469,22 +469,21 @@ func (l *inventoryLoader) skipChildren(element string) error {
 	})
 }
 
-func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client string, nth int) (Alert, bool) {
+// alertElement reads an <alert> element. keep is false when its type
+// has an error; an alert whose limit has one is kept with LimitReported
+// set, so that its type is checked against the sources too.
+func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client string, nth int) (a Alert, keep bool) {
 	attrs := l.attributes(start, off, alertAttributes, "<alert>")
 	elemPos := l.src.pos(off)
-	a := Alert{Pos: elemPos}
-	ok := true
+	a = Alert{Pos: elemPos}
 	name := fmt.Sprintf("%s alert #%d", client, nth)
 
 	t, hasType := l.required(attrs, "type", elemPos, name, "add type='memory' (or another alert type)")
 	switch {
 	case !hasType:
-		ok = false
 	case !alertTypePattern.MatchString(t.value):
-		ok = false
 		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("%q is not an alert type name", t.value), alertTypeFix(t.value))
 	case len(l.opts.AlertTypes) > 0 && !slices.Contains(l.opts.AlertTypes, t.value) && t.value != DownAlertType:
-		ok = false
 		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("unknown alert type %q", t.value),
 			unknownNameFix(t.value, l.opts.AlertTypes, "alert types"))
 	default:
@@ -500,16 +499,16 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	lim, hasLimit := l.required(attrs, "limit", elemPos, name, missingFix)
 	switch {
 	case !hasLimit:
-		ok = false
+		a.LimitReported = true
 	case a.Type == DownAlertType:
 		a.Limit = lim.value // a count of rounds or "off": core/alert reads it
 	case !limitPattern.MatchString(lim.value):
-		ok = false
+		a.LimitReported = true
 		l.report(Error, lim.pos, name+" attribute limit", fmt.Sprintf("%q is not a limit", lim.value), limitFix(lim.value))
 	default:
 		a.Limit = lim.value
 	}
-	return a, ok
+	return a, a.Type != ""
 }
 
 // alertTypeFix says how to correct a type attribute that is not an alert
