@@ -83,8 +83,9 @@ func LoadInventory(path string, opts LoadOptions) (*Config, Diagnostics) {
 // so that the checks of a later stage (the alert rules against the alert
 // types the sources declare) can report their problems in the same pass.
 // Such a Config holds every client, including those with errors in their
-// attributes, and every <alert> whose type and limit passed this
-// loader's checks; it must not be used for a round. The Config is nil
+// attributes, and every <alert> whose type passed this loader's checks
+// (one whose limit did not has LimitReported set); it must not be used
+// for a round. The Config is nil
 // when the file cannot be read or is not well-formed XML: the rest of
 // such a file cannot be trusted, so its syntax error is the only
 // diagnostic.
