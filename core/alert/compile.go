@@ -81,9 +81,10 @@ func (r Rule) Condition() string {
 // types the sources declare (see TypesFrom). An alert whose type is
 // unknown or whose limit does not parse or does not fit the metric's unit
 // yields an Error diagnostic at the alert's position and no rule; the
-// other alerts still compile. A rule equal to an earlier one (same ID) is
-// dropped with a Warning. Alerts of the built-in type DownType are left
-// to CompileDown.
+// other alerts still compile. An alert whose limit the inventory loader
+// already reported (config.Alert.LimitReported) has only its type
+// checked. A rule equal to an earlier one (same ID) is dropped with a
+// Warning. Alerts of the built-in type DownType are left to CompileDown.
 func Compile(alerts []config.Alert, types map[string]Type) ([]Rule, config.Diagnostics) {
 	var (
 		rules []Rule
@@ -97,6 +98,9 @@ func Compile(alerts []config.Alert, types map[string]Type) ([]Rule, config.Diagn
 		t, ok := types[a.Type]
 		if !ok {
 			diags = append(diags, unknownType(a, types))
+			continue
+		}
+		if a.LimitReported {
 			continue
 		}
 		field := "alert " + a.Type + " attribute limit"

@@ -221,6 +221,25 @@ config.xml:7:5: warning: alert memory: the same rule as on line 4 (memory > 90%)
 	}
 }
 
+// TestCompileChecksTypeOfReportedLimit: an alert whose limit the
+// inventory loader already reported has its type checked, and no rule and
+// no second diagnostic for its limit; a down alert so marked is skipped.
+func TestCompileChecksTypeOfReportedLimit(t *testing.T) {
+	alerts := []config.Alert{
+		{Type: "mem", LimitReported: true, Pos: at(3)},
+		{Type: "memory", LimitReported: true, Pos: at(4)},
+		{Type: DownType, LimitReported: true, Pos: at(5)},
+	}
+	rules, diags := Compile(alerts, testTypes)
+	want := `config.xml:3:5: error: alert attribute type: unknown alert type "mem"; fix: did you mean memory? known alert types: cpu, down, load, memory, swap, swap_bytes, uptime, users`
+	if len(rules) != 0 || diags.String() != want {
+		t.Errorf("rules %+v, diagnostics:\n%s\nwant none and\n%s", rules, diags, want)
+	}
+	if down, diags := CompileDown(alerts); down.Set || len(diags) != 0 {
+		t.Errorf("CompileDown = %+v\n%s\nwant nothing", down, diags)
+	}
+}
+
 // TestRuleIDsStable checks that a rule's ID depends only on its type,
 // comparison and threshold: not on the order of the alerts, their
 // position, the spelling of the unit or the host.

@@ -97,14 +97,15 @@ var downLimitPattern = regexp.MustCompile(`^([0-9]+)\s*(rounds?)?$`)
 // limit is a count of failed rounds in a row ("5", "5 rounds"), or "off"
 // (or "0") to turn DOWN alerts off. A bad limit is an Error diagnostic at
 // the element saying what to write; a second down alert is dropped with
-// a Warning. Compile leaves these elements to it.
+// a Warning; one whose limit the inventory loader already reported is
+// skipped. Compile leaves these elements to it.
 func CompileDown(alerts []config.Alert) (DownLimit, config.Diagnostics) {
 	var (
 		out   DownLimit
 		diags config.Diagnostics
 	)
 	for _, a := range alerts {
-		if a.Type != DownType {
+		if a.Type != DownType || a.LimitReported {
 			continue
 		}
 		if out.Set {

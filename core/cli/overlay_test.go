@@ -184,6 +184,40 @@ alert "mem" {
 	}
 }
 
+// TestValidateReportsEveryConfigProblem: a config.xml with a limit that
+// is not a limit, a limit of the wrong unit and an unknown alert type
+// gets all three reported in one run, each at its own line and column
+// and in file order, and validate exits 2.
+func TestValidateReportsEveryConfigProblem(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.xml")
+	must(t, os.WriteFile(cfg, []byte(`<clients>
+  <client ip="127.0.0.1" username="u" password="p" mail="ops@example.com">
+    <alert type="cpu" limit="9O%"/>
+    <alert type="memory" limit="5s"/>
+    <alert type="mem" limit="90%"/>
+  </client>
+</clients>
+`), 0o600))
+	code, _, stderr := runMain(context.Background(), "test", "validate", "--config", cfg, "--data-dir", filepath.Join(dir, "data"),
+		"--email-config", filepath.Join(dir, "none.json"))
+	if code != ExitBadConfig {
+		t.Fatalf("exit %d, want %d\n%s", code, ExitBadConfig, stderr)
+	}
+	last := -1
+	for _, want := range []string{
+		cfg + `:3:23: error: client 127.0.0.1 alert cpu attribute limit: "9O%" is not a limit`,
+		cfg + `:4:5: error: client 127.0.0.1 alert memory attribute limit: "5s" is a duration`,
+		cfg + `:5:5: error: client 127.0.0.1 alert attribute type: unknown alert type "mem"; fix: did you mean memory?`,
+	} {
+		at := strings.Index(stderr, want)
+		if at <= last {
+			t.Errorf("diagnostics lack %q after the previous one:\n%s", want, stderr)
+		}
+		last = max(at, last)
+	}
+}
+
 // TestRunEveryInterval: with an interval, run repeats rounds until it is
 // stopped, and stores each.
 func TestRunEveryInterval(t *testing.T) {

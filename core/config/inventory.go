@@ -68,8 +68,28 @@ var (
 // type DownAlertType is always accepted; its limit is a count of rounds
 // or "off", read by core/alert.
 //
-// The Config is nil exactly when the Diagnostics hold an Error.
+// The Config is nil exactly when the Diagnostics hold an Error; see
+// ReadInventory for what could be read of a file with errors.
 func LoadInventory(path string, opts LoadOptions) (*Config, Diagnostics) {
+	cfg, diags := ReadInventory(path, opts)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	return cfg, diags
+}
+
+// ReadInventory reads and validates config.xml as LoadInventory does,
+// but returns what could be read even when the Diagnostics hold errors,
+// so that the checks of a later stage (the alert rules against the alert
+// types the sources declare) can report their problems in the same pass.
+// Such a Config holds every client, including those with errors in their
+// attributes, and every <alert> whose type passed this loader's checks
+// (one whose limit did not has LimitReported set); it must not be used
+// for a round. The Config is nil
+// when the file cannot be read or is not well-formed XML: the rest of
+// such a file cannot be trusted, so its syntax error is the only
+// diagnostic.
+func ReadInventory(path string, opts LoadOptions) (*Config, Diagnostics) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, Diagnostics{readFailure(path, err,
@@ -88,7 +108,7 @@ func LoadInventory(path string, opts LoadOptions) (*Config, Diagnostics) {
 	}
 	cfg := l.load()
 	l.diags.Sort()
-	if l.diags.HasErrors() {
+	if l.malformedXML {
 		return nil, l.diags
 	}
 	return cfg, l.diags
@@ -131,6 +151,9 @@ type inventoryLoader struct {
 	diags  Diagnostics
 	nth    int  // clients seen so far
 	bare   bool // a <client> without <clients> was reported
+	// malformedXML is set when the decoder failed: the file is not
+	// well-formed, and its syntax error is the only diagnostic.
+	malformedXML bool
 }
 
 func (l *inventoryLoader) report(sev Severity, pos Pos, field, msg, fix string) {
@@ -152,6 +175,7 @@ func (l *inventoryLoader) next() (xml.Token, int, error) {
 		// A syntax error is the one diagnostic worth reading: what was
 		// found before it is dropped, and what follows cannot be read.
 		l.diags = nil
+		l.malformedXML = true
 		l.malformed(err, off)
 		return nil, off, errMalformed
 	}
@@ -420,7 +444,7 @@ func (l *inventoryLoader) clientElement(start xml.StartElement, off int, cfg *Co
 	err := l.contents("<client>", func(t xml.StartElement, off int) error {
 		if t.Name.Local == alertElement {
 			alerts++
-			if a, ok := l.alertElement(t, off, name, alerts); ok {
+			if a, keep := l.alertElement(t, off, name, alerts); keep {
 				c.Alerts = append(c.Alerts, a)
 			}
 			return l.skipChildren("<alert>")
@@ -446,22 +470,21 @@ func (l *inventoryLoader) skipChildren(element string) error {
 	})
 }
 
-func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client string, nth int) (Alert, bool) {
+// alertElement reads an <alert> element. keep is false when its type
+// has an error; an alert whose limit has one is kept with LimitReported
+// set, so that its type is checked against the sources too.
+func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client string, nth int) (a Alert, keep bool) {
 	attrs := l.attributes(start, off, alertAttributes, "<alert>")
 	elemPos := l.src.pos(off)
-	a := Alert{Pos: elemPos}
-	ok := true
+	a = Alert{Pos: elemPos}
 	name := fmt.Sprintf("%s alert #%d", client, nth)
 
 	t, hasType := l.required(attrs, "type", elemPos, name, "add type='memory' (or another alert type)")
 	switch {
 	case !hasType:
-		ok = false
 	case !alertTypePattern.MatchString(t.value):
-		ok = false
 		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("%q is not an alert type name", t.value), alertTypeFix(t.value))
 	case len(l.opts.AlertTypes) > 0 && !slices.Contains(l.opts.AlertTypes, t.value) && t.value != DownAlertType:
-		ok = false
 		l.report(Error, t.pos, name+" attribute type", fmt.Sprintf("unknown alert type %q", t.value),
 			unknownNameFix(t.value, l.opts.AlertTypes, "alert types"))
 	default:
@@ -477,16 +500,16 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	lim, hasLimit := l.required(attrs, "limit", elemPos, name, missingFix)
 	switch {
 	case !hasLimit:
-		ok = false
+		a.LimitReported = true
 	case a.Type == DownAlertType:
 		a.Limit = lim.value // a count of rounds or "off": core/alert reads it
 	case !limitPattern.MatchString(lim.value):
-		ok = false
+		a.LimitReported = true
 		l.report(Error, lim.pos, name+" attribute limit", fmt.Sprintf("%q is not a limit", lim.value), limitFix(lim.value))
 	default:
 		a.Limit = lim.value
 	}
-	return a, ok
+	return a, a.Type != ""
 }
 
 // alertTypeFix says how to correct a type attribute that is not an alert

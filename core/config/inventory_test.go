@@ -407,3 +407,47 @@ func TestLoadInventoryDownAlert(t *testing.T) {
 		}
 	}
 }
+
+// TestReadInventoryKeepsWhatCanBeChecked: with errors, ReadInventory
+// still returns the clients and the alerts whose type could be read (an
+// alert whose limit was reported is marked so), so that the alert rules
+// can be checked in the same pass; a file that is not well-formed XML
+// returns no Config, and its syntax error is the only diagnostic.
+func TestReadInventoryKeepsWhatCanBeChecked(t *testing.T) {
+	alertInvalid := func(line int) Pos {
+		return Pos{File: filepath.Join("testdata", "bad", "alert_invalid.xml"), Line: line, Col: 5}
+	}
+	tests := map[string]struct {
+		clients int     // clients returned
+		alerts  []Alert // alerts of the first client
+	}{
+		"alert_invalid.xml": {clients: 1, alerts: []Alert{ // no type, type "Memory": left out
+			{Type: "memory", LimitReported: true, Pos: alertInvalid(5)},
+			{Type: "memory", LimitReported: true, Pos: alertInvalid(6)},
+			{Type: "memory", LimitReported: true, Pos: alertInvalid(7)},
+		}},
+		"port_out_of_range.xml":      {clients: 2},
+		"malformed_after_errors.xml": {clients: -1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join("testdata", "bad", name)
+			cfg, diags := ReadInventory(path, LoadOptions{})
+			if !diags.HasErrors() {
+				t.Fatalf("no errors:\n%s", diags)
+			}
+			if tc.clients < 0 {
+				if cfg != nil || len(diags) != 1 {
+					t.Errorf("Config = %+v with\n%s\nwant none and only the syntax error", cfg, diags)
+				}
+				return
+			}
+			if cfg == nil || len(cfg.Clients) != tc.clients {
+				t.Fatalf("Config = %+v, want %d clients", cfg, tc.clients)
+			}
+			if !reflect.DeepEqual(cfg.Clients[0].Alerts, tc.alerts) {
+				t.Errorf("alerts =\n%+v\nwant\n%+v", cfg.Clients[0].Alerts, tc.alerts)
+			}
+		})
+	}
+}

@@ -35,6 +35,11 @@ type Alert struct {
 	Type  string // e.g. "memory", "cpu"
 	Limit string // as written, e.g. "50%"
 	Pos   Pos
+	// LimitReported is set, only in a Config that ReadInventory returns
+	// with errors, on an alert whose limit is missing or not a limit: that
+	// error is reported, and the alert is kept so that its type can still
+	// be checked against the alert types the sources declare.
+	LimitReported bool
 }
 
 // Email is the SMTP sender from email_config.json.

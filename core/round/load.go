@@ -94,29 +94,27 @@ func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Con
 		diags config.Diagnostics
 	)
 	if files.Inventory != "" {
-		inv, diags = config.LoadInventory(files.Inventory, config.LoadOptions{})
-		c.Inventory = inv
+		// The rules of an inventory with errors are compiled too, so that
+		// one pass reports every problem of config.xml; the Config keeps
+		// no inventory then.
+		inv, diags = config.ReadInventory(files.Inventory, config.LoadOptions{})
+		if !diags.HasErrors() {
+			c.Inventory = inv
+		}
 	}
 	// The overlays print their own diagnostics, in HCL's format.
 	ov, descs, valid := loadOverlay(ctx, files, opts, w)
 	c.Overlay, c.Sources = ov, descs
 	if inv != nil {
 		if c.Sources == nil {
-			// The built-ins describe themselves in process, for free; the
-			// installed sources are started only when a rule names an
-			// alert type no built-in declares.
-			builtin := opts
-			builtin.PluginsDir = ""
-			c.Sources, _ = describeSources(ctx, builtin, nil)
-			if _, _, d := compileRules(inv, c.Sources); d.HasErrors() && opts.PluginsDir != "" {
-				var warnings []error
-				c.Sources, warnings = describeSources(ctx, opts, nil)
-				writeWarnings(w, warnings)
-			}
+			c.Sources = sourcesForRules(ctx, inv, opts, w)
 		}
-		var ruleDiags config.Diagnostics
-		c.Rules, c.Down, ruleDiags = compileRules(inv, c.Sources)
+		rules, down, ruleDiags := compileRules(inv, c.Sources)
+		if c.Inventory != nil {
+			c.Rules, c.Down = rules, down
+		}
 		diags = append(diags, ruleDiags...)
+		diags.Sort()
 	}
 	if _, err := os.Stat(files.Email); files.Email != "" && (err == nil || !errors.Is(err, fs.ErrNotExist)) {
 		var ed config.Diagnostics
@@ -133,6 +131,23 @@ func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Con
 		return c, ErrInvalid
 	}
 	return c, nil
+}
+
+// sourcesForRules describes the sources the alert rules of inv are
+// compiled against when no overlay has described them: the built-ins,
+// which describe themselves in process, for free, and the installed
+// sources too, started only when a rule names an alert type no built-in
+// declares.
+func sourcesForRules(ctx context.Context, inv *config.Config, opts LoadOptions, w io.Writer) []source.Description {
+	builtin := opts
+	builtin.PluginsDir = ""
+	descs, _ := describeSources(ctx, builtin, nil)
+	if _, _, d := compileRules(inv, descs); !d.HasErrors() || opts.PluginsDir == "" {
+		return descs
+	}
+	descs, warnings := describeSources(ctx, opts, nil)
+	writeWarnings(w, warnings)
+	return descs
 }
 
 // loadOverlay reads the overlays of files (none: nil, true), checks them
