@@ -121,6 +121,7 @@ func Compile(alerts []config.Alert, types map[string]Type) ([]Rule, config.Diagn
 			Op:        lim.op,
 			Threshold: lim.threshold,
 			LimitText: strings.TrimSpace(a.Limit),
+			For:       a.For,
 			Pos:       a.Pos,
 		}
 		if first, dup := seen[r.ID]; dup {

@@ -322,3 +322,24 @@ func TestOpHolds(t *testing.T) {
 		})
 	}
 }
+
+// TestCompileFor: config.xml's for attribute becomes the rule's For, so
+// the rule fires only after that many rounds in a row, as an overlay
+// rule's for; without it the rule fires at once. It is not part of the
+// rule's identity: adding it keeps the rule's state.
+func TestCompileFor(t *testing.T) {
+	rules, diags := Compile([]config.Alert{
+		{Type: "cpu", Limit: "95%", For: 3, Pos: at(3)},
+		{Type: "memory", Limit: "90%", Pos: at(4)},
+	}, testTypes)
+	if len(diags) != 0 || len(rules) != 2 {
+		t.Fatalf("rules %v, diagnostics %v", rules, diags)
+	}
+	if rules[0].For != 3 || rules[1].For != 0 {
+		t.Errorf("For = %d and %d, want 3 and 0", rules[0].For, rules[1].For)
+	}
+	plain, _ := Compile([]config.Alert{{Type: "cpu", Limit: "95%", Pos: at(3)}}, testTypes)
+	if plain[0].ID != rules[0].ID {
+		t.Errorf("for changed the rule's ID: %q vs %q", rules[0].ID, plain[0].ID)
+	}
+}

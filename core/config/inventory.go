@@ -35,11 +35,11 @@ const (
 
 var (
 	clientAttributes = []string{"ip", "port", "username", "password", "key", "mail"}
-	alertAttributes  = []string{"type", "limit"}
+	alertAttributes  = []string{"type", "limit", "for"}
 	// publicAttributes may be quoted back to the operator in a fix; the
 	// values of every other attribute (password, misspellings of it) may
 	// be secret.
-	publicAttributes = []string{"ip", "port", "username", "key", "mail", "type", "limit"}
+	publicAttributes = []string{"ip", "port", "username", "key", "mail", "type", "limit", "for"}
 )
 
 // LoadInventory reads and validates config.xml, the inventory of clients:
@@ -509,7 +509,32 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	default:
 		a.Limit = lim.value
 	}
+	l.alertFor(attrs, &a, name)
 	return a, a.Type != ""
+}
+
+// MaxAlertFor is the most rounds in a row an alert's for attribute may
+// ask for (as an overlay alert's for).
+const MaxAlertFor = 1000
+
+// alertFor reads an <alert>'s optional for attribute: how many rounds in a
+// row its limit must be broken before it fires.
+func (l *inventoryLoader) alertFor(attrs map[string]attr, a *Alert, name string) {
+	f, ok := attrs["for"]
+	if !ok {
+		return
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(f.value))
+	switch {
+	case a.Type == DownAlertType:
+		l.report(Error, f.pos, name+" attribute for", "a down alert counts its rounds in limit",
+			"remove for and write the rounds in limit, such as limit='3'")
+	case err != nil || n < 1 || n > MaxAlertFor:
+		l.report(Error, f.pos, name+" attribute for", fmt.Sprintf("%q is not a count of rounds (1-%d)", f.value, MaxAlertFor),
+			"write how many rounds in a row the limit must be broken, such as for='3'")
+	default:
+		a.For = n
+	}
 }
 
 // alertTypeFix says how to correct a type attribute that is not an alert

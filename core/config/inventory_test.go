@@ -124,6 +124,11 @@ func TestLoadInventoryDiagnostics(t *testing.T) {
 			want: []wantDiag{
 				{Error, 4, 5, "client 127.0.0.1 alert down", "the limit attribute is missing", "add limit='3' (failed rounds in a row) or limit='off'"},
 			}},
+		"alert_for.xml": {want: []wantDiag{ // for="3" on line 3 is fine
+			{Error, 4, 38, "client 127.0.0.1 alert memory attribute for", `"0" is not a count of rounds (1-1000)`, "such as for='3'"},
+			{Error, 5, 38, "client 127.0.0.1 alert memory attribute for", `"three" is not a count of rounds (1-1000)`, "such as for='3'"},
+			{Error, 6, 34, "client 127.0.0.1 alert down attribute for", "a down alert counts its rounds in limit", "limit='3'"},
+		}},
 		"mail_invalid.xml": {want: []wantDiag{
 			{Error, 2, 52, "client 127.0.0.1 attribute mail", `"not an address" is not a mail address`, "ops@example.com"},
 		}},

@@ -34,7 +34,10 @@ const DownAlertType = "down"
 type Alert struct {
 	Type  string // e.g. "memory", "cpu"
 	Limit string // as written, e.g. "50%"
-	Pos   Pos
+	// For is how many rounds in a row the limit must be broken before the
+	// alert fires (attribute for; 0 when not given: at once).
+	For int
+	Pos Pos
 	// LimitReported is set, only in a Config that ReadInventory returns
 	// with errors, on an alert whose limit is missing or not a limit: that
 	// error is reported, and the alert is kept so that its type can still
