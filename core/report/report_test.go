@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"filippo.io/age"
-
 	"github.com/cscs-dev/cscs/agent/protocol"
 	"github.com/cscs-dev/cscs/core/internal/testkey"
 )
@@ -35,22 +33,6 @@ func fixture(t testing.TB, recipient string) map[string]any {
 	return m
 }
 
-func seal(t testing.TB, to *age.X25519Recipient, plain []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, to)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func marshal(t testing.TB, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
@@ -70,7 +52,7 @@ func metric(m map[string]any, mod, i int) map[string]any {
 
 func TestOpenGood(t *testing.T) {
 	id := testkey.New(t)
-	ct := seal(t, id.Recipient(), marshal(t, fixture(t, id.Recipient().String())))
+	ct := testkey.Seal(t, id.Recipient(), marshal(t, fixture(t, id.Recipient().String())))
 	rep, err := Open(id, bytes.NewReader(ct), testNonce)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -101,14 +83,14 @@ func TestOpenRejects(t *testing.T) {
 			if mutate != nil {
 				mutate(m)
 			}
-			return seal(t, id.Recipient(), marshal(t, m))
+			return testkey.Seal(t, id.Recipient(), marshal(t, m))
 		}
 	}
 	// raw encrypts the given plaintext, with NONCE and RECIPIENT filled in.
 	raw := func(plain string) func(t *testing.T) []byte {
 		return func(t *testing.T) []byte {
 			plain = strings.NewReplacer("NONCE", testNonce, "RECIPIENT", me).Replace(plain)
-			return seal(t, id.Recipient(), []byte(plain))
+			return testkey.Seal(t, id.Recipient(), []byte(plain))
 		}
 	}
 	flip := func(pos func(n int) int) func(t *testing.T) []byte {
@@ -167,7 +149,7 @@ func TestOpenRejects(t *testing.T) {
 			return ct[:payload+64<<10+16]
 		}, wantErr: ErrDecrypt},
 		"encrypted to another key": {
-			input:    func(t *testing.T) []byte { return seal(t, other.Recipient(), marshal(t, fixture(t, me))) },
+			input:    func(t *testing.T) []byte { return testkey.Seal(t, other.Recipient(), marshal(t, fixture(t, me))) },
 			wantErr:  ErrDecrypt,
 			wantText: "not encrypted to this core's key",
 		},
@@ -279,7 +261,7 @@ func TestNewNonce(t *testing.T) {
 // BenchmarkOpen opens the fixture report, as the core does for every host.
 func BenchmarkOpen(b *testing.B) {
 	id := testkey.New(b)
-	ct := seal(b, id.Recipient(), marshal(b, fixture(b, id.Recipient().String())))
+	ct := testkey.Seal(b, id.Recipient(), marshal(b, fixture(b, id.Recipient().String())))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Open(id, bytes.NewReader(ct), testNonce); err != nil {
@@ -293,7 +275,7 @@ func BenchmarkOpen(b *testing.B) {
 // not start within the bound is still refused.
 func TestOpenSkipsBanner(t *testing.T) {
 	id := testkey.New(t)
-	ct := seal(t, id.Recipient(), marshal(t, fixture(t, id.Recipient().String())))
+	ct := testkey.Seal(t, id.Recipient(), marshal(t, fixture(t, id.Recipient().String())))
 	tests := []struct {
 		name   string
 		banner string

@@ -130,7 +130,7 @@ func TestForgedReportValuesAreDropped(t *testing.T) {
 	modules(forged)[2].(map[string]any)["metrics"] = append(module(forged, 2)["metrics"].([]any),
 		map[string]any{"name": "uptime.seconds", "value": -1, "unit": "seconds"})
 
-	rep, err := Open(id, bytes.NewReader(seal(t, id.Recipient(), marshal(t, forged))), testNonce)
+	rep, err := Open(id, bytes.NewReader(testkey.Seal(t, id.Recipient(), marshal(t, forged))), testNonce)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -176,7 +176,7 @@ func TestScreenKeepsAGoodReport(t *testing.T) {
 	good := fixture(t, id.Recipient().String())
 	at := time.Now().UTC().Truncate(time.Second)
 	good["collected_at"] = at.Format(time.RFC3339)
-	rep, err := Open(id, bytes.NewReader(seal(t, id.Recipient(), marshal(t, good))), testNonce)
+	rep, err := Open(id, bytes.NewReader(testkey.Seal(t, id.Recipient(), marshal(t, good))), testNonce)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

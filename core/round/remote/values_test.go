@@ -1,7 +1,6 @@
 package remote
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -24,18 +23,7 @@ func forge(t *testing.T, id *age.X25519Identity, rep protocol.Report) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	w, err := age.Encrypt(&buf, id.Recipient())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(plain); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return testkey.Seal(t, id.Recipient(), plain)
 }
 
 // countPlanner has one source, "raw", that decodes "name=value" output
