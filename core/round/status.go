@@ -78,6 +78,9 @@ func ReadFleet(ctx context.Context, p *Plan) (Fleet, error) {
 	spools, spoolErr := ReadSpools(p)
 	f.Spools = spools
 	st, err := openState(ctx, p)
+	if errors.Is(err, state.ErrNoState) {
+		return f, spoolErr // nothing yet: no alert, no mail
+	}
 	if err != nil {
 		return f, errors.Join(err, spoolErr)
 	}
@@ -99,6 +102,9 @@ func ReadFleet(ctx context.Context, p *Plan) (Fleet, error) {
 func ReadHost(ctx context.Context, p *Plan, ip string, port int) (Host, error) {
 	var h Host
 	st, err := openState(ctx, p)
+	if errors.Is(err, state.ErrNoState) {
+		return h, nil
+	}
 	if err != nil {
 		return h, err
 	}
@@ -112,12 +118,13 @@ func ReadHost(ctx context.Context, p *Plan, ip string, port int) (Host, error) {
 	return h, errors.Join(alertErr, valuesErr, mailErr)
 }
 
-// openState opens the plan's state database for reading.
+// openState opens the plan's state database for reading only
+// (state.ErrNoState before the first round).
 func openState(ctx context.Context, p *Plan) (*state.DB, error) {
 	if err := hasDataDir(p); err != nil {
 		return nil, err
 	}
-	st, err := state.Open(ctx, state.Path(p.Env.DataDir), state.Options{})
+	st, err := state.OpenReadOnly(ctx, state.Path(p.Env.DataDir), state.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("state database: %w", err)
 	}

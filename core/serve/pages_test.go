@@ -7,6 +7,7 @@ import (
 	"html"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/round"
+	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -66,7 +68,11 @@ func offlinePlan(t *testing.T) *round.Plan {
 // as the round's alert stage would.
 func putAlertRow(t *testing.T, plan *round.Plan, ip string, port int, rule string, firing bool) {
 	t.Helper()
-	if _, err := round.ReadFleet(t.Context(), plan); err != nil { // creates the database
+	st, err := state.Open(t.Context(), state.Path(plan.Env.DataDir), state.Options{}) // as a round creates it
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
 	db, err := sql.Open("sqlite3", filepath.Join(plan.Env.DataDir, "state.db"))
@@ -179,8 +185,10 @@ func TestPagesBeforeTheFirstRound(t *testing.T) {
 		t.Errorf("/nope: %d", code)
 	}
 
-	broken := offlinePlan(t)
-	broken.Env.DataDir = filepath.Join(plan.Env.DataDir, "state.db", "not-a-dir")
+	broken := offlinePlan(t) // its state database is a directory
+	if err := os.Mkdir(state.Path(broken.Env.DataDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	code, body = get(New(broken, nil, Options{}).Handler(), "/")
 	if code != http.StatusOK || !strings.Contains(body, `class="problem"`) {
 		t.Errorf("/ with an unreadable data directory: %d\n%s", code, body)

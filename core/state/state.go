@@ -102,6 +102,42 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	return &DB{db: db, path: path, keep: opts.KeepValues}, nil
 }
 
+// ErrNoState is returned by OpenReadOnly for a data directory without a
+// state database: no round has run there yet.
+var ErrNoState = errors.New("no state database yet: no round has run with this data directory")
+
+// OpenReadOnly opens the state database at path for reading only, for
+// status pages and scrapes while rounds run: it creates nothing, migrates
+// nothing and takes no write lock, so a round's writes never wait for it.
+// A missing file is ErrNoState; a schema older or newer than this binary
+// knows is an error (the next round migrates an older one).
+func OpenReadOnly(ctx context.Context, path string, opts Options) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("open state database: no path given")
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, ErrNoState
+	}
+	opts = opts.withDefaults()
+	db, err := sql.Open("sqlite3", uri(path, "mode=ro", busyParam(opts.BusyTimeout)))
+	if err != nil {
+		return nil, fmt.Errorf("open state database %s: %w", path, err)
+	}
+	d := &DB{db: db, path: path, keep: opts.KeepValues}
+	migrations, err := sqlmigrate.Load(migrationFiles, migrationDir)
+	if err == nil {
+		var v int
+		if v, err = recordedVersion(ctx, db); err == nil && v != migrations[len(migrations)-1].Version {
+			err = fmt.Errorf("schema version %d, this cscs reads %d; the next round migrates it (or upgrade cscs)", v, migrations[len(migrations)-1].Version)
+		}
+	}
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("state database %s: %w", path, err)
+	}
+	return d, nil
+}
+
 // createPrivate makes path's directory (0700) and an empty file at path
 // (0600) when they do not exist yet; SQLite gives its -wal and -shm files
 // the database file's mode.
@@ -121,14 +157,19 @@ func createPrivate(path string) error {
 // lose the last transactions, never corrupt), and transactions that take
 // the write lock at BEGIN, so concurrent writers wait instead of failing.
 func dsn(path string, busy time.Duration) string {
+	return uri(path, busyParam(busy), "_journal_mode=WAL", "_synchronous=NORMAL", "_txlock=immediate")
+}
+
+// uri is a go-sqlite3 file URI for path with params.
+func uri(path string, params ...string) string {
 	escaped := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filepath.ToSlash(path))
-	params := []string{
-		"_busy_timeout=" + strconv.FormatInt(busy.Milliseconds(), 10),
-		"_journal_mode=WAL",
-		"_synchronous=NORMAL",
-		"_txlock=immediate",
-	}
 	return "file:" + escaped + "?" + strings.Join(params, "&")
+}
+
+// busyParam is the busy timeout parameter: how long a statement waits for
+// another connection's lock.
+func busyParam(busy time.Duration) string {
+	return "_busy_timeout=" + strconv.FormatInt(busy.Milliseconds(), 10)
 }
 
 // File returns the database's path.

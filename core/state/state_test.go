@@ -552,3 +552,45 @@ func TestAlertStore(t *testing.T) {
 		t.Errorf("RecentValues(100) returned %d values; want the 4 kept", len(all))
 	}
 }
+
+// TestOpenReadOnly: a status read creates no state database where none
+// is (ErrNoState), and reads one while a round holds its write lock,
+// without waiting for it: it takes no lock and migrates nothing.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	path := Path(t.TempDir())
+	if _, err := OpenReadOnly(ctx, path, Options{}); !errors.Is(err, ErrNoState) {
+		t.Fatalf("OpenReadOnly of a missing database: %v, want ErrNoState", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("OpenReadOnly created %s (%v)", path, err)
+	}
+
+	w, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	tx, err := w.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the write lock, as a round's write
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM alert_state`); err != nil {
+		t.Fatal(err)
+	}
+
+	quick, cancel := context.WithTimeout(ctx, 2*time.Second) // the busy timeout is 10s
+	defer cancel()
+	r, err := OpenReadOnly(quick, path, Options{BusyTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatalf("OpenReadOnly while a write is in progress: %v", err)
+	}
+	defer r.Close()
+	if _, err := r.FiringAlerts(quick); err != nil {
+		t.Errorf("reading while a write is in progress: %v", err)
+	}
+	if _, err := r.db.ExecContext(quick, `DELETE FROM alert_state`); err == nil {
+		t.Error("a read-only state database accepted a write")
+	}
+}
