@@ -46,12 +46,12 @@ func (p *progress) Note(n round.Note) {
 func (p *progress) HostDone(done, total int, c storage.Collection) {
 	line := fmt.Sprintf("[%*d/%d] %s %s %s", len(fmt.Sprint(total)), done, total,
 		round.HostLabel(c.HostIP, c.HostPort), c.Status, c.Timings.Total.Round(time.Millisecond))
-	if c.Status != storage.StatusOK && c.Error != "" {
+	if c.Error != "" { // a failed host, or an ok one with errors
 		line += ": " + c.Error
 	}
 	if p.tty {
 		// Failures stay on screen; successes are overwritten by the next line.
-		if c.Status != storage.StatusOK {
+		if c.Error != "" {
 			fmt.Fprintf(p.w, "\r\033[K%s\n", line)
 		} else {
 			fmt.Fprintf(p.w, "\r\033[K%s", line)
@@ -88,11 +88,14 @@ func writeTable(w io.Writer, b *storage.Batch) {
 		if v, ok := sampleValue(c, "uptime.seconds"); ok {
 			up = formatUptime(time.Duration(v) * time.Second)
 		}
-		detail := c.Hostname
-		if c.Status != storage.StatusOK {
+		detail, status := c.Hostname, string(c.Status)
+		if c.Error != "" {
 			detail = firstLine(c.Error, 100)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", round.HostLabel(c.HostIP, c.HostPort), c.Status, cpu, mem, up,
+		if round.PartlyFailed(c) {
+			status = "ok, errors"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", round.HostLabel(c.HostIP, c.HostPort), status, cpu, mem, up,
 			c.Timings.Total.Round(time.Millisecond), detail)
 	}
 	_ = tw.Flush()

@@ -73,20 +73,34 @@ type Result struct {
 	PluginFailures int
 }
 
-// OK reports whether every host was collected and the round stored and
-// notified.
+// OK reports whether every host was collected whole (none ok with
+// errors) and the round stored and notified.
 func (r *Result) OK() bool {
 	return r.Stored && r.Notified && pool.AllOK(r.Batch)
 }
 
-// String summarizes the round, e.g. "50 hosts in 2.1s: 48 ok, 1
-// unreachable, 1 timeout".
+// PartlyFailed reports whether c is ok with errors (pool.PartlyFailed):
+// a module failed, a source was left out or values were dropped.
+func PartlyFailed(c storage.Collection) bool { return pool.PartlyFailed(c) }
+
+// String summarizes the round, e.g. "50 hosts in 2.1s: 48 ok (2 with
+// errors), 1 unreachable, 1 timeout".
 func (r *Result) String() string {
 	counts := pool.Summary(r.Batch)
+	partly := 0
+	for _, c := range r.Batch.Collections {
+		if pool.PartlyFailed(c) {
+			partly++
+		}
+	}
 	parts := make([]string, 0, len(counts))
 	for _, s := range storage.Statuses {
 		if n := counts[s]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+			part := fmt.Sprintf("%d %s", n, s)
+			if s == storage.StatusOK && partly > 0 {
+				part += fmt.Sprintf(" (%d with errors)", partly)
+			}
+			parts = append(parts, part)
 		}
 	}
 	return fmt.Sprintf("%d hosts in %s: %s", len(r.Batch.Collections),

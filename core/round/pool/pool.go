@@ -177,12 +177,20 @@ func Summary(b *storage.Batch) map[storage.Status]int {
 	return out
 }
 
-// AllOK reports whether every collection of the batch succeeded.
+// AllOK reports whether every collection of the batch succeeded whole:
+// every host ok, and none with errors (PartlyFailed).
 func AllOK(b *storage.Batch) bool {
 	for _, c := range b.Collections {
-		if c.Status != storage.StatusOK {
+		if c.Status != storage.StatusOK || PartlyFailed(c) {
 			return false
 		}
 	}
 	return true
+}
+
+// PartlyFailed reports whether c is ok with errors: a module failed, a
+// source was left out, or values were dropped; the rest was collected and
+// c.Error says what is missing.
+func PartlyFailed(c storage.Collection) bool {
+	return c.Status == storage.StatusOK && c.Error != ""
 }
