@@ -23,20 +23,22 @@ func TestHostStatus(t *testing.T) {
 	for _, c := range []struct {
 		name      string
 		status    storage.Status
+		err       string
 		collected bool
 		down      bool
 		want      statusView
 	}{
-		{"ok", storage.StatusOK, true, false, statusView{Text: "ok", Class: "ok"}},
-		{"failed", storage.StatusUnreachable, true, false, statusView{Text: "unreachable", Class: "bad"}},
-		{"cancelled", storage.StatusCancelled, true, false, statusView{Text: "cancelled", Class: "warn"}},
-		{"before the first round", "", false, false, statusView{Text: "not collected yet", Class: "none"}},
-		{"down", storage.StatusUnreachable, true, true, statusView{Text: "DOWN", Class: "down", Down: true, Detail: "unreachable"}},
-		{"down before a round", "", false, true, statusView{Text: "DOWN", Class: "down", Down: true}},
+		{"ok", storage.StatusOK, "", true, false, statusView{Text: "ok", Class: "ok"}},
+		{"ok with errors", storage.StatusOK, "module errors: cpu: exit status 1", true, false, statusView{Text: "ok, errors", Class: "warn"}},
+		{"failed", storage.StatusUnreachable, "refused", true, false, statusView{Text: "unreachable", Class: "bad"}},
+		{"cancelled", storage.StatusCancelled, "", true, false, statusView{Text: "cancelled", Class: "warn"}},
+		{"before the first round", "", "", false, false, statusView{Text: "not collected yet", Class: "none"}},
+		{"down", storage.StatusUnreachable, "refused", true, true, statusView{Text: "DOWN", Class: "down", Down: true, Detail: "unreachable"}},
+		{"down before a round", "", "", false, true, statusView{Text: "DOWN", Class: "down", Down: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if got := hostStatus(c.status, c.collected, c.down); got != c.want {
-				t.Errorf("hostStatus(%q, %v, %v) = %+v, want %+v", c.status, c.collected, c.down, got, c.want)
+			if got := hostStatus(storage.Collection{Status: c.status, Error: c.err}, c.collected, c.down); got != c.want {
+				t.Errorf("hostStatus(%q, %q, %v, %v) = %+v, want %+v", c.status, c.err, c.collected, c.down, got, c.want)
 			}
 		})
 	}

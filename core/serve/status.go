@@ -23,13 +23,17 @@ type statusView struct {
 }
 
 // hostStatus is how a host shows: DOWN when its down alert fires, else
-// the status of its latest collection ("not collected yet" before one).
-func hostStatus(status storage.Status, collected, down bool) statusView {
+// the status of its latest collection c ("not collected yet" before one;
+// "ok, errors" when something of it is missing).
+func hostStatus(c storage.Collection, collected, down bool) statusView {
+	status := c.Status
 	switch {
 	case down:
 		return statusView{Text: "DOWN", Class: "down", Down: true, Detail: string(status)}
 	case !collected:
 		return statusView{Text: "not collected yet", Class: "none"}
+	case round.PartlyFailed(c):
+		return statusView{Text: "ok, errors", Class: "warn"}
 	case status == storage.StatusOK:
 		return statusView{Text: string(status), Class: "ok"}
 	case status == storage.StatusCancelled:
@@ -72,7 +76,7 @@ func hostRows(plan *round.Plan, hosts []HostView, down map[string]bool) []hostRo
 			label := round.HostLabel(cl.IP, cl.Port)
 			c, ok := collected[label]
 			rows = append(rows, hostRow{Label: label, Link: hostLink(label), Hostname: c.Hostname,
-				Status: hostStatus(c.Status, ok, down[label]), Error: c.Error, FinishedAt: c.FinishedAt})
+				Status: hostStatus(c, ok, down[label]), Error: c.Error, FinishedAt: c.FinishedAt})
 		}
 	}
 	return rows
