@@ -32,15 +32,15 @@ func Retired(now time.Time, host HostInfo, firing map[string]State, rules []Rule
 		next.Firing, next.Since, next.LastNotified, next.Streak = false, now, now, 0
 		tr.Updates = append(tr.Updates, Update{HostIP: host.IP, HostPort: host.Port, RuleID: id, State: next})
 		tr.Changes = append(tr.Changes, Transition{
-			Kind: Resolved, Rule: RetiredRule(id), Value: prev.LastValue, Since: prev.Since, At: now, Retired: true,
+			Kind: Resolved, Rule: retiredRule(id), Value: prev.LastValue, Since: prev.Since, At: now, Retired: true,
 		})
 	}
 	return tr
 }
 
-// RetiredRule stands for a rule known only by its ID: its type is the ID
+// retiredRule stands for a rule known only by its ID: its type is the ID
 // without the overlay's "#checksum" ("cpu>95%", "web/busy", "down").
-func RetiredRule(id string) Rule {
+func retiredRule(id string) Rule {
 	name, _, _ := strings.Cut(id, "#")
 	return Rule{ID: id, Type: name, LimitText: RetiredText}
 }
