@@ -28,7 +28,7 @@ const (
 	// overlay group (down_after = 5) says otherwise.
 	DefaultDownAfter = 3
 	// MaxDownAfter is the largest count of rounds a down limit may give.
-	MaxDownAfter = 1000
+	MaxDownAfter = config.MaxRounds
 )
 
 // DownRule is the down rule firing after rounds failed rounds in a row,

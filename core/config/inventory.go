@@ -513,9 +513,9 @@ func (l *inventoryLoader) alertElement(start xml.StartElement, off int, client s
 	return a, a.Type != ""
 }
 
-// MaxAlertFor is the most rounds in a row an alert's for attribute may
-// ask for (as an overlay alert's for).
-const MaxAlertFor = 1000
+// MaxRounds is the most rounds in a row an alert's for attribute, or a
+// down alert's limit, may count (as an overlay alert's for).
+const MaxRounds = 1000
 
 // alertFor reads an <alert>'s optional for attribute: how many rounds in a
 // row its limit must be broken before it fires.
@@ -529,8 +529,8 @@ func (l *inventoryLoader) alertFor(attrs map[string]attr, a *Alert, name string)
 	case a.Type == DownAlertType:
 		l.report(Error, f.pos, name+" attribute for", "a down alert counts its rounds in limit",
 			"remove for and write the rounds in limit, such as limit='3'")
-	case err != nil || n < 1 || n > MaxAlertFor:
-		l.report(Error, f.pos, name+" attribute for", fmt.Sprintf("%q is not a count of rounds (1-%d)", f.value, MaxAlertFor),
+	case err != nil || n < 1 || n > MaxRounds:
+		l.report(Error, f.pos, name+" attribute for", fmt.Sprintf("%q is not a count of rounds (1-%d)", f.value, MaxRounds),
 			"write how many rounds in a row the limit must be broken, such as for='3'")
 	default:
 		a.For = n

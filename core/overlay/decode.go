@@ -209,8 +209,8 @@ func decodePlugin(ctx *hcl.EvalContext, b *hcl.Block, dir string) (Plugin, hcl.D
 	return p, a.diags
 }
 
-// MaxDownAfter is the largest down_after a group may give (as many
-// rounds as an alert's for).
+// MaxDownAfter is the most rounds in a row a group's down_after, or an
+// alert's for, may count.
 const MaxDownAfter = 1000
 
 func groupSchema() *hcl.BodySchema {
@@ -320,7 +320,7 @@ func decodeAlert(ctx *hcl.EvalContext, b *hcl.Block, group string) (Alert, hcl.D
 		al.Condition = at.Expr
 	}
 	if at, ok := c.Attributes["for"]; ok {
-		if n, ok := a.int(at, 1, 1000); ok {
+		if n, ok := a.int(at, 1, MaxDownAfter); ok {
 			al.For = n
 		}
 	}

@@ -141,7 +141,7 @@ func (a alerting) client(ctx context.Context, ob *outbox.Outbox, i int, col stor
 		}
 		rules = append(slices.Clone(a.plan.Config.Rules[i]), a.plan.overlayRules.forHost(groups)...)
 	}
-	if down, on := a.plan.down.forClient(a.plan.Config.Down[i], groups); on {
+	if down, on := downRule(a.plan.Config.Down[i], groups); on {
 		rules = append(rules, down)
 	}
 	// A collected host had all its rules evaluated: those that fire and

@@ -128,9 +128,8 @@ func TestDownRulePrecedence(t *testing.T) {
 	cfg := &Config{Overlay: ov, Down: []alert.DownLimit{{}, {Set: true, Rounds: 2}, {Set: true}, {}, {}}}
 	ips := []string{"10.0.0.1", "10.0.9.1", "10.0.9.2", "10.0.9.3", "10.0.9.7"}
 	want := []int{alert.DefaultDownAfter, 2, 0, 5, 0} // 0: off
-	d := newDownRules(cfg)
 	for i, ip := range ips {
-		r, on := d.forClient(cfg.Down[i], ov.GroupsOf(ip, "linux"))
+		r, on := downRule(cfg.Down[i], ov.GroupsOf(ip, "linux"))
 		if got := map[bool]int{true: r.For}[on]; got != want[i] || on && (r.ID != "down" || r.Type != "down" || r.Severity != "critical") {
 			t.Errorf("client %d (%s): rule %+v on %v, want For %d", i, ip, r, on, want[i])
 		}

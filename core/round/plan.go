@@ -200,7 +200,6 @@ type Plan struct {
 	moduleConfig map[string]json.RawMessage
 	policy       *hostPolicy
 	overlayRules *overlayRules
-	down         *downRules
 	storages     []pipeline.StorageInstance
 	redact       func(string) string
 }
@@ -216,7 +215,7 @@ func NewPlan(cfg *Config, settings Settings, env Environment) (*Plan, error) {
 	if err := settings.Check(func(s string) string { return s }); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
-	p := &Plan{Config: cfg, Settings: settings, Env: env, redact: cfg.Redactor(), down: newDownRules(cfg)}
+	p := &Plan{Config: cfg, Settings: settings, Env: env, redact: cfg.Redactor()}
 	var err error
 	if p.moduleConfig, err = settings.moduleConfig(); err != nil {
 		return nil, err

@@ -86,43 +86,18 @@ func worstSeverity(tr alert.Transitions) string {
 	return worst
 }
 
-// downRules are the down rules of a plan, built once, one per count of
-// rounds in use.
-type downRules struct {
-	byCount map[int]alert.Rule
-}
-
-// newDownRules prepares the down rules of cfg: for each client its own
-// <alert type="down">, else its overlay groups' down_after, else
-// alert.DefaultDownAfter.
-func newDownRules(cfg *Config) *downRules {
-	d := &downRules{byCount: map[int]alert.Rule{}}
-	add := func(n int) {
-		if n > 0 {
-			d.byCount[n] = alert.DownRule(n)
-		}
-	}
-	add(alert.DefaultDownAfter)
-	for _, c := range cfg.Down {
-		add(c.Rounds)
-	}
-	if cfg.Overlay != nil {
-		for _, g := range cfg.Overlay.Groups {
-			add(g.DownAfter.Value)
-		}
-	}
-	return d
-}
-
-// forClient is the down rule of a client with config.xml's limit own in
-// groups; ok is false when DOWN alerts are off for it.
-func (d *downRules) forClient(own alert.DownLimit, groups []*overlay.Group) (alert.Rule, bool) {
+// downRule is the down rule of a client with config.xml's limit own in
+// groups: own when set, else the last group's down_after, else
+// alert.DefaultDownAfter; ok is false when DOWN alerts are off for it.
+func downRule(own alert.DownLimit, groups []*overlay.Group) (alert.Rule, bool) {
 	n := alert.DefaultDownAfter
 	if own.Set {
 		n = own.Rounds
 	} else if g, ok := overlay.DownAfter(groups); ok {
 		n = g
 	}
-	r, ok := d.byCount[n]
-	return r, ok
+	if n <= 0 {
+		return alert.Rule{}, false
+	}
+	return alert.DownRule(n), true
 }

@@ -87,7 +87,7 @@ func TestStatusPagesInABrowser(t *testing.T) {
 	svc, plan, failing := fleetRounds(t)
 	srv := httptest.NewServer(svc.Handler())
 	defer srv.Close()
-	last, _ := svc.Last()
+	last, _, _ := svc.Last()
 	shots := t.TempDir()
 	if dir := os.Getenv("CSCS_SCREENSHOT_DIR"); dir != "" { // to keep them
 		if err := os.MkdirAll(dir, 0o755); err != nil {

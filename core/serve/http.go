@@ -43,7 +43,7 @@ func (s *Service) Handler() http.Handler {
 
 // notReady says why the service is not ready, or "" when it is.
 func (s *Service) notReady() string {
-	last, at := s.Last()
+	last, at, _ := s.Last()
 	tick := s.Tick()
 	switch {
 	case last == nil:

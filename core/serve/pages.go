@@ -102,7 +102,7 @@ type hostPage struct {
 // serveFleet renders the fleet page.
 func (s *Service) serveFleet(w http.ResponseWriter, r *http.Request) {
 	plan := s.currentPlan()
-	last, endedAt, took := s.lastRound()
+	last, endedAt, took := s.Last()
 	ctx, cancel := context.WithTimeout(r.Context(), pageReadTimeout)
 	defer cancel()
 	fleet, err := round.ReadFleet(ctx, plan)

@@ -241,7 +241,7 @@ func TestPagesAfterRounds(t *testing.T) {
 	}
 	svc, plan, failing := fleetRounds(t)
 	h := svc.Handler()
-	last, _ := svc.Last()
+	last, _, _ := svc.Last()
 	code, body := get(h, "/")
 	if code != http.StatusOK {
 		t.Fatalf("/: %d\n%s", code, body)

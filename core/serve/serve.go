@@ -298,12 +298,12 @@ func (s *Service) Tick() time.Duration {
 	return s.tick
 }
 
-// Last returns the latest round that ran to its end and when it ended;
-// nil before the first.
-func (s *Service) Last() (*round.Result, time.Time) {
+// Last returns the latest round that ran to its end, when it ended and
+// how long it took; nil before the first.
+func (s *Service) Last() (res *round.Result, endedAt time.Time, took time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.last, s.lastAt
+	return s.last, s.lastAt, s.lastTook
 }
 
 // currentPlan is the plan the next round runs.
@@ -311,14 +311,6 @@ func (s *Service) currentPlan() *round.Plan {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.plan
-}
-
-// lastRound is the latest round that ran to its end, when it ended and
-// how long it took; nil before the first.
-func (s *Service) lastRound() (res *round.Result, endedAt time.Time, took time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.last, s.lastAt, s.lastTook
 }
 
 // readFleet reads what the state database and the spool say about the

@@ -147,7 +147,7 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 	// Readiness against a clock set after the last round, so a loaded
 	// machine cannot make the check late: ready one interval after it,
 	// not ready three intervals after it.
-	_, ended := svc.Last()
+	_, ended, _ := svc.Last()
 	svc.opts.Now = func() time.Time { return ended.Add(svc.Tick()) }
 	if code, body := get(h, "/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz one interval after the last round: %d %q", code, body)
@@ -176,7 +176,7 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 	}
 
 	// The host values are the latest round's, as stored.
-	last, _ = svc.Last()
+	last, _, _ = svc.Last()
 	stored := storedSamples(t, db, last.Batch.RoundID)
 	if len(stored) < 10 {
 		t.Fatalf("only %d samples stored for round %s", len(stored), last.Batch.RoundID)
