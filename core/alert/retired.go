@@ -17,7 +17,11 @@ const RetiredText = "rule removed or changed"
 // has a new ID. Each resolves, with Retired set, and stops firing; without
 // this a rule nothing evaluates any more would fire for ever. Call it for
 // a host whose rules were all evaluated this round (a collected host).
-func Retired(now time.Time, host HostInfo, firing map[string]State, rules []Rule) Transitions {
+//
+// The rules of skippedTypes (alert types whose source is left out of the
+// round) are not evaluated this round but still configured: their states
+// are kept.
+func Retired(now time.Time, host HostInfo, firing map[string]State, rules []Rule, skippedTypes []string) Transitions {
 	current := make(map[string]bool, len(rules))
 	for _, r := range rules {
 		current[r.ID] = true
@@ -25,7 +29,7 @@ func Retired(now time.Time, host HostInfo, firing map[string]State, rules []Rule
 	var tr Transitions
 	for _, id := range slices.Sorted(maps.Keys(firing)) {
 		prev := firing[id]
-		if current[id] || !prev.Firing {
+		if current[id] || !prev.Firing || slices.ContainsFunc(skippedTypes, func(typ string) bool { return isRuleOfType(id, typ) }) {
 			continue
 		}
 		next := prev
@@ -36,6 +40,13 @@ func Retired(now time.Time, host HostInfo, firing map[string]State, rules []Rule
 		})
 	}
 	return tr
+}
+
+// isRuleOfType reports whether id is the ID of a config.xml rule of
+// alert type typ (see ruleID: the type, then the operator).
+func isRuleOfType(id, typ string) bool {
+	rest, ok := strings.CutPrefix(id, typ)
+	return ok && (strings.HasPrefix(rest, "<") || strings.HasPrefix(rest, ">"))
 }
 
 // retiredRule stands for a rule known only by its ID: its type is the ID

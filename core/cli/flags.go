@@ -29,6 +29,9 @@ type settings struct {
 	pluginsDir func() string
 	// overlays and vars are --overlay and --var (overlayFlags).
 	overlays, vars listFlag
+	// strict makes a plugin that cannot be started an error (validate)
+	// instead of leaving it out of the round.
+	strict bool
 }
 
 func newFlagSet(env *Env, name string) *flag.FlagSet {

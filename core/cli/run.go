@@ -118,6 +118,7 @@ func (s *settings) load(ctx context.Context, env *Env, fs *flag.FlagSet, command
 	files.Overlays, files.Vars = s.overlays, s.vars
 	cfg, err := round.Load(ctx, files, round.LoadOptions{
 		Version: env.Version, PluginsDir: s.pluginsDir(), Env: envLookup(env), Logger: pluginLogger(env), Color: isTerminal(env.Stderr),
+		Strict: s.strict,
 	}, env.Stderr)
 	if err != nil {
 		return nil, false

@@ -10,7 +10,7 @@ import (
 // validateCommand loads every configuration file exactly as a round does,
 // prints the diagnostics and a summary, and collects nothing.
 func validateCommand(ctx context.Context, env *Env) int {
-	var s settings
+	s := settings{strict: true}
 	fs := newFlagSet(env, "validate")
 	s.loadFlags(fs, env)
 	if ok, code := parse(fs, env); !ok {

@@ -75,6 +75,10 @@ type Instance struct {
 	Config    cty.Value
 	Sensitive map[string]bool
 	Range     hcl.Range
+	// LeftOut, when set, is why its plugin is left out of the round (set
+	// by Resolve when the plugin cannot be started and the options leave
+	// it out); Config is then not decoded.
+	LeftOut error
 
 	body hcl.Body
 	ctx  *hcl.EvalContext

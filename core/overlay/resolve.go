@@ -37,6 +37,38 @@ type ResolveOptions struct {
 	// IsBuiltin reports whether a plugin of kind is built in; a plugin
 	// block may not take a built-in's name. Nil checks nothing.
 	IsBuiltin func(kind, name string) bool
+	// LeftOut are the sources that could not be started or did not
+	// describe themselves, by name, with why.
+	LeftOut map[string]error
+	// LeaveOut reports whether a plugin that failed with err is left out
+	// of the round (a warning: the round goes on without it, and what
+	// needs it is skipped) rather than an error; a left-out source always
+	// is. Nil makes every failure an error, as `cscs validate` reports it.
+	LeaveOut func(err error) bool
+}
+
+// leftOut is the diagnostic for a use of a plugin that failed with err:
+// a warning saying what is skipped when opts leave it out, else an error.
+func (opts ResolveOptions) leftOut(summary string, err error, skipped string, rng hcl.Range) *hcl.Diagnostic {
+	if opts.LeaveOut == nil || !opts.LeaveOut(err) {
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: err.Error(), Subject: rng.Ptr()}
+	}
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary + ": left out of this round",
+		Detail: err.Error() + " " + skipped, Subject: rng.Ptr()}
+}
+
+// leftOutSource is the diagnostic for a use of source name when it is
+// left out of the round, or nil.
+func (opts ResolveOptions) leftOutSource(name, skipped string, rng hcl.Range) *hcl.Diagnostic {
+	err, ok := opts.LeftOut[name]
+	if !ok {
+		return nil
+	}
+	leave := opts
+	if leave.LeaveOut != nil {
+		leave.LeaveOut = func(error) bool { return true }
+	}
+	return leave.leftOut(fmt.Sprintf("Cannot use source %q", name), err, skipped, rng)
 }
 
 // Resolve decodes the plugin blocks against the schemas their plugins
@@ -56,8 +88,15 @@ func (ov *Overlay) Resolve(ctx context.Context, opts ResolveOptions) hcl.Diagnos
 			in := &list[i]
 			sch, err := opts.Schemas.Schema(ctx, in.Kind, in.Plugin)
 			if err != nil {
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: fmt.Sprintf("Cannot use %s plugin %q", in.Kind, in.Plugin),
-					Detail: err.Error(), Subject: in.Range.Ptr()})
+				skipped := fmt.Sprintf("The round goes on: its copy of each round is spooled and stored in %s %q once the plugin works.", in.Kind, in.Name)
+				if in.Kind == "notifier" {
+					skipped = fmt.Sprintf("The round goes on: notifications routed to notifier %q wait in the outbox until the plugin works.", in.Name)
+				}
+				d := opts.leftOut(fmt.Sprintf("Cannot use %s plugin %q", in.Kind, in.Plugin), err, skipped, in.Range)
+				if d.Severity == hcl.DiagWarning {
+					in.LeftOut = err
+				}
+				diags = append(diags, d)
 				continue
 			}
 			var d hcl.Diagnostics
@@ -74,12 +113,18 @@ func (ov *Overlay) Resolve(ctx context.Context, opts ResolveOptions) hcl.Diagnos
 	for gi := range ov.Groups {
 		g := &ov.Groups[gi]
 		for _, s := range g.Sources {
-			if _, ok := byName[s]; !ok {
+			if d := opts.leftOutSource(s, fmt.Sprintf("Group %q runs its other sources.", g.Name), g.SourcesRange); d != nil {
+				diags = append(diags, d)
+			} else if _, ok := byName[s]; !ok {
 				diags = append(diags, unknownName("source", s, names, g.SourcesRange))
 			}
 		}
 		for mi := range g.Modules {
 			m := &g.Modules[mi]
+			if d := opts.leftOutSource(m.Source, "Its module settings are not used.", m.Range); d != nil {
+				diags = append(diags, d)
+				continue
+			}
 			desc, ok := byName[m.Source]
 			if !ok {
 				diags = append(diags, unknownName("source", m.Source, names, m.Range))
@@ -90,11 +135,11 @@ func (ov *Overlay) Resolve(ctx context.Context, opts ResolveOptions) hcl.Diagnos
 			diags = append(diags, d...)
 		}
 		for _, al := range g.Alerts {
-			diags = append(diags, checkCondition(al, opts.Sources)...)
+			diags = append(diags, opts.checkCondition(al)...)
 		}
 	}
 	for _, al := range ov.Alerts {
-		diags = append(diags, checkCondition(al, opts.Sources)...)
+		diags = append(diags, opts.checkCondition(al)...)
 	}
 	return diags
 }
@@ -185,11 +230,20 @@ func hostAttrs() []string { return []string{"ip", "port", "hostname", "os", "arc
 
 // checkCondition checks that every name an alert's condition uses is a
 // metric some source declares (or var., local., host.), and that the
-// condition gives true or false.
-func checkCondition(al Alert, descs []source.Description) hcl.Diagnostics {
+// condition gives true or false. A condition that names a source left out
+// of the round is not checked further: it has no value (it neither fires
+// nor resolves) until the source is back.
+func (opts ResolveOptions) checkCondition(al Alert) hcl.Diagnostics {
 	if al.Condition == nil {
 		return nil
 	}
+	for _, t := range al.Condition.Variables() {
+		skipped := fmt.Sprintf("Alert %q is not evaluated: it neither fires nor resolves until the source is back.", al.Name)
+		if d := opts.leftOutSource(t.RootName(), skipped, t.SourceRange()); d != nil {
+			return hcl.Diagnostics{d}
+		}
+	}
+	descs := opts.Sources
 	metrics := map[string]bool{}
 	var sources []string
 	for _, d := range descs {

@@ -28,6 +28,10 @@ type StorageInstance struct {
 	Plugin, Name string
 	// Config is the JSON object the plugin's Open receives.
 	Config []byte
+	// LeftOut, when set, is why the plugin is left out of the round (it
+	// could not be started when the configuration was loaded): it is not
+	// started, and its copy of the round is spooled.
+	LeftOut error
 }
 
 // Located is a plugin found by kind and name.
@@ -84,8 +88,28 @@ func Locate(opts Options, kind, name string) (Located, error) {
 		}
 	}
 	slices.Sort(known)
-	return Located{}, fmt.Errorf("no %s plugin named %q is built in, declared in a plugin block or installed (known: %s); declare it with a plugin block or install it with `cscs plugins install`",
-		kind, name, strings.Join(slices.Compact(known), ", "))
+	return Located{}, unknownPlugin(fmt.Sprintf("no %s plugin named %q is built in, declared in a plugin block or installed (known: %s); declare it with a plugin block or install it with `cscs plugins install`",
+		kind, name, strings.Join(slices.Compact(known), ", ")))
+}
+
+// ErrUnknownPlugin marks a plugin name that nothing provides: a fault of
+// the configuration, where any other failure to start a plugin is a
+// fault of the plugin (see Broken).
+var ErrUnknownPlugin = errors.New("unknown plugin")
+
+// unknownPlugin is the error of Locate for a name nothing provides; it
+// is ErrUnknownPlugin.
+type unknownPlugin string
+
+func (e unknownPlugin) Error() string      { return string(e) }
+func (unknownPlugin) Is(target error) bool { return target == ErrUnknownPlugin }
+
+// Broken reports whether err, from starting a plugin or asking it to
+// describe itself, is the plugin's fault (its binary is missing, changed
+// or crashes) rather than the configuration's: a round leaves such a
+// plugin out and goes on.
+func Broken(err error) bool {
+	return err != nil && !errors.Is(err, ErrUnknownPlugin) && !errors.Is(err, ErrSettingsRefused)
 }
 
 // Start makes the plugin: in process for a built-in when inProcess is

@@ -67,6 +67,9 @@ type Pipeline struct {
 	Storages []Storage
 	// Warnings are plugins left out of this round and why.
 	Warnings []error
+	// LeftOut are the sources among them, by name: those that could not
+	// be started or did not describe themselves.
+	LeftOut []sources.Failure
 
 	running []*pluginhost.Plugin
 }
@@ -114,6 +117,21 @@ func builtinMember(opts Options, b plugins.Builtin) (member, error) {
 	}
 	m.spec = spec
 	return m, nil
+}
+
+// sourceNames are the sources m serves.
+func (m member) sourceNames() []string {
+	if m.set == nil {
+		if m.kind == sdkplugin.KindSource {
+			return []string{m.name}
+		}
+		return nil
+	}
+	names := make([]string, len(m.set))
+	for i, s := range m.set {
+		names[i] = s.name
+	}
+	return names
 }
 
 // storageName is the storage plugin m serves, or "".
@@ -232,6 +250,9 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 	case len(opts.Storages) > 0:
 		for _, in := range opts.Storages {
 			m, err := instanceMember(opts, in)
+			if err == nil && in.LeftOut != nil {
+				err = fmt.Errorf("storage %s: %w", in.Name, in.LeftOut)
+			}
 			if err != nil {
 				warnings = append(warnings, err)
 				m = member{kind: sdkplugin.KindStorage, name: in.Plugin, failed: err}
@@ -308,7 +329,11 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 				if len(m.set) > 1 || (len(m.set) == 1 && m.setStorage != "") {
 					left = "they are"
 				}
-				warnings = append(warnings, fmt.Errorf("%w; %s left out of this round", r.err, left))
+				err := fmt.Errorf("%w; %s left out of this round", r.err, left)
+				warnings = append(warnings, err)
+				for _, name := range m.sourceNames() {
+					p.LeftOut = append(p.LeftOut, sources.Failure{Name: name, Err: err})
+				}
 			default:
 				warnings = append(warnings, r.err)
 			}
@@ -333,9 +358,13 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			p.Storages = append(p.Storages, Storage{Name: m.spoolName, Label: m.label, Storage: impl})
 		}
 	}
-	set, errs := sources.Load(ctx, named)
+	set, failed := sources.Load(ctx, named)
 	p.Sources = set
-	p.Warnings = append(warnings, errs...)
+	p.Warnings = warnings
+	for _, f := range failed {
+		p.Warnings = append(p.Warnings, f.Err)
+	}
+	p.LeftOut = append(p.LeftOut, failed...)
 	return p, nil
 }
 

@@ -148,7 +148,7 @@ func (a alerting) client(ctx context.Context, ob *outbox.Outbox, i int, col stor
 	// are no longer configured resolve.
 	var retired alert.Transitions
 	if collected {
-		retired = alert.Retired(now, host, firing[clientLabel(cl)], rules)
+		retired = alert.Retired(now, host, firing[clientLabel(cl)], rules, a.plan.Config.SkippedTypes)
 	}
 	states, ids, err := a.host(ctx, ob, host, rules, samples, retired, now, route)
 	if err != nil {

@@ -40,6 +40,7 @@ func (d delivery) deliver(ctx context.Context) bool {
 	for _, ch := range channels {
 		plugin, cfg, found := d.notifierOf(ctx, ch)
 		if !found {
+			ok = ok && !d.leftOut(ch)
 			continue
 		}
 		n, stop, err := pipeline.StartNotifier(ctx, d.plan.pipelineOptions(), plugin, cfg)
@@ -76,12 +77,23 @@ func (d delivery) notifierOf(ctx context.Context, channel string) (plugin string
 		d.notes.problem("notifications wait in the outbox for notifier %q, which no overlay declares; declare it again to send them", channel)
 		return "", nil, false
 	}
+	if in.LeftOut != nil {
+		d.notes.pluginProblem("notifier %s (%s): left out of this round, the notifications wait in the outbox: %s", channel, in.Plugin, d.plan.redact(in.LeftOut.Error()))
+		return "", nil, false
+	}
 	raw, err := in.JSON()
 	if err != nil {
 		d.notes.problem("notifier %s: not sent, the notifications wait in the outbox: %v", channel, err)
 		return "", nil, false
 	}
 	return in.Plugin, raw, true
+}
+
+// leftOut reports whether channel's notifier plugin is left out of the
+// round.
+func (d delivery) leftOut(channel string) bool {
+	in, ok := notifierInstance(d.plan.Config.Overlay, channel)
+	return ok && in.LeftOut != nil
 }
 
 // via delivers one channel's due notifications through sender and

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/hashicorp/go-hclog"
@@ -15,6 +16,7 @@ import (
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/core/pipeline"
+	"github.com/cscs-dev/cscs/core/pipeline/sources"
 	"github.com/cscs-dev/cscs/plugins"
 	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
@@ -48,6 +50,13 @@ type LoadOptions struct {
 	Logger hclog.Logger
 	// Color writes the overlays' diagnostics for a terminal.
 	Color bool
+	// Strict makes a plugin that cannot be started or described an
+	// error, as `cscs validate` reports it. Otherwise (a round) the plugin
+	// is left out with a warning that names it and the fix, what needs it
+	// is skipped (its storage's copy spooled, its notifications kept in
+	// the outbox, the rules on its metrics not evaluated), and the round
+	// goes on.
+	Strict bool
 }
 
 // Config is every configuration file of a round, loaded and checked: the
@@ -73,6 +82,13 @@ type Config struct {
 	// Down is each client's <alert type="down"> setting, Down[i] for
 	// Inventory.Clients[i].
 	Down []alert.DownLimit
+	// LeftOut are the sources left out at load (not Strict): they could
+	// not be started or did not describe themselves.
+	LeftOut []sources.Failure
+	// SkippedTypes are the alert types of config.xml rules skipped
+	// because no source that started declares them (LeftOut is not
+	// empty): their firing states are kept, neither resolved nor retired.
+	SkippedTypes []string
 }
 
 // ErrInvalid is returned by Load when a file has errors; the diagnostics
@@ -103,18 +119,26 @@ func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Con
 		}
 	}
 	// The overlays print their own diagnostics, in HCL's format.
-	ov, descs, valid := loadOverlay(ctx, files, opts, w)
-	c.Overlay, c.Sources = ov, descs
+	ov, described, valid := loadOverlay(ctx, files, opts, w)
+	c.Overlay = ov
 	if inv != nil {
-		if c.Sources == nil {
-			c.Sources = sourcesForRules(ctx, inv, opts, w)
+		if described == nil {
+			described = sourcesForRules(ctx, inv, opts, w)
+			valid = valid && (!opts.Strict || len(described.leftOut) == 0)
 		}
-		rules, down, ruleDiags := compileRules(inv, c.Sources)
+		var skipped []string
+		if !opts.Strict {
+			skipped = described.skippedTypes(inv)
+		}
+		rules, down, ruleDiags := compileRules(inv, described.descs, skipped)
 		if c.Inventory != nil {
-			c.Rules, c.Down = rules, down
+			c.Rules, c.Down, c.SkippedTypes = rules, down, skipped
 		}
 		diags = append(diags, ruleDiags...)
 		diags.Sort()
+	}
+	if described != nil {
+		c.Sources, c.LeftOut = described.descs, described.leftOut
 	}
 	if _, err := os.Stat(files.Email); files.Email != "" && (err == nil || !errors.Is(err, fs.ErrNotExist)) {
 		var ed config.Diagnostics
@@ -138,22 +162,22 @@ func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Con
 // which describe themselves in process, for free, and the installed
 // sources too, started only when a rule names an alert type no built-in
 // declares.
-func sourcesForRules(ctx context.Context, inv *config.Config, opts LoadOptions, w io.Writer) []source.Description {
+func sourcesForRules(ctx context.Context, inv *config.Config, opts LoadOptions, w io.Writer) *described {
 	builtin := opts
 	builtin.PluginsDir = ""
-	descs, _ := describeSources(ctx, builtin, nil)
-	if _, _, d := compileRules(inv, descs); !d.HasErrors() || opts.PluginsDir == "" {
-		return descs
+	d := describeSources(ctx, builtin, nil)
+	if _, _, diags := compileRules(inv, d.descs, nil); !diags.HasErrors() || opts.PluginsDir == "" {
+		return d
 	}
-	descs, warnings := describeSources(ctx, opts, nil)
-	writeWarnings(w, warnings)
-	return descs
+	d = describeSources(ctx, opts, nil)
+	d.write(w, opts.Strict)
+	return d
 }
 
 // loadOverlay reads the overlays of files (none: nil, true), checks them
 // against the sources and the plugins' schemas and writes diagnostics in
 // HCL's format. ok is false when there are errors.
-func loadOverlay(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (ov *overlay.Overlay, descs []source.Description, ok bool) {
+func loadOverlay(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (ov *overlay.Overlay, d *described, ok bool) {
 	if len(files.Overlays) == 0 {
 		return nil, nil, true
 	}
@@ -173,28 +197,69 @@ func loadOverlay(ctx context.Context, files Files, opts LoadOptions, w io.Writer
 	}
 	ov, diags := overlay.Load(paths, overlay.Options{Env: opts.Env, Vars: vars})
 	if !diags.HasErrors() {
-		var warnings []error
-		descs, warnings = describeSources(ctx, opts, declared(ov))
-		writeWarnings(w, warnings)
+		d = describeSources(ctx, opts, declared(ov))
+		d.write(w, opts.Strict)
 		lookup := schemaLookup{opts: opts.pipeline(declared(ov), true)}
 		isBuiltin := func(kind, name string) bool { _, ok := plugins.Lookup(kind, name); return ok }
-		diags = append(diags, ov.Resolve(ctx, overlay.ResolveOptions{Schemas: lookup, Sources: descs, IsBuiltin: isBuiltin})...)
+		ropts := overlay.ResolveOptions{Schemas: lookup, Sources: d.descs, IsBuiltin: isBuiltin, LeftOut: map[string]error{}}
+		for _, f := range d.leftOut {
+			ropts.LeftOut[f.Name] = f.Err
+		}
+		if !opts.Strict {
+			ropts.LeaveOut = pipeline.Broken
+		}
+		diags = append(diags, ov.Resolve(ctx, ropts)...)
 	}
 	if len(diags) > 0 {
 		_ = ov.WriteDiagnostics(w, diags, 100, opts.Color)
 	}
-	if diags.HasErrors() {
+	if diags.HasErrors() || (opts.Strict && d != nil && len(d.leftOut) > 0) {
 		fmt.Fprintf(w, "cscs: the overlay has errors; fix them and run again\n")
-		return ov, descs, false
+		return ov, d, false
 	}
-	return ov, descs, true
+	return ov, d, true
 }
 
-// writeWarnings writes the plugins left out while describing sources.
-func writeWarnings(w io.Writer, warnings []error) {
-	for _, warn := range warnings {
-		fmt.Fprintf(w, "cscs: %v\n", warn)
+// described is what the sources of a configuration said about
+// themselves, and those left out.
+type described struct {
+	descs []source.Description
+	// warnings say which plugins were left out and why; leftOut are the
+	// sources among them.
+	warnings []error
+	leftOut  []sources.Failure
+}
+
+// write writes the plugins left out while describing sources: errors
+// when strict (`cscs validate`), else warnings.
+func (d *described) write(w io.Writer, strict bool) {
+	label := "warning"
+	if strict {
+		label = "error"
 	}
+	for _, warn := range d.warnings {
+		fmt.Fprintf(w, "cscs: %s: %v\n", label, warn)
+	}
+}
+
+// skippedTypes are the alert types of inv's rules that no described
+// source declares, when sources were left out: they may be the left-out
+// sources' types, so their rules are skipped (with a warning) rather than
+// refused.
+func (d *described) skippedTypes(inv *config.Config) []string {
+	if len(d.leftOut) == 0 {
+		return nil
+	}
+	types := alert.TypesFrom(d.descs)
+	var out []string
+	for _, cl := range inv.Clients {
+		for _, a := range cl.Alerts {
+			if _, ok := types[a.Type]; !ok && a.Type != alert.DownType && !slices.Contains(out, a.Type) {
+				out = append(out, a.Type)
+			}
+		}
+	}
+	return out
 }
 
 // pipeline is the pipeline options for the plugins of a configuration.
@@ -204,15 +269,15 @@ func (o LoadOptions) pipeline(decl []pipeline.Declared, inProcess bool) pipeline
 
 // describeSources describes the sources a round would use (built-ins in
 // process, installed and declared external sources launched).
-func describeSources(ctx context.Context, opts LoadOptions, decl []pipeline.Declared) ([]source.Description, []error) {
+func describeSources(ctx context.Context, opts LoadOptions, decl []pipeline.Declared) *described {
 	popts := opts.pipeline(decl, true)
 	popts.SourcesOnly = true
 	pipe, err := pipeline.Assemble(ctx, popts)
 	if err != nil {
-		return nil, []error{err}
+		return &described{warnings: []error{err}}
 	}
 	defer pipe.Close(ctx)
-	return pipe.Sources.Descriptions(), pipe.Warnings
+	return &described{descs: pipe.Sources.Descriptions(), warnings: pipe.Warnings, leftOut: pipe.LeftOut}
 }
 
 // schemaLookup asks a plugin for its configuration schema.
@@ -241,14 +306,27 @@ func declared(ov *overlay.Overlay) []pipeline.Declared {
 
 // compileRules compiles every client's <alert> rules against the alert
 // types the sources declare, and reads its <alert type="down">; rules[i]
-// and down[i] belong to cfg.Clients[i].
-func compileRules(cfg *config.Config, descs []source.Description) ([][]alert.Rule, []alert.DownLimit, config.Diagnostics) {
+// and down[i] belong to cfg.Clients[i]. The rules of a skipped type are
+// left out with a warning.
+func compileRules(cfg *config.Config, descs []source.Description, skipped []string) ([][]alert.Rule, []alert.DownLimit, config.Diagnostics) {
 	types := alert.TypesFrom(descs)
 	rules := make([][]alert.Rule, len(cfg.Clients))
 	down := make([]alert.DownLimit, len(cfg.Clients))
 	var all config.Diagnostics
 	for i, cl := range cfg.Clients {
-		r, diags := alert.Compile(cl.Alerts, types)
+		alerts := cl.Alerts
+		if len(skipped) > 0 {
+			alerts = slices.DeleteFunc(slices.Clone(alerts), func(a config.Alert) bool {
+				if !slices.Contains(skipped, a.Type) {
+					return false
+				}
+				all = append(all, config.Diagnostic{Severity: config.Warning, Pos: a.Pos, Field: "client " + cl.IP + " alert attribute type",
+					Message: fmt.Sprintf("alert type %q is not declared by any source that started; the rule is not evaluated this round (it neither fires nor resolves)", a.Type),
+					Fix:     "a source was left out of this round (see above); repair or reinstall it"})
+				return true
+			})
+		}
+		r, diags := alert.Compile(alerts, types)
 		var downDiags config.Diagnostics
 		down[i], downDiags = alert.CompileDown(cl.Alerts)
 		diags = append(diags, downDiags...)

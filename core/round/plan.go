@@ -276,7 +276,7 @@ func overlayStorages(ov *overlay.Overlay) ([]pipeline.StorageInstance, error) {
 		if err != nil {
 			return nil, fmt.Errorf("storage %s: %w", in.Name, err)
 		}
-		out = append(out, pipeline.StorageInstance{Plugin: in.Plugin, Name: in.Name, Config: raw})
+		out = append(out, pipeline.StorageInstance{Plugin: in.Plugin, Name: in.Name, Config: raw, LeftOut: in.LeftOut})
 	}
 	return out, nil
 }

@@ -74,9 +74,9 @@ type Result struct {
 }
 
 // OK reports whether every host was collected whole (none ok with
-// errors) and the round stored and notified.
+// errors), the round stored and notified, and no plugin failed.
 func (r *Result) OK() bool {
-	return r.Stored && r.Notified && pool.AllOK(r.Batch)
+	return r.Stored && r.Notified && r.PluginFailures == 0 && pool.AllOK(r.Batch)
 }
 
 // PartlyFailed reports whether c is ok with errors (pool.PartlyFailed):

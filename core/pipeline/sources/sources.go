@@ -81,24 +81,31 @@ type planOnce struct {
 	plan Plan
 }
 
+// Failure is a source left out of the round and why.
+type Failure struct {
+	// Name is the name the operator knows the source by.
+	Name string
+	Err  error
+}
+
 // Load describes every source. A source that fails to describe itself, or
-// repeats another's name, is left out with an error in the returned list;
-// the round goes on with the rest.
-func Load(ctx context.Context, named []Named) (*Set, []error) {
+// repeats another's name, is left out with a Failure in the returned
+// list; the round goes on with the rest.
+func Load(ctx context.Context, named []Named) (*Set, []Failure) {
 	s := &Set{units: make(map[string]string), plans: make(map[source.Platform]*planOnce)}
-	var errs []error
+	var failed []Failure
 	seen := make(map[string]string)
 	for _, n := range named {
 		d, err := n.Source.Describe(ctx)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("source %s: describe: %w; its metrics are skipped this round", n.Name, err))
+			failed = append(failed, Failure{n.Name, fmt.Errorf("source %s: describe: %w; its metrics are skipped this round", n.Name, err)})
 			continue
 		}
 		if d.Name == "" {
 			d.Name = n.Name
 		}
 		if other, dup := seen[d.Name]; dup {
-			errs = append(errs, fmt.Errorf("source %s: name %q is already used by %s; rename one of them", n.Name, d.Name, other))
+			failed = append(failed, Failure{n.Name, fmt.Errorf("source %s: name %q is already used by %s; rename one of them", n.Name, d.Name, other)})
 			continue
 		}
 		seen[d.Name] = n.Name
@@ -107,7 +114,7 @@ func Load(ctx context.Context, named []Named) (*Set, []error) {
 		}
 		s.loaded = append(s.loaded, Loaded{Desc: d, Source: n.Source})
 	}
-	return s, errs
+	return s, failed
 }
 
 // Loaded returns the sources that described themselves.

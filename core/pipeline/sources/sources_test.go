@@ -51,8 +51,9 @@ func TestPlan(t *testing.T) {
 		{"dup", builtin("cpu")},
 		{"nodesc", &fake{descErr: errors.New("crashed")}},
 	})
-	if len(errs) != 2 || !strings.Contains(errs[0].Error(), "dup") || !strings.Contains(errs[1].Error(), "nodesc") {
-		t.Fatalf("load errors: %v", errs)
+	if len(errs) != 2 || errs[0].Name != "dup" || !strings.Contains(errs[0].Err.Error(), "already used") ||
+		errs[1].Name != "nodesc" || !strings.Contains(errs[1].Err.Error(), "crashed") {
+		t.Fatalf("load failures: %v", errs)
 	}
 	linux := set.PlanFor(context.Background(), source.Platform{OS: "linux", Arch: "amd64"})
 	if strings.Join(linux.Builtins, ",") != "cpu,load" {
