@@ -287,11 +287,14 @@ storage "jsonl" "archive" {
 		t.Errorf("%s has %d lines, want one per host:\n%s", out, n, lines)
 	}
 
-	code, _, stderr = runMain(context.Background(), "test", r.args("--overlay", write(strings.Repeat("0", 64)))...)
-	if code != ExitBadConfig {
-		t.Errorf("exit %d with a wrong checksum, want %d", code, ExitBadConfig)
+	// A wrong checksum leaves the storage out: the round goes on, exits 1
+	// and spools the storage's copy; validate refuses the block.
+	wrong := write(strings.Repeat("0", 64))
+	code, res, stderr = runCLI(t, r.args("--overlay", wrong))
+	if code != ExitSomeFailed || res.Counts["ok"] != 2 {
+		t.Errorf("exit %d, counts %v with a wrong checksum; want 1 with both hosts ok", code, res.Counts)
 	}
-	for _, want := range []string{"declared.hcl line 8", "sha256 its plugin block pins", "(sha256sum"} {
+	for _, want := range []string{"declared.hcl line 8", "sha256 its plugin block pins", "(sha256sum", "left out of this round", "spooled"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
 		}
@@ -300,6 +303,20 @@ storage "jsonl" "archive" {
 	must(t, err)
 	if string(lines2) != string(lines) {
 		t.Error("the plugin ran although its checksum did not match")
+	}
+	validate := []string{"validate", "--config", r.config, "--data-dir", r.dataDir, "--overlay", wrong}
+	if code, _, stderr := runMain(context.Background(), "test", validate...); code != ExitBadConfig || !strings.Contains(stderr, "sha256 its plugin block pins") {
+		t.Errorf("validate with a wrong checksum: exit %d, want %d:\n%s", code, ExitBadConfig, stderr)
+	}
+
+	// The block fixed, the spooled round is stored too.
+	if code, _, stderr := runCLI(t, r.args("--overlay", write(hex.EncodeToString(sum[:])))); code != ExitOK {
+		t.Fatalf("exit %d after fixing the checksum\n%s", code, stderr)
+	}
+	lines3, err := os.ReadFile(out)
+	must(t, err)
+	if n := strings.Count(string(lines3), "\n"); n != 6 {
+		t.Errorf("%s has %d lines after the fix, want 6 (three rounds of two hosts):\n%s", out, n, lines3)
 	}
 }
 

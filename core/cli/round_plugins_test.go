@@ -2,15 +2,21 @@ package cli
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cscs-dev/cscs/core/pluginhost"
+	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 )
 
@@ -177,4 +183,113 @@ func countLines(t *testing.T, path string) int {
 	}
 	must(t, err)
 	return strings.Count(string(data), "\n")
+}
+
+// TestBrokenPluginsLeftOut breaks two installed plugins the overlay
+// names — a source (its group, its module settings, an expression rule and
+// a config.xml rule use it) and a notifier that an alert is routed to —
+// by changing their binaries. The round goes on without them and exits 1
+// with warnings that name them and the fix; the alert for the notifier
+// waits in the outbox and `cscs validate` reports both as errors. Once
+// they are reinstalled, the next round collects the source and delivers
+// the waiting notification.
+func TestBrokenPluginsLeftOut(t *testing.T) {
+	r := pluginRound(t, "the users source runs a shell script", "builds two plugins")
+	pluginsDir := filepath.Join(r.dataDir, "plugins")
+	bins := map[string]string{
+		"users":   sdktest.Build(t, "github.com/cscs-dev/cscs/examples/source-users"),
+		"webhook": sdktest.Build(t, "github.com/cscs-dev/cscs/examples/notifier-webhook"),
+	}
+	for _, bin := range bins {
+		mustInstall(t, r.dataDir, bin)
+	}
+	var hooks atomic.Int32
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hooks.Add(1) }))
+	defer hook.Close()
+	overlayPath := filepath.Join(r.dir, "broken.hcl")
+	must(t, os.WriteFile(overlayPath, []byte(fmt.Sprintf(`
+group "all" {
+  ips     = ["127.0.0.0/8"]
+  sources = ["cpu", "users"]
+
+  alert "crowded" {
+    condition = users.logged_in > 1000
+  }
+
+  alert "alive" {
+    condition = cpu.percent >= 0
+  }
+}
+
+notifier "webhook" "chat" {
+  url = %q
+}
+
+route {
+  notifiers = ["chat"]
+}
+`, hook.URL)), 0o600))
+	config, err := os.ReadFile(r.config)
+	must(t, err)
+	r.writeConfig(t, strings.ReplaceAll(string(config), `mail="ops@example.com"/>`, `mail="ops@example.com"><alert type="users" limit=">1000"/></client>`))
+
+	man, err := pluginhost.LoadManifest(pluginsDir)
+	must(t, err)
+	for name := range bins {
+		var e pluginhost.Entry
+		for _, kind := range []string{"source", "notifier"} {
+			if found, ok := man.Find(kind, name); ok {
+				e = found
+			}
+		}
+		f, err := os.OpenFile(e.Path(pluginsDir), os.O_APPEND|os.O_WRONLY, 0)
+		must(t, err)
+		_, err = f.WriteString("tampered")
+		must(t, errors.Join(err, f.Close()))
+	}
+
+	args := r.args("--overlay", overlayPath)
+	code, out, stderr := runCLI(t, args)
+	if code != ExitSomeFailed || out.Counts["ok"] != 2 {
+		t.Fatalf("exit %d, counts %v; want 1 with both hosts ok\n%s", code, out.Counts, stderr)
+	}
+	for _, want := range []string{
+		`Cannot use source "users": left out of this round`, `Cannot use notifier plugin "webhook": left out of this round`,
+		"checksum mismatch", "cscs plugins install", `alert type "users" is not declared by any source that started`,
+		"notifier chat (webhook): left out of this round, the notifications wait in the outbox",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+	for _, h := range out.Hosts {
+		if _, ok := h.Metrics["cpu.percent"]; !ok || h.Metrics["users.logged_in"] != 0 {
+			t.Errorf("host %s: metrics %v; want cpu.percent and no users.logged_in", h.IP, h.Metrics)
+		}
+	}
+	stateDB := openDB(t, "sqlite3", state.Path(r.dataDir))
+	if n := queryInt(t, stateDB, `SELECT count(*) FROM notifications WHERE channel = 'chat' AND status = 'pending'`); n != 2 {
+		t.Errorf("%d notifications wait in the outbox for chat, want one per host", n)
+	}
+	validate := []string{"validate", "--config", r.config, "--data-dir", r.dataDir, "--overlay", overlayPath}
+	if code, _, stderr := runMain(context.Background(), "test", validate...); code != ExitBadConfig ||
+		!strings.Contains(stderr, `Cannot use source "users"`) || !strings.Contains(stderr, `Cannot use notifier plugin "webhook"`) {
+		t.Errorf("validate: exit %d, want %d with both plugins as errors:\n%s", code, ExitBadConfig, stderr)
+	}
+
+	for _, bin := range bins {
+		mustInstall(t, r.dataDir, bin)
+	}
+	code, out, stderr = runCLI(t, args)
+	if code != ExitOK {
+		t.Fatalf("after reinstalling: exit %d\n%s", code, stderr)
+	}
+	for _, h := range out.Hosts {
+		if _, ok := h.Metrics["users.logged_in"]; !ok {
+			t.Errorf("host %s: no users.logged_in after reinstalling; metrics %v", h.IP, h.Metrics)
+		}
+	}
+	if n := queryInt(t, stateDB, `SELECT count(*) FROM notifications WHERE channel = 'chat' AND status = 'sent'`); n != 2 || hooks.Load() != 2 {
+		t.Errorf("%d chat notifications sent, the hook got %d; want the two that waited", n, hooks.Load())
+	}
 }

@@ -54,7 +54,7 @@ func (opts ResolveOptions) leftOut(summary string, err error, skipped string, rn
 		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: err.Error(), Subject: rng.Ptr()}
 	}
 	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary + ": left out of this round",
-		Detail: err.Error() + " " + skipped, Subject: rng.Ptr()}
+		Detail: strings.TrimSuffix(err.Error(), ".") + ". " + skipped, Subject: rng.Ptr()}
 }
 
 // leftOutSource is the diagnostic for a use of source name when it is
