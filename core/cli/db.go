@@ -16,7 +16,9 @@ import (
 // dbTarget is a storage `cscs db init` or `cscs db prune` acts on.
 type dbTarget struct {
 	// label prefixes its lines ("storage sqlite a: "); empty for --db.
-	label  string
+	label string
+	// name is the storage block's name; empty for --db.
+	name   string
 	plugin string
 	config []byte
 }
@@ -38,7 +40,7 @@ func (s *settings) dbTargets(ctx context.Context, env *Env, fs *flag.FlagSet, co
 	}
 	var targets []dbTarget
 	for _, in := range instances {
-		targets = append(targets, dbTarget{label: "storage " + in.Plugin + " " + in.Name + ": ", plugin: in.Plugin, config: in.Config})
+		targets = append(targets, dbTarget{label: "storage " + in.Plugin + " " + in.Name + ": ", name: in.Name, plugin: in.Plugin, config: in.Config})
 	}
 	if len(targets) > 0 {
 		return targets, opts, cfg.Redactor(), true

@@ -260,6 +260,21 @@ func Prune(ctx context.Context, opts Options, name string, config []byte, olderT
 	return p, err
 }
 
+// OpenStorage starts the storage plugin named name and opens it with
+// config, as a round does; stop closes it and releases the plugin.
+func OpenStorage(ctx context.Context, opts Options, name string, config []byte) (st storage.Storage, stop func(), err error) {
+	st, release, err := startStorage(ctx, opts, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := st.Open(ctx, config); err != nil {
+		_ = st.Close(ctx)
+		release()
+		return nil, nil, err
+	}
+	return st, func() { _ = st.Close(ctx); release() }, nil
+}
+
 // MaintenanceTimeout bounds a Migrate or Prune call when opts.Launch sets
 // no call timeout: migrating or pruning a large database takes long, and
 // the operator who started it can interrupt it.

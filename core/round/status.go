@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"sort"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/alert"
@@ -41,6 +39,9 @@ type Mail = state.Notification
 type SpoolBacklog struct {
 	// Storage is the spool's name ("sqlite-3f9a1c2b4d5e", "storage-<name>").
 	Storage string
+	// Label names the storage as messages do ("postgres
+	// postgres://cscs@db/cscs"); "" when not known.
+	Label string
 	// Rounds is how many rounds wait.
 	Rounds int
 	// Oldest is when the oldest waiting round started (zero when none
@@ -137,45 +138,21 @@ func ReadSpools(p *Plan) ([]SpoolBacklog, error) {
 	if err := hasDataDir(p); err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(p.spoolRoot())
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+	spools, err := spool.List(p.spoolRoot())
+	out := make([]SpoolBacklog, len(spools))
+	for i, sp := range spools {
+		out[i] = backlog(sp)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("spool: read %s: %w", p.spoolRoot(), err)
-	}
-	var out []SpoolBacklog
-	var errs []error
-	for _, e := range entries {
-		if !e.IsDir() {
-			continue
-		}
-		b, err := readSpool(p, e.Name())
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		out = append(out, b)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Storage < out[j].Storage })
-	return out, errors.Join(errs...)
+	return out, err
 }
 
-// readSpool is ReadSpools for the spool of one storage.
-func readSpool(p *Plan, name string) (SpoolBacklog, error) {
-	sp, err := spool.Open(p.spoolRoot(), name, p.Identity)
-	if err != nil {
-		return SpoolBacklog{}, err
+// backlog is what waits in sp.
+func backlog(sp spool.Info) SpoolBacklog {
+	b := SpoolBacklog{Storage: sp.Name, Label: sp.Label, Rounds: len(sp.Rounds)}
+	if len(sp.Rounds) > 0 {
+		b.Oldest, _ = pool.RoundTime(sp.Rounds[0])
 	}
-	ids, err := sp.Pending()
-	if err != nil {
-		return SpoolBacklog{}, err
-	}
-	b := SpoolBacklog{Storage: name, Rounds: len(ids)}
-	if len(ids) > 0 {
-		b.Oldest, _ = pool.RoundTime(ids[0])
-	}
-	return b, nil
+	return b
 }
 
 // hasDataDir refuses a plan without a data directory: its state would be

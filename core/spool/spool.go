@@ -164,3 +164,97 @@ func (s *Spool) Replay(ctx context.Context, w Writer) (int, error) {
 	}
 	return len(ids), nil
 }
+
+// labelFile names, in a spool's directory, the storage it was spooled for
+// as messages name it ("postgres postgres://cscs@db:5432/cscs"): the spool
+// directory's name alone is a hash for the built-in databases.
+const labelFile = "storage.txt"
+
+// maxLabel bounds a label read back from disk.
+const maxLabel = 1000
+
+// SetLabel records which storage the spool holds rounds for, as messages
+// name it. The label is shown by List; it must not hold a secret.
+func (s *Spool) SetLabel(label string) error {
+	if s.Label() == label {
+		return nil
+	}
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
+		return fmt.Errorf("spool: creating %s: %w", s.dir, err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, labelFile), []byte(label+"\n"), 0o600); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	return nil
+}
+
+// Label is the label SetLabel recorded, or "" when none was.
+func (s *Spool) Label() string {
+	f, err := os.Open(filepath.Join(s.dir, labelFile))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(io.LimitReader(f, maxLabel))
+	return strings.TrimSpace(string(data))
+}
+
+// Info is what waits in one storage's spool.
+type Info struct {
+	// Name is the spool's directory name ("sqlite-3f9a1c2b4d5e",
+	// "storage-warehouse").
+	Name string
+	// Label names its storage as messages do; "" when it is not known
+	// (spooled by a cscs older than labels).
+	Label string
+	// Rounds are the ids of the rounds that wait, oldest first.
+	Rounds []string
+}
+
+// List lists the spools under root, by name, with what waits in each;
+// none when nothing was ever spooled. A spool that cannot be read is left
+// out, with its error joined in the returned one.
+func List(root string) ([]Info, error) {
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("spool: reading %s: %w", root, err)
+	}
+	var out []Info
+	var errs []error
+	for _, e := range entries {
+		if !e.IsDir() || !safeName.MatchString(e.Name()) {
+			continue
+		}
+		s := &Spool{dir: filepath.Join(root, e.Name())}
+		ids, err := s.Pending()
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, Info{Name: e.Name(), Label: s.Label(), Rounds: ids})
+	}
+	return out, errors.Join(errs...)
+}
+
+// Drop deletes every round waiting in the spool and its label, and the
+// directory when nothing else is in it; it returns how many rounds it
+// deleted.
+func (s *Spool) Drop() (int, error) {
+	ids, err := s.Pending()
+	if err != nil {
+		return 0, err
+	}
+	for i, id := range ids {
+		if err := s.Remove(id); err != nil {
+			return i, err
+		}
+	}
+	if err := os.Remove(filepath.Join(s.dir, labelFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return len(ids), fmt.Errorf("spool: %w", err)
+	}
+	_ = os.Remove(s.dir) // only when empty
+	return len(ids), nil
+}

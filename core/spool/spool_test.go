@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,5 +114,51 @@ func TestUnsafeNames(t *testing.T) {
 	s, _ := Open(t.TempDir(), "sqlite", id)
 	if err := s.Put(&storage.Batch{RoundID: "../../x"}); err == nil {
 		t.Error("unsafe round id accepted")
+	}
+}
+
+// TestListLabelDrop: List names every spool with its label and waiting
+// rounds, oldest first; Drop deletes a spool's rounds and label.
+func TestListLabelDrop(t *testing.T) {
+	root := t.TempDir()
+	id := testkey.New(t)
+	if got, err := List(root + "/none"); err != nil || got != nil {
+		t.Fatalf("List of a missing root = %v, %v", got, err)
+	}
+	spools := map[string][]string{
+		"postgres-0a1b2c": {"20261125T220200Z-bb", "20261125T220100Z-aa"},
+		"storage-archive": nil,
+	}
+	for name, rounds := range spools {
+		s, err := Open(root, name, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetLabel("label of " + name); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rounds {
+			if err := s.Put(batch(r)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := List(root)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("List = %+v, %v", got, err)
+	}
+	if got[0].Name != "postgres-0a1b2c" || got[0].Label != "label of postgres-0a1b2c" ||
+		strings.Join(got[0].Rounds, " ") != "20261125T220100Z-aa 20261125T220200Z-bb" {
+		t.Errorf("first spool %+v", got[0])
+	}
+	if got[1].Name != "storage-archive" || len(got[1].Rounds) != 0 || got[1].Label != "label of storage-archive" {
+		t.Errorf("second spool %+v", got[1])
+	}
+	s, _ := Open(root, "postgres-0a1b2c", id)
+	if n, err := s.Drop(); n != 2 || err != nil {
+		t.Fatalf("Drop = %d, %v; want 2 rounds", n, err)
+	}
+	if _, err := os.Stat(s.Dir()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the emptied spool directory remains: %v", err)
 	}
 }
