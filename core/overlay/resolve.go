@@ -64,11 +64,13 @@ func (opts ResolveOptions) leftOutSource(name, skipped string, rng hcl.Range) *h
 	if !ok {
 		return nil
 	}
-	leave := opts
-	if leave.LeaveOut != nil {
-		leave.LeaveOut = func(error) bool { return true }
+	summary := fmt.Sprintf("Cannot use source %q", name)
+	if opts.LeaveOut == nil {
+		return opts.leftOut(summary, err, skipped, rng)
 	}
-	return leave.leftOut(fmt.Sprintf("Cannot use source %q", name), err, skipped, rng)
+	// Its error was told once, where the source was left out.
+	return &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: summary + ": left out of this round",
+		Detail: "It could not be started or described (see above). " + skipped, Subject: rng.Ptr()}
 }
 
 // Resolve decodes the plugin blocks against the schemas their plugins
