@@ -7,8 +7,11 @@ AGENTS   := $(BIN)/agents
 AGENT_PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
 CORE_LDFLAGS  := -s -w -X main.version=$(VERSION)
 AGENT_LDFLAGS := -s -w -X main.version=$(VERSION)
+# Every package of every module of the workspace (go.work): the core, the
+# SDK (a module of its own) and each example plugin (one module each).
+PKGS     := github.com/cscs-dev/cscs/...
 
-.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples bench bench-rounds bench-fleet bench-serve sizes clean help proto
+.PHONY: all build build-deps core agents demo test test-deps vet lint modules validate-examples bench bench-rounds bench-fleet bench-serve sizes clean help proto
 
 all: build
 
@@ -47,14 +50,14 @@ test-deps:
 	@bash scripts/install-deps.sh test
 
 vet:
-	$(GO) vet ./...
-	GOOS=windows $(GO) vet ./...
-	GOOS=darwin $(GO) vet ./...
+	$(GO) vet $(PKGS)
+	GOOS=windows $(GO) vet $(PKGS)
+	GOOS=darwin $(GO) vet $(PKGS)
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	@command -v staticcheck >/dev/null 2>&1 || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
-	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck $(PKGS)
 
 # The configurations shipped in examples/ must load (warnings allowed).
 validate-examples: core
@@ -68,8 +71,20 @@ validate-examples: core
 		CSCS_PG_PASSWORD=example $(BIN)/cscs validate --data-dir $$tmp/data --overlay $$f >/dev/null || exit 1; \
 	done; echo "example overlays validate"
 
-test: test-deps build vet lint validate-examples
-	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -count=1 -timeout 20m ./...
+# The SDK and each example are modules of their own: outside the
+# workspace, their go.mod and go.sum must be tidy and they must build and
+# pass their tests with nothing of the core reachable.
+modules:
+	@for m in sdk examples/*/; do \
+		[ -f $$m/go.mod ] || continue; \
+		echo "module $$m (alone)"; \
+		(cd $$m && GOWORK=off $(GO) mod tidy -diff && GOWORK=off $(GO) vet ./... && \
+			! GOWORK=off $(GO) list -deps -test ./... | grep -E '^github.com/cscs-dev/cscs/(core|agent|plugins)(/|$$)') || exit 1; \
+	done
+	cd sdk && GOWORK=off $(GO) test -count=1 ./...
+
+test: test-deps build vet lint modules validate-examples
+	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -count=1 -timeout 20m $(PKGS)
 
 # Every benchmark: round times, storage, host cost, the fleet comparison, then
 # serve's rounds (about 18 minutes on 2 cores). bench-rounds, bench-fleet and
