@@ -143,7 +143,10 @@ func (m Module) CollectEvents(ctx context.Context, cfg module.Config, cursor str
 	if !found {
 		// A host without any auth log (a container) has nothing to report;
 		// that is not a failure of the round.
-		return nil, nil, cursor, err
+		if err != nil {
+			return nil, nil, cursor, err
+		}
+		return nil, ownMetric(0), cursor, nil
 	}
 	events, skipped, next, ferr := fileRead{path: path, cursor: c, firstBytes: s.FirstBytes, max: s.MaxEvents,
 		now: now, loc: time.Local, computer: computer, own: own}.read(ctx)
