@@ -2,10 +2,10 @@ package cli
 
 import (
 	"fmt"
-	"net"
-	"os"
 	"io"
 	"mime/quotedprintable"
+	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
