@@ -100,8 +100,8 @@ func runOne(parent context.Context, m module.Module, cfg module.Config, cursor s
 			}
 		}()
 		if em, ok := m.(module.EventModule); ok {
-			events, next, err := em.CollectEvents(ctx, cfg, cursor)
-			done <- outcome{events: events, cursor: next, err: err}
+			events, metrics, next, err := em.CollectEvents(ctx, cfg, cursor)
+			done <- outcome{metrics: metrics, events: events, cursor: next, err: err}
 			return
 		}
 		metrics, err := m.Collect(ctx, cfg)

@@ -158,7 +158,8 @@ func TestRunParentCancelled(t *testing.T) {
 	}
 }
 
-// fakeEventModule records what it was given and yields one event.
+// fakeEventModule records what it was given and yields one event and one
+// metric.
 type fakeEventModule struct {
 	name      string
 	gotCursor *string
@@ -173,24 +174,25 @@ func (f fakeEventModule) Collect(context.Context, module.Config) ([]protocol.Met
 	return metric(f.name+".not_called", 1), nil
 }
 
-func (f fakeEventModule) CollectEvents(_ context.Context, cfg module.Config, cursor string) ([]protocol.Event, string, error) {
+func (f fakeEventModule) CollectEvents(_ context.Context, cfg module.Config, cursor string) ([]protocol.Event, []protocol.Metric, string, error) {
 	*f.gotCursor, *f.gotCfg = cursor, cfg
 	if f.err != nil {
-		return nil, "", f.err
+		return nil, nil, "", f.err
 	}
-	return []protocol.Event{{Channel: "auth", RecordID: 42, EventID: 2}}, f.next, nil
+	return []protocol.Event{{Channel: "auth", RecordID: 42, EventID: 2}}, metric(f.name+".left_out", 3), f.next, nil
 }
 
 func TestRunEventModules(t *testing.T) {
 	// err is what the module's CollectEvents returns; the result's Error
 	// must carry it.
 	tests := map[string]struct {
-		err        error
-		wantEvents int
-		wantCursor string
+		err         error
+		wantEvents  int
+		wantMetrics int
+		wantCursor  string
 	}{
-		"events and cursor": {wantEvents: 1, wantCursor: "c2"},
-		"failing":           {err: errors.New("cannot read the log")},
+		"events, metrics and cursor": {wantEvents: 1, wantMetrics: 1, wantCursor: "c2"},
+		"failing":                    {err: errors.New("cannot read the log")},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -217,9 +219,9 @@ func TestRunEventModules(t *testing.T) {
 			if tc.err != nil {
 				wantError = tc.err.Error()
 			}
-			if len(r.Events) != tc.wantEvents || r.Cursor != tc.wantCursor || len(r.Metrics) != 0 ||
+			if len(r.Events) != tc.wantEvents || r.Cursor != tc.wantCursor || len(r.Metrics) != tc.wantMetrics ||
 				!strings.Contains(r.Error, wantError) || (wantError == "") != (r.Error == "") {
-				t.Errorf("result %+v, want %d events, cursor %q, error %q", r, tc.wantEvents, tc.wantCursor, wantError)
+				t.Errorf("result %+v, want %d events, %d metrics, cursor %q, error %q", r, tc.wantEvents, tc.wantMetrics, tc.wantCursor, wantError)
 			}
 		})
 	}

@@ -47,9 +47,10 @@ type Module interface {
 type EventModule interface {
 	Module
 	// CollectEvents returns the records after cursor (the opaque text it
-	// returned last round; "" on the first round) and the cursor for the
+	// returned last round; "" on the first round), metrics about the read
+	// (counts of records left out; nil for none) and the cursor for the
 	// next round. It must return when ctx is done.
-	CollectEvents(ctx context.Context, cfg Config, cursor string) (events []protocol.Event, next string, err error)
+	CollectEvents(ctx context.Context, cfg Config, cursor string) (events []protocol.Event, metrics []protocol.Metric, next string, err error)
 }
 
 // ClampPercent bounds a percentage reported by the operating system to

@@ -181,14 +181,14 @@ func TestIntegrationAuthlogEvents(t *testing.T) {
 		db := openDB(t, "sqlite3", r.db)
 		n := queryInt(t, db, `SELECT count(*) FROM events WHERE channel = 'auth' AND event_id = 2 AND provider = 'sshd' AND message LIKE ?`,
 			"%Failed password for "+fleet.User+" from%")
-		accepted := queryInt(t, db, `SELECT count(*) FROM events WHERE channel = 'auth' AND event_id = 1`)
+		// The collector's own logins are left out (TestIntegrationAuthlogOwnSession).
+		if accepted := queryInt(t, db, `SELECT count(*) FROM events WHERE channel = 'auth' AND event_id = 1`); accepted != 0 {
+			t.Errorf("round %d: %d accepted-login events, want none: the collector's own login was stored", round, accepted)
+		}
 		switch round {
 		case 1:
 			if n < 1 {
 				t.Fatalf("round 1: no failed-login event for %s in the events table\n%s", fleet.User, stderr)
-			}
-			if accepted < 1 {
-				t.Errorf("round 1: no accepted-login event (the core's own login)")
 			}
 			first = n
 		case 2:

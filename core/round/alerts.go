@@ -15,6 +15,7 @@ import (
 	"github.com/cscs-dev/cscs/core/outbox"
 	"github.com/cscs-dev/cscs/core/overlay"
 	"github.com/cscs-dev/cscs/core/state"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -224,7 +225,8 @@ func (a alerting) queueEventLog(ctx context.Context, ob *outbox.Outbox, cl confi
 	if !applies {
 		return nil, nil
 	}
-	msg := eventmail.Compose(eventmail.Host{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail}, col.Events, 0, now)
+	msg := eventmail.Compose(eventmail.Host{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail}, col.Events,
+		ownSessionLines(col), 0, now)
 	n := notifier.Notification{
 		Kind: storage.NotificationEventLog, Subject: msg.Subject, Body: msg.Body,
 		Host: cl.IP + ":" + strconv.Itoa(cl.Port), CreatedAt: now,
@@ -233,6 +235,18 @@ func (a alerting) queueEventLog(ctx context.Context, ob *outbox.Outbox, cl confi
 		n.To = []string{msg.To}
 	}
 	return a.enqueueOn(ctx, ob, channels, n, nil)
+}
+
+// ownSessionLines is how many log records of the collector's own SSH
+// sessions the agent's authlog module left out of col's events.
+func ownSessionLines(col storage.Collection) int {
+	n := 0
+	for _, s := range col.Samples {
+		if s.Metric == metrics.AuthlogOwnLines && s.Value > 0 && s.Value < 1e9 {
+			n += int(s.Value)
+		}
+	}
+	return n
 }
 
 // enqueueOn queues n once per channel, each under its own id, and

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/modules/all"
+	"github.com/cscs-dev/cscs/agent/protocol"
 	"github.com/cscs-dev/cscs/plugins"
 	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/source"
@@ -107,7 +108,11 @@ func TestSourcesMatchTheAgentOnThisHost(t *testing.T) {
 			}
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			metrics, err := mod.Collect(cctx, module.Config{CPUSample: 50 * time.Millisecond})
+			cfg := module.Config{CPUSample: 50 * time.Millisecond}
+			metrics, err := mod.Collect(cctx, cfg)
+			if em, ok := mod.(module.EventModule); ok {
+				metrics, err = eventMetrics(cctx, em, cfg)
+			}
 			if err != nil {
 				t.Fatalf("agent module %s: %v", mod.Name(), err)
 			}
@@ -131,4 +136,10 @@ func TestSourcesMatchTheAgentOnThisHost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// eventMetrics are the metrics an event module yields beside its events.
+func eventMetrics(ctx context.Context, em module.EventModule, cfg module.Config) ([]protocol.Metric, error) {
+	_, metrics, _, err := em.CollectEvents(ctx, cfg, "")
+	return metrics, err
 }

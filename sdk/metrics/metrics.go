@@ -30,6 +30,9 @@ const (
 	Load1             = "load.1"
 	Load5             = "load.5"
 	Load15            = "load.15"
+	// AuthlogOwnLines counts the auth log records of the collector's own
+	// SSH sessions that the authlog module left out of its events.
+	AuthlogOwnLines = "authlog.own_session_lines"
 )
 
 // Metric is one row of the table.
@@ -58,6 +61,7 @@ func Table() []Metric {
 		{"load", Load1, Ratio, "average number of runnable (and, on Linux, uninterruptible) tasks over 1 minute"},
 		{"load", Load5, Ratio, "the same average over 5 minutes"},
 		{"load", Load15, Ratio, "the same average over 15 minutes"},
+		{"authlog", AuthlogOwnLines, Count, "auth log records of the collector's own SSH sessions (this round's and the last round's) left out of the round's events"},
 	}
 }
 

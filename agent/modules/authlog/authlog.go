@@ -9,6 +9,12 @@
 // computer. RecordID is a hash of journald's __CURSOR, or of the log
 // file's inode and the line's byte offset.
 //
+// The login records of the collector's own SSH connection, the one the
+// agent runs in (its client address, from SSH_CONNECTION), are left out,
+// as are those of the last round's connection (kept in the cursor): a
+// round does not report itself. Metric authlog.own_session_lines counts
+// them.
+//
 // Settings (Request.ModuleConfig["authlog"]), all optional:
 //
 //	{"file": "/path/to/log", "max_events": 500, "first_bytes": 65536}
@@ -28,6 +34,8 @@ import (
 	"os"
 	"os/exec"
 	"time"
+
+	"github.com/cscs-dev/cscs/sdk/metrics"
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/protocol"
@@ -83,7 +91,10 @@ func ParseSettings(raw json.RawMessage) (Settings, error) {
 }
 
 // Module reads the auth log.
-type Module struct{}
+type Module struct {
+	// getenv reads the environment; nil means os.Getenv.
+	getenv func(string) string
+}
 
 var _ module.EventModule = Module{}
 
@@ -96,24 +107,34 @@ func (Module) Name() string { return Name }
 // Collect yields no metrics; the agent calls CollectEvents.
 func (Module) Collect(context.Context, module.Config) ([]protocol.Metric, error) { return nil, nil }
 
-// CollectEvents returns the login and sudo records after cursor.
-func (Module) CollectEvents(ctx context.Context, cfg module.Config, cursor string) ([]protocol.Event, string, error) {
+// CollectEvents returns the login and sudo records after cursor, less the
+// login records of the collector's own SSH sessions (the one the agent
+// runs in, named by SSH_CONNECTION, and the last round's, named by the
+// cursor), and their count as metric authlog.own_session_lines.
+func (m Module) CollectEvents(ctx context.Context, cfg module.Config, cursor string) ([]protocol.Event, []protocol.Metric, string, error) {
 	s, err := ParseSettings(cfg.Settings)
 	if err != nil {
-		return nil, cursor, err
+		return nil, nil, cursor, err
 	}
 	c, err := DecodeCursor(cursor)
 	if err != nil {
 		c = Cursor{} // a cursor this agent cannot read: start over, bounded
 	}
+	getenv := m.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	current := sessionAddress(getenv(sshConnectionEnv))
+	own := newOwnSessions(current, c.Own)
 	now := time.Now()
 	computer, _ := os.Hostname()
 
 	if s.File == "" {
 		if jc, ok := journalAvailable(); ok {
-			events, next, jerr := journalRead{journalctl: jc, cursor: c.Journal, max: s.MaxEvents, now: now, computer: computer}.read(ctx)
+			events, skipped, next, jerr := journalRead{journalctl: jc, cursor: c.Journal, max: s.MaxEvents, now: now,
+				computer: computer, own: own}.read(ctx)
 			if jerr == nil {
-				return events, Cursor{Journal: next}.Encode(), nil
+				return events, ownMetric(skipped), Cursor{Journal: next, Own: current}.Encode(), nil
 			}
 			err = jerr
 		}
@@ -122,14 +143,23 @@ func (Module) CollectEvents(ctx context.Context, cfg module.Config, cursor strin
 	if !found {
 		// A host without any auth log (a container) has nothing to report;
 		// that is not a failure of the round.
-		return nil, cursor, err
+		if err != nil {
+			return nil, nil, cursor, err
+		}
+		return nil, ownMetric(0), cursor, nil
 	}
-	events, next, ferr := fileRead{path: path, cursor: c, firstBytes: s.FirstBytes, max: s.MaxEvents,
-		now: now, loc: time.Local, computer: computer}.read(ctx)
+	events, skipped, next, ferr := fileRead{path: path, cursor: c, firstBytes: s.FirstBytes, max: s.MaxEvents,
+		now: now, loc: time.Local, computer: computer, own: own}.read(ctx)
 	if ferr != nil {
-		return nil, cursor, errors.Join(err, ferr)
+		return nil, nil, cursor, errors.Join(err, ferr)
 	}
-	return events, next.Encode(), nil
+	next.Own = current
+	return events, ownMetric(skipped), next.Encode(), nil
+}
+
+// ownMetric is the count of the collector's own records left out.
+func ownMetric(n int) []protocol.Metric {
+	return []protocol.Metric{module.Value(metrics.AuthlogOwnLines, float64(n))}
 }
 
 // journalAvailable returns journalctl's path when journald runs.

@@ -19,6 +19,10 @@ type Cursor struct {
 	File   string `json:"file,omitempty"`
 	Inode  uint64 `json:"inode,omitempty"`
 	Offset int64  `json:"offset,omitempty"`
+	// Own is the client address ("ip port") of the collector's SSH
+	// connection in the round that returned the cursor: the next round
+	// leaves that connection's records out too, should one be logged late.
+	Own string `json:"own,omitempty"`
 }
 
 // Encode returns the cursor's opaque text; "" for the zero cursor.

@@ -35,6 +35,8 @@ type fileRead struct {
 	now        time.Time
 	loc        *time.Location
 	computer   string
+	// own are the collector's sessions whose records are left out.
+	own ownSessions
 }
 
 // startOffset decides where reading starts: at the cursor when it names
@@ -53,22 +55,23 @@ func startOffset(c Cursor, path string, inode uint64, size, firstBytes int64) (o
 	return size - firstBytes, true
 }
 
-// read returns the events of the complete lines after the cursor and the
-// cursor after the last line consumed.
-func (r fileRead) read(ctx context.Context) ([]protocol.Event, Cursor, error) {
+// read returns the events of the complete lines after the cursor, how
+// many records of the collector's own sessions it left out, and the cursor
+// after the last line consumed.
+func (r fileRead) read(ctx context.Context) ([]protocol.Event, int, Cursor, error) {
 	f, err := os.Open(r.path)
 	if err != nil {
-		return nil, r.cursor, fmt.Errorf("open auth log: %w", err)
+		return nil, 0, r.cursor, fmt.Errorf("open auth log: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, r.cursor, fmt.Errorf("stat auth log: %w", err)
+		return nil, 0, r.cursor, fmt.Errorf("stat auth log: %w", err)
 	}
 	inode := inodeOf(fi)
 	offset, skipPartial := startOffset(r.cursor, r.path, inode, fi.Size(), r.firstBytes)
 	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return nil, r.cursor, fmt.Errorf("seek in auth log: %w", err)
+		return nil, 0, r.cursor, fmt.Errorf("seek in auth log: %w", err)
 	}
 	br := bufio.NewReaderSize(io.LimitReader(f, maxReadBytes), 64<<10)
 	if skipPartial && offset > 0 {
@@ -79,14 +82,15 @@ func (r fileRead) read(ctx context.Context) ([]protocol.Event, Cursor, error) {
 			skipped, err = br.ReadSlice('\n')
 		}
 		if err != nil {
-			return nil, Cursor{File: r.path, Inode: inode, Offset: offset}, nil
+			return nil, 0, Cursor{File: r.path, Inode: inode, Offset: offset}, nil
 		}
 		offset += int64(len(skipped))
 	}
 	var events []protocol.Event
+	own := 0
 	for {
 		if err := ctx.Err(); err != nil {
-			return events, Cursor{File: r.path, Inode: inode, Offset: offset}, nil
+			return events, own, Cursor{File: r.path, Inode: inode, Offset: offset}, nil
 		}
 		line, err := readLine(br)
 		if err != nil { // io.EOF or a partial last line: it is read next round
@@ -96,16 +100,22 @@ func (r fileRead) read(ctx context.Context) ([]protocol.Event, Cursor, error) {
 		offset += int64(len(line))
 		rec := parseLine(string(bytes.TrimRight(line, "\n")), r.now, r.loc)
 		id := recordID(strconv.FormatUint(inode, 10) + ":" + strconv.FormatInt(start, 10))
-		if ev, ok := toEvent(rec, id, r.computer); ok {
-			if len(events) == r.max {
-				events = append(events, truncatedEvent(r.now, r.max, r.computer))
-				offset = start
-				break
-			}
-			events = append(events, ev)
+		ev, ok := toEvent(rec, id, r.computer)
+		if !ok {
+			continue
 		}
+		if r.own.has(ev) {
+			own++
+			continue
+		}
+		if len(events) == r.max {
+			events = append(events, truncatedEvent(r.now, r.max, r.computer))
+			offset = start
+			break
+		}
+		events = append(events, ev)
 	}
-	return events, Cursor{File: r.path, Inode: inode, Offset: offset}, nil
+	return events, own, Cursor{File: r.path, Inode: inode, Offset: offset}, nil
 }
 
 // readLine returns one complete line with its "\n"; an overlong line is

@@ -25,7 +25,7 @@ func failLine(user string) string {
 func collect(t *testing.T, path, cursor string, extra string) ([]string, string) {
 	t.Helper()
 	settings := json.RawMessage(fmt.Sprintf(`{"file": %q%s}`, path, extra))
-	events, next, err := New().CollectEvents(context.Background(), module.Config{Settings: settings}, cursor)
+	events, _, next, err := New().CollectEvents(context.Background(), module.Config{Settings: settings}, cursor)
 	if err != nil {
 		t.Fatalf("CollectEvents: %v", err)
 	}
@@ -127,7 +127,7 @@ func TestRecordIDsAreStable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "auth.log")
 	appendTo(t, path, failLine("a"))
 	read := func() uint64 {
-		events, _, err := fileRead{path: path, firstBytes: 1 << 10, max: 10, now: time.Now(), loc: time.UTC}.read(context.Background())
+		events, _, _, err := fileRead{path: path, firstBytes: 1 << 10, max: 10, now: time.Now(), loc: time.UTC}.read(context.Background())
 		if err != nil || len(events) != 1 {
 			t.Fatalf("events %v err %v", events, err)
 		}
@@ -151,7 +151,7 @@ func TestSettingsAndCursorErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, next, err := New().CollectEvents(context.Background(), module.Config{Settings: json.RawMessage(tc.settings)}, "kept")
+			_, _, next, err := New().CollectEvents(context.Background(), module.Config{Settings: json.RawMessage(tc.settings)}, "kept")
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || next != "kept" {
 				t.Fatalf("err %v next %q, want an error containing %q and the cursor kept", err, next, tc.wantErr)
 			}

@@ -47,10 +47,13 @@ type journalRead struct {
 	max        int
 	now        time.Time
 	computer   string
+	// own are the collector's sessions whose records are left out.
+	own ownSessions
 }
 
-// read runs journalctl and turns its entries into events.
-func (r journalRead) read(ctx context.Context) ([]protocol.Event, string, error) {
+// read runs journalctl and turns its entries into events; it also returns
+// how many records of the collector's own sessions it left out.
+func (r journalRead) read(ctx context.Context) ([]protocol.Event, int, string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, r.journalctl, journalArgs(r.cursor)...)
@@ -58,57 +61,71 @@ func (r journalRead) read(ctx context.Context) ([]protocol.Event, string, error)
 	cmd.Stderr = &limitedWriter{w: &stderr, n: 2048}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, r.cursor, fmt.Errorf("journalctl: %w", err)
+		return nil, 0, r.cursor, fmt.Errorf("journalctl: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, r.cursor, fmt.Errorf("start journalctl: %w", err)
+		return nil, 0, r.cursor, fmt.Errorf("start journalctl: %w", err)
 	}
-	events, next, truncated, scanErr := scanJournal(out, r.cursor, r.max, r.now, r.computer)
+	scan := journalScan{cursor: r.cursor, max: r.max, now: r.now, computer: r.computer, own: r.own}
+	events, own, next, truncated, scanErr := scan.scan(out)
 	if truncated {
 		cancel() // enough for this round; the rest follows next round
 	}
 	waitErr := cmd.Wait()
 	if scanErr != nil {
-		return nil, r.cursor, scanErr
+		return nil, 0, r.cursor, scanErr
 	}
 	if waitErr != nil && !truncated {
-		return nil, r.cursor, fmt.Errorf("journalctl failed: %w: %s", waitErr, clean(strings.TrimSpace(stderr.String()), 300))
+		return nil, 0, r.cursor, fmt.Errorf("journalctl failed: %w: %s", waitErr, clean(strings.TrimSpace(stderr.String()), 300))
 	}
-	return events, next, nil
+	return events, own, next, nil
 }
 
-// scanJournal reads `journalctl -o json` lines from r. It stops after max
-// events (adding a truncation event) or maxJournalEntries entries and
-// returns the cursor of the last entry consumed.
-func scanJournal(r io.Reader, cursor string, max int, now time.Time, computer string) ([]protocol.Event, string, bool, error) {
+// journalScan is the reading of one round's `journalctl -o json` output.
+type journalScan struct {
+	cursor   string
+	max      int
+	now      time.Time
+	computer string
+	own      ownSessions
+}
+
+// scan reads `journalctl -o json` lines from r. It stops after max events
+// (adding a truncation event) or maxJournalEntries entries and returns
+// the events, how many records of the collector's own sessions it left
+// out, and the cursor of the last entry consumed.
+func (s journalScan) scan(r io.Reader) ([]protocol.Event, int, string, bool, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	var events []protocol.Event
-	next := cursor
+	own := 0
+	next := s.cursor
 	for n := 0; sc.Scan(); n++ {
 		if n == maxJournalEntries {
-			return append(events, truncatedEvent(now, max, computer)), next, true, nil
+			return append(events, truncatedEvent(s.now, s.max, s.computer)), own, next, true, nil
 		}
 		rec, c, err := parseJournal(sc.Bytes())
 		if err != nil {
-			return nil, cursor, false, err
+			return nil, 0, s.cursor, false, err
 		}
 		if rec.time.IsZero() {
-			rec.time = now.UTC()
+			rec.time = s.now.UTC()
 		}
-		ev, ok := toEvent(rec, recordID("journal:"+c), computer)
-		if ok && len(events) == max {
-			return append(events, truncatedEvent(now, max, computer)), next, true, nil
-		}
-		if ok {
+		ev, ok := toEvent(rec, recordID("journal:"+c), s.computer)
+		switch {
+		case ok && s.own.has(ev):
+			own++
+		case ok && len(events) == s.max:
+			return append(events, truncatedEvent(s.now, s.max, s.computer)), own, next, true, nil
+		case ok:
 			events = append(events, ev)
 		}
 		next = c
 	}
 	if err := sc.Err(); err != nil {
-		return nil, cursor, false, fmt.Errorf("read journalctl output: %w", err)
+		return nil, 0, s.cursor, false, fmt.Errorf("read journalctl output: %w", err)
 	}
-	return events, next, false, nil
+	return events, own, next, false, nil
 }
 
 // limitedWriter keeps the first n bytes written to it.

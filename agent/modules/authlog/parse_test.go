@@ -127,7 +127,7 @@ func TestScanJournal(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			events, next, truncated, err := scanJournal(bufio.NewReader(f), "old", tc.max, testNow, "here")
+			events, _, next, truncated, err := journalScan{cursor: "old", max: tc.max, now: testNow, computer: "here"}.scan(bufio.NewReader(f))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func TestScanJournal(t *testing.T) {
 			}
 		})
 	}
-	if _, next, _, err := scanJournal(strings.NewReader("not json\n"), "old", 5, testNow, ""); err == nil || next != "old" {
+	if _, _, next, _, err := (journalScan{cursor: "old", max: 5, now: testNow}).scan(strings.NewReader("not json\n")); err == nil || next != "old" {
 		t.Errorf("garbage: err %v next %q, want an error and the old cursor", err, next)
 	}
 }

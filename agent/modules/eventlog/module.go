@@ -73,13 +73,13 @@ func (Module) Collect(context.Context, module.Config) ([]protocol.Metric, error)
 
 // CollectEvents returns the events of the configured channel after cursor
 // (the first window's on a first round), notices saying what the round
-// could not deliver, and the cursor of the next round. A cursor it cannot
+// could not deliver, no metrics, and the cursor of the next round. A cursor it cannot
 // decode is replaced by a fresh start (and a notice). Errors, among them
 // ErrAccessDenied and ErrChannelNotFound, leave the cursor unchanged.
-func (m Module) CollectEvents(ctx context.Context, cfg module.Config, cursor string) ([]protocol.Event, string, error) {
+func (m Module) CollectEvents(ctx context.Context, cfg module.Config, cursor string) ([]protocol.Event, []protocol.Metric, string, error) {
 	channel, opts, err := ParseSettings(cfg.Settings)
 	if err != nil {
-		return nil, cursor, err
+		return nil, nil, cursor, err
 	}
 	now := m.now()
 	var notices []protocol.Event
@@ -95,7 +95,7 @@ func (m Module) CollectEvents(ctx context.Context, cfg module.Config, cursor str
 	}
 	res, err := read(ctx, channel, start, opts)
 	if err != nil {
-		return nil, cursor, fmt.Errorf("eventlog %s: %w", channel, err)
+		return nil, nil, cursor, fmt.Errorf("eventlog %s: %w", channel, err)
 	}
 
 	events := make([]protocol.Event, 0, len(res.Events)+len(notices)+4)
@@ -106,7 +106,7 @@ func (m Module) CollectEvents(ctx context.Context, cfg module.Config, cursor str
 		events = append(events, e.ToProtocol())
 	}
 	events = append(events, after...)
-	return events, nextCursor(cursor, res.Cursor, channel), nil
+	return events, nil, nextCursor(cursor, res.Cursor, channel), nil
 }
 
 // now returns the module's clock reading.

@@ -12,7 +12,7 @@ import (
 
 func TestNewReadsThroughRead(t *testing.T) {
 	cursor := Cursor{Channel: "Security", RecordID: 7}.Encode()
-	events, next, err := New().CollectEvents(context.Background(), module.Config{}, cursor)
+	events, _, next, err := New().CollectEvents(context.Background(), module.Config{}, cursor)
 	var unsupported *UnsupportedError
 	if !errors.As(err, &unsupported) || !errors.Is(err, errors.ErrUnsupported) {
 		t.Fatalf("CollectEvents error = %v, want the *UnsupportedError of Read", err)

@@ -166,7 +166,7 @@ func TestCollectEvents(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			reader := &fakeReader{res: tc.res, err: tc.readErr}
 			m := Module{Read: reader.read, Now: func() time.Time { return testNow }}
-			events, next, err := m.CollectEvents(context.Background(), module.Config{Settings: json.RawMessage(tc.settings)}, tc.cursor)
+			events, _, next, err := m.CollectEvents(context.Background(), module.Config{Settings: json.RawMessage(tc.settings)}, tc.cursor)
 
 			switch {
 			case tc.wantErr == errSettings:

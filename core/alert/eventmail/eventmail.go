@@ -1,7 +1,8 @@
 // Package eventmail composes the event-log mail that every client with an
 // event-log source receives after every round, without condition: the
 // events that are new since the last round, or a line saying there were
-// none; capped, with a count of what was left out.
+// none; capped, with a count of what was left out, and how many records of
+// the collector's own SSH sessions the agent left out.
 package eventmail
 
 import (
@@ -34,8 +35,10 @@ type Message struct {
 }
 
 // Compose writes the mail for host's new events (any order; listed oldest
-// first). max <= 0 means DefaultMax.
-func Compose(h Host, events []storage.Event, max int, now time.Time) Message {
+// first); own is how many log records of the collector's own SSH sessions
+// the agent left out of them (metric authlog.own_session_lines), said in
+// a line of its own when not 0. max <= 0 means DefaultMax.
+func Compose(h Host, events []storage.Event, own int, max int, now time.Time) Message {
 	if max <= 0 {
 		max = DefaultMax
 	}
@@ -65,14 +68,17 @@ func Compose(h Host, events []storage.Event, max int, now time.Time) Message {
 	fmt.Fprintf(&b, "Host:     %s\nAddress:  %s:%d\nTime:     %s\n\n", who, h.IP, h.Port, now.UTC().Format("2006-01-02 15:04:05 UTC"))
 	if len(sorted) == 0 {
 		b.WriteString("No new events since the last round.\n")
+		b.WriteString(ownLine(own))
 		m.Body = b.String()
 		return m
 	}
 	if m.Left > 0 {
-		fmt.Fprintf(&b, "%d new events; the newest %d are listed, %d older ones are left out (all are in the database's events table).\n\n", len(sorted), len(listed), m.Left)
+		fmt.Fprintf(&b, "%d new events; the newest %d are listed, %d older ones are left out (all are in the database's events table).\n", len(sorted), len(listed), m.Left)
 	} else {
-		fmt.Fprintf(&b, "%d new event(s) since the last round.\n\n", len(sorted))
+		fmt.Fprintf(&b, "%d new event(s) since the last round.\n", len(sorted))
 	}
+	b.WriteString(ownLine(own))
+	b.WriteString("\n")
 	for _, e := range listed {
 		fmt.Fprintf(&b, "%s  %s  event %d", e.Time.UTC().Format("2006-01-02 15:04:05"), clean(e.Channel, 64), e.EventID)
 		if e.Level != "" {
@@ -91,6 +97,18 @@ func Compose(h Host, events []storage.Event, max int, now time.Time) Message {
 	}
 	m.Body = b.String()
 	return m
+}
+
+// ownLine says how many records of the collector's own SSH sessions were
+// left out; "" for none.
+func ownLine(own int) string {
+	switch {
+	case own <= 0:
+		return ""
+	case own == 1:
+		return "1 line of the collector's own SSH session was left out.\n"
+	}
+	return fmt.Sprintf("%d lines of the collector's own SSH sessions were left out.\n", own)
 }
 
 // fields lists an event's fields as sorted key=value pairs on one line.

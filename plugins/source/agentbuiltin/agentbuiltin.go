@@ -47,12 +47,15 @@ func NewMetered(module, version, alertMetric string, platforms ...string) *Sourc
 
 // NewEvents returns the event source named like the agent's built-in
 // module it runs, reporting version, on platforms; settings declares what
-// the module reads. It yields events and no metrics.
+// the module reads. It yields events, and the metrics about its reads that
+// the table of built-in metrics declares for the module (for authlog, the
+// count of the collector's own records left out).
 func NewEvents(module, version string, settings schema.Schema, platforms ...string) *Source {
 	return New(source.Description{
 		Name:         module,
 		Version:      version,
 		Platforms:    platforms,
+		Metrics:      Metrics(module),
 		YieldsEvents: true,
 		Settings:     settings,
 	}, module)

@@ -25,7 +25,7 @@ var units = []string{"percent", "bytes", "seconds", "count", ""}
 // the platforms it must accept and refuse.
 type builtin struct {
 	new        func(version string) *agentbuiltin.Source
-	events     bool // yields events (and no metrics) rather than metrics
+	events     bool // yields events (and the table's metrics about its reads)
 	alertTypes []source.AlertType
 	supported  []source.Platform
 	refused    []source.Platform
@@ -66,8 +66,8 @@ func TestDescribe(t *testing.T) {
 			if d.YieldsEvents != tc.events || d.Decodes {
 				t.Errorf("YieldsEvents %v, Decodes %v; want %v, false: the agent's module yields its data itself", d.YieldsEvents, d.Decodes, tc.events)
 			}
-			if tc.events && len(d.Metrics) != 0 {
-				t.Errorf("event source declares metrics %+v", d.Metrics)
+			if want := agentbuiltin.Metrics(name); tc.events && !slices.Equal(d.Metrics, want) {
+				t.Errorf("event source declares metrics %+v, want the table's %+v", d.Metrics, want)
 			}
 			for _, p := range d.Platforms {
 				goos, goarch, ok := strings.Cut(p, "/")

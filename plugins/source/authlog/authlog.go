@@ -1,6 +1,8 @@
 // Package authlog is the built-in event source of Linux logins and sudo
 // use, read by the agent's authlog module from journald or the auth log.
-// It yields events on channel "auth" and no metrics.
+// It yields events on channel "auth", and metric authlog.own_session_lines:
+// how many login records of the collector's own SSH sessions the module
+// left out.
 //
 // The module's settings, all optional, are
 //
