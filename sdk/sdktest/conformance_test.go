@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/cscs-dev/cscs/sdk/agentmod"
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
@@ -322,4 +324,39 @@ func TestBuildFailureNamesThePackage(t *testing.T) {
 	t.Parallel()
 	got := failures(t, func(tb testing.TB) { sdktest.Build(tb, "./testdata/doesnotexist") })
 	checkFailures(t, got, []string{"testdata/doesnotexist"})
+}
+
+// TestRunModule runs script modules as the agent would: a good result is
+// returned, and each way a module breaks the protocol fails the test with
+// a message that says how.
+func TestRunModule(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the modules are shell scripts")
+	}
+	script := func(body string) source.Module {
+		return source.Module{Artifact: &source.Artifact{FileName: "m.sh", Data: []byte(body), Interpreter: []string{"/bin/sh"}, Timeout: 2 * time.Second}}
+	}
+	good := script(`read -r req; case "$req" in *'"source":"demo"'*'"deadline_ms":2000'*) ;; *) echo "bad request $req" >&2; exit 1;; esac
+echo '{"metrics":[{"name":"demo.value","value":7,"unit":"count"}]}'`)
+	res := sdktest.RunModule(t, "demo", good, agentmod.Request{})
+	if len(res.Metrics) != 1 || res.Metrics[0].Name != "demo.value" || res.Metrics[0].Value != 7 {
+		t.Errorf("result %+v", res)
+	}
+	tests := map[string]struct {
+		m    source.Module
+		want string
+	}{
+		"fails":          {script(`echo "no luck" >&2; exit 3`), "no luck"},
+		"unknown field":  {script(`echo '{"metrics":[],"extra":1}'`), "unknown field"},
+		"foreign metric": {script(`echo '{"metrics":[{"name":"other.value","value":1,"unit":"count"}]}'`), "would refuse"},
+		"two objects":    {script(`echo '{}'; echo '{}'`), "after its result"},
+		"too slow":       {script(`sleep 5`), "deadline"},
+		"builtin":        {source.Module{Builtin: "cpu"}, "no artifact"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got := failures(t, func(tb testing.TB) { sdktest.RunModule(tb, "demo", tc.m, agentmod.Request{}) })
+			checkFailures(t, got, []string{tc.want})
+		})
+	}
 }
