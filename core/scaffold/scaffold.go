@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -24,11 +25,8 @@ const SDKModule = "github.com/cscs-dev/cscs/sdk"
 // SDKVersion is the SDK release a new plugin requires.
 const SDKVersion = "v0.1.0"
 
-// Kinds are the kinds of plugin a module can be written for.
-var kinds = []string{"source", "storage", "notifier"}
-
 // Kinds returns the kinds of plugin New writes.
-func Kinds() []string { return slices.Clone(kinds) }
+func Kinds() []string { return []string{"source", "storage", "notifier"} }
 
 //go:embed templates
 var templates embed.FS
@@ -58,8 +56,8 @@ type data struct {
 // New writes the module described by opts into dir, which must not exist
 // or be empty, and returns the files written (relative to dir).
 func New(dir string, opts Options) ([]string, error) {
-	if !slices.Contains(kinds, opts.Kind) {
-		return nil, fmt.Errorf("unknown plugin kind %q; use one of %s", opts.Kind, strings.Join(kinds, ", "))
+	if !slices.Contains(Kinds(), opts.Kind) {
+		return nil, fmt.Errorf("unknown plugin kind %q; use one of %s", opts.Kind, strings.Join(Kinds(), ", "))
 	}
 	if !isSnakeCase(opts.Name) {
 		return nil, fmt.Errorf("plugin name %q is not lower_snake_case (a-z, 0-9 and _, starting with a letter), such as %q", opts.Name, "disk_usage")
@@ -88,7 +86,7 @@ func New(dir string, opts Options) ([]string, error) {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
 	var written []string
-	for _, name := range slices.Sorted(mapsKeys(files)) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		text, err := templates.ReadFile(files[name])
 		if err != nil {
 			return written, err
@@ -111,15 +109,6 @@ func New(dir string, opts Options) ([]string, error) {
 		written = append(written, name)
 	}
 	return written, nil
-}
-
-// mapsKeys lists the keys of m.
-func mapsKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
 }
 
 // isSnakeCase reports whether s is lower_snake_case: a lowercase letter,

@@ -1,0 +1,49 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/cscs-dev/cscs/core/scaffold"
+)
+
+// pluginsNewCommand writes a new plugin module: `cscs plugins new KIND
+// NAME [DIR]`.
+func pluginsNewCommand(_ context.Context, env *Env) int {
+	fs := newFlagSet(env, "plugins new")
+	module := fs.String("module", "", "the new module's path (default example.com/cscs-KIND-NAME)")
+	sdkDir := fs.String("sdk", "", "a local copy of the SDK module to use (a replace directive), to develop against an unreleased SDK")
+	if err := fs.Parse(env.Args); err != nil {
+		return parseErrorCode(err)
+	}
+	args := fs.Args()
+	if len(args) < 2 || len(args) > 3 {
+		fmt.Fprintf(env.Stderr, "cscs plugins new: want KIND NAME [DIR], KIND one of %s; such as `cscs plugins new source disk_usage`\n",
+			strings.Join(scaffold.Kinds(), ", "))
+		return ExitBadConfig
+	}
+	kind, name := args[0], args[1]
+	dir := "cscs-" + kind + "-" + strings.ReplaceAll(name, "_", "-")
+	if len(args) == 3 {
+		dir = args[2]
+	}
+	opts := scaffold.Options{Kind: kind, Name: name, Module: *module, SDKDir: *sdkDir}
+	if opts.SDKDir != "" {
+		abs, err := filepath.Abs(opts.SDKDir)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "cscs plugins new: --sdk: %v\n", err)
+			return ExitBadConfig
+		}
+		opts.SDKDir = abs
+	}
+	files, err := scaffold.New(dir, opts)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs plugins new: %v\n", err)
+		return ExitBadConfig
+	}
+	fmt.Fprintf(env.Stdout, "wrote the %s plugin %s in %s: %s\n", kind, name, dir, strings.Join(files, ", "))
+	fmt.Fprintf(env.Stdout, "next: cd %s && make test && make install\n", dir)
+	return ExitOK
+}
