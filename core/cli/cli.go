@@ -54,6 +54,7 @@ func commands() []command {
 		{name: "demo", short: "one real round against an in-process SSH fleet on loopback", run: demoCommand},
 		{name: "plugins install", short: "copy a plugin binary into the plugins directory, pinned by checksum", run: pluginsInstallCommand},
 		{name: "plugins new", short: "write a new plugin module (source, storage or notifier) that builds and passes its tests", run: pluginsNewCommand},
+		{name: "plugins remove", short: "remove an installed plugin (--kind when the name has several)", run: pluginsRemoveCommand},
 		{name: "plugins list", short: "list built-in and installed plugins and check installed ones", run: pluginsListCommand},
 		{name: "spool list", short: "list the rounds that wait in the spool, by storage, with the oldest", run: spoolListCommand},
 		{name: "spool replay", short: "store the rounds of a spool in a storage of the configuration (--to)", run: spoolReplayCommand},

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/core/scaffold"
 )
 
@@ -45,5 +46,37 @@ func pluginsNewCommand(_ context.Context, env *Env) int {
 	}
 	fmt.Fprintf(env.Stdout, "wrote the %s plugin %s in %s: %s\n", kind, name, dir, strings.Join(files, ", "))
 	fmt.Fprintf(env.Stdout, "next: cd %s && make test && make install\n", dir)
+	return ExitOK
+}
+
+// pluginsRemoveCommand is `cscs plugins remove [--kind KIND] NAME`: the
+// plugin leaves the manifest, and its binary the plugins directory once
+// no other plugin uses it.
+func pluginsRemoveCommand(_ context.Context, env *Env) int {
+	var s settings
+	fs := newFlagSet(env, "plugins remove")
+	s.dataFlags(fs, env)
+	pluginsDir := s.pluginFlags(fs)
+	kind := fs.String("kind", "", "the kind to remove, when NAME is installed as several (source, storage or notifier)")
+	name, ok, code := parseOneArg(fs, env, "NAME")
+	if !ok {
+		return code
+	}
+	m, err := pluginhost.LoadManifest(pluginsDir())
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs plugins remove: %v\n", err)
+		return ExitSomeFailed
+	}
+	removed, err := pluginhost.Uninstall(m, *kind, name)
+	for _, e := range removed {
+		fmt.Fprintf(env.Stdout, "removed %s %s\n", e, e.Version)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "cscs plugins remove: %v\n", err)
+		if len(removed) == 0 {
+			return ExitBadConfig
+		}
+		return ExitSomeFailed
+	}
 	return ExitOK
 }

@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -186,4 +187,45 @@ func pluginFileName(src, sum string) string {
 		stem = "plugin" + stem
 	}
 	return stem + "-" + sum[:12] + ext
+}
+
+// Uninstall removes the entries named name (of kind, when kind is not
+// empty) from the manifest and deletes the binaries no entry uses any
+// more. It returns the entries removed; none found is an error that lists
+// what is installed. A name installed under several kinds needs kind.
+func Uninstall(m *Manifest, kind, name string) ([]Entry, error) {
+	var gone, kept []Entry
+	for _, e := range m.Plugins {
+		if e.Name == name && (kind == "" || e.Kind == kind) {
+			gone = append(gone, e)
+		} else {
+			kept = append(kept, e)
+		}
+	}
+	if len(gone) == 0 {
+		installed := make([]string, len(m.Plugins))
+		for i, e := range m.Plugins {
+			installed[i] = e.String()
+		}
+		return nil, fmt.Errorf("no plugin named %q is installed in %s (installed: %s)", name, m.dir, orDash(strings.Join(installed, ", ")))
+	}
+	if kind == "" && len(gone) > 1 {
+		kinds := make([]string, len(gone))
+		for i, e := range gone {
+			kinds[i] = e.Kind
+		}
+		return nil, fmt.Errorf("%q is installed as a %s; say which with --kind", name, strings.Join(kinds, " and as a "))
+	}
+	m.Plugins = kept
+	if err := m.Save(); err != nil {
+		return nil, err
+	}
+	for _, e := range gone {
+		if !m.References(e.File) {
+			if err := os.Remove(e.Path(m.dir)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return gone, fmt.Errorf("removed %s from the manifest, but not its binary: %w", e, err)
+			}
+		}
+	}
+	return gone, nil
 }

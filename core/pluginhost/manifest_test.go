@@ -418,3 +418,70 @@ func TestFileSHA256(t *testing.T) {
 		t.Errorf("FileSHA256 of a missing file = %v, want ErrNotExist", err)
 	}
 }
+
+// TestUninstall: a plugin leaves the manifest and its binary goes once
+// no entry uses it; a name of two kinds needs the kind; an unknown name
+// lists what is installed.
+func TestUninstall(t *testing.T) {
+	sha := strings.Repeat("ab", 32)
+	entry := func(kind, name, file string) pluginhost.Entry {
+		return pluginhost.Entry{Kind: kind, Name: name, Version: "1.0.0", Protocol: 1, File: file, SHA256: sha}
+	}
+	tests := map[string]struct {
+		kind, name string
+		wantErr    string
+		// wantLeft are the entries left; wantFiles the binaries left.
+		wantLeft, wantFiles []string
+	}{
+		"alone":            {name: "jsonl", wantLeft: []string{"source north", "source south", "source x", "storage x"}, wantFiles: []string{"bundle", "x-source", "x-storage"}},
+		"one of a bundle":  {name: "north", wantLeft: []string{"source jsonl", "source south", "source x", "storage x"}, wantFiles: []string{"bundle", "jsonl", "x-source", "x-storage"}},
+		"two kinds":        {name: "x", wantErr: "installed as a source and as a storage; say which with --kind"},
+		"two kinds, kind":  {kind: "storage", name: "x", wantLeft: []string{"source jsonl", "source north", "source south", "source x"}, wantFiles: []string{"bundle", "jsonl", "x-source"}},
+		"unknown":          {name: "nope", wantErr: "installed: source jsonl, source north"},
+		"unknown for kind": {kind: "notifier", name: "jsonl", wantErr: `no plugin named "jsonl"`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			m, err := pluginhost.LoadManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range []pluginhost.Entry{entry("source", "jsonl", "jsonl"), entry("source", "north", "bundle"), entry("source", "south", "bundle"),
+				entry("source", "x", "x-source"), entry("storage", "x", "x-storage")} {
+				m.Put(e)
+				if err := os.WriteFile(e.Path(dir), []byte("binary"), 0o700); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err = pluginhost.Uninstall(m, tc.kind, tc.name)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			reloaded, err := pluginhost.LoadManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var left []string
+			for _, e := range reloaded.Plugins {
+				left = append(left, e.String())
+			}
+			files, _ := filepath.Glob(filepath.Join(dir, "*"))
+			var names []string
+			for _, f := range files {
+				if base := filepath.Base(f); base != pluginhost.ManifestFileName {
+					names = append(names, base)
+				}
+			}
+			if strings.Join(left, ", ") != strings.Join(tc.wantLeft, ", ") || strings.Join(names, " ") != strings.Join(tc.wantFiles, " ") {
+				t.Errorf("left %v with files %v; want %v with %v", left, names, tc.wantLeft, tc.wantFiles)
+			}
+		})
+	}
+}
