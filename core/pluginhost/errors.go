@@ -90,6 +90,13 @@ func (s *stderrTail) line(l string) {
 	}
 }
 
+// panicLine is the plugin's last panic (or fatal error) line, or "".
+func (s *stderrTail) panicLine() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.panic
+}
+
 // summary is the most telling stderr line: the panic, else the last one.
 func (s *stderrTail) summary() string {
 	s.mu.Lock()

@@ -391,6 +391,9 @@ func (p *Plugin) waitExited(d time.Duration) bool {
 // exitError describes an exited process: its exit status and the most
 // telling line of its stderr.
 func (p *Plugin) exitError() error {
+	if line := p.stderr.panicLine(); line != "" {
+		return fmt.Errorf("%w: it crashed with %q; report it to the plugin's author (its stack trace is in the plugin's debug log)", ErrPluginExited, line)
+	}
 	var b strings.Builder
 	b.WriteString("the process ended")
 	// ProcessState is set before go-plugin marks the client exited.
