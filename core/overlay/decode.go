@@ -175,7 +175,7 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func decodePlugin(ctx *hcl.EvalContext, b *hcl.Block, dir string) (Plugin, hcl.Diagnostics) {
 	c, a := content(ctx, b.Body, &hcl.BodySchema{Attributes: []hcl.AttributeSchema{
-		{Name: "kind", Required: true}, {Name: "path", Required: true}, {Name: "sha256", Required: true},
+		{Name: "kind", Required: true}, {Name: "path", Required: true}, {Name: "sha256"}, {Name: "dev"},
 	}})
 	p := Plugin{Name: b.Labels[0], Range: b.DefRange}
 	if !validName(p.Name) {
@@ -205,6 +205,18 @@ func decodePlugin(ctx *hcl.EvalContext, b *hcl.Block, dir string) (Plugin, hcl.D
 			}
 			p.SHA256 = s
 		}
+	}
+	if at, ok := c.Attributes["dev"]; ok {
+		if v, ok := a.value(at, cty.Bool); ok {
+			p.Dev = v.True()
+		}
+	}
+	_, pinned := c.Attributes["sha256"]
+	switch {
+	case p.Dev && pinned:
+		a.errorf(b.DefRange, "Checksum of a development plugin", "With dev = true the plugin is not pinned: whatever is at path runs. Remove sha256, or remove dev to pin it.")
+	case !p.Dev && !pinned:
+		a.errorf(b.DefRange, "Missing checksum", "Pin the plugin: sha256 = \"…\" (compute it with `sha256sum %s`); or, while you develop it, set dev = true to run each rebuild unpinned (`cscs validate --strict` refuses that).", p.Path)
 	}
 	return p, a.diags
 }

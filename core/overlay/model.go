@@ -58,7 +58,10 @@ type Plugin struct {
 	// Path is absolute (resolved against the overlay file's directory).
 	Path   string
 	SHA256 string
-	Range  hcl.Range
+	// Dev is set for a plugin under development (dev = true): it is not
+	// pinned (SHA256 is empty), so each rebuild runs as it is.
+	Dev   bool
+	Range hcl.Range
 }
 
 // Instance is a configured storage or notifier: a plugin with its

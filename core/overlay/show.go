@@ -24,7 +24,11 @@ func (ov *Overlay) Show(w io.Writer, masked string) {
 		fmt.Fprintln(w, "}")
 	}
 	for _, p := range ov.Plugins {
-		fmt.Fprintf(w, "\nplugin %q {\n  kind   = %q\n  path   = %q\n  sha256 = %q\n}\n", p.Name, p.Kind, p.Path, p.SHA256)
+		pin := fmt.Sprintf("sha256 = %q", p.SHA256)
+		if p.Dev {
+			pin = "dev    = true"
+		}
+		fmt.Fprintf(w, "\nplugin %q {\n  kind   = %q\n  path   = %q\n  %s\n}\n", p.Name, p.Kind, p.Path, pin)
 	}
 	for _, g := range ov.Groups {
 		fmt.Fprintf(w, "\ngroup %q {\n", g.Name)
