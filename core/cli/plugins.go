@@ -48,6 +48,7 @@ func installPlugin(ctx context.Context, env *Env, newDescriber func(logLevel str
 	pluginsDir := s.pluginFlags(fs)
 	timeout := fs.Duration("timeout", defaultDescribeTimeout, "deadline for starting the plugin and asking what it serves")
 	logLevel := fs.String("log-level", "off", "show the plugin's log (and the plugin host's) at this level on stderr: trace, debug, info, warn, error or off")
+	dev := fs.Bool("dev", false, "install for development: run PATH where it is, unpinned, so each rebuild takes effect (validate --strict refuses it)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: cscs plugins install [flags] PATH\n\nCopies the plugin binary PATH into the plugins directory, pinned by its SHA-256.")
 		fs.PrintDefaults()
@@ -81,7 +82,11 @@ func installPlugin(ctx context.Context, env *Env, newDescriber func(logLevel str
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	installed, err := pluginhost.Install(ctx, m, src, newDescriber(*logLevel), time.Now().UTC().Truncate(time.Second))
+	install := pluginhost.Install
+	if *dev {
+		install = pluginhost.InstallDev
+	}
+	installed, err := install(ctx, m, src, newDescriber(*logLevel), time.Now().UTC().Truncate(time.Second))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs plugins install: %v\n", err)
 		return ExitSomeFailed
@@ -189,7 +194,7 @@ func listPlugins(env *Env, builtins []builtinPlugin) int {
 	}
 	code := ExitOK
 	for _, r := range rows {
-		if r.Status != pluginhost.StatusOK {
+		if r.Status != pluginhost.StatusOK && r.Status != pluginhost.StatusDev {
 			fmt.Fprintf(env.Stderr, "cscs plugins list: %s\n", r.Error)
 			code = ExitSomeFailed
 		}

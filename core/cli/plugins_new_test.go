@@ -3,12 +3,15 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cscs-dev/cscs/sdk/sdktest"
 )
 
 // TestPluginsNewModulesJoinARound writes a module of each kind with
@@ -88,5 +91,49 @@ func goCmd(t *testing.T, dir string, args ...string) {
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go %s in %s: %v\n%s", strings.Join(args, " "), dir, err, out)
+	}
+}
+
+// TestPluginsInstallDev: a development install runs the author's build
+// where it is, unpinned, so a rebuild takes effect without reinstalling;
+// plugins list says so, validate warns and validate --strict refuses it,
+// and plugins remove leaves the build alone.
+func TestPluginsInstallDev(t *testing.T) {
+	r := pluginRound(t, "the users source runs a shell script", "builds a plugin")
+	bin := sdktest.Build(t, "github.com/cscs-dev/cscs/examples/source-users")
+	code, out, stderr := runMain(context.Background(), "test", "plugins", "install", "--dev", "--data-dir", r.dataDir, bin)
+	if code != ExitOK || !strings.Contains(out, "for development") {
+		t.Fatalf("install --dev: exit %d\n%s%s", code, out, stderr)
+	}
+	// A rebuild: the binary changes.
+	f, err := os.OpenFile(bin, os.O_APPEND|os.O_WRONLY, 0)
+	must(t, err)
+	_, err = f.WriteString("rebuilt")
+	must(t, errors.Join(err, f.Close()))
+
+	if code, list, _ := runMain(context.Background(), "test", "plugins", "list", "--data-dir", r.dataDir); code != ExitOK || !strings.Contains(list, "dev (not pinned)") {
+		t.Errorf("plugins list: exit %d, want the users source shown as dev:\n%s", code, list)
+	}
+	code, res, stderr := runCLI(t, r.args())
+	if code != ExitOK {
+		t.Fatalf("round with the rebuilt dev plugin: exit %d\n%s", code, stderr)
+	}
+	for _, h := range res.Hosts {
+		if _, ok := h.Metrics["users.logged_in"]; !ok {
+			t.Errorf("host %s: no users.logged_in from the dev plugin", h.IP)
+		}
+	}
+	validate := []string{"validate", "--config", r.config, "--data-dir", r.dataDir}
+	if code, _, stderr := runMain(context.Background(), "test", validate...); code != ExitOK || !strings.Contains(stderr, "warning: source users (installed with --dev") {
+		t.Errorf("validate: exit %d, want 0 with a warning:\n%s", code, stderr)
+	}
+	if code, _, stderr := runMain(context.Background(), "test", append(validate, "--strict")...); code != ExitBadConfig || !strings.Contains(stderr, "error: source users") {
+		t.Errorf("validate --strict: exit %d, want %d refusing the dev plugin:\n%s", code, ExitBadConfig, stderr)
+	}
+	if code, out, stderr := runMain(context.Background(), "test", "plugins", "remove", "--data-dir", r.dataDir, "users"); code != ExitOK || !strings.Contains(out, "removed source users") {
+		t.Fatalf("plugins remove: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Errorf("plugins remove deleted the author's build: %v", err)
 	}
 }

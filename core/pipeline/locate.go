@@ -75,7 +75,7 @@ func Locate(opts Options, kind, name string) (Located, error) {
 		}
 		for _, e := range man.Plugins {
 			if e.Kind == kind && e.Name == name {
-				return Located{Spec: pluginhost.Spec{Kind: kind, Name: name, Path: e.Path(opts.PluginsDir), SHA256: e.SHA256}, Member: e.Member}, nil
+				return Located{Spec: e.Spec(opts.PluginsDir), Member: e.Member}, nil
 			}
 			if e.Kind == kind {
 				known = append(known, e.Name)

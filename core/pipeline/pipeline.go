@@ -411,7 +411,7 @@ func externalMembers(dir string, sourcesOnly bool) ([]member, []error) {
 			continue
 		}
 		m := member{kind: e.Kind, name: e.Name, spoolName: e.Name, label: e.Name,
-			spec: pluginhost.Spec{Kind: e.Kind, Name: e.Name, Path: e.Path(dir), SHA256: e.SHA256}}
+			spec: e.Spec(dir)}
 		if e.Kind == sdkplugin.KindStorage {
 			cfg, err := os.ReadFile(filepath.Join(dir, e.Name+".storage.json"))
 			switch {

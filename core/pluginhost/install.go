@@ -32,6 +32,9 @@ type Installed struct {
 // Describe says what the install did, for the operator.
 func (r Installed) Describe(dir string) string {
 	switch {
+	case r.Now.Dev:
+		return fmt.Sprintf("installed %s %s (protocol %d) for development: %s runs as it is at each start, not pinned",
+			r.Now, orDash(r.Now.Version), r.Now.Protocol, r.Now.Path(dir))
 	case !r.Had:
 		return fmt.Sprintf("installed %s %s (protocol %d) as %s", r.Now, orDash(r.Now.Version), r.Now.Protocol, r.Now.Path(dir))
 	case r.Before.SHA256 == r.Now.SHA256:
@@ -124,11 +127,57 @@ func installStaged(ctx context.Context, m *Manifest, src string, d Describer, no
 	}
 	// Binaries no entry points to any more are removed; a core running
 	// one keeps its open file.
+	removeUnused(m, results)
+	return results, nil
+}
+
+// removeUnused deletes the copied binaries that the entries results
+// replaced, when no entry uses them any more; a core running one keeps its
+// open file.
+func removeUnused(m *Manifest, results []Installed) {
 	for _, r := range results {
-		if r.Had && r.Before.File != file && !m.References(r.Before.File) {
-			_ = os.Remove(r.Before.Path(dir))
+		if r.Had && !r.Before.Dev && !m.References(r.Before.File) {
+			_ = os.Remove(r.Before.Path(m.Dir()))
 		}
 	}
+}
+
+// InstallDev records the plugin binary at src as a development install:
+// not copied, run where it is and unpinned, so that each rebuild takes
+// effect (Entry.Dev). It describes src with d first; on any error the
+// manifest is as it was.
+func InstallDev(ctx context.Context, m *Manifest, src string, d Describer, now time.Time) ([]Installed, error) {
+	abs, err := filepath.Abs(src)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := FileSHA256(abs)
+	if err != nil {
+		return nil, err
+	}
+	described, err := d.Describe(ctx, abs, "", filepath.Base(abs))
+	if err != nil {
+		return nil, fmt.Errorf("%s did not start as a cscs plugin: %w; nothing was installed", src, err)
+	}
+	if len(described) == 0 {
+		return nil, fmt.Errorf("%s started but serves no plugin kind; nothing was installed", src)
+	}
+	var results []Installed
+	for _, e := range described {
+		e.File, e.SHA256, e.InstalledAt, e.Dev = abs, sum, now, true
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("%s describes itself badly: %w; nothing was installed", src, err)
+		}
+		before, had := m.Find(e.Kind, e.Name)
+		results = append(results, Installed{Now: e, Before: before, Had: had})
+	}
+	for _, r := range results {
+		m.Put(r.Now)
+	}
+	if err := m.Save(); err != nil {
+		return nil, fmt.Errorf("%w; nothing was installed", err)
+	}
+	removeUnused(m, results)
 	return results, nil
 }
 
@@ -221,7 +270,7 @@ func Uninstall(m *Manifest, kind, name string) ([]Entry, error) {
 		return nil, err
 	}
 	for _, e := range gone {
-		if !m.References(e.File) {
+		if !e.Dev && !m.References(e.File) { // a development build is the author's
 			if err := os.Remove(e.Path(m.dir)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return gone, fmt.Errorf("removed %s from the manifest, but not its binary: %w", e, err)
 			}

@@ -57,10 +57,31 @@ type Entry struct {
 	Member string `json:"member,omitempty"`
 	// InstalledAt is when the entry was written (UTC).
 	InstalledAt time.Time `json:"installed_at"`
+	// Dev marks a development install (`cscs plugins install --dev`):
+	// File is the absolute path of the author's build, not a copy, and it
+	// runs unpinned (SHA256 is what it was at install, shown but not
+	// enforced), so each rebuild takes effect without reinstalling.
+	Dev bool `json:"dev,omitempty"`
 }
 
-// Path returns the entry's binary inside the plugins directory dir.
-func (e Entry) Path(dir string) string { return filepath.Join(dir, e.File) }
+// Path returns the entry's binary: inside the plugins directory dir, or
+// where the author builds it for a development install.
+func (e Entry) Path(dir string) string {
+	if e.Dev {
+		return e.File
+	}
+	return filepath.Join(dir, e.File)
+}
+
+// Spec is how the entry's plugin is launched from the plugins directory
+// dir: pinned to its checksum, unless it is a development install.
+func (e Entry) Spec(dir string) Spec {
+	s := Spec{Kind: e.Kind, Name: e.Name, Path: e.Path(dir), SHA256: e.SHA256}
+	if e.Dev {
+		s.SHA256 = ""
+	}
+	return s
+}
 
 // String names the entry the way messages do: "storage jsonl".
 func (e Entry) String() string { return e.Kind + " " + e.Name }
@@ -189,7 +210,10 @@ func (e Entry) Validate() error {
 	if !manifestNamePattern.MatchString(e.Name) {
 		return fmt.Errorf("%s name %q: want lower_snake_case (a-z, 0-9, _; starting with a letter)", e.Kind, e.Name)
 	}
-	if e.File == "" || e.File == "." || e.File == ".." || strings.ContainsAny(e.File, `/\`) || e.File == ManifestFileName {
+	switch {
+	case e.Dev && !filepath.IsAbs(e.File):
+		return fmt.Errorf("%s: file %q: a development install names the absolute path of the build", e, e.File)
+	case !e.Dev && (e.File == "" || e.File == "." || e.File == ".." || strings.ContainsAny(e.File, `/\`) || e.File == ManifestFileName):
 		return fmt.Errorf("%s: file %q: want the base name of a binary in the plugins directory", e, e.File)
 	}
 	if !manifestSHA256Pattern.MatchString(e.SHA256) {
@@ -312,6 +336,7 @@ func FileSHA256(path string) (string, error) {
 // Statuses of an installed plugin's binary (FileStatus).
 const (
 	StatusOK       = "ok"
+	StatusDev      = "dev (not pinned)"
 	StatusMissing  = "file missing"
 	StatusMismatch = "checksum mismatch"
 	StatusError    = "error"
@@ -322,6 +347,8 @@ const (
 func FileStatus(dir string, e Entry) (string, error) {
 	err := VerifyFile(dir, e)
 	switch {
+	case err == nil && e.Dev:
+		return StatusDev, nil
 	case err == nil:
 		return StatusOK, nil
 	case errors.Is(err, ErrPluginFileMissing):
@@ -346,6 +373,9 @@ func VerifyFile(dir string, e Entry) error {
 	}
 	if !info.Mode().IsRegular() {
 		return fmt.Errorf("plugin %s: %s is not a regular file; reinstall with cscs plugins install PATH", e, path)
+	}
+	if e.Dev {
+		return nil // not pinned: a rebuild is expected
 	}
 	got, err := FileSHA256(path)
 	if err != nil {
