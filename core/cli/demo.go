@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/demo"
@@ -23,7 +24,10 @@ func demoCommand(ctx context.Context, env *Env) int {
 	fs := newFlagSet(env, "demo")
 	fs.IntVar(&hosts, "hosts", 5, "number of in-process SSH hosts")
 	fs.StringVar(&dir, "dir", "", "directory for the demo's config, keys and database (default: a new temporary directory)")
+	keep := fs.Bool("keep", false, "keep the fleet and the mail sink up after the round, until Ctrl-C, and print the command line that reaches them (to try a plugin or an overlay on the demo fleet)")
+	pluginsDir := fs.String("plugins-dir", "", "directory of external plugins and their manifest.json (default <dir>/data/plugins)")
 	s.roundFlags(fs)
+	s.overlayFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
@@ -46,6 +50,9 @@ func demoCommand(ctx context.Context, env *Env) int {
 	defer d.Close()
 	s.configPath, s.emailPath, s.dataDir, s.dbPath, s.db = d.Inventory, d.Email, d.DataDir, d.DB, d.DB
 	s.pluginsDir = func() string { return filepath.Join(d.DataDir, "plugins") }
+	if *pluginsDir != "" {
+		s.pluginsDir = func() string { return *pluginsDir }
+	}
 	fmt.Fprintf(env.Stdout, "demo: %d in-process SSH hosts on loopback (%s ...), user %s\n",
 		hosts, d.Fleet.Hosts()[0].IP, currentUser(env))
 	fmt.Fprintf(env.Stdout, "demo: config %s, data dir %s\n\n", s.configPath, s.dataDir)
@@ -62,10 +69,36 @@ func demoCommand(ctx context.Context, env *Env) int {
 	fmt.Fprintf(env.Stdout, "\n%d mail(s) (alerts and event logs) went to the local mail sink: %s\n", d.Sink.Count(), d.Sink.Dir)
 	if code == ExitOK {
 		fmt.Fprintf(env.Stdout, "\nthe data is in %s; for example:\n  sqlite3 %s 'SELECT * FROM latest_stats'\n", s.dbPath, s.dbPath)
-		fmt.Fprintf(env.Stdout, "run the same round yourself:\n  cscs run --config %s --data-dir %s --db %s\n(the fleet and the mail sink live only while the demo runs)\n",
-			s.configPath, s.dataDir, s.dbPath)
 	}
+	if !*keep {
+		fmt.Fprintln(env.Stdout, "\nthe fleet and the mail sink are gone now that the demo ended; `cscs demo --keep` keeps them up and prints the command line that reaches them")
+		return code
+	}
+	fmt.Fprintf(env.Stdout, "\nthe fleet and the mail sink stay up until Ctrl-C; run a round against them with:\n  %s\n", strings.Join(s.runCommand(), " "))
+	<-ctx.Done()
 	return code
+}
+
+// runCommand is the `cscs run` command line, quoted for a shell, that
+// collects from the demo's fleet as the demo did.
+func (s *settings) runCommand() []string {
+	args := []string{"cscs", "run", "--config", s.configPath, "--email-config", s.emailPath, "--data-dir", s.dataDir, "--db", s.dbPath,
+		"--plugins-dir", s.pluginsDir()}
+	if s.agentDir != "" {
+		args = append(args, "--agent-dir", s.agentDir)
+	}
+	for _, o := range s.overlays {
+		args = append(args, "--overlay", o)
+	}
+	for _, v := range s.vars {
+		args = append(args, "--var", v)
+	}
+	for i, a := range args {
+		if strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-=:@") != "" {
+			args[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'" // for a POSIX shell
+		}
+	}
+	return args
 }
 
 func currentUser(env *Env) string {
