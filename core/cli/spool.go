@@ -2,17 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/identity"
 	"github.com/cscs-dev/cscs/core/pipeline"
-	"github.com/cscs-dev/cscs/core/round/pool"
-	"github.com/cscs-dev/cscs/core/spool"
+	"github.com/cscs-dev/cscs/core/round"
 )
 
 // spoolListCommand lists what waits in the spools of the data directory:
@@ -24,7 +22,7 @@ func spoolListCommand(_ context.Context, env *Env) int {
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
-	spools, err := spool.List(filepath.Join(s.dataDir, "spool"))
+	spools, err := round.Spools(s.dataDir)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs spool list: %v\n", err)
 	}
@@ -32,12 +30,10 @@ func spoolListCommand(_ context.Context, env *Env) int {
 	fmt.Fprintln(tw, "SPOOL\tSTORAGE\tROUNDS\tOLDEST")
 	for _, sp := range spools {
 		oldest := "-"
-		if len(sp.Rounds) > 0 {
-			if t, ok := pool.RoundTime(sp.Rounds[0]); ok {
-				oldest = fmt.Sprintf("%s (%s ago)", t.Local().Format(time.DateTime), time.Since(t).Round(time.Second))
-			}
+		if !sp.Oldest.IsZero() {
+			oldest = fmt.Sprintf("%s (%s ago)", sp.Oldest.Local().Format(time.DateTime), time.Since(sp.Oldest).Round(time.Second))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", sp.Name, orDash(sp.Label), len(sp.Rounds), oldest)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", sp.Storage, orDash(sp.Label), sp.Rounds, oldest)
 	}
 	_ = tw.Flush()
 	if err != nil {
@@ -62,10 +58,9 @@ func spoolReplayCommand(ctx context.Context, env *Env) int {
 	if !ok {
 		return code
 	}
-	sp, err := openSpool(s.dataDir, name)
-	if err != nil {
+	if err := round.CheckSpool(s.dataDir, name); err != nil {
 		fmt.Fprintf(env.Stderr, "cscs spool replay: %v\n", err)
-		return ExitBadConfig
+		return spoolErrorCode(err)
 	}
 	targets, opts, redact, ok := s.dbTargets(ctx, env, fs, "spool replay")
 	if !ok {
@@ -87,7 +82,7 @@ func spoolReplayCommand(ctx context.Context, env *Env) int {
 		return ExitSomeFailed
 	}
 	defer stop()
-	n, err := sp.Replay(ctx, st)
+	n, err := round.ReplaySpool(ctx, s.dataDir, name, st)
 	fmt.Fprintf(env.Stdout, "%sstored %d round(s) from spool %s\n", t.label, n, name)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs spool replay: %s%s; the rounds not stored stay in the spool\n", t.label, redact(err.Error()))
@@ -105,39 +100,22 @@ func spoolDropCommand(_ context.Context, env *Env) int {
 	if !ok {
 		return code
 	}
-	sp, err := openSpool(s.dataDir, name)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs spool drop: %v\n", err)
-		return ExitBadConfig
+	label, n, err := round.DropSpool(s.dataDir, name)
+	if n > 0 || err == nil {
+		fmt.Fprintf(env.Stdout, "deleted %d round(s) spooled for %s\n", n, orDash(label))
 	}
-	label := orDash(sp.Label())
-	n, err := sp.Drop()
-	fmt.Fprintf(env.Stdout, "deleted %d round(s) spooled for %s\n", n, label)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs spool drop: %v\n", err)
-		return ExitSomeFailed
+		return spoolErrorCode(err)
 	}
 	return ExitOK
 }
 
-// openSpool opens the spool called name in dataDir, which must exist;
-// the core key decrypts it.
-func openSpool(dataDir, name string) (*spool.Spool, error) {
-	root := filepath.Join(dataDir, "spool")
-	spools, err := spool.List(root)
-	if err != nil {
-		return nil, err
+// spoolErrorCode is the exit code for err from a spool: a name not in the
+// data directory is a usage error.
+func spoolErrorCode(err error) int {
+	if errors.Is(err, round.ErrNoSpool) {
+		return ExitBadConfig
 	}
-	var names []string
-	for _, sp := range spools {
-		names = append(names, sp.Name)
-	}
-	if !slices.Contains(names, name) {
-		return nil, fmt.Errorf("no spool %q in %s; `cscs spool list` lists them (%s)", name, root, orDash(strings.Join(names, ", ")))
-	}
-	id, _, err := identity.LoadOrCreate(dataDir)
-	if err != nil {
-		return nil, fmt.Errorf("core key: %w", err)
-	}
-	return spool.Open(root, name, id)
+	return ExitSomeFailed
 }

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/alert"
+	"github.com/cscs-dev/cscs/core/identity"
 	"github.com/cscs-dev/cscs/core/round/pool"
 	"github.com/cscs-dev/cscs/core/spool"
 	"github.com/cscs-dev/cscs/core/state"
@@ -138,12 +141,74 @@ func ReadSpools(p *Plan) ([]SpoolBacklog, error) {
 	if err := hasDataDir(p); err != nil {
 		return nil, err
 	}
-	spools, err := spool.List(p.spoolRoot())
+	return Spools(p.Env.DataDir)
+}
+
+// Spools lists the spools under dataDir (see ReadSpools).
+func Spools(dataDir string) ([]SpoolBacklog, error) {
+	spools, err := spool.List(spoolRoot(dataDir))
 	out := make([]SpoolBacklog, len(spools))
 	for i, sp := range spools {
 		out[i] = backlog(sp)
 	}
 	return out, err
+}
+
+// ReplaySpool stores the rounds waiting in the spool called name under
+// dataDir in w, oldest first, removing each one stored; it stops at the
+// first that fails and returns how many were stored.
+func ReplaySpool(ctx context.Context, dataDir, name string, w spool.Writer) (int, error) {
+	sp, err := openSpool(dataDir, name)
+	if err != nil {
+		return 0, err
+	}
+	return sp.Replay(ctx, w)
+}
+
+// DropSpool deletes the rounds waiting in the spool called name under
+// dataDir, and returns its storage's label and how many it deleted.
+func DropSpool(dataDir, name string) (label string, n int, err error) {
+	sp, err := openSpool(dataDir, name)
+	if err != nil {
+		return "", 0, err
+	}
+	label = sp.Label()
+	n, err = sp.Drop()
+	return label, n, err
+}
+
+// ErrNoSpool is a spool name that is not in the data directory.
+var ErrNoSpool = errors.New("no spool")
+
+// CheckSpool reports an error wrapping ErrNoSpool unless the spool called
+// name is in dataDir.
+func CheckSpool(dataDir, name string) error {
+	_, err := openSpool(dataDir, name)
+	return err
+}
+
+// openSpool opens the spool called name under dataDir, which must exist,
+// with the core key of dataDir.
+func openSpool(dataDir, name string) (*spool.Spool, error) {
+	spools, err := Spools(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, sp := range spools {
+		names = append(names, sp.Storage)
+	}
+	if !slices.Contains(names, name) {
+		if len(names) == 0 {
+			names = []string{"none"}
+		}
+		return nil, fmt.Errorf("%w %q in %s; `cscs spool list` lists them (%s)", ErrNoSpool, name, spoolRoot(dataDir), strings.Join(names, ", "))
+	}
+	id, _, err := identity.LoadOrCreate(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("core key: %w", err)
+	}
+	return spool.Open(spoolRoot(dataDir), name, id)
 }
 
 // backlog is what waits in sp.
@@ -165,4 +230,7 @@ func hasDataDir(p *Plan) error {
 }
 
 // spoolRoot is the directory holding every storage's spool.
-func (p *Plan) spoolRoot() string { return filepath.Join(p.Env.DataDir, "spool") }
+func (p *Plan) spoolRoot() string { return spoolRoot(p.Env.DataDir) }
+
+// spoolRoot is the directory of dataDir holding every storage's spool.
+func spoolRoot(dataDir string) string { return filepath.Join(dataDir, "spool") }
