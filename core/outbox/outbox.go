@@ -229,6 +229,9 @@ type Report struct {
 	// then a caller that delivers repeatedly holds the channel.
 	Unavailable bool
 	RetryAt     time.Time
+	// Tried are the ids of the notifications this Deliver sent or tried,
+	// whose outbox rows it changed.
+	Tried []string
 	// Errors says what failed, one line per notification; no secrets.
 	Errors []string
 }
@@ -283,6 +286,7 @@ func (o *Outbox) Deliver(ctx context.Context, sender Sender, opts Options) (Repo
 		if err := o.finish(ctx, n, token, outcome); err != nil {
 			return rep, err
 		}
+		rep.Tried = append(rep.Tried, n.ID)
 		if outcome.unavailable {
 			rep.Retrying++
 			rep.Deferred = len(ids) - i - 1

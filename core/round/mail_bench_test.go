@@ -1,0 +1,106 @@
+package round
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/cscs-dev/cscs/core/demo"
+)
+
+// BenchmarkRoundMail runs rounds of a two-host demo fleet whose every
+// round queues two event-log mails, with the mail going to a working
+// SMTP server (the demo's sink), to a tarpit (accepts, never answers)
+// and to a closed port (refused), and reports the round's median wall
+// time: a dead mail server must cost the round nothing measurable.
+func BenchmarkRoundMail(b *testing.B) {
+	for _, server := range []string{"sink", "tarpit", "refused"} {
+		b.Run("smtp="+server, func(b *testing.B) {
+			d := startDemo(b, 2)
+			pointMailAt(b, d, server)
+			plan := demoPlan(b, d, nil)
+			var took []float64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				res := Run(context.Background(), plan, &recorder{})
+				took = append(took, time.Since(start).Seconds())
+				if res.Report().Counts["ok"] != 2 || !res.Stored {
+					b.Fatalf("round: %s, stored %v", res, res.Stored)
+				}
+			}
+			sort.Float64s(took)
+			b.ReportMetric(took[len(took)/2], "s/round")
+		})
+	}
+}
+
+// pointMailAt rewrites d's email_config.json to send to server: "sink"
+// keeps the demo's mail sink, "tarpit" is a listener that accepts and
+// never answers, "refused" a closed port.
+func pointMailAt(tb testing.TB, d *demo.Demo, server string) {
+	tb.Helper()
+	var port int
+	switch server {
+	case "sink":
+		return
+	case "tarpit":
+		port = tarpit(tb)
+	case "refused":
+		port = closedPort(tb)
+	default:
+		tb.Fatalf("unknown mail server %q", server)
+	}
+	email := fmt.Sprintf(`{"host": "127.0.0.1", "port": %d, "security": "none", "from": "cscs@localhost"}`, port)
+	if err := os.WriteFile(d.Email, []byte(email), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// tarpit listens on a loopback port, accepts every connection and never
+// answers; it returns the port.
+func tarpit(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	held := make(chan net.Conn, 1000)
+	tb.Cleanup(func() {
+		l.Close()
+		close(held)
+		for c := range held {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case held <- c: // held open, never greeted
+			default:
+				c.Close()
+			}
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// closedPort is a loopback port nothing listens on.
+func closedPort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
