@@ -55,8 +55,10 @@ type Delivery struct {
 	// wait in the outbox for a later delivery.
 	Sent, Waiting int
 	// Next is when a channel held after its notifier was unavailable is
-	// worth trying again; zero when none is held.
+	// worth trying again; zero when none is held. Held counts those
+	// channels.
 	Next time.Time
+	Held int
 }
 
 // Deliver sends what the outbox of p's state database holds, within ctx,
@@ -106,6 +108,7 @@ func (d *Deliverer) deliver(ctx context.Context, p *Plan, st *state.DB, notes no
 		if until, held := d.holds[ch]; held {
 			if time.Now().Before(until) {
 				out.Next = earliest(out.Next, until)
+				out.Held++
 				continue
 			}
 			delete(d.holds, ch)
@@ -127,6 +130,7 @@ func (d *Deliverer) deliver(ctx context.Context, p *Plan, st *state.DB, notes no
 		if rep.Unavailable {
 			d.holds[ch] = rep.RetryAt
 			out.Next = earliest(out.Next, rep.RetryAt)
+			out.Held++
 		}
 	}
 	return out

@@ -44,17 +44,20 @@ func BenchmarkRoundMail(b *testing.B) {
 // never answers, "refused" a closed port.
 func pointMailAt(tb testing.TB, d *demo.Demo, server string) {
 	tb.Helper()
-	var port int
 	switch server {
 	case "sink":
-		return
 	case "tarpit":
-		port = tarpit(tb)
+		mailTo(tb, d, tarpit(tb))
 	case "refused":
-		port = closedPort(tb)
+		mailTo(tb, d, closedPort(tb))
 	default:
 		tb.Fatalf("unknown mail server %q", server)
 	}
+}
+
+// mailTo rewrites d's email_config.json to send to port on 127.0.0.1.
+func mailTo(tb testing.TB, d *demo.Demo, port int) {
+	tb.Helper()
 	email := fmt.Sprintf(`{"host": "127.0.0.1", "port": %d, "security": "none", "from": "cscs@localhost"}`, port)
 	if err := os.WriteFile(d.Email, []byte(email), 0o600); err != nil {
 		tb.Fatal(err)
