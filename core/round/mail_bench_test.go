@@ -12,12 +12,16 @@ import (
 	"github.com/cscs-dev/cscs/core/demo"
 )
 
-// BenchmarkRoundMail runs rounds of a two-host demo fleet whose every
-// round queues two event-log mails, with the mail going to a working
-// SMTP server (the demo's sink), to a tarpit (accepts, never answers)
-// and to a closed port (refused), and reports the round's median wall
-// time: a dead mail server must cost the round nothing measurable.
-func BenchmarkRoundMail(b *testing.B) {
+// BenchmarkRunMail runs rounds of a two-host demo fleet whose every
+// round queues two event-log mails, as `cscs run` runs one (Run: the
+// round delivers its own mail beside storing it, within MailWait), with
+// the mail going to a working SMTP server (the demo's sink), to a tarpit
+// (accepts, never answers) and to a closed port (refused). It reports
+// the median wall time of a run (s/round): a refused connection costs
+// nothing measurable, a tarpit at most the SMTP notifier's connect
+// timeout. The rounds of `cscs serve` are measured by the serve
+// package's BenchmarkRoundMail.
+func BenchmarkRunMail(b *testing.B) {
 	for _, server := range []string{"sink", "tarpit", "refused"} {
 		b.Run("smtp="+server, func(b *testing.B) {
 			d := startDemo(b, 2)

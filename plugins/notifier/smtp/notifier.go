@@ -130,7 +130,7 @@ func deliver(ctx context.Context, cfg settings, msg *mail.Msg) error {
 	if err != nil {
 		closeConn() // go-mail leaves it open when the greeting, STARTTLS or AUTH fails
 		if ctx.Err() == nil && connectErr != nil {
-			return &connectError{fmt.Errorf("the server was not ready within %s (%w): %v", connectTimeout, connectErr, err)}
+			return &connectError{fmt.Errorf("no SMTP greeting within %s (%w)", connectTimeout, connectErr)}
 		}
 		return &connectError{orContextErr(ctx, err)}
 	}
