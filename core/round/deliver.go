@@ -28,14 +28,17 @@ const MailWait = 10 * time.Second
 // Deliverer sends the outbox of a plan's state database through the
 // notifiers, channel by channel, oldest first. Between its deliveries it
 // remembers which channel's notifier was unavailable and holds that
-// channel until its backoff ends, and which notifications it changed, so
-// that the next round hands their records to the storages (TakeTried).
+// channel until its backoff ends (or a new plan, such as a reload with
+// fixed settings, comes), and which notifications it changed, so that the
+// next round hands their records to the storages (TakeTried).
 // A service runs one beside its rounds (RunOptions.Deliverer). It is safe
 // for concurrent use; its deliveries run one at a time.
 type Deliverer struct {
 	mu sync.Mutex // held by a delivery
-	// holds are the channels whose notifier was unavailable, until when.
+	// holds are the channels whose notifier was unavailable, until when,
+	// under plan.
 	holds map[string]time.Time
+	plan  *Plan
 
 	triedMu sync.Mutex
 	tried   []string
@@ -97,6 +100,10 @@ func (d *Deliverer) addTried(ids []string) {
 func (d *Deliverer) deliver(ctx context.Context, p *Plan, st *state.DB, notes noter) Delivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if p != d.plan {
+		clear(d.holds) // new settings: worth trying at once
+		d.plan = p
+	}
 	dl := delivery{plan: p, st: st, ob: outbox.New(st), notes: notes}
 	out := Delivery{OK: true}
 	channels, err := st.WaitingChannels(ctx)
