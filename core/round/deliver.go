@@ -54,8 +54,9 @@ type Delivery struct {
 	// OK is false when a notification failed for good, a notifier could
 	// not be started or the outbox could not be read.
 	OK bool
-	// Sent counts the notifications sent; Waiting those tried or due that
-	// wait in the outbox for a later delivery.
+	// Sent counts the notifications sent; Waiting those this delivery
+	// tried or left (deferred) that wait in the outbox for a later one,
+	// not those of a held channel.
 	Sent, Waiting int
 	// Next is when a channel held after its notifier was unavailable is
 	// worth trying again; zero when none is held. Held counts those
