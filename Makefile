@@ -11,7 +11,7 @@ AGENT_LDFLAGS := -s -w -X main.version=$(VERSION)
 # SDK (a module of its own) and each example plugin (one module each).
 PKGS     := github.com/cscs-dev/cscs/...
 
-.PHONY: all build build-deps core agents demo test test-deps vet lint modules validate-examples bench bench-rounds bench-fleet bench-serve sizes clean help proto
+.PHONY: all build build-deps core agents demo test test-deps vet lint modules validate-examples bench bench-rounds bench-fleet bench-serve bench-mail sizes clean help proto
 
 all: build
 
@@ -19,10 +19,11 @@ help:
 	@echo "make            build bin/cscs and bin/agents/* for every platform"
 	@echo "make demo       one real round against an in-process SSH fleet (needs only Go)"
 	@echo "make test       install test dependencies (as root), vet, lint and run every test"
-	@echo "make bench      every benchmark: bench-rounds, bench-fleet, then bench-serve (~18 min)"
+	@echo "make bench      every benchmark: bench-rounds, bench-fleet, bench-serve, then bench-mail (~20 min)"
 	@echo "make bench-rounds  round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s; host CPU of a round"
 	@echo "make bench-fleet  floor vs cscs run (cached, cold) vs pssh and Ansible on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~8 min)"
 	@echo "make bench-serve  cscs serve against 2000 in-process hosts: schedule kept, core CPU and RSS per round (~6 min)"
+	@echo "make bench-mail   round wall time with mail to a working SMTP server, a tarpit and a refused port (~2 min)"
 	@echo "make sizes      agent size per platform"
 
 build: core agents
@@ -86,10 +87,10 @@ modules:
 test: test-deps build vet lint modules validate-examples
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -count=1 -timeout 20m $(PKGS)
 
-# Every benchmark: round times, storage, host cost, the fleet comparison, then
-# serve's rounds (about 18 minutes on 2 cores). bench-rounds, bench-fleet and
-# bench-serve run a part.
-bench: bench-rounds bench-fleet bench-serve
+# Every benchmark: round times, storage, host cost, the fleet comparison,
+# serve's rounds, then what mail costs a round (about 20 minutes on 2 cores).
+# bench-rounds, bench-fleet, bench-serve and bench-mail run a part.
+bench: bench-rounds bench-fleet bench-serve bench-mail
 
 bench-rounds: test-deps build
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRound' -benchtime 1x -count 3 -timeout 30m ./core/cli/
@@ -109,6 +110,14 @@ bench-fleet: test-deps build
 # of 1-minute rounds; FLEETBENCH_SERVE_HOSTS and FLEETBENCH_SERVE_INTERVAL too.
 bench-serve: test-deps build
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkServe$$' -benchtime 1x -timeout 40m ./core/internal/fleetbench/
+
+# What mail costs a round (docs/operations.md): a round of cscs serve (the
+# deliverer beside it) and a cscs run (mail beside the store, within
+# round.MailWait) with the mail going to a working SMTP server, to a tarpit
+# (accepts, never answers) and to a refused port.
+bench-mail: test-deps agents
+	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRoundMail$$' -benchtime 3x -count 3 -timeout 20m ./core/serve/
+	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRunMail$$' -benchtime 1x -count 3 -timeout 20m ./core/round/
 
 sizes: agents
 	@ls -l $(AGENTS) | awk 'NR>1 {printf "%-32s %10d bytes\n", $$9, $$5}'

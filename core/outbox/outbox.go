@@ -22,6 +22,13 @@
 // Message-ID show it once. The policy prefers a possible duplicate, marked
 // as such, to a silently lost alert; the window for it is the moment
 // between the server accepting the mail and the "sent" being committed.
+//
+// A channel's notifications go out oldest first. When the notifier says
+// it cannot reach its service at all (notifier.Unavailable: connection
+// refused, no greeting in time), Deliver makes that one attempt, tries
+// nothing more on the channel and keeps every notification in its place,
+// so that they go out in their order once the service is back; the
+// Report says when trying again is worth it (RetryAt).
 package outbox
 
 import (
@@ -212,8 +219,19 @@ type Report struct {
 	// under Sent, Retrying or Failed when this Deliver tried them.
 	Recovered int
 	// Deferred were due but not tried, because the notifier kept failing
-	// temporarily (MaxConsecutiveTemporary) or the context ended.
+	// temporarily (MaxConsecutiveTemporary), was unavailable, or the
+	// context ended.
 	Deferred int
+	// Unavailable is set when the notifier could not reach its service
+	// (notifier.IsUnavailable): the notification tried keeps its place
+	// and the rest were deferred. RetryAt is then when trying the channel
+	// again is worth it (after Backoff of the attempts so far); until
+	// then a caller that delivers repeatedly holds the channel.
+	Unavailable bool
+	RetryAt     time.Time
+	// Tried are the ids of the notifications this Deliver sent or tried,
+	// whose outbox rows it changed.
+	Tried []string
 	// Errors says what failed, one line per notification; no secrets.
 	Errors []string
 }
@@ -268,6 +286,18 @@ func (o *Outbox) Deliver(ctx context.Context, sender Sender, opts Options) (Repo
 		if err := o.finish(ctx, n, token, outcome); err != nil {
 			return rep, err
 		}
+		rep.Tried = append(rep.Tried, n.ID)
+		if outcome.unavailable {
+			rep.Retrying++
+			rep.Deferred = len(ids) - i - 1
+			rep.Unavailable = true
+			rep.RetryAt = outcome.retryAt
+			if rep.Deferred > 0 {
+				line += fmt.Sprintf("; %d more left for the next delivery, in their order", rep.Deferred)
+			}
+			rep.Errors = append(rep.Errors, line)
+			break
+		}
 		switch outcome.Status {
 		case state.StatusSent:
 			rep.Sent++
@@ -286,10 +316,19 @@ func (o *Outbox) Deliver(ctx context.Context, sender Sender, opts Options) (Repo
 	return rep, nil
 }
 
+// outcome is how an attempt ended: what to record, and whether the
+// notifier was unavailable (then retryAt is when to try the channel
+// again).
+type outcome struct {
+	state.Outcome
+	unavailable bool
+	retryAt     time.Time
+}
+
 // attempt sends n up to opts.MaxAttemptsNow times while it fails
-// temporarily, and returns the outcome to record and, for a failure, a
-// line for the report.
-func (o *Outbox) attempt(ctx context.Context, sender Sender, n state.Notification, opts Options) (state.Outcome, string) {
+// temporarily (once when the notifier is unavailable), and returns the
+// outcome to record and, for a failure, a line for the report.
+func (o *Outbox) attempt(ctx context.Context, sender Sender, n state.Notification, opts Options) (outcome, string) {
 	var err error
 	tries := 0
 	for {
@@ -297,7 +336,7 @@ func (o *Outbox) attempt(ctx context.Context, sender Sender, n state.Notificatio
 		sendCtx, cancel := context.WithTimeout(ctx, opts.SendTimeout)
 		err = sender.Send(sendCtx, n.Notification)
 		cancel()
-		if err == nil || !notifier.IsTemporary(err) || tries >= opts.MaxAttemptsNow {
+		if err == nil || !notifier.IsTemporary(err) || notifier.IsUnavailable(err) || tries >= opts.MaxAttemptsNow {
 			break
 		}
 		if !sleep.For(ctx, opts.RetryDelayNow<<(tries-1)) {
@@ -306,24 +345,34 @@ func (o *Outbox) attempt(ctx context.Context, sender Sender, n state.Notificatio
 	}
 	now := opts.Now()
 	if err == nil {
-		return state.Outcome{Status: state.StatusSent, Tries: 1, At: now}, ""
+		return outcome{Outcome: state.Outcome{Status: state.StatusSent, Tries: 1, At: now}}, ""
 	}
 	text := errorText(err, opts.Redact)
 	what := fmt.Sprintf("%s notification %s to %s", n.Kind, n.ID, strings.Join(n.To, ", "))
-	if notifier.IsTemporary(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		attempts := n.Attempts + 1
+	attempts := n.Attempts + 1
+	if notifier.IsUnavailable(err) {
+		// It keeps its next_attempt_at, and so its place before the
+		// channel's later notifications.
 		next := now.Add(opts.Backoff(attempts))
-		return state.Outcome{Status: state.StatusPending, Tries: 1, At: now, NextAttemptAt: next, LastError: text},
+		return outcome{Outcome: state.Outcome{Status: state.StatusPending, Tries: 1, At: now, NextAttemptAt: n.NextAttemptAt, LastError: text},
+				unavailable: true, retryAt: next},
+			fmt.Sprintf("%s: %s (the notifier is unavailable; attempt %d, kept in its place, worth trying again after %s)",
+				what, text, attempts, next.Format(time.RFC3339))
+	}
+	if notifier.IsTemporary(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		next := now.Add(opts.Backoff(attempts))
+		return outcome{Outcome: state.Outcome{Status: state.StatusPending, Tries: 1, At: now, NextAttemptAt: next, LastError: text}},
 			fmt.Sprintf("%s: %s (temporary failure, %s; attempt %d, next after %s)",
 				what, text, plural(tries, "send"), attempts, next.Format(time.RFC3339))
 	}
-	return state.Outcome{Status: state.StatusFailed, Tries: 1, At: now, LastError: text, ServerReply: text},
+	return outcome{Outcome: state.Outcome{Status: state.StatusFailed, Tries: 1, At: now, LastError: text, ServerReply: text}},
 		fmt.Sprintf("%s: %s (permanent failure; marked failed, not retried)", what, text)
 }
 
 // finish records outcome even when ctx has ended meanwhile, so that an
 // interrupted Deliver does not leave a finished send looking interrupted.
-func (o *Outbox) finish(ctx context.Context, n state.Notification, token string, outcome state.Outcome) error {
+func (o *Outbox) finish(ctx context.Context, n state.Notification, token string, out outcome) error {
+	outcome := out.Outcome
 	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	err := o.db.FinishNotification(recordCtx, n.ID, token, outcome)

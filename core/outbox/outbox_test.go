@@ -413,3 +413,64 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// TestUnavailableNotifierKeepsTheOrder: a notifier that cannot reach its
+// service (notifier.Unavailable) is tried once per Deliver, with no
+// retries and no pauses; every notification stays pending in its place,
+// and once the service is back they go out once each, oldest first.
+func TestUnavailableNotifierKeepsTheOrder(t *testing.T) {
+	errUnavailable := notifier.Unavailable(errors.New("dial tcp 127.0.0.1:25: connect: connection refused"))
+	tests := map[string]struct {
+		down int // Deliver calls while the notifier is unavailable
+	}{
+		"down for one delivery":     {down: 1},
+		"down for three deliveries": {down: 3},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ids := []string{"n0", "n1", "n2", "n3", "n4"}
+			db, box, c := queued(t, ids...)
+			opts := fastOptions(c)
+			opts.RetryDelayNow = time.Hour // an in-round retry would hang the test
+			for round := 1; round <= tc.down; round++ {
+				down := &recordingSender{replies: []error{errUnavailable}}
+				rep, err := box.Deliver(t.Context(), down, opts)
+				if err != nil || !rep.Unavailable || rep.Retrying != 1 || rep.Deferred != len(ids)-1 || len(down.calls()) != 1 {
+					t.Fatalf("delivery %d while down: %+v, %v, %d sends; want one send, 1 retrying, %d deferred",
+						round, rep, err, len(down.calls()), len(ids)-1)
+				}
+				if want := c.now().Add(Backoff(round, 0)); !rep.RetryAt.Equal(want) {
+					t.Errorf("delivery %d: RetryAt %s, want %s (the backoff of attempt %d)", round, rep.RetryAt, want, round)
+				}
+				if got := down.calls()[0].ID; got != "n0" {
+					t.Errorf("delivery %d tried %s, want the oldest, n0", round, got)
+				}
+				if n := status(t, db, "n0"); n.Status != state.StatusPending || n.Attempts != round || n.LastError == "" {
+					t.Errorf("delivery %d: n0 %s, %d attempts, last error %q", round, n.Status, n.Attempts, n.LastError)
+				}
+				// A notification queued while the notifier is down goes after.
+				if round == 1 {
+					if err := box.Enqueue(t.Context(), mail("n5")); err != nil {
+						t.Fatal(err)
+					}
+					ids = append(ids, "n5")
+				}
+			}
+			up := &recordingSender{}
+			rep, err := box.Deliver(t.Context(), up, opts)
+			if err != nil || rep.Sent != len(ids) || rep.Unavailable {
+				t.Fatalf("delivery once up: %+v, %v", rep, err)
+			}
+			var got []string
+			for _, n := range up.calls() {
+				got = append(got, n.ID)
+			}
+			if strings.Join(got, " ") != strings.Join(ids, " ") {
+				t.Errorf("sent %v; want %v, in that order", got, ids)
+			}
+			if rep, err := box.Deliver(t.Context(), up, opts); err != nil || rep.Sent != 0 || len(up.calls()) != len(ids) {
+				t.Errorf("a further delivery sent again: %+v, %v", rep, err)
+			}
+		})
+	}
+}

@@ -45,8 +45,9 @@ type alerting struct {
 	plan  *Plan
 	st    *state.DB // nil: the state database could not be opened
 	notes noter
-	// deliverWithin, when positive, bounds the delivery of the outbox.
-	deliverWithin time.Duration
+	// tried are notifications a delivery beside the rounds changed since
+	// the last round; their records go to the storages with this round.
+	tried []string
 }
 
 // roundMail is what a round's alerts produced: whether notifying went
@@ -56,13 +57,15 @@ type roundMail struct {
 	ok            bool
 	alerts        []storage.AlertState
 	notifications []storage.NotificationRecord
+	// ids are the notifications the records are of.
+	ids []string
 }
 
 // raise evaluates every client's rules against this round's samples and
-// its down rule against the collection's status,
-// queues one grouped notification per client in the outbox (kept in the
-// core's state database), and delivers what the outbox holds. ok is false
-// when a notification failed for good or could not be queued.
+// its down rule against the collection's status, and queues one grouped
+// notification per client in the outbox (kept in the core's state
+// database); it sends nothing (see Deliverer). ok is false when a
+// notification could not be queued.
 //
 // Every client with an event-log source for its platform also gets the
 // round's event-log mail, without condition (see package eventmail).
@@ -93,18 +96,8 @@ func (a alerting) raise(ctx context.Context, eventSources []source.Description, 
 	if err != nil {
 		a.notes.problem("outbox: %v", err)
 	}
-	d := delivery{plan: a.plan, st: a.st, ob: ob, notes: a.notes}
-	deliverCtx := ctx
-	if a.deliverWithin > 0 {
-		var cancel context.CancelFunc
-		deliverCtx, cancel = context.WithTimeout(ctx, a.deliverWithin)
-		defer cancel()
-		a.notes.info("stopping: mail gets %s; what is not sent by then waits in the outbox for the next start", a.deliverWithin)
-	}
-	if !d.deliver(deliverCtx) {
-		rm.ok = false
-	}
-	rm.notifications = outboxRecords(ctx, a.st, append(queued, due...), time.Now())
+	rm.ids = slices.Concat(queued, due, a.tried)
+	rm.notifications = outboxRecords(ctx, a.st, rm.ids, time.Now())
 	return rm
 }
 

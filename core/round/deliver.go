@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
@@ -16,7 +17,142 @@ import (
 	"github.com/cscs-dev/cscs/sdk/notifier"
 )
 
-// delivery is the notification stage of one round.
+// MailWait bounds how long a round run on its own (Run, as `cscs run`
+// runs it) may spend delivering the outbox, beside storing the round. A
+// working mail server sends a round's mail well within it; a dead one
+// costs one attempt (a refused connection returns at once, a server that
+// never greets is given up after the SMTP notifier's connect timeout),
+// and what is not sent waits in the outbox for the next run.
+const MailWait = 10 * time.Second
+
+// Deliverer sends the outbox of a plan's state database through the
+// notifiers, channel by channel, oldest first. Between its deliveries it
+// remembers which channel's notifier was unavailable and holds that
+// channel until its backoff ends (or a new plan, such as a reload with
+// fixed settings, comes), and which notifications it changed, so that the
+// next round hands their records to the storages (TakeTried).
+// A service runs one beside its rounds (RunOptions.Deliverer). It is safe
+// for concurrent use; its deliveries run one at a time.
+type Deliverer struct {
+	mu sync.Mutex // held by a delivery
+	// holds are the channels whose notifier was unavailable, until when,
+	// under plan.
+	holds map[string]time.Time
+	plan  *Plan
+
+	triedMu sync.Mutex
+	tried   []string
+}
+
+// NewDeliverer returns a Deliverer with no channel held.
+func NewDeliverer() *Deliverer {
+	return &Deliverer{holds: map[string]time.Time{}}
+}
+
+// Delivery is what one delivery of the outbox did.
+type Delivery struct {
+	// OK is false when a notification failed for good, a notifier could
+	// not be started or the outbox could not be read.
+	OK bool
+	// Sent counts the notifications sent; Waiting those this delivery
+	// tried or left (deferred) that wait in the outbox for a later one,
+	// not those of a held channel.
+	Sent, Waiting int
+	// Next is when a channel held after its notifier was unavailable is
+	// worth trying again; zero when none is held. Held counts those
+	// channels.
+	Next time.Time
+	Held int
+}
+
+// Deliver sends what the outbox of p's state database holds, within ctx,
+// and writes its notes to rep: the email channel goes through the
+// built-in SMTP notifier with email_config.json's settings, the overlay's
+// notifier instances through their plugins. Without email_config.json
+// the mail waits in the outbox.
+func (d *Deliverer) Deliver(ctx context.Context, p *Plan, rep Reporter) Delivery {
+	notes := noter{rep}
+	st, err := state.Open(ctx, state.Path(p.Env.DataDir), state.Options{})
+	if err != nil {
+		notes.problem("mail not sent, the notifications wait in the outbox: state database: %v", err)
+		return Delivery{}
+	}
+	defer st.Close()
+	return d.deliver(ctx, p, st, notes)
+}
+
+// TakeTried returns the ids of the notifications the deliveries since the
+// last call sent or tried, and forgets them.
+func (d *Deliverer) TakeTried() []string {
+	d.triedMu.Lock()
+	defer d.triedMu.Unlock()
+	out := d.tried
+	d.tried = nil
+	return out
+}
+
+func (d *Deliverer) addTried(ids []string) {
+	d.triedMu.Lock()
+	defer d.triedMu.Unlock()
+	d.tried = append(d.tried, ids...)
+}
+
+// deliver is Deliver on an open state database.
+func (d *Deliverer) deliver(ctx context.Context, p *Plan, st *state.DB, notes noter) Delivery {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p != d.plan {
+		clear(d.holds) // new settings: worth trying at once
+		d.plan = p
+	}
+	dl := delivery{plan: p, st: st, ob: outbox.New(st), notes: notes}
+	out := Delivery{OK: true}
+	channels, err := st.WaitingChannels(ctx)
+	if err != nil {
+		notes.problem("outbox: %v", err)
+		return Delivery{}
+	}
+	for _, ch := range channels {
+		if until, held := d.holds[ch]; held {
+			if time.Now().Before(until) {
+				out.Next = earliest(out.Next, until)
+				out.Held++
+				continue
+			}
+			delete(d.holds, ch)
+		}
+		due, err := st.DueNotificationsOn(ctx, ch, time.Now(), 1)
+		if err != nil {
+			notes.problem("outbox: %v", err)
+			out.OK = false
+			continue
+		}
+		if len(due) == 0 {
+			continue // nothing to start a notifier for
+		}
+		rep, ok := dl.channel(ctx, ch)
+		out.OK = out.OK && ok
+		out.Sent += rep.Sent
+		out.Waiting += rep.Retrying + rep.Deferred
+		d.addTried(rep.Tried)
+		if rep.Unavailable {
+			d.holds[ch] = rep.RetryAt
+			out.Next = earliest(out.Next, rep.RetryAt)
+			out.Held++
+		}
+	}
+	return out
+}
+
+// earliest is the earlier of a and b, a zero time standing for none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+// delivery delivers the outbox of one state database.
 type delivery struct {
 	plan  *Plan
 	st    *state.DB
@@ -24,39 +160,25 @@ type delivery struct {
 	notes noter
 }
 
-// deliver sends what the outbox holds, channel by channel: the email
-// channel through the built-in SMTP notifier with email_config.json's
-// settings, and the overlay's notifier instances through their plugins;
-// every notifier is started through the pipeline. Without
-// email_config.json the mail waits in the outbox. It reports false when a
-// notification failed for good or a notifier could not be started.
-func (d delivery) deliver(ctx context.Context) bool {
-	channels, err := d.st.WaitingChannels(ctx)
+// channel delivers channel's due notifications through its notifier,
+// started through the pipeline; ok is false when one failed for good or
+// the notifier could not be started.
+func (d delivery) channel(ctx context.Context, ch string) (rep outbox.Report, ok bool) {
+	plugin, cfg, found := d.notifierOf(ctx, ch)
+	if !found {
+		return outbox.Report{}, !d.leftOut(ch)
+	}
+	n, stop, err := pipeline.StartNotifier(ctx, d.plan.pipelineOptions(), plugin, cfg)
 	if err != nil {
-		d.notes.problem("outbox: %v", err)
-		return false
-	}
-	ok := true
-	for _, ch := range channels {
-		plugin, cfg, found := d.notifierOf(ctx, ch)
-		if !found {
-			ok = ok && !d.leftOut(ch)
-			continue
+		if ch == state.DefaultChannel {
+			d.notes.pluginProblem("mail not sent, the notifications wait in the outbox: %s", d.plan.redact(err.Error()))
+		} else {
+			d.notes.pluginProblem("notifier %s (%s): not sent, the notifications wait in the outbox: %s", ch, plugin, d.plan.redact(err.Error()))
 		}
-		n, stop, err := pipeline.StartNotifier(ctx, d.plan.pipelineOptions(), plugin, cfg)
-		if err != nil {
-			if ch == state.DefaultChannel {
-				d.notes.pluginProblem("mail not sent, the notifications wait in the outbox: %s", d.plan.redact(err.Error()))
-			} else {
-				d.notes.pluginProblem("notifier %s (%s): not sent, the notifications wait in the outbox: %s", ch, plugin, d.plan.redact(err.Error()))
-			}
-			ok = false
-			continue
-		}
-		ok = d.via(ctx, n, ch) && ok
-		stop()
+		return outbox.Report{}, false
 	}
-	return ok
+	defer stop()
+	return d.via(ctx, n, ch)
 }
 
 // notifierOf is the notifier plugin and configuration of channel; found
@@ -97,8 +219,8 @@ func (d delivery) leftOut(channel string) bool {
 }
 
 // via delivers one channel's due notifications through sender and
-// reports how it went; false when one failed for good.
-func (d delivery) via(ctx context.Context, sender outbox.Sender, channel string) bool {
+// reports how it went; ok is false when one failed for good.
+func (d delivery) via(ctx context.Context, sender outbox.Sender, channel string) (outbox.Report, bool) {
 	opts := outbox.Options{Redact: d.plan.redact, Channel: channel}
 	if retry := d.plan.Settings.MailRetry; retry > 0 {
 		opts.Backoff = func(int) time.Duration { return retry }
@@ -106,7 +228,7 @@ func (d delivery) via(ctx context.Context, sender outbox.Sender, channel string)
 	rep, err := d.ob.Deliver(ctx, sender, opts)
 	if err != nil {
 		d.notes.problem("outbox: %v", err)
-		return false
+		return rep, false
 	}
 	label := "mail"
 	if channel != state.DefaultChannel {
@@ -118,7 +240,7 @@ func (d delivery) via(ctx context.Context, sender outbox.Sender, channel string)
 	if rep.Sent+rep.Retrying+rep.Failed+rep.Deferred > 0 {
 		d.notes.info("%s: %d sent, %d retrying later, %d failed", label, rep.Sent, rep.Retrying+rep.Deferred, rep.Failed)
 	}
-	return rep.Failed == 0
+	return rep, rep.Failed == 0
 }
 
 // EmailNotifierConfig is the configuration of the built-in SMTP notifier

@@ -17,7 +17,7 @@ import (
 
 // startDemo starts an in-process SSH fleet of hosts with a local mail
 // sink, closed when the test ends; -short skips the test.
-func startDemo(t *testing.T, hosts int) *demo.Demo {
+func startDemo(t testing.TB, hosts int) *demo.Demo {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs rounds against an in-process SSH fleet")
@@ -33,7 +33,7 @@ func startDemo(t *testing.T, hosts int) *demo.Demo {
 // demoPlan loads d's configuration files as they are now and plans
 // rounds with them as a server would, without a CPU sampling window;
 // adjust, when not nil, changes the environment first.
-func demoPlan(t *testing.T, d *demo.Demo, adjust func(*Environment)) *Plan {
+func demoPlan(t testing.TB, d *demo.Demo, adjust func(*Environment)) *Plan {
 	t.Helper()
 	var diags strings.Builder
 	cfg, err := Load(context.Background(), Files{Inventory: d.Inventory, Email: d.Email}, LoadOptions{Version: "test"}, &diags)

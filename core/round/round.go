@@ -3,7 +3,8 @@
 // evaluates the alert rules and queues the round's notifications (alerts
 // and event-log mail) in the outbox, stores the round in every storage
 // (replaying what earlier rounds spooled, spooling what a storage could
-// not take), and delivers what the outbox holds. It knows no command
+// not take), and delivers what the outbox holds beside storing it, or
+// leaves that to a Deliverer running beside the rounds. It knows no command
 // line: `cscs run` and a long-running server build a Plan from the loaded
 // configuration (Load, NewPlan), call Run, and print or publish the
 // Result.
@@ -16,13 +17,16 @@
 //	  pool.Run           remote.Collector per host, bounded, each with its deadline
 //	  raiseAlerts        rules → alert state, outbox (package alert, eventmail, outbox)
 //	  store              every storage at once; spool on failure (package spool)
-//	  deliver            the outbox through the notifiers (pipeline.StartNotifier)
+//	  deliver            beside store, within MailWait: the outbox through the
+//	                     notifiers (pipeline.StartNotifier); or a Deliverer
+//	                     beside the rounds (RunOptions.Deliverer)
 package round
 
 import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/config"
@@ -66,7 +70,8 @@ type Result struct {
 	// spooled, or lost when spooling failed: a Note says which).
 	Stored bool
 	// Notified is set when every notification was queued and none failed
-	// for good.
+	// for good (with RunOptions.Deliverer: when every notification was
+	// queued; the deliverer reports how sending went).
 	Notified bool
 	// PluginFailures counts the round's notes about a plugin that failed
 	// (Note.PluginFailed).
@@ -112,12 +117,34 @@ func (r *Result) String() string {
 // stops within a bound even when a mail server hangs.
 const StopGrace = 5 * time.Second
 
-// Run runs one round of p. Cancelling ctx stops collecting (hosts not
+// RunOptions tune RunWith.
+type RunOptions struct {
+	// Deliverer, when set, sends the outbox beside the rounds, run by the
+	// caller (a service wakes it with Queued): the round only queues its
+	// notifications and never waits on a notifier, and its records for
+	// the storages include the notifications the deliverer changed since
+	// the last round. When nil, the round delivers the outbox itself,
+	// beside storing the round, within MailWait.
+	Deliverer *Deliverer
+	// Queued, when set, is called once the round's notifications are in
+	// the outbox, before the round is stored.
+	Queued func()
+}
+
+// Run runs one round of p, delivering its mail itself (RunWith without
+// options): one round then exit, as `cscs run` does.
+func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
+	return RunWith(ctx, p, rep, RunOptions{})
+}
+
+// RunWith runs one round of p. Cancelling ctx stops collecting (hosts not
 // finished are recorded as cancelled); what was collected is still
 // evaluated and stored, and notified within StopGrace.
-func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
+func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Result {
 	failures := &pluginFailureCounter{Reporter: rep}
-	rep = failures
+	// The round's mail is delivered beside its store: their notes take
+	// turns.
+	rep = &lockedReporter{r: failures}
 	notes := noter{rep}
 	// Plugins start while the first hosts connect; hosts wait for the
 	// sources only once their platform is known. They start also when
@@ -163,14 +190,14 @@ func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	res := &Result{Batch: batch, Storages: p.Storages()}
 
 	// What follows is done also when ctx was cancelled: what finished is
-	// kept. Mail then gets StopGrace: what it cannot send waits in the
-	// outbox for the next start.
+	// kept. Mail then gets StopGrace (else MailWait): what it cannot send
+	// waits in the outbox for the next start.
 	stopping := ctx.Err() != nil
 	ctx = context.WithoutCancel(ctx)
 	pipe, err := pending.Wait(ctx)
 	if err != nil {
 		notes.pluginProblem("%v", err)
-		res.PluginFailures = failures.n
+		res.PluginFailures = failures.count()
 		return res
 	}
 	defer pipe.Close(ctx)
@@ -181,30 +208,113 @@ func Run(ctx context.Context, p *Plan, rep Reporter) *Result {
 	// Alerts first, so the storages also receive the alert states and
 	// outbox records the round changed.
 	a := alerting{plan: p, st: st, notes: notes}
-	if stopping {
-		a.deliverWithin = StopGrace
+	if opts.Deliverer != nil {
+		a.tried = opts.Deliverer.TakeTried()
 	}
 	mail := a.raise(ctx, pipe.Sources.Descriptions(), batch)
 	batch.Alerts, batch.Notifications = mail.alerts, mail.notifications
 	res.Notified = mail.ok
-
-	res.Stored = store(ctx, notes, p, pipe.Storages, batch)
-	res.PluginFailures = failures.n
+	if opts.Queued != nil {
+		opts.Queued()
+	}
+	if opts.Deliverer == nil && st != nil {
+		mailing := deliverBeside(ctx, p, st, notes, stopping)
+		// The storages get the outbox records as a quick delivery left
+		// them; a slow one does not hold the store up.
+		select {
+		case <-mailing.done:
+		case <-time.After(MailHeadStart):
+		}
+		batch.Notifications = outboxRecords(ctx, st, mail.ids, time.Now())
+		res.Stored = store(ctx, notes, p, pipe.Storages, batch)
+		<-mailing.done
+		res.Notified = res.Notified && mailing.ok
+	} else {
+		res.Stored = store(ctx, notes, p, pipe.Storages, batch)
+	}
+	res.PluginFailures = failures.count()
 	return res
+}
+
+// MailHeadStart is how long a round that delivers its own mail lets the
+// delivery run before it stores the round, so that a quick delivery's
+// outcome (sent) is in the records the storages receive. The store does
+// not wait longer, however slow the mail server.
+const MailHeadStart = time.Second
+
+// mailing is a delivery running beside a round: ok (no notification
+// failed for good) is set when done is closed.
+type mailing struct {
+	done chan struct{}
+	ok   bool
+}
+
+// deliverBeside delivers the outbox of st in a goroutine, within MailWait
+// (StopGrace when the round is stopping). What is not sent waits in the
+// outbox for the next run, with a note saying so.
+func deliverBeside(ctx context.Context, p *Plan, st *state.DB, notes noter, stopping bool) *mailing {
+	wait := MailWait
+	if stopping {
+		wait = StopGrace
+		notes.info("stopping: mail gets %s; what is not sent by then waits in the outbox for the next start", wait)
+	}
+	m := &mailing{done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		deliverCtx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		d := NewDeliverer().deliver(deliverCtx, p, st, notes)
+		if d.Waiting > 0 {
+			why := "the notifier failed for now"
+			if deliverCtx.Err() != nil {
+				why = fmt.Sprintf("a run gives mail %s", wait)
+			}
+			notes.info("%d notification(s) wait in the outbox for the next run (%s)", d.Waiting, why)
+		}
+		m.ok = d.OK
+	}()
+	return m
 }
 
 // pluginFailureCounter passes a round's reports on and counts the notes
 // about failed plugins.
 type pluginFailureCounter struct {
 	Reporter
-	n int
+	mu sync.Mutex
+	n  int
 }
 
 func (c *pluginFailureCounter) Note(n Note) {
 	if n.PluginFailed {
+		c.mu.Lock()
 		c.n++
+		c.mu.Unlock()
 	}
 	c.Reporter.Note(n)
+}
+
+func (c *pluginFailureCounter) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// lockedReporter lets several goroutines report to r, one at a time.
+type lockedReporter struct {
+	mu sync.Mutex
+	r  Reporter
+}
+
+func (l *lockedReporter) HostDone(done, total int, c storage.Collection) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.r.HostDone(done, total, c)
+}
+
+func (l *lockedReporter) Note(n Note) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.r.Note(n)
 }
 
 // pluginProblem is a problem note about a plugin that failed.

@@ -26,6 +26,8 @@ type metrics struct {
 	stored    prometheus.Gauge
 	notified  prometheus.Gauge
 	plugins   prometheus.Counter
+	mailSent  prometheus.Counter
+	mailHeld  prometheus.Gauge
 	collected *hostMetrics
 	backlog   *backlogMetrics
 }
@@ -51,14 +53,18 @@ func newMetrics(readFleet func(context.Context) (round.Fleet, error), now func()
 		stored: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cscs_last_round_stored",
 			Help: "1 when every storage took the latest round, 0 when one spooled it."}),
 		notified: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cscs_last_round_notified",
-			Help: "1 when every notification of the latest round was queued and none failed for good."}),
+			Help: "1 when every notification of the latest round was queued in the outbox (they are sent beside the rounds)."}),
+		mailSent: prometheus.NewCounter(prometheus.CounterOpts{Name: "cscs_notifications_sent_total",
+			Help: "Notifications sent by the deliveries beside the rounds."}),
+		mailHeld: prometheus.NewGauge(prometheus.GaugeOpts{Name: "cscs_notifiers_held",
+			Help: "Notifiers that could not reach their service (refused, silent) and wait for their backoff; their notifications wait in the outbox."}),
 		plugins: prometheus.NewCounter(prometheus.CounterOpts{Name: "cscs_plugin_failures_total",
 			Help: "Plugins that failed in a round: not started or loaded, or stopped answering (storage, notifier)."}),
 		collected: &hostMetrics{},
 		backlog:   newBacklogMetrics(readFleet, now),
 	}
 	m.registry.MustRegister(m.rounds, m.skipped, m.duration, m.reloads, m.hosts, m.up, m.lastOK, m.stored, m.notified,
-		m.plugins, m.collected, m.backlog)
+		m.plugins, m.mailSent, m.mailHeld, m.collected, m.backlog)
 	return m
 }
 
@@ -86,6 +92,12 @@ func (m *metrics) observe(res *round.Result, took time.Duration, fleet []HostVie
 	m.notified.Set(bool01(res.Notified))
 	m.plugins.Add(float64(res.PluginFailures))
 	m.collected.set(collections)
+}
+
+// observeDelivery records a delivery beside the rounds.
+func (m *metrics) observeDelivery(d round.Delivery) {
+	m.mailSent.Add(float64(d.Sent))
+	m.mailHeld.Set(float64(d.Held))
 }
 
 func bool01(b bool) float64 {

@@ -224,7 +224,7 @@ func fleetRounds(t *testing.T) (*Service, *round.Plan, string) {
 	plan, _ := fleetPlanWith(t, client)
 	svc := New(plan, nil, Options{Interval: time.Minute, Jitter: -1})
 	for range downAfter {
-		if _, _, complete := svc.runOnce(context.Background(), plan, time.Now()); !complete {
+		if _, _, complete := svc.runOnce(context.Background(), plan, time.Now(), nil); !complete {
 			t.Fatal("a round did not complete")
 		}
 	}

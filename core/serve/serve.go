@@ -75,6 +75,8 @@ type Service struct {
 
 	metrics *metrics
 	pages   *pages
+	// deliverer sends the outbox beside the rounds (see mailer).
+	deliverer *round.Deliverer
 }
 
 // hostRecord is the latest collection of one client.
@@ -109,7 +111,8 @@ func New(plan *round.Plan, reload Reloader, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Service{opts: opts, reload: reload, plan: plan, hosts: map[string]*hostRecord{}, tick: opts.Interval, pages: newPages()}
+	s := &Service{opts: opts, reload: reload, plan: plan, hosts: map[string]*hostRecord{}, tick: opts.Interval, pages: newPages(),
+		deliverer: round.NewDeliverer()}
 	s.metrics = newMetrics(s.readFleet, opts.Now)
 	return s
 }
@@ -127,7 +130,13 @@ func New(plan *round.Plan, reload Reloader, opts Options) *Service {
 // in progress (hosts not reached are recorded as cancelled, what was
 // collected is stored) and Run returns the last complete round's result,
 // nil when none completed.
+//
+// The outbox is delivered beside the rounds (see mailer): a round queues
+// its notifications and ends without waiting for a notifier. When ctx
+// ends, a delivery in progress gets round.StopGrace before Run returns.
 func (s *Service) Run(ctx context.Context) *round.Result {
+	m, stop := s.startMailer(ctx)
+	defer stop()
 	var last *round.Result
 	next := s.opts.Now()
 	for {
@@ -140,7 +149,7 @@ func (s *Service) Run(ctx context.Context) *round.Result {
 		if plan == nil {
 			continue // every client was collected recently enough
 		}
-		res, took, complete := s.runOnce(ctx, plan, start)
+		res, took, complete := s.runOnce(ctx, plan, start, m)
 		if !complete {
 			return last
 		}
@@ -197,10 +206,11 @@ func (s *Service) jitter() time.Duration {
 
 // runOnce runs one round of plan, started at start, and, when ctx did
 // not end it, records it; it returns the round, how long it took and
-// whether it ran to its end.
-func (s *Service) runOnce(ctx context.Context, plan *round.Plan, start time.Time) (res *round.Result, took time.Duration, complete bool) {
+// whether it ran to its end. The round wakes m once its notifications
+// are queued.
+func (s *Service) runOnce(ctx context.Context, plan *round.Plan, start time.Time, m *mailer) (res *round.Result, took time.Duration, complete bool) {
 	rep := s.reporter()
-	res = round.Run(ctx, plan, rep)
+	res = round.RunWith(ctx, plan, rep, round.RunOptions{Deliverer: s.deliverer, Queued: m.Wake})
 	took = s.opts.Now().Sub(start)
 	if ctx.Err() != nil {
 		s.opts.Logger.Info("round stopped: hosts not finished are recorded as cancelled", "id", res.Batch.RoundID,

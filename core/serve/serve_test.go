@@ -50,7 +50,14 @@ func fleetPlan(t *testing.T) (*round.Plan, string) {
 }
 
 // fleetPlanWith is fleetPlan with more <client> elements in config.xml.
-func fleetPlanWith(t *testing.T, clients string) (*round.Plan, string) {
+func fleetPlanWith(t testing.TB, clients string) (*round.Plan, string) {
+	t.Helper()
+	return fleetPlanOf(t, clients, nil)
+}
+
+// fleetPlanOf is fleetPlanWith; prepare, when not nil, changes the demo's
+// files first.
+func fleetPlanOf(t testing.TB, clients string, prepare func(*demo.Demo)) (*round.Plan, string) {
 	t.Helper()
 	ctx := context.Background()
 	d, err := demo.Start(ctx, demo.Options{Dir: t.TempDir(), Hosts: 2, User: "demo"})
@@ -58,6 +65,9 @@ func fleetPlanWith(t *testing.T, clients string) (*round.Plan, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(d.Close)
+	if prepare != nil {
+		prepare(d)
+	}
 	if clients != "" {
 		inventory, err := os.ReadFile(d.Inventory)
 		if err != nil {

@@ -136,7 +136,9 @@ func checkNotification(n notifier.Notification, needRecipient bool) error {
 }
 
 // DueNotifications returns the ids of up to limit pending notifications
-// due at now, the longest waiting first, on every channel.
+// due at now, on every channel, oldest first: by creation, then in the
+// order they were queued (a notification put back after a failure keeps
+// its place).
 func (d *DB) DueNotifications(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	return d.DueNotificationsOn(ctx, "", now, limit)
 }
@@ -148,7 +150,7 @@ func (d *DB) DueNotificationsOn(ctx context.Context, channel string, now time.Ti
 	}
 	ids, err := queryStrings(ctx, d.db,
 		`SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= ? AND (? = '' OR channel = ?)
-		 ORDER BY next_attempt_at, created_at, id LIMIT ?`, formatTime(now), channel, channel, limit)
+		 ORDER BY created_at, rowid LIMIT ?`, formatTime(now), channel, channel, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list due notifications: %w", err)
 	}

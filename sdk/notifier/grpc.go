@@ -59,8 +59,9 @@ func (s *grpcServer) Send(ctx context.Context, req *notifierv1.SendRequest) (*no
 		return &notifierv1.SendResponse{}, nil
 	}
 	return &notifierv1.SendResponse{Failure: &notifierv1.Failure{
-		Message:   err.Error(),
-		Temporary: IsTemporary(err),
+		Message:     err.Error(),
+		Temporary:   IsTemporary(err),
+		Unavailable: IsUnavailable(err),
 	}}, nil
 }
 
@@ -82,8 +83,8 @@ func (c *grpcClient) Configure(ctx context.Context, config []byte) error {
 	return convert.FromStatus(err)
 }
 
-// Send returns the plugin's failure marked Temporary when the plugin said
-// so. A failure of the call itself (the plugin unreachable, a deadline) is
+// Send returns the plugin's failure marked Temporary or Unavailable when
+// the plugin said so. A failure of the call itself (the plugin unreachable, a deadline) is
 // returned as is; the host decides what it means.
 func (c *grpcClient) Send(ctx context.Context, n Notification) error {
 	resp, err := c.stub.Send(ctx, &notifierv1.SendRequest{Notification: notificationToProto(n)})
@@ -97,6 +98,9 @@ func (c *grpcClient) Send(ctx context.Context, n Notification) error {
 	msg := f.GetMessage()
 	if msg == "" {
 		msg = "notifier plugin reported a failure without a message"
+	}
+	if f.GetUnavailable() {
+		return Unavailable(errors.New(msg))
 	}
 	if f.GetTemporary() {
 		return Temporary(errors.New(msg))

@@ -90,9 +90,10 @@ func TestSendRoundTrip(t *testing.T) {
 func TestSendErrorsKeepTemporariness(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {
-		err           error
-		wantText      string
-		wantTemporary bool
+		err             error
+		wantText        string
+		wantTemporary   bool
+		wantUnavailable bool
 	}{
 		"temporary": {
 			err:           notifier.Temporary(errors.New("smtp 421 service not available")),
@@ -103,6 +104,12 @@ func TestSendErrorsKeepTemporariness(t *testing.T) {
 			err:           fmt.Errorf("sending to ops@example.com: %w", notifier.Temporary(errors.New("dial tcp: i/o timeout"))),
 			wantText:      "sending to ops@example.com: dial tcp: i/o timeout",
 			wantTemporary: true,
+		},
+		"unavailable": {
+			err:             fmt.Errorf("send: %w", notifier.Unavailable(errors.New("dial tcp 127.0.0.1:25: connect: connection refused"))),
+			wantText:        "send: dial tcp 127.0.0.1:25: connect: connection refused",
+			wantTemporary:   true,
+			wantUnavailable: true,
 		},
 		"permanent": {
 			err:      errors.New("smtp 550 mailbox unavailable"),
@@ -126,6 +133,9 @@ func TestSendErrorsKeepTemporariness(t *testing.T) {
 			}
 			if got := notifier.IsTemporary(err); got != tc.wantTemporary {
 				t.Errorf("IsTemporary = %t, want %t", got, tc.wantTemporary)
+			}
+			if got := notifier.IsUnavailable(err); got != tc.wantUnavailable {
+				t.Errorf("IsUnavailable = %t, want %t", got, tc.wantUnavailable)
 			}
 		})
 	}

@@ -48,7 +48,9 @@ type Notifier interface {
 	// plugin-specific); called once before Send.
 	Configure(ctx context.Context, config []byte) error
 	// Send delivers n. A failure that may pass (a server down, a timeout)
-	// should be wrapped with Temporary; anything else is permanent.
+	// should be wrapped with Temporary; anything else is permanent. A
+	// failure to reach the service at all (refused, unreachable, no
+	// greeting in time) should be wrapped with Unavailable.
 	Send(ctx context.Context, n Notification) error
 }
 
@@ -71,4 +73,30 @@ func Temporary(err error) error {
 func IsTemporary(err error) bool {
 	var t temporary
 	return errors.As(err, &t)
+}
+
+// unavailable marks an error as the notifier's service being down; it
+// wraps a temporary.
+type unavailable struct{ err error }
+
+func (u unavailable) Error() string { return u.err.Error() }
+func (u unavailable) Unwrap() error { return u.err }
+
+// Unavailable marks err as the notifier failing to reach its service at
+// all (connection refused, no route, no answer in time while connecting):
+// nothing was sent, and the notifications after this one would fail the
+// same way. The core tries no more of the channel's notifications in
+// this delivery and keeps them, in their order, for a later one. An
+// Unavailable failure is also Temporary.
+func Unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return unavailable{Temporary(err)}
+}
+
+// IsUnavailable reports whether err was marked Unavailable.
+func IsUnavailable(err error) bool {
+	var u unavailable
+	return errors.As(err, &u)
 }

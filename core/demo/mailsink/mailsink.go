@@ -38,15 +38,21 @@ type Sink struct {
 
 // Start listens on 127.0.0.1 (a free port) and stores messages in dir.
 func Start(dir string) (*Sink, error) {
+	return StartOn("127.0.0.1:0", dir)
+}
+
+// StartOn is Start on the loopback address addr ("127.0.0.1:2525"), for
+// a test that brings a mail server back on the port it used.
+func StartOn(addr, dir string) (*Sink, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("mail sink: %w", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("mail sink: %w", err)
 	}
-	addr := ln.Addr().(*net.TCPAddr)
-	s := &Sink{Host: "127.0.0.1", Port: addr.Port, Dir: dir, ln: ln, done: make(chan struct{})}
+	tcp := ln.Addr().(*net.TCPAddr)
+	s := &Sink{Host: tcp.IP.String(), Port: tcp.Port, Dir: dir, ln: ln, done: make(chan struct{})}
 	s.srv = smtpd.NewServer(smtpd.BackendFunc(func(*smtpd.Conn) (smtpd.Session, error) { return &session{sink: s}, nil }))
 	s.srv.Domain = "localhost"
 	s.srv.ReadTimeout = 30 * time.Second

@@ -19,11 +19,19 @@ import (
 // connection, or replied with a 4xx code. A 5xx reply (bad credentials,
 // unknown mailbox), a certificate the client does not trust and every
 // other error stay permanent.
+//
+// A temporary failure while connecting (see connectError) is marked
+// notifier.Unavailable: the server is down, unreachable, silent or
+// refusing service, so the mails after this one would fail the same way.
 func classify(err error) error {
-	if isTemporary(err) {
-		return notifier.Temporary(err)
+	if !isTemporary(err) {
+		return err
 	}
-	return err
+	var connecting *connectError
+	if errors.As(err, &connecting) {
+		return notifier.Unavailable(err)
+	}
+	return notifier.Temporary(err)
 }
 
 func isTemporary(err error) bool {

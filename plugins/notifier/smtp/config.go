@@ -59,8 +59,9 @@ type Config struct {
 	// From is the sender, "cscs@example.com" or "CSCS <cscs@example.com>".
 	// Required.
 	From string `json:"from"`
-	// Timeout is a Go duration ("10s") bounding the connection and each
-	// exchange; default DefaultTimeout.
+	// Timeout is a Go duration ("10s") bounding each exchange; default
+	// DefaultTimeout. Connecting (up to the server's greeting, STARTTLS
+	// and AUTH) gets DefaultConnectTimeout, or Timeout when shorter.
 	Timeout string `json:"timeout,omitempty"`
 	// InsecureSkipVerify accepts any server certificate. For tests with a
 	// self-signed certificate only.

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"time"
 
 	mail "github.com/wneessen/go-mail"
 
@@ -70,6 +71,21 @@ func (n *Notifier) Send(ctx context.Context, note notifier.Notification) error {
 	return nil
 }
 
+// DefaultConnectTimeout bounds connecting: the TCP (and TLS) connection,
+// the server's greeting, EHLO, STARTTLS and AUTH, unless the configured
+// timeout is shorter. A server that accepts connections and never
+// answers costs a Send no more than this.
+const DefaultConnectTimeout = 5 * time.Second
+
+// connectError is a failure before the server was ready to take a mail:
+// while connecting, waiting for its greeting, or in EHLO, STARTTLS or
+// AUTH. A temporary one means the server is down or refusing service,
+// not that this mail was refused (see classify).
+type connectError struct{ err error }
+
+func (e *connectError) Error() string { return "connect: " + e.err.Error() }
+func (e *connectError) Unwrap() error { return e.err }
+
 // deliver connects, authenticates when configured, and sends msg. The
 // connection is closed when ctx ends, so ctx bounds the whole exchange,
 // not only the dial.
@@ -101,10 +117,22 @@ func deliver(ctx context.Context, cfg settings, msg *mail.Msg) error {
 	}
 	stop := context.AfterFunc(ctx, closeConn)
 	defer stop()
-	smtpClient, err := client.DialToSMTPClientWithContext(ctx)
+	// go-mail bounds the dial by the context but reads the greeting under
+	// its own timeout; closing the connection when connectCtx ends bounds
+	// the whole of connecting.
+	connectTimeout := min(cfg.timeout, DefaultConnectTimeout)
+	connectCtx, cancelConnect := context.WithTimeout(ctx, connectTimeout)
+	stopConnect := context.AfterFunc(connectCtx, closeConn)
+	smtpClient, err := client.DialToSMTPClientWithContext(connectCtx)
+	stopConnect()
+	connectErr := connectCtx.Err()
+	cancelConnect()
 	if err != nil {
 		closeConn() // go-mail leaves it open when the greeting, STARTTLS or AUTH fails
-		return orContextErr(ctx, fmt.Errorf("connect: %w", err))
+		if ctx.Err() == nil && connectErr != nil {
+			return &connectError{fmt.Errorf("no SMTP greeting within %s (%w)", connectTimeout, connectErr)}
+		}
+		return &connectError{orContextErr(ctx, err)}
 	}
 	if err := client.SendWithSMTPClient(smtpClient, msg); err != nil {
 		closeConn()

@@ -194,7 +194,10 @@ func TestSendFailures(t *testing.T) {
 		// start returns the server's address and the configuration.
 		start         func(t *testing.T) smtp.Config
 		wantTemporary bool
-		wantInError   string
+		// wantUnavailable: the server could not be used at all, so the
+		// core holds the channel's other mails (notifier.Unavailable).
+		wantUnavailable bool
+		wantInError     string
 	}{
 		"bad credentials": {
 			start: func(t *testing.T) smtp.Config {
@@ -224,16 +227,28 @@ func TestSendFailures(t *testing.T) {
 				host, port := closedPort(t)
 				return smtp.Config{Host: host, Port: port, Security: "none", From: "cscs@example.org"}
 			},
-			wantTemporary: true,
-			wantInError:   "refused",
+			wantTemporary:   true,
+			wantUnavailable: true,
+			wantInError:     "refused",
 		},
 		"server silent": {
 			start: func(t *testing.T) smtp.Config {
 				host, port := startSilentServer(t)
 				return smtp.Config{Host: host, Port: port, Security: "none", From: "cscs@example.org", Timeout: "300ms"}
 			},
-			wantTemporary: true,
-			wantInError:   "timeout",
+			wantTemporary:   true,
+			wantUnavailable: true,
+			// go-mail's read deadline and the connect timeout end together.
+			wantInError: "connect: ",
+		},
+		"server out of service": {
+			start: func(t *testing.T) smtp.Config {
+				host, port := startGreetingServer(t, "421 4.3.2 service not available, closing channel")
+				return smtp.Config{Host: host, Port: port, Security: "none", From: "cscs@example.org"}
+			},
+			wantTemporary:   true,
+			wantUnavailable: true,
+			wantInError:     "421",
 		},
 		"untrusted certificate": {
 			start: func(t *testing.T) smtp.Config {
@@ -262,6 +277,9 @@ func TestSendFailures(t *testing.T) {
 			if got := notifier.IsTemporary(err); got != tc.wantTemporary {
 				t.Errorf("IsTemporary = %v, want %v; error: %v", got, tc.wantTemporary, err)
 			}
+			if got := notifier.IsUnavailable(err); got != tc.wantUnavailable {
+				t.Errorf("IsUnavailable = %v, want %v; error: %v", got, tc.wantUnavailable, err)
+			}
 			if !strings.Contains(err.Error(), tc.wantInError) {
 				t.Errorf("error %q does not mention %q", err, tc.wantInError)
 			}
@@ -287,6 +305,24 @@ func TestSendStopsWhenContextEnds(t *testing.T) {
 	}
 	if err == nil || !notifier.IsTemporary(err) {
 		t.Fatalf("Send = %v, want a temporary error", err)
+	}
+}
+
+// TestSendBoundsConnecting: a server that accepts connections and never
+// greets fails a Send within DefaultConnectTimeout, not the configured
+// minute, and marks it Unavailable.
+func TestSendBoundsConnecting(t *testing.T) {
+	host, port := startSilentServer(t)
+	n := configured(t, smtp.Config{Host: host, Port: port, Security: "none", From: "cscs@example.org", Timeout: "1m"})
+	done := make(chan error, 1)
+	go func() { done <- n.Send(context.Background(), testNotification()) }()
+	select {
+	case err := <-done:
+		if !notifier.IsUnavailable(err) || !strings.Contains(err.Error(), "no SMTP greeting within "+smtp.DefaultConnectTimeout.String()) {
+			t.Fatalf("Send = %v, want an Unavailable error naming the connect timeout", err)
+		}
+	case <-time.After(smtp.DefaultConnectTimeout + 30*time.Second):
+		t.Fatal("Send still waits for a silent server's greeting long after DefaultConnectTimeout")
 	}
 }
 

@@ -223,6 +223,28 @@ func startSilentServer(t *testing.T) (string, int) {
 }
 
 // closedPort returns a loopback address nothing listens on.
+// startGreetingServer answers every connection with greeting (an SMTP
+// reply line, such as a 421) and closes it.
+func startGreetingServer(t *testing.T, greeting string) (string, int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte(greeting + "\r\n"))
+			_ = c.Close()
+		}
+	}()
+	return hostPort(t, l.Addr())
+}
+
 func closedPort(t *testing.T) (string, int) {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -9,6 +9,9 @@
 // Additive evolution so far: Description.config_schema (3), a
 // cscs.schema.v1.Schema. A plugin built before it sends none, which reads
 // as an empty schema; a core built before it ignores it.
+// Failure.unavailable (3): a plugin built before it never sets it, so its
+// failures read as before (temporary or permanent); a core built before it
+// ignores it and sees a temporary failure.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/notifier.
 
@@ -355,7 +358,12 @@ type Failure struct {
 	Message string `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
 	// temporary is true when the failure may pass and the core should keep
 	// the notification and retry it later.
-	Temporary     bool `protobuf:"varint,2,opt,name=temporary,proto3" json:"temporary,omitempty"`
+	Temporary bool `protobuf:"varint,2,opt,name=temporary,proto3" json:"temporary,omitempty"`
+	// unavailable is true when the notifier could not reach its service at
+	// all (refused, unreachable, no greeting in time): nothing was sent, and
+	// the core holds the channel's other notifications for a later delivery
+	// instead of trying them now. Implies temporary.
+	Unavailable   bool `protobuf:"varint,3,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -400,6 +408,13 @@ func (x *Failure) GetMessage() string {
 func (x *Failure) GetTemporary() bool {
 	if x != nil {
 		return x.Temporary
+	}
+	return false
+}
+
+func (x *Failure) GetUnavailable() bool {
+	if x != nil {
+		return x.Unavailable
 	}
 	return false
 }
@@ -516,10 +531,11 @@ const file_cscs_notifier_v1_notifier_proto_rawDesc = "" +
 	"\vSendRequest\x12B\n" +
 	"\fnotification\x18\x01 \x01(\v2\x1e.cscs.notifier.v1.NotificationR\fnotification\"C\n" +
 	"\fSendResponse\x123\n" +
-	"\afailure\x18\x01 \x01(\v2\x19.cscs.notifier.v1.FailureR\afailure\"A\n" +
+	"\afailure\x18\x01 \x01(\v2\x19.cscs.notifier.v1.FailureR\afailure\"c\n" +
 	"\aFailure\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x1c\n" +
-	"\ttemporary\x18\x02 \x01(\bR\ttemporary\"\xbf\x01\n" +
+	"\ttemporary\x18\x02 \x01(\bR\ttemporary\x12 \n" +
+	"\vunavailable\x18\x03 \x01(\bR\vunavailable\"\xbf\x01\n" +
 	"\fNotification\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x0e\n" +

@@ -9,6 +9,9 @@
 // Additive evolution so far: Description.config_schema (3), a
 // cscs.schema.v1.Schema. A plugin built before it sends none, which reads
 // as an empty schema; a core built before it ignores it.
+// Failure.unavailable (3): a plugin built before it never sets it, so its
+// failures read as before (temporary or permanent); a core built before it
+// ignores it and sees a temporary failure.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/notifier.
 
