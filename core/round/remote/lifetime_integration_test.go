@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -101,65 +100,93 @@ func TestIntegrationNothingOutlivesTheRound(t *testing.T) {
 			// The module's sleep, or the agent, is what must be seen
 			// running before the round ends.
 			running := markers[len(markers)-1]
-			t.Cleanup(func() { killLeftovers(t, markers) })
+			t.Cleanup(func() { killLeftovers(markers) })
 
-			ctx, cancel := context.WithCancel(context.Background())
+			c := New(settings)
 			if tc.timeout > 0 {
-				ctx, cancel = context.WithTimeout(context.Background(), tc.timeout)
-			}
-			defer cancel()
-			var seen atomic.Bool
-			watchDone := make(chan struct{})
-			go func() {
-				defer close(watchDone)
-				for ctx.Err() == nil {
-					if len(processesWith(t, []string{running})) > 0 {
-						seen.Store(true)
-						if tc.timeout == 0 {
-							time.Sleep(200 * time.Millisecond) // well under way
-							cancel()
-						}
-						return
-					}
-					time.Sleep(20 * time.Millisecond)
+				// A first round, cancelled once the work runs, uploads the
+				// files: the timed round spends its time on the host, not
+				// on an upload (slow under the race detector).
+				col, seen := roundCancelledWhenRunning(c, cl, running)
+				if !seen {
+					t.Fatalf("%q was never seen running in the round that uploads (status %s, error %q)", running, col.Status, col.Error)
 				}
-			}()
-			if tc.timeout == 0 {
-				// Should the work never show, the round still ends.
-				go func() {
-					select {
-					case <-time.After(time.Minute):
-						cancel()
-					case <-watchDone:
-					}
-				}()
+				assertNothingLeft(t, markers, time.Now())
 			}
 
-			col := New(settings).Collect(ctx, cl)
+			var (
+				col  storage.Collection
+				seen bool
+			)
+			if tc.timeout > 0 {
+				ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
+				defer cancel()
+				watched := make(chan bool, 1)
+				go func() { watched <- waitRunning(ctx, running) }()
+				col = c.Collect(ctx, cl)
+				cancel()
+				seen = <-watched
+			} else {
+				col, seen = roundCancelledWhenRunning(c, cl, running)
+			}
 			returned := time.Now()
-			cancel()
-			<-watchDone
 			t.Logf("round ended: status %s, error %q", col.Status, col.Error)
-			if !seen.Load() {
+			if !seen {
 				t.Fatalf("%q was never seen running on the host before the round ended (status %s, error %q)", running, col.Status, col.Error)
 			}
 			if col.Status != tc.wantStatus {
 				t.Errorf("status %s, want %s (error %q)", col.Status, tc.wantStatus, col.Error)
 			}
-			var left []string
-			for time.Since(returned) < 5*time.Second {
-				if left = processesWith(t, markers); len(left) == 0 {
-					break
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-			if len(left) > 0 {
-				t.Errorf("5s after the round ended the host still runs:\n%s", strings.Join(left, "\n"))
-			} else {
-				t.Logf("nothing left on the host %v after the round ended", time.Since(returned).Round(time.Millisecond))
-			}
+			assertNothingLeft(t, markers, returned)
 		})
 	}
+}
+
+// roundCancelledWhenRunning runs a round and cancels it, as Ctrl-C does,
+// shortly after a process with running in its command line shows on the
+// host (or after a minute); seen says whether it showed.
+func roundCancelledWhenRunning(c *Collector, cl config.Client, running string) (storage.Collection, bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	watched := make(chan bool, 1)
+	go func() {
+		seen := waitRunning(ctx, running)
+		if seen {
+			time.Sleep(200 * time.Millisecond) // well under way
+		}
+		cancel()
+		watched <- seen
+	}()
+	col := c.Collect(ctx, cl)
+	cancel()
+	return col, <-watched
+}
+
+// waitRunning reports whether a process with running in its command line
+// shows on the host before ctx ends.
+func waitRunning(ctx context.Context, running string) bool {
+	for ctx.Err() == nil {
+		if len(processesWith([]string{running})) > 0 {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// assertNothingLeft fails the test unless, within 5 s of since, no
+// process with one of markers in its command line runs on the host.
+func assertNothingLeft(t *testing.T, markers []string, since time.Time) {
+	t.Helper()
+	var left []string
+	for time.Since(since) < 5*time.Second {
+		if left = processesWith(markers); len(left) == 0 {
+			t.Logf("nothing left on the host %v after the round ended", time.Since(since).Round(time.Millisecond))
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("5s after the round ended the host still runs:\n%s", strings.Join(left, "\n"))
 }
 
 // randomDigits is ten random decimal digits.
@@ -182,12 +209,8 @@ func digestOf(data []byte) string {
 
 // processesWith lists the live processes whose command line contains one
 // of markers, as "pid: command line".
-func processesWith(t *testing.T, markers []string) []string {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
+func processesWith(markers []string) []string {
+	entries, _ := os.ReadDir("/proc")
 	var out []string
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
@@ -210,8 +233,8 @@ func processesWith(t *testing.T, markers []string) []string {
 
 // killLeftovers kills what a failed case left running, so that it does
 // not run on for minutes.
-func killLeftovers(t *testing.T, markers []string) {
-	for _, p := range processesWith(t, markers) {
+func killLeftovers(markers []string) {
+	for _, p := range processesWith(markers) {
 		pid, err := strconv.Atoi(p[:strings.IndexByte(p, ':')])
 		if err == nil {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
