@@ -36,7 +36,9 @@ type execResult struct {
 // When ctx ends first, the command is asked to stop (SIGTERM through the
 // session, then end of file on its stdin) and the connection is closed;
 // when sshd closes the session, the agent sees end of file on its held
-// stdin.
+// stdin. The call then fails with ctx's Timeout or Cancelled error unless
+// the command had succeeded, whether it died of the signal or exited
+// when told.
 func (c *Client) exec(ctx context.Context, step, command string, stdin []byte, holdStdin bool, maxOut int) (execResult, error) {
 	stop := c.watch(ctx)
 	s, err := c.ssh.NewSession()
@@ -67,7 +69,8 @@ func (c *Client) exec(ctx context.Context, step, command string, stdin []byte, h
 		}
 	}
 	stop()
-	defer c.watchSession(ctx, s, endStdin)()
+	stopSession := c.watchSession(ctx, s, endStdin)
+	defer stopSession()
 	var once sync.Once
 	stdout := &cappedBuffer{limit: maxOut, onOverflow: func() { once.Do(func() { s.Close() }) }}
 	if holdStdin {
@@ -94,6 +97,12 @@ func (c *Client) exec(ctx context.Context, step, command string, stdin []byte, h
 		err = s.Wait()
 	}
 	res := execResult{stdout: stdout.buf.Bytes(), stderr: stderr.buf.Bytes()}
+	if !stopSession() && err != nil {
+		// ctx ended and the command was told to stop: however it ended
+		// (killed by the signal, or exiting as the agent does when told),
+		// the call failed because of ctx.
+		return res, c.failure(ctx, step, fmt.Errorf("run a command on %s: stopped it: %w", c.addr, context.Cause(ctx)))
+	}
 	if stdout.overflow {
 		return res, &Error{Kind: Protocol, Step: step, Err: fmt.Errorf("%s wrote more than %d bytes of output: stopped it", c.addr, maxOut)}
 	}
