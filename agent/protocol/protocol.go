@@ -33,6 +33,21 @@ type Request struct {
 	CPUSampleMillis int `json:"cpu_sample_ms,omitempty"`
 	// ModuleTimeoutMillis bounds each module's run.
 	ModuleTimeoutMillis int `json:"module_timeout_ms,omitempty"`
+	// DeadlineMillis bounds the agent's whole run, counted from when it
+	// has read the request: when it passes, the agent stops its modules
+	// (external ones with their process groups) and exits with
+	// ExitStopped, without a report. The core sends the time it will
+	// still wait for the host, less a margin. 0 means no deadline. An
+	// agent that predates this field ignores it.
+	DeadlineMillis int `json:"deadline_ms,omitempty"`
+	// HoldsStdin says that the core keeps the agent's stdin open after
+	// the request until the agent's output starts: end of file (or an
+	// error) on stdin before that means the core is gone, and the agent
+	// stops as at its deadline. Without it, the agent takes end of file
+	// after the request for the end of the request alone (the core on a
+	// Windows host, whose shell reads stdin to its end before it starts
+	// the agent, closes it).
+	HoldsStdin bool `json:"holds_stdin,omitempty"`
 	// External lists the external modules to run after the built-in ones.
 	// An agent that predates this field ignores it and reports no entry
 	// for them; the core tells such an agent by the missing entries.
@@ -145,4 +160,10 @@ const (
 	ExitBadRequest = 2
 	// ExitEncrypt: the report could not be encrypted or written.
 	ExitEncrypt = 3
+	// ExitStopped: the agent stopped before its report was complete,
+	// because Request.DeadlineMillis passed, its session ended (end of
+	// file on a held stdin, see Request.HoldsStdin) or it received
+	// SIGTERM, SIGHUP or SIGINT (on Windows, Ctrl-C). It wrote no report;
+	// stderr says which of these happened.
+	ExitStopped = 4
 )

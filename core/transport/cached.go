@@ -91,7 +91,7 @@ func (c *Client) RunCached(ctx context.Context, p Platform, agent Artifact, modu
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := c.exec(ctx, "run", command, stdin, maxOutput)
+	res, err := c.exec(ctx, "run", command, stdin, true, maxOutput)
 	if err != nil {
 		return res.stdout, res.stderr, err
 	}

@@ -53,7 +53,7 @@ const posixProbe = `uname -s; uname -m; id -u; case ${SHELL##*/} in ` + posixLog
 // Windows probes, which also tell cmd.exe from PowerShell as the default
 // shell of OpenSSH for Windows (Platform.Shell; see windows.go).
 func (c *Client) Detect(ctx context.Context) (Platform, error) {
-	res, err := c.exec(ctx, "detect", posixCommand(posixProbe), nil, maxProbeOutput)
+	res, err := c.exec(ctx, "detect", posixCommand(posixProbe), nil, false, maxProbeOutput)
 	if err != nil {
 		return Platform{}, err
 	}

@@ -181,6 +181,11 @@ func TestIntegrationRunFailures(t *testing.T) {
 			wantKind: transport.Agent,
 			wantText: []string{"status 3", "boom: disk ?[31mfull | second"},
 		},
+		"agent stopped at its deadline": {
+			script:   "#!/bin/sh\necho 'cscs-agent: stopped before the report was complete: its deadline of 1s passed' >&2\nexit 4\n",
+			wantKind: transport.Timeout,
+			wantText: []string{"stopped before its report (status 4)", "its deadline of 1s passed"},
+		},
 		"too much output": {
 			script:    "#!/bin/sh\nexec yes\n",
 			maxOutput: 1024,

@@ -7,6 +7,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+
+	"github.com/cscs-dev/cscs/agent/protocol"
 )
 
 // ChecksumExitCode is the exit status of the command Run sends when the
@@ -46,12 +48,20 @@ func (c *Client) Run(ctx context.Context, p Platform, remotePath, sha256hex stri
 	if err != nil {
 		return nil, nil, &Error{Kind: Config, Step: "run", Err: err}
 	}
-	res, err := c.exec(ctx, "run", command, stdin, maxOutput)
+	res, err := c.exec(ctx, "run", command, stdin, HoldsStdin(p), maxOutput)
 	if err != nil {
 		return res.stdout, res.stderr, err
 	}
 	return res.stdout, res.stderr, c.agentResult(res, remotePath, digest)
 }
+
+// HoldsStdin says whether Run and RunCached keep the command's stdin open
+// after the request until its output starts, on a host of platform p:
+// on every host but Windows, whose PowerShell reads stdin to its end
+// before it starts the agent. The request to the agent says so
+// (protocol.Request.HoldsStdin), so that it takes end of file for the end
+// of its session.
+func HoldsStdin(p Platform) bool { return p.OS != "windows" }
 
 // agentResult turns how the command that checks and runs the agent ended
 // into nil or an Agent error.
@@ -60,6 +70,11 @@ func (c *Client) agentResult(res execResult, remotePath, digest string) error {
 	case res.status == ChecksumExitCode && strings.Contains(string(res.stderr), checksumMarker):
 		return &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
 			"%w: %s on %s is missing or does not have the expected SHA-256 %s…", ErrAgentChecksum, remotePath, c.addr, digest[:16])}
+	case res.status == protocol.ExitStopped:
+		// The agent stopped before its report: at the deadline the
+		// request gave it, which the core set before its own.
+		return &Error{Kind: Timeout, Step: "run", Err: fmt.Errorf(
+			"agent on %s stopped before its report (status %d): %s", c.addr, res.status, stderrSummary(res.stderr))}
 	case res.signal != "":
 		return &Error{Kind: Agent, Step: "run", Err: fmt.Errorf(
 			"agent on %s was killed by signal %s: %s", c.addr, sanitize([]byte(res.signal), 1, 20), stderrSummary(res.stderr))}

@@ -244,7 +244,7 @@ func (c *Client) detectWindows(ctx context.Context, posix execResult) (Platform,
 	fail := func(err error) (Platform, error) {
 		return Platform{}, &Error{Kind: Protocol, Step: "detect", Err: fmt.Errorf("%s: %w", c.addr, err)}
 	}
-	res, err := c.exec(ctx, "detect", windowsProbe, nil, maxProbeOutput)
+	res, err := c.exec(ctx, "detect", windowsProbe, nil, false, maxProbeOutput)
 	if err != nil {
 		return Platform{}, err
 	}
@@ -259,7 +259,7 @@ func (c *Client) detectWindows(ctx context.Context, posix execResult) (Platform,
 	}
 	switch {
 	case r.shell == ShellPowerShell:
-		ps, err := c.exec(ctx, "detect", powerShellProbe, nil, maxProbeOutput)
+		ps, err := c.exec(ctx, "detect", powerShellProbe, nil, false, maxProbeOutput)
 		if err != nil {
 			return Platform{}, err
 		}
@@ -270,7 +270,7 @@ func (c *Client) detectWindows(ctx context.Context, posix execResult) (Platform,
 	case !isPlainASCII(r.temp) || !isPlainASCII(r.user):
 		// cmd.exe printed them in the OEM code page: ask PowerShell. If
 		// it cannot answer, what cmd.exe printed is checked as it is.
-		if ps, err := c.exec(ctx, "detect", windowsUnicodeProbe, nil, maxProbeOutput); err != nil {
+		if ps, err := c.exec(ctx, "detect", windowsUnicodeProbe, nil, false, maxProbeOutput); err != nil {
 			return Platform{}, err
 		} else if u, err := parsePowerShellProbe(ps.stdout); err == nil {
 			r.temp, r.user = u.temp, u.user

@@ -3,6 +3,11 @@
 // modules, and writes the report, encrypted with age to the core's public
 // key, on stdout. Errors go to stderr as one line; the exit status says
 // which stage failed (see agent/protocol).
+//
+// The agent never outlives its round: it stops, killing its external
+// modules with their process groups, when the request's deadline passes,
+// when its session ends (end of file on the stdin the core holds open) or
+// on SIGTERM, SIGHUP or SIGINT (see stop.go).
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/modules/all"
+	"github.com/cscs-dev/cscs/agent/protocol"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -32,7 +38,9 @@ type setup struct {
 
 func main() {
 	s := setup{builtin: all.Builtin(), dir: ownDir()}
-	err := run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, s)
+	ctx, stopSignals := stopOnSignals(context.Background())
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, s)
+	stopSignals()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "cscs-agent: "+err.Error())
 		os.Exit(exitCode(err))
@@ -66,10 +74,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return err
 	}
 
-	req, err := readRequest(stdin)
+	req, rest, err := readRequest(stdin)
 	if err != nil {
 		return err
 	}
+	ctx, stop := stopWhenDone(ctx, req, rest)
+	defer stop()
 	report := collectReport(ctx, req, s)
+	if ctx.Err() != nil {
+		return exitError{code: protocol.ExitStopped, err: fmt.Errorf("stopped before the report was complete: %w", context.Cause(ctx))}
+	}
 	return writeEncrypted(stdout, req.recipient, report)
 }

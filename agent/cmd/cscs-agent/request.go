@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,54 +27,119 @@ type request struct {
 	recipient *age.X25519Recipient
 	config    module.Config
 	timeout   time.Duration
+	// deadline bounds the whole run; 0 means none.
+	deadline time.Duration
 }
 
 func badRequest(format string, args ...any) error {
 	return exitError{code: protocol.ExitBadRequest, err: fmt.Errorf(format, args...)}
 }
 
-// readRequest reads and checks one request from r. Unknown JSON fields are
+// readRequest reads and checks one request from r: one JSON value, which
+// need not be followed by end of file (see protocol.Request.HoldsStdin).
+// rest is what follows the request on r. Unless the request holds stdin,
+// rest is read here to its end and must be blank. Unknown JSON fields are
 // ignored so a newer core may add optional fields within a Version.
-func readRequest(r io.Reader) (request, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxRequestBytes+1))
-	if err != nil {
-		return request{}, badRequest("read request from stdin: %w", err)
+func readRequest(r io.Reader) (req request, rest io.Reader, err error) {
+	in := &stdinReader{r: r, left: maxRequestBytes + 1}
+	dec := json.NewDecoder(in)
+	err = dec.Decode(&req.Request)
+	var syntax *json.SyntaxError
+	var mismatch *json.UnmarshalTypeError
+	switch {
+	case in.left <= 0 && (err != nil || dec.InputOffset() > maxRequestBytes):
+		return request{}, nil, badRequest("request on stdin is larger than %d bytes; send one JSON request", maxRequestBytes)
+	case in.err != nil:
+		return request{}, nil, badRequest("read request from stdin: %w", in.err)
+	case err == io.EOF:
+		return request{}, nil, badRequest("no request on stdin; the core writes one JSON request there")
+	case errors.As(err, &syntax):
+		return request{}, nil, badRequest("request on stdin is not valid JSON (offset %d): %w", syntax.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return request{}, nil, badRequest("request on stdin is not valid JSON: it ends after %d bytes, inside the value", dec.InputOffset())
+	case errors.As(err, &mismatch):
+		return request{}, nil, badRequest("request on stdin does not match the protocol: %w", err)
+	case err != nil:
+		return request{}, nil, badRequest("request on stdin could not be decoded: %w", err)
 	}
-	if len(data) > maxRequestBytes {
-		return request{}, badRequest("request on stdin is larger than %d bytes; send one JSON request", maxRequestBytes)
-	}
-	if len(data) == 0 {
-		return request{}, badRequest("no request on stdin; the core writes one JSON request there")
-	}
-	var req request
-	if err := json.Unmarshal(data, &req.Request); err != nil {
-		var syntax *json.SyntaxError
-		if errors.As(err, &syntax) {
-			return request{}, badRequest("request on stdin is not valid JSON (offset %d): %w", syntax.Offset, err)
+	rest = io.MultiReader(dec.Buffered(), r)
+	if !req.HoldsStdin {
+		if err := blankToEnd(io.MultiReader(dec.Buffered(), in)); err != nil {
+			return request{}, nil, err
 		}
-		return request{}, badRequest("request on stdin does not match the protocol: %w", err)
 	}
+	if err := req.check(); err != nil {
+		return request{}, nil, err
+	}
+	return req, rest, nil
+}
+
+// stdinReader reads at most left bytes of r and keeps the first error
+// other than end of file.
+type stdinReader struct {
+	r    io.Reader
+	left int64
+	err  error
+}
+
+func (s *stdinReader) Read(p []byte) (int, error) {
+	if s.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > s.left {
+		p = p[:s.left]
+	}
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// blankToEnd reads r to its end and fails unless it held only white space.
+func blankToEnd(r io.Reader) error {
+	buf := make([]byte, 512)
+	for {
+		n, err := r.Read(buf)
+		if len(bytes.TrimSpace(buf[:n])) > 0 {
+			return badRequest("request on stdin is followed by more than white space; send one JSON request")
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return badRequest("read request from stdin: %w", err)
+		}
+	}
+}
+
+// check checks the fields of a decoded request and fills in what the
+// agent derives from them.
+func (req *request) check() error {
+	var err error
 	if req.Version != protocol.Version {
-		return request{}, badRequest("request speaks protocol version %d but this agent speaks %d; upload the agent that ships with this core", req.Version, protocol.Version)
+		return badRequest("request speaks protocol version %d but this agent speaks %d; upload the agent that ships with this core", req.Version, protocol.Version)
 	}
 	if req.recipient, err = age.ParseX25519Recipient(req.Recipient); err != nil {
 		// age's error repeats the input, which may be a pasted secret key:
 		// say what is wrong without echoing it.
 		if strings.HasPrefix(strings.ToUpper(req.Recipient), "AGE-SECRET-KEY-") {
-			return request{}, badRequest("request recipient is not an age X25519 public key but a secret key; send the public key (age1...) and keep the secret on the core")
+			return badRequest("request recipient is not an age X25519 public key but a secret key; send the public key (age1...) and keep the secret on the core")
 		}
-		return request{}, badRequest("request recipient is not an age X25519 public key (age1..., %d characters given)", len(req.Recipient))
+		return badRequest("request recipient is not an age X25519 public key (age1..., %d characters given)", len(req.Recipient))
 	}
 	if req.Nonce == "" {
-		return request{}, badRequest("request has no nonce; the core must send a fresh one per host and round")
+		return badRequest("request has no nonce; the core must send a fresh one per host and round")
 	}
 	if len(req.Nonce) > maxNonceBytes {
-		return request{}, badRequest("request nonce is %d bytes, more than the %d allowed", len(req.Nonce), maxNonceBytes)
+		return badRequest("request nonce is %d bytes, more than the %d allowed", len(req.Nonce), maxNonceBytes)
 	}
-	if req.CPUSampleMillis < 0 || req.ModuleTimeoutMillis < 0 {
-		return request{}, badRequest("request has a negative cpu_sample_ms or module_timeout_ms; use 0 for the default")
+	if req.CPUSampleMillis < 0 || req.ModuleTimeoutMillis < 0 || req.DeadlineMillis < 0 {
+		return badRequest("request has a negative cpu_sample_ms, module_timeout_ms or deadline_ms; use 0 for the default")
 	}
 	req.config = module.Config{CPUSample: time.Duration(req.CPUSampleMillis) * time.Millisecond}
 	req.timeout = time.Duration(req.ModuleTimeoutMillis) * time.Millisecond
-	return req, nil
+	req.deadline = time.Duration(req.DeadlineMillis) * time.Millisecond
+	return nil
 }

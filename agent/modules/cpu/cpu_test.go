@@ -93,3 +93,18 @@ func TestName(t *testing.T) {
 		t.Fatalf("Name() = %q", got)
 	}
 }
+
+// TestCollectWindowEndsWithContext: the operating system's sampler does
+// not sit out its window once the agent is stopped.
+func TestCollectWindowEndsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := New().Collect(ctx, module.Config{CPUSample: 10 * time.Minute})
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("Collect returned after %v of a 10 min window, want soon after the cancel", elapsed)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Collect: %v, want the context's error", err)
+	}
+}

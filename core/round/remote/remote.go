@@ -302,10 +302,47 @@ type hostJob struct {
 	// arts are the agent and then the plan's external modules.
 	arts []transport.Artifact
 	req  protocol.Request
-	// reqJSON is req encoded, sent on the agent's stdin.
+	// reqJSON is req encoded, without a deadline (see stdin).
 	reqJSON []byte
 	// failedStep names what ensureAndRun was doing when it failed.
 	failedStep string
+}
+
+// stdin is the request for a run of the agent that starts now: req with
+// the deadline left to the host (see agentDeadline).
+func (job *hostJob) stdin(ctx context.Context) ([]byte, error) {
+	ms := agentDeadline(ctx)
+	if ms == 0 {
+		return job.reqJSON, nil
+	}
+	req := job.req
+	req.DeadlineMillis = ms
+	data, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode request: %w", err)
+	}
+	return data, nil
+}
+
+// Margins of agentDeadline: a tenth of the time left, within these bounds.
+const (
+	minDeadlineMargin = 250 * time.Millisecond
+	maxDeadlineMargin = 2 * time.Second
+)
+
+// agentDeadline is the request's deadline_ms for an agent starting now:
+// the time left until ctx's deadline (the host's timeout) less a margin
+// for starting the agent and for its answer to come back, so that the
+// agent stops its modules and says so before the core gives up on the
+// host. 0 when ctx has no deadline; at least 1 once it is near.
+func agentDeadline(ctx context.Context) int {
+	end, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	left := time.Until(end)
+	margin := min(max(left/10, minDeadlineMargin), maxDeadlineMargin)
+	return int(max((left-margin)/time.Millisecond, 1))
 }
 
 // noAgentError is a platform without an agent in the AgentSource.
@@ -329,7 +366,8 @@ func (c *Collector) prepare(ctx context.Context, cl config.Client, plat transpor
 	job := &hostJob{plat: plat}
 	art := transport.Artifact{Name: "cscs-agent", Data: agent.Data, SHA256: agent.SHA256, Gzip: agent.Gzip}
 	job.req = protocol.Request{Version: protocol.Version, Recipient: c.recipient,
-		CPUSampleMillis: int(c.s.CPUSample / time.Millisecond), ModuleConfig: c.s.ModuleConfig}
+		CPUSampleMillis: int(c.s.CPUSample / time.Millisecond), ModuleConfig: c.s.ModuleConfig,
+		HoldsStdin: transport.HoldsStdin(plat)}
 	job.arts = []transport.Artifact{art}
 	if c.s.Sources != nil {
 		pl := source.Platform{OS: plat.OS, Arch: plat.Arch}
@@ -395,8 +433,12 @@ func (c *Collector) failPrepare(ctx context.Context, col storage.Collection, err
 // cached platform says: then nothing ran, and fresh is the platform the
 // host reported (zero if it could not tell), for the full path.
 func (c *Collector) runCached(ctx context.Context, client *transport.Client, col *storage.Collection, job *hostJob) (out []byte, checked bool, fresh transport.Platform, err error) {
+	stdin, err := job.stdin(ctx)
+	if err != nil {
+		return nil, true, transport.Platform{}, err
+	}
 	t0 := time.Now()
-	out, _, err = client.RunCached(ctx, job.plat, job.arts[0], job.arts[1:], job.reqJSON, maxReport)
+	out, _, err = client.RunCached(ctx, job.plat, job.arts[0], job.arts[1:], stdin, maxReport)
 	col.Timings.Exec = time.Since(t0)
 	var nip *transport.NotInPlaceError
 	switch {
@@ -426,8 +468,12 @@ func (c *Collector) ensureAndRun(ctx context.Context, client *transport.Client, 
 		return nil, err
 	}
 	job.failedStep = "run agent"
+	stdin, err := job.stdin(ctx)
+	if err != nil {
+		return nil, err
+	}
 	t0 = time.Now()
-	out, _, err := client.Run(ctx, job.plat, paths[0], job.arts[0].SHA256, job.reqJSON, maxReport)
+	out, _, err := client.Run(ctx, job.plat, paths[0], job.arts[0].SHA256, stdin, maxReport)
 	col.Timings.Exec += time.Since(t0)
 	if errors.Is(err, transport.ErrAgentChecksum) {
 		return c.reupload(ctx, client, col, job)
@@ -450,8 +496,12 @@ func (c *Collector) reupload(ctx context.Context, client *transport.Client, col 
 	if err != nil {
 		return nil, err
 	}
+	stdin, err := job.stdin(ctx)
+	if err != nil {
+		return nil, err
+	}
 	t0 = time.Now()
-	out, _, err := client.Run(ctx, job.plat, remote, job.arts[0].SHA256, job.reqJSON, maxReport)
+	out, _, err := client.Run(ctx, job.plat, remote, job.arts[0].SHA256, stdin, maxReport)
 	col.Timings.Exec += time.Since(t0)
 	return out, err
 }
