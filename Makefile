@@ -8,14 +8,15 @@ AGENT_PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/am
 CORE_LDFLAGS  := -s -w -X main.version=$(VERSION)
 AGENT_LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples bench bench-rounds bench-fleet bench-serve sizes clean help proto
+.PHONY: all build build-deps core agents demo test test-deps vet lint validate-examples fuzz fuzz-short bench bench-rounds bench-fleet bench-serve sizes clean help proto
 
 all: build
 
 help:
 	@echo "make            build bin/cscs and bin/agents/* for every platform"
 	@echo "make demo       one real round against an in-process SSH fleet (needs only Go)"
-	@echo "make test       install test dependencies (as root), vet, lint and run every test"
+	@echo "make test       install test dependencies (as root), vet, lint, run every test, then fuzz-short"
+	@echo "make fuzz       run every fuzz target for FUZZTIME each (default $(FUZZTIME)); make fuzz-short: $(FUZZTIME_SHORT) each"
 	@echo "make bench      every benchmark: bench-rounds, bench-fleet, then bench-serve (~18 min)"
 	@echo "make bench-rounds  round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s; host CPU of a round"
 	@echo "make bench-fleet  floor vs cscs run (cached, cold) vs pssh and Ansible on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~8 min)"
@@ -70,6 +71,19 @@ validate-examples: core
 
 test: test-deps build vet lint validate-examples
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory fuzz-short
+
+# Fuzzing: every Fuzz target (found by scripts/fuzz.sh), one at a time, for
+# FUZZTIME each; a failing input is left in the package's testdata/fuzz/.
+# fuzz-short is the brief run `make test` ends with. `go test` alone runs
+# the seed corpora (f.Add and testdata/fuzz/) as ordinary tests.
+FUZZTIME       ?= 30s
+FUZZTIME_SHORT ?= 3s
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+fuzz-short:
+	GO=$(GO) FUZZTIME=$(FUZZTIME_SHORT) bash scripts/fuzz.sh
 
 # Every benchmark: round times, storage, host cost, the fleet comparison, then
 # serve's rounds (about 18 minutes on 2 cores). bench-rounds, bench-fleet and
