@@ -66,7 +66,7 @@ func (r Runner) runOne(ctx context.Context, m protocol.ExternalModule) protocol.
 	start := time.Now()
 	res, err := r.execute(ctx, m)
 	if err != nil {
-		res = protocol.ModuleResult{Error: err.Error()}
+		res = protocol.ModuleResult{Error: protocol.ErrorText(err.Error())}
 	}
 	res.Name = m.Source
 	res.DurationMS = float64(time.Since(start)) / float64(time.Millisecond)
