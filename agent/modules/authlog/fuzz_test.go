@@ -147,3 +147,31 @@ func FuzzDecodeCursor(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSettings parses fuzzed module settings (from an operator's
+// overlay, through the core). Properties: no panic; settings or an error;
+// an error is valid UTF-8 without control characters (the agent's
+// protocol.ErrorText makes it fit a report); accepted settings are within
+// their bounds, with an absolute file or none.
+func FuzzParseSettings(f *testing.F) {
+	for _, s := range []string{"", "null", `{}`, `{"file":"/var/log/secure","max_events":5000,"first_bytes":8388608}`,
+		`{"max_events":-1}`, `{"first_bytes":9000000}`, `{"file":"auth.log"}`, `{"file":"\u0000\ufffd"}`, `[1]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		s, err := ParseSettings(raw)
+		if err != nil {
+			if msg := err.Error(); !utf8.ValidString(msg) || strings.ContainsFunc(msg, unicode.IsControl) {
+				t.Errorf("error is not UTF-8 text without control characters: %q", msg)
+			}
+			if s != (Settings{}) {
+				t.Errorf("settings %+v with error %v", s, err)
+			}
+			return
+		}
+		if s.MaxEvents < 1 || s.MaxEvents > MaxMaxEvents || s.FirstBytes < 1 || s.FirstBytes > MaxFirstBytes ||
+			(s.File != "" && !strings.HasPrefix(s.File, "/")) {
+			t.Errorf("settings accepted as %+v", s)
+		}
+	})
+}
