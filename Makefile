@@ -78,7 +78,7 @@ test: test-deps build vet lint validate-examples
 # fuzz-short is the brief run `make test` ends with. `go test` alone runs
 # the seed corpora (f.Add and testdata/fuzz/) as ordinary tests.
 FUZZTIME       ?= 30s
-FUZZTIME_SHORT ?= 3s
+FUZZTIME_SHORT ?= 2s
 fuzz:
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
 
