@@ -11,14 +11,15 @@ AGENT_LDFLAGS := -s -w -X main.version=$(VERSION)
 # SDK (a module of its own) and each example plugin (one module each).
 PKGS     := github.com/cscs-dev/cscs/...
 
-.PHONY: all build build-deps core agents demo test test-deps vet lint modules validate-examples bench bench-rounds bench-fleet bench-serve bench-mail sizes clean help proto
+.PHONY: all build build-deps core agents demo test test-deps vet lint modules validate-examples fuzz fuzz-short bench bench-rounds bench-fleet bench-serve bench-mail sizes clean help proto
 
 all: build
 
 help:
 	@echo "make            build bin/cscs and bin/agents/* for every platform"
 	@echo "make demo       one real round against an in-process SSH fleet (needs only Go)"
-	@echo "make test       install test dependencies (as root), vet, lint and run every test"
+	@echo "make test       install test dependencies (as root), vet, lint, run every test, then fuzz-short"
+	@echo "make fuzz       run every fuzz target for FUZZTIME each (default $(FUZZTIME)); make fuzz-short: $(FUZZTIME_SHORT) each"
 	@echo "make bench      every benchmark: bench-rounds, bench-fleet, bench-serve, then bench-mail (~20 min)"
 	@echo "make bench-rounds  round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s; host CPU of a round"
 	@echo "make bench-fleet  floor vs cscs run (cached, cold) vs pssh and Ansible on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~8 min)"
@@ -84,8 +85,21 @@ modules:
 	done
 	cd sdk && GOWORK=off $(GO) test -count=1 ./...
 
+# Fuzzing: every Fuzz target (found by scripts/fuzz.sh), one at a time, for
+# FUZZTIME each; a failing input is left in the package's testdata/fuzz/.
+# fuzz-short is the brief run `make test` ends with. `go test` alone runs
+# the seed corpora (f.Add and testdata/fuzz/) as ordinary tests.
+FUZZTIME       ?= 30s
+FUZZTIME_SHORT ?= 2s
+fuzz:
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash scripts/fuzz.sh
+
+fuzz-short:
+	GO=$(GO) FUZZTIME=$(FUZZTIME_SHORT) bash scripts/fuzz.sh
+
 test: test-deps build vet lint modules validate-examples
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -count=1 -timeout 20m $(PKGS)
+	@$(MAKE) --no-print-directory fuzz-short
 
 # Every benchmark: round times, storage, host cost, the fleet comparison,
 # serve's rounds, then what mail costs a round (about 20 minutes on 2 cores).

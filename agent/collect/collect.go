@@ -66,7 +66,7 @@ func Run(ctx context.Context, available []module.Module, opts Options) []protoco
 		if !ok {
 			results[i] = protocol.ModuleResult{
 				Name:  name,
-				Error: fmt.Sprintf("unknown module %q; known: %s", name, strings.Join(known, ", ")),
+				Error: protocol.ErrorText(fmt.Sprintf("unknown module %q; known: %s", name, strings.Join(known, ", "))),
 			}
 			continue
 		}
@@ -119,10 +119,10 @@ func runOne(parent context.Context, m module.Module, cfg module.Config, cursor s
 	case errors.Is(o.err, context.DeadlineExceeded) || (o.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)):
 		res.Error = fmt.Sprintf("did not finish within %v; raise module_timeout_ms or check whether the host is overloaded", timeout)
 	case o.err != nil:
-		res.Error = o.err.Error()
+		res.Error = protocol.ErrorText(o.err.Error())
 	default:
 		if err := checkFinite(o.metrics); err != nil {
-			res.Error = err.Error()
+			res.Error = protocol.ErrorText(err.Error())
 		} else {
 			res.Metrics = o.metrics
 		}

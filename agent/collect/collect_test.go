@@ -58,6 +58,7 @@ func TestRun(t *testing.T) {
 		fakeModule{name: "stuck", ignoreCtx: true},
 		fakeModule{name: "nan", metrics: metric("nan.x", math.NaN())},
 		fakeModule{name: "inf", metrics: metric("inf.x", math.Inf(1))},
+		fakeModule{name: "hostile", err: errors.New("channel \"\uFFFD\x1b[0m\" " + strings.Repeat("x", 5000))},
 	}
 	type want struct {
 		name    string
@@ -82,6 +83,7 @@ func TestRun(t *testing.T) {
 				{name: "stuck", errPart: "did not finish within"},
 				{name: "nan", errPart: "non-finite value for nan.x"},
 				{name: "inf", errPart: "non-finite value for inf.x"},
+				{name: "hostile", errPart: `channel "??[0m" xxx`},
 			},
 		},
 		"unknown module": {
@@ -119,6 +121,9 @@ func TestRun(t *testing.T) {
 				if w.errPart != "" {
 					if !strings.Contains(g.Error, w.errPart) {
 						t.Errorf("result %q error = %q, want it to contain %q", g.Name, g.Error, w.errPart)
+					}
+					if g.Error != protocol.ErrorText(g.Error) {
+						t.Errorf("result %q error %q is not text the core accepts", g.Name, g.Error)
 					}
 					if len(g.Metrics) != 0 {
 						t.Errorf("result %q has metrics %v beside its error", g.Name, g.Metrics)

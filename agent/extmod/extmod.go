@@ -66,7 +66,7 @@ func (r Runner) runOne(ctx context.Context, m protocol.ExternalModule) protocol.
 	start := time.Now()
 	res, err := r.execute(ctx, m)
 	if err != nil {
-		res = protocol.ModuleResult{Error: err.Error()}
+		res = protocol.ModuleResult{Error: protocol.ErrorText(err.Error())}
 	}
 	res.Name = m.Source
 	res.DurationMS = float64(time.Since(start)) / float64(time.Millisecond)
@@ -123,7 +123,9 @@ func parseResult(source string, stdout []byte) (protocol.ModuleResult, error) {
 		return protocol.ModuleResult{}, errors.New("stdout holds more than one JSON object; print exactly one")
 	}
 	if err := res.Validate(source); err != nil {
-		return protocol.ModuleResult{}, fmt.Errorf("invalid result: %w", err)
+		// The problems quote the module's output, where the JSON decoder
+		// put U+FFFD for bytes that are not UTF-8.
+		return protocol.ModuleResult{}, fmt.Errorf("invalid result: %s", sanitize(err.Error()))
 	}
 	out := protocol.ModuleResult{Cursor: res.Cursor, Raw: res.Raw}
 	for _, mt := range res.Metrics {

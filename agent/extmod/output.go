@@ -62,14 +62,16 @@ func stderrSummary(stderr []byte) string {
 	return s
 }
 
-// sanitize replaces tabs with spaces, and other control characters and
-// invalid UTF-8 with '?'.
+// sanitize replaces tabs with spaces, and every other character that is
+// not printable (control and format characters, such as bidirectional
+// overrides), invalid UTF-8 and U+FFFD with '?': the core refuses a report
+// whose module error holds any of them.
 func sanitize(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r == '\t' {
 			return ' '
 		}
-		if r == utf8.RuneError || unicode.IsControl(r) {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
 			return '?'
 		}
 		return r

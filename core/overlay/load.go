@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -73,8 +74,9 @@ type parsed struct {
 }
 
 // Load reads the overlay files in precedence order and merges them. The
-// returned diagnostics carry file, line and column; with errors the
-// overlay is partial and must not be used. Plugin bodies still need
+// returned diagnostics carry file, line and column, and come in that
+// order (files in the order given), the same on every run; with errors
+// the overlay is partial and must not be used. Plugin bodies still need
 // Resolve.
 func Load(files []string, opts Options) (*Overlay, hcl.Diagnostics) {
 	if opts.Env == nil {
@@ -102,7 +104,7 @@ func Load(files []string, opts Options) (*Overlay, hcl.Diagnostics) {
 	d := evalVariables(all, base, opts.Vars)
 	diags = append(diags, d...)
 	if d.HasErrors() {
-		return ov, diags
+		return ov, sortDiagnostics(files, diags)
 	}
 	names := newRegistry()
 	for _, p := range all {
@@ -112,7 +114,31 @@ func Load(files []string, opts Options) (*Overlay, hcl.Diagnostics) {
 	}
 	diags = append(diags, ov.checkRefs()...)
 	ov.fillTexts()
-	return ov, diags
+	return ov, sortDiagnostics(files, diags)
+}
+
+// sortDiagnostics orders diags by file (in the order of files), line and
+// column, those without a place first, keeping the order of diagnostics
+// at the same place. HCL reports some problems of a body (such as
+// unexpected arguments) in map order, which differs from run to run.
+func sortDiagnostics(files []string, diags hcl.Diagnostics) hcl.Diagnostics {
+	fileIndex := func(d *hcl.Diagnostic) int {
+		if d.Subject == nil {
+			return -1
+		}
+		if i := slices.Index(files, d.Subject.Filename); i >= 0 {
+			return i
+		}
+		return len(files)
+	}
+	slices.SortStableFunc(diags, func(a, b *hcl.Diagnostic) int {
+		if c := cmp.Compare(fileIndex(a), fileIndex(b)); c != 0 || a.Subject == nil {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.Subject.Filename, b.Subject.Filename),
+			cmp.Compare(a.Subject.Start.Line, b.Subject.Start.Line), cmp.Compare(a.Subject.Start.Column, b.Subject.Start.Column))
+	})
+	return diags
 }
 
 // fillTexts sets each alert's Text from the source of its condition, and

@@ -339,3 +339,32 @@ group "db" {
 		t.Errorf("Show leaves down_after out:\n%s", shown.String())
 	}
 }
+
+// TestFileFunctionBounded: file() of a file without an end or over the
+// bound is an error, not a read that never returns.
+func TestFileFunctionBounded(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("x"), maxSecretFile+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		path    string
+		wantErr string
+	}{
+		"over the bound":          {path: big, wantErr: "file() reads at most"},
+		"a device without an end": {path: "/dev/zero", wantErr: "file() reads at most"},
+		"missing":                 {path: "nope", wantErr: "cannot read"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := os.Stat(tc.path); tc.path == "/dev/zero" && err != nil {
+				t.Skip("no /dev/zero here")
+			}
+			_, err := readSecretFile(dir, tc.path)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("readSecretFile(%q) error %v, want %q", tc.path, err, tc.wantErr)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package overlay
 
 import (
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -70,16 +71,19 @@ func readSecretFile(dir, p string) (string, error) {
 	} else if !filepath.IsAbs(p) {
 		p = filepath.Join(dir, p)
 	}
-	st, err := os.Stat(p)
+	f, err := os.Open(p)
 	if err != nil {
 		return "", fmt.Errorf("cannot read %s: %w", p, err)
 	}
-	if st.Size() > maxSecretFile {
-		return "", fmt.Errorf("%s is %d bytes; file() reads at most %d", p, st.Size(), maxSecretFile)
-	}
-	data, err := os.ReadFile(p)
+	defer f.Close()
+	// A device or special file has no size to check first (file("/dev/zero")
+	// never ends): the read itself is bounded.
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
 	if err != nil {
 		return "", fmt.Errorf("cannot read %s: %w", p, err)
+	}
+	if len(data) > maxSecretFile {
+		return "", fmt.Errorf("%s is more than %d bytes; file() reads at most %d", p, maxSecretFile, maxSecretFile)
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"), nil
 }

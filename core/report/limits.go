@@ -31,7 +31,7 @@ func DefaultLimits() Limits {
 		MaxCiphertextBytes: 16 << 20,
 		MaxModules:         64,
 		MaxMetrics:         4096,
-		MaxErrorBytes:      4096,
+		MaxErrorBytes:      protocol.MaxErrorBytes,
 	}
 }
 

@@ -52,7 +52,8 @@ var units = [...]string{"percent", "bytes", "seconds", "count", ""}
 
 // Validate checks r as the agent does before accepting it from a module of
 // source: metric names (ValidateMetricName), units, finite values, events
-// with a channel and an RFC 3339 time, and the cursor's size.
+// with a channel and an RFC 3339 time (in UTC, in the years 0000 to 9999),
+// and the cursor's size.
 func (r Result) Validate(source string) error {
 	var errs []error
 	for _, m := range r.Metrics {
@@ -71,8 +72,11 @@ func (r Result) Validate(source string) error {
 		if e.Channel == "" {
 			errs = append(errs, fmt.Errorf("event %d has no channel", i))
 		}
-		if _, err := time.Parse(time.RFC3339Nano, e.Time); err != nil {
+		if at, err := time.Parse(time.RFC3339Nano, e.Time); err != nil {
 			errs = append(errs, fmt.Errorf("event %d has time %q; use RFC 3339, e.g. 2006-01-02T15:04:05Z", i, clip(e.Time)))
+		} else if y := at.UTC().Year(); y < 0 || y > 9999 {
+			// A report holds times in UTC, and JSON has no year outside these.
+			errs = append(errs, fmt.Errorf("event %d has time %q, outside the years 0000 to 9999 in UTC", i, clip(e.Time)))
 		}
 	}
 	if len(r.Cursor) > MaxCursorBytes {

@@ -66,6 +66,14 @@ func TestResultValidate(t *testing.T) {
 			result:  Result{Events: []Event{{Time: "2025-11-25T10:00:00Z"}}},
 			wantErr: "event 0 has no channel",
 		},
+		"event time before year 0 in UTC": {
+			result:  Result{Events: []Event{event, {Channel: "auth", Time: "0000-01-01T00:00:00+01:00"}}},
+			wantErr: "event 1 has time \"0000-01-01T00:00:00+01:00\", outside the years",
+		},
+		"event time after year 9999 in UTC": {
+			result:  Result{Events: []Event{{Channel: "auth", Time: "9999-12-31T23:59:59-00:01"}}},
+			wantErr: "outside the years 0000 to 9999",
+		},
 		"event time not RFC 3339": {
 			result:  Result{Events: []Event{event, {Channel: "auth", Time: "Nov 25 10:00:00"}}},
 			wantErr: "event 1 has time",

@@ -79,7 +79,8 @@ var sudoFailures = []string{"incorrect password attempt", "user NOT in sudoers",
 
 // parseLine splits an auth log line: syslog's "Jan  2 15:04:05 host
 // sshd[1]: msg", rsyslog's RFC 3339 form, or a bare sshd message as
-// "sshd -e" writes it. now stands in for a missing timestamp and year.
+// "sshd -e" writes it. now stands in for a missing timestamp and year, and
+// for one outside the years 0000 to 9999 in UTC.
 func parseLine(line string, now time.Time, loc *time.Location) record {
 	line = strings.TrimRight(line, "\r\n")
 	if len(line) > maxLine {
@@ -87,7 +88,7 @@ func parseLine(line string, now time.Time, loc *time.Location) record {
 	}
 	if m := patterns().syslogISO.FindStringSubmatch(line); m != nil {
 		t, err := time.Parse(time.RFC3339Nano, m[1])
-		if err != nil {
+		if err != nil || !encodable(t) {
 			t = now
 		}
 		return record{time: t.UTC(), host: m[2], provider: m[3], message: m[4]}
@@ -96,6 +97,14 @@ func parseLine(line string, now time.Time, loc *time.Location) record {
 		return record{time: bsdTime(m[1], now, loc), host: m[2], provider: m[3], message: m[4]}
 	}
 	return record{time: now.UTC(), message: line}
+}
+
+// encodable reports whether t, in UTC, can stand in a report: JSON times
+// have years 0000 to 9999, and one event outside them would keep the agent
+// from encoding its whole report.
+func encodable(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
 }
 
 // bsdTime reads a year-less syslog time: this year, or last year when
@@ -124,7 +133,8 @@ type journalEntry struct {
 	Message    json.RawMessage `json:"MESSAGE"`
 }
 
-// parseJournal parses one `journalctl -o json` line.
+// parseJournal parses one `journalctl -o json` line. A time that cannot
+// be put in a report is left zero, as a missing one is.
 func parseJournal(line []byte) (record, string, error) {
 	var e journalEntry
 	if err := json.Unmarshal(line, &e); err != nil {
@@ -137,7 +147,7 @@ func parseJournal(line []byte) (record, string, error) {
 	if r.provider == "" {
 		r.provider = jsonText(e.Comm)
 	}
-	if us, err := strconv.ParseInt(e.Realtime, 10, 64); err == nil {
+	if us, err := strconv.ParseInt(e.Realtime, 10, 64); err == nil && encodable(time.UnixMicro(us)) {
 		r.time = time.UnixMicro(us).UTC()
 	}
 	return r, e.Cursor, nil

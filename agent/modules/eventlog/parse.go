@@ -203,6 +203,10 @@ func (p *eventParser) systemField(t xml.StartElement) error {
 		if err != nil {
 			return fmt.Errorf("TimeCreated SystemTime %q is not an RFC 3339 time", clip(raw))
 		}
+		// A report holds times in UTC, and JSON has no year outside these.
+		if y := at.UTC().Year(); y < 0 || y > 9999 {
+			return fmt.Errorf("TimeCreated SystemTime %q is outside the years 0000 to 9999 in UTC", clip(raw))
+		}
 		p.ev.Time = at.UTC()
 		return p.skip()
 	}

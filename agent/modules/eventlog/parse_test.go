@@ -391,6 +391,9 @@ func assertSafe(t *testing.T, e Event) {
 	if e.RecordID == 0 || e.Time.Location() != time.UTC {
 		t.Errorf("RecordID %d, time zone %v: want a positive id and UTC", e.RecordID, e.Time.Location())
 	}
+	if _, err := e.Time.MarshalJSON(); err != nil {
+		t.Errorf("time %v cannot be put in a report: %v", e.Time, err)
+	}
 	if len(e.Data) > MaxFields || len(e.Message) > MaxMessageBytes {
 		t.Errorf("%d fields, message of %d bytes: over the caps", len(e.Data), len(e.Message))
 	}
