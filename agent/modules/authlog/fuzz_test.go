@@ -101,10 +101,10 @@ func FuzzScanJournal(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, out []byte) {
 		const max = 3
-		events, next, truncated, err := scanJournal(bytes.NewReader(out), "old", max, testNow, "here")
+		events, own, next, truncated, err := journalScan{cursor: "old", max: max, now: testNow, computer: "here"}.scan(bytes.NewReader(out))
 		if err != nil {
-			if events != nil || next != "old" || truncated {
-				t.Errorf("error %v with %d events, cursor %q, truncated %v", err, len(events), next, truncated)
+			if events != nil || own != 0 || next != "old" || truncated {
+				t.Errorf("error %v with %d events (%d own), cursor %q, truncated %v", err, len(events), own, next, truncated)
 			}
 			return
 		}
