@@ -82,12 +82,10 @@ type Config struct {
 	// Down is each client's <alert type="down"> setting, Down[i] for
 	// Inventory.Clients[i].
 	Down []alert.DownLimit
-	// LeftOut are the sources left out at load (not Strict): they could
-	// not be started or did not describe themselves.
-	LeftOut []sources.Failure
 	// SkippedTypes are the alert types of config.xml rules skipped
-	// because no source that started declares them (LeftOut is not
-	// empty): their firing states are kept, neither resolved nor retired.
+	// because no source that started declares them while a source was
+	// left out (not Strict): their firing states are kept, neither
+	// resolved nor retired.
 	SkippedTypes []string
 }
 
@@ -138,7 +136,7 @@ func Load(ctx context.Context, files Files, opts LoadOptions, w io.Writer) (*Con
 		diags.Sort()
 	}
 	if described != nil {
-		c.Sources, c.LeftOut = described.descs, described.leftOut
+		c.Sources = described.descs
 	}
 	if _, err := os.Stat(files.Email); files.Email != "" && (err == nil || !errors.Is(err, fs.ErrNotExist)) {
 		var ed config.Diagnostics
