@@ -1,13 +1,16 @@
 package cli
 
 import (
-	"flag"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 
+	flag "github.com/spf13/pflag"
+
 	"github.com/cscs-dev/cscs/core/config"
+	"github.com/cscs-dev/cscs/core/internal/suggest"
 	"github.com/cscs-dev/cscs/core/round"
 )
 
@@ -28,15 +31,21 @@ type settings struct {
 	// pluginsDir is set by pluginFlags.
 	pluginsDir func() string
 	// overlays and vars are --overlay and --var (overlayFlags).
-	overlays, vars listFlag
+	overlays, vars []string
 	// strict makes a plugin that cannot be started an error (validate)
 	// instead of leaving it out of the round.
 	strict bool
 }
 
+// newFlagSet is the flag set of a command; a command registers its flags
+// on it, then parses env.Args with parse (or parseArgs). When the command
+// tree is being built (env.describe), parse returns at once: the flags
+// are registered, nothing runs.
 func newFlagSet(env *Env, name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("cscs "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {}
+	env.flags = fs
 	return fs
 }
 
@@ -105,16 +114,64 @@ func defaultDataDir(env *Env) string {
 	return ".cscs"
 }
 
-// parse parses args and reports a usage error the way every command does.
+// parse parses env.Args for a command that takes no arguments.
 func parse(fs *flag.FlagSet, env *Env) (ok bool, code int) {
-	if err := fs.Parse(env.Args); err != nil {
-		return false, parseErrorCode(err)
+	_, ok, code = parseArgs(fs, env, 0, 0, "")
+	return ok, code
+}
+
+// parseOneArg parses env.Args for a command that takes one argument,
+// named what in messages; flags may come before or after it.
+func parseOneArg(fs *flag.FlagSet, env *Env, what string) (arg string, ok bool, code int) {
+	args, ok, code := parseArgs(fs, env, 1, 1, what)
+	if !ok {
+		return "", false, code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return false, ExitBadConfig
+	return args[0], true, ExitOK
+}
+
+// parseArgs parses env.Args into fs and returns the arguments, between
+// min and max of them (named what in messages). --help prints the
+// command's help; a mistyped flag gets a suggestion. ok is false when the
+// command ends there, with code.
+func parseArgs(fs *flag.FlagSet, env *Env, min, max int, what string) (args []string, ok bool, code int) {
+	if env.describe {
+		return nil, false, ExitOK
 	}
-	return true, ExitOK
+	err := fs.Parse(env.Args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		if env.help != nil {
+			env.help()
+		}
+		return nil, false, ExitOK
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "%s: %v%s\n", fs.Name(), err, flagSuggestion(fs, err))
+		return nil, false, ExitBadConfig
+	case fs.NArg() < min:
+		fmt.Fprintf(env.Stderr, "%s: missing %s; run `%s --help`\n", fs.Name(), what, fs.Name())
+		return nil, false, ExitBadConfig
+	case fs.NArg() > max:
+		fmt.Fprintf(env.Stderr, "%s: unexpected argument %q; run `%s --help`\n", fs.Name(), fs.Arg(max), fs.Name())
+		return nil, false, ExitBadConfig
+	}
+	return fs.Args(), true, ExitOK
+}
+
+// flagSuggestion is "; did you mean --x?" for an unknown flag close to a
+// flag of fs, else "".
+func flagSuggestion(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	name, found := strings.CutPrefix(msg, "unknown flag: --")
+	if !found {
+		return ""
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	if c := suggest.Closest(name, names); c != "" {
+		return "; did you mean --" + c + "?"
+	}
+	return ""
 }
 
 // envLookup is os.LookupEnv through env.Getenv: an empty variable counts
@@ -151,14 +208,8 @@ func (s *settings) loadFlags(fs *flag.FlagSet, env *Env) {
 	s.overlayFlags(fs)
 }
 
-// listFlag is a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
 // overlayFlags registers --overlay and --var.
 func (s *settings) overlayFlags(fs *flag.FlagSet) {
-	fs.Var(&s.overlays, "overlay", "HCL overlay file, or directory of *.hcl files, layered over config.xml; repeatable, a later one wins (see docs/overlay.md)")
-	fs.Var(&s.vars, "var", "NAME=VALUE sets an overlay variable; repeatable")
+	fs.StringArrayVar(&s.overlays, "overlay", nil, "HCL overlay file, or directory of *.hcl files, layered over config.xml; repeatable, a later one wins (see docs/overlay.md)")
+	fs.StringArrayVar(&s.vars, "var", nil, "NAME=VALUE sets an overlay variable; repeatable")
 }

@@ -24,7 +24,7 @@ type builtinServer interface {
 // pluginServeCommand is the hidden `cscs plugin serve <kind> <name>`: the
 // core re-executes itself with it to run a built-in plugin out of process,
 // through exactly the SDK an external plugin uses. `cscs plugin serve
-// [-storage NAME] sources` serves every built-in source from one process
+// [--storage NAME] sources` serves every built-in source from one process
 // (with the round's storage when it is a built-in), which is how a round
 // runs them.
 func pluginServeCommand(ctx context.Context, env *Env) int {
@@ -33,12 +33,9 @@ func pluginServeCommand(ctx context.Context, env *Env) int {
 
 func servePlugin(ctx context.Context, env *Env, srv builtinServer) int {
 	fs := newFlagSet(env, "plugin serve")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: cscs plugin serve <kind> <name>\n       cscs plugin serve [-storage NAME] sources\n\nServes a built-in plugin (or every built-in source, and a storage) to a cscs core; cscs starts it itself, it is not meant to be run by hand.")
-	}
 	storageName := fs.String("storage", "", "with `sources`: serve this built-in storage too")
-	if err := fs.Parse(env.Args); err != nil {
-		return parseErrorCode(err)
+	if _, ok, code := parseArgs(fs, env, 0, 2, ""); !ok {
+		return code
 	}
 	builtins := srv.Builtins(env.Version)
 	if fs.NArg() == 1 && fs.Arg(0) == "sources" {
@@ -53,7 +50,7 @@ func servePlugin(ctx context.Context, env *Env, srv builtinServer) int {
 		return ExitOK
 	}
 	if *storageName != "" {
-		fmt.Fprintln(env.Stderr, "cscs plugin serve: -storage goes with `sources` only")
+		fmt.Fprintln(env.Stderr, "cscs plugin serve: --storage goes with `sources` only")
 		return ExitBadConfig
 	}
 	if fs.NArg() != 2 {

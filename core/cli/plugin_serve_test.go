@@ -45,16 +45,16 @@ func TestPluginServe(t *testing.T) {
 			wantServed: []string{"sources+ 1.2.3"},
 		},
 		"every source and a storage": {
-			args:       []string{"-storage", "sqlite", "sources"},
+			args:       []string{"--storage", "sqlite", "sources"},
 			wantServed: []string{"sources+sqlite 1.2.3"},
 		},
 		"every source and an unknown storage": {
-			args:     []string{"-storage", "cpu", "sources"},
+			args:     []string{"--storage", "cpu", "sources"},
 			wantCode: ExitBadConfig,
 			wantErr:  []string{`no built-in storage plugin "cpu"`},
 		},
 		"a storage beside one plugin": {
-			args:     []string{"-storage", "sqlite", "source", "cpu"},
+			args:     []string{"--storage", "sqlite", "source", "cpu"},
 			wantCode: ExitBadConfig,
 			wantErr:  []string{"-storage goes with `sources` only"},
 		},
@@ -75,7 +75,7 @@ func TestPluginServe(t *testing.T) {
 		"too many arguments": {
 			args:     []string{"source", "cpu", "extra"},
 			wantCode: ExitBadConfig,
-			wantErr:  []string{"got 3 arguments"},
+			wantErr:  []string{`unexpected argument "extra"`},
 		},
 		"serving fails": {
 			args:       []string{"source", "cpu"},

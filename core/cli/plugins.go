@@ -3,8 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -49,10 +47,6 @@ func installPlugin(ctx context.Context, env *Env, newDescriber func(logLevel str
 	timeout := fs.Duration("timeout", defaultDescribeTimeout, "deadline for starting the plugin and asking what it serves")
 	logLevel := fs.String("log-level", "off", "show the plugin's log (and the plugin host's) at this level on stderr: trace, debug, info, warn, error or off")
 	dev := fs.Bool("dev", false, "install for development: run PATH where it is, unpinned, so each rebuild takes effect (validate --strict refuses it)")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: cscs plugins install [flags] PATH\n\nCopies the plugin binary PATH into the plugins directory, pinned by its SHA-256.")
-		fs.PrintDefaults()
-	}
 	src, ok, code := parseOneArg(fs, env, "PATH")
 	if !ok {
 		return code
@@ -100,36 +94,6 @@ func installPlugin(ctx context.Context, env *Env, newDescriber func(logLevel str
 		}
 	}
 	return ExitOK
-}
-
-// parseOneArg parses fs from env.Args, expecting exactly one positional
-// argument named what; flags may come before or after it.
-func parseOneArg(fs *flag.FlagSet, env *Env, what string) (arg string, ok bool, code int) {
-	if err := fs.Parse(env.Args); err != nil {
-		return "", false, parseErrorCode(err)
-	}
-	if fs.NArg() == 0 {
-		fmt.Fprintf(env.Stderr, "%s: missing %s\n", fs.Name(), what)
-		return "", false, ExitBadConfig
-	}
-	arg = fs.Arg(0)
-	if err := fs.Parse(fs.Args()[1:]); err != nil {
-		return "", false, parseErrorCode(err)
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "%s: unexpected argument %q after %s\n", fs.Name(), fs.Arg(0), what)
-		return "", false, ExitBadConfig
-	}
-	return arg, true, ExitOK
-}
-
-// parseErrorCode is the exit code for a flag parsing error: -h is not a
-// failure.
-func parseErrorCode(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return ExitOK
-	}
-	return ExitBadConfig
 }
 
 func orDash(s string) string {

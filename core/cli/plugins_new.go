@@ -16,14 +16,9 @@ func pluginsNewCommand(_ context.Context, env *Env) int {
 	fs := newFlagSet(env, "plugins new")
 	module := fs.String("module", "", "the new module's path (default example.com/cscs-KIND-NAME)")
 	sdkDir := fs.String("sdk", "", "a local copy of the SDK module to use (a replace directive), to develop against an unreleased SDK")
-	if err := fs.Parse(env.Args); err != nil {
-		return parseErrorCode(err)
-	}
-	args := fs.Args()
-	if len(args) < 2 || len(args) > 3 {
-		fmt.Fprintf(env.Stderr, "cscs plugins new: want KIND NAME [DIR], KIND one of %s; such as `cscs plugins new source disk_usage`\n",
-			strings.Join(scaffold.Kinds(), ", "))
-		return ExitBadConfig
+	args, ok, code := parseArgs(fs, env, 2, 3, "KIND NAME (KIND one of "+strings.Join(scaffold.Kinds(), ", ")+"), such as `cscs plugins new source disk_usage`")
+	if !ok {
+		return code
 	}
 	kind, name := args[0], args[1]
 	dir := "cscs-" + kind + "-" + strings.ReplaceAll(name, "_", "-")

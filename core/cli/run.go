@@ -3,10 +3,11 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
+
+	flag "github.com/spf13/pflag"
 
 	"github.com/hashicorp/go-hclog"
 

@@ -128,7 +128,7 @@ func BuiltinSourcesSpec(storage string) (Spec, error) {
 	spec := Spec{Kind: sdkplugin.KindSource, Name: "built-in sources", Path: exe, Args: []string{"plugin", "serve", "sources"}, PipeTLS: true}
 	if storage != "" {
 		spec.Name += " and storage " + storage
-		spec.Args = []string{"plugin", "serve", "-storage", storage, "sources"}
+		spec.Args = []string{"plugin", "serve", "--storage", storage, "sources"}
 	}
 	return spec, nil
 }

@@ -497,7 +497,7 @@ func TestBuiltinSourcesSpec(t *testing.T) {
 	}
 	for storage, wantArgs := range map[string][]string{
 		"":       {"plugin", "serve", "sources"},
-		"sqlite": {"plugin", "serve", "-storage", "sqlite", "sources"},
+		"sqlite": {"plugin", "serve", "--storage", "sqlite", "sources"},
 	} {
 		spec, err := BuiltinSourcesSpec(storage)
 		if err != nil {

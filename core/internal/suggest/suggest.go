@@ -24,12 +24,14 @@ func Closest(name string, known []string) string {
 	return best
 }
 
-// Distance is the Levenshtein distance between a and b, in runes: how
-// many runes to insert, delete or replace to turn one into the other.
+// Distance is the edit distance between a and b, in runes: how many
+// runes to insert, delete or replace, or adjacent pairs to swap (the
+// commonest typo: "lsit" for "list"), to turn one into the other
+// (optimal string alignment).
 func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
+	// rows i-2, i-1 and i of the table
+	before, prev, cur := make([]int, len(rb)+1), make([]int, len(rb)+1), make([]int, len(rb)+1)
 	for j := range prev {
 		prev[j] = j
 	}
@@ -41,8 +43,11 @@ func Distance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], before[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		before, prev, cur = prev, cur, before
 	}
 	return prev[len(rb)]
 }
