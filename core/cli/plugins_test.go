@@ -288,7 +288,7 @@ func TestPluginsInstallUsage(t *testing.T) {
 		wantErr string
 	}{
 		"no PATH":             {nil, "missing PATH"},
-		"two paths":           {[]string{"a", "b"}, `unexpected argument "b"; run `+"`cscs plugins install --help`"},
+		"two paths":           {[]string{"a", "b"}, `unexpected argument "b"; run ` + "`cscs plugins install --help`"},
 		"PATH does not exist": {[]string{"does-not-exist"}, "does-not-exist"},
 		"PATH is a directory": {[]string{"."}, "is not a regular file"},
 		"zero timeout":        {[]string{"--timeout", "0s", "x"}, "--timeout 0s"},

@@ -10,9 +10,9 @@ func TestDistance(t *testing.T) {
 		{"memory", "memory", 0},
 		{"memory", "memorx", 1},
 		{"concurency", "concurrency", 1},
-		{"cpu", "cup", 1},   // a swap of two neighbours is one edit
+		{"cpu", "cup", 1}, // a swap of two neighbours is one edit
 		{"list", "lsit", 1},
-		{"abc", "ca", 3},    // optimal string alignment: no edit of a swapped pair
+		{"abc", "ca", 3}, // optimal string alignment: no edit of a swapped pair
 		{"", "load", 4},
 		{"’cpu’", "'cpu'", 2}, // runes, not bytes
 	} {
