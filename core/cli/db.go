@@ -69,20 +69,32 @@ func dbInitCommand(ctx context.Context, env *Env) int {
 	s.dataFlags(fs, env)
 	s.pluginFlags(fs)
 	s.overlayFlags(fs)
+	s.outputFlag(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
+	}
+	if err := s.checkOutput(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs db init: %v\n", err)
+		return ExitBadConfig
 	}
 	targets, opts, redact, ok := s.dbTargets(ctx, env, fs, "db init")
 	if !ok {
 		return ExitBadConfig
 	}
 	code := ExitOK
+	out := dbOutput{Schema: "cscs/db-init/v1"}
 	for _, t := range targets {
 		m, err := pipeline.Migrate(ctx, opts, t.plugin, t.config)
+		r := dbResult{Storage: t.storage(), Target: m.Target, SchemaVersion: m.SchemaVersion}
+		if err != nil {
+			r.Error = redact(err.Error())
+		}
+		out.Storages = append(out.Storages, r)
 		switch {
 		case err != nil:
-			fmt.Fprintf(env.Stderr, "cscs db init: %s%s\n", t.label, redact(err.Error()))
+			fmt.Fprintf(env.Stderr, "cscs db init: %s%s\n", t.label, r.Error)
 			code = ExitSomeFailed
+		case s.output == "json":
 		case m.SchemaVersion == 0:
 			fmt.Fprintf(env.Stdout, "%sready\n", t.label)
 		case t.label != "":
@@ -90,6 +102,49 @@ func dbInitCommand(ctx context.Context, env *Env) int {
 		default:
 			fmt.Fprintf(env.Stdout, "%s: schema version %d\n", m.Target, m.SchemaVersion)
 		}
+	}
+	return s.finishDB(env, "db init", out, code)
+}
+
+// dbOutput is `cscs db init` and `cscs db prune` with --output json
+// (schemas cscs/db-init/v1 and cscs/db-prune/v1, docs/json.md).
+type dbOutput struct {
+	Schema string `json:"schema"`
+	// OlderThan is the prune's cutoff (db prune).
+	OlderThan *time.Time `json:"older_than,omitempty"`
+	Storages  []dbResult `json:"storages"`
+}
+
+// dbResult is what one storage did.
+type dbResult struct {
+	// Storage is the storage block ("sqlite local") or "--db".
+	Storage string `json:"storage"`
+	// Target is the database as the storage names it, credentials left
+	// out.
+	Target        string `json:"target,omitempty"`
+	SchemaVersion int    `json:"schema_version,omitempty"`
+	Collections   int64  `json:"collections_deleted,omitempty"`
+	Events        int64  `json:"events_deleted,omitempty"`
+	Skipped       bool   `json:"skipped,omitempty"`
+	Error         string `json:"error,omitempty"`
+}
+
+// storage names t in JSON output.
+func (t dbTarget) storage() string {
+	if t.name == "" {
+		return "--db"
+	}
+	return t.plugin + " " + t.name
+}
+
+// finishDB writes out as JSON when asked, and returns code.
+func (s *settings) finishDB(env *Env, command string, out dbOutput, code int) int {
+	if s.output != "json" {
+		return code
+	}
+	if err := writeJSONValue(env.Stdout, out); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return ExitSomeFailed
 	}
 	return code
 }
@@ -107,11 +162,16 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 	s.dataFlags(fs, env)
 	s.pluginFlags(fs)
 	s.overlayFlags(fs)
+	s.outputFlag(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
 	if *olderThan == "" {
 		fmt.Fprintln(env.Stderr, `cscs db prune: --older-than is required, such as --older-than 90d`)
+		return ExitBadConfig
+	}
+	if err := s.checkOutput(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs db prune: %v\n", err)
 		return ExitBadConfig
 	}
 	age, err := storage.ParseAge(*olderThan)
@@ -125,25 +185,30 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 		return ExitBadConfig
 	}
 	code := ExitOK
+	out := dbOutput{Schema: "cscs/db-prune/v1", OlderThan: &cutoff}
+	text := s.output != "json"
 	for _, t := range targets {
 		p, err := pipeline.Prune(ctx, opts, t.plugin, t.config, cutoff)
-		if errors.Is(err, storage.ErrUnsupported) {
+		r := dbResult{Storage: t.storage(), Target: p.Target, Collections: p.Collections, Events: p.Events}
+		switch {
+		case errors.Is(err, storage.ErrUnsupported):
+			r.Skipped, r.Error = true, err.Error()
 			fmt.Fprintf(env.Stderr, "cscs db prune: %sskipped: %v\n", t.label, err)
-			continue
-		}
-		if err != nil {
-			if t.label != "" {
+		case err != nil:
+			if text && t.label != "" {
 				fmt.Fprintf(env.Stdout, "%sfailed\n", t.label)
 			}
 			if p.Collections+p.Events > 0 {
 				err = fmt.Errorf("%w (deleted %d collections and %d events before the error)", err, p.Collections, p.Events)
 			}
-			fmt.Fprintf(env.Stderr, "cscs db prune: %s%s\n", t.label, redact(err.Error()))
+			r.Error = redact(err.Error())
+			fmt.Fprintf(env.Stderr, "cscs db prune: %s%s\n", t.label, r.Error)
 			code = ExitSomeFailed
-			continue
+		case text:
+			fmt.Fprintf(env.Stdout, "%s%s: deleted %d collections (and their samples) and %d events from before %s; each host's latest ok collection is kept\n",
+				t.label, p.Target, p.Collections, p.Events, cutoff.Format(time.RFC3339))
 		}
-		fmt.Fprintf(env.Stdout, "%s%s: deleted %d collections (and their samples) and %d events from before %s; each host's latest ok collection is kept\n",
-			t.label, p.Target, p.Collections, p.Events, cutoff.Format(time.RFC3339))
+		out.Storages = append(out.Storages, r)
 	}
-	return code
+	return s.finishDB(env, "db prune", out, code)
 }

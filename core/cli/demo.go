@@ -48,14 +48,19 @@ func demoCommand(ctx context.Context, env *Env) int {
 		return ExitSomeFailed
 	}
 	defer d.Close()
+	// With --output json, stdout is the round's JSON alone.
+	info := env.Stdout
+	if s.output == "json" {
+		info = env.Stderr
+	}
 	s.configPath, s.emailPath, s.dataDir, s.dbPath, s.db = d.Inventory, d.Email, d.DataDir, d.DB, d.DB
 	s.pluginsDir = func() string { return filepath.Join(d.DataDir, "plugins") }
 	if *pluginsDir != "" {
 		s.pluginsDir = func() string { return *pluginsDir }
 	}
-	fmt.Fprintf(env.Stdout, "demo: %d in-process SSH hosts on loopback (%s ...), user %s\n",
+	fmt.Fprintf(info, "demo: %d in-process SSH hosts on loopback (%s ...), user %s\n",
 		hosts, d.Fleet.Hosts()[0].IP, currentUser(env))
-	fmt.Fprintf(env.Stdout, "demo: config %s, data dir %s\n\n", s.configPath, s.dataDir)
+	fmt.Fprintf(info, "demo: config %s, data dir %s\n\n", s.configPath, s.dataDir)
 
 	cfg, ok := s.load(ctx, env, fs, "demo", round.Files{Inventory: s.configPath, Email: s.emailPath})
 	if !ok {
@@ -66,15 +71,15 @@ func demoCommand(ctx context.Context, env *Env) int {
 		return code
 	}
 	code = printRound(env, round.Run(ctx, plan, newProgress(env)), s.output)
-	fmt.Fprintf(env.Stdout, "\n%d mail(s) (alerts and event logs) went to the local mail sink: %s\n", d.Sink.Count(), d.Sink.Dir)
+	fmt.Fprintf(info, "\n%d mail(s) (alerts and event logs) went to the local mail sink: %s\n", d.Sink.Count(), d.Sink.Dir)
 	if code == ExitOK {
-		fmt.Fprintf(env.Stdout, "\nthe data is in %s; for example:\n  sqlite3 %s 'SELECT * FROM latest_stats'\n", s.dbPath, s.dbPath)
+		fmt.Fprintf(info, "\nthe data is in %s; for example:\n  sqlite3 %s 'SELECT * FROM latest_stats'\n", s.dbPath, s.dbPath)
 	}
 	if !*keep {
-		fmt.Fprintln(env.Stdout, "\nthe fleet and the mail sink are gone now that the demo ended; `cscs demo --keep` keeps them up and prints the command line that reaches them")
+		fmt.Fprintln(info, "\nthe fleet and the mail sink are gone now that the demo ended; `cscs demo --keep` keeps them up and prints the command line that reaches them")
 		return code
 	}
-	fmt.Fprintf(env.Stdout, "\nthe fleet and the mail sink stay up until Ctrl-C; run a round against them with:\n  %s\n", strings.Join(s.runCommand(), " "))
+	fmt.Fprintf(info, "\nthe fleet and the mail sink stay up until Ctrl-C; run a round against them with:\n  %s\n", strings.Join(s.runCommand(), " "))
 	<-ctx.Done()
 	return code
 }

@@ -66,7 +66,7 @@ func (s *settings) roundFlags(fs *flag.FlagSet) {
 	d := round.DefaultSettings()
 	r := &s.round
 	fs.StringVar(&s.agentDir, "agent-dir", "", "directory holding cscs-agent-<os>-<arch> binaries (default: $CSCS_AGENT_DIR, else agents/ beside cscs)")
-	fs.StringVar(&s.output, "output", "text", "result format: text or json")
+	s.outputFlag(fs)
 	fs.IntVar(&r.Concurrency, "concurrency", d.Concurrency, "hosts collected at the same time")
 	fs.IntVar(&r.MaxHandshakes, "max-handshakes", d.MaxHandshakes, "SSH connects and handshakes at the same time (the costly part of a host, for the core and the host), whatever --concurrency is")
 	fs.IntVar(&r.MaxUploads, "max-uploads", d.MaxUploads, "hosts receiving the agent over SFTP at the same time (rounds after an agent upgrade, new hosts); lower it on a slow link")
@@ -82,6 +82,20 @@ func (s *settings) roundFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&s.inProcess, "in-process-plugins", false, "run the built-in plugins inside the core instead of out of process (benchmarks, debugging)")
 }
 
+// outputFlag registers --output (text or json) for a command that
+// prints a result.
+func (s *settings) outputFlag(fs *flag.FlagSet) {
+	fs.StringVar(&s.output, "output", "text", "result format: text or json (see docs/json.md)")
+}
+
+// checkOutput refuses an --output other than text and json.
+func (s *settings) checkOutput() error {
+	if s.output != "text" && s.output != "json" {
+		return fmt.Errorf("--output %q: want text or json", s.output)
+	}
+	return nil
+}
+
 // resolveDB reads --db, which may be written env:NAME or file:PATH.
 func (s *settings) resolveDB(env *Env) error {
 	v, err := config.ParseSecret(s.dbPath, ".", envLookup(env))
@@ -93,8 +107,8 @@ func (s *settings) resolveDB(env *Env) error {
 }
 
 func (s *settings) check() error {
-	if s.output != "text" && s.output != "json" {
-		return fmt.Errorf("--output %q: want text or json", s.output)
+	if err := s.checkOutput(); err != nil {
+		return err
 	}
 	return s.round.Check(func(setting string) string { return "--" + strings.ReplaceAll(setting, "_", "-") })
 }

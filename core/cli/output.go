@@ -121,8 +121,13 @@ func firstLine(s string, max int) string {
 	return s
 }
 
-func writeJSON(w io.Writer, res *round.Result) error {
+// writeJSON writes the result of a round as `cscs run --output json`
+// does (schema cscs/run/v1, docs/json.md).
+func writeJSON(w io.Writer, res *round.Result) error { return writeJSONValue(w, res.Report()) }
+
+// writeJSONValue writes v as indented JSON: a command's --output json.
+func writeJSONValue(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(res.Report())
+	return enc.Encode(v)
 }

@@ -147,9 +147,10 @@ func listPlugins(env *Env, builtins []builtinPlugin) int {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
+			Schema     string      `json:"schema"`
 			PluginsDir string      `json:"plugins_dir"`
 			Plugins    []pluginRow `json:"plugins"`
-		}{dir, rows}); err != nil {
+		}{"cscs/plugins-list/v1", dir, rows}); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs plugins list: %v\n", err)
 			return ExitSomeFailed
 		}

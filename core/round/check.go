@@ -28,7 +28,10 @@ type HostCheck struct {
 // host key and detects its platform, without uploading or running
 // anything, under the bounds and timeouts of s. The result is in the
 // inventory's order.
-func CheckHosts(ctx context.Context, cfg *Config, s Settings, env Environment) ([]HostCheck, error) {
+//
+// progress, when not nil, hears of each host as it finishes (the
+// collection carries its status and error).
+func CheckHosts(ctx context.Context, cfg *Config, s Settings, env Environment, progress func(done, total int, c storage.Collection)) ([]HostCheck, error) {
 	hostKeys, err := transport.NewHostKeys(filepath.Join(env.DataDir, "known_hosts"), s.AcceptNewHostKeys)
 	if err != nil {
 		return nil, err
@@ -55,7 +58,7 @@ func CheckHosts(ctx context.Context, cfg *Config, s Settings, env Environment) (
 			return storage.Collection{Status: remote.StatusOf(ctx, err), Error: err.Error()}
 		}
 		return storage.Collection{Status: storage.StatusOK}
-	}), pool.Options{Concurrency: s.Concurrency, HostTimeout: s.HostTimeout})
+	}), pool.Options{Concurrency: s.Concurrency, HostTimeout: s.HostTimeout, Progress: progress})
 	for i, c := range batch.Collections {
 		results[i].Status, results[i].Took = c.Status, c.Timings.Total
 		if results[i].Err == nil && c.Status != storage.StatusOK {

@@ -10,6 +10,8 @@ import (
 // --output json` prints): the round, its counts per status, where it was
 // stored, and each host with its phases and metrics.
 type Report struct {
+	// Schema names the format: ReportSchema.
+	Schema     string         `json:"schema"`
 	RoundID    string         `json:"round_id"`
 	StartedAt  time.Time      `json:"started_at"`
 	FinishedAt time.Time      `json:"finished_at"`
@@ -17,6 +19,10 @@ type Report struct {
 	Hosts      []HostReport   `json:"hosts"`
 	Database   string         `json:"database,omitempty"`
 }
+
+// ReportSchema is the name and version of Report's JSON format
+// (docs/json.md).
+const ReportSchema = "cscs/run/v1"
 
 // HostReport is one host of a Report.
 type HostReport struct {
@@ -39,7 +45,7 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // Report returns the machine-readable form of r.
 func (r *Result) Report() Report {
 	b := r.Batch
-	out := Report{RoundID: b.RoundID, StartedAt: b.StartedAt, FinishedAt: b.FinishedAt,
+	out := Report{Schema: ReportSchema, RoundID: b.RoundID, StartedAt: b.StartedAt, FinishedAt: b.FinishedAt,
 		Counts: map[string]int{}, Database: r.Storages}
 	for _, c := range b.Collections {
 		out.Counts[string(c.Status)]++
