@@ -17,13 +17,17 @@ func TestCommandLine(t *testing.T) {
 		notOut     []string
 		wantStderr []string
 	}{
-		"no command":     {args: nil, wantCode: ExitBadConfig, wantOut: []string{"Available Commands:", "run", "Exit status"}},
-		"help":           {args: []string{"help"}, wantOut: []string{"completion", "plugins", "spool"}, notOut: []string{"plugin serve"}},
-		"help run":       {args: []string{"help", "run"}, wantOut: []string{"cscs run [flags]", "--db string", "--concurrency int", "Examples:"}, notOut: []string{"--listen"}},
-		"run --help":     {args: []string{"run", "--help"}, wantOut: []string{"cscs run [flags]", "--db string"}, notOut: []string{"--listen"}},
-		"serve -h":       {args: []string{"serve", "-h"}, wantOut: []string{"--listen string", "--web-config-file"}},
-		"keys show -h":   {args: []string{"keys", "show", "-h"}, wantOut: []string{"--data-dir"}, notOut: []string{"--concurrency", "--db"}},
-		"group":          {args: []string{"plugins"}, wantOut: []string{"install", "list", "new", "remove"}},
+		"no command":   {args: nil, wantCode: ExitBadConfig, wantOut: []string{"Available Commands:", "run", "Exit status"}},
+		"help":         {args: []string{"help"}, wantOut: []string{"completion", "plugins", "spool"}, notOut: []string{"plugin serve"}},
+		"help run":     {args: []string{"help", "run"}, wantOut: []string{"cscs run [flags]", "--db string", "--concurrency int", "Examples:"}, notOut: []string{"--listen"}},
+		"run --help":   {args: []string{"run", "--help"}, wantOut: []string{"cscs run [flags]", "--db string"}, notOut: []string{"--listen"}},
+		"serve -h":     {args: []string{"serve", "-h"}, wantOut: []string{"--listen string", "--web-config-file"}},
+		"keys show -h": {args: []string{"keys", "show", "-h"}, wantOut: []string{"--data-dir"}, notOut: []string{"--concurrency", "--db"}},
+		"group":        {args: []string{"plugins"}, wantOut: []string{"install", "list", "new", "remove"}},
+		"hosts check -h": {args: []string{"hosts", "check", "-h"}, wantOut: []string{"--connect-timeout", "--accept-new-host-keys", "--output", "-q, --quiet"},
+			notOut: []string{"--interval", "--cpu-sample", "--agent-dir", "--alert-repeat"}},
+		"config show -h": {args: []string{"config", "show", "-h"}, wantOut: []string{"--interval", "--cpu-sample", "--output"},
+			notOut: []string{"--agent-dir", "--authlog-file", "--in-process-plugins"}},
 		"with arguments": {args: []string{"help", "plugins", "new"}, wantOut: []string{"cscs plugins new KIND NAME [DIR] [flags]", "--sdk"}},
 		"version flag":   {args: []string{"--version"}, wantOut: []string{"cscs test\n"}},
 		"version":        {args: []string{"version"}, wantOut: []string{"cscs test\n"}},
@@ -60,5 +64,20 @@ func TestCommandLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestQuiet: -q leaves out the progress of hosts that went well, which a
+// run prints otherwise.
+func TestQuiet(t *testing.T) {
+	r, _ := fleetRound(t, "")
+	for _, tc := range []struct {
+		args         []string
+		wantProgress bool
+	}{{nil, true}, {[]string{"-q"}, false}} {
+		code, _, stderr := runCLI(t, r.args(tc.args...))
+		if code != ExitOK || strings.Contains(stderr, "] 127.") != tc.wantProgress {
+			t.Errorf("run %v: exit %d, progress shown %v, want %v:\n%s", tc.args, code, !tc.wantProgress, tc.wantProgress, stderr)
+		}
 	}
 }

@@ -33,7 +33,7 @@ func (s *settings) dbTargets(ctx context.Context, env *Env, fs *flag.FlagSet, co
 	if !ok {
 		return nil, pipeline.Options{}, nil, false
 	}
-	opts := pipeline.Options{Version: env.Version, PluginsDir: s.pluginsDir(), InProcess: true, Declared: cfg.Declared(), Logger: pluginLogger(env)}
+	opts := pipeline.Options{Version: env.Version, PluginsDir: s.pluginsDir(), InProcess: true, Declared: cfg.Declared(), Logger: s.pluginLogger(env)}
 	instances, err := cfg.StorageInstances()
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)

@@ -70,7 +70,7 @@ func demoCommand(ctx context.Context, env *Env) int {
 	if plan == nil {
 		return code
 	}
-	code = printRound(env, round.Run(ctx, plan, newProgress(env)), s.output)
+	code = printRound(env, round.Run(ctx, plan, s.progress(env)), s.output)
 	fmt.Fprintf(info, "\n%d mail(s) (alerts and event logs) went to the local mail sink: %s\n", d.Sink.Count(), d.Sink.Dir)
 	if code == ExitOK {
 		fmt.Fprintf(info, "\nthe data is in %s; for example:\n  sqlite3 %s 'SELECT * FROM latest_stats'\n", s.dbPath, s.dbPath)

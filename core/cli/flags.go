@@ -35,6 +35,8 @@ type settings struct {
 	// strict makes a plugin that cannot be started an error (validate)
 	// instead of leaving it out of the round.
 	strict bool
+	// quiet and verbose are -q and -v.
+	quiet, verbose bool
 }
 
 // newFlagSet is the flag set of a command; a command registers its flags
@@ -63,23 +65,48 @@ func (s *settings) dbFlags(fs *flag.FlagSet) {
 }
 
 func (s *settings) roundFlags(fs *flag.FlagSet) {
-	d := round.DefaultSettings()
+	s.roundSettingFlags(fs)
 	r := &s.round
 	fs.StringVar(&s.agentDir, "agent-dir", "", "directory holding cscs-agent-<os>-<arch> binaries (default: $CSCS_AGENT_DIR, else agents/ beside cscs)")
 	s.outputFlag(fs)
+	s.verbosityFlags(fs)
+	fs.DurationVar(&r.MailRetry, "mail-retry-after", 0, "wait before mail that failed temporarily is tried again by a later run (0: 30s doubling up to 1h)")
+	fs.StringVar(&r.AuthlogFile, "authlog-file", "", "absolute path, on every Linux host, of a log file the authlog source reads instead of the system's auth log (journald, /var/log/auth.log or /var/log/secure)")
+	fs.BoolVar(&s.inProcess, "in-process-plugins", false, "run the built-in plugins inside the core instead of out of process (benchmarks, debugging)")
+}
+
+// roundSettingFlags registers the round settings an overlay's round block
+// also sets (connectionFlags, --max-uploads, --cpu-sample,
+// --alert-repeat, --interval).
+func (s *settings) roundSettingFlags(fs *flag.FlagSet) {
+	s.connectionFlags(fs)
+	d := round.DefaultSettings()
+	r := &s.round
+	fs.IntVar(&r.MaxUploads, "max-uploads", d.MaxUploads, "hosts receiving the agent over SFTP at the same time (rounds after an agent upgrade, new hosts); lower it on a slow link")
+	fs.DurationVar(&r.CPUSample, "cpu-sample", d.CPUSample, "window over which the agent samples CPU usage")
+	fs.DurationVar(&r.AlertRepeat, "alert-repeat", d.AlertRepeat, "how often a rule that keeps firing is mailed again; 0 mails every round")
+	fs.DurationVar(&r.Interval, "interval", 0, "repeat the round at this interval until stopped (0: one round)")
+}
+
+// connectionFlags registers what reaching the hosts takes: how many at
+// once, the timeouts, and host keys. The other round settings keep their
+// defaults.
+func (s *settings) connectionFlags(fs *flag.FlagSet) {
+	d := round.DefaultSettings()
+	s.round = d
+	r := &s.round
 	fs.IntVar(&r.Concurrency, "concurrency", d.Concurrency, "hosts collected at the same time")
 	fs.IntVar(&r.MaxHandshakes, "max-handshakes", d.MaxHandshakes, "SSH connects and handshakes at the same time (the costly part of a host, for the core and the host), whatever --concurrency is")
-	fs.IntVar(&r.MaxUploads, "max-uploads", d.MaxUploads, "hosts receiving the agent over SFTP at the same time (rounds after an agent upgrade, new hosts); lower it on a slow link")
 	fs.BoolVar(&r.AcceptNewHostKeys, "accept-new-host-keys", false, "record the host key of a host seen for the first time (trust on first use); a changed key is always refused")
 	fs.DurationVar(&r.ConnectTimeout, "connect-timeout", d.ConnectTimeout, "TCP connect deadline per host")
 	fs.DurationVar(&r.HandshakeTimeout, "handshake-timeout", d.HandshakeTimeout, "SSH handshake and authentication deadline per host")
 	fs.DurationVar(&r.HostTimeout, "host-timeout", d.HostTimeout, "deadline for one host from connect to report")
-	fs.DurationVar(&r.CPUSample, "cpu-sample", d.CPUSample, "window over which the agent samples CPU usage")
-	fs.DurationVar(&r.AlertRepeat, "alert-repeat", d.AlertRepeat, "how often a rule that keeps firing is mailed again; 0 mails every round")
-	fs.DurationVar(&r.MailRetry, "mail-retry-after", 0, "wait before mail that failed temporarily is tried again by a later run (0: 30s doubling up to 1h)")
-	fs.StringVar(&r.AuthlogFile, "authlog-file", "", "absolute path, on every Linux host, of a log file the authlog source reads instead of the system's auth log (journald, /var/log/auth.log or /var/log/secure)")
-	fs.DurationVar(&r.Interval, "interval", 0, "repeat the round at this interval until stopped (0: one round)")
-	fs.BoolVar(&s.inProcess, "in-process-plugins", false, "run the built-in plugins inside the core instead of out of process (benchmarks, debugging)")
+}
+
+// verbosityFlags registers -q and -v.
+func (s *settings) verbosityFlags(fs *flag.FlagSet) {
+	fs.BoolVarP(&s.quiet, "quiet", "q", false, "print no progress: only problems and the result")
+	fs.BoolVarP(&s.verbose, "verbose", "v", false, "print more: every note, and the plugins' log at info level")
 }
 
 // outputFlag registers --output (text or json) for a command that

@@ -6,6 +6,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	flag "github.com/spf13/pflag"
+
 	"github.com/cscs-dev/cscs/core/round"
 )
 
@@ -37,12 +39,15 @@ type hostCheckEntry struct {
 // printed whole after the table.
 func hostsCheckCommand(ctx context.Context, env *Env) int {
 	var s settings
-	_, cfg, code := s.loadForRound(ctx, env, "hosts check")
+	_, cfg, code := s.loadForRound(ctx, env, "hosts check", func(fs *flag.FlagSet) {
+		s.connectionFlags(fs)
+		s.verbosityFlags(fs)
+	})
 	if cfg == nil {
 		return code
 	}
 	results, err := round.CheckHosts(ctx, cfg, s.round, round.Environment{DataDir: s.dataDir, UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != ""},
-		newProgress(env).HostDone)
+		s.progress(env).HostDone)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs hosts check: %v\n", err)
 		return ExitSomeFailed

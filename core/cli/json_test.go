@@ -82,6 +82,7 @@ func TestJSONOutputsAreDocumented(t *testing.T) {
 		{"hosts check", []string{"hosts", "check", "--config", r.config, "--data-dir", r.dataDir, "--output", "json"}},
 		{"validate", []string{"validate", "--config", r.config, "--data-dir", r.dataDir, "--overlay", overlay, "--output", "json"}},
 		{"plugins list", []string{"plugins", "list", "--data-dir", r.dataDir, "--output", "json"}},
+		{"config show", []string{"config", "show", "--config", r.config, "--data-dir", r.dataDir, "--overlay", overlay, "--output", "json"}},
 		{"db init", []string{"db", "init", "--db", db, "--data-dir", r.dataDir, "--output", "json"}},
 		{"db prune", []string{"db", "prune", "--db", db, "--older-than", "90d", "--data-dir", r.dataDir, "--output", "json"}},
 	}

@@ -26,15 +26,22 @@ func isTerminal(w io.Writer) bool {
 type progress struct {
 	w   io.Writer
 	tty bool
+	// quiet (-q) prints only failed hosts and problems.
+	quiet bool
 }
 
 var _ round.Reporter = (*progress)(nil)
 
-// newProgress reports a round on stderr.
-func newProgress(env *Env) *progress { return &progress{w: env.Stderr, tty: isTerminal(env.Stderr)} }
+// progress reports a round on stderr, as -q asks.
+func (s *settings) progress(env *Env) *progress {
+	return &progress{w: env.Stderr, tty: isTerminal(env.Stderr), quiet: s.quiet}
+}
 
 // Note prints a round's note; a problem under the command's name.
 func (p *progress) Note(n round.Note) {
+	if p.quiet && !n.Problem {
+		return
+	}
 	if n.Problem {
 		fmt.Fprintf(p.w, "cscs run: %s\n", n.Text)
 		return
@@ -44,6 +51,9 @@ func (p *progress) Note(n round.Note) {
 
 // HostDone prints a finished host.
 func (p *progress) HostDone(done, total int, c storage.Collection) {
+	if p.quiet && c.Error == "" {
+		return
+	}
 	line := fmt.Sprintf("[%*d/%d] %s %s %s", len(fmt.Sprint(total)), done, total,
 		round.HostLabel(c.HostIP, c.HostPort), c.Status, c.Timings.Total.Round(time.Millisecond))
 	if c.Error != "" { // a failed host, or an ok one with errors

@@ -29,12 +29,12 @@ func runCommand(ctx context.Context, env *Env) int {
 		return code
 	}
 	if s.round.Interval == 0 {
-		return printRound(env, round.Run(ctx, plan, newProgress(env)), s.output)
+		return printRound(env, round.Run(ctx, plan, s.progress(env)), s.output)
 	}
 	// Rounds on a schedule, as `cscs serve` runs them, without HTTP and
 	// without jitter; the exit code is the last complete round's.
 	last := serve.New(plan, nil, serve.Options{
-		Interval: s.round.Interval, Jitter: -1, Reporter: func() round.Reporter { return newProgress(env) },
+		Interval: s.round.Interval, Jitter: -1, Reporter: func() round.Reporter { return s.progress(env) },
 		Done:   func(res *round.Result) { printRound(env, res, s.output) },
 		Logger: slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}).Run(ctx)
@@ -118,7 +118,7 @@ func (s *settings) prepare(ctx context.Context, env *Env, fs *flag.FlagSet, comm
 func (s *settings) load(ctx context.Context, env *Env, fs *flag.FlagSet, command string, files round.Files) (*round.Config, bool) {
 	files.Overlays, files.Vars = s.overlays, s.vars
 	cfg, err := round.Load(ctx, files, round.LoadOptions{
-		Version: env.Version, PluginsDir: s.pluginsDir(), Env: envLookup(env), Logger: pluginLogger(env), Color: isTerminal(env.Stderr),
+		Version: env.Version, PluginsDir: s.pluginsDir(), Env: envLookup(env), Logger: s.pluginLogger(env), Color: isTerminal(env.Stderr),
 		Strict: s.strict,
 	}, env.Stderr)
 	if err != nil {
@@ -136,15 +136,21 @@ func (s *settings) load(ctx context.Context, env *Env, fs *flag.FlagSet, command
 	return cfg, true
 }
 
-// loadForRound registers loadFlags and roundFlags, parses them and loads
-// config.xml and the overlays with the round settings as `cscs run` does;
-// a nil config means the command ends with code.
-func (s *settings) loadForRound(ctx context.Context, env *Env, command string) (*flag.FlagSet, *round.Config, int) {
+// loadForRound registers loadFlags and the round flags the command takes
+// (roundFlags registers them on fs), parses them and loads config.xml and
+// the overlays with the round settings as `cscs run` does; a nil config
+// means the command ends with code.
+func (s *settings) loadForRound(ctx context.Context, env *Env, command string, roundFlags func(*flag.FlagSet)) (*flag.FlagSet, *round.Config, int) {
 	fs := newFlagSet(env, command)
 	s.loadFlags(fs, env)
-	s.roundFlags(fs)
+	roundFlags(fs)
+	s.outputFlag(fs)
 	if ok, code := parse(fs, env); !ok {
 		return fs, nil, code
+	}
+	if err := s.check(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return fs, nil, ExitBadConfig
 	}
 	cfg, ok := s.load(ctx, env, fs, command, round.Files{Inventory: s.configPath})
 	if !ok {
@@ -158,7 +164,7 @@ func (s *settings) loadForRound(ctx context.Context, env *Env, command string) (
 func (s *settings) plan(env *Env, cfg *round.Config) (*round.Plan, int) {
 	plan, err := round.NewPlan(cfg, s.round, round.Environment{
 		Version: env.Version, DataDir: s.dataDir, AgentDir: s.agentDir, PluginsDir: s.pluginsDir(), DB: s.db,
-		UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != "", InProcessPlugins: s.inProcess, Logger: pluginLogger(env),
+		UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != "", InProcessPlugins: s.inProcess, Logger: s.pluginLogger(env),
 	})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "cscs run: %v\n", err)
@@ -174,9 +180,13 @@ func (s *settings) plan(env *Env, cfg *round.Config) (*round.Plan, int) {
 }
 
 // pluginLogger mirrors the warnings of plugins (and go-plugin's) to
-// stderr.
-func pluginLogger(env *Env) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: hclog.Warn})
+// stderr; -v their info lines too.
+func (s *settings) pluginLogger(env *Env) hclog.Logger {
+	level := hclog.Warn
+	if s.verbose {
+		level = hclog.Info
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: "cscs", Output: env.Stderr, Level: level})
 }
 
 // flagGiven reports whether the command line set flag name.
