@@ -7,6 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,7 +199,7 @@ func dialOnce(ctx context.Context, t Target, o Options, methods []ssh.AuthMethod
 		// A reset as the connection is made (the host accepted and
 		// dropped it at once) is transient; a refusal is not.
 		transient := ctx.Err() == nil && errors.Is(err, syscall.ECONNRESET)
-		return nil, transient, classify(ctx, "dial", fmt.Errorf("connect to %s: %w", addr, err))
+		return nil, transient, classify(ctx, "dial", &dialError{addr: addr, err: err})
 	}
 	if tcp, ok := conn.(*net.TCPConn); ok {
 		_ = tcp.SetNoDelay(true) // small request/response exchanges
@@ -330,4 +331,37 @@ func (c *Client) failure(ctx context.Context, step string, err error) error {
 // function is called: a call whose context ends leaves the Client unusable.
 func (c *Client) watch(ctx context.Context) (stop func() bool) {
 	return context.AfterFunc(ctx, func() { c.ssh.Close() })
+}
+
+// dialError is a TCP connection to addr that failed. It says so once,
+// with the operating system's reason and what to check ("connect to
+// 10.0.0.5:22: connection refused; is sshd running there, on port 22?"),
+// not the net package's own repetition of the address; it unwraps to the
+// net package's error.
+type dialError struct {
+	addr string
+	err  error
+}
+
+func (e *dialError) Unwrap() error { return e.err }
+
+func (e *dialError) Error() string {
+	reason := e.err.Error()
+	var sysErr *os.SyscallError
+	var opErr *net.OpError
+	switch {
+	case errors.As(e.err, &sysErr):
+		reason = sysErr.Err.Error()
+	case errors.As(e.err, &opErr) && opErr.Err != nil:
+		reason = opErr.Err.Error()
+	}
+	msg := "connect to " + e.addr + ": " + reason
+	_, port, _ := net.SplitHostPort(e.addr)
+	switch {
+	case errors.Is(e.err, syscall.ECONNREFUSED):
+		msg += "; is sshd running there, on port " + port + "?"
+	case errors.Is(e.err, syscall.EHOSTUNREACH), errors.Is(e.err, syscall.ENETUNREACH):
+		msg += "; check the address, and the route to it"
+	}
+	return msg
 }

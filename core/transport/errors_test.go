@@ -198,3 +198,28 @@ func checkResult[T comparable](t *testing.T, got T, err error, want T, wantErr s
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 }
+
+// TestDialErrorSaysItOnce: a refused connection names the address once,
+// gives the system's reason and what to check, and still classifies as
+// Unreachable.
+func TestDialErrorSaysItOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	_, err = (&net.Dialer{}).DialContext(context.Background(), "tcp", addr)
+	if err == nil {
+		t.Skip("the closed port accepted a connection")
+	}
+	got := classify(context.Background(), "dial", &dialError{addr: addr, err: err})
+	_, port, _ := net.SplitHostPort(addr)
+	want := "dial: connect to " + addr + ": connection refused; is sshd running there, on port " + port + "?"
+	if got.Error() != want || KindOf(got) != Unreachable {
+		t.Errorf("error %q (kind %v), want %q (unreachable)", got, KindOf(got), want)
+	}
+	if strings.Count(got.Error(), addr) != 1 {
+		t.Errorf("the address is repeated: %q", got)
+	}
+}
