@@ -190,11 +190,7 @@ func (s *settings) pluginLogger(env *Env) hclog.Logger {
 }
 
 // flagGiven reports whether the command line set flag name.
-func flagGiven(fs *flag.FlagSet, name string) bool {
-	given := false
-	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
-	return given
-}
+func flagGiven(fs *flag.FlagSet, name string) bool { return fs.Changed(name) }
 
 // printRound prints a round's result and returns its exit code.
 func printRound(env *Env, res *round.Result, output string) int {
