@@ -130,7 +130,7 @@ func (n *Notifier) deliver(ctx context.Context, cfg *settings, msg *mail.Msg) er
 			return err
 		}
 	}
-	ss, err := dial(ctx, *cfg)
+	ss, err := dial(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,8 @@ type session struct {
 
 // dial opens a session with cfg: connects, greets and authenticates
 // when configured, all within the connect timeout and ctx.
-func dial(ctx context.Context, cfg settings) (*session, error) {
+func dial(ctx context.Context, opened *settings) (*session, error) {
+	cfg := *opened
 	var (
 		connMu sync.Mutex
 		conn   net.Conn
@@ -287,7 +288,7 @@ func dial(ctx context.Context, cfg settings) (*session, error) {
 	}
 	connMu.Lock()
 	defer connMu.Unlock()
-	return &session{cfg: &cfg, client: client, smtp: smtpClient, conn: conn}, nil
+	return &session{cfg: opened, client: client, smtp: smtpClient, conn: conn}, nil
 }
 
 // send sends msg in the session. The connection is closed when ctx ends,
