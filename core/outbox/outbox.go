@@ -23,7 +23,9 @@
 // as such, to a silently lost alert; the window for it is the moment
 // between the server accepting the mail and the "sent" being committed.
 //
-// A channel's notifications go out oldest first. When the notifier says
+// A channel's notifications go out oldest first: the first alone, the
+// rest claimed in batches and sent in a few lanes at once, each recipient
+// set's in one lane in their order (see Deliver). When the notifier says
 // it cannot reach its service at all (notifier.Unavailable: connection
 // refused, no greeting in time), Deliver makes that one attempt, tries
 // nothing more on the channel and keeps every notification in its place,
