@@ -24,7 +24,7 @@ help:
 	@echo "make bench-rounds  round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s; host CPU of a round"
 	@echo "make bench-fleet  floor vs cscs run (cached, cold) vs pssh and Ansible on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~8 min)"
 	@echo "make bench-serve  cscs serve against 2000 in-process hosts: schedule kept, core CPU and RSS per round (~6 min)"
-	@echo "make bench-mail   round wall time with mail to a working SMTP server, a tarpit and a refused port (~2 min)"
+	@echo "make bench-mail   round wall time with mail to a working SMTP server, a tarpit and a refused port; 2,000 mails to a local SMTP server (~3 min)"
 	@echo "make sizes      agent size per platform"
 
 build: core agents
@@ -128,10 +128,12 @@ bench-serve: test-deps build
 # What mail costs a round (docs/operations.md): a round of cscs serve (the
 # deliverer beside it) and a cscs run (mail beside the store, within
 # round.MailWait) with the mail going to a working SMTP server, to a tarpit
-# (accepts, never answers) and to a refused port.
+# (accepts, never answers) and to a refused port; and the time 2,000 queued
+# notifications take to reach a local SMTP server (BenchmarkOutbox2000).
 bench-mail: test-deps agents
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRoundMail$$' -benchtime 3x -count 3 -timeout 20m ./core/serve/
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRunMail$$' -benchtime 1x -count 3 -timeout 20m ./core/round/
+	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkOutbox2000$$' -benchtime 1x -count 5 -timeout 20m ./core/round/
 
 sizes: agents
 	@ls -l $(AGENTS) | awk 'NR>1 {printf "%-32s %10d bytes\n", $$9, $$5}'

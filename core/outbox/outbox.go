@@ -23,7 +23,9 @@
 // as such, to a silently lost alert; the window for it is the moment
 // between the server accepting the mail and the "sent" being committed.
 //
-// A channel's notifications go out oldest first. When the notifier says
+// A channel's notifications go out oldest first: the first alone, the
+// rest claimed in batches and sent in a few lanes at once, each recipient
+// set's in one lane in their order (see Deliver). When the notifier says
 // it cannot reach its service at all (notifier.Unavailable: connection
 // refused, no greeting in time), Deliver makes that one attempt, tries
 // nothing more on the channel and keeps every notification in its place,
@@ -37,9 +39,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	mathrand "math/rand/v2"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -50,7 +55,8 @@ import (
 
 // Sender delivers one notification: a notifier plugin, or anything with
 // the same Send. A failure that may pass must satisfy
-// notifier.IsTemporary; any other failure is permanent.
+// notifier.IsTemporary; any other failure is permanent. Deliver calls
+// Send from several goroutines at once (Options.Workers).
 type Sender interface {
 	Send(ctx context.Context, n notifier.Notification) error
 }
@@ -144,6 +150,10 @@ type Options struct {
 	Redact func(string) string
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Workers is how many notifications one Deliver sends at once, each
+	// recipient set's in order in one of them (DefaultWorkers when
+	// zero; 1 sends one at a time).
+	Workers int
 	// Channel is the notifier instance whose notifications this Deliver
 	// sends ("" is state.DefaultChannel, the SMTP sender of
 	// email_config.json).
@@ -166,6 +176,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Limit <= 0 {
 		o.Limit = DefaultLimit
+	}
+	if o.Workers <= 0 {
+		o.Workers = DefaultWorkers
 	}
 	if o.Backoff == nil {
 		o.Backoff = func(attempts int) time.Duration { return Backoff(attempts, mathrand.Float64()) }
@@ -242,13 +255,18 @@ const interruptedNote = "cscs stopped while sending this notification, so whethe
 	"it is sent again with the same Message-ID, so mail systems can drop a duplicate"
 
 // Deliver sends the due notifications through sender, the longest waiting
-// first, one at a time. Each is claimed (committed as sending) before its
-// send, then marked sent, pending again with a backoff (temporary
-// failure, after up to MaxAttemptsNow sends), or failed (permanent
-// failure, with the notifier's reply). Notifications whose sender stopped
-// mid-send are first put back to pending (see the package comment). The
-// error is for the state database failing; delivery failures are in the
-// Report.
+// first. Each is claimed (committed as sending) before its send, then
+// marked sent, pending again with a backoff (temporary failure, after up
+// to MaxAttemptsNow sends), or failed (permanent failure, with the
+// notifier's reply). Notifications whose sender stopped mid-send are
+// first put back to pending (see the package comment). The error is for
+// the state database failing; delivery failures are in the Report.
+//
+// The first notification goes alone, so that a notifier that cannot reach
+// its service costs one attempt. The others are claimed in batches and
+// sent in up to Workers lanes at once, each recipient set's (or, without
+// recipients, each host's) in one lane in their order, so sender must be
+// safe for concurrent Sends; their outcomes are recorded in batches.
 func (o *Outbox) Deliver(ctx context.Context, sender Sender, opts Options) (Report, error) {
 	opts = opts.withDefaults()
 	var rep Report
@@ -262,58 +280,284 @@ func (o *Outbox) Deliver(ctx context.Context, sender Sender, opts Options) (Repo
 	if err != nil {
 		return rep, err
 	}
-	token := NewID()
-	temporaryInARow := 0
-	for i, id := range ids {
-		if ctx.Err() != nil || temporaryInARow >= opts.MaxConsecutiveTemporary {
-			rep.Deferred = len(ids) - i
-			reason := fmt.Sprintf("the notifier failed temporarily for %d notifications in a row", temporaryInARow)
-			if ctx.Err() != nil {
-				reason = "delivery was stopped (" + ctx.Err().Error() + ")"
-			}
-			rep.Errors = append(rep.Errors, fmt.Sprintf("%d notifications left for the next delivery: %s", rep.Deferred, reason))
-			break
-		}
-		now := opts.Now()
-		n, claimed, err := o.db.ClaimNotification(ctx, id, token, now, now.Add(opts.lease()))
+	r := &run{o: o, sender: sender, opts: opts, token: NewID(), rep: &rep}
+	// The first alone: a notifier that cannot reach its service (or a
+	// context that ended) stops the delivery after one attempt.
+	for len(ids) > 0 && !r.stopped(ctx) {
+		batch, err := o.db.ClaimNotifications(ctx, ids[:1], r.token, opts.Now(), opts.Now().Add(opts.lease()))
+		ids = ids[1:]
 		if err != nil {
 			return rep, err
 		}
-		if !claimed {
+		if len(batch) == 0 {
 			continue // another Deliver took it, or it is no longer due
 		}
-		outcome, line := o.attempt(ctx, sender, n, opts)
-		if err := o.finish(ctx, n, token, outcome); err != nil {
+		res := r.send(ctx, batch[0])
+		if err := r.record(ctx, []result{res}); err != nil {
 			return rep, err
 		}
-		rep.Tried = append(rep.Tried, n.ID)
-		if outcome.unavailable {
-			rep.Retrying++
-			rep.Deferred = len(ids) - i - 1
-			rep.Unavailable = true
-			rep.RetryAt = outcome.retryAt
-			if rep.Deferred > 0 {
-				line += fmt.Sprintf("; %d more left for the next delivery, in their order", rep.Deferred)
+		break
+	}
+	if err := r.parallel(ctx, ids); err != nil {
+		return rep, err
+	}
+	if rep.Deferred > 0 {
+		reason := r.reason
+		if reason == "" && ctx.Err() != nil {
+			reason = "delivery was stopped (" + ctx.Err().Error() + ")"
+		}
+		if rep.Unavailable {
+			for i := len(rep.Errors) - 1; i >= 0; i-- {
+				if strings.Contains(rep.Errors[i], "the notifier is unavailable") {
+					rep.Errors[i] += fmt.Sprintf("; %d more left for the next delivery, in their order", rep.Deferred)
+					break
+				}
 			}
-			rep.Errors = append(rep.Errors, line)
-			break
-		}
-		switch outcome.Status {
-		case state.StatusSent:
-			rep.Sent++
-			temporaryInARow = 0
-		case state.StatusPending:
-			rep.Retrying++
-			temporaryInARow++
-		default:
-			rep.Failed++
-			temporaryInARow = 0
-		}
-		if line != "" {
-			rep.Errors = append(rep.Errors, line)
+		} else {
+			rep.Errors = append(rep.Errors, fmt.Sprintf("%d notifications left for the next delivery: %s", rep.Deferred, reason))
 		}
 	}
 	return rep, nil
+}
+
+// Defaults of the parallel delivery.
+const (
+	// DefaultWorkers is how many notifications one Deliver sends at once.
+	DefaultWorkers = 4
+	// claimBatch is how many notifications one claim takes on.
+	claimBatch = 64
+	// batchWindow is how long after its claim a notification may still
+	// start its attempt: its lease covers that wait and the attempt.
+	// One that waited longer (the notifier is slow) is given back,
+	// unsent, and the delivery stops.
+	batchWindow = time.Minute
+)
+
+// run is one Deliver's shared state.
+type run struct {
+	o      *Outbox
+	sender Sender
+	opts   Options
+	token  string
+
+	mu  sync.Mutex
+	rep *Report
+	// stop is set once nothing more should be sent; reason says why
+	// (empty for an unavailable notifier, whose line says it).
+	stop            bool
+	reason          string
+	temporaryInARow int
+}
+
+// result is one notification's attempt, or unsent when it was not made.
+type result struct {
+	n       state.Notification
+	out     outcome
+	line    string
+	unsent  bool
+	started time.Time
+}
+
+// stopped reports whether nothing more should be sent.
+func (r *run) stopped(ctx context.Context) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stop && ctx.Err() != nil {
+		r.stop = true
+		r.reason = "delivery was stopped (" + ctx.Err().Error() + ")"
+	}
+	return r.stop
+}
+
+// halt stops the delivery for reason, unless it already stopped.
+func (r *run) halt(reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stop {
+		r.stop = true
+		r.reason = reason
+	}
+}
+
+// send makes n's attempt and updates the counters that may stop the
+// delivery.
+func (r *run) send(ctx context.Context, n state.Notification) result {
+	out, line := r.o.attempt(ctx, r.sender, n, r.opts)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case out.unavailable:
+		if !r.stop {
+			r.stop = true
+			r.reason = ""
+		}
+	case out.Status == state.StatusPending:
+		r.temporaryInARow++
+		if r.temporaryInARow >= r.opts.MaxConsecutiveTemporary && !r.stop {
+			r.stop = true
+			r.reason = fmt.Sprintf("the notifier failed temporarily for %d notifications in a row", r.temporaryInARow)
+		}
+	default:
+		r.temporaryInARow = 0
+	}
+	return result{n: n, out: out, line: line}
+}
+
+// record writes results to the outbox in one transaction and to the
+// report: outcomes of attempts, claims of unsent ones given back. It
+// records even when ctx has ended meanwhile, so that an interrupted
+// Deliver does not leave a finished send looking interrupted.
+func (r *run) record(ctx context.Context, results []result) error {
+	var (
+		done   []state.Finished
+		unsent []string
+	)
+	for _, res := range results {
+		if res.unsent {
+			unsent = append(unsent, res.n.ID)
+			continue
+		}
+		done = append(done, state.Finished{ID: res.n.ID, Outcome: res.out.Outcome})
+	}
+	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	var err error
+	if len(done) > 0 {
+		err = r.o.db.FinishNotifications(recordCtx, r.token, done)
+		if err != nil {
+			err = fmt.Errorf("notifications may have been delivered, but recording that failed (they may be sent again, with the same Message-ID): %w", err)
+		}
+	}
+	if len(unsent) > 0 {
+		err = errors.Join(err, r.o.db.ReleaseClaims(recordCtx, unsent, r.token))
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rep := r.rep
+	for _, res := range results {
+		if res.unsent {
+			rep.Deferred++
+			continue
+		}
+		rep.Tried = append(rep.Tried, res.n.ID)
+		switch {
+		case res.out.unavailable:
+			rep.Retrying++
+			rep.Unavailable = true
+			if rep.RetryAt.IsZero() || res.out.retryAt.Before(rep.RetryAt) {
+				rep.RetryAt = res.out.retryAt
+			}
+		case res.out.Status == state.StatusSent:
+			rep.Sent++
+		case res.out.Status == state.StatusPending:
+			rep.Retrying++
+		default:
+			rep.Failed++
+		}
+		if res.line != "" {
+			rep.Errors = append(rep.Errors, res.line)
+		}
+	}
+	return err
+}
+
+// parallel delivers ids: claimed in batches, sent in lanes by recipient
+// set, outcomes recorded in batches as they come.
+func (r *run) parallel(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	workers := min(r.opts.Workers, len(ids))
+	lanes := make([]chan result, workers)
+	results := make(chan result, claimBatch)
+	var wg sync.WaitGroup
+	for i := range lanes {
+		lanes[i] = make(chan result, claimBatch)
+		wg.Add(1)
+		go func(lane <-chan result) {
+			defer wg.Done()
+			for res := range lane {
+				if r.stopped(ctx) {
+					res.unsent = true
+				} else if r.opts.Now().Sub(res.started) > batchWindow {
+					r.halt(fmt.Sprintf("the notifier is slow: notifications waited more than %s for their turn", batchWindow))
+					res.unsent = true
+				} else {
+					res = r.send(ctx, res.n)
+				}
+				results <- res
+			}
+		}(lanes[i])
+	}
+	recorded := make(chan error, 1)
+	go func() {
+		var errs []error
+		for res := range results {
+			batch := []result{res}
+		drain:
+			for len(batch) < claimBatch {
+				select {
+				case more, ok := <-results:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, more)
+				default:
+					break drain
+				}
+			}
+			if err := r.record(ctx, batch); err != nil {
+				errs = append(errs, err)
+				r.halt("the outbox could not record outcomes")
+			}
+		}
+		recorded <- errors.Join(errs...)
+	}()
+	var claimErr error
+	for len(ids) > 0 {
+		if r.stopped(ctx) {
+			r.mu.Lock()
+			r.rep.Deferred += len(ids)
+			r.mu.Unlock()
+			break
+		}
+		take := ids[:min(claimBatch, len(ids))]
+		ids = ids[len(take):]
+		now := r.opts.Now()
+		batch, err := r.o.db.ClaimNotifications(ctx, take, r.token, now, now.Add(r.opts.lease()+batchWindow))
+		if err != nil {
+			claimErr = err
+			r.halt("the outbox could not claim notifications")
+			break
+		}
+		for _, n := range batch {
+			lanes[laneOf(n, workers)] <- result{n: n, started: now}
+		}
+	}
+	for _, lane := range lanes {
+		close(lane)
+	}
+	wg.Wait()
+	close(results)
+	return errors.Join(claimErr, <-recorded)
+}
+
+// laneOf is the lane of n among lanes: the same for every notification to
+// the same recipients (or, without recipients, about the same host), so
+// that theirs go out in order.
+func laneOf(n state.Notification, lanes int) int {
+	key := n.Host
+	if len(n.To) > 0 {
+		to := slices.Clone(n.To)
+		for i := range to {
+			to[i] = strings.ToLower(strings.TrimSpace(to[i]))
+		}
+		slices.Sort(to)
+		key = strings.Join(to, "\n")
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	return int(h.Sum32() % uint32(lanes))
 }
 
 // outcome is how an attempt ended: what to record, and whether the
@@ -367,19 +611,6 @@ func (o *Outbox) attempt(ctx context.Context, sender Sender, n state.Notificatio
 	}
 	return outcome{Outcome: state.Outcome{Status: state.StatusFailed, Tries: 1, At: now, LastError: text, ServerReply: text}},
 		fmt.Sprintf("%s: %s (permanent failure; marked failed, not retried)", what, text)
-}
-
-// finish records outcome even when ctx has ended meanwhile, so that an
-// interrupted Deliver does not leave a finished send looking interrupted.
-func (o *Outbox) finish(ctx context.Context, n state.Notification, token string, out outcome) error {
-	outcome := out.Outcome
-	recordCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	err := o.db.FinishNotification(recordCtx, n.ID, token, outcome)
-	if err != nil && outcome.Status == state.StatusSent {
-		return fmt.Errorf("notification %s was delivered, but recording that failed (it may be sent again, with the same Message-ID): %w", n.ID, err)
-	}
-	return err
 }
 
 // errorText is err's text, redacted, on one line and bounded.

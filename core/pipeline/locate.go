@@ -116,7 +116,12 @@ func Broken(err error) bool {
 // set, else launched. stop releases it.
 func (l Located) Start(ctx context.Context, opts Options) (impl any, stop func(), err error) {
 	if l.Builtin != nil && opts.InProcess {
-		return l.Builtin.New(opts.Version), func() {}, nil
+		impl := l.Builtin.New(opts.Version)
+		stop := func() {}
+		if c, ok := impl.(notifier.Closer); ok {
+			stop = func() { _ = c.Close() }
+		}
+		return impl, stop, nil
 	}
 	opts.Launch.Logger = opts.Logger
 	plug, err := pluginhost.Launch(ctx, l.Spec, opts.Launch)

@@ -225,10 +225,21 @@ func (d delivery) via(ctx context.Context, sender outbox.Sender, channel string)
 	if retry := d.plan.Settings.MailRetry; retry > 0 {
 		opts.Backoff = func(int) time.Duration { return retry }
 	}
-	rep, err := d.ob.Deliver(ctx, sender, opts)
-	if err != nil {
-		d.notes.problem("outbox: %v", err)
-		return rep, false
+	// One Deliver takes on outbox.DefaultLimit notifications; a longer
+	// queue is delivered in several, through the same notifier, until one
+	// takes on fewer or stops early.
+	var rep outbox.Report
+	for {
+		part, err := d.ob.Deliver(ctx, sender, opts)
+		rep = mergeReports(rep, part)
+		if err != nil {
+			d.notes.problem("outbox: %v", err)
+			return rep, false
+		}
+		taken := part.Sent + part.Retrying + part.Failed + part.Deferred
+		if taken < outbox.DefaultLimit || part.Deferred > 0 || part.Unavailable || part.Sent == 0 || ctx.Err() != nil {
+			break
+		}
 	}
 	label := "mail"
 	if channel != state.DefaultChannel {
@@ -241,6 +252,21 @@ func (d delivery) via(ctx context.Context, sender outbox.Sender, channel string)
 		d.notes.info("%s: %d sent, %d retrying later, %d failed", label, rep.Sent, rep.Retrying+rep.Deferred, rep.Failed)
 	}
 	return rep, rep.Failed == 0
+}
+
+// mergeReports adds the report of a later Deliver, b, to a.
+func mergeReports(a, b outbox.Report) outbox.Report {
+	a.Sent += b.Sent
+	a.Retrying += b.Retrying
+	a.Failed += b.Failed
+	a.Recovered += b.Recovered
+	a.Deferred += b.Deferred
+	if b.Unavailable {
+		a.Unavailable, a.RetryAt = true, b.RetryAt
+	}
+	a.Tried = append(a.Tried, b.Tried...)
+	a.Errors = append(a.Errors, b.Errors...)
+	return a
 }
 
 // EmailNotifierConfig is the configuration of the built-in SMTP notifier

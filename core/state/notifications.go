@@ -193,37 +193,143 @@ func (d *DB) ClaimNotification(ctx context.Context, id, token string, now, lease
 // FinishNotification records the outcome of a notification claimed with
 // token. ErrClaimLost when the claim no longer holds.
 func (d *DB) FinishNotification(ctx context.Context, id, token string, o Outcome) error {
-	var (
-		res sql.Result
-		err error
-	)
-	const where = ` WHERE id = ? AND status = 'sending' AND claim_token = ?`
-	switch o.Status {
-	case StatusSent:
-		res, err = d.db.ExecContext(ctx,
-			`UPDATE notifications SET status = 'sent', attempts = attempts + ?, sent_at = ?, server_reply = ?,
-			   claim_token = '', lease_until = NULL`+where,
-			o.Tries, formatTime(o.At), o.ServerReply, id, token)
-	case StatusPending:
-		res, err = d.db.ExecContext(ctx,
-			`UPDATE notifications SET status = 'pending', attempts = attempts + ?, next_attempt_at = ?, last_error = ?,
-			   claim_token = '', lease_until = NULL`+where,
-			o.Tries, formatTime(o.NextAttemptAt), o.LastError, id, token)
-	case StatusFailed:
-		res, err = d.db.ExecContext(ctx,
-			`UPDATE notifications SET status = 'failed', attempts = attempts + ?, last_error = ?, server_reply = ?,
-			   claim_token = '', lease_until = NULL`+where,
-			o.Tries, o.LastError, o.ServerReply, id, token)
-	default:
-		return fmt.Errorf("finish notification %s: status %q is not sent, pending or failed", id, o.Status)
+	query, args, err := finishQuery(id, token, o)
+	if err != nil {
+		return err
 	}
+	res, err := d.db.ExecContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("record the outcome of notification %s: %w", id, err)
 	}
+	return finished(id, res)
+}
+
+// Finished is the outcome of one claimed notification, for
+// FinishNotifications.
+type Finished struct {
+	ID      string
+	Outcome Outcome
+}
+
+// FinishNotifications records the outcomes of notifications claimed with
+// token in one transaction, in order. A notification whose claim no
+// longer holds is skipped and named in the error (wrapping ErrClaimLost);
+// the others are recorded.
+func (d *DB) FinishNotifications(ctx context.Context, token string, outcomes []Finished) error {
+	var lost []error
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		lost = nil
+		for _, f := range outcomes {
+			query, args, err := finishQuery(f.ID, token, f.Outcome)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, query, args...)
+			if err != nil {
+				return fmt.Errorf("record the outcome of notification %s: %w", f.ID, err)
+			}
+			if err := finished(f.ID, res); err != nil {
+				if !errors.Is(err, ErrClaimLost) {
+					return err
+				}
+				lost = append(lost, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record the outcomes of %d notifications: %w", len(outcomes), err)
+	}
+	return errors.Join(lost...)
+}
+
+// finishQuery is the update recording o for notification id claimed with
+// token.
+func finishQuery(id, token string, o Outcome) (string, []any, error) {
+	const where = ` WHERE id = ? AND status = 'sending' AND claim_token = ?`
+	switch o.Status {
+	case StatusSent:
+		return `UPDATE notifications SET status = 'sent', attempts = attempts + ?, sent_at = ?, server_reply = ?,
+			   claim_token = '', lease_until = NULL` + where,
+			[]any{o.Tries, formatTime(o.At), o.ServerReply, id, token}, nil
+	case StatusPending:
+		return `UPDATE notifications SET status = 'pending', attempts = attempts + ?, next_attempt_at = ?, last_error = ?,
+			   claim_token = '', lease_until = NULL` + where,
+			[]any{o.Tries, formatTime(o.NextAttemptAt), o.LastError, id, token}, nil
+	case StatusFailed:
+		return `UPDATE notifications SET status = 'failed', attempts = attempts + ?, last_error = ?, server_reply = ?,
+			   claim_token = '', lease_until = NULL` + where,
+			[]any{o.Tries, o.LastError, o.ServerReply, id, token}, nil
+	}
+	return "", nil, fmt.Errorf("finish notification %s: status %q is not sent, pending or failed", id, o.Status)
+}
+
+// finished checks that the update recording notification id's outcome
+// changed its row.
+func finished(id string, res sql.Result) error {
 	if c, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("record the outcome of notification %s: %w", id, err)
 	} else if c == 0 {
 		return fmt.Errorf("record the outcome of notification %s: %w", id, ErrClaimLost)
+	}
+	return nil
+}
+
+// ClaimNotifications is ClaimNotification for several notifications in
+// one transaction: it claims those of ids that are pending and due at
+// now, under token until leaseUntil, and returns them in the order of
+// ids. The claims are committed before it returns.
+func (d *DB) ClaimNotifications(ctx context.Context, ids []string, token string, now, leaseUntil time.Time) ([]Notification, error) {
+	if token == "" {
+		return nil, fmt.Errorf("claim %d notifications: no claim token given", len(ids))
+	}
+	var claimed []Notification
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		claimed = claimed[:0]
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx,
+				`UPDATE notifications SET status = 'sending', claim_token = ?, lease_until = ?
+				 WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?`,
+				token, formatTime(leaseUntil), id, formatTime(now))
+			if err != nil {
+				return err
+			}
+			if c, err := res.RowsAffected(); err != nil || c == 0 {
+				if err != nil {
+					return err
+				}
+				continue // another sender claimed it first, or it is no longer due
+			}
+			n, err := scanNotification(tx.QueryRowContext(ctx, selectNotification+` WHERE id = ?`, id))
+			if err != nil {
+				return err
+			}
+			claimed = append(claimed, n)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim %d notifications: %w", len(ids), err)
+	}
+	return claimed, nil
+}
+
+// ReleaseClaims puts notifications claimed with token that were not sent
+// after all back to pending, as they were before the claim: no attempt is
+// counted and they keep their due time and place.
+func (d *DB) ReleaseClaims(ctx context.Context, ids []string, token string) error {
+	err := d.inTx(ctx, func(tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE notifications SET status = 'pending', claim_token = '', lease_until = NULL
+				 WHERE id = ? AND status = 'sending' AND claim_token = ?`, id, token); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("give back %d claimed notifications: %w", len(ids), err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -592,5 +593,63 @@ func TestOpenReadOnly(t *testing.T) {
 	}
 	if _, err := r.db.ExecContext(quick, `DELETE FROM alert_state`); err == nil {
 		t.Error("a read-only state database accepted a write")
+	}
+}
+
+// TestClaimFinishAndReleaseInBatches: ClaimNotifications claims the due
+// and unclaimed of its ids in their order, FinishNotifications records
+// what its token holds and names the rest, ReleaseClaims gives claims
+// back as they were.
+func TestClaimFinishAndReleaseInBatches(t *testing.T) {
+	ctx := t.Context()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	db := openTest(t, Options{})
+	for i, due := range []time.Time{now, now, now.Add(time.Hour), now, now} {
+		if _, err := db.InsertNotification(ctx, testNotification(fmt.Sprintf("b%d", i)), due); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, ok, err := db.ClaimNotification(ctx, "b1", "B", now, now.Add(time.Hour)); !ok || err != nil {
+		t.Fatalf("claim b1 = %v, %v", ok, err)
+	}
+	claimed, err := db.ClaimNotifications(ctx, []string{"b0", "b1", "b2", "b3", "b4"}, "A", now, now.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, n := range claimed {
+		ids = append(ids, n.ID)
+		if n.Status != StatusSending {
+			t.Errorf("%s: status %s after the claim", n.ID, n.Status)
+		}
+	}
+	if want := []string{"b0", "b3", "b4"}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("claimed %v, want %v (b1 is B's, b2 not due)", ids, want)
+	}
+	sent := Outcome{Status: StatusSent, Tries: 1, At: now}
+	err = db.FinishNotifications(ctx, "A", []Finished{{ID: "b0", Outcome: sent}, {ID: "b1", Outcome: sent}, {ID: "b3", Outcome: sent}})
+	if !errors.Is(err, ErrClaimLost) || !strings.Contains(err.Error(), "b1") {
+		t.Errorf("FinishNotifications with b1 claimed by B = %v; want ErrClaimLost naming b1", err)
+	}
+	if err := db.ReleaseClaims(ctx, []string{"b4", "b1"}, "A"); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]struct {
+		status   string
+		attempts int
+	}{
+		"b0": {StatusSent, 1}, "b1": {StatusSending, 0}, "b2": {StatusPending, 0}, "b3": {StatusSent, 1}, "b4": {StatusPending, 0},
+	}
+	for id, w := range want {
+		n, err := db.Notification(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Status != w.status || n.Attempts != w.attempts {
+			t.Errorf("%s: %s with %d attempts, want %s with %d", id, n.Status, n.Attempts, w.status, w.attempts)
+		}
+	}
+	if due, err := db.DueNotifications(ctx, now, 10); err != nil || !reflect.DeepEqual(due, []string{"b4"}) {
+		t.Errorf("due after the release = %v, %v; want [b4]", due, err)
 	}
 }

@@ -42,6 +42,13 @@ type Notification struct {
 }
 
 // Notifier delivers notifications.
+//
+// The core may call Send from several goroutines at once (it delivers a
+// channel's notifications in a few parallel lanes, each recipient's in
+// order in one lane), so a Notifier must be safe for concurrent Sends;
+// serialize inside Send if the service allows only one at a time. A
+// Notifier may keep connections open between Sends (and implement
+// Closer to end them).
 type Notifier interface {
 	Describe(ctx context.Context) (Description, error)
 	// Configure passes the notifier its configuration (a JSON object,
@@ -52,6 +59,16 @@ type Notifier interface {
 	// failure to reach the service at all (refused, unreachable, no
 	// greeting in time) should be wrapped with Unavailable.
 	Send(ctx context.Context, n Notification) error
+}
+
+// Closer is implemented by a Notifier that holds resources between Sends,
+// such as open connections to its service. Close is called once the host
+// is done with the notifier: when the host stops the plugin process
+// (sdk/plugin.Serve calls it after the last call), or when the core stops
+// a notifier it runs in process. It is not part of the protocol; a plugin
+// without it simply exits.
+type Closer interface {
+	Close() error
 }
 
 // temporary marks an error as worth retrying.

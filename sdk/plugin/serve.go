@@ -100,6 +100,11 @@ func Serve(cfg ServeConfig) {
 		// them, go-plugin's automatic mutual TLS.
 		TLSProvider: serverTLS,
 	})
+	// The host stopped the plugin: a notifier holding connections
+	// (notifier.Closer) ends them politely before the process exits.
+	if c, ok := cfg.Notifier.(notifier.Closer); ok {
+		_ = c.Close()
+	}
 }
 
 // CallFor returns ctx whose calls to a plugin binary address its plugin

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -34,9 +35,13 @@ type Sink struct {
 
 	mu    sync.Mutex
 	count int
+	// kept are the messages of a sink without a directory.
+	kept [][]byte
 }
 
-// Start listens on 127.0.0.1 (a free port) and stores messages in dir.
+// Start listens on 127.0.0.1 (a free port) and stores messages in dir;
+// with dir "" it keeps them in memory (Messages), for tests and
+// benchmarks that should not measure the file system.
 func Start(dir string) (*Sink, error) {
 	return StartOn("127.0.0.1:0", dir)
 }
@@ -44,8 +49,10 @@ func Start(dir string) (*Sink, error) {
 // StartOn is Start on the loopback address addr ("127.0.0.1:2525"), for
 // a test that brings a mail server back on the port it used.
 func StartOn(addr, dir string) (*Sink, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("mail sink: %w", err)
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("mail sink: %w", err)
+		}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -83,10 +90,23 @@ func (s *Sink) Close() error {
 	return err
 }
 
+// Messages are the messages a sink without a directory received, in
+// the order it received them.
+func (s *Sink) Messages() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.kept)
+}
+
 func (s *Sink) store(data []byte) error {
 	s.mu.Lock()
 	s.count++
 	n := s.count
+	if s.Dir == "" {
+		s.kept = append(s.kept, data)
+		s.mu.Unlock()
+		return nil
+	}
 	s.mu.Unlock()
 	name := filepath.Join(s.Dir, fmt.Sprintf("%03d.eml", n))
 	return os.WriteFile(name, data, 0o600)

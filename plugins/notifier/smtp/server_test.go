@@ -55,12 +55,17 @@ type mailServer struct {
 
 	mu   sync.Mutex
 	mail []delivered
+	// conns are the sessions the server opened, in order.
+	conns []*smtpd.Conn
 }
 
 func startServer(t *testing.T, opts serverOptions) *mailServer {
 	t.Helper()
 	ms := &mailServer{opts: opts}
 	srv := smtpd.NewServer(smtpd.BackendFunc(func(c *smtpd.Conn) (smtpd.Session, error) {
+		ms.mu.Lock()
+		ms.conns = append(ms.conns, c)
+		ms.mu.Unlock()
 		return &session{server: ms, conn: c}, nil
 	}))
 	srv.Domain = "mail.test"
@@ -95,6 +100,27 @@ func (ms *mailServer) received() []delivered {
 	ms.mu.Lock()
 	defer ms.mu.Unlock()
 	return append([]delivered(nil), ms.mail...)
+}
+
+// sessions is how many SMTP sessions the server opened.
+func (ms *mailServer) sessions() int {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return len(ms.conns)
+}
+
+// dropSessions ends every session from the server side, with reply (an
+// SMTP reply line such as a 421) first unless it is empty, as a server
+// does with a client idle too long.
+func (ms *mailServer) dropSessions(reply string) {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	for _, c := range ms.conns {
+		if reply != "" {
+			_, _ = c.Conn().Write([]byte(reply + "\r\n"))
+		}
+		_ = c.Close()
+	}
 }
 
 type session struct {
