@@ -103,8 +103,8 @@ type grpcClient struct {
 }
 
 var (
-	_ Storage  = (*grpcClient)(nil)
-	_ Migrator = (*grpcClient)(nil)
+	_ Storage        = (*grpcClient)(nil)
+	_ Migrator       = (*grpcClient)(nil)
 	_ Pruner         = (*grpcClient)(nil)
 	_ PrunePreviewer = (*grpcClient)(nil)
 )
