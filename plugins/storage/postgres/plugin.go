@@ -23,7 +23,8 @@ type Config struct {
 	// DSN names the database: postgres://user:password@host:5432/db?sslmode=...
 	// or key=value pairs. It may hold a password; no message repeats it.
 	DSN string `json:"dsn"`
-	// Retention, when set, is how long collections and events are kept:
+	// Retention, when set, is how long collections, events, done
+	// notification records and resolved alert states are kept:
 	// "90d" or a Go duration. After a write, older ones are pruned (see
 	// Store.PruneAll). Empty keeps everything.
 	Retention string `json:"retention,omitempty"`
@@ -37,7 +38,7 @@ func configSchema() schema.Schema {
 		{Name: "dsn", Type: schema.String, Required: true, Sensitive: true,
 			Description: "the database, postgres://user:password@host:5432/db?sslmode=... or key=value pairs; may hold a password"},
 		{Name: "retention", Type: schema.String,
-			Description: `how long collections and events are kept: "90d" or a Go duration such as "720h"; empty keeps everything`},
+			Description: `how long collections, events, sent or failed notifications and alert states not firing are kept: "90d" or a Go duration such as "720h"; empty keeps everything`},
 	}}
 }
 

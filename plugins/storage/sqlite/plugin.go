@@ -24,7 +24,8 @@ const Name = "sqlite"
 type Config struct {
 	// Path is the database file; created with its directory's permissions.
 	Path string `json:"path"`
-	// Retention, when set, is how long collections and events are kept:
+	// Retention, when set, is how long collections, events, done
+	// notification records and resolved alert states are kept:
 	// "90d" or a Go duration. After a write, older ones are pruned (see
 	// Store.PruneAll). Empty keeps everything.
 	Retention string `json:"retention,omitempty"`
@@ -37,7 +38,7 @@ func configSchema() schema.Schema {
 		{Name: "path", Type: schema.String, Required: true,
 			Description: "database file; created, with its directory's permissions, when absent"},
 		{Name: "retention", Type: schema.String,
-			Description: `how long collections and events are kept: "90d" or a Go duration such as "720h"; empty keeps everything`},
+			Description: `how long collections, events, sent or failed notifications and alert states not firing are kept: "90d" or a Go duration such as "720h"; empty keeps everything`},
 	}}
 }
 
