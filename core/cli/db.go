@@ -112,7 +112,10 @@ type dbOutput struct {
 	Schema string `json:"schema"`
 	// OlderThan is the prune's cutoff (db prune).
 	OlderThan *time.Time `json:"older_than,omitempty"`
-	Storages  []dbResult `json:"storages"`
+	// DryRun is set by db prune --dry-run: the counts are what would be
+	// deleted, and nothing was.
+	DryRun   bool       `json:"dry_run,omitempty"`
+	Storages []dbResult `json:"storages"`
 }
 
 // dbResult is what one storage did.
@@ -125,6 +128,8 @@ type dbResult struct {
 	SchemaVersion int    `json:"schema_version,omitempty"`
 	Collections   int64  `json:"collections_deleted,omitempty"`
 	Events        int64  `json:"events_deleted,omitempty"`
+	Notifications int64  `json:"notifications_deleted,omitempty"`
+	Alerts        int64  `json:"alerts_deleted,omitempty"`
 	Skipped       bool   `json:"skipped,omitempty"`
 	Error         string `json:"error,omitempty"`
 }
@@ -149,16 +154,20 @@ func (s *settings) finishDB(env *Env, command string, out dbOutput, code int) in
 	return code
 }
 
-// dbPruneCommand deletes old collections and events from the database of
-// --db or of every storage block of the overlays, through each storage's
-// Prune; a storage without Prune is skipped with a message. One failing
-// does not stop the others.
+// dbPruneCommand deletes old collections, events, notification records
+// and alert states from the database of --db or of every storage block of
+// the overlays, through each storage's Prune; a storage without Prune is
+// skipped with a message. With --dry-run it only counts them, through
+// each storage's PrunePreview, and a storage without that is skipped:
+// it is never pruned instead. One failing does not stop the others.
 func dbPruneCommand(ctx context.Context, env *Env) int {
 	var s settings
 	fs := newFlagSet(env, "db prune")
 	fs.StringVar(&s.dbPath, "db", "cscs.db", "SQLite database file, or a postgres:// (postgresql://) DSN; env:NAME or file:PATH reads it from there, "+
 		"so that a password stays out of the process list (or give the password in PGPASSWORD)")
-	olderThan := fs.String("older-than", "", `delete collections that started longer ago than this: days such as "90d" or a duration such as "36h" (required)`)
+	olderThan := fs.String("older-than", "", `delete collections that started, events logged, and sent or failed notification records and alert states not firing last updated, longer ago than this: `+
+		`days such as "90d" or a duration such as "36h" (required)`)
+	dryRun := fs.Bool("dry-run", false, "count what would be deleted and delete nothing (a storage that cannot count without deleting is left alone)")
 	s.dataFlags(fs, env)
 	s.pluginFlags(fs)
 	s.overlayFlags(fs)
@@ -184,12 +193,16 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 	if !ok {
 		return ExitBadConfig
 	}
+	prune := pipeline.Prune
+	if *dryRun {
+		prune = pipeline.PrunePreview
+	}
 	code := ExitOK
-	out := dbOutput{Schema: "cscs/db-prune/v1", OlderThan: &cutoff}
+	out := dbOutput{Schema: "cscs/db-prune/v1", OlderThan: &cutoff, DryRun: *dryRun}
 	text := s.output != "json"
 	for _, t := range targets {
-		p, err := pipeline.Prune(ctx, opts, t.plugin, t.config, cutoff)
-		r := dbResult{Storage: t.storage(), Target: p.Target, Collections: p.Collections, Events: p.Events}
+		p, err := prune(ctx, opts, t.plugin, t.config, cutoff)
+		r := dbResult{Storage: t.storage(), Target: p.Target, Collections: p.Collections, Events: p.Events, Notifications: p.Notifications, Alerts: p.Alerts}
 		switch {
 		case errors.Is(err, storage.ErrUnsupported):
 			r.Skipped, r.Error = true, err.Error()
@@ -198,15 +211,22 @@ func dbPruneCommand(ctx context.Context, env *Env) int {
 			if text && t.label != "" {
 				fmt.Fprintf(env.Stdout, "%sfailed\n", t.label)
 			}
-			if p.Collections+p.Events > 0 {
-				err = fmt.Errorf("%w (deleted %d collections and %d events before the error)", err, p.Collections, p.Events)
+			if !*dryRun && p.Total() > 0 {
+				err = fmt.Errorf("%w (deleted %d collections, %d events, %d notification records and %d alert states before the error)",
+					err, p.Collections, p.Events, p.Notifications, p.Alerts)
 			}
 			r.Error = redact(err.Error())
 			fmt.Fprintf(env.Stderr, "cscs db prune: %s%s\n", t.label, r.Error)
 			code = ExitSomeFailed
-		case text:
-			fmt.Fprintf(env.Stdout, "%s%s: deleted %d collections (and their samples) and %d events from before %s; each host's latest ok collection is kept\n",
-				t.label, p.Target, p.Collections, p.Events, cutoff.Format(time.RFC3339))
+		case !text:
+		case *dryRun:
+			fmt.Fprintf(env.Stdout, "%s%s: would delete %d collections (and their samples), %d events, %d notification records and %d alert states from before %s; "+
+				"nothing was deleted (dry run)\n",
+				t.label, p.Target, p.Collections, p.Events, p.Notifications, p.Alerts, cutoff.Format(time.RFC3339))
+		default:
+			fmt.Fprintf(env.Stdout, "%s%s: deleted %d collections (and their samples) and %d events from before %s, and %d notification records and %d alert states last updated before it; "+
+				"each host's latest ok collection, pending notifications and firing alerts are kept\n",
+				t.label, p.Target, p.Collections, p.Events, cutoff.Format(time.RFC3339), p.Notifications, p.Alerts)
 		}
 		out.Storages = append(out.Storages, r)
 	}

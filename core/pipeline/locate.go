@@ -265,6 +265,23 @@ func Prune(ctx context.Context, opts Options, name string, config []byte, olderT
 	return p, err
 }
 
+// PrunePreview starts the storage plugin named name and asks it to count
+// what Prune would delete, deleting nothing (storage.PrunePreviewer). A
+// storage without it gives an error wrapping storage.ErrUnsupported; it is
+// never pruned instead.
+func PrunePreview(ctx context.Context, opts Options, name string, config []byte, olderThan time.Time) (storage.Pruned, error) {
+	st, stop, err := startStorage(ctx, opts, name)
+	if err != nil {
+		return storage.Pruned{}, err
+	}
+	defer stop()
+	p, err := storage.PrunePreview(ctx, st, config, olderThan)
+	if errors.Is(err, storage.ErrUnsupported) {
+		return p, fmt.Errorf("the storage plugin %s cannot tell what a prune would delete without deleting it (%w); it is left alone", name, err)
+	}
+	return p, err
+}
+
 // OpenStorage starts the storage plugin named name and opens it with
 // config, as a round does; stop closes it and releases the plugin.
 func OpenStorage(ctx context.Context, opts Options, name string, config []byte) (st storage.Storage, stop func(), err error) {

@@ -107,9 +107,10 @@ type storageClient struct {
 }
 
 var (
-	_ storage.Storage  = (*storageClient)(nil)
-	_ storage.Migrator = (*storageClient)(nil)
-	_ storage.Pruner   = (*storageClient)(nil)
+	_ storage.Storage        = (*storageClient)(nil)
+	_ storage.Migrator       = (*storageClient)(nil)
+	_ storage.Pruner         = (*storageClient)(nil)
+	_ storage.PrunePreviewer = (*storageClient)(nil)
 )
 
 func (c *storageClient) Describe(ctx context.Context) (storage.Description, error) {
@@ -138,6 +139,14 @@ func (c *storageClient) Migrate(ctx context.Context, config []byte) (storage.Mig
 func (c *storageClient) Prune(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
 	return callValue(ctx, c.p, c.label, "prune",
 		func(ctx context.Context) (storage.Pruned, error) { return storage.Prune(ctx, c.s, config, olderThan) })
+}
+
+// PrunePreview answers storage.ErrUnsupported for a plugin without it.
+func (c *storageClient) PrunePreview(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
+	return callValue(ctx, c.p, c.label, "prune preview",
+		func(ctx context.Context) (storage.Pruned, error) {
+			return storage.PrunePreview(ctx, c.s, config, olderThan)
+		})
 }
 
 type sourceClient struct {

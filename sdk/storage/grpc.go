@@ -77,7 +77,24 @@ func (s *grpcServer) Prune(ctx context.Context, req *storagev1.PruneRequest) (*s
 		return nil, convert.Unsupported(ErrUnsupported)
 	}
 	res, err := p.Prune(ctx, req.GetConfig(), convert.Time(req.GetOlderThan()))
-	return convert.Reply(&storagev1.PruneResponse{Target: res.Target, Collections: res.Collections, Events: res.Events}, err)
+	return convert.Reply(prunedToProto(res), err)
+}
+
+func (s *grpcServer) PrunePreview(ctx context.Context, req *storagev1.PruneRequest) (*storagev1.PruneResponse, error) {
+	p, ok := s.impl.(PrunePreviewer)
+	if !ok {
+		return nil, convert.Unsupported(ErrUnsupported)
+	}
+	res, err := p.PrunePreview(ctx, req.GetConfig(), convert.Time(req.GetOlderThan()))
+	return convert.Reply(prunedToProto(res), err)
+}
+
+func prunedToProto(p Pruned) *storagev1.PruneResponse {
+	return &storagev1.PruneResponse{Target: p.Target, Collections: p.Collections, Events: p.Events, Notifications: p.Notifications, Alerts: p.Alerts}
+}
+
+func prunedFromProto(r *storagev1.PruneResponse) Pruned {
+	return Pruned{Target: r.GetTarget(), Collections: r.GetCollections(), Events: r.GetEvents(), Notifications: r.GetNotifications(), Alerts: r.GetAlerts()}
 }
 
 // grpcClient is a Storage whose methods call a plugin's storage service.
@@ -86,9 +103,10 @@ type grpcClient struct {
 }
 
 var (
-	_ Storage  = (*grpcClient)(nil)
-	_ Migrator = (*grpcClient)(nil)
-	_ Pruner   = (*grpcClient)(nil)
+	_ Storage        = (*grpcClient)(nil)
+	_ Migrator       = (*grpcClient)(nil)
+	_ Pruner         = (*grpcClient)(nil)
+	_ PrunePreviewer = (*grpcClient)(nil)
 )
 
 func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
@@ -132,5 +150,16 @@ func (c *grpcClient) Prune(ctx context.Context, config []byte, olderThan time.Ti
 	if convert.IsUnimplemented(err) {
 		return Pruned{}, fmt.Errorf("prune: %w", ErrUnsupported)
 	}
-	return convert.Result(Pruned{Target: resp.GetTarget(), Collections: resp.GetCollections(), Events: resp.GetEvents()}, err)
+	return convert.Result(prunedFromProto(resp), err)
+}
+
+// PrunePreview returns an error wrapping ErrUnsupported when the plugin
+// does not implement PrunePreviewer, or was built before it (it answers
+// UNIMPLEMENTED); it never falls back to Prune.
+func (c *grpcClient) PrunePreview(ctx context.Context, config []byte, olderThan time.Time) (Pruned, error) {
+	resp, err := c.stub.PrunePreview(ctx, &storagev1.PruneRequest{Config: config, OlderThan: convert.Timestamp(olderThan)})
+	if convert.IsUnimplemented(err) {
+		return Pruned{}, fmt.Errorf("prune preview: %w", ErrUnsupported)
+	}
+	return convert.Result(prunedFromProto(resp), err)
 }

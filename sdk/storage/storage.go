@@ -265,8 +265,9 @@ type Storage interface {
 	Close(ctx context.Context) error
 }
 
-// Maintenance calls. A storage may implement Migrator and Pruner so that
-// `cscs db init` and `cscs db prune` can manage its backend. The core makes
+// Maintenance calls. A storage may implement Migrator, Pruner and
+// PrunePreviewer so that `cscs db init`, `cscs db prune` and `cscs db
+// prune --dry-run` can manage its backend. The core makes
 // these calls outside rounds, on a plugin it has not opened, with the
 // configuration Open would receive. A plugin that does not implement one
 // (or was built with an SDK older than them) answers ErrUnsupported.
@@ -293,20 +294,46 @@ type Migration struct {
 
 // Pruner is a Storage whose old data `cscs db prune` deletes.
 type Pruner interface {
-	// Prune deletes from the backend config names the events logged and
-	// the collections (with their samples) started before olderThan, and
-	// says how many went. Each host's latest ok collection is kept. It
-	// never creates a backend: one that does not exist, or whose schema is
-	// not prepared, is an error saying to run `cscs db init`.
+	// Prune deletes from the backend config names what is older than
+	// olderThan, and says how many rows of each kind went: the events
+	// logged before it; the collections (with their samples) started
+	// before it, except each host's latest ok collection; the
+	// notification records that are done (sent or failed) and were last
+	// updated before it; and the alert states that are not firing and
+	// were last updated before it (a firing alert is never deleted). A
+	// backend that keeps only some of these deletes those and counts 0
+	// for the others. It never creates a backend: one that does not
+	// exist, or whose schema is not prepared, is an error saying to run
+	// `cscs db init`.
 	Prune(ctx context.Context, config []byte, olderThan time.Time) (Pruned, error)
 }
 
-// Pruned is what Prune deleted.
+// PrunePreviewer is a Pruner that can tell what a Prune would delete
+// without deleting it: `cscs db prune --dry-run`. Optional; the core
+// never falls back to a real Prune for a storage without it.
+type PrunePreviewer interface {
+	// PrunePreview counts the rows Prune(ctx, config, olderThan) would
+	// delete now, changing nothing. The counts must come from exactly
+	// Prune's conditions, so that a Prune right after (with no write in
+	// between) deletes as many.
+	PrunePreview(ctx context.Context, config []byte, olderThan time.Time) (Pruned, error)
+}
+
+// Pruned is what Prune deleted, or what PrunePreview counts.
 type Pruned struct {
 	// Target names the backend without secrets.
 	Target string
-	// Collections and Events count the rows deleted.
+	// Collections and Events count the collections (their samples go
+	// with them, uncounted) and the events.
 	Collections, Events int64
+	// Notifications counts the notification records and Alerts the
+	// alert states. A plugin built before them reports 0.
+	Notifications, Alerts int64
+}
+
+// Total is how many rows p counts in all.
+func (p Pruned) Total() int64 {
+	return p.Collections + p.Events + p.Notifications + p.Alerts
 }
 
 // Migrate calls s's Migrate, or returns an error wrapping ErrUnsupported
@@ -327,4 +354,14 @@ func Prune(ctx context.Context, s Storage, config []byte, olderThan time.Time) (
 		return Pruned{}, fmt.Errorf("prune: %w", ErrUnsupported)
 	}
 	return p.Prune(ctx, config, olderThan)
+}
+
+// PrunePreview calls s's PrunePreview, or returns an error wrapping
+// ErrUnsupported when s is not a PrunePreviewer. It never calls Prune.
+func PrunePreview(ctx context.Context, s Storage, config []byte, olderThan time.Time) (Pruned, error) {
+	p, ok := s.(PrunePreviewer)
+	if !ok {
+		return Pruned{}, fmt.Errorf("prune preview: %w", ErrUnsupported)
+	}
+	return p.PrunePreview(ctx, config, olderThan)
 }

@@ -23,7 +23,8 @@ type Config struct {
 	// DSN names the database: postgres://user:password@host:5432/db?sslmode=...
 	// or key=value pairs. It may hold a password; no message repeats it.
 	DSN string `json:"dsn"`
-	// Retention, when set, is how long collections and events are kept:
+	// Retention, when set, is how long collections, events, done
+	// notification records and resolved alert states are kept:
 	// "90d" or a Go duration. After a write, older ones are pruned (see
 	// Store.PruneAll). Empty keeps everything.
 	Retention string `json:"retention,omitempty"`
@@ -37,7 +38,7 @@ func configSchema() schema.Schema {
 		{Name: "dsn", Type: schema.String, Required: true, Sensitive: true,
 			Description: "the database, postgres://user:password@host:5432/db?sslmode=... or key=value pairs; may hold a password"},
 		{Name: "retention", Type: schema.String,
-			Description: `how long collections and events are kept: "90d" or a Go duration such as "720h"; empty keeps everything`},
+			Description: `how long collections, events, sent or failed notifications and alert states not firing are kept: "90d" or a Go duration such as "720h"; empty keeps everything`},
 	}}
 }
 
@@ -61,8 +62,9 @@ func (p *Plugin) Describe(context.Context) (storage.Description, error) {
 }
 
 var (
-	_ storage.Migrator = (*Plugin)(nil)
-	_ storage.Pruner   = (*Plugin)(nil)
+	_ storage.Migrator       = (*Plugin)(nil)
+	_ storage.Pruner         = (*Plugin)(nil)
+	_ storage.PrunePreviewer = (*Plugin)(nil)
 )
 
 // parseConfig reads and checks the plugin's configuration.
@@ -109,8 +111,9 @@ func (p *Plugin) Open(ctx context.Context, config []byte) error {
 	return nil
 }
 
-// WriteBatch stores one round, then prunes collections and events older
-// than the configured retention when a prune is due (see package
+// WriteBatch stores one round, then prunes what is older than the
+// configured retention (collections, events, done notification records
+// and resolved alert states, as Prune does) when a prune is due (see package
 // retained). A failed prune is logged, not returned: the round is stored.
 func (p *Plugin) WriteBatch(ctx context.Context, b *storage.Batch) error {
 	return p.store.WriteBatch(ctx, Name, b, p.logger())
@@ -131,23 +134,38 @@ func (p *Plugin) Migrate(ctx context.Context, config []byte) (storage.Migration,
 	return storage.Migration{Target: st.Database(), SchemaVersion: v}, err
 }
 
-// Prune deletes old collections and events from the database the
-// configuration names (see Store.PruneAll). It neither creates tables nor
-// migrates them.
+// Prune deletes old collections, events, notification records and alert
+// states from the database the configuration names (see
+// Store.PruneAll). It neither creates tables nor migrates them.
 func (p *Plugin) Prune(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
 	st, _, err := openConfig(ctx, config)
 	if err != nil {
 		return storage.Pruned{}, err
 	}
 	defer st.Close()
-	collections, events, err := st.PruneAll(ctx, olderThan)
-	return storage.Pruned{Target: st.Database(), Collections: collections, Events: events}, err
+	return st.PruneAll(ctx, olderThan)
 }
 
-// PruneAll deletes collections and events older than olderThan and
-// returns how many of each it deleted; see Store.PruneAll.
-func (p *Plugin) PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error) {
+// PrunePreview counts what Prune would delete from the database the
+// configuration names, deleting nothing (see Store.PreviewAll).
+func (p *Plugin) PrunePreview(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
+	st, _, err := openConfig(ctx, config)
+	if err != nil {
+		return storage.Pruned{}, err
+	}
+	defer st.Close()
+	return st.PreviewAll(ctx, olderThan)
+}
+
+// PruneAll deletes what is older than olderThan and returns how many
+// rows of each kind it deleted; see Store.PruneAll.
+func (p *Plugin) PruneAll(ctx context.Context, olderThan time.Time) (storage.Pruned, error) {
 	return p.store.PruneAll(ctx, Name, olderThan)
+}
+
+// PreviewAll counts what PruneAll would delete; see Store.PreviewAll.
+func (p *Plugin) PreviewAll(ctx context.Context, olderThan time.Time) (storage.Pruned, error) {
+	return p.store.PreviewAll(ctx, Name, olderThan)
 }
 
 // Close closes the database; safe without Open and more than once.

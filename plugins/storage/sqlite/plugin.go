@@ -24,7 +24,8 @@ const Name = "sqlite"
 type Config struct {
 	// Path is the database file; created with its directory's permissions.
 	Path string `json:"path"`
-	// Retention, when set, is how long collections and events are kept:
+	// Retention, when set, is how long collections, events, done
+	// notification records and resolved alert states are kept:
 	// "90d" or a Go duration. After a write, older ones are pruned (see
 	// Store.PruneAll). Empty keeps everything.
 	Retention string `json:"retention,omitempty"`
@@ -37,7 +38,7 @@ func configSchema() schema.Schema {
 		{Name: "path", Type: schema.String, Required: true,
 			Description: "database file; created, with its directory's permissions, when absent"},
 		{Name: "retention", Type: schema.String,
-			Description: `how long collections and events are kept: "90d" or a Go duration such as "720h"; empty keeps everything`},
+			Description: `how long collections, events, sent or failed notifications and alert states not firing are kept: "90d" or a Go duration such as "720h"; empty keeps everything`},
 	}}
 }
 
@@ -61,8 +62,9 @@ func (p *Plugin) Describe(context.Context) (storage.Description, error) {
 }
 
 var (
-	_ storage.Migrator = (*Plugin)(nil)
-	_ storage.Pruner   = (*Plugin)(nil)
+	_ storage.Migrator       = (*Plugin)(nil)
+	_ storage.Pruner         = (*Plugin)(nil)
+	_ storage.PrunePreviewer = (*Plugin)(nil)
 )
 
 // parseConfig reads and checks the plugin's configuration.
@@ -99,8 +101,9 @@ func (p *Plugin) Open(ctx context.Context, config []byte) error {
 	return nil
 }
 
-// WriteBatch stores one round, then prunes collections and events older
-// than the configured retention when a prune is due (see package
+// WriteBatch stores one round, then prunes what is older than the
+// configured retention (collections, events, done notification records
+// and resolved alert states, as Prune does) when a prune is due (see package
 // retained). A failed prune is logged, not returned: the round is stored.
 func (p *Plugin) WriteBatch(ctx context.Context, b *storage.Batch) error {
 	return p.store.WriteBatch(ctx, Name, b, p.logger())
@@ -125,33 +128,54 @@ func (p *Plugin) Migrate(ctx context.Context, config []byte) (storage.Migration,
 	return storage.Migration{Target: cfg.Path, SchemaVersion: v}, err
 }
 
-// Prune deletes old collections and events from the database file the
-// configuration names (see Store.PruneAll). It neither creates nor
-// migrates the file.
+// Prune deletes old collections, events, notification records and alert
+// states from the database file the configuration names (see
+// Store.PruneAll). It neither creates nor migrates the file.
 func (p *Plugin) Prune(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
-	cfg, _, err := parseConfig(config)
-	if err != nil {
-		return storage.Pruned{}, err
-	}
-	if _, err := os.Stat(cfg.Path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return storage.Pruned{}, fmt.Errorf("no database at %s; check the path, or create it with `cscs db init`", cfg.Path)
-		}
-		return storage.Pruned{}, fmt.Errorf("database %s: %w", cfg.Path, err)
-	}
-	st, err := New(cfg.Path)
+	st, err := openExisting(config)
 	if err != nil {
 		return storage.Pruned{}, err
 	}
 	defer st.Close()
-	collections, events, err := st.PruneAll(ctx, olderThan)
-	return storage.Pruned{Target: cfg.Path, Collections: collections, Events: events}, err
+	return st.PruneAll(ctx, olderThan)
 }
 
-// PruneAll deletes collections and events older than olderThan and
-// returns how many of each it deleted; see Store.PruneAll.
-func (p *Plugin) PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error) {
+// PrunePreview counts what Prune would delete from the database file the
+// configuration names, deleting nothing (see Store.PreviewAll).
+func (p *Plugin) PrunePreview(ctx context.Context, config []byte, olderThan time.Time) (storage.Pruned, error) {
+	st, err := openExisting(config)
+	if err != nil {
+		return storage.Pruned{}, err
+	}
+	defer st.Close()
+	return st.PreviewAll(ctx, olderThan)
+}
+
+// openExisting opens the database file the configuration names, which
+// must exist; it neither creates nor migrates it.
+func openExisting(config []byte) (*Store, error) {
+	cfg, _, err := parseConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(cfg.Path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("no database at %s; check the path, or create it with `cscs db init`", cfg.Path)
+		}
+		return nil, fmt.Errorf("database %s: %w", cfg.Path, err)
+	}
+	return New(cfg.Path)
+}
+
+// PruneAll deletes what is older than olderThan and returns how many
+// rows of each kind it deleted; see Store.PruneAll.
+func (p *Plugin) PruneAll(ctx context.Context, olderThan time.Time) (storage.Pruned, error) {
 	return p.store.PruneAll(ctx, Name, olderThan)
+}
+
+// PreviewAll counts what PruneAll would delete; see Store.PreviewAll.
+func (p *Plugin) PreviewAll(ctx context.Context, olderThan time.Time) (storage.Pruned, error) {
+	return p.store.PreviewAll(ctx, Name, olderThan)
 }
 
 // Close closes the database; safe without Open and more than once.

@@ -54,13 +54,13 @@ func TestPruneRefusesUnmigratedDatabase(t *testing.T) {
 func TestPruneUsesAnIndex(t *testing.T) {
 	s := migratedStore(t)
 	args := strings.NewReplacer("?1", "'2026-01-01T00:00:00.000Z'", "?2", "10")
-	plan := storagetest.Dump(t, s.db, "EXPLAIN QUERY PLAN "+args.Replace(pruneSQL))
+	plan := storagetest.Dump(t, s.db, "EXPLAIN QUERY PLAN "+args.Replace(pruneCollections.Delete("?2")))
 	for _, want := range []string{"collections_started", "collections_host_status_started"} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("prune plan does not use %s:\n%s", want, plan)
 		}
 	}
-	if plan := storagetest.Dump(t, s.db, "EXPLAIN QUERY PLAN "+args.Replace(pruneEventsSQL)); !strings.Contains(plan, "events_time") {
+	if plan := storagetest.Dump(t, s.db, "EXPLAIN QUERY PLAN "+args.Replace(pruneEvents.Delete("?2"))); !strings.Contains(plan, "events_time") {
 		t.Errorf("event prune plan does not use events_time:\n%s", plan)
 	}
 }
@@ -82,8 +82,11 @@ func TestPluginMaintenance(t *testing.T) {
 	if _, err := (&Plugin{}).Prune(ctx, config(missing), testTime); err == nil || !strings.Contains(err.Error(), "no database at "+missing) {
 		t.Errorf("Prune of a missing file: %v", err)
 	}
+	if _, err := (&Plugin{}).PrunePreview(ctx, config(missing), testTime); err == nil || !strings.Contains(err.Error(), "no database at "+missing) {
+		t.Errorf("PrunePreview of a missing file: %v", err)
+	}
 	if _, err := os.Stat(missing); err == nil {
-		t.Error("Prune created the database")
+		t.Error("Prune or PrunePreview created the database")
 	}
 	empty := filepath.Join(dir, "empty.db")
 	if err := os.WriteFile(empty, nil, 0o600); err != nil {
@@ -91,6 +94,9 @@ func TestPluginMaintenance(t *testing.T) {
 	}
 	if _, err := (&Plugin{}).Prune(ctx, config(empty), testTime); err == nil || !strings.Contains(err.Error(), "cscs db init") {
 		t.Errorf("Prune of a database not migrated: %v", err)
+	}
+	if _, err := (&Plugin{}).PrunePreview(ctx, config(empty), testTime); err == nil || !strings.Contains(err.Error(), "cscs db init") {
+		t.Errorf("PrunePreview of a database not migrated: %v", err)
 	}
 	path := filepath.Join(dir, "cscs.db")
 	m, err := (&Plugin{}).Migrate(ctx, config(path))
@@ -102,8 +108,12 @@ func TestPluginMaintenance(t *testing.T) {
 		t.Errorf("Migrate again = %+v, %v; want %+v", again, err, m)
 	}
 	p, err := (&Plugin{}).Prune(ctx, config(path), testTime)
-	if err != nil || p.Target != path || p.Collections != 0 || p.Events != 0 {
+	if err != nil || p != (storage.Pruned{Target: path}) {
 		t.Errorf("Prune of an empty database = %+v, %v", p, err)
+	}
+	preview, err := (&Plugin{}).PrunePreview(ctx, config(path), testTime)
+	if err != nil || preview != (storage.Pruned{Target: path}) {
+		t.Errorf("PrunePreview of an empty database = %+v, %v", preview, err)
 	}
 	if _, err := (&Plugin{}).Migrate(ctx, []byte(`{}`)); err == nil || !strings.Contains(err.Error(), `"path" is required`) {
 		t.Errorf("Migrate without a path: %v", err)

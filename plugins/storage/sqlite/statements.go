@@ -63,16 +63,21 @@ const upsertNotificationSQL = `
 INSERT INTO notifications (id, kind, host_id, recipients, subject, status, attempts, last_error, created_at, sent_at, updated_at, channel)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)` + sqlbatch.NotificationConflict
 
-// pruneSQL deletes up to ?2 collections that started before ?1, with their
-// samples (ON DELETE CASCADE), except the ones retained.Kept keeps.
-const pruneSQL = `
-DELETE FROM collections WHERE id IN (
-    SELECT c.id FROM collections c
-    WHERE c.started_at < ?1 AND NOT ` + retained.Kept + `
-    LIMIT ?2
-)`
-
-// pruneEventsSQL deletes up to ?2 events logged before ?1.
-const pruneEventsSQL = `
-DELETE FROM events
-WHERE rowid IN (SELECT rowid FROM events WHERE event_time < ?1 LIMIT ?2)`
+// The rows a prune deletes and a preview counts, ?1 the cutoff: DELETE and
+// COUNT are both made from these conditions (retained.Rows), so that they
+// cannot drift apart.
+var (
+	// pruneCollections are the collections that started before ?1, with
+	// their samples (ON DELETE CASCADE), except the ones retained.Kept
+	// keeps.
+	pruneCollections = retained.Rows{Table: "collections", Key: "id", Where: "c.started_at < ?1 AND NOT " + retained.Kept}
+	// pruneEvents are the events logged before ?1.
+	pruneEvents = retained.Rows{Table: "events", Key: "rowid", Where: "c.event_time < ?1"}
+	// pruneNotifications are the notification records that are done
+	// (sent or failed) and were last updated before ?1; pending and
+	// sending ones are kept however old.
+	pruneNotifications = retained.Rows{Table: "notifications", Key: "id", Where: "c.status IN ('sent', 'failed') AND c.updated_at < ?1"}
+	// pruneAlerts are the alert states not firing that were last updated
+	// before ?1; a firing alert is kept however old.
+	pruneAlerts = retained.Rows{Table: "alerts", Key: "host_id, rule_id", Where: "c.firing = 0 AND c.updated_at < ?1"}
+)

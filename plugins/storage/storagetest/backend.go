@@ -55,7 +55,9 @@ func PruneInChunks(t *testing.T, open func(t *testing.T, chunk int) (Store, *sql
 			ctx := context.Background()
 			s, db := open(t, chunk)
 			for r := range 4 {
-				b := SyntheticBatch(fmt.Sprintf("r%d", r), testTime.Add(time.Duration(r)*time.Hour), 3, 2)
+				// withState: one sent notification per host and round, and
+				// one alert state per host, the last round's: .1 resolved.
+				b := withState(SyntheticBatch(fmt.Sprintf("r%d", r), testTime.Add(time.Duration(r)*time.Hour), 3, 2))
 				b.Collections[2].Status = storage.StatusTimeout
 				// Three old events per host and round, and one per host
 				// logged after the cutoff.
@@ -76,9 +78,16 @@ func PruneInChunks(t *testing.T, open func(t *testing.T, chunk int) (Store, *sql
 			}
 			// 12 collections; the last round's two ok ones are kept. 48
 			// events; the 12 logged after the cutoff are kept.
-			deleted, events, err := s.PruneAll(ctx, testTime.Add(24*time.Hour))
-			if err != nil || deleted != 10 || events != 36 {
-				t.Fatalf("PruneAll = %d collections, %d events, %v; want 10, 36, nil", deleted, events, err)
+			// 12 sent notifications, all old; 3 alert states, one resolved.
+			cutoff := testTime.Add(24 * time.Hour)
+			want := storage.Pruned{Collections: 10, Events: 36, Notifications: 12, Alerts: 1}
+			preview, err := s.PreviewAll(ctx, cutoff)
+			if preview.Target = ""; err != nil || preview != want {
+				t.Fatalf("PreviewAll = %+v, %v; want %+v", preview, err, want)
+			}
+			got, err := s.PruneAll(ctx, cutoff)
+			if got.Target = ""; err != nil || got != want {
+				t.Fatalf("PruneAll = %+v, %v; want %+v", got, err, want)
 			}
 			const left = `SELECT h.ip, c.round_id FROM collections c JOIN hosts h ON h.id = c.host_id ORDER BY h.ip`
 			if got := Dump(t, db, left); got != "ip=10.0.0.0 round_id=r3 \nip=10.0.0.1 round_id=r3 \n" {
@@ -89,6 +98,12 @@ func PruneInChunks(t *testing.T, open func(t *testing.T, chunk int) (Store, *sql
 			}
 			if n := Count(t, db, "events"); n != 12 {
 				t.Errorf("events = %d after Prune; want 12", n)
+			}
+			if got := Dump(t, db, `SELECT firing FROM alerts`); got != "firing=1 \nfiring=1 \n" {
+				t.Errorf("alerts after Prune:\n%s\nwant the 2 firing ones", got)
+			}
+			if n := Count(t, db, "notifications"); n != 0 {
+				t.Errorf("notifications = %d after Prune; want 0", n)
 			}
 		})
 	}
@@ -129,15 +144,18 @@ func FailedAutomaticPruneIsLogged(t *testing.T, f FailedPrune) {
 	if n := Count(t, f.SQL, "collections"); n != 4 {
 		t.Errorf("collections = %d; want 4 (both rounds stored, nothing pruned)", n)
 	}
-	if !strings.Contains(log.String(), "pruning old collections and events failed") || !strings.Contains(log.String(), "deletes refused by test") {
+	if !strings.Contains(log.String(), "pruning old collections, events, notification records and alert states failed") || !strings.Contains(log.String(), "deletes refused by test") {
 		t.Errorf("log does not report the failed prune:\n%s", log.String())
 	}
 }
 
 // PruneBeforeOpen checks that p, never opened, refuses to prune.
 func PruneBeforeOpen(t *testing.T, p Pruner) {
-	if _, _, err := p.PruneAll(context.Background(), time.Now()); err == nil || !strings.Contains(err.Error(), "before Open") {
+	if _, err := p.PruneAll(context.Background(), time.Now()); err == nil || !strings.Contains(err.Error(), "before Open") {
 		t.Fatalf("PruneAll before Open: %v", err)
+	}
+	if _, err := p.PreviewAll(context.Background(), time.Now()); err == nil || !strings.Contains(err.Error(), "before Open") {
+		t.Fatalf("PreviewAll before Open: %v", err)
 	}
 }
 

@@ -90,9 +90,17 @@ func testRetention(t *testing.T, d Database) {
 	old, recent := now.Add(-72*time.Hour), now.Add(-time.Hour)
 
 	keepAll := open(t, d, "")
+	alert := func(rule string, firing bool) storage.AlertState {
+		return storage.AlertState{HostIP: "10.0.0.1", HostPort: 22, RuleID: rule, Firing: firing, Since: old, LastValue: 1, UpdatedAt: old}
+	}
+	notification := func(id, status string) storage.NotificationRecord {
+		return storage.NotificationRecord{ID: id, Kind: storage.NotificationAlert, Recipients: []string{"ops@example.com"},
+			Status: status, CreatedAt: old, UpdatedAt: old}
+	}
 	write(t, keepAll, &storage.Batch{RoundID: "old", StartedAt: old, Collections: []storage.Collection{
 		OKCollection("10.0.0.1", old, cpu), OKCollection("10.0.0.2", old, cpu),
-	}})
+	}, Alerts: []storage.AlertState{alert("cpu>90", false), alert("memory>90", true)},
+		Notifications: []storage.NotificationRecord{notification("old-sent", storage.NotificationSent), notification("old-pending", storage.NotificationPending)}})
 	write(t, keepAll, &storage.Batch{RoundID: "recent", StartedAt: recent, Collections: []storage.Collection{
 		OKCollection("10.0.0.1", recent, cpu), failedCollection("10.0.0.2", recent, storage.StatusTimeout),
 	}})
@@ -112,6 +120,14 @@ func testRetention(t *testing.T, d Database) {
 		"ip=10.0.0.2 round_id=recent \n"
 	if got := Dump(t, d.SQL, left); got != want {
 		t.Errorf("collections after a write with retention 24h:\n%s\nwant\n%s", got, want)
+	}
+	// The automatic prune deletes what `cscs db prune` does: the old
+	// resolved alert and the old sent notification, not the old firing
+	// alert nor the old pending notification.
+	const state = `SELECT 'alert' AS kind, rule_id AS id FROM alerts UNION ALL SELECT 'notification', id FROM notifications ORDER BY kind, id`
+	const wantState = "kind=alert id=memory>90 \nkind=notification id=old-pending \n"
+	if got := Dump(t, d.SQL, state); got != wantState {
+		t.Errorf("alerts and notifications after a write with retention 24h:\n%s\nwant\n%s", got, wantState)
 	}
 
 	// Pruning runs once per Open, not after every write.

@@ -34,11 +34,16 @@ type Database struct {
 	MigrateTo func(ctx context.Context, version int) error
 }
 
-// Pruner is what a backend's opened Storage offers for retention: delete
-// the events logged and the collections started before olderThan, except
-// each host's latest ok collection, and say how many of each it deleted.
+// Pruner is what a backend's opened Storage offers for retention.
+// PruneAll deletes from the open database what storage.Pruner's Prune
+// deletes: the events logged and the collections started before
+// olderThan, except each host's latest ok collection, and the
+// notification records sent or failed and the alert states not firing
+// last updated before it; it says how many rows of each kind went.
+// PreviewAll counts what PruneAll would delete, deleting nothing.
 type Pruner interface {
-	PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error)
+	PruneAll(ctx context.Context, olderThan time.Time) (storage.Pruned, error)
+	PreviewAll(ctx context.Context, olderThan time.Time) (storage.Pruned, error)
 }
 
 // Run checks the database contract on the backend: every subtest gets a
@@ -70,6 +75,8 @@ func Run(t *testing.T, newDatabase func(t *testing.T) Database) {
 		"event text is cleaned":                          testEventText,
 		"prune events":                                   testPruneEvents,
 		"prune":                                          testPrune,
+		"prune notifications and alerts":                 testPruneState,
+		"prune preview counts what prune deletes":        testPrunePreview,
 		"retention":                                      testRetention,
 	}
 	for name, test := range tests {
@@ -107,7 +114,7 @@ func pruner(t *testing.T, s storage.Storage) Pruner {
 	t.Helper()
 	p, ok := s.(Pruner)
 	if !ok {
-		t.Fatalf("%T has no PruneAll(ctx, olderThan) (collections, events int64, err error) method", s)
+		t.Fatalf("%T has no PruneAll and PreviewAll(ctx, olderThan) (storage.Pruned, error) methods", s)
 	}
 	return p
 }
@@ -115,6 +122,6 @@ func pruner(t *testing.T, s storage.Storage) Pruner {
 // pruneCollections prunes s and returns how many collections went.
 func pruneCollections(ctx context.Context, t *testing.T, s storage.Storage, olderThan time.Time) (int64, error) {
 	t.Helper()
-	collections, _, err := pruner(t, s).PruneAll(ctx, olderThan)
-	return collections, err
+	p, err := pruner(t, s).PruneAll(ctx, olderThan)
+	return p.Collections, err
 }

@@ -1,7 +1,9 @@
 // Package retained is what the built-in storage plugins share around their
 // store: it holds the open store, replaces it on a new Open, and prunes
-// collections and events past the configured retention after writes — at
-// the first write after Open, then at most once per PruneEvery.
+// what is past the configured retention (collections, events, done
+// notification records and resolved alert states, as `cscs db prune`
+// does) after writes — at the first write after Open, then at most once
+// per PruneEvery.
 package retained
 
 import (
@@ -23,7 +25,9 @@ const PruneEvery = time.Hour
 // Store is a storage backend's open database.
 type Store interface {
 	WriteBatch(ctx context.Context, b *storage.Batch) error
-	PruneAll(ctx context.Context, olderThan time.Time) (collections, events int64, err error)
+	PruneAll(ctx context.Context, olderThan time.Time) (storage.Pruned, error)
+	// PreviewAll counts what PruneAll would delete, deleting nothing.
+	PreviewAll(ctx context.Context, olderThan time.Time) (storage.Pruned, error)
 	Close() error
 }
 
@@ -80,21 +84,30 @@ func (h *Holder[S]) WriteBatch(ctx context.Context, name string, b *storage.Batc
 		return err
 	}
 	if cutoff, due := h.PruneDue(); due {
-		if _, _, err := st.PruneAll(ctx, cutoff); err != nil {
-			log.Warn("round stored, but pruning old collections and events failed; the next round tries again", "error", err.Error())
+		if _, err := st.PruneAll(ctx, cutoff); err != nil {
+			log.Warn("round stored, but pruning old collections, events, notification records and alert states failed; the next round tries again", "error", err.Error())
 		}
 	}
 	return nil
 }
 
-// PruneAll deletes collections and events older than olderThan; name
+// PruneAll deletes what is older than olderThan (see Pruning); name
 // prefixes errors.
-func (h *Holder[S]) PruneAll(ctx context.Context, name string, olderThan time.Time) (collections, events int64, err error) {
+func (h *Holder[S]) PruneAll(ctx context.Context, name string, olderThan time.Time) (storage.Pruned, error) {
 	st, ok := h.Current()
 	if !ok {
-		return 0, 0, errors.New(name + ": Prune before Open")
+		return storage.Pruned{}, errors.New(name + ": Prune before Open")
 	}
 	return st.PruneAll(ctx, olderThan)
+}
+
+// PreviewAll counts what PruneAll would delete now; name prefixes errors.
+func (h *Holder[S]) PreviewAll(ctx context.Context, name string, olderThan time.Time) (storage.Pruned, error) {
+	st, ok := h.Current()
+	if !ok {
+		return storage.Pruned{}, errors.New(name + ": PrunePreview before Open")
+	}
+	return st.PreviewAll(ctx, olderThan)
 }
 
 // Close closes the open store; safe without one and more than once.

@@ -11,8 +11,11 @@ import (
 type nopStore struct{}
 
 func (nopStore) WriteBatch(context.Context, *storage.Batch) error { return nil }
-func (nopStore) PruneAll(context.Context, time.Time) (int64, int64, error) {
-	return 0, 0, nil
+func (nopStore) PruneAll(context.Context, time.Time) (storage.Pruned, error) {
+	return storage.Pruned{}, nil
+}
+func (nopStore) PreviewAll(context.Context, time.Time) (storage.Pruned, error) {
+	return storage.Pruned{}, nil
 }
 func (nopStore) Close() error { return nil }
 

@@ -14,7 +14,13 @@
 // reads as an empty schema; a core built before it ignores it. The
 // methods Migrate and Prune: a plugin built before them answers
 // UNIMPLEMENTED, which the SDK reports as storage.ErrUnsupported; a core
-// built before them never calls them.
+// built before them never calls them. PruneResponse.notifications (4)
+// and alerts (5): a plugin built before them sends none, which reads as
+// 0; a core built before them ignores them. The method PrunePreview: a
+// plugin built before it answers UNIMPLEMENTED (storage.ErrUnsupported),
+// and the core then prunes nothing. A dry run is a method of its own, not
+// a flag of PruneRequest, because a plugin built before such a flag would
+// ignore it and really delete.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
@@ -524,7 +530,9 @@ type PruneRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// config is the operator's configuration, a JSON object.
 	Config []byte `protobuf:"bytes,1,opt,name=config,proto3" json:"config,omitempty"`
-	// older_than: collections that started and events logged before it go.
+	// older_than: collections that started, events logged, and finished
+	// notification records and resolved alert states last changed before it
+	// go.
 	OlderThan     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=older_than,json=olderThan,proto3" json:"older_than,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -574,12 +582,20 @@ func (x *PruneRequest) GetOlderThan() *timestamppb.Timestamp {
 	return nil
 }
 
+// PruneResponse counts the rows Prune deleted (PrunePreview: would
+// delete).
 type PruneResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// target names the backend without secrets.
-	Target        string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
-	Collections   int64  `protobuf:"varint,2,opt,name=collections,proto3" json:"collections,omitempty"`
-	Events        int64  `protobuf:"varint,3,opt,name=events,proto3" json:"events,omitempty"`
+	Target      string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	Collections int64  `protobuf:"varint,2,opt,name=collections,proto3" json:"collections,omitempty"`
+	Events      int64  `protobuf:"varint,3,opt,name=events,proto3" json:"events,omitempty"`
+	// notifications counts notification records. Added compatibly: unset
+	// (0) from older plugins.
+	Notifications int64 `protobuf:"varint,4,opt,name=notifications,proto3" json:"notifications,omitempty"`
+	// alerts counts alert states. Added compatibly: unset (0) from older
+	// plugins.
+	Alerts        int64 `protobuf:"varint,5,opt,name=alerts,proto3" json:"alerts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -631,6 +647,20 @@ func (x *PruneResponse) GetCollections() int64 {
 func (x *PruneResponse) GetEvents() int64 {
 	if x != nil {
 		return x.Events
+	}
+	return 0
+}
+
+func (x *PruneResponse) GetNotifications() int64 {
+	if x != nil {
+		return x.Notifications
+	}
+	return 0
+}
+
+func (x *PruneResponse) GetAlerts() int64 {
+	if x != nil {
+		return x.Alerts
 	}
 	return 0
 }
@@ -1444,11 +1474,13 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\fPruneRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\x129\n" +
 	"\n" +
-	"older_than\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tolderThan\"a\n" +
+	"older_than\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tolderThan\"\x9f\x01\n" +
 	"\rPruneResponse\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12 \n" +
 	"\vcollections\x18\x02 \x01(\x03R\vcollections\x12\x16\n" +
-	"\x06events\x18\x03 \x01(\x03R\x06events\"\xd9\x02\n" +
+	"\x06events\x18\x03 \x01(\x03R\x06events\x12$\n" +
+	"\rnotifications\x18\x04 \x01(\x03R\rnotifications\x12\x16\n" +
+	"\x06alerts\x18\x05 \x01(\x03R\x06alerts\"\xd9\x02\n" +
 	"\x05Batch\x12\x19\n" +
 	"\bround_id\x18\x01 \x01(\tR\aroundId\x129\n" +
 	"\n" +
@@ -1536,7 +1568,7 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\asent_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x129\n" +
 	"\n" +
 	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
-	"\achannel\x18\r \x01(\tR\achannel2\xd4\x03\n" +
+	"\achannel\x18\r \x01(\tR\achannel2\xa3\x04\n" +
 	"\aStorage\x12O\n" +
 	"\bDescribe\x12 .cscs.storage.v1.DescribeRequest\x1a!.cscs.storage.v1.DescribeResponse\x12C\n" +
 	"\x04Open\x12\x1c.cscs.storage.v1.OpenRequest\x1a\x1d.cscs.storage.v1.OpenResponse\x12U\n" +
@@ -1544,7 +1576,8 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"WriteBatch\x12\".cscs.storage.v1.WriteBatchRequest\x1a#.cscs.storage.v1.WriteBatchResponse\x12F\n" +
 	"\x05Close\x12\x1d.cscs.storage.v1.CloseRequest\x1a\x1e.cscs.storage.v1.CloseResponse\x12L\n" +
 	"\aMigrate\x12\x1f.cscs.storage.v1.MigrateRequest\x1a .cscs.storage.v1.MigrateResponse\x12F\n" +
-	"\x05Prune\x12\x1d.cscs.storage.v1.PruneRequest\x1a\x1e.cscs.storage.v1.PruneResponseB9Z7github.com/cscs-dev/cscs/sdk/proto/storage/v1;storagev1b\x06proto3"
+	"\x05Prune\x12\x1d.cscs.storage.v1.PruneRequest\x1a\x1e.cscs.storage.v1.PruneResponse\x12M\n" +
+	"\fPrunePreview\x12\x1d.cscs.storage.v1.PruneRequest\x1a\x1e.cscs.storage.v1.PruneResponseB9Z7github.com/cscs-dev/cscs/sdk/proto/storage/v1;storagev1b\x06proto3"
 
 var (
 	file_cscs_storage_v1_storage_proto_rawDescOnce sync.Once
@@ -1620,14 +1653,16 @@ var file_cscs_storage_v1_storage_proto_depIdxs = []int32{
 	7,  // 31: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
 	9,  // 32: cscs.storage.v1.Storage.Migrate:input_type -> cscs.storage.v1.MigrateRequest
 	11, // 33: cscs.storage.v1.Storage.Prune:input_type -> cscs.storage.v1.PruneRequest
-	1,  // 34: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
-	4,  // 35: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
-	6,  // 36: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
-	8,  // 37: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
-	10, // 38: cscs.storage.v1.Storage.Migrate:output_type -> cscs.storage.v1.MigrateResponse
-	12, // 39: cscs.storage.v1.Storage.Prune:output_type -> cscs.storage.v1.PruneResponse
-	34, // [34:40] is the sub-list for method output_type
-	28, // [28:34] is the sub-list for method input_type
+	11, // 34: cscs.storage.v1.Storage.PrunePreview:input_type -> cscs.storage.v1.PruneRequest
+	1,  // 35: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
+	4,  // 36: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
+	6,  // 37: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
+	8,  // 38: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
+	10, // 39: cscs.storage.v1.Storage.Migrate:output_type -> cscs.storage.v1.MigrateResponse
+	12, // 40: cscs.storage.v1.Storage.Prune:output_type -> cscs.storage.v1.PruneResponse
+	12, // 41: cscs.storage.v1.Storage.PrunePreview:output_type -> cscs.storage.v1.PruneResponse
+	35, // [35:42] is the sub-list for method output_type
+	28, // [28:35] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name

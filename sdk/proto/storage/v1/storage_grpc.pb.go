@@ -14,7 +14,13 @@
 // reads as an empty schema; a core built before it ignores it. The
 // methods Migrate and Prune: a plugin built before them answers
 // UNIMPLEMENTED, which the SDK reports as storage.ErrUnsupported; a core
-// built before them never calls them.
+// built before them never calls them. PruneResponse.notifications (4)
+// and alerts (5): a plugin built before them sends none, which reads as
+// 0; a core built before them ignores them. The method PrunePreview: a
+// plugin built before it answers UNIMPLEMENTED (storage.ErrUnsupported),
+// and the core then prunes nothing. A dry run is a method of its own, not
+// a flag of PruneRequest, because a plugin built before such a flag would
+// ignore it and really delete.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
@@ -41,12 +47,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Storage_Describe_FullMethodName   = "/cscs.storage.v1.Storage/Describe"
-	Storage_Open_FullMethodName       = "/cscs.storage.v1.Storage/Open"
-	Storage_WriteBatch_FullMethodName = "/cscs.storage.v1.Storage/WriteBatch"
-	Storage_Close_FullMethodName      = "/cscs.storage.v1.Storage/Close"
-	Storage_Migrate_FullMethodName    = "/cscs.storage.v1.Storage/Migrate"
-	Storage_Prune_FullMethodName      = "/cscs.storage.v1.Storage/Prune"
+	Storage_Describe_FullMethodName     = "/cscs.storage.v1.Storage/Describe"
+	Storage_Open_FullMethodName         = "/cscs.storage.v1.Storage/Open"
+	Storage_WriteBatch_FullMethodName   = "/cscs.storage.v1.Storage/WriteBatch"
+	Storage_Close_FullMethodName        = "/cscs.storage.v1.Storage/Close"
+	Storage_Migrate_FullMethodName      = "/cscs.storage.v1.Storage/Migrate"
+	Storage_Prune_FullMethodName        = "/cscs.storage.v1.Storage/Prune"
+	Storage_PrunePreview_FullMethodName = "/cscs.storage.v1.Storage/PrunePreview"
 )
 
 // StorageClient is the client API for Storage service.
@@ -65,6 +72,9 @@ type StorageClient interface {
 	// Optional: a plugin that does not implement one answers UNIMPLEMENTED.
 	Migrate(ctx context.Context, in *MigrateRequest, opts ...grpc.CallOption) (*MigrateResponse, error)
 	Prune(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error)
+	// PrunePreview counts what Prune with the same request would delete,
+	// deleting nothing. Optional like Prune.
+	PrunePreview(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error)
 }
 
 type storageClient struct {
@@ -135,6 +145,16 @@ func (c *storageClient) Prune(ctx context.Context, in *PruneRequest, opts ...grp
 	return out, nil
 }
 
+func (c *storageClient) PrunePreview(ctx context.Context, in *PruneRequest, opts ...grpc.CallOption) (*PruneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PruneResponse)
+	err := c.cc.Invoke(ctx, Storage_PrunePreview_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StorageServer is the server API for Storage service.
 // All implementations must embed UnimplementedStorageServer
 // for forward compatibility.
@@ -151,6 +171,9 @@ type StorageServer interface {
 	// Optional: a plugin that does not implement one answers UNIMPLEMENTED.
 	Migrate(context.Context, *MigrateRequest) (*MigrateResponse, error)
 	Prune(context.Context, *PruneRequest) (*PruneResponse, error)
+	// PrunePreview counts what Prune with the same request would delete,
+	// deleting nothing. Optional like Prune.
+	PrunePreview(context.Context, *PruneRequest) (*PruneResponse, error)
 	mustEmbedUnimplementedStorageServer()
 }
 
@@ -178,6 +201,9 @@ func (UnimplementedStorageServer) Migrate(context.Context, *MigrateRequest) (*Mi
 }
 func (UnimplementedStorageServer) Prune(context.Context, *PruneRequest) (*PruneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Prune not implemented")
+}
+func (UnimplementedStorageServer) PrunePreview(context.Context, *PruneRequest) (*PruneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PrunePreview not implemented")
 }
 func (UnimplementedStorageServer) mustEmbedUnimplementedStorageServer() {}
 func (UnimplementedStorageServer) testEmbeddedByValue()                 {}
@@ -308,6 +334,24 @@ func _Storage_Prune_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Storage_PrunePreview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PruneRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StorageServer).PrunePreview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Storage_PrunePreview_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StorageServer).PrunePreview(ctx, req.(*PruneRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Storage_ServiceDesc is the grpc.ServiceDesc for Storage service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -338,6 +382,10 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Prune",
 			Handler:    _Storage_Prune_Handler,
+		},
+		{
+			MethodName: "PrunePreview",
+			Handler:    _Storage_PrunePreview_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
