@@ -119,9 +119,11 @@ deb() {
 
 # check ARCH: two copies of the working tree (tracked and new files), built apart.
 check() {
-	local arch=$1 tmp sums
-	tmp=$(mktemp -d)
-	trap 'chmod -R u+w "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+	local arch=$1 sums
+	# Global: the EXIT trap runs after the function returned.
+	checktmp=$(mktemp -d)
+	trap 'chmod -R u+w "$checktmp" 2>/dev/null; rm -rf "$checktmp"' EXIT
+	local tmp=$checktmp
 	mkdir -p "$tmp/a/cscs" "$tmp/b/elsewhere/cscs-copy" "$tmp/cache"
 	git ls-files -z -co --exclude-standard | xargs -0 tar -cf - | tar -C "$tmp/a/cscs" -xf -
 	git ls-files -z -co --exclude-standard | xargs -0 tar -cf - | tar -C "$tmp/b/elsewhere/cscs-copy" -xf -
