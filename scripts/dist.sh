@@ -10,8 +10,10 @@
 #                        the same SHA-256
 #
 # Reproducible: the same commit gives the same archive bytes. Go builds with -trimpath,
-# -buildvcs=false and an empty build id; the cgo part (SQLite) is compiled without debug
-# information and with the source paths mapped away; every file in the archive has the
+# -buildvcs=false and an empty build id, stripped (-s -w): the cgo part (SQLite) keeps Go's
+# default CGO_CFLAGS, so `make core` and the tests share its compiled objects (Go maps its
+# work directory away, and no source path is left once stripped; `check` verifies it with an
+# empty cache, in another directory). Every file in the archive has the
 # commit's time (SOURCE_DATE_EPOCH, from `git log -1`), owner 0:0 and a fixed mode, in name
 # order, and gzip stores no name or time.
 #
@@ -76,7 +78,6 @@ stage() {
 	mkdir -p "$dir/agents" "$dir/docs" "$dir/systemd" "$dir/sysusers.d" "$dir/tmpfiles.d"
 	echo "core linux/$arch ($cc)"
 	CGO_ENABLED=1 GOOS=linux GOARCH=$arch CC=$cc GOCACHE=${CORE_GOCACHE:-$($GO env GOCACHE)} \
-		CGO_CFLAGS="-O2 -g0 -ffile-prefix-map=$PWD=. -ffile-prefix-map=$($GO env GOMODCACHE)=mod" \
 		$GO build -trimpath -buildvcs=false -ldflags "-s -w -buildid= -X main.version=$VERSION" \
 		-o "$dir/cscs" ./core/cmd/cscs
 	local p os parch ext
