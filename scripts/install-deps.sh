@@ -5,6 +5,8 @@
 #                           integration tests start their own sshd processes;
 #                           and chromium, which the status pages' browser test
 #                           drives headless (core/serve)
+#   install-deps.sh dist    the build's, plus the arm64 cross compiler and C library
+#                           (the core for linux/arm64 links SQLite through cgo)
 #   install-deps.sh bench   the above, plus parallel-ssh and Ansible, the tools
 #                           `make bench-fleet` compares cscs with
 # As non-root it only says what is missing (the build then fails with the
@@ -18,6 +20,11 @@ if [ "$mode" = test ] || [ "$mode" = bench ]; then
 	[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 	command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 	[ -x /usr/bin/chromium ] || need+=(chromium)
+fi
+
+if [ "$mode" = dist ]; then
+	command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu)
+	[ -f /usr/aarch64-linux-gnu/include/stdio.h ] || need+=(libc6-dev-arm64-cross)
 fi
 
 if [ "$mode" = bench ]; then

@@ -104,8 +104,12 @@ func (s *Store) Get(goos, goarch string) (*Agent, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("no agent for %s in %s (have: %s); run `make agents` or set %s",
-				key, s.dir, strings.Join(s.platforms(), ", "), EnvDir)
+			if st, err := os.Stat(s.dir); err != nil || !st.IsDir() {
+				return nil, fmt.Errorf("no agent for %s: the agent directory %s does not exist; %s",
+					key, s.dir, GetAgents)
+			}
+			return nil, fmt.Errorf("no agent for %s in %s (have: %s); %s",
+				key, s.dir, strings.Join(s.platforms(), ", "), GetAgents)
 		}
 		return nil, fmt.Errorf("reading agent for %s: %w", key, err)
 	}
@@ -139,28 +143,51 @@ func (s *Store) platforms() []string {
 	return out
 }
 
+// GetAgents says where agents come from, for errors about a missing one.
+const GetAgents = "the release archive (cscs-<version>-linux-<arch>.tar.gz) has them in agents/ beside cscs " +
+	"and the Debian package in /usr/lib/cscs/agents; from a source checkout, `make agents` " +
+	"builds all six into bin/agents; then give --agent-dir DIR or set " + EnvDir
+
 // DefaultDir is where the core looks for agents when no directory is given:
 // $CSCS_AGENT_DIR, else "agents" beside the cscs executable, else
-// ../lib/cscs/agents relative to it (an installed layout).
+// ../lib/cscs/agents relative to it (an installed layout: /usr/bin/cscs
+// finds /usr/lib/cscs/agents). Symbolic links to the executable are
+// followed first. When none exists it is "agents" beside the executable,
+// and Get's error says where to get agents.
 func DefaultDir() string {
-	if d := os.Getenv(EnvDir); d != "" {
-		return d
-	}
 	exe, err := os.Executable()
 	if err != nil {
-		return "agents"
-	}
-	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = ""
+	} else if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = resolved
 	}
+	return defaultDir(os.Getenv(EnvDir), exe)
+}
+
+// defaultDir is DefaultDir for a given $CSCS_AGENT_DIR and executable path
+// ("" when unknown).
+func defaultDir(env, exe string) string {
+	if env != "" {
+		return env
+	}
+	if exe == "" {
+		return "agents"
+	}
 	base := filepath.Dir(exe)
-	for _, cand := range []string{
-		filepath.Join(base, "agents"),
-		filepath.Join(base, "..", "lib", "cscs", "agents"),
-	} {
+	for _, cand := range candidates(exe) {
 		if st, err := os.Stat(cand); err == nil && st.IsDir() {
 			return cand
 		}
 	}
 	return filepath.Join(base, "agents")
+}
+
+// candidates are the directories DefaultDir tries, in order, for the
+// executable exe: agents/ beside it, then ../lib/cscs/agents.
+func candidates(exe string) []string {
+	base := filepath.Dir(exe)
+	return []string{
+		filepath.Join(base, "agents"),
+		filepath.Clean(filepath.Join(base, "..", "lib", "cscs", "agents")),
+	}
 }

@@ -88,3 +88,59 @@ func TestGzipRoundTrips(t *testing.T) {
 		t.Error("second Gzip compressed again instead of keeping the first")
 	}
 }
+
+// TestDefaultDir: $CSCS_AGENT_DIR first, then agents/ beside the
+// executable, then the installed layout (/usr/bin/cscs finds
+// /usr/lib/cscs/agents); with none, agents/ beside it.
+func TestDefaultDir(t *testing.T) {
+	root := t.TempDir()
+	mkdir := func(parts ...string) string {
+		t.Helper()
+		d := filepath.Join(append([]string{root}, parts...)...)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	installed := mkdir("usr", "lib", "cscs", "agents")
+	mkdir("usr", "bin")
+	archive := mkdir("cscs-1.0-linux-amd64", "agents")
+	mkdir("lone")
+	tests := []struct {
+		name, env, exe, want string
+	}{
+		{"environment wins", "/elsewhere", filepath.Join(root, "usr", "bin", "cscs"), "/elsewhere"},
+		{"package layout", "", filepath.Join(root, "usr", "bin", "cscs"), installed},
+		{"archive: beside the binary", "", filepath.Join(root, "cscs-1.0-linux-amd64", "cscs"), archive},
+		{"none: beside the binary", "", filepath.Join(root, "lone", "cscs"), filepath.Join(root, "lone", "agents")},
+		{"no executable", "", "", "agents"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := defaultDir(tc.env, tc.exe); got != tc.want {
+				t.Errorf("defaultDir(%q, %q) = %q, want %q", tc.env, tc.exe, got, tc.want)
+			}
+		})
+	}
+	// Beside the binary comes before the installed layout.
+	mkdir("usr", "bin", "agents")
+	if got := defaultDir("", filepath.Join(root, "usr", "bin", "cscs")); got != filepath.Join(root, "usr", "bin", "agents") {
+		t.Errorf("with usr/bin/agents too: %q", got)
+	}
+}
+
+// TestGetNoDirectory: a core without agents (`go install`ed) says where
+// to get them and how to build them.
+func TestGetNoDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "agents")
+	_, err := New(dir).Get("linux", "amd64")
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, want := range []string{"linux/amd64", dir + " does not exist", "make agents", "release archive",
+		"/usr/lib/cscs/agents", "--agent-dir", EnvDir} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+}
