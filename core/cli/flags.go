@@ -67,7 +67,7 @@ func (s *settings) dbFlags(fs *flag.FlagSet) {
 func (s *settings) roundFlags(fs *flag.FlagSet) {
 	s.roundSettingFlags(fs)
 	r := &s.round
-	fs.StringVar(&s.agentDir, "agent-dir", "", "directory holding cscs-agent-<os>-<arch> binaries (default: $CSCS_AGENT_DIR, else agents/ beside cscs)")
+	fs.StringVar(&s.agentDir, "agent-dir", "", "directory holding cscs-agent-<os>-<arch> binaries (default: $CSCS_AGENT_DIR, else agents/ beside cscs, else ../lib/cscs/agents from it, as the package installs them)")
 	s.outputFlag(fs)
 	s.verbosityFlags(fs)
 	fs.DurationVar(&r.MailRetry, "mail-retry-after", 0, "wait before mail that failed temporarily is tried again by a later run (0: 30s doubling up to 1h)")
