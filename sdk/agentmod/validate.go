@@ -52,7 +52,7 @@ var units = [...]string{"percent", "bytes", "seconds", "count", ""}
 
 // Validate checks r as the agent does before accepting it from a module of
 // source: metric names (ValidateMetricName), units, finite values, events
-// with a channel and an RFC 3339 time (in UTC, in the years 0000 to 9999),
+// with a channel and an RFC 3339 time (in UTC, in the years 0000 to 9999, not the zero time),
 // and the cursor's size.
 func (r Result) Validate(source string) error {
 	var errs []error
@@ -77,6 +77,9 @@ func (r Result) Validate(source string) error {
 		} else if y := at.UTC().Year(); y < 0 || y > 9999 {
 			// A report holds times in UTC, and JSON has no year outside these.
 			errs = append(errs, fmt.Errorf("event %d has time %q, outside the years 0000 to 9999 in UTC", i, clip(e.Time)))
+		} else if at.IsZero() {
+			// The zero time is how a report says "no time".
+			errs = append(errs, fmt.Errorf("event %d has time %q, the zero time; give the time the event happened", i, clip(e.Time)))
 		}
 	}
 	if len(r.Cursor) > MaxCursorBytes {

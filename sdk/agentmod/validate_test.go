@@ -74,6 +74,10 @@ func TestResultValidate(t *testing.T) {
 			result:  Result{Events: []Event{{Channel: "auth", Time: "9999-12-31T23:59:59-00:01"}}},
 			wantErr: "outside the years 0000 to 9999",
 		},
+		"event at the zero time": {
+			result:  Result{Events: []Event{event, {Channel: "auth", Time: "0001-01-01T00:00:00Z"}}},
+			wantErr: "event 1 has time \"0001-01-01T00:00:00Z\", the zero time",
+		},
 		"event time not RFC 3339": {
 			result:  Result{Events: []Event{event, {Channel: "auth", Time: "Nov 25 10:00:00"}}},
 			wantErr: "event 1 has time",
