@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
@@ -73,3 +74,19 @@ func notImplementing(b Builtin, impl any) error {
 
 // ProtocolVersion is the plugin protocol version the built-ins speak.
 const ProtocolVersion = sdkplugin.ProtocolVersion
+
+// ServeTestBinary lets a test binary stand in for cscs when a test starts
+// a built-in plugin out of process (the pipeline re-executes the binary as
+// `<binary> plugin serve <kind> <name>`): called first in TestMain, it
+// serves the plugin and exits when args ask for one, and returns
+// otherwise.
+func ServeTestBinary(args []string) {
+	if len(args) != 5 || args[1] != "plugin" || args[2] != "serve" {
+		return
+	}
+	if err := Serve(args[3], args[4], "test"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}

@@ -19,13 +19,7 @@ import (
 // TestMain lets the test binary serve the built-in plugins when the
 // pipeline re-executes it as cscs (`<binary> plugin serve <kind> <name>`).
 func TestMain(m *testing.M) {
-	if len(os.Args) == 5 && os.Args[1] == "plugin" && os.Args[2] == "serve" {
-		if err := plugins.Serve(os.Args[3], os.Args[4], "test"); err != nil {
-			os.Stderr.WriteString(err.Error() + "\n")
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	plugins.ServeTestBinary(os.Args)
 	os.Exit(m.Run())
 }
 
