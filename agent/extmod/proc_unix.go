@@ -12,23 +12,6 @@ import (
 	"syscall"
 )
 
-// sysProcAttr starts the module in a process group of its own, so that
-// killing the group also kills what the module started.
-func sysProcAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
-
-// kill kills the module's whole process group.
-func kill(proc *os.Process) error {
-	err := syscall.Kill(-proc.Pid, syscall.SIGKILL)
-	if errors.Is(err, syscall.ESRCH) {
-		return os.ErrProcessDone
-	}
-	return err
-}
-
-// killLeftovers kills whatever the module left running in its process
-// group after it exited: a module must not leave processes behind.
-func killLeftovers(proc *os.Process) { _ = kill(proc) }
-
 // lookPath finds an interpreter named without a slash in $PATH, skipping
 // relative entries so that the current directory is never searched.
 func lookPath(name string) (string, error) {

@@ -22,9 +22,10 @@ import (
 const waitDelay = time.Second
 
 // start runs the artifact with stdin and returns its stdout, or an error
-// saying how the run failed. The module is killed, with its process group
-// where the OS has one, when timeout passes, when parent ends or when it
-// prints more than agentmod.MaxResultBytes.
+// saying how the run failed. The module is killed, with what it started
+// (its process group on Unix, its job object on Windows), when timeout
+// passes, when parent ends or when it prints more than
+// agentmod.MaxResultBytes.
 func (r Runner) start(parent context.Context, m protocol.ExternalModule, timeout time.Duration, stdin []byte) ([]byte, error) {
 	argv := append(append([]string(nil), m.Interpreter...), m.Path)
 	exe, err := lookPath(argv[0])
@@ -41,10 +42,16 @@ func (r Runner) start(parent context.Context, m protocol.ExternalModule, timeout
 	if err != nil {
 		return nil, fmt.Errorf("could not start %s: %w", describe(argv), err)
 	}
+	procs, err := newTree(proc)
+	if err != nil {
+		_ = proc.Kill()
+		_, _ = proc.Wait()
+		return nil, fmt.Errorf("could not start %s: %w", describe(argv), err)
+	}
 
 	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
-	stopKiller := context.AfterFunc(ctx, func() { _ = kill(proc) })
+	stopKiller := context.AfterFunc(ctx, func() { _ = procs.kill() })
 	stdout := &cappedBuffer{max: agentmod.MaxResultBytes, overflow: cancel}
 	stderr := &cappedBuffer{max: agentmod.MaxStderrBytes}
 	var copying sync.WaitGroup
@@ -54,18 +61,18 @@ func (r Runner) start(parent context.Context, m protocol.ExternalModule, timeout
 
 	state, waitErr := proc.Wait()
 	stopKiller()
-	killLeftovers(proc)
+	procs.close()
 	p.await(&copying, waitDelay)
 
 	switch {
 	case stdout.overflowed:
-		return nil, fmt.Errorf("printed more than %d bytes on stdout; killed it", agentmod.MaxResultBytes)
+		return nil, fmt.Errorf("printed more than %d bytes on stdout; killed %s", agentmod.MaxResultBytes, procs.killed())
 	case waitErr != nil:
 		return nil, fmt.Errorf("wait for %s: %w", describe(argv), waitErr)
 	case state.Success():
 		return stdout.Bytes(), nil
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil:
-		return nil, fmt.Errorf("did not finish within %v; killed it and its process group (raise the source's timeout or make the module faster)", timeout)
+		return nil, fmt.Errorf("did not finish within %v; killed %s (raise the source's timeout or make the module faster)", timeout, procs.killed())
 	case parent.Err() != nil:
 		return nil, fmt.Errorf("stopped because the agent was stopped: %w", parent.Err())
 	case state.ExitCode() >= 0:

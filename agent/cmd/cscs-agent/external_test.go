@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cscs-dev/cscs/agent/internal/testdir"
+
 	"github.com/cscs-dev/cscs/agent/modules/all"
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
@@ -34,7 +36,7 @@ func TestRunExternalModules(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the external modules of this test are shell scripts")
 	}
-	dir := t.TempDir()
+	dir := testdir.New(t)
 	users := shipped(t, dir, "users", "users.sh")
 	failing := shipped(t, dir, "wtmp", "exits-2.sh")
 	tampered := shipped(t, dir, "tampered", "tampered.sh")

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cscs-dev/cscs/agent/internal/testdir"
+
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/modules/all"
 	"github.com/cscs-dev/cscs/agent/protocol"
@@ -57,7 +59,7 @@ func TestRunStops(t *testing.T) {
 			id, req := newRequest(t, "stop-nonce")
 			req.DeadlineMillis, req.HoldsStdin = tc.deadlineMillis, tc.holdsStdin
 			req.ModuleTimeoutMillis = 60000
-			s := setup{builtin: append(all.Builtin(), hangs{}), dir: t.TempDir()}
+			s := setup{builtin: append(all.Builtin(), hangs{}), dir: testdir.New(t)}
 			req.Modules = []string{"uptime"}
 			if tc.hang {
 				req.Modules = []string{"uptime", "hangs"}

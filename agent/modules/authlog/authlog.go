@@ -33,6 +33,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"time"
 
 	"github.com/cscs-dev/cscs/sdk/metrics"
@@ -84,7 +85,7 @@ func ParseSettings(raw json.RawMessage) (Settings, error) {
 	case s.FirstBytes == 0:
 		s.FirstBytes = DefaultFirstBytes
 	}
-	if s.File != "" && s.File[0] != '/' {
+	if s.File != "" && !filepath.IsAbs(s.File) {
 		return Settings{}, fmt.Errorf("authlog file %q is not an absolute path", s.File)
 	}
 	return s, nil
