@@ -42,7 +42,7 @@ func badRequest(format string, args ...any) error {
 // ignored so a newer core may add optional fields within a Version.
 func readRequest(r io.Reader) (req request, rest io.Reader, err error) {
 	in := &stdinReader{r: r, left: maxRequestBytes + 1}
-	dec := json.NewDecoder(in)
+	dec := json.NewDecoder(&bomSkipper{r: in})
 	err = dec.Decode(&req.Request)
 	var syntax *json.SyntaxError
 	var mismatch *json.UnmarshalTypeError
@@ -95,6 +95,45 @@ func (s *stdinReader) Read(p []byte) (int, error) {
 		s.err = err
 	}
 	return n, err
+}
+
+// utf8BOM is the UTF-8 byte-order mark, which Windows tools and
+// PowerShell pipelines may put before the request.
+const utf8BOM = "\xEF\xBB\xBF"
+
+// bomSkipper reads r without a leading UTF-8 byte-order mark. It reads
+// no more of r than it needs to tell: a request without one is passed on
+// from its first byte, so the request still need not end with end of file.
+type bomSkipper struct {
+	r       io.Reader
+	checked bool
+	head    []byte // what was read while checking, not yet returned
+	err     error  // the error that ended the check, returned after head
+}
+
+func (b *bomSkipper) Read(p []byte) (int, error) {
+	if !b.checked {
+		b.checked = true
+		var head [3]byte
+		n := 0
+		for n < len(head) && strings.HasPrefix(utf8BOM, string(head[:n])) && b.err == nil {
+			var m int
+			m, b.err = b.r.Read(head[n:])
+			n += m
+		}
+		if string(head[:n]) != utf8BOM {
+			b.head = append([]byte(nil), head[:n]...)
+		}
+	}
+	if len(b.head) > 0 {
+		n := copy(p, b.head)
+		b.head = b.head[n:]
+		return n, nil
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	return b.r.Read(p)
 }
 
 // blankToEnd reads r to its end and fails unless it held only white space.

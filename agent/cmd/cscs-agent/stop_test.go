@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/cscs-dev/cscs/agent/internal/testdir"
@@ -112,11 +113,17 @@ func TestRunStops(t *testing.T) {
 // open is read without waiting for end of file, and what follows it is
 // left for the watch on the session.
 func TestReadRequestNeedsNoEndOfFile(t *testing.T) {
+	for name, prefix := range map[string]string{"plain": "", "after a byte-order mark": "\xEF\xBB\xBF"} {
+		t.Run(name, func(t *testing.T) { testReadHeldRequest(t, prefix) })
+	}
+}
+
+func testReadHeldRequest(t *testing.T, prefix string) {
 	_, req := newRequest(t, "held")
 	req.HoldsStdin = true
 	stdin, feed := io.Pipe()
 	defer feed.Close()
-	go func() { _, _ = feed.Write([]byte(requestJSON(t, req) + "\n")) }()
+	go func() { _, _ = feed.Write([]byte(prefix + requestJSON(t, req) + "\n")) }()
 	type result struct {
 		req  request
 		rest io.Reader
@@ -144,6 +151,7 @@ func TestReadRequestNeedsNoEndOfFile(t *testing.T) {
 // TestReadRequestTrailingData: without a held stdin, the request must be
 // all of stdin but white space.
 func TestReadRequestTrailingData(t *testing.T) {
+	const bom = "\xEF\xBB\xBF"
 	_, req := newRequest(t, "n")
 	tests := map[string]struct {
 		stdin   string
@@ -152,10 +160,18 @@ func TestReadRequestTrailingData(t *testing.T) {
 		"newline after":  {stdin: requestJSON(t, req) + "\n\n"},
 		"second request": {stdin: requestJSON(t, req) + requestJSON(t, req), wantErr: "followed by more than white space"},
 		"ends early":     {stdin: requestJSON(t, req)[:20], wantErr: "not valid JSON"},
+		// Windows tools and PowerShell pipelines may add a UTF-8 BOM.
+		"byte-order mark":             {stdin: bom + requestJSON(t, req) + "\n"},
+		"byte-order mark only":        {stdin: bom, wantErr: "no request on stdin"},
+		"two byte-order marks":        {stdin: bom + bom + requestJSON(t, req), wantErr: "not valid JSON"},
+		"part of a byte-order mark":   {stdin: bom[:2] + requestJSON(t, req), wantErr: "not valid JSON"},
+		"byte-order mark after space": {stdin: " " + bom + requestJSON(t, req), wantErr: "not valid JSON"},
+		"empty":                       {stdin: "", wantErr: "no request on stdin"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			_, _, err := readRequest(strings.NewReader(tc.stdin))
+			// One byte at a time too: the mark may come in pieces.
+			_, _, err := readRequest(iotest.OneByteReader(strings.NewReader(tc.stdin)))
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("readRequest: %v", err)
