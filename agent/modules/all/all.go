@@ -6,13 +6,12 @@ import (
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/modules/cpu"
 	"github.com/cscs-dev/cscs/agent/modules/memory"
-	"github.com/cscs-dev/cscs/agent/modules/swap"
 	"github.com/cscs-dev/cscs/agent/modules/uptime"
 )
 
 // Builtin returns a fresh list of the modules available on this operating
 // system, in the order an empty request runs them.
 func Builtin() []module.Module {
-	mods := []module.Module{cpu.New(), memory.New(), swap.New(), uptime.New()}
+	mods := []module.Module{cpu.New(), memory.New(), newSwap(), uptime.New()}
 	return append(mods, platformModules()...)
 }
