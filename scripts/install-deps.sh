@@ -9,6 +9,10 @@
 #                           (the core for linux/arm64 links SQLite through cgo)
 #   install-deps.sh bench   the above, plus parallel-ssh and Ansible, the tools
 #                           `make bench-fleet` compares cscs with
+#   install-deps.sh windows Wine (wine64, which runs the windows/amd64 agent
+#                           and its tests) and the mingw-w64 C compiler (it
+#                           builds the bcryptprimitives.dll shim Wine 8.0
+#                           lacks): `make test-windows`
 # As non-root it only says what is missing (the build then fails with the
 # compiler's message; integration tests skip, or fail when CI=true).
 set -euo pipefail
@@ -25,6 +29,11 @@ fi
 if [ "$mode" = dist ]; then
 	command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need+=(gcc-aarch64-linux-gnu)
 	[ -f /usr/aarch64-linux-gnu/include/stdio.h ] || need+=(libc6-dev-arm64-cross)
+fi
+
+if [ "$mode" = windows ]; then
+	command -v wine64 >/dev/null 2>&1 || [ -x /usr/lib/wine/wine64 ] || need+=(wine64)
+	command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
 fi
 
 if [ "$mode" = bench ]; then
