@@ -11,14 +11,15 @@
 #      a request as the core builds it, the report opened with core/report
 #      (TestWindowsAgentUnderWine)
 # Without Wine or mingw-w64 (not root: install-deps.sh windows only says
-# what is missing) it says so and fails.
+# what is missing) it says so and skips, or fails when CI=true.
 set -euo pipefail
 
 GO=${GO:-go}
 WINE=${WINE:-$(command -v wine64 || echo /usr/lib/wine/wine64)}
 if [ ! -x "$WINE" ] || ! command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
-	echo "test-windows needs wine64 and x86_64-w64-mingw32-gcc: run make test-windows as root, or apt-get install -y wine64 gcc-mingw-w64-x86-64" >&2
-	exit 1
+	echo "test-windows needs wine64 and x86_64-w64-mingw32-gcc: run make as root, or apt-get install -y wine64 gcc-mingw-w64-x86-64; skipped" >&2
+	[ "${CI:-}" = true ] && exit 1
+	exit 0
 fi
 export WINEPREFIX=${WINE_PREFIX_DIR:-${TMPDIR:-/tmp}/cscs-wine-$(id -u)}
 export WINEDEBUG=-all
