@@ -31,8 +31,8 @@ type Module struct {
 	sampler Sampler
 }
 
-// New returns the module reading the host through gopsutil.
-func New() Module { return Module{sampler: gopsutilSampler{}} }
+// New returns the module reading the host: /proc on Linux, gopsutil elsewhere.
+func New() Module { return Module{sampler: hostSampler{}} }
 
 // NewWithSampler returns the module reading through s (tests pass fakes).
 func NewWithSampler(s Sampler) Module { return Module{sampler: s} }

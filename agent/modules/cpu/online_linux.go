@@ -1,9 +1,8 @@
 package cpu
 
-import "github.com/tklauser/numcpus"
+import "github.com/cscs-dev/cscs/agent/internal/procfs"
 
-// onlineCPUs reads /sys/devices/system/cpu/online.
+// onlineCPUs counts the CPUs in /sys/devices/system/cpu/online.
 func onlineCPUs() (int, error) {
-	online, err := numcpus.ListOnline()
-	return len(online), err
+	return procfs.Read(procfs.OnlinePath, procfs.ParseCPUList)
 }

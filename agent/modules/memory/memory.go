@@ -30,8 +30,8 @@ type Reader = module.Reader[Stats]
 // Module measures physical memory.
 type Module = module.Reading
 
-// New returns the module reading the host through gopsutil.
-func New() Module { return NewWithReader(gopsutilReader{}) }
+// New returns the module reading the host: /proc on Linux, gopsutil elsewhere.
+func New() Module { return NewWithReader(hostReader{}) }
 
 // NewWithReader returns the module reading through r (tests pass fakes).
 func NewWithReader(r Reader) Module {

@@ -27,7 +27,7 @@ func TestCollect(t *testing.T) {
 }
 
 func TestSystemReaderOnThisHost(t *testing.T) {
-	d, err := gopsutilReader{}.Read(context.Background())
+	d, err := hostReader{}.Read(context.Background())
 	if err != nil {
 		t.Fatalf("Read(): %v", err)
 	}

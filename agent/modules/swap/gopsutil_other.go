@@ -1,3 +1,5 @@
+//go:build !linux
+
 package swap
 
 import (
@@ -6,10 +8,10 @@ import (
 	"github.com/shirou/gopsutil/v4/mem"
 )
 
-// gopsutilReader reads swap figures with gopsutil.
-type gopsutilReader struct{}
+// hostReader reads swap figures with gopsutil.
+type hostReader struct{}
 
-func (gopsutilReader) Read(ctx context.Context) (Stats, error) {
+func (hostReader) Read(ctx context.Context) (Stats, error) {
 	s, err := mem.SwapMemoryWithContext(ctx)
 	if err != nil {
 		return Stats{}, err

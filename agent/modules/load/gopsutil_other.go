@@ -1,3 +1,5 @@
+//go:build !linux
+
 package load
 
 import (
@@ -6,10 +8,10 @@ import (
 	goload "github.com/shirou/gopsutil/v4/load"
 )
 
-// gopsutilReader reads load averages with gopsutil.
-type gopsutilReader struct{}
+// hostReader reads load averages with gopsutil.
+type hostReader struct{}
 
-func (gopsutilReader) Read(ctx context.Context) (Averages, error) {
+func (hostReader) Read(ctx context.Context) (Averages, error) {
 	a, err := goload.AvgWithContext(ctx)
 	if err != nil {
 		return Averages{}, err
