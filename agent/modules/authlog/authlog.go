@@ -32,7 +32,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -168,7 +167,7 @@ func journalAvailable() (string, bool) {
 	if _, err := os.Stat(journalDir); err != nil {
 		return "", false
 	}
-	p, err := exec.LookPath("journalctl")
+	p, err := lookPath("journalctl")
 	return p, err == nil
 }
 

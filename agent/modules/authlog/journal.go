@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -56,22 +55,17 @@ type journalRead struct {
 func (r journalRead) read(ctx context.Context) ([]protocol.Event, int, string, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, r.journalctl, journalArgs(r.cursor)...)
 	var stderr strings.Builder
-	cmd.Stderr = &limitedWriter{w: &stderr, n: 2048}
-	out, err := cmd.StdoutPipe()
+	proc, err := startProcess(ctx, r.journalctl, journalArgs(r.cursor), &limitedWriter{w: &stderr, n: 2048})
 	if err != nil {
-		return nil, 0, r.cursor, fmt.Errorf("journalctl: %w", err)
-	}
-	if err := cmd.Start(); err != nil {
 		return nil, 0, r.cursor, fmt.Errorf("start journalctl: %w", err)
 	}
 	scan := journalScan{cursor: r.cursor, max: r.max, now: r.now, computer: r.computer, own: r.own}
-	events, own, next, truncated, scanErr := scan.scan(out)
-	if truncated {
-		cancel() // enough for this round; the rest follows next round
+	events, own, next, truncated, scanErr := scan.scan(proc.stdout)
+	if truncated || scanErr != nil {
+		cancel() // enough for this round (the rest follows next round), or unreadable output
 	}
-	waitErr := cmd.Wait()
+	waitErr := proc.wait()
 	if scanErr != nil {
 		return nil, 0, r.cursor, scanErr
 	}
