@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -55,26 +53,6 @@ type record struct {
 	message  string
 }
 
-// linePatterns are the expressions that read log lines. They are compiled
-// on first use: most rounds find no new lines, and compiling them at start-up
-// would cost every agent run on every host.
-type linePatterns struct {
-	accepted, failed, invalid, sudo, loginOK, loginFail, syslogBSD, syslogISO *regexp.Regexp
-}
-
-var patterns = sync.OnceValue(func() *linePatterns {
-	return &linePatterns{
-		accepted:  regexp.MustCompile(`^Accepted (\S+) for (\S+) from (\S+) port (\d+)`),
-		failed:    regexp.MustCompile(`^Failed (\S+) for (?:invalid user )?(\S*) from (\S+) port (\d+)`),
-		invalid:   regexp.MustCompile(`^Invalid user (\S*) from (\S+) port (\d+)`),
-		sudo:      regexp.MustCompile(`^\s*(\S+) : (.*)$`),
-		loginOK:   regexp.MustCompile(`^(?:ROOT LOGIN|LOGIN) +ON (\S+)(?: BY (\S+))?`),
-		loginFail: regexp.MustCompile(`^FAILED LOGIN \(\d+\) on '([^']*)' FOR '([^']*)'`),
-		syslogBSD: regexp.MustCompile(`^([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) (\S+) ([^\s\[:]+)(?:\[\d+\])?: (.*)$`),
-		syslogISO: regexp.MustCompile(`^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (\S+) ([^\s\[:]+)(?:\[\d+\])?: (.*)$`),
-	}
-})
-
 var sudoFailures = []string{"incorrect password attempt", "user NOT in sudoers", "NOT allowed to run", "command not allowed"}
 
 // parseLine splits an auth log line: syslog's "Jan  2 15:04:05 host
@@ -86,14 +64,14 @@ func parseLine(line string, now time.Time, loc *time.Location) record {
 	if len(line) > maxLine {
 		line = line[:maxLine]
 	}
-	if m := patterns().syslogISO.FindStringSubmatch(line); m != nil {
+	if m := matchSyslogISO(line); m != nil {
 		t, err := time.Parse(time.RFC3339Nano, m[1])
 		if err != nil || !encodable(t) {
 			t = now
 		}
 		return record{time: t.UTC(), host: m[2], provider: m[3], message: m[4]}
 	}
-	if m := patterns().syslogBSD.FindStringSubmatch(line); m != nil {
+	if m := matchSyslogBSD(line); m != nil {
 		return record{time: bsdTime(m[1], now, loc), host: m[2], provider: m[3], message: m[4]}
 	}
 	return record{time: now.UTC(), message: line}
@@ -206,17 +184,17 @@ func baseProvider(p string) string {
 }
 
 func sshEvent(ev *protocol.Event, msg string) bool {
-	if m := patterns().accepted.FindStringSubmatch(msg); m != nil {
+	if m := matchAccepted(msg); m != nil {
 		ev.EventID = EventLoginAccepted
 		ev.Fields["method"], ev.Fields["user"], ev.Fields["source_ip"], ev.Fields["source_port"] = m[1], m[2], m[3], m[4]
 		return true
 	}
-	if m := patterns().failed.FindStringSubmatch(msg); m != nil {
+	if m := matchFailed(msg); m != nil {
 		ev.EventID, ev.Level = EventLoginFailed, levelWarning
 		ev.Fields["method"], ev.Fields["user"], ev.Fields["source_ip"], ev.Fields["source_port"] = m[1], m[2], m[3], m[4]
 		return true
 	}
-	if m := patterns().invalid.FindStringSubmatch(msg); m != nil {
+	if m := matchInvalid(msg); m != nil {
 		ev.EventID, ev.Level = EventLoginFailed, levelWarning
 		ev.Fields["method"], ev.Fields["user"], ev.Fields["source_ip"], ev.Fields["source_port"] = "invalid_user", m[1], m[2], m[3]
 		return true
@@ -228,7 +206,7 @@ func sshEvent(ev *protocol.Event, msg string) bool {
 // COMMAND=/usr/bin/id", with a failure reason as the first part when sudo
 // refused.
 func sudoEvent(ev *protocol.Event, msg string) bool {
-	m := patterns().sudo.FindStringSubmatch(msg)
+	m := matchSudo(msg)
 	if m == nil {
 		return false
 	}
@@ -262,12 +240,12 @@ func sudoEvent(ev *protocol.Event, msg string) bool {
 }
 
 func loginEvent(ev *protocol.Event, msg string) bool {
-	if m := patterns().loginFail.FindStringSubmatch(msg); m != nil {
+	if m := matchLoginFail(msg); m != nil {
 		ev.EventID, ev.Level = EventLoginFailed, levelWarning
 		ev.Fields["tty"], ev.Fields["user"], ev.Fields["method"] = m[1], m[2], "login"
 		return true
 	}
-	if m := patterns().loginOK.FindStringSubmatch(msg); m != nil {
+	if m := matchLoginOK(msg); m != nil {
 		ev.EventID = EventLoginAccepted
 		ev.Fields["tty"], ev.Fields["method"] = m[1], "login"
 		ev.Fields["user"] = m[2]
