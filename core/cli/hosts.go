@@ -11,26 +11,6 @@ import (
 	"github.com/cscs-dev/cscs/core/round"
 )
 
-// hostsCheckOutput is `cscs hosts check --output json` (schema
-// cscs/hosts-check/v1, docs/json.md).
-type hostsCheckOutput struct {
-	Schema string           `json:"schema"`
-	Counts map[string]int   `json:"counts"`
-	Hosts  []hostCheckEntry `json:"hosts"`
-}
-
-type hostCheckEntry struct {
-	IP         string  `json:"ip"`
-	Port       int     `json:"port"`
-	Status     string  `json:"status"`
-	Error      string  `json:"error,omitempty"`
-	OS         string  `json:"os,omitempty"`
-	Arch       string  `json:"arch,omitempty"`
-	Shell      string  `json:"shell,omitempty"`
-	RemoteDir  string  `json:"remote_dir,omitempty"`
-	DurationMS float64 `json:"duration_ms"`
-}
-
 // hostsCheckCommand is `cscs hosts check`: for every client, connect,
 // authenticate, verify the host key and detect the platform, without
 // uploading or running anything. The overlays' round settings (timeouts,
@@ -52,20 +32,7 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 		fmt.Fprintf(env.Stderr, "cscs hosts check: %v\n", err)
 		return ExitSomeFailed
 	}
-	out := hostsCheckOutput{Schema: "cscs/hosts-check/v1", Counts: map[string]int{}}
-	failed := 0
-	for _, r := range results {
-		e := hostCheckEntry{IP: r.Client.IP, Port: r.Client.Port, Status: string(r.Status), DurationMS: float64(r.Took.Microseconds()) / 1000}
-		if r.Err != nil {
-			failed++
-			e.Error = r.Err.Error()
-		} else {
-			e.Status = "ok"
-			e.OS, e.Arch, e.Shell, e.RemoteDir = r.Platform.OS, r.Platform.Arch, r.Platform.Shell, r.Platform.RemoteDir
-		}
-		out.Counts[e.Status]++
-		out.Hosts = append(out.Hosts, e)
-	}
+	out, failed := round.ReportChecks(results)
 	if s.output == "json" {
 		if err := writeJSONValue(env.Stdout, out); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs hosts check: %v\n", err)
@@ -82,10 +49,10 @@ func hostsCheckCommand(ctx context.Context, env *Env) int {
 
 // writeHostChecks writes the table of host checks, then each failure's
 // whole error (the step that failed and its fix).
-func writeHostChecks(env *Env, hosts []hostCheckEntry) {
+func writeHostChecks(env *Env, hosts []round.CheckedHost) {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tSTATUS\tPLATFORM\tREMOTE DIR\tDURATION\tDETAIL")
-	var failures []hostCheckEntry
+	var failures []round.CheckedHost
 	for _, h := range hosts {
 		label := round.HostLabel(h.IP, h.Port)
 		took := (time.Duration(h.DurationMS*1000) * time.Microsecond).Round(time.Millisecond)

@@ -67,3 +67,47 @@ func CheckHosts(ctx context.Context, cfg *Config, s Settings, env Environment, p
 	}
 	return results, nil
 }
+
+// CheckSchema is the name and version of CheckReport's JSON format
+// (docs/json.md).
+const CheckSchema = "cscs/hosts-check/v1"
+
+// CheckReport is the machine-readable form of CheckHosts' results.
+type CheckReport struct {
+	Schema string         `json:"schema"`
+	Counts map[string]int `json:"counts"`
+	Hosts  []CheckedHost  `json:"hosts"`
+}
+
+// CheckedHost is one host of a CheckReport.
+type CheckedHost struct {
+	IP     string `json:"ip"`
+	Port   int    `json:"port"`
+	Status string `json:"status"`
+	// Error is the whole error, with its fix.
+	Error      string  `json:"error,omitempty"`
+	OS         string  `json:"os,omitempty"`
+	Arch       string  `json:"arch,omitempty"`
+	Shell      string  `json:"shell,omitempty"`
+	RemoteDir  string  `json:"remote_dir,omitempty"`
+	DurationMS float64 `json:"duration_ms"`
+}
+
+// ReportChecks is results as a CheckReport, and how many hosts failed.
+func ReportChecks(results []HostCheck) (CheckReport, int) {
+	out := CheckReport{Schema: CheckSchema, Counts: map[string]int{}}
+	failed := 0
+	for _, r := range results {
+		h := CheckedHost{IP: r.Client.IP, Port: r.Client.Port, Status: string(r.Status), DurationMS: ms(r.Took)}
+		if r.Err != nil {
+			failed++
+			h.Error = r.Err.Error()
+		} else {
+			h.Status = string(storage.StatusOK)
+			h.OS, h.Arch, h.Shell, h.RemoteDir = r.Platform.OS, r.Platform.Arch, r.Platform.Shell, r.Platform.RemoteDir
+		}
+		out.Counts[h.Status]++
+		out.Hosts = append(out.Hosts, h)
+	}
+	return out, failed
+}
