@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/plugins/storage/sqlite"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -74,14 +75,14 @@ func TestDBPruneDryRun(t *testing.T) {
 	tests := map[string]struct {
 		olderThan, output string
 		want              string
-		wantJSON          dbResult
+		wantJSON          round.MaintenanceResult
 	}{
 		"text": {olderThan: "2d",
 			want: ": would delete 3 collections (and their samples), 0 events, 1 notification records and 1 alert states from before "},
 		"nothing old": {olderThan: "30d",
 			want: ": would delete 0 collections (and their samples), 0 events, 0 notification records and 0 alert states from before "},
 		"json": {olderThan: "2d", output: "json",
-			wantJSON: dbResult{Storage: "--db", Collections: 3, Notifications: 1, Alerts: 1}},
+			wantJSON: round.MaintenanceResult{Storage: "--db", Collections: 3, Notifications: 1, Alerts: 1}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -99,9 +100,9 @@ func TestDBPruneDryRun(t *testing.T) {
 			}
 			if tc.output == "json" {
 				var out struct {
-					Schema   string     `json:"schema"`
-					DryRun   bool       `json:"dry_run"`
-					Storages []dbResult `json:"storages"`
+					Schema   string                    `json:"schema"`
+					DryRun   bool                      `json:"dry_run"`
+					Storages []round.MaintenanceResult `json:"storages"`
 				}
 				if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 					t.Fatalf("stdout is not JSON: %v\n%s", err, stdout)
@@ -117,14 +118,14 @@ func TestDBPruneDryRun(t *testing.T) {
 
 			// The real prune deletes what the dry run counted.
 			code, stdout, stderr = runPrune(t, nil, "--db", path, "--older-than", tc.olderThan, "--output", "json")
-			var real dbOutput
+			var real round.Maintenance
 			if err := json.Unmarshal([]byte(stdout), &real); code != ExitOK || err != nil || len(real.Storages) != 1 || real.DryRun {
 				t.Fatalf("prune: exit %d, %v, stdout %q, stderr %q", code, err, stdout, stderr)
 			}
 			want := tc.wantJSON
 			if tc.output != "json" {
 				// Read the dry run's numbers back from its text.
-				want = dbResult{Storage: "--db", Target: path}
+				want = round.MaintenanceResult{Storage: "--db", Target: path}
 				if tc.olderThan == "2d" {
 					want.Collections, want.Notifications, want.Alerts = 3, 1, 1
 				}

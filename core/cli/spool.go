@@ -68,7 +68,7 @@ func spoolReplayCommand(ctx context.Context, env *Env) int {
 	}
 	var names []string
 	for _, t := range targets {
-		names = append(names, t.name)
+		names = append(names, t.Name)
 	}
 	i := slices.Index(names, *to)
 	if i < 0 {
@@ -76,16 +76,16 @@ func spoolReplayCommand(ctx context.Context, env *Env) int {
 		return ExitBadConfig
 	}
 	t := targets[i]
-	st, stop, err := pipeline.OpenStorage(ctx, opts, t.plugin, t.config)
+	st, stop, err := pipeline.OpenStorage(ctx, opts, t.Plugin, t.Config)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs spool replay: %s%s\n", t.label, redact(err.Error()))
+		fmt.Fprintf(env.Stderr, "cscs spool replay: %s%s\n", t.Label, redact(err.Error()))
 		return ExitSomeFailed
 	}
 	defer stop()
 	n, err := round.ReplaySpool(ctx, s.dataDir, name, st)
-	fmt.Fprintf(env.Stdout, "%sstored %d round(s) from spool %s\n", t.label, n, name)
+	fmt.Fprintf(env.Stdout, "%sstored %d round(s) from spool %s\n", t.Label, n, name)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "cscs spool replay: %s%s; the rounds not stored stay in the spool\n", t.label, redact(err.Error()))
+		fmt.Fprintf(env.Stderr, "cscs spool replay: %s%s; the rounds not stored stay in the spool\n", t.Label, redact(err.Error()))
 		return ExitSomeFailed
 	}
 	return ExitOK
