@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -27,8 +26,11 @@ type builtinPlugin struct {
 const defaultDescribeTimeout = 30 * time.Second
 
 func pluginsInstallCommand(ctx context.Context, env *Env) int {
-	return installPlugin(ctx, env, func(logLevel string) pluginDescriber { return newLaunchDescriber(env, logLevel) },
-		sdkBuiltinServer{}.Builtins(env.Version))
+	// The plugin's log (and go-plugin's) goes to stderr at the level asked
+	// ("off": nothing; a failed start still quotes its last error line).
+	return installPlugin(ctx, env, func(level string) pluginDescriber {
+		return pluginhost.Launcher{Logger: hclog.New(&hclog.LoggerOptions{Name: "cscs", Level: hclog.LevelFromString(level), Output: env.Stderr})}
+	}, sdkBuiltinServer{}.Builtins(env.Version))
 }
 
 func pluginsListCommand(_ context.Context, env *Env) int {
@@ -104,21 +106,7 @@ func orDash(s string) string {
 }
 
 // pluginRow is one line of `plugins list`.
-type pluginRow struct {
-	Kind     string `json:"kind"`
-	Name     string `json:"name"`
-	Version  string `json:"version"`
-	Protocol int    `json:"protocol"`
-	SHA256   string `json:"sha256,omitempty"`
-	// Source is "builtin" or the binary's path.
-	Source string `json:"source"`
-	// Member is the name a binary serving several sources serves this one
-	// under.
-	Member string `json:"member,omitempty"`
-	// Status is "ok", "file missing", "checksum mismatch" or "error".
-	Status string `json:"status"`
-	Error  string `json:"error,omitempty"`
-}
+type pluginRow = pluginhost.InventoryRow
 
 // listPlugins is `cscs plugins list`: built-ins first, then the manifest's
 // entries, each external one checked against its pinned checksum. It
@@ -142,15 +130,10 @@ func listPlugins(env *Env, builtins []builtinPlugin) int {
 		fmt.Fprintf(env.Stderr, "cscs plugins list: %v\n", err)
 		return ExitSomeFailed
 	}
-	rows := pluginRows(m, builtins)
+	inv := m.Inventory(builtinRows(builtins))
+	rows := inv.Plugins
 	if s.output == "json" {
-		enc := json.NewEncoder(env.Stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
-			Schema     string      `json:"schema"`
-			PluginsDir string      `json:"plugins_dir"`
-			Plugins    []pluginRow `json:"plugins"`
-		}{"cscs/plugins-list/v1", dir, rows}); err != nil {
+		if err := writeJSONValue(env.Stdout, inv); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs plugins list: %v\n", err)
 			return ExitSomeFailed
 		}
@@ -167,18 +150,11 @@ func listPlugins(env *Env, builtins []builtinPlugin) int {
 	return code
 }
 
-func pluginRows(m *pluginhost.Manifest, builtins []builtinPlugin) []pluginRow {
-	rows := make([]pluginRow, 0, len(builtins)+len(m.Plugins))
-	for _, b := range builtins {
-		rows = append(rows, pluginRow{Kind: b.kind, Name: b.name, Version: b.version, Protocol: b.protocol, Source: "builtin", Status: pluginhost.StatusOK})
-	}
-	for _, e := range m.Plugins {
-		r := pluginRow{Kind: e.Kind, Name: e.Name, Version: e.Version, Protocol: e.Protocol, SHA256: e.SHA256, Source: e.Path(m.Dir()), Member: e.Member}
-		var err error
-		if r.Status, err = pluginhost.FileStatus(m.Dir(), e); err != nil {
-			r.Error = err.Error()
-		}
-		rows = append(rows, r)
+// builtinRows are the built-ins as plugins list shows them.
+func builtinRows(builtins []builtinPlugin) []pluginRow {
+	rows := make([]pluginRow, len(builtins))
+	for i, b := range builtins {
+		rows[i] = pluginRow{Kind: b.kind, Name: b.name, Version: b.version, Protocol: b.protocol, Source: "builtin", Status: pluginhost.StatusOK}
 	}
 	return rows
 }

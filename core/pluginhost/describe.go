@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/hashicorp/go-hclog"
+
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 )
 
@@ -67,4 +69,18 @@ func (p *Plugin) describeKind(ctx context.Context, kind string) (name, version s
 		return d.Name, d.Version, err
 	}
 	return "", "", fmt.Errorf("it serves the kind %q, which this cscs does not know; upgrade cscs", kind)
+}
+
+// Launcher is the Describer that launches a binary as a round would,
+// logging to Logger (nil: nothing).
+type Launcher struct {
+	Logger hclog.Logger
+}
+
+var _ Describer = Launcher{}
+
+// Describe launches the binary at path (pinned to sha256 unless it is
+// empty) and lists what it serves (see Describe).
+func (l Launcher) Describe(ctx context.Context, path, sha256, name string) ([]Entry, error) {
+	return Describe(ctx, Spec{Name: name, Path: path, SHA256: sha256}, Options{Logger: l.Logger})
 }

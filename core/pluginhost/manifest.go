@@ -386,3 +386,47 @@ func VerifyFile(dir string, e Entry) error {
 	}
 	return nil
 }
+
+// InventorySchema is the name and version of Inventory's JSON format
+// (docs/json.md, cscs plugins list).
+const InventorySchema = "cscs/plugins-list/v1"
+
+// Inventory is the plugins a core has: its built-ins, then the installed
+// ones, each checked against its pinned checksum.
+type Inventory struct {
+	Schema     string         `json:"schema"`
+	PluginsDir string         `json:"plugins_dir"`
+	Plugins    []InventoryRow `json:"plugins"`
+}
+
+// InventoryRow is one plugin of an Inventory.
+type InventoryRow struct {
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	Version  string `json:"version"`
+	Protocol int    `json:"protocol"`
+	SHA256   string `json:"sha256,omitempty"`
+	// Source is "builtin" or the binary's path.
+	Source string `json:"source"`
+	// Member is the name a binary serving several sources serves this one
+	// under.
+	Member string `json:"member,omitempty"`
+	// Status is StatusOK, StatusDev, StatusMissing, StatusMismatch or
+	// StatusError.
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Inventory lists builtins, then m's entries with FileStatus.
+func (m *Manifest) Inventory(builtins []InventoryRow) Inventory {
+	inv := Inventory{Schema: InventorySchema, PluginsDir: m.Dir(), Plugins: append([]InventoryRow{}, builtins...)}
+	for _, e := range m.Plugins {
+		r := InventoryRow{Kind: e.Kind, Name: e.Name, Version: e.Version, Protocol: e.Protocol, SHA256: e.SHA256, Source: e.Path(m.Dir()), Member: e.Member}
+		var err error
+		if r.Status, err = FileStatus(m.Dir(), e); err != nil {
+			r.Error = err.Error()
+		}
+		inv.Plugins = append(inv.Plugins, r)
+	}
+	return inv
+}
