@@ -60,23 +60,11 @@ type sinkMail struct{ subject, body string }
 // part, oldest first.
 func sinkMails(t *testing.T, d *demo.Demo, part string) []sinkMail {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(d.Sink.Dir, "*.eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []sinkMail
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+	for i, msg := range readSink(t, d.Sink.Dir) {
 		subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
 		if err != nil {
-			t.Fatalf("%s: subject: %v", f, err)
+			t.Fatalf("mail %d: subject: %v", i, err)
 		}
 		if !strings.Contains(subject, part) {
 			continue
@@ -87,9 +75,31 @@ func sinkMails(t *testing.T, d *demo.Demo, part string) []sinkMail {
 		}
 		text, err := io.ReadAll(body)
 		if err != nil {
-			t.Fatalf("%s: body: %v", f, err)
+			t.Fatalf("mail %d: body: %v", i, err)
 		}
 		out = append(out, sinkMail{subject, strings.ReplaceAll(string(text), "\r\n", "\n")})
+	}
+	return out
+}
+
+// readSink parses the mails a sink stored in dir, oldest first.
+func readSink(t *testing.T, dir string) []*mail.Message {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*mail.Message
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out = append(out, msg)
 	}
 	return out
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/mail"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -170,20 +167,8 @@ func stateSQL(t *testing.T, dataDir string) *sql.DB {
 // in the order they arrived (the left part of their Message-IDs).
 func receivedIDs(t *testing.T, dir string) []string {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ids []string
-	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msg, err := mail.ReadMessage(strings.NewReader(string(raw)))
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+	for _, msg := range readSink(t, dir) {
 		id := strings.Trim(msg.Header.Get("Message-Id"), "<>")
 		if at := strings.IndexByte(id, '@'); at >= 0 {
 			id = id[:at]
