@@ -2,14 +2,12 @@ package round
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/demo"
+	"github.com/cscs-dev/cscs/core/internal/mailtest"
 )
 
 // BenchmarkRunMail runs rounds of a two-host demo fleet whose every
@@ -51,63 +49,10 @@ func pointMailAt(tb testing.TB, d *demo.Demo, server string) {
 	switch server {
 	case "sink":
 	case "tarpit":
-		mailTo(tb, d, tarpit(tb))
+		mailtest.WriteEmailConfig(tb, d.Email, mailtest.Tarpit(tb, nil))
 	case "refused":
-		mailTo(tb, d, closedPort(tb))
+		mailtest.WriteEmailConfig(tb, d.Email, mailtest.ClosedPort(tb))
 	default:
 		tb.Fatalf("unknown mail server %q", server)
 	}
-}
-
-// mailTo rewrites d's email_config.json to send to port on 127.0.0.1.
-func mailTo(tb testing.TB, d *demo.Demo, port int) {
-	tb.Helper()
-	email := fmt.Sprintf(`{"host": "127.0.0.1", "port": %d, "security": "none", "from": "cscs@localhost"}`, port)
-	if err := os.WriteFile(d.Email, []byte(email), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-// tarpit listens on a loopback port, accepts every connection and never
-// answers; it returns the port.
-func tarpit(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	held := make(chan net.Conn, 1000)
-	tb.Cleanup(func() {
-		l.Close()
-		close(held)
-		for c := range held {
-			c.Close()
-		}
-	})
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			select {
-			case held <- c: // held open, never greeted
-			default:
-				c.Close()
-			}
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// closedPort is a loopback port nothing listens on.
-func closedPort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/demo/mailsink"
+	"github.com/cscs-dev/cscs/core/internal/mailtest"
 	"github.com/cscs-dev/cscs/core/state"
 )
 
@@ -23,8 +24,8 @@ import (
 func TestMailWaitsForAServerThatIsDown(t *testing.T) {
 	ctx := context.Background()
 	d := startDemo(t, 2)
-	port := closedPort(t)
-	mailTo(t, d, port)
+	port := mailtest.ClosedPort(t)
+	mailtest.WriteEmailConfig(t, d.Email, port)
 	plan := demoPlan(t, d, nil)
 	plan.Settings.MailRetry = 100 * time.Millisecond // the hold after a refusal
 	dl := NewDeliverer()

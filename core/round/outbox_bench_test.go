@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/demo/mailsink"
+	"github.com/cscs-dev/cscs/core/internal/mailtest"
 	"github.com/cscs-dev/cscs/core/outbox"
 	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/sdk/notifier"
@@ -40,7 +41,7 @@ func BenchmarkOutbox2000(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.Cleanup(func() { sink.Close() })
-				mailTo(b, d, sink.Port)
+				mailtest.WriteEmailConfig(b, d.Email, sink.Port)
 			}
 			plan := demoPlan(b, d, func(env *Environment) { env.InProcessPlugins = false })
 			ctx := context.Background()

@@ -3,8 +3,6 @@ package round
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	_ "github.com/mattn/go-sqlite3"
 
+	"github.com/cscs-dev/cscs/core/internal/mailtest"
 	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -127,24 +126,7 @@ func (s *stopOnFirstHost) HostDone(int, int, storage.Collection) { s.stop() }
 // collected is stored and its mail waits in the outbox, pending.
 func TestStopBoundsMail(t *testing.T) {
 	d := startDemo(t, 1)
-	mute, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { mute.Close() })
-	go func() {
-		for {
-			c, err := mute.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() }) // held open, never greeted
-		}
-	}()
-	email := fmt.Sprintf(`{"host": "127.0.0.1", "port": %d, "security": "none", "from": "cscs@localhost"}`, mute.Addr().(*net.TCPAddr).Port)
-	if err := os.WriteFile(d.Email, []byte(email), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	mailtest.WriteEmailConfig(t, d.Email, mailtest.Tarpit(t, nil)) // accepts, never greets
 	plan := demoPlan(t, d, nil)
 	stopped, stop := context.WithCancel(context.Background())
 	defer stop()

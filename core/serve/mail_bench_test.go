@@ -2,14 +2,12 @@ package serve
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"os"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/demo"
+	"github.com/cscs-dev/cscs/core/internal/mailtest"
 )
 
 // BenchmarkRoundMail runs the service's rounds of a two-host in-process
@@ -25,23 +23,11 @@ func BenchmarkRoundMail(b *testing.B) {
 			var d *demo.Demo
 			plan, _ := fleetPlanOf(b, "", func(demo *demo.Demo) {
 				d = demo
-				var port int
 				switch server {
-				case "sink":
-					return
 				case "tarpit":
-					port = tarpit(b, nil)
+					mailtest.WriteEmailConfig(b, d.Email, mailtest.Tarpit(b, nil))
 				case "refused":
-					l, err := net.Listen("tcp", "127.0.0.1:0")
-					if err != nil {
-						b.Fatal(err)
-					}
-					port = l.Addr().(*net.TCPAddr).Port
-					l.Close()
-				}
-				email := fmt.Sprintf(`{"host": "127.0.0.1", "port": %d, "security": "none", "from": "cscs@localhost"}`, port)
-				if err := os.WriteFile(d.Email, []byte(email), 0o600); err != nil {
-					b.Fatal(err)
+					mailtest.WriteEmailConfig(b, d.Email, mailtest.ClosedPort(b))
 				}
 			})
 			svc := New(plan, nil, Options{Interval: time.Minute, Jitter: -1})

@@ -3,7 +3,6 @@ package serve
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cscs-dev/cscs/core/demo"
+	"github.com/cscs-dev/cscs/core/internal/mailtest"
 	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -23,7 +23,7 @@ import (
 // delivery, which then gives the server up and keeps the mail pending.
 func TestRoundDoesNotWaitForMail(t *testing.T) {
 	accepted := make(chan struct{}, 16)
-	port := tarpit(t, accepted)
+	port := mailtest.Tarpit(t, accepted)
 	plan, _ := fleetPlanOf(t, "", func(d *demo.Demo) {
 		email := fmt.Sprintf(`{"host": "127.0.0.1", "port": %d, "security": "none", "from": "cscs@localhost"}`, port)
 		if err := os.WriteFile(d.Email, []byte(email), 0o600); err != nil {
@@ -91,44 +91,4 @@ func (l *eventLog) waitFor(part string, limit time.Duration) bool {
 		}
 	}
 	return false
-}
-
-// tarpit listens on a loopback port, accepts every connection (telling
-// accepted) and never answers; it returns the port.
-func tarpit(tb testing.TB, accepted chan<- struct{}) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var (
-		mu   sync.Mutex
-		held []net.Conn
-	)
-	tb.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range held {
-			c.Close()
-		}
-	})
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c) // held open, never greeted
-			mu.Unlock()
-			if accepted != nil {
-				select {
-				case accepted <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-	return l.Addr().(*net.TCPAddr).Port
 }
