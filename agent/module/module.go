@@ -72,6 +72,23 @@ func Value(name string, v float64) protocol.Metric {
 	return protocol.Metric{Name: name, Value: v, Unit: unit}
 }
 
+// LabelledValue is Value for one of the samples of a metric that has
+// several per host (one per mount point, per interface), told apart by
+// labels.
+func LabelledValue(name string, v float64, labels map[string]string) protocol.Metric {
+	m := Value(name, v)
+	m.Labels = labels
+	return m
+}
+
+// CounterTotal is the running total of the counter metric name (see
+// protocol.Metric.Counter): the core stores its rate per second.
+func CounterTotal(name string, total uint64, labels map[string]string) protocol.Metric {
+	m := LabelledValue(name, float64(total), labels)
+	m.Counter = true
+	return m
+}
+
 // Reader reads one snapshot S of the host's figures from the operating
 // system (memory, swap, uptime, load averages).
 type Reader[S any] interface {

@@ -101,6 +101,11 @@ type Report struct {
 	OS           string    `json:"os"`
 	Arch         string    `json:"arch"`
 	CollectedAt  time.Time `json:"collected_at"`
+	// BootTime is when the host booted, to the second (within a second
+	// from round to round); the core takes a counter (Metric.Counter)
+	// whose host booted since the previous round as reset. Zero when the
+	// agent could not tell.
+	BootTime time.Time `json:"boot_time,omitzero"`
 	// Modules holds one entry per module that ran, in request order.
 	Modules []ModuleResult `json:"modules"`
 }
@@ -148,8 +153,20 @@ type Metric struct {
 	// built-in modules' names and units are in sdk/metrics.
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
-	// Unit is one of "percent", "bytes", "seconds", "count", "" (ratio).
+	// Unit is one of "percent", "bytes", "seconds", "count", "" (ratio),
+	// "bytes_per_second" or "per_second" (a counter's rate, see Counter).
 	Unit string `json:"unit"`
+	// Labels tell apart the metric's samples of one host: a file system's
+	// "mount", "device" and "fstype", an interface's "interface". Nil for
+	// a metric with one value per host. The built-in metrics' label names
+	// are in sdk/metrics.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Counter marks Value as a counter's running total (bytes received
+	// since boot): the core stores the rate per second since the host's
+	// previous round under Name, and nothing on the host's first round or
+	// after the counter was reset. An agent reports a counter only with
+	// Report.BootTime set.
+	Counter bool `json:"counter,omitempty"`
 }
 
 // Exit statuses of the agent process.

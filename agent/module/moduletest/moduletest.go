@@ -5,6 +5,7 @@ package moduletest
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/cscs-dev/cscs/agent/module"
@@ -60,7 +61,7 @@ func Check(t *testing.T, got []protocol.Metric, err error, want []protocol.Metri
 		t.Fatalf("Collect() = %v, want %v", got, want)
 	}
 	for i := range want {
-		if got[i] != want[i] {
+		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("metric %d = %+v, want %+v", i, got[i], want[i])
 		}
 	}
