@@ -3,7 +3,7 @@ package module
 import (
 	"context"
 	"errors"
-	"slices"
+	"reflect"
 	"testing"
 	"time"
 
@@ -51,7 +51,7 @@ func TestReading(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || !slices.Equal(got, tc.metrics) {
+			if err != nil || !reflect.DeepEqual(got, tc.metrics) {
 				t.Fatalf("Collect() = %v, %v; want %v", got, err, tc.metrics)
 			}
 		})

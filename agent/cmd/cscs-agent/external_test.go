@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -81,7 +82,7 @@ func TestRunExternalModules(t *testing.T) {
 			}
 
 			u := byName["users"]
-			if u.Error != "" || len(u.Metrics) != 1 || u.Metrics[0] != (protocol.Metric{Name: "users.logged_in", Value: 3, Unit: "count"}) {
+			if u.Error != "" || len(u.Metrics) != 1 || !reflect.DeepEqual(u.Metrics[0], protocol.Metric{Name: "users.logged_in", Value: 3, Unit: "count"}) {
 				t.Errorf("users = %+v, want users.logged_in = 3 count", u)
 			}
 			wantErrors := map[string]string{

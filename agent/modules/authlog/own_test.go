@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -109,7 +110,7 @@ func TestOwnSessionFile(t *testing.T) {
 				t.Errorf("events %v\nwant   %v", got, tc.want)
 			}
 			want := []protocol.Metric{{Name: metrics.AuthlogOwnLines, Value: tc.wantSkipped, Unit: metrics.Count}}
-			if !slices.Equal(mets, want) {
+			if !reflect.DeepEqual(mets, want) {
 				t.Errorf("metrics %+v, want %+v", mets, want)
 			}
 			c, err := DecodeCursor(next)
