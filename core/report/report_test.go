@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -60,7 +61,7 @@ func TestOpenGood(t *testing.T) {
 	if rep.Nonce != testNonce || rep.Recipient != id.Recipient().String() || rep.Hostname != "web-01.intra" {
 		t.Errorf("envelope = %q %q %q", rep.Nonce, rep.Recipient, rep.Hostname)
 	}
-	if len(rep.Modules) != 4 || rep.Modules[0].Metrics[0] != (protocol.Metric{Name: "cpu.percent", Value: 12.5, Unit: "percent"}) {
+	if len(rep.Modules) != 4 || !reflect.DeepEqual(rep.Modules[0].Metrics[0], protocol.Metric{Name: "cpu.percent", Value: 12.5, Unit: "percent"}) {
 		t.Errorf("modules = %+v", rep.Modules)
 	}
 	if rep.Modules[3].Error == "" {
