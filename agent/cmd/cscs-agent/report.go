@@ -14,6 +14,7 @@ import (
 
 	"github.com/cscs-dev/cscs/agent/collect"
 	"github.com/cscs-dev/cscs/agent/extmod"
+	"github.com/cscs-dev/cscs/agent/modules/uptime"
 	"github.com/cscs-dev/cscs/agent/protocol"
 )
 
@@ -37,7 +38,9 @@ func collectReport(ctx context.Context, req request, s setup) protocol.Report {
 		runner := extmod.Runner{Dir: s.dir, DefaultTimeout: req.timeout}
 		results = append(results, runner.Run(ctx, req.External, taken)...)
 	}
+	now := time.Now().UTC()
 	return protocol.Report{
+		BootTime:     bootTime(ctx, now, results),
 		Version:      protocol.Version,
 		Nonce:        req.Nonce,
 		Recipient:    req.Recipient,
@@ -45,9 +48,24 @@ func collectReport(ctx context.Context, req request, s setup) protocol.Report {
 		Hostname:     hostname,
 		OS:           runtime.GOOS,
 		Arch:         runtime.GOARCH,
-		CollectedAt:  time.Now().UTC(),
+		CollectedAt:  now,
 		Modules:      results,
 	}
+}
+
+// bootTime is when the host booted, for a report whose results hold a
+// counter (the core takes a counter of a host rebooted since its previous
+// round as reset); zero otherwise, or when the uptime cannot be read.
+func bootTime(ctx context.Context, now time.Time, results []protocol.ModuleResult) time.Time {
+	for _, r := range results {
+		for _, m := range r.Metrics {
+			if m.Counter {
+				t, _ := uptime.BootTime(ctx, now)
+				return t
+			}
+		}
+	}
+	return time.Time{}
 }
 
 // writeEncrypted encrypts report to recipient and writes it to w in one

@@ -45,3 +45,13 @@ func toMetrics(d time.Duration) ([]protocol.Metric, error) {
 		module.Value(metrics.UptimeSeconds, d.Seconds()),
 	}, nil
 }
+
+// BootTime is when the host booted, to the second, from its uptime at
+// now. Two calls a round apart may differ by a second or two.
+func BootTime(ctx context.Context, now time.Time) (time.Time, error) {
+	d, err := hostReader{}.Read(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return now.Add(-d).Truncate(time.Second).UTC(), nil
+}

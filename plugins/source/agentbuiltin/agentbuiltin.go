@@ -45,6 +45,23 @@ func NewMetered(module, version, alertMetric string, platforms ...string) *Sourc
 	}, module)
 }
 
+// NewMeteredWithSettings is NewMetered for a module that reads settings
+// (which file systems, which interfaces); alertMetric may be empty for a
+// source without an alert type.
+func NewMeteredWithSettings(module, version, alertMetric string, settings schema.Schema, platforms ...string) *Source {
+	d := source.Description{
+		Name:      module,
+		Version:   version,
+		Platforms: platforms,
+		Metrics:   Metrics(module),
+		Settings:  settings,
+	}
+	if alertMetric != "" {
+		d.AlertTypes = []source.AlertType{{Name: module, Metric: alertMetric}}
+	}
+	return New(d, module)
+}
+
 // NewEvents returns the event source named like the agent's built-in
 // module it runs, reporting version, on platforms; settings declares what
 // the module reads. It yields events, and the metrics about its reads that
