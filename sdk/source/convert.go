@@ -14,7 +14,7 @@ func descriptionToProto(d Description) *sourcev1.Description {
 		Decodes:        d.Decodes,
 		SettingsSchema: convert.Schema(d.Settings),
 		Metrics: convert.Slice(d.Metrics, func(m MetricInfo) *sourcev1.MetricInfo {
-			return &sourcev1.MetricInfo{Name: m.Name, Unit: m.Unit, Description: m.Description}
+			return &sourcev1.MetricInfo{Name: m.Name, Unit: m.Unit, Description: m.Description, Labels: m.Labels}
 		}),
 		AlertTypes: convert.Slice(d.AlertTypes, func(a AlertType) *sourcev1.AlertType {
 			return &sourcev1.AlertType{Name: a.Name, Metric: a.Metric}
@@ -31,7 +31,7 @@ func descriptionFromProto(pd *sourcev1.Description) Description {
 		Decodes:      pd.GetDecodes(),
 		Settings:     convert.FromSchema(pd.GetSettingsSchema()),
 		Metrics: convert.Slice(pd.GetMetrics(), func(m *sourcev1.MetricInfo) MetricInfo {
-			return MetricInfo{Name: m.GetName(), Unit: m.GetUnit(), Description: m.GetDescription()}
+			return MetricInfo{Name: m.GetName(), Unit: m.GetUnit(), Description: m.GetDescription(), Labels: m.GetLabels()}
 		}),
 		AlertTypes: convert.Slice(pd.GetAlertTypes(), func(a *sourcev1.AlertType) AlertType {
 			return AlertType{Name: a.GetName(), Metric: a.GetMetric()}
@@ -76,7 +76,7 @@ func moduleFromProto(pm *sourcev1.Module) Module {
 func decodedToProto(d Decoded) *sourcev1.Decoded {
 	return &sourcev1.Decoded{
 		Metrics: convert.Slice(d.Metrics, func(m Metric) *sourcev1.Metric {
-			return &sourcev1.Metric{Name: m.Name, Value: m.Value, Unit: m.Unit}
+			return &sourcev1.Metric{Name: m.Name, Value: m.Value, Unit: m.Unit, Labels: m.Labels}
 		}),
 		Events: convert.Slice(d.Events, eventToProto),
 	}
@@ -98,7 +98,7 @@ func eventToProto(e Event) *sourcev1.Event {
 func decodedFromProto(pd *sourcev1.Decoded) Decoded {
 	return Decoded{
 		Metrics: convert.Slice(pd.GetMetrics(), func(m *sourcev1.Metric) Metric {
-			return Metric{Name: m.GetName(), Value: m.GetValue(), Unit: m.GetUnit()}
+			return Metric{Name: m.GetName(), Value: m.GetValue(), Unit: m.GetUnit(), Labels: m.GetLabels()}
 		}),
 		Events: convert.Slice(pd.GetEvents(), eventFromProto),
 	}

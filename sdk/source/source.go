@@ -47,9 +47,14 @@ type MetricInfo struct {
 	// Name is dotted lower_snake_case, prefixed by the source name
 	// ("users.logged_in").
 	Name string
-	// Unit is "percent", "bytes", "seconds", "count" or "" (a ratio).
+	// Unit is "percent", "bytes", "seconds", "count", "" (a ratio),
+	// "bytes_per_second" or "per_second".
 	Unit        string
 	Description string
+	// Labels are the label names each sample of the metric carries (see
+	// Metric.Labels), the first one naming the sample on its host ("mount",
+	// "interface"); empty for a metric with one value per host.
+	Labels []string
 }
 
 // AlertType maps an <alert type> name to the metric it compares.
@@ -94,6 +99,12 @@ type Metric struct {
 	Name  string
 	Value float64
 	Unit  string
+	// Labels tell apart the samples of one metric on a host: a file
+	// system's {"mount": "/var"}, an interface's {"interface": "eth0"}.
+	// Nil for a metric with one value per host. Names are
+	// lower_snake_case; a host's round holds one sample per metric and
+	// labels.
+	Labels map[string]string
 }
 
 // Event is one log record an event source produced.

@@ -88,6 +88,7 @@ func sampleToProto(s Sample) *storagev1.Sample {
 		Value:  s.Value,
 		Unit:   s.Unit,
 		Time:   convert.Timestamp(s.Time),
+		Labels: s.Labels,
 	}
 }
 
@@ -200,6 +201,7 @@ func sampleFromProto(ps *storagev1.Sample) Sample {
 		Value:  ps.GetValue(),
 		Unit:   ps.GetUnit(),
 		Time:   convert.Time(ps.GetTime()),
+		Labels: ps.GetLabels(),
 	}
 }
 

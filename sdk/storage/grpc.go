@@ -46,6 +46,7 @@ func (s *grpcServer) Describe(ctx context.Context, _ *storagev1.DescribeRequest)
 		Name:         d.Name,
 		Version:      d.Version,
 		ConfigSchema: convert.Schema(d.Config),
+		Labels:       d.Labels,
 	}}, err)
 }
 
@@ -112,7 +113,7 @@ var (
 func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
 	resp, err := c.stub.Describe(ctx, &storagev1.DescribeRequest{})
 	d := resp.GetDescription()
-	return convert.Result(Description{Name: d.GetName(), Version: d.GetVersion(), Config: convert.FromSchema(d.GetConfigSchema())}, err)
+	return convert.Result(Description{Name: d.GetName(), Version: d.GetVersion(), Config: convert.FromSchema(d.GetConfigSchema()), Labels: d.GetLabels()}, err)
 }
 
 func (c *grpcClient) Open(ctx context.Context, config []byte) error {

@@ -29,7 +29,7 @@ type recorder struct {
 }
 
 func (r *recorder) Describe(context.Context) (storage.Description, error) {
-	return storage.Description{Name: "recorder", Version: "1.2.3"}, r.err
+	return storage.Description{Name: "recorder", Version: "1.2.3", Labels: true}, r.err
 }
 
 func (r *recorder) Open(_ context.Context, config []byte) error {
@@ -94,8 +94,10 @@ func fullBatch() storage.Batch {
 					Total:   time.Second + 6,
 				},
 				Samples: []storage.Sample{
-					{Metric: "cpu.used_percent", Value: 12.345678901234, Unit: "percent", Time: t0.Add(500*time.Millisecond + 1)},
-					{Metric: "uptime.seconds", Value: 1e9 + 0.5, Unit: "seconds", Time: t0.Add(500*time.Millisecond + 2)},
+					{Metric: "disk.used_percent", Value: 12.345678901234, Unit: "percent", Time: t0.Add(500*time.Millisecond + 1),
+						Labels: map[string]string{"mount": "/srv/data dir", "device": "/dev/sda1", "fstype": "ext4"}},
+					{Metric: "net.rx_bytes_per_second", Value: 1e9 + 0.5, Unit: "bytes_per_second", Time: t0.Add(500*time.Millisecond + 2),
+						Labels: map[string]string{"interface": "eth0"}},
 				},
 				Events: []storage.Event{
 					{
@@ -124,7 +126,8 @@ func fullBatch() storage.Batch {
 				FinishedAt:    t0.Add(30 * time.Second),
 				AgentUploaded: true,
 				Timings:       storage.Timings{Connect: 1, Detect: 2, Upload: 3, Exec: 4, Total: 5},
-				Samples:       []storage.Sample{{Metric: "memory.used_percent", Value: -0.25, Unit: "percent", Time: t0.Add(-time.Hour)}},
+				Samples: []storage.Sample{{Metric: "memory.used_percent", Value: -0.25, Unit: "percent", Time: t0.Add(-time.Hour),
+					Labels: map[string]string{"zone": "é"}}},
 				Events: []storage.Event{
 					{
 						Channel:  "Security",
@@ -355,7 +358,7 @@ func TestDescribeOpenClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (storage.Description{Name: "recorder", Version: "1.2.3"}); !reflect.DeepEqual(d, want) {
+	if want := (storage.Description{Name: "recorder", Version: "1.2.3", Labels: true}); !reflect.DeepEqual(d, want) {
 		t.Errorf("Describe = %+v, want %+v", d, want)
 	}
 	config := []byte(`{"path":"/var/lib/cscs/cscs.db","busy_timeout":"5s"}`)

@@ -202,6 +202,14 @@ type Sample struct {
 	Value  float64
 	Unit   string
 	Time   time.Time
+	// Labels tell apart the samples of one metric in a collection: a file
+	// system's "mount", "device" and "fstype", an interface's "interface".
+	// Nil for a metric with one value per host. A collection holds at
+	// most one sample per metric and labels (LabelsText compares them).
+	// The core sends labels only to a storage whose Description says it
+	// keeps them; to any other it folds them into Metric (see
+	// FoldLabels).
+	Labels map[string]string
 }
 
 // Event is one log record of a host. Channel and RecordID identify it on
@@ -244,6 +252,12 @@ type Description struct {
 	// the core can check an operator's configuration block before Open
 	// (see package schema). The zero Schema declares none.
 	Config schema.Schema
+	// Labels says the storage keeps Sample.Labels (its table of samples
+	// has a key on metric and labels). A storage that leaves it false
+	// receives labelled samples with their labels folded into the metric
+	// name (`disk.used_percent{mount="/var"}`), so that it never sees
+	// two samples of one metric in a collection.
+	Labels bool
 }
 
 // Storage is a backend that receives rounds. The core calls Describe, then

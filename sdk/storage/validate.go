@@ -12,7 +12,8 @@ import (
 
 // Validate reports what makes a batch unfit to store: a missing round id,
 // a collection without host, port, known status or start time, a sample
-// without name or with a NaN value, and alert or notification records a
+// without name, with a NaN value or with invalid labels, two samples of
+// one metric and labels, and alert or notification records a
 // database would refuse. Storage plugins call it before writing anything,
 // so a batch is stored whole or not at all.
 func (b *Batch) Validate() error {
@@ -41,16 +42,40 @@ func (b *Batch) Validate() error {
 		if c.StartedAt.IsZero() && b.StartedAt.IsZero() {
 			return fmt.Errorf("host %s: collection has no start time and neither has the batch", host)
 		}
-		for _, s := range c.Samples {
-			if s.Metric == "" {
-				return fmt.Errorf("host %s: a sample has no metric name", host)
-			}
-			if math.IsNaN(s.Value) {
-				return fmt.Errorf("host %s: metric %q is NaN", host, s.Metric)
-			}
+		if err := validateSamples(host, c.Samples); err != nil {
+			return err
 		}
 	}
 	return b.validateState()
+}
+
+// validateSamples checks one collection's samples: a name, a value that is
+// a number, valid labels, and one sample per metric and labels.
+func validateSamples(host string, samples []Sample) error {
+	var seen map[string]bool
+	for _, s := range samples {
+		if s.Metric == "" {
+			return fmt.Errorf("host %s: a sample has no metric name", host)
+		}
+		if math.IsNaN(s.Value) {
+			return fmt.Errorf("host %s: metric %q is NaN", host, s.Metric)
+		}
+		if len(s.Labels) == 0 {
+			continue
+		}
+		if err := validateLabels(s.Labels); err != nil {
+			return fmt.Errorf("host %s: metric %q: %w", host, s.Metric, err)
+		}
+		if seen == nil {
+			seen = make(map[string]bool)
+		}
+		key := FoldedName(s.Metric, s.Labels)
+		if seen[key] {
+			return fmt.Errorf("host %s: two samples of %s; a collection holds one sample per metric and labels", host, key)
+		}
+		seen[key] = true
+	}
+	return nil
 }
 
 func (b *Batch) validateState() error {

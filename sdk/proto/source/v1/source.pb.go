@@ -225,10 +225,13 @@ func (x *Description) GetSettingsSchema() *v1.Schema {
 }
 
 type MetricInfo struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Unit          string                 `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
-	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Unit        string                 `protobuf:"bytes,2,opt,name=unit,proto3" json:"unit,omitempty"`
+	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// labels are the label names each sample of the metric carries, the
+	// first naming the sample on its host; empty for one value per host.
+	Labels        []string `protobuf:"bytes,4,rep,name=labels,proto3" json:"labels,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -282,6 +285,13 @@ func (x *MetricInfo) GetDescription() string {
 		return x.Description
 	}
 	return ""
+}
+
+func (x *MetricInfo) GetLabels() []string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
 }
 
 type AlertType struct {
@@ -748,10 +758,13 @@ func (x *Decoded) GetEvents() []*Event {
 }
 
 type Metric struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Value         float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
-	Unit          string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
+	Unit  string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	// labels tell apart the samples of one metric on a host (see
+	// MetricInfo.labels).
+	Labels        map[string]string `protobuf:"bytes,4,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -805,6 +818,13 @@ func (x *Metric) GetUnit() string {
 		return x.Unit
 	}
 	return ""
+}
+
+func (x *Metric) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
+	}
+	return nil
 }
 
 type Event struct {
@@ -924,12 +944,13 @@ const file_cscs_source_v1_source_proto_rawDesc = "" +
 	"alertTypes\x12#\n" +
 	"\ryields_events\x18\x06 \x01(\bR\fyieldsEvents\x12\x18\n" +
 	"\adecodes\x18\a \x01(\bR\adecodes\x12?\n" +
-	"\x0fsettings_schema\x18\b \x01(\v2\x16.cscs.schema.v1.SchemaR\x0esettingsSchema\"V\n" +
+	"\x0fsettings_schema\x18\b \x01(\v2\x16.cscs.schema.v1.SchemaR\x0esettingsSchema\"n\n" +
 	"\n" +
 	"MetricInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04unit\x18\x02 \x01(\tR\x04unit\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\"7\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x16\n" +
+	"\x06labels\x18\x04 \x03(\tR\x06labels\"7\n" +
 	"\tAlertType\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06metric\x18\x02 \x01(\tR\x06metric\".\n" +
@@ -955,11 +976,15 @@ const file_cscs_source_v1_source_proto_rawDesc = "" +
 	"\adecoded\x18\x01 \x01(\v2\x17.cscs.source.v1.DecodedR\adecoded\"j\n" +
 	"\aDecoded\x120\n" +
 	"\ametrics\x18\x01 \x03(\v2\x16.cscs.source.v1.MetricR\ametrics\x12-\n" +
-	"\x06events\x18\x02 \x03(\v2\x15.cscs.source.v1.EventR\x06events\"F\n" +
+	"\x06events\x18\x02 \x03(\v2\x15.cscs.source.v1.EventR\x06events\"\xbd\x01\n" +
 	"\x06Metric\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x12\n" +
-	"\x04unit\x18\x03 \x01(\tR\x04unit\"\xcb\x02\n" +
+	"\x04unit\x18\x03 \x01(\tR\x04unit\x12:\n" +
+	"\x06labels\x18\x04 \x03(\v2\".cscs.source.v1.Metric.LabelsEntryR\x06labels\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcb\x02\n" +
 	"\x05Event\x12\x18\n" +
 	"\achannel\x18\x01 \x01(\tR\achannel\x12\x1b\n" +
 	"\trecord_id\x18\x02 \x01(\x04R\brecordId\x12.\n" +
@@ -989,7 +1014,7 @@ func file_cscs_source_v1_source_proto_rawDescGZIP() []byte {
 	return file_cscs_source_v1_source_proto_rawDescData
 }
 
-var file_cscs_source_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_cscs_source_v1_source_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_cscs_source_v1_source_proto_goTypes = []any{
 	(*DescribeRequest)(nil),       // 0: cscs.source.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 1: cscs.source.v1.DescribeResponse
@@ -1006,37 +1031,39 @@ var file_cscs_source_v1_source_proto_goTypes = []any{
 	(*Decoded)(nil),               // 12: cscs.source.v1.Decoded
 	(*Metric)(nil),                // 13: cscs.source.v1.Metric
 	(*Event)(nil),                 // 14: cscs.source.v1.Event
-	nil,                           // 15: cscs.source.v1.Event.FieldsEntry
-	(*v1.Schema)(nil),             // 16: cscs.schema.v1.Schema
-	(*durationpb.Duration)(nil),   // 17: google.protobuf.Duration
-	(*timestamppb.Timestamp)(nil), // 18: google.protobuf.Timestamp
+	nil,                           // 15: cscs.source.v1.Metric.LabelsEntry
+	nil,                           // 16: cscs.source.v1.Event.FieldsEntry
+	(*v1.Schema)(nil),             // 17: cscs.schema.v1.Schema
+	(*durationpb.Duration)(nil),   // 18: google.protobuf.Duration
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
 }
 var file_cscs_source_v1_source_proto_depIdxs = []int32{
 	2,  // 0: cscs.source.v1.DescribeResponse.description:type_name -> cscs.source.v1.Description
 	3,  // 1: cscs.source.v1.Description.metrics:type_name -> cscs.source.v1.MetricInfo
 	4,  // 2: cscs.source.v1.Description.alert_types:type_name -> cscs.source.v1.AlertType
-	16, // 3: cscs.source.v1.Description.settings_schema:type_name -> cscs.schema.v1.Schema
+	17, // 3: cscs.source.v1.Description.settings_schema:type_name -> cscs.schema.v1.Schema
 	5,  // 4: cscs.source.v1.ModuleRequest.platform:type_name -> cscs.source.v1.Platform
 	8,  // 5: cscs.source.v1.ModuleResponse.module:type_name -> cscs.source.v1.Module
 	9,  // 6: cscs.source.v1.Module.artifact:type_name -> cscs.source.v1.Artifact
-	17, // 7: cscs.source.v1.Artifact.timeout:type_name -> google.protobuf.Duration
+	18, // 7: cscs.source.v1.Artifact.timeout:type_name -> google.protobuf.Duration
 	5,  // 8: cscs.source.v1.DecodeRequest.platform:type_name -> cscs.source.v1.Platform
 	12, // 9: cscs.source.v1.DecodeResponse.decoded:type_name -> cscs.source.v1.Decoded
 	13, // 10: cscs.source.v1.Decoded.metrics:type_name -> cscs.source.v1.Metric
 	14, // 11: cscs.source.v1.Decoded.events:type_name -> cscs.source.v1.Event
-	18, // 12: cscs.source.v1.Event.time:type_name -> google.protobuf.Timestamp
-	15, // 13: cscs.source.v1.Event.fields:type_name -> cscs.source.v1.Event.FieldsEntry
-	0,  // 14: cscs.source.v1.Source.Describe:input_type -> cscs.source.v1.DescribeRequest
-	6,  // 15: cscs.source.v1.Source.Module:input_type -> cscs.source.v1.ModuleRequest
-	10, // 16: cscs.source.v1.Source.Decode:input_type -> cscs.source.v1.DecodeRequest
-	1,  // 17: cscs.source.v1.Source.Describe:output_type -> cscs.source.v1.DescribeResponse
-	7,  // 18: cscs.source.v1.Source.Module:output_type -> cscs.source.v1.ModuleResponse
-	11, // 19: cscs.source.v1.Source.Decode:output_type -> cscs.source.v1.DecodeResponse
-	17, // [17:20] is the sub-list for method output_type
-	14, // [14:17] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	15, // 12: cscs.source.v1.Metric.labels:type_name -> cscs.source.v1.Metric.LabelsEntry
+	19, // 13: cscs.source.v1.Event.time:type_name -> google.protobuf.Timestamp
+	16, // 14: cscs.source.v1.Event.fields:type_name -> cscs.source.v1.Event.FieldsEntry
+	0,  // 15: cscs.source.v1.Source.Describe:input_type -> cscs.source.v1.DescribeRequest
+	6,  // 16: cscs.source.v1.Source.Module:input_type -> cscs.source.v1.ModuleRequest
+	10, // 17: cscs.source.v1.Source.Decode:input_type -> cscs.source.v1.DecodeRequest
+	1,  // 18: cscs.source.v1.Source.Describe:output_type -> cscs.source.v1.DescribeResponse
+	7,  // 19: cscs.source.v1.Source.Module:output_type -> cscs.source.v1.ModuleResponse
+	11, // 20: cscs.source.v1.Source.Decode:output_type -> cscs.source.v1.DecodeResponse
+	18, // [18:21] is the sub-list for method output_type
+	15, // [15:18] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_cscs_source_v1_source_proto_init() }
@@ -1050,7 +1077,7 @@ func file_cscs_source_v1_source_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cscs_source_v1_source_proto_rawDesc), len(file_cscs_source_v1_source_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -138,7 +138,11 @@ type Description struct {
 	Version string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
 	// config_schema declares the keys of the JSON object Open receives.
 	// Added compatibly: unset from older plugins, read as an empty schema.
-	ConfigSchema  *v1.Schema `protobuf:"bytes,3,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
+	ConfigSchema *v1.Schema `protobuf:"bytes,3,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
+	// labels says the storage keeps Sample.labels; the core folds the
+	// labels of a sample into its metric name for a storage without it
+	// (older plugins leave it unset).
+	Labels        bool `protobuf:"varint,4,opt,name=labels,proto3" json:"labels,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -192,6 +196,13 @@ func (x *Description) GetConfigSchema() *v1.Schema {
 		return x.ConfigSchema
 	}
 	return nil
+}
+
+func (x *Description) GetLabels() bool {
+	if x != nil {
+		return x.Labels
+	}
+	return false
 }
 
 type OpenRequest struct {
@@ -978,11 +989,16 @@ func (x *Timings) GetTotal() *durationpb.Duration {
 }
 
 type Sample struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Metric        string                 `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
-	Value         float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
-	Unit          string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
-	Time          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Metric string                 `protobuf:"bytes,1,opt,name=metric,proto3" json:"metric,omitempty"`
+	Value  float64                `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
+	Unit   string                 `protobuf:"bytes,3,opt,name=unit,proto3" json:"unit,omitempty"`
+	Time   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	// labels tell apart the samples of one metric in a collection (a
+	// file system's "mount", "device" and "fstype"; an interface's
+	// "interface"); empty for a metric with one value per host. A
+	// collection holds at most one sample per metric and labels.
+	Labels        map[string]string `protobuf:"bytes,5,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1041,6 +1057,13 @@ func (x *Sample) GetUnit() string {
 func (x *Sample) GetTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.Time
+	}
+	return nil
+}
+
+func (x *Sample) GetLabels() map[string]string {
+	if x != nil {
+		return x.Labels
 	}
 	return nil
 }
@@ -1453,11 +1476,12 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\x1dcscs/storage/v1/storage.proto\x12\x0fcscs.storage.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bcscs/schema/v1/schema.proto\"\x11\n" +
 	"\x0fDescribeRequest\"R\n" +
 	"\x10DescribeResponse\x12>\n" +
-	"\vdescription\x18\x01 \x01(\v2\x1c.cscs.storage.v1.DescriptionR\vdescription\"x\n" +
+	"\vdescription\x18\x01 \x01(\v2\x1c.cscs.storage.v1.DescriptionR\vdescription\"\x90\x01\n" +
 	"\vDescription\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12;\n" +
-	"\rconfig_schema\x18\x03 \x01(\v2\x16.cscs.schema.v1.SchemaR\fconfigSchema\"%\n" +
+	"\rconfig_schema\x18\x03 \x01(\v2\x16.cscs.schema.v1.SchemaR\fconfigSchema\x12\x16\n" +
+	"\x06labels\x18\x04 \x01(\bR\x06labels\"%\n" +
 	"\vOpenRequest\x12\x16\n" +
 	"\x06config\x18\x01 \x01(\fR\x06config\"\x0e\n" +
 	"\fOpenResponse\"A\n" +
@@ -1514,12 +1538,16 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\x06detect\x18\x02 \x01(\v2\x19.google.protobuf.DurationR\x06detect\x121\n" +
 	"\x06upload\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\x06upload\x12-\n" +
 	"\x04exec\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x04exec\x12/\n" +
-	"\x05total\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x05total\"z\n" +
+	"\x05total\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\x05total\"\xf2\x01\n" +
 	"\x06Sample\x12\x16\n" +
 	"\x06metric\x18\x01 \x01(\tR\x06metric\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x12\n" +
 	"\x04unit\x18\x03 \x01(\tR\x04unit\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xe8\x02\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12;\n" +
+	"\x06labels\x18\x05 \x03(\v2#.cscs.storage.v1.Sample.LabelsEntryR\x06labels\x1a9\n" +
+	"\vLabelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe8\x02\n" +
 	"\x05Event\x12\x18\n" +
 	"\achannel\x18\x01 \x01(\tR\achannel\x12\x1b\n" +
 	"\trecord_id\x18\x02 \x01(\x04R\brecordId\x12.\n" +
@@ -1591,7 +1619,7 @@ func file_cscs_storage_v1_storage_proto_rawDescGZIP() []byte {
 	return file_cscs_storage_v1_storage_proto_rawDescData
 }
 
-var file_cscs_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_cscs_storage_v1_storage_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_cscs_storage_v1_storage_proto_goTypes = []any{
 	(*DescribeRequest)(nil),       // 0: cscs.storage.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 1: cscs.storage.v1.DescribeResponse
@@ -1613,59 +1641,61 @@ var file_cscs_storage_v1_storage_proto_goTypes = []any{
 	(*Event)(nil),                 // 17: cscs.storage.v1.Event
 	(*AlertState)(nil),            // 18: cscs.storage.v1.AlertState
 	(*NotificationRecord)(nil),    // 19: cscs.storage.v1.NotificationRecord
-	nil,                           // 20: cscs.storage.v1.Event.FieldsEntry
-	(*v1.Schema)(nil),             // 21: cscs.schema.v1.Schema
-	(*timestamppb.Timestamp)(nil), // 22: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 23: google.protobuf.Duration
+	nil,                           // 20: cscs.storage.v1.Sample.LabelsEntry
+	nil,                           // 21: cscs.storage.v1.Event.FieldsEntry
+	(*v1.Schema)(nil),             // 22: cscs.schema.v1.Schema
+	(*timestamppb.Timestamp)(nil), // 23: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 24: google.protobuf.Duration
 }
 var file_cscs_storage_v1_storage_proto_depIdxs = []int32{
 	2,  // 0: cscs.storage.v1.DescribeResponse.description:type_name -> cscs.storage.v1.Description
-	21, // 1: cscs.storage.v1.Description.config_schema:type_name -> cscs.schema.v1.Schema
+	22, // 1: cscs.storage.v1.Description.config_schema:type_name -> cscs.schema.v1.Schema
 	13, // 2: cscs.storage.v1.WriteBatchRequest.batch:type_name -> cscs.storage.v1.Batch
-	22, // 3: cscs.storage.v1.PruneRequest.older_than:type_name -> google.protobuf.Timestamp
-	22, // 4: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
-	22, // 5: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
+	23, // 3: cscs.storage.v1.PruneRequest.older_than:type_name -> google.protobuf.Timestamp
+	23, // 4: cscs.storage.v1.Batch.started_at:type_name -> google.protobuf.Timestamp
+	23, // 5: cscs.storage.v1.Batch.finished_at:type_name -> google.protobuf.Timestamp
 	14, // 6: cscs.storage.v1.Batch.collections:type_name -> cscs.storage.v1.Collection
 	18, // 7: cscs.storage.v1.Batch.alerts:type_name -> cscs.storage.v1.AlertState
 	19, // 8: cscs.storage.v1.Batch.notifications:type_name -> cscs.storage.v1.NotificationRecord
-	22, // 9: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
-	22, // 10: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
+	23, // 9: cscs.storage.v1.Collection.started_at:type_name -> google.protobuf.Timestamp
+	23, // 10: cscs.storage.v1.Collection.finished_at:type_name -> google.protobuf.Timestamp
 	15, // 11: cscs.storage.v1.Collection.timings:type_name -> cscs.storage.v1.Timings
 	16, // 12: cscs.storage.v1.Collection.samples:type_name -> cscs.storage.v1.Sample
 	17, // 13: cscs.storage.v1.Collection.events:type_name -> cscs.storage.v1.Event
-	23, // 14: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
-	23, // 15: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
-	23, // 16: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
-	23, // 17: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
-	23, // 18: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
-	22, // 19: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
-	22, // 20: cscs.storage.v1.Event.time:type_name -> google.protobuf.Timestamp
-	20, // 21: cscs.storage.v1.Event.fields:type_name -> cscs.storage.v1.Event.FieldsEntry
-	22, // 22: cscs.storage.v1.AlertState.since:type_name -> google.protobuf.Timestamp
-	22, // 23: cscs.storage.v1.AlertState.last_notified:type_name -> google.protobuf.Timestamp
-	22, // 24: cscs.storage.v1.AlertState.updated_at:type_name -> google.protobuf.Timestamp
-	22, // 25: cscs.storage.v1.NotificationRecord.created_at:type_name -> google.protobuf.Timestamp
-	22, // 26: cscs.storage.v1.NotificationRecord.sent_at:type_name -> google.protobuf.Timestamp
-	22, // 27: cscs.storage.v1.NotificationRecord.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 28: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
-	3,  // 29: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
-	5,  // 30: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
-	7,  // 31: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
-	9,  // 32: cscs.storage.v1.Storage.Migrate:input_type -> cscs.storage.v1.MigrateRequest
-	11, // 33: cscs.storage.v1.Storage.Prune:input_type -> cscs.storage.v1.PruneRequest
-	11, // 34: cscs.storage.v1.Storage.PrunePreview:input_type -> cscs.storage.v1.PruneRequest
-	1,  // 35: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
-	4,  // 36: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
-	6,  // 37: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
-	8,  // 38: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
-	10, // 39: cscs.storage.v1.Storage.Migrate:output_type -> cscs.storage.v1.MigrateResponse
-	12, // 40: cscs.storage.v1.Storage.Prune:output_type -> cscs.storage.v1.PruneResponse
-	12, // 41: cscs.storage.v1.Storage.PrunePreview:output_type -> cscs.storage.v1.PruneResponse
-	35, // [35:42] is the sub-list for method output_type
-	28, // [28:35] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	24, // 14: cscs.storage.v1.Timings.connect:type_name -> google.protobuf.Duration
+	24, // 15: cscs.storage.v1.Timings.detect:type_name -> google.protobuf.Duration
+	24, // 16: cscs.storage.v1.Timings.upload:type_name -> google.protobuf.Duration
+	24, // 17: cscs.storage.v1.Timings.exec:type_name -> google.protobuf.Duration
+	24, // 18: cscs.storage.v1.Timings.total:type_name -> google.protobuf.Duration
+	23, // 19: cscs.storage.v1.Sample.time:type_name -> google.protobuf.Timestamp
+	20, // 20: cscs.storage.v1.Sample.labels:type_name -> cscs.storage.v1.Sample.LabelsEntry
+	23, // 21: cscs.storage.v1.Event.time:type_name -> google.protobuf.Timestamp
+	21, // 22: cscs.storage.v1.Event.fields:type_name -> cscs.storage.v1.Event.FieldsEntry
+	23, // 23: cscs.storage.v1.AlertState.since:type_name -> google.protobuf.Timestamp
+	23, // 24: cscs.storage.v1.AlertState.last_notified:type_name -> google.protobuf.Timestamp
+	23, // 25: cscs.storage.v1.AlertState.updated_at:type_name -> google.protobuf.Timestamp
+	23, // 26: cscs.storage.v1.NotificationRecord.created_at:type_name -> google.protobuf.Timestamp
+	23, // 27: cscs.storage.v1.NotificationRecord.sent_at:type_name -> google.protobuf.Timestamp
+	23, // 28: cscs.storage.v1.NotificationRecord.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 29: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
+	3,  // 30: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
+	5,  // 31: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
+	7,  // 32: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
+	9,  // 33: cscs.storage.v1.Storage.Migrate:input_type -> cscs.storage.v1.MigrateRequest
+	11, // 34: cscs.storage.v1.Storage.Prune:input_type -> cscs.storage.v1.PruneRequest
+	11, // 35: cscs.storage.v1.Storage.PrunePreview:input_type -> cscs.storage.v1.PruneRequest
+	1,  // 36: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
+	4,  // 37: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
+	6,  // 38: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
+	8,  // 39: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
+	10, // 40: cscs.storage.v1.Storage.Migrate:output_type -> cscs.storage.v1.MigrateResponse
+	12, // 41: cscs.storage.v1.Storage.Prune:output_type -> cscs.storage.v1.PruneResponse
+	12, // 42: cscs.storage.v1.Storage.PrunePreview:output_type -> cscs.storage.v1.PruneResponse
+	36, // [36:43] is the sub-list for method output_type
+	29, // [29:36] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_cscs_storage_v1_storage_proto_init() }
@@ -1679,7 +1709,7 @@ func file_cscs_storage_v1_storage_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cscs_storage_v1_storage_proto_rawDesc), len(file_cscs_storage_v1_storage_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
