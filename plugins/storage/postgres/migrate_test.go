@@ -21,8 +21,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 5 {
-		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 5, nil", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 6 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 6, nil", v, err)
 	}
 
 	// Every object docs/schema.md names, in the test's own schema.
@@ -130,12 +130,12 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	const latestColumns = `SELECT string_agg(column_name, ',' ORDER BY ordinal_position) AS columns
 	                       FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'latest_stats'`
 	const wantColumns = "columns=host_id,host_ip,host_port,hostname,os,arch,collection_id,round_id,agent_version,collected_at," +
-		"cpu_percent,memory_percent,swap_percent,load1,load5,load15,uptime_seconds \n"
+		"cpu_percent,memory_percent,swap_percent,load1,load5,load15,uptime_seconds,disk_used_percent_max \n"
 	if got := storagetest.Dump(t, db, latestColumns); got != wantColumns {
 		t.Errorf("latest_stats columns:\n%s\nwant\n%s", got, wantColumns)
 	}
 
-	const wantVersions = "version=1 name=init \nversion=2 name=alerts_notifications \nversion=3 name=events \nversion=4 name=events_key_time \nversion=5 name=notifications_channel \n"
+	const wantVersions = "version=1 name=init \nversion=2 name=alerts_notifications \nversion=3 name=events \nversion=4 name=events_key_time \nversion=5 name=notifications_channel \nversion=6 name=sample_labels \n"
 	if got := storagetest.Dump(t, db, `SELECT version, name FROM schema_migrations ORDER BY version`); got != wantVersions {
 		t.Errorf("schema_migrations = %q; want %q", got, wantVersions)
 	}
@@ -160,8 +160,8 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	}
 	err := s.Migrate(context.Background())
 	var tooNew *SchemaTooNewError
-	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 5 {
-		t.Fatalf("Migrate error %v; want a SchemaTooNewError{7, 5}", err)
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 6 {
+		t.Fatalf("Migrate error %v; want a SchemaTooNewError{7, 6}", err)
 	}
 }
 

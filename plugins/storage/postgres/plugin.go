@@ -58,7 +58,7 @@ var _ storage.Storage = (*Plugin)(nil)
 
 // Describe names the plugin and declares its configuration.
 func (p *Plugin) Describe(context.Context) (storage.Description, error) {
-	return storage.Description{Name: Name, Version: p.Version, Config: configSchema()}, nil
+	return storage.Description{Name: Name, Version: p.Version, Config: configSchema(), Labels: true}, nil
 }
 
 var (

@@ -23,7 +23,7 @@ type (
 	hostKey         = sqlbatch.HostKey
 )
 
-var sampleColumns = []string{"collection_id", "host_id", "metric", "value", "unit", "collected_at"}
+var sampleColumns = []string{"collection_id", "host_id", "metric", "labels", "value", "unit", "collected_at"}
 
 // WriteBatch stores one round in a single transaction: it upserts every
 // host, upserts one collection per host and round, replaces that
@@ -186,7 +186,7 @@ func copySamples(ctx context.Context, tx pgx.Tx, rows []collectionRow, hostIDs, 
 			continue // replaced by the next row, of the same host
 		}
 		for _, s := range rows[i].Samples {
-			values = append(values, []any{collectionIDs[i], hostIDs[i], s.Metric, s.Value, s.Unit, s.At})
+			values = append(values, []any{collectionIDs[i], hostIDs[i], s.Metric, s.Labels, s.Value, s.Unit, s.At})
 		}
 	}
 	if len(values) == 0 {

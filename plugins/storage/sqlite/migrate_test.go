@@ -26,8 +26,8 @@ func TestMigrateFreshDatabase(t *testing.T) {
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	if v, err := s.SchemaVersion(ctx); err != nil || v != 5 {
-		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 5, nil", v, err)
+	if v, err := s.SchemaVersion(ctx); err != nil || v != 6 {
+		t.Fatalf("SchemaVersion after Migrate = %d, %v; want 6, nil", v, err)
 	}
 
 	want := map[string]string{
@@ -116,12 +116,12 @@ func TestMigrateRefusesNewerSchema(t *testing.T) {
 	}
 
 	err := s.Migrate(ctx)
-	const want = "database schema version 7 is newer than this cscs (knows 5); upgrade cscs"
+	const want = "database schema version 7 is newer than this cscs (knows 6); upgrade cscs"
 	if err == nil || err.Error() != want {
 		t.Fatalf("Migrate error = %v; want %q", err, want)
 	}
 	var tooNew *SchemaTooNewError
-	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 5 {
+	if !errors.As(err, &tooNew) || tooNew.Found != 7 || tooNew.Known != 6 {
 		t.Errorf("Migrate error %#v is not a SchemaTooNewError{7, 2}", err)
 	}
 
@@ -165,7 +165,7 @@ func TestEmbeddedMigrations(t *testing.T) {
 	for _, m := range ms {
 		names = append(names, fmt.Sprintf("%04d_%s", m.Version, m.Name))
 	}
-	want := []string{"0001_init", "0002_alerts_notifications", "0003_events", "0004_events_key_time", "0005_notifications_channel"}
+	want := []string{"0001_init", "0002_alerts_notifications", "0003_events", "0004_events_key_time", "0005_notifications_channel", "0006_sample_labels"}
 	if !slices.Equal(names, want) {
 		t.Errorf("embedded migrations %v; want %v", names, want)
 	}
@@ -184,8 +184,8 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Errorf("concurrent Migrate: %v", err)
 		}
 	}
-	if n := storagetest.Count(t, stores[0].db, "schema_migrations"); n != 5 {
-		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 5", n)
+	if n := storagetest.Count(t, stores[0].db, "schema_migrations"); n != 6 {
+		t.Errorf("schema_migrations has %d rows after concurrent Migrate; want 6", n)
 	}
 }
 

@@ -24,11 +24,12 @@ const collectionIDSQL = `SELECT id FROM collections WHERE round_id = ?1 AND host
 
 const deleteSamplesSQL = `DELETE FROM samples WHERE collection_id = ?1`
 
-// A metric repeated within one collection keeps its last value.
+// A metric repeated with the same labels within one collection keeps its
+// last value.
 const insertSampleSQL = `
-INSERT INTO samples (collection_id, host_id, metric, value, unit, collected_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-ON CONFLICT (collection_id, metric) DO UPDATE SET
+INSERT INTO samples (collection_id, host_id, metric, labels, value, unit, collected_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+ON CONFLICT (collection_id, metric, labels) DO UPDATE SET
     value = excluded.value,
     unit = excluded.unit,
     collected_at = excluded.collected_at`

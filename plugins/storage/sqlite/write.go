@@ -156,7 +156,7 @@ func (w *batchWriter) writeCollection(ctx context.Context, roundID string, c *sq
 		return fmt.Errorf("replace samples of host %s: %w", c.Host, err)
 	}
 	for _, s := range c.Samples {
-		if _, err := w.insertSample.ExecContext(ctx, collectionID, hostID, s.Metric, s.Value, s.Unit, s.At); err != nil {
+		if _, err := w.insertSample.ExecContext(ctx, collectionID, hostID, s.Metric, s.Labels, s.Value, s.Unit, s.At); err != nil {
 			return fmt.Errorf("insert sample %q of host %s: %w", s.Metric, c.Host, err)
 		}
 	}

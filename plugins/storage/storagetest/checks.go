@@ -128,3 +128,50 @@ func testRepeatedMetric(t *testing.T, d Database) {
 		t.Errorf("samples = %q; want cpu.percent 2 and load.1 5", got)
 	}
 }
+
+// testLabelledSamples: one metric on two mounts and two interfaces is
+// stored as four rows beside an unlabelled one, readable by label with
+// ->> in both engines; the same round again changes nothing; the
+// storage describes itself as keeping labels; latest_stats shows the
+// fullest file system.
+func testLabelledSamples(t *testing.T, d Database) {
+	at := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	c := OKCollection("10.0.0.1", at, nil)
+	disk := func(mount, device string, v float64) storage.Sample {
+		return storage.Sample{Metric: "disk.used_percent", Value: v, Unit: "percent", Time: at,
+			Labels: map[string]string{"mount": mount, "device": device, "fstype": "ext4"}}
+	}
+	rx := func(iface string, v float64) storage.Sample {
+		return storage.Sample{Metric: "net.rx_bytes_per_second", Value: v, Unit: "bytes_per_second", Time: at,
+			Labels: map[string]string{"interface": iface}}
+	}
+	c.Samples = []storage.Sample{
+		{Metric: "cpu.percent", Value: 3, Unit: "percent", Time: at},
+		disk("/", "/dev/sda1", 40), disk("/srv/my data", "/dev/sdb1", 91.5),
+		rx("eth0", 1200), rx("eth1", 0),
+	}
+	s := open(t, d, "")
+	desc, err := s.Describe(context.Background())
+	if err != nil || !desc.Labels {
+		t.Fatalf("Describe = %+v, %v; want Labels set: the storage keeps labels", desc, err)
+	}
+	b := &storage.Batch{RoundID: "labels", StartedAt: at, Collections: []storage.Collection{c}}
+	write(t, s, b)
+	const q = `SELECT metric, labels ->> 'mount' AS mount, labels ->> 'interface' AS iface, value
+	           FROM samples ORDER BY metric, value`
+	const want = "metric=cpu.percent mount=<nil> iface=<nil> value=3 \n" +
+		"metric=disk.used_percent mount=/ iface=<nil> value=40 \n" +
+		"metric=disk.used_percent mount=/srv/my data iface=<nil> value=91.5 \n" +
+		"metric=net.rx_bytes_per_second mount=<nil> iface=eth1 value=0 \n" +
+		"metric=net.rx_bytes_per_second mount=<nil> iface=eth0 value=1200 \n"
+	if got := Dump(t, d.SQL, q); got != want {
+		t.Fatalf("labelled samples:\n%s\nwant\n%s", got, want)
+	}
+	write(t, s, b)
+	if got := Dump(t, d.SQL, q); got != want {
+		t.Errorf("after the same round again:\n%s\nwant\n%s", got, want)
+	}
+	if got := Dump(t, d.SQL, `SELECT cpu_percent, disk_used_percent_max FROM latest_stats`); got != "cpu_percent=3 disk_used_percent_max=91.5 \n" {
+		t.Errorf("latest_stats = %s; want cpu 3 and the fullest file system, 91.5", got)
+	}
+}

@@ -163,7 +163,7 @@ func ConsumerQueries(t *testing.T, d Dialect, db *sql.DB, write func(ctx context
 		},
 		"schema version": {
 			query: `SELECT MAX(version) AS version FROM schema_migrations`,
-			want:  "version=5 \n",
+			want:  "version=6 \n",
 		},
 	}
 	for name, tc := range tests {

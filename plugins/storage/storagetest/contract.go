@@ -20,7 +20,14 @@ const (
 	                    FROM collections c JOIN hosts h ON h.id = c.host_id ORDER BY h.ip, c.round_id`
 	samplesQuery = `SELECT h.ip, s.metric, s.value, s.unit, s.collected_at
 	                FROM samples s JOIN collections c ON c.id = s.collection_id JOIN hosts h ON h.id = c.host_id AND h.id = s.host_id
-	                ORDER BY h.ip, s.metric`
+	                ORDER BY h.ip, s.metric, s.collected_at`
+	// labelledSamplesQuery reads the samples with their labels; labels
+	// are compared through the mount, which both engines read alike.
+	labelledSamplesQuery = `SELECT h.ip, s.metric, s.value, s.labels = '{}' AS unlabelled
+	                        FROM samples s JOIN hosts h ON h.id = s.host_id
+	                        ORDER BY h.ip, s.metric, s.value`
+	// diskLatestQuery reads the column latest_stats gained with labels.
+	diskLatestQuery = `SELECT host_ip, disk_used_percent_max FROM latest_stats ORDER BY host_ip`
 	// latestStatsQuery reads every column docs/schema.md promises, except
 	// the row ids.
 	latestStatsQuery = `SELECT host_ip, host_port, hostname, os, arch, round_id, agent_version, collected_at,

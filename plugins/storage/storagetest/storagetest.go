@@ -58,6 +58,7 @@ func Run(t *testing.T, newDatabase func(t *testing.T) Database) {
 		"invalid batch writes nothing":                   testInvalidBatch,
 		"invalid batch is refused with its reason":       testInvalidBatchReason,
 		"a repeated metric keeps its last value":         testRepeatedMetric,
+		"labelled samples":                               testLabelledSamples,
 		"schema accepts the SDK's statuses":              testStatusChecks,
 		"schema accepts the SDK's notification kinds":    testNotificationChecks,
 		"latest_stats":                                   testLatestStats,

@@ -70,6 +70,15 @@ var upgradeData = map[int]versionData{
 			notificationChannelsQuery,
 		},
 	},
+	6: {
+		// 0006 adds samples.labels and makes it part of the key: the rows
+		// of 0001.sql get '{}'; its seed adds one metric on two mounts.
+		seed: "testdata/seed/0006.sql",
+		checks: []string{
+			labelledSamplesQuery,
+			diskLatestQuery,
+		},
+	},
 }
 
 // seed1LatestStats is what latest_stats shows for testdata/seed/0001.sql.

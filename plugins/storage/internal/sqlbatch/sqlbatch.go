@@ -95,9 +95,9 @@ type Collection[T any] struct {
 	// milliseconds, NULL for a phase that did not run.
 	Timings       [5]any
 	AgentUploaded bool
-	// Samples hold each metric once: a metric repeated within one
-	// collection keeps its last value, in the position of its first
-	// appearance.
+	// Samples hold each metric and labels once: a metric repeated with
+	// the same labels within one collection keeps its last value, in the
+	// position of its first appearance.
 	Samples []Sample[T]
 	Events  []Event[T]
 }
@@ -105,8 +105,11 @@ type Collection[T any] struct {
 // Sample is a row of samples.
 type Sample[T any] struct {
 	Metric, Unit string
-	Value        float64
-	At           T
+	// Labels is the sample's labels as storage.LabelsText writes them,
+	// "{}" for none.
+	Labels string
+	Value  float64
+	At     T
 }
 
 // Event is a row of events.
@@ -213,13 +216,15 @@ func (c converter[T]) collection(b *storage.Batch, col *storage.Collection) (Col
 		for _, s := range col.Samples {
 			row := Sample[T]{
 				Metric: hosttext.Clean(s.Metric, hosttext.MaxShortBytes), Unit: hosttext.Clean(s.Unit, hosttext.MaxShortBytes),
-				Value: s.Value, At: c.instant(firstNonZero(s.Time, seen)),
+				Labels: storage.LabelsText(s.Labels),
+				Value:  s.Value, At: c.instant(firstNonZero(s.Time, seen)),
 			}
-			if i, ok := index[row.Metric]; ok {
+			key := row.Metric + "\x00" + row.Labels
+			if i, ok := index[key]; ok {
 				r.Samples[i] = row
 				continue
 			}
-			index[row.Metric] = len(r.Samples)
+			index[key] = len(r.Samples)
 			r.Samples = append(r.Samples, row)
 		}
 	}
