@@ -59,6 +59,8 @@ type Storage struct {
 	// Label names it in messages ("sqlite cscs.db", "jsonl").
 	Label   string
 	Storage storage.Storage
+	// Writer writes the rounds to Storage (see WriterFor).
+	Writer BatchWriter
 }
 
 // Pipeline is the round's plugins.
@@ -339,7 +341,8 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			}
 			if storageName := m.storageName(); storageName != "" {
 				// Its copy of the round is spooled and replayed once it works.
-				p.Storages = append(p.Storages, Storage{Name: m.spoolName, Label: m.label, Storage: unavailable{name: storageName, err: r.err}})
+				u := unavailable{name: storageName, err: r.err}
+				p.Storages = append(p.Storages, Storage{Name: m.spoolName, Label: m.label, Storage: u, Writer: u})
 			}
 			continue
 		}
@@ -355,7 +358,7 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 				warnings = append(warnings, err)
 				// Keep it: WriteBatch will fail and the round is spooled.
 			}
-			p.Storages = append(p.Storages, Storage{Name: m.spoolName, Label: m.label, Storage: impl})
+			p.Storages = append(p.Storages, Storage{Name: m.spoolName, Label: m.label, Storage: impl, Writer: WriterFor(ctx, impl)})
 		}
 	}
 	set, failed := sources.Load(ctx, named)

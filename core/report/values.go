@@ -47,7 +47,7 @@ func CheckValue(unit string, v float64) error {
 		if v < -PercentSlack || v > 100+PercentSlack {
 			return fmt.Errorf("value %s is outside 0 to 100 (unit percent)", formatValue(v))
 		}
-	case metrics.Bytes, metrics.Seconds, metrics.Count:
+	case metrics.Bytes, metrics.Seconds, metrics.Count, metrics.BytesPerSecond, metrics.PerSecond:
 		if v < 0 {
 			return fmt.Errorf("value %s is negative (unit %s)", formatValue(v), unit)
 		}

@@ -169,7 +169,7 @@ func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Resul
 		Sources: pending, ModuleConfig: p.moduleConfig,
 	}
 	if st != nil {
-		cs.Cursors, cs.Platforms = st, st
+		cs.Cursors, cs.Platforms, cs.Counters = st, st, st
 	}
 	if p.policy != nil {
 		cs.Policy = p.policy

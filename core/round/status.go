@@ -11,6 +11,7 @@ import (
 
 	"github.com/cscs-dev/cscs/core/alert"
 	"github.com/cscs-dev/cscs/core/identity"
+	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/round/pool"
 	"github.com/cscs-dev/cscs/core/spool"
 	"github.com/cscs-dev/cscs/core/state"
@@ -157,12 +158,12 @@ func Spools(dataDir string) ([]SpoolBacklog, error) {
 // ReplaySpool stores the rounds waiting in the spool called name under
 // dataDir in w, oldest first, removing each one stored; it stops at the
 // first that fails and returns how many were stored.
-func ReplaySpool(ctx context.Context, dataDir, name string, w spool.Writer) (int, error) {
+func ReplaySpool(ctx context.Context, dataDir, name string, st storage.Storage) (int, error) {
 	sp, err := openSpool(dataDir, name)
 	if err != nil {
 		return 0, err
 	}
-	return sp.Replay(ctx, w)
+	return sp.Replay(ctx, pipeline.WriterFor(ctx, st))
 }
 
 // DropSpool deletes the rounds waiting in the spool called name under

@@ -89,12 +89,12 @@ func storeIn(ctx context.Context, p *Plan, st pipeline.Storage, batch *storage.B
 		note(true, "%v", err)
 		return false, notes
 	}
-	n, err := sp.Replay(ctx, st.Storage)
+	n, err := sp.Replay(ctx, st.Writer)
 	if n > 0 {
 		note(false, "stored %d round(s) spooled by earlier runs in %s", n, st.Label)
 	}
 	if err == nil {
-		err = st.Storage.WriteBatch(ctx, batch)
+		err = st.Writer.WriteBatch(ctx, batch)
 	}
 	if err == nil {
 		return true, notes

@@ -51,9 +51,9 @@ func TestStoreRoundWritesStoragesAtOnce(t *testing.T) {
 	a := &meetingStorage{started: make(chan struct{}), partner: make(chan struct{})}
 	b := &meetingStorage{started: a.partner, partner: a.started}
 	storages := []pipeline.Storage{
-		{Name: "a", Label: "storage a", Storage: a},
-		{Name: "broken", Label: "storage broken", Storage: &meetingStorage{fail: errors.New("backend down")}},
-		{Name: "b", Label: "storage b", Storage: b},
+		{Name: "a", Label: "storage a", Storage: a, Writer: a},
+		{Name: "broken", Label: "storage broken", Writer: &meetingStorage{fail: errors.New("backend down")}},
+		{Name: "b", Label: "storage b", Storage: b, Writer: b},
 	}
 	var notes recorder
 	dataDir := t.TempDir()

@@ -59,9 +59,11 @@ type DB struct {
 	path string
 	keep int
 
-	// platforms and cursors answer the per-host lookups of a round.
+	// platforms, cursors and counters answer the per-host lookups of a
+	// round.
 	platforms snapshot[hostKey, storedPlatform]
 	cursors   snapshot[cursorKey, string]
+	counters  snapshot[hostKey, string]
 
 	closeOnce sync.Once
 	closeErr  error

@@ -29,6 +29,7 @@ import (
 	"github.com/cscs-dev/cscs/core/agentstore"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/pipeline/sources"
+	"github.com/cscs-dev/cscs/core/rate"
 	"github.com/cscs-dev/cscs/core/report"
 	"github.com/cscs-dev/cscs/core/transport"
 	"github.com/cscs-dev/cscs/sdk/metrics"
@@ -70,6 +71,10 @@ type Settings struct {
 	// name; nil sends none and keeps none (each round then reads the
 	// modules' first-round window again).
 	Cursors CursorStore
+	// Counters keeps each host's counters between rounds, from which the
+	// next round computes rates; nil computes none (the counters are then
+	// dropped from every report).
+	Counters CounterStore
 	// ModuleConfig is sent to every host as Request.ModuleConfig.
 	ModuleConfig map[string]json.RawMessage
 	// Policy adapts the sources and module settings to each host; nil
@@ -130,6 +135,14 @@ type HostPlan struct {
 type CursorStore interface {
 	Cursor(ctx context.Context, hostIP string, hostPort int, channel string) (string, bool, error)
 	SetCursor(ctx context.Context, hostIP string, hostPort int, channel, cursor string) error
+}
+
+// CounterStore keeps the counters a host reported in its latest round,
+// keyed by metric and labels (see rate.Apply). core/state.DB implements
+// it.
+type CounterStore interface {
+	Counters(ctx context.Context, hostIP string, hostPort int) (map[string]rate.Counter, bool, error)
+	SetCounters(ctx context.Context, hostIP string, hostPort int, counters map[string]rate.Counter) error
 }
 
 // Collector runs the pipeline for one host at a time; it is safe for
@@ -254,6 +267,7 @@ func (c *Collector) accept(ctx context.Context, col *storage.Collection, plat tr
 	}
 	c.decode(ctx, plat, rep)
 	rejected := report.Screen(rep, c.declaredUnit, col.StartedAt, time.Now().UTC())
+	c.counterRates(ctx, col.HostIP, col.HostPort, rep)
 	fillFromReport(col, rep)
 	addErrors(col, "rejected values: ", rejected)
 	return rep, true
@@ -606,6 +620,21 @@ func (c *Collector) keepCursors(ctx context.Context, cl config.Client, rep *prot
 	}
 }
 
+// counterRates replaces the report's counters with their rates since the
+// host's previous round (see rate.Apply) and keeps this round's totals
+// for the next. Counters that cannot be read give no rate this round;
+// totals that cannot be kept give none next round.
+func (c *Collector) counterRates(ctx context.Context, hostIP string, hostPort int, rep *protocol.Report) {
+	var prev map[string]rate.Counter
+	if c.s.Counters != nil {
+		prev, _, _ = c.s.Counters.Counters(ctx, hostIP, hostPort)
+	}
+	next := rate.Apply(prev, rep)
+	if next != nil && c.s.Counters != nil {
+		_ = c.s.Counters.SetCounters(ctx, hostIP, hostPort, next)
+	}
+}
+
 // decode hands the raw output of modules whose source decodes it to the
 // source plugin, and replaces it with the metrics the plugin returns.
 func (c *Collector) decode(ctx context.Context, plat transport.Platform, rep *protocol.Report) {
@@ -624,7 +653,7 @@ func (c *Collector) decode(ctx context.Context, plat transport.Platform, rep *pr
 			continue
 		}
 		for _, mt := range got.Metrics {
-			m.Metrics = append(m.Metrics, protocol.Metric{Name: mt.Name, Value: mt.Value, Unit: mt.Unit})
+			m.Metrics = append(m.Metrics, protocol.Metric{Name: mt.Name, Value: mt.Value, Unit: mt.Unit, Labels: mt.Labels})
 		}
 	}
 }
@@ -660,7 +689,7 @@ func fillFromReport(col *storage.Collection, rep *protocol.Report) {
 			moduleErrs = append(moduleErrs, m.Name+": "+m.Error)
 		}
 		for _, mt := range m.Metrics {
-			col.Samples = append(col.Samples, storage.Sample{Metric: mt.Name, Value: mt.Value, Unit: mt.Unit, Time: at})
+			col.Samples = append(col.Samples, storage.Sample{Metric: mt.Name, Value: mt.Value, Unit: mt.Unit, Time: at, Labels: mt.Labels})
 		}
 		for _, e := range m.Events {
 			col.Events = append(col.Events, storage.Event{
