@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
@@ -30,7 +31,7 @@ func (d *described) Close(context.Context) error { return nil }
 // the other storages.
 func TestWriterFor(t *testing.T) {
 	batch := func() *storage.Batch {
-		return &storage.Batch{RoundID: "r", Collections: []storage.Collection{{HostIP: "10.0.0.1", HostPort: 22, Samples: []storage.Sample{
+		return &storage.Batch{RoundID: "r", Collections: []storage.Collection{{HostIP: "10.0.0.1", HostPort: 22, Status: storage.StatusOK, StartedAt: time.Now(), Samples: []storage.Sample{
 			{Metric: "cpu.percent", Value: 1},
 			{Metric: "disk.used_percent", Value: 2, Labels: map[string]string{"mount": "/"}},
 			{Metric: "disk.used_percent", Value: 3, Labels: map[string]string{"mount": "/var"}},
