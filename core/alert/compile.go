@@ -48,6 +48,10 @@ type Rule struct {
 	// Repeat, when not zero, replaces the global repeat interval for this
 	// rule; negative means every round.
 	Repeat time.Duration
+	// Labels, for a rule on one labelled sample of its metric (one file
+	// system, one interface; see ForSeries), are that sample's labels;
+	// nil otherwise.
+	Labels map[string]string
 }
 
 // Condition is an expression over one host's samples.

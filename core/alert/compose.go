@@ -88,12 +88,19 @@ func subject(host HostInfo, changes []Transition) string {
 // "memory 42.0% (was > 90%)" once resolved.
 func headline(t Transition, host HostInfo) string {
 	if t.Retired {
-		return fmt.Sprintf("%s (%s)", cleanText(t.Rule.Type, maxFieldLen), RetiredText)
+		typ := cleanText(t.Rule.Type, maxFieldLen)
+		if len(t.Rule.Labels) > 0 {
+			typ += " " + SeriesLabel(t.Rule.Labels)
+		}
+		return fmt.Sprintf("%s (%s)", typ, t.Rule.LimitText)
 	}
 	if t.Rule.IsDown() {
 		return downHeadline(t, host)
 	}
 	typ := cleanText(t.Rule.Type, maxFieldLen)
+	if len(t.Rule.Labels) > 0 {
+		typ += " " + SeriesLabel(t.Rule.Labels)
+	}
 	value := formatValue(t.Value, t.Rule.Unit)
 	cond := cleanText(t.Rule.Condition(), maxFieldLen)
 	if t.Kind == Resolved {
@@ -136,7 +143,14 @@ func body(host HostInfo, changes []Transition, recent map[string][]TimedValue, n
 		unit := c.Rule.Unit
 		fmt.Fprintf(&b, "\n%s %s\n", c.Kind, cleanText(c.Rule.Type, maxFieldLen))
 		if c.Retired {
-			field(&b, "  ", "Reason:", "the rule was removed from the configuration or changed")
+			reason := "the rule was removed from the configuration or changed"
+			if c.Rule.LimitText == GoneText {
+				reason = "the host no longer reports it (a file system unmounted, an interface removed)"
+			}
+			if len(c.Rule.Labels) > 0 {
+				field(&b, "  ", "Labels:", LabelsText(c.Rule.Labels))
+			}
+			field(&b, "  ", "Reason:", reason)
 			field(&b, "  ", "Since:", since(c))
 			field(&b, "  ", "Time:", formatTime(c.At))
 			continue
@@ -146,6 +160,9 @@ func body(host HostInfo, changes []Transition, recent map[string][]TimedValue, n
 			continue
 		}
 		field(&b, "  ", "Metric:", cleanText(c.Rule.Metric, maxFieldLen))
+		if len(c.Rule.Labels) > 0 {
+			field(&b, "  ", "Labels:", LabelsText(c.Rule.Labels))
+		}
 		field(&b, "  ", "Value:", formatValue(c.Value, unit))
 		field(&b, "  ", "Limit:", cleanText(c.Rule.Condition(), maxFieldLen))
 		if c.Rule.Severity != "" {
@@ -153,7 +170,7 @@ func body(host HostInfo, changes []Transition, recent map[string][]TimedValue, n
 		}
 		field(&b, "  ", "Since:", since(c))
 		field(&b, "  ", "Time:", formatTime(c.At))
-		for i, v := range lastValues(c, recent[c.Rule.Metric]) {
+		for i, v := range lastValues(c, recent[c.Rule.SeriesMetric()]) {
 			label := ""
 			if i == 0 {
 				label = "Recent:"

@@ -32,6 +32,10 @@ type HostInfo struct {
 	// Error is why the collection failed, person-readable and with the
 	// fix (empty when Status is ok); it is hostile text.
 	Error string
+	// Labels are, while a rule on one labelled sample is decided (see
+	// ForSeries), that sample's labels: an expression rule reads them as
+	// `labels`. Nil otherwise.
+	Labels map[string]string
 }
 
 // State is the alert state of one rule on one host.
@@ -208,6 +212,10 @@ func decide(r Rule, host HostInfo, samples map[string]float64) (fires bool, valu
 		v, ok := upValue(host)
 		return ok && r.Fires(v), v, ok
 	}
+	if len(r.Labels) > 0 {
+		samples = seriesView(samples, r.Labels)
+		host.Labels = r.Labels
+	}
 	if r.Cond != nil {
 		fires, ok = r.Cond.Holds(host, samples)
 		value, found := samples[r.Metric]
@@ -279,7 +287,7 @@ const RecentCount = 5
 func Recent(ctx context.Context, store StateStore, host HostInfo, tr Transitions, n int) (map[string][]TimedValue, error) {
 	recent := make(map[string][]TimedValue)
 	for _, c := range tr.Changes {
-		m := c.Rule.Metric
+		m := c.Rule.SeriesMetric()
 		if _, done := recent[m]; done || c.Rule.IsDown() || c.Retired {
 			continue
 		}

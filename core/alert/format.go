@@ -59,6 +59,10 @@ func formatValue(v float64, unit string) string {
 		if v == math.Trunc(v) {
 			return fmt.Sprintf("%.0f", v)
 		}
+	case "bytes_per_second":
+		return formatBytes(v) + "/s"
+	case "per_second":
+		return fmt.Sprintf("%.2f/s", v)
 	}
 	return fmt.Sprintf("%.2f", v)
 }

@@ -3,6 +3,7 @@ package alert
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,10 +22,21 @@ const RetiredText = "rule removed or changed"
 // The rules of skippedTypes (alert types whose source is left out of the
 // round) are not evaluated this round but still configured: their states
 // are kept.
+//
+// rules are the host's rules after ForSeries. A rule on one labelled
+// sample that fired resolves the same way when the host no longer
+// reports that sample but reports others of its metric (a file system
+// unmounted: the reason is GoneText); its state is kept when the host
+// reported no sample of the metric this round (the source failed).
 func Retired(now time.Time, host HostInfo, firing map[string]State, rules []Rule, skippedTypes []string) Transitions {
 	current := make(map[string]bool, len(rules))
+	expanded := make(map[string]bool)
 	for _, r := range rules {
 		current[r.ID] = true
+		if len(r.Labels) > 0 {
+			base, _ := baseID(r.ID)
+			expanded[base] = true
+		}
 	}
 	var tr Transitions
 	for _, id := range slices.Sorted(maps.Keys(firing)) {
@@ -32,11 +44,20 @@ func Retired(now time.Time, host HostInfo, firing map[string]State, rules []Rule
 		if current[id] || !prev.Firing || slices.ContainsFunc(skippedTypes, func(typ string) bool { return isRuleOfType(id, typ) }) {
 			continue
 		}
+		reason := RetiredText
+		if base, ok := baseID(id); ok {
+			if current[base] {
+				continue // configured, and no sample of its metric this round
+			}
+			if expanded[base] {
+				reason = GoneText
+			}
+		}
 		next := prev
 		next.Firing, next.Since, next.LastNotified, next.Streak = false, now, now, 0
 		tr.Updates = append(tr.Updates, Update{HostIP: host.IP, HostPort: host.Port, RuleID: id, State: next})
 		tr.Changes = append(tr.Changes, Transition{
-			Kind: Resolved, Rule: retiredRule(id), Value: prev.LastValue, Since: prev.Since, At: now, Retired: true,
+			Kind: Resolved, Rule: retiredRule(id, reason), Value: prev.LastValue, Since: prev.Since, At: now, Retired: true,
 		})
 	}
 	return tr
@@ -49,11 +70,39 @@ func isRuleOfType(id, typ string) bool {
 	return ok && (strings.HasPrefix(rest, "<") || strings.HasPrefix(rest, ">"))
 }
 
-// retiredRule stands for a rule known only by its ID: its type is the ID
-// without the overlay's "#checksum" ("cpu>95%", "web/busy", "down").
-func retiredRule(id string) Rule {
-	name, _, _ := strings.Cut(id, "#")
-	return Rule{ID: id, Type: name, LimitText: RetiredText}
+// retiredRule stands for a rule known only by its ID, that resolves for
+// reason: its type is the ID without the overlay's "#checksum" ("cpu>95%",
+// "web/busy", "down") and without the labels of a rule on one labelled
+// sample, which become its Labels.
+func retiredRule(id, reason string) Rule {
+	base, _ := baseID(id)
+	labels := parseLabels(id[len(base):])
+	name, _, _ := strings.Cut(base, "#")
+	return Rule{ID: id, Type: name, LimitText: reason, Labels: labels}
+}
+
+// parseLabels reads labels as labelSuffix writes them ({name="value",…});
+// nil for text that is not such a list.
+func parseLabels(text string) map[string]string {
+	rest, ok := strings.CutPrefix(text, "{")
+	if !ok || !strings.HasSuffix(rest, "}") {
+		return nil
+	}
+	rest = strings.TrimSuffix(rest, "}")
+	labels := make(map[string]string)
+	for rest != "" {
+		name, after, ok := strings.Cut(rest, "=")
+		if !ok {
+			return nil
+		}
+		quoted, err := strconv.QuotedPrefix(after)
+		if err != nil {
+			return nil
+		}
+		labels[name], _ = strconv.Unquote(quoted)
+		rest = strings.TrimPrefix(after[len(quoted):], ",")
+	}
+	return labels
 }
 
 // Merge appends the changes and updates of other to t.

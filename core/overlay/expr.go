@@ -16,6 +16,10 @@ type Facts struct {
 	Hostname string
 	OS       string
 	Arch     string
+	// Labels are the labels of the sample a rule is decided on, for a
+	// rule on one file system or interface (see alert.ForSeries); the
+	// condition reads them as `labels`. Nil otherwise.
+	Labels map[string]string
 }
 
 // Holds evaluates the rule's condition on one host's samples (metric name
@@ -38,6 +42,9 @@ func (al Alert) Holds(f Facts, samples map[string]float64) (holds, ok bool) {
 	return v.True(), true
 }
 
+// Metrics are the metrics the condition names, in order of appearance.
+func (al Alert) Metrics() []string { return slices.Clone(al.metrics) }
+
 // FirstMetric is the first metric the condition names (for the value a
 // mail shows), or "".
 func (al Alert) FirstMetric() string {
@@ -56,7 +63,7 @@ func conditionMetrics(al Alert) []string {
 	var out []string
 	for _, t := range al.Condition.Variables() {
 		switch t.RootName() {
-		case "var", "local", "host":
+		case "var", "local", "host", "labels":
 			continue
 		}
 		if p := attrPath(t); p != "" && !slices.Contains(out, t.RootName()+"."+p) {
@@ -100,8 +107,25 @@ func evalContext(al Alert, f Facts, samples map[string]float64, unknown bool) *h
 		host = cty.UnknownVal(host.Type())
 	}
 	vars["host"] = host
+	vars["labels"] = labelsValue(f.Labels, unknown)
 	ctx.Variables = vars
 	return ctx
+}
+
+// labelsValue is the `labels` of a condition: a map of strings, empty for
+// a rule not on a labelled sample; unknown for type checks.
+func labelsValue(labels map[string]string, unknown bool) cty.Value {
+	if unknown {
+		return cty.UnknownVal(cty.Map(cty.String))
+	}
+	if len(labels) == 0 {
+		return cty.MapValEmpty(cty.String)
+	}
+	vals := make(map[string]cty.Value, len(labels))
+	for k, v := range labels {
+		vals[k] = cty.StringVal(v)
+	}
+	return cty.MapVal(vals)
 }
 
 // insert puts v at path in tree; a name that is both a metric and the

@@ -265,7 +265,7 @@ func (opts ResolveOptions) checkCondition(al Alert) hcl.Diagnostics {
 			continue
 		}
 		switch {
-		case root == "var" || root == "local":
+		case root == "var" || root == "local" || root == "labels":
 			continue
 		case root == "host":
 			if name := attrPath(t); !slices.Contains(hostAttrs(), name) {

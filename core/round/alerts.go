@@ -131,9 +131,10 @@ func (a alerting) client(ctx context.Context, ob *outbox.Outbox, i int, col stor
 	if collected {
 		samples = make(map[string]float64, len(col.Samples))
 		for _, sm := range col.Samples {
-			samples[sm.Metric] = sm.Value
+			samples[storage.FoldedName(sm.Metric, sm.Labels)] = sm.Value
 		}
 		rules = append(slices.Clone(a.plan.Config.Rules[i]), a.plan.overlayRules.forHost(groups)...)
+		rules = alert.ForSeries(rules, col.Samples)
 	}
 	if down, on := downRule(a.plan.Config.Down[i], groups); on {
 		rules = append(rules, down)
@@ -339,12 +340,16 @@ func alertStates(tr alert.Transitions, rules []alert.Rule, now time.Time) []stor
 	out := make([]storage.AlertState, 0, len(tr.Updates))
 	for _, u := range tr.Updates {
 		r := byID[u.RuleID]
+		metric := r.Metric
+		if metric != "" {
+			metric = r.SeriesMetric()
+		}
 		v := u.State.LastValue
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			v = 0
 		}
 		out = append(out, storage.AlertState{
-			HostIP: u.HostIP, HostPort: u.HostPort, RuleID: u.RuleID, Type: r.Type, Metric: r.Metric,
+			HostIP: u.HostIP, HostPort: u.HostPort, RuleID: u.RuleID, Type: r.Type, Metric: metric,
 			Condition: r.Condition(), Firing: u.State.Firing, Since: u.State.Since,
 			LastNotified: u.State.LastNotified, LastValue: v, UpdatedAt: now,
 		})

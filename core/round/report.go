@@ -57,7 +57,7 @@ func (r *Result) Report() Report {
 		if len(c.Samples) > 0 {
 			h.Metrics = make(map[string]float64, len(c.Samples))
 			for _, s := range c.Samples {
-				h.Metrics[s.Metric] = s.Value
+				h.Metrics[storage.FoldedName(s.Metric, s.Labels)] = s.Value
 			}
 		}
 		out.Hosts = append(out.Hosts, h)

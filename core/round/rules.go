@@ -68,8 +68,11 @@ func (r *overlayRules) forHost(groups []*overlay.Group) []alert.Rule {
 type condition struct{ al overlay.Alert }
 
 func (c condition) Holds(h alert.HostInfo, samples map[string]float64) (bool, bool) {
-	return c.al.Holds(overlay.Facts{IP: h.IP, Port: h.Port, Hostname: h.Hostname, OS: h.OS, Arch: h.Arch}, samples)
+	return c.al.Holds(overlay.Facts{IP: h.IP, Port: h.Port, Hostname: h.Hostname, OS: h.OS, Arch: h.Arch, Labels: h.Labels}, samples)
 }
+
+// Metrics are the metrics the condition names, in order.
+func (c condition) Metrics() []string { return c.al.Metrics() }
 
 // worstSeverity is the most severe severity among a mail's rules.
 func worstSeverity(tr alert.Transitions) string {
