@@ -129,7 +129,7 @@ func parseResult(source string, stdout []byte) (protocol.ModuleResult, error) {
 	}
 	out := protocol.ModuleResult{Cursor: res.Cursor, Raw: res.Raw}
 	for _, mt := range res.Metrics {
-		out.Metrics = append(out.Metrics, protocol.Metric{Name: mt.Name, Value: mt.Value, Unit: mt.Unit})
+		out.Metrics = append(out.Metrics, protocol.Metric{Name: mt.Name, Value: mt.Value, Unit: mt.Unit, Labels: mt.Labels})
 	}
 	for _, e := range res.Events {
 		at, err := time.Parse(time.RFC3339Nano, e.Time)

@@ -66,9 +66,22 @@ type Metric struct {
 	// by dots ("users.logged_in"); at most MaxMetricName bytes.
 	Name  string  `json:"name"`
 	Value float64 `json:"value"`
-	// Unit is "percent", "bytes", "seconds", "count" or "" (a ratio).
+	// Unit is "percent", "bytes", "seconds", "count", "" (a ratio),
+	// "bytes_per_second" or "per_second".
 	Unit string `json:"unit"`
+	// Labels tell apart several values of one metric on the host, one
+	// per file system or queue: {"queue": "outgoing"}. At most MaxLabels,
+	// names lower_snake_case, values UTF-8 of at most MaxLabelValueBytes;
+	// one value per metric and labels. Declare the label names in the
+	// source's MetricInfo.Labels.
+	Labels map[string]string `json:"labels,omitempty"`
 }
+
+// Bounds of a metric's labels.
+const (
+	MaxLabels          = 8
+	MaxLabelValueBytes = 1024
+)
 
 // Event is one log record.
 type Event struct {

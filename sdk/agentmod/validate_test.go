@@ -60,8 +60,20 @@ func TestResultValidate(t *testing.T) {
 			wantErr: "more than the 64 allowed",
 		},
 		"unknown unit": {result: Result{Metrics: []Metric{{Name: "users.x", Unit: "users"}}}, wantErr: `unit "users"`},
-		"NaN":          {result: Result{Metrics: []Metric{{Name: "users.x", Value: math.NaN()}}}, wantErr: "non-finite"},
-		"infinite":     {result: Result{Metrics: []Metric{{Name: "users.x", Value: math.Inf(-1)}}}, wantErr: "non-finite"},
+		"rate units":   {result: Result{Metrics: []Metric{{Name: "users.a", Unit: "bytes_per_second"}, {Name: "users.b", Unit: "per_second"}}}},
+		"one metric per label": {result: Result{Metrics: []Metric{
+			{Name: "users.on_tty", Value: 1, Unit: "count", Labels: map[string]string{"tty": "pts/0"}},
+			{Name: "users.on_tty", Value: 2, Unit: "count", Labels: map[string]string{"tty": "pts/1"}},
+			{Name: "users.on_tty", Value: 2, Unit: "count"},
+		}}},
+		"same labels twice": {result: Result{Metrics: []Metric{
+			{Name: "users.on_tty", Unit: "count", Labels: map[string]string{"tty": "pts/0", "seat": "1"}},
+			{Name: "users.on_tty", Unit: "count", Labels: map[string]string{"seat": "1", "tty": "pts/0"}},
+		}}, wantErr: "comes twice with the same labels"},
+		"label name":  {result: Result{Metrics: []Metric{{Name: "users.x", Labels: map[string]string{"TTY": "1"}}}}, wantErr: `label name "TTY" is not lower_snake_case`},
+		"label value": {result: Result{Metrics: []Metric{{Name: "users.x", Labels: map[string]string{"tty": "\xff"}}}}, wantErr: "must be UTF-8"},
+		"NaN":         {result: Result{Metrics: []Metric{{Name: "users.x", Value: math.NaN()}}}, wantErr: "non-finite"},
+		"infinite":    {result: Result{Metrics: []Metric{{Name: "users.x", Value: math.Inf(-1)}}}, wantErr: "non-finite"},
 		"event without channel": {
 			result:  Result{Events: []Event{{Time: "2025-11-25T10:00:00Z"}}},
 			wantErr: "event 0 has no channel",
