@@ -60,7 +60,7 @@ func parseNetDev(b []byte) ([]Interface, error) {
 
 // clip shortens b for an error message.
 func clip(b []byte) string {
-	const most = 80
+	const most = 200
 	if len(b) > most {
 		return string(b[:most]) + "..."
 	}
