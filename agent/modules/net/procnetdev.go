@@ -22,21 +22,23 @@ const netDevFields = 16
 func parseNetDev(b []byte) ([]Interface, error) {
 	var out []Interface
 	n := 0
-	for line := range bytes.Lines(b) {
+	for rest := b; len(rest) > 0; {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
 		n++
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || bytes.IndexByte(line, '|') >= 0 {
 			continue
 		}
-		name, rest, ok := bytes.Cut(line, []byte(":"))
+		name, counters, ok := bytes.Cut(line, []byte(":"))
 		if !ok {
 			return nil, fmt.Errorf("line %d %q has no \"name:\"", n, clip(line))
 		}
 		name = bytes.TrimSpace(name)
-		if len(name) == 0 || bytes.ContainsAny(name, "/ \t") || string(name) == "." || string(name) == ".." {
+		if !validName(name) {
 			return nil, fmt.Errorf("line %d %q: %q is not an interface name", n, clip(line), name)
 		}
-		fields := bytes.Fields(rest)
+		fields := bytes.Fields(counters)
 		if len(fields) < netDevFields {
 			return nil, fmt.Errorf("line %d %q: %d counters, want %d", n, clip(line), len(fields), netDevFields)
 		}
@@ -56,6 +58,20 @@ func parseNetDev(b []byte) ([]Interface, error) {
 		return nil, errors.New("empty")
 	}
 	return out, nil
+}
+
+// validName tells whether name can be a Linux interface's: not empty, not
+// "." nor "..", without '/' or white space (dev_valid_name).
+func validName(name []byte) bool {
+	if len(name) == 0 || string(name) == "." || string(name) == ".." {
+		return false
+	}
+	for _, c := range name {
+		if c == '/' || c == ' ' || c == '\t' {
+			return false
+		}
+	}
+	return true
 }
 
 // clip shortens b for an error message.

@@ -70,3 +70,11 @@ func TestClip(t *testing.T) {
 		t.Fatalf("clip = %q", got)
 	}
 }
+
+func TestValidName(t *testing.T) {
+	for name, want := range map[string]bool{"eth0": true, "br-1a2b": true, "wg0": true, "": false, ".": false, "..": false, "a/b": false, "a b": false, "a\tb": false, "...": true} {
+		if got := validName([]byte(name)); got != want {
+			t.Errorf("validName(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
