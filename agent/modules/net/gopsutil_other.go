@@ -26,13 +26,14 @@ func (hostReader) Read(ctx context.Context) ([]Interface, error) {
 			TxBytes: s.BytesSent, TxPackets: s.PacketsSent, TxErrors: s.Errout, TxDrops: s.Dropout,
 		}})
 	}
+	// Without the list of interfaces (an error here is unlikely once
+	// gopsutil read the counters) none is known as loopback.
+	all, _ := stdnet.Interfaces()
 	loopbacks := map[string]bool{}
-	if all, err := stdnet.Interfaces(); err == nil {
-		for _, i := range all {
-			if i.Flags&stdnet.FlagLoopback != 0 {
-				loopbacks[i.Name] = true
-			}
+	for _, i := range all {
+		if i.Flags&stdnet.FlagLoopback != 0 {
+			loopbacks[i.Name] = true
 		}
 	}
-	return mark(ifcs, loopbacks, virtualNames()), nil
+	return mark(ifcs, loopbacks, virtualNames(all)), nil
 }

@@ -2,6 +2,8 @@
 
 package net
 
+import stdnet "net"
+
 // virtualNames names no interface: on this system only loopback is told
 // apart.
-func virtualNames() map[string]bool { return nil }
+func virtualNames([]stdnet.Interface) map[string]bool { return nil }

@@ -2,15 +2,17 @@ package net
 
 import (
 	"errors"
+	stdnet "net"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
 )
 
 // virtualNames names the host's virtual adapters (isWindowsVirtual), by
-// friendly name as net.Interfaces and gopsutil name them. When the adapters
-// cannot be listed it names none.
-func virtualNames() map[string]bool {
+// friendly name as net.Interfaces and gopsutil name them; it asks Windows
+// for the adapters' types and descriptions, which net.Interfaces does not
+// give. When the adapters cannot be listed it names none.
+func virtualNames([]stdnet.Interface) map[string]bool {
 	out := map[string]bool{}
 	size := uint32(15000)
 	for range 3 {
