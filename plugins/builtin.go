@@ -11,6 +11,7 @@ import (
 	"github.com/cscs-dev/cscs/plugins/source/eventlog"
 	"github.com/cscs-dev/cscs/plugins/source/load"
 	"github.com/cscs-dev/cscs/plugins/source/memory"
+	netsource "github.com/cscs-dev/cscs/plugins/source/net"
 	"github.com/cscs-dev/cscs/plugins/source/swap"
 	"github.com/cscs-dev/cscs/plugins/source/uptime"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres"
@@ -45,6 +46,7 @@ func Builtins() []Builtin {
 		{Kind: KindSource, Name: load.Name, New: func(v string) any { return load.New(v) }},
 		{Kind: KindSource, Name: authlog.Name, New: func(v string) any { return authlog.New(v) }},
 		{Kind: KindSource, Name: eventlog.Name, New: func(v string) any { return eventlog.New(v) }},
+		{Kind: KindSource, Name: netsource.Name, New: func(v string) any { return netsource.New(v) }},
 		{Kind: KindStorage, Name: sqlite.Name, New: func(v string) any { return &sqlite.Plugin{Version: v} }},
 		{Kind: KindStorage, Name: postgres.Name, New: func(v string) any { return &postgres.Plugin{Version: v} }},
 		{Kind: KindNotifier, Name: smtp.Name, New: func(v string) any { return &smtp.Notifier{Version: v} }},

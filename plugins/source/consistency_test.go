@@ -6,6 +6,7 @@ package source_test
 
 import (
 	"context"
+	"encoding/json"
 	"runtime"
 	"slices"
 	"testing"
@@ -108,7 +109,7 @@ func TestSourcesMatchTheAgentOnThisHost(t *testing.T) {
 			}
 			cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			cfg := module.Config{CPUSample: 50 * time.Millisecond}
+			cfg := module.Config{CPUSample: 50 * time.Millisecond, Settings: everySample[mod.Name()]}
 			metrics, err := mod.Collect(cctx, cfg)
 			if em, ok := mod.(module.EventModule); ok {
 				metrics, err = eventMetrics(cctx, em, cfg)
@@ -136,6 +137,13 @@ func TestSourcesMatchTheAgentOnThisHost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// everySample are the settings that make a module yield every metric on
+// any host: by default net leaves out loopback and virtual interfaces,
+// and a container's only other interface is often a veth.
+var everySample = map[string]json.RawMessage{
+	"net": json.RawMessage(`{"interfaces": ["*"]}`),
 }
 
 // eventMetrics are the metrics an event module yields beside its events.

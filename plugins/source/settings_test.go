@@ -10,6 +10,7 @@ import (
 
 	agentauthlog "github.com/cscs-dev/cscs/agent/modules/authlog"
 	agenteventlog "github.com/cscs-dev/cscs/agent/modules/eventlog"
+	agentnet "github.com/cscs-dev/cscs/agent/modules/net"
 	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 )
@@ -48,6 +49,15 @@ func moduleSettings() map[string]struct {
 			valid: map[string]any{"channel": "System", "first_window": "36h", "event_ids": []int{4624, 4625}, "max": 50},
 			bounds: []int{agenteventlog.DefaultMax, agenteventlog.MaxMax, agenteventlog.MaxEventIDs,
 				int(agenteventlog.DefaultFirstWindow.Hours()), int(agenteventlog.MaxFirstWindow.Hours())},
+		},
+		"net": {
+			settings: agentnet.Settings{},
+			parse: func(raw json.RawMessage) error {
+				_, err := agentnet.ParseSettings(raw)
+				return err
+			},
+			valid:  map[string]any{"interfaces": []string{"eth*", "eno1", "Ethernet 2"}, "include_virtual": true},
+			bounds: []int{agentnet.MaxInterfaces, agentnet.MaxPatternBytes},
 		},
 	}
 }

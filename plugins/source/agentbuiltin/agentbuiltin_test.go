@@ -12,14 +12,17 @@ import (
 	"github.com/cscs-dev/cscs/plugins/source/eventlog"
 	"github.com/cscs-dev/cscs/plugins/source/load"
 	"github.com/cscs-dev/cscs/plugins/source/memory"
+	netsource "github.com/cscs-dev/cscs/plugins/source/net"
 	"github.com/cscs-dev/cscs/plugins/source/swap"
 	"github.com/cscs-dev/cscs/plugins/source/uptime"
+	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/schema"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
 
-// units are the units source.MetricInfo allows.
-var units = []string{"percent", "bytes", "seconds", "count", ""}
+// units are the units source.MetricInfo allows: the table's, rates
+// ("bytes_per_second", "per_second") included.
+var units = metrics.Units()
 
 // builtin is a built-in source with what its description must hold and
 // the platforms it must accept and refuse.
@@ -49,6 +52,7 @@ func sources() map[string]builtin {
 		"load":     {new: load.New, alertTypes: alert("load", "load.1"), supported: slices.Concat(linux, darwin), refused: slices.Concat(windows, elsewhere)},
 		"authlog":  {new: authlog.New, events: true, supported: linux, refused: slices.Concat(darwin, windows, elsewhere)},
 		"eventlog": {new: eventlog.New, events: true, supported: windows, refused: slices.Concat(linux, darwin, elsewhere)},
+		"net":      {new: netsource.New, supported: everyAgentOS, refused: elsewhere},
 	}
 }
 
