@@ -7,11 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cscs-dev/cscs/sdk/metrics"
 	"github.com/cscs-dev/cscs/sdk/source"
 )
-
-// metricUnits are the units a source may declare.
-var metricUnits = []string{"percent", "bytes", "seconds", "count", ""}
 
 // SourceConformance checks the source contract on s: the description is
 // well formed (lower_snake_case name; a settings schema that validates;
@@ -57,8 +55,8 @@ func checkSourceDescription(t testing.TB, s source.Source, d source.Description)
 		if !strings.HasPrefix(m.Name, d.Name+".") {
 			t.Errorf("metric %q must start with the source name: %q", m.Name, d.Name+".")
 		}
-		if !slices.Contains(metricUnits, m.Unit) {
-			t.Errorf("metric %q has unit %q; use one of %q", m.Name, m.Unit, metricUnits)
+		if units := metrics.Units(); !slices.Contains(units, m.Unit) {
+			t.Errorf("metric %q has unit %q; use one of %q", m.Name, m.Unit, units)
 		}
 	}
 	for _, a := range d.AlertTypes {

@@ -30,8 +30,8 @@ func fullDescription() source.Description {
 		Version:   "2.0.1",
 		Platforms: []string{"linux/*", "windows/amd64"},
 		Metrics: []source.MetricInfo{
-			{Name: "users.logged_in", Unit: "count", Description: "sessions open"},
-			{Name: "users.idle_seconds", Unit: "seconds", Description: "longest idle session"},
+			{Name: "users.logged_in", Unit: "count", Description: "sessions open", Labels: []string{"tty", "seat"}},
+			{Name: "users.idle_seconds", Unit: "seconds", Description: "longest idle session", Labels: []string{"tty"}},
 		},
 		AlertTypes:   []source.AlertType{{Name: "users", Metric: "users.logged_in"}},
 		YieldsEvents: true,
@@ -67,8 +67,8 @@ type decodingUsers struct {
 func fullDecoded(p source.Platform, raw []byte) source.Decoded {
 	return source.Decoded{
 		Metrics: []source.Metric{
-			{Name: "users.logged_in", Value: float64(len(raw)), Unit: "count"},
-			{Name: "users.idle_seconds", Value: 12.5, Unit: "seconds"},
+			{Name: "users.logged_in", Value: float64(len(raw)), Unit: "count", Labels: map[string]string{"tty": "pts/0", "seat": "1"}},
+			{Name: "users.idle_seconds", Value: 12.5, Unit: "seconds", Labels: map[string]string{"tty": "pts/0"}},
 		},
 		Events: []source.Event{{
 			Channel:  "auth/" + p.OS + "/" + p.Arch,

@@ -109,7 +109,7 @@ func cloneDescription(d source.Description) source.Description {
 func Metrics(module string) []source.MetricInfo {
 	var out []source.MetricInfo
 	for _, m := range metrics.Of(module) {
-		out = append(out, source.MetricInfo{Name: m.Name, Unit: m.Unit, Description: m.Description})
+		out = append(out, source.MetricInfo{Name: m.Name, Unit: m.Unit, Description: m.Description, Labels: m.Labels})
 	}
 	return out
 }

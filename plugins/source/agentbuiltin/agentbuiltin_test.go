@@ -2,6 +2,7 @@ package agentbuiltin_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestDescribe(t *testing.T) {
 			if d.YieldsEvents != tc.events || d.Decodes {
 				t.Errorf("YieldsEvents %v, Decodes %v; want %v, false: the agent's module yields its data itself", d.YieldsEvents, d.Decodes, tc.events)
 			}
-			if want := agentbuiltin.Metrics(name); tc.events && !slices.Equal(d.Metrics, want) {
+			if want := agentbuiltin.Metrics(name); tc.events && !reflect.DeepEqual(d.Metrics, want) {
 				t.Errorf("event source declares metrics %+v, want the table's %+v", d.Metrics, want)
 			}
 			for _, p := range d.Platforms {
