@@ -46,6 +46,29 @@ func ConsumerQueries(t *testing.T, d Dialect, db *sql.DB, write func(ctx context
 		want      string
 		wantIndex string // an index the plan must mention; "a|b": one of them
 	}{
+		"every file system, fullest first": {
+			query: `SELECT l.host_ip, s.labels ->> 'mount' AS mount, s.labels ->> 'fstype' AS fstype, s.value AS used_percent
+			        FROM latest_stats l
+			        JOIN samples s ON s.collection_id = l.collection_id AND s.metric = 'disk.used_percent'
+			        ORDER BY s.value DESC`,
+			want: "host_ip=10.0.0.1 mount=/srv/data fstype=xfs used_percent=95.5 \n" +
+				"host_ip=10.0.0.2 mount=/ fstype=xfs used_percent=50 \n" +
+				"host_ip=10.0.0.1 mount=/ fstype=xfs used_percent=30 \n",
+		},
+		"hosts with a file system over 90 %": {
+			query: `SELECT hostname, host_ip, disk_used_percent_max FROM latest_stats
+			        WHERE disk_used_percent_max > 90 ORDER BY disk_used_percent_max DESC`,
+			want: "hostname=host-10.0.0.1 host_ip=10.0.0.1 disk_used_percent_max=95.5 \n",
+		},
+		"an interface's traffic over time": {
+			query: `SELECT s.value AS bytes_per_second
+			        FROM samples s JOIN hosts h ON h.id = s.host_id
+			        WHERE h.ip = '10.0.0.1' AND h.port = 22 AND s.metric = 'net.rx_bytes_per_second'
+			          AND s.labels ->> 'interface' = 'eth0'
+			        ORDER BY s.collected_at`,
+			want:      "bytes_per_second=100 \nbytes_per_second=2500 \n",
+			wantIndex: "samples_host_metric_collected",
+		},
 		"latest stats per host": {
 			query: `SELECT host_ip, hostname, cpu_percent, memory_percent, os
 			        FROM latest_stats ORDER BY host_ip`,
@@ -200,18 +223,29 @@ func consumerBatches(now time.Time) []*storage.Batch {
 		c.Events = events
 		return c
 	}
+	// withDisks adds file systems (mount, used percent) and eth0's
+	// received bytes per second.
+	withDisks := func(c storage.Collection, rx float64, mounts ...any) storage.Collection {
+		for i := 0; i+1 < len(mounts); i += 2 {
+			c.Samples = append(c.Samples, storage.Sample{Metric: "disk.used_percent", Value: mounts[i+1].(float64), Unit: "percent",
+				Time: c.StartedAt, Labels: map[string]string{"mount": mounts[i].(string), "device": "/dev/vda", "fstype": "xfs"}})
+		}
+		c.Samples = append(c.Samples, storage.Sample{Metric: "net.rx_bytes_per_second", Value: rx, Unit: "bytes_per_second",
+			Time: c.StartedAt, Labels: map[string]string{"interface": "eth0"}})
+		return c
+	}
 	return []*storage.Batch{
 		{RoundID: "old", StartedAt: week, Collections: []storage.Collection{
-			withEvents(OKCollection("10.0.0.1", week, map[string]float64{"cpu.percent": 5, "memory.used_percent": 10}),
-				logon(10, 4625, week, "admin")),
+			withDisks(withEvents(OKCollection("10.0.0.1", week, map[string]float64{"cpu.percent": 5, "memory.used_percent": 10}),
+				logon(10, 4625, week, "admin")), 100, "/", 20.0),
 			{HostIP: "10.0.0.2", HostPort: 22, Status: storage.StatusTimeout, Error: "old failure", StartedAt: week},
 		}},
 		{RoundID: "recent", StartedAt: recent, Collections: []storage.Collection{
-			withEvents(OKCollection("10.0.0.1", recent, map[string]float64{"cpu.percent": 25, "memory.used_percent": 40}),
+			withDisks(withEvents(OKCollection("10.0.0.1", recent, map[string]float64{"cpu.percent": 25, "memory.used_percent": 40}),
 				logon(20, 4625, recent.Add(-2*time.Minute), "admin"), logon(21, 4625, recent.Add(-time.Minute), "guest"),
-				logon(22, 4624, recent, "ops")),
-			withEvents(OKCollection("10.0.0.2", recent, map[string]float64{"cpu.percent": 3, "memory.used_percent": 70}),
-				logon(20, 4625, recent, "admin")),
+				logon(22, 4624, recent, "ops")), 2500, "/", 30.0, "/srv/data", 95.5),
+			withDisks(withEvents(OKCollection("10.0.0.2", recent, map[string]float64{"cpu.percent": 3, "memory.used_percent": 70}),
+				logon(20, 4625, recent, "admin")), 0, "/", 50.0),
 			{HostIP: "10.0.0.3", HostPort: 22, Status: storage.StatusHostKeyMismatch, Error: "host key changed", StartedAt: recent},
 		}, Alerts: []storage.AlertState{
 			{HostIP: "10.0.0.1", HostPort: 22, RuleID: "cpu>20", Type: "cpu", Metric: "cpu.percent", Condition: "> 20%",
