@@ -5,6 +5,7 @@ package all
 import (
 	"github.com/cscs-dev/cscs/agent/module"
 	"github.com/cscs-dev/cscs/agent/modules/cpu"
+	"github.com/cscs-dev/cscs/agent/modules/disk"
 	"github.com/cscs-dev/cscs/agent/modules/memory"
 	"github.com/cscs-dev/cscs/agent/modules/uptime"
 )
@@ -12,6 +13,6 @@ import (
 // Builtin returns a fresh list of the modules available on this operating
 // system, in the order an empty request runs them.
 func Builtin() []module.Module {
-	mods := []module.Module{cpu.New(), memory.New(), newSwap(), uptime.New()}
+	mods := []module.Module{cpu.New(), memory.New(), newSwap(), uptime.New(), disk.New()}
 	return append(mods, platformModules()...)
 }
