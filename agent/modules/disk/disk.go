@@ -29,12 +29,13 @@
 //
 //	{"mounts": ["/", "/var"], "types": ["ext4", "xfs"], "exclude_mounts": ["/mnt/backup"]}
 //
-// mounts reports exactly the file systems mounted at these points,
-// whatever their type or size (it goes with neither of the other two);
-// types reports only file systems of these types (compared without
-// regard to case), replacing the default exclusion of types;
-// exclude_mounts leaves out the file systems mounted at these points.
-// Each list holds at most MaxListed entries; unknown keys are refused.
+// mounts reports only the file systems mounted at these points, in that
+// order, whatever their type or size (the default exclusions and the
+// one-point-per-device rule do not apply to them); types reports only file
+// systems of these types (compared without regard to case), replacing the
+// default exclusion of types; exclude_mounts leaves out the file systems
+// mounted at these points. Given together, each narrows the others. Each
+// list holds at most MaxListed entries; unknown keys are refused.
 //
 // Each file system is measured under its own deadline (StatTimeout): a
 // hung network mount does not hang the module. A file system that could
@@ -115,9 +116,6 @@ func ParseSettings(raw json.RawMessage) (Settings, error) {
 		if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 			return Settings{}, errors.New("disk settings are not valid: more than one JSON value")
 		}
-	}
-	if len(s.Mounts) > 0 && (len(s.Types) > 0 || len(s.ExcludeMounts) > 0) {
-		return Settings{}, errors.New("disk mounts names exactly the file systems reported: it goes with neither types nor exclude_mounts")
 	}
 	for _, l := range []struct {
 		name string
@@ -235,11 +233,9 @@ func toMetrics(m Mount, u Usage) []protocol.Metric {
 	return out
 }
 
-// defaultExcluded tells whether the default filter leaves m out.
-func defaultExcluded(m Mount, types []string) bool {
-	if len(types) > 0 {
-		return !containsFold(types, m.FSType)
-	}
+// defaultExcluded tells whether m is left out unless the settings name its
+// type or mount point.
+func defaultExcluded(m Mount) bool {
 	if containsFold(DefaultExcludedTypes, m.FSType) {
 		return true
 	}
@@ -252,11 +248,12 @@ func defaultExcluded(m Mount, types []string) bool {
 	return false
 }
 
-// selected are the mounts s asks for, in the order listed, with the points
-// of s.Mounts that are not mounted. A point mounted over (listed twice)
-// counts once, as its last mount: the one visible there. Without s.Mounts,
-// a file system mounted at several points (same ID) counts once, at its
-// shortest point (the first listed among equally short ones).
+// selected are the mounts s asks for, with the points of s.Mounts that are
+// not mounted. A point mounted over (listed twice) counts once, as its
+// last mount: the one visible there. With s.Mounts, the mounts are in its
+// order; without, in all's, and a file system mounted at several points
+// (same ID) counts once, at its shortest point (the first listed among
+// equally short ones).
 func selected(all []Mount, s Settings) (out []Mount, missing []string) {
 	var visible []Mount
 	for i, m := range all {
@@ -271,12 +268,24 @@ func selected(all []Mount, s Settings) (out []Mount, missing []string) {
 			visible = append(visible, m)
 		}
 	}
+	keep := func(m Mount) bool {
+		switch {
+		case containsPoint(s.ExcludeMounts, m.Point):
+			return false
+		case len(s.Types) > 0:
+			return containsFold(s.Types, m.FSType)
+		}
+		return len(s.Mounts) > 0 || !defaultExcluded(m)
+	}
 	if len(s.Mounts) > 0 {
 		for _, p := range s.Mounts {
 			found := false
 			for _, m := range visible {
 				if samePoint(m.Point, p) {
-					out, found = append(out, m), true
+					found = true
+					if keep(m) {
+						out = append(out, m)
+					}
 					break
 				}
 			}
@@ -287,7 +296,7 @@ func selected(all []Mount, s Settings) (out []Mount, missing []string) {
 		return out, missing
 	}
 	for _, m := range visible {
-		if defaultExcluded(m, s.Types) || containsPoint(s.ExcludeMounts, m.Point) {
+		if !keep(m) {
 			continue
 		}
 		dup := false

@@ -21,20 +21,19 @@ func TestParseSettings(t *testing.T) {
 		want    Settings
 		wantErr string
 	}{
-		"no settings":        {raw: ""},
-		"null":               {raw: " null "},
-		"empty object":       {raw: "{}"},
-		"mounts":             {raw: `{"mounts": ["/", " /var/ ", "C:\\"]}`, want: Settings{Mounts: []string{"/", "/var", "C:"}}},
-		"types, exclude":     {raw: `{"types": ["ext4", "NTFS"], "exclude_mounts": ["/mnt/backup/"]}`, want: Settings{Types: []string{"ext4", "NTFS"}, ExcludeMounts: []string{"/mnt/backup"}}},
-		"not json":           {raw: `{"mounts": `, wantErr: "disk settings are not valid"},
-		"wrong type":         {raw: `{"mounts": "/"}`, wantErr: "disk settings are not valid"},
-		"unknown key":        {raw: `{"mount": ["/"]}`, wantErr: `unknown field "mount"`},
-		"two values":         {raw: `{} {}`, wantErr: "more than one JSON value"},
-		"mounts and types":   {raw: `{"mounts": ["/"], "types": ["ext4"]}`, wantErr: "goes with neither types nor exclude_mounts"},
-		"mounts and exclude": {raw: `{"mounts": ["/"], "exclude_mounts": ["/var"]}`, wantErr: "goes with neither"},
-		"empty entry":        {raw: `{"types": ["ext4", " "]}`, wantErr: `types entry "" is empty`},
-		"control char":       {raw: `{"exclude_mounts": ["/a\u0007"]}`, wantErr: "control characters"},
-		"too many":           {raw: `{"mounts": ` + long + `}`, wantErr: "mounts lists 65 entries: at most 64"},
+		"no settings":    {raw: ""},
+		"null":           {raw: " null "},
+		"empty object":   {raw: "{}"},
+		"mounts":         {raw: `{"mounts": ["/", " /var/ ", "C:\\"]}`, want: Settings{Mounts: []string{"/", "/var", "C:"}}},
+		"types, exclude": {raw: `{"types": ["ext4", "NTFS"], "exclude_mounts": ["/mnt/backup/"]}`, want: Settings{Types: []string{"ext4", "NTFS"}, ExcludeMounts: []string{"/mnt/backup"}}},
+		"not json":       {raw: `{"mounts": `, wantErr: "disk settings are not valid"},
+		"wrong type":     {raw: `{"mounts": "/"}`, wantErr: "disk settings are not valid"},
+		"unknown key":    {raw: `{"mount": ["/"]}`, wantErr: `unknown field "mount"`},
+		"two values":     {raw: `{} {}`, wantErr: "more than one JSON value"},
+		"all together":   {raw: `{"mounts": ["/"], "types": ["ext4"], "exclude_mounts": ["/var"]}`, want: Settings{Mounts: []string{"/"}, Types: []string{"ext4"}, ExcludeMounts: []string{"/var"}}},
+		"empty entry":    {raw: `{"types": ["ext4", " "]}`, wantErr: `types entry "" is empty`},
+		"control char":   {raw: `{"exclude_mounts": ["/a\u0007"]}`, wantErr: "control characters"},
+		"too many":       {raw: `{"mounts": ` + long + `}`, wantErr: "mounts lists 65 entries: at most 64"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -137,6 +137,11 @@ func TestSelected(t *testing.T) {
 			want:        []string{"/run", "/var/lib/docker", "/sys", "/srv/d", "/srv/My Data", "/mnt/over"},
 			wantMissing: []string{"/nope"},
 		},
+		"mounts narrowed by types and exclude_mounts": {
+			mounts: host, s: Settings{Mounts: []string{"/run", "/home", "/mnt/over", "/nope"}, Types: []string{"xfs", "tmpfs"}, ExcludeMounts: []string{"/run"}},
+			want:        []string{"/home", "/mnt/over"},
+			wantMissing: []string{"/nope"},
+		},
 		"container: the overlay root out, the host's disk once under the shortest bind mount": {
 			mounts: container,
 			want:   []string{"/data"},
