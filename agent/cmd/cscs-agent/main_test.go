@@ -142,7 +142,7 @@ func TestRunCollectsAndEncrypts(t *testing.T) {
 
 func TestRunRequestedModulesInOrder(t *testing.T) {
 	id, req := newRequest(t, "n1")
-	req.Modules = []string{"uptime", "disk", "memory"}
+	req.Modules = []string{"uptime", "gpu", "memory"}
 	rep := decryptReport(t, id, runRequest(t, req, setup{builtin: all.Builtin()}))
 	if len(rep.Modules) != 3 {
 		t.Fatalf("modules = %+v, want 3 entries", rep.Modules)
