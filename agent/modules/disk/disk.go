@@ -219,16 +219,25 @@ func toMetrics(m Mount, u Usage) []protocol.Metric {
 	if u.UsedBytes+u.FreeBytes > 0 {
 		pct = float64(u.UsedBytes) / float64(u.UsedBytes+u.FreeBytes) * 100
 	}
-	out := []protocol.Metric{
-		module.LabelledValue(metrics.DiskUsedPercent, module.ClampPercent(pct), labels),
-		module.LabelledValue(metrics.DiskTotalBytes, float64(u.TotalBytes), labels),
-		module.LabelledValue(metrics.DiskUsedBytes, float64(u.UsedBytes), labels),
-		module.LabelledValue(metrics.DiskFreeBytes, float64(u.FreeBytes), labels),
+	figures := [...]struct {
+		name string
+		v    float64
+	}{
+		{metrics.DiskUsedPercent, module.ClampPercent(pct)},
+		{metrics.DiskTotalBytes, float64(u.TotalBytes)},
+		{metrics.DiskUsedBytes, float64(u.UsedBytes)},
+		{metrics.DiskFreeBytes, float64(u.FreeBytes)},
+		{metrics.DiskInodesUsedPercent, 0},
 	}
+	n := len(figures) - 1
 	if u.Inodes > 0 {
 		used := u.Inodes - min(u.InodesFree, u.Inodes)
-		out = append(out, module.LabelledValue(metrics.DiskInodesUsedPercent,
-			module.ClampPercent(float64(used)/float64(u.Inodes)*100), labels))
+		figures[n].v = module.ClampPercent(float64(used) / float64(u.Inodes) * 100)
+		n++
+	}
+	out := make([]protocol.Metric, n)
+	for i, f := range figures[:n] {
+		out[i] = module.LabelledValue(f.name, f.v, labels)
 	}
 	return out
 }
