@@ -373,6 +373,8 @@ func (m Module) Collect(ctx context.Context, cfg module.Config) ([]protocol.Metr
 	var out []protocol.Metric
 	for i, mt := range mounts {
 		switch {
+		case errors.Is(errs[i], errNoMedium):
+			// a drive without a medium is not a failure
 		case errs[i] != nil:
 			failed = append(failed, mt.Point+": "+errs[i].Error())
 		case usages[i].TotalBytes == 0 && len(s.Mounts) == 0:
@@ -386,6 +388,10 @@ func (m Module) Collect(ctx context.Context, cfg module.Config) ([]protocol.Metr
 	}
 	return out, nil
 }
+
+// errNoMedium is what a statFunc returns for a drive without a medium
+// (Windows: "the device is not ready"), left out without a word.
+var errNoMedium = errors.New("no medium")
 
 // errTimeout is the error of a file system not measured in time.
 var errTimeout = errors.New("timed out (a hung network mount?)")

@@ -179,6 +179,7 @@ func TestCollect(t *testing.T) {
 			{Point: "/mnt/fuse", Device: "sshfs", FSType: "fuse.sshfs", ID: "0:41"},
 			{Point: "/mnt/empty", Device: "none", FSType: "weirdfs", ID: "0:42"},
 			{Point: "/home", Device: "/dev/sda2", FSType: "xfs", ID: "8:2"},
+			{Point: "/mnt/cd", Device: "E:", FSType: "FAT32"},
 		},
 		usage: map[string]Usage{
 			"/":          {TotalBytes: 100, UsedBytes: 50, FreeBytes: 50, Inodes: 10, InodesFree: 5},
@@ -186,7 +187,7 @@ func TestCollect(t *testing.T) {
 			"/proc":      {},
 			"/mnt/empty": {},
 		},
-		fail:    map[string]error{"/mnt/fuse": errors.New("permission denied")},
+		fail:    map[string]error{"/mnt/fuse": errors.New("permission denied"), "/mnt/cd": errNoMedium},
 		hang:    map[string]bool{"/mnt/nfs": true},
 		release: release,
 	}
@@ -205,7 +206,7 @@ func TestCollect(t *testing.T) {
 			want:     append(samples("/mnt/empty", "none", "weirdfs", 0, 0, 0, 0, -1), root...),
 		},
 		"nothing could be measured: an error naming each": {
-			settings: `{"mounts": ["/mnt/nfs", "/mnt/fuse", "/nowhere"]}`,
+			settings: `{"mounts": ["/mnt/nfs", "/mnt/fuse", "/nowhere", "/mnt/cd"]}`,
 			wantErr:  "no file system could be measured: /nowhere: not mounted; /mnt/nfs: timed out (a hung network mount?); /mnt/fuse: permission denied",
 		},
 		"nothing selected is no error": {settings: `{"types": ["zfs"]}`},

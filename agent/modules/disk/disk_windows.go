@@ -2,6 +2,7 @@ package disk
 
 import (
 	"context"
+	"errors"
 	"strings"
 
 	"github.com/shirou/gopsutil/v4/disk"
@@ -49,6 +50,9 @@ func hostStat(m Mount) (Usage, error) {
 	}
 	var avail, total, free uint64
 	if err := windows.GetDiskFreeSpaceEx(p, &avail, &total, &free); err != nil {
+		if errors.Is(err, windows.ERROR_NOT_READY) {
+			return Usage{}, errNoMedium
+		}
 		return Usage{}, err
 	}
 	return fromFreeSpace(avail, total, free), nil
