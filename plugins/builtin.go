@@ -8,6 +8,7 @@ import (
 	"github.com/cscs-dev/cscs/plugins/notifier/smtp"
 	"github.com/cscs-dev/cscs/plugins/source/authlog"
 	"github.com/cscs-dev/cscs/plugins/source/cpu"
+	"github.com/cscs-dev/cscs/plugins/source/disk"
 	"github.com/cscs-dev/cscs/plugins/source/eventlog"
 	"github.com/cscs-dev/cscs/plugins/source/load"
 	"github.com/cscs-dev/cscs/plugins/source/memory"
@@ -43,10 +44,11 @@ func Builtins() []Builtin {
 		{Kind: KindSource, Name: memory.Name, New: func(v string) any { return memory.New(v) }},
 		{Kind: KindSource, Name: swap.Name, New: func(v string) any { return swap.New(v) }},
 		{Kind: KindSource, Name: uptime.Name, New: func(v string) any { return uptime.New(v) }},
+		{Kind: KindSource, Name: disk.Name, New: func(v string) any { return disk.New(v) }},
+		{Kind: KindSource, Name: netsource.Name, New: func(v string) any { return netsource.New(v) }},
 		{Kind: KindSource, Name: load.Name, New: func(v string) any { return load.New(v) }},
 		{Kind: KindSource, Name: authlog.Name, New: func(v string) any { return authlog.New(v) }},
 		{Kind: KindSource, Name: eventlog.Name, New: func(v string) any { return eventlog.New(v) }},
-		{Kind: KindSource, Name: netsource.Name, New: func(v string) any { return netsource.New(v) }},
 		{Kind: KindStorage, Name: sqlite.Name, New: func(v string) any { return &sqlite.Plugin{Version: v} }},
 		{Kind: KindStorage, Name: postgres.Name, New: func(v string) any { return &postgres.Plugin{Version: v} }},
 		{Kind: KindNotifier, Name: smtp.Name, New: func(v string) any { return &smtp.Notifier{Version: v} }},

@@ -24,7 +24,7 @@ func TestBuiltinsNamesAreUniquePerKind(t *testing.T) {
 		seen[b.Kind] = append(seen[b.Kind], b.Name)
 	}
 	want := map[string][]string{
-		plugins.KindSource:   {"cpu", "memory", "swap", "uptime", "load", "authlog", "eventlog", "net"},
+		plugins.KindSource:   {"cpu", "memory", "swap", "uptime", "disk", "net", "load", "authlog", "eventlog"},
 		plugins.KindStorage:  {"sqlite", "postgres"},
 		plugins.KindNotifier: {"smtp"},
 	}

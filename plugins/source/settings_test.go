@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	agentauthlog "github.com/cscs-dev/cscs/agent/modules/authlog"
+	agentdisk "github.com/cscs-dev/cscs/agent/modules/disk"
 	agenteventlog "github.com/cscs-dev/cscs/agent/modules/eventlog"
 	agentnet "github.com/cscs-dev/cscs/agent/modules/net"
 	"github.com/cscs-dev/cscs/sdk/schema"
@@ -39,6 +40,15 @@ func moduleSettings() map[string]struct {
 			},
 			valid:  map[string]any{"file": "/var/log/auth.log", "max_events": 100, "first_bytes": 4096},
 			bounds: []int{agentauthlog.DefaultMaxEvents, agentauthlog.MaxMaxEvents, agentauthlog.MaxFirstBytes, agentauthlog.DefaultFirstBytes},
+		},
+		"disk": {
+			settings: agentdisk.Settings{},
+			parse: func(raw json.RawMessage) error {
+				_, err := agentdisk.ParseSettings(raw)
+				return err
+			},
+			valid:  map[string]any{"mounts": []string{"/", "C:"}, "types": []string{"ext4", "NTFS"}, "exclude_mounts": []string{"/mnt/backup"}},
+			bounds: []int{agentdisk.MaxListed},
 		},
 		"eventlog": {
 			settings: agenteventlog.Settings{},

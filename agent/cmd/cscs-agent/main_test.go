@@ -142,7 +142,7 @@ func TestRunCollectsAndEncrypts(t *testing.T) {
 
 func TestRunRequestedModulesInOrder(t *testing.T) {
 	id, req := newRequest(t, "n1")
-	req.Modules = []string{"uptime", "disk", "memory"}
+	req.Modules = []string{"uptime", "gpu", "memory"}
 	rep := decryptReport(t, id, runRequest(t, req, setup{builtin: all.Builtin()}))
 	if len(rep.Modules) != 3 {
 		t.Fatalf("modules = %+v, want 3 entries", rep.Modules)
@@ -152,7 +152,7 @@ func TestRunRequestedModulesInOrder(t *testing.T) {
 			t.Errorf("module %d = %q, want %q", i, rep.Modules[i].Name, name)
 		}
 	}
-	if e := rep.Modules[1].Error; !strings.Contains(e, `unknown module "disk"`) || !strings.Contains(e, "known: cpu, memory") {
+	if e := rep.Modules[1].Error; !strings.Contains(e, `unknown module "gpu"`) || !strings.Contains(e, "known: cpu, memory") {
 		t.Errorf("unknown module error = %q", e)
 	}
 	if rep.Modules[0].Error != "" || rep.Modules[2].Error != "" {

@@ -11,7 +11,7 @@ func TestBuiltinNames(t *testing.T) {
 	for _, m := range Builtin() {
 		names = append(names, m.Name())
 	}
-	want := []string{"cpu", "memory", "swap", "uptime", "net"}
+	want := []string{"cpu", "memory", "swap", "uptime", "disk", "net"}
 	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
 		want = append(want, "load")
 	}

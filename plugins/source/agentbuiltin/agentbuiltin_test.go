@@ -10,6 +10,7 @@ import (
 	"github.com/cscs-dev/cscs/plugins/source/agentbuiltin"
 	"github.com/cscs-dev/cscs/plugins/source/authlog"
 	"github.com/cscs-dev/cscs/plugins/source/cpu"
+	"github.com/cscs-dev/cscs/plugins/source/disk"
 	"github.com/cscs-dev/cscs/plugins/source/eventlog"
 	"github.com/cscs-dev/cscs/plugins/source/load"
 	"github.com/cscs-dev/cscs/plugins/source/memory"
@@ -50,6 +51,7 @@ func sources() map[string]builtin {
 		"memory":   {new: memory.New, alertTypes: alert("memory", "memory.used_percent"), supported: everyAgentOS, refused: elsewhere},
 		"swap":     {new: swap.New, alertTypes: alert("swap", "swap.used_percent"), supported: everyAgentOS, refused: elsewhere},
 		"uptime":   {new: uptime.New, alertTypes: alert("uptime", "uptime.seconds"), supported: everyAgentOS, refused: elsewhere},
+		"disk":     {new: disk.New, alertTypes: alert("disk", "disk.used_percent"), supported: everyAgentOS, refused: elsewhere},
 		"load":     {new: load.New, alertTypes: alert("load", "load.1"), supported: slices.Concat(linux, darwin), refused: slices.Concat(windows, elsewhere)},
 		"authlog":  {new: authlog.New, events: true, supported: linux, refused: slices.Concat(darwin, windows, elsewhere)},
 		"eventlog": {new: eventlog.New, events: true, supported: windows, refused: slices.Concat(linux, darwin, elsewhere)},
