@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func TestPutGetReplay(t *testing.T) {
 	}
 	want := batch("20261125T220100Z-aa")
 	if !got.StartedAt.Equal(want.StartedAt) || got.Collections[0].Timings.Exec != want.Collections[0].Timings.Exec ||
-		got.Collections[0].Samples[0] != want.Collections[0].Samples[0] {
+		!reflect.DeepEqual(got.Collections[0].Samples[0], want.Collections[0].Samples[0]) {
 		t.Fatalf("round trip lost data: %+v", got)
 	}
 

@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -144,7 +144,7 @@ func TestScriptCountsSessions(t *testing.T) {
 					{Name: "users.logged_in", Value: tc.loggedIn, Unit: "count"},
 					{Name: "users.distinct", Value: tc.distinct, Unit: "count"},
 				}
-				if !slices.Equal(res.Metrics, want) {
+				if !reflect.DeepEqual(res.Metrics, want) {
 					t.Errorf("metrics = %+v, want %+v", res.Metrics, want)
 				}
 				if len(res.Events) != 0 || res.Cursor != "" || res.Raw != "" {
