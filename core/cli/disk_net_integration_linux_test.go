@@ -17,7 +17,8 @@ import (
 // for the root file system, labelled with its mount, whose use agrees
 // with statfs; the first round has no network rate (no earlier counters)
 // and the second a positive one for lo, which carried the round's own SSH
-// traffic; a <alert type="disk"> rule fires and its mail names the mount.
+// traffic; a <alert type="disk"> rule and an overlay rule on labels.mount
+// fire, and their mail names the mount.
 func TestIntegrationDiskAndNet(t *testing.T) {
 	fleet := sshdtest.Start(t, sshdtest.Options{Hosts: 1})
 	host := fleet.Hosts[0]
@@ -37,6 +38,9 @@ func TestIntegrationDiskAndNet(t *testing.T) {
   }
   module "net" {
     interfaces = ["lo"]
+  }
+  alert "root_in_use" {
+    condition = labels.mount == "/" && disk.used_percent > 0.001
   }
 }
 `), 0o600))
@@ -83,8 +87,9 @@ func TestIntegrationDiskAndNet(t *testing.T) {
 			fired = append(fired, mailBody(t, m.data))
 		}
 	}
-	if len(fired) != 1 || !strings.Contains(fired[0], "Labels:   mount=/ ") || !strings.Contains(fired[0], "Metric:   disk.used_percent") {
-		t.Fatalf("FIRING mails %q; want one naming mount /", fired)
+	if len(fired) != 1 || !strings.Contains(fired[0], "Labels:   mount=/ ") || !strings.Contains(fired[0], "Metric:   disk.used_percent") ||
+		!strings.Contains(fired[0], "FIRING root_in_use") || !strings.Contains(fired[0], "FIRING disk") {
+		t.Fatalf("FIRING mails %q; want one telling of the disk rule and the overlay's rule on mount /", fired)
 	}
 	if id := queryInt(t, db, `SELECT COUNT(*) FROM alerts WHERE firing AND rule_id LIKE 'disk>0.01%{%mount="/"}'`); id != 1 {
 		t.Errorf("%d firing disk alert states for /, want 1", id)
