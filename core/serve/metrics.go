@@ -2,6 +2,8 @@ package serve
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -126,7 +128,9 @@ func (h *hostMetrics) set(c []storage.Collection) {
 // collector is unchecked.
 func (h *hostMetrics) Describe(chan<- *prometheus.Desc) {}
 
-// Collect sends one gauge per host and sample of its latest collection.
+// Collect sends one gauge per host and sample of its latest collection;
+// a sample's labels (a file system's mount, an interface) become labels
+// of its gauge.
 func (h *hostMetrics) Collect(ch chan<- prometheus.Metric) {
 	h.mu.Lock()
 	collections := h.collections
@@ -139,18 +143,35 @@ func (h *hostMetrics) Collect(ch chan<- prometheus.Metric) {
 		host := round.HostLabel(c.HostIP, c.HostPort)
 		for _, s := range c.Samples {
 			name := MetricName(s.Metric)
-			d, ok := descs[name]
+			labelNames, values := sampleLabels(s.Labels)
+			key := name + "{" + strings.Join(labelNames, ",")
+			d, ok := descs[key]
 			if !ok {
 				help := "The host's " + s.Metric + " in its latest collection"
 				if s.Unit != "" {
 					help += ", in " + s.Unit
 				}
-				d = prometheus.NewDesc(name, help+".", []string{"host", "hostname"}, nil)
-				descs[name] = d
+				d = prometheus.NewDesc(name, help+".", append([]string{"host", "hostname"}, labelNames...), nil)
+				descs[key] = d
 			}
-			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, s.Value, host, c.Hostname)
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, s.Value, append([]string{host, c.Hostname}, values...)...)
 		}
 	}
+}
+
+// sampleLabels are a sample's labels as Prometheus label names, sorted,
+// and their values. A label named like one the gauge has already (host,
+// hostname) is prefixed with "sample_".
+func sampleLabels(labels map[string]string) (names, values []string) {
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		name := k
+		if name == "host" || name == "hostname" {
+			name = "sample_" + name
+		}
+		names = append(names, name)
+		values = append(values, labels[k])
+	}
+	return names, values
 }
 
 // MetricName is the Prometheus name of a CSCS metric: cscs_host_ and the

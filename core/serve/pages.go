@@ -185,7 +185,7 @@ func sampleUnits(hosts []HostView, label string) map[string]string {
 			continue
 		}
 		for _, sm := range h.Collection.Samples {
-			units[sm.Metric] = sm.Unit
+			units[storage.FoldedName(sm.Metric, sm.Labels)] = sm.Unit
 		}
 	}
 	return units

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"database/sql"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -191,11 +192,24 @@ func TestServiceRoundsAndMetrics(t *testing.T) {
 	if len(stored) < 10 {
 		t.Fatalf("only %d samples stored for round %s", len(stored), last.Batch.RoundID)
 	}
+	labelled := 0
 	for key, v := range stored {
-		host, metric, _ := strings.Cut(key, " ")
-		if got := gauge(families, MetricName(metric), "host", host); got != v {
-			t.Errorf("%s{host=%q} = %v, stored %v", MetricName(metric), host, got, v)
+		host, rest, _ := strings.Cut(key, " ")
+		metric, labelsText, _ := strings.Cut(rest, " ")
+		labels := map[string]string{}
+		if err := json.Unmarshal([]byte(labelsText), &labels); err != nil {
+			t.Fatalf("labels %q: %v", labelsText, err)
 		}
+		if len(labels) > 0 {
+			labelled++
+		}
+		labels["host"] = host
+		if got := gaugeWith(families, MetricName(metric), labels); got != v {
+			t.Errorf("%s%v = %v, stored %v", MetricName(metric), labels, got, v)
+		}
+	}
+	if labelled == 0 {
+		t.Error("no labelled sample (disk, net) was stored; their gauges are not tested")
 	}
 
 	// The outbox, the spool and the plugin failures are as stored.
@@ -349,8 +363,29 @@ func gauge(families map[string]*dto.MetricFamily, name, label, value string) flo
 	return -1
 }
 
+// gaugeWith is the value of the gauge name whose labels include labels;
+// -1 when there is none.
+func gaugeWith(families map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
+	f := families[name]
+	if f == nil {
+		return -1
+	}
+	for _, m := range f.Metric {
+		found := 0
+		for _, l := range m.Label {
+			if v, ok := labels[l.GetName()]; ok && v == l.GetValue() {
+				found++
+			}
+		}
+		if found == len(labels) {
+			return m.GetGauge().GetValue()
+		}
+	}
+	return -1
+}
+
 // storedSamples reads the samples of round id from the SQLite database:
-// "ip:port metric" → value.
+// "ip:port metric labels" → value.
 func storedSamples(t *testing.T, path, id string) map[string]float64 {
 	t.Helper()
 	db, err := sql.Open("sqlite3", path)
@@ -358,7 +393,7 @@ func storedSamples(t *testing.T, path, id string) map[string]float64 {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT h.ip, h.port, s.metric, s.value FROM samples s
+	rows, err := db.Query(`SELECT h.ip, h.port, s.metric, s.labels, s.value FROM samples s
 		JOIN collections c ON c.id = s.collection_id JOIN hosts h ON h.id = c.host_id WHERE c.round_id = ?`, id)
 	if err != nil {
 		t.Fatal(err)
@@ -366,13 +401,13 @@ func storedSamples(t *testing.T, path, id string) map[string]float64 {
 	defer rows.Close()
 	out := map[string]float64{}
 	for rows.Next() {
-		var ip, metric string
+		var ip, metric, labels string
 		var port int
 		var v float64
-		if err := rows.Scan(&ip, &port, &metric, &v); err != nil {
+		if err := rows.Scan(&ip, &port, &metric, &labels, &v); err != nil {
 			t.Fatal(err)
 		}
-		out[round.HostLabel(ip, port)+" "+metric] = v
+		out[round.HostLabel(ip, port)+" "+metric+" "+labels] = v
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
