@@ -11,8 +11,11 @@
 // A module can be a Go program using Run, or any script that reads one JSON
 // object from stdin and prints one to stdout.
 //
-// This package is part of the public SDK and imports nothing of CSCS.
+// This package is part of the public SDK and imports nothing of CSCS
+// beyond the SDK's own internal helpers.
 package agentmod
+
+import labelset "github.com/cscs-dev/cscs/sdk/internal/labels"
 
 // Version is the exec protocol version carried in Request.Version.
 const Version = 1
@@ -79,8 +82,8 @@ type Metric struct {
 
 // Bounds of a metric's labels.
 const (
-	MaxLabels          = 8
-	MaxLabelValueBytes = 1024
+	MaxLabels          = labelset.Max
+	MaxLabelValueBytes = labelset.MaxValueBytes
 )
 
 // Event is one log record.

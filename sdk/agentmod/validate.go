@@ -1,13 +1,13 @@
 package agentmod
 
 import (
+	labelset "github.com/cscs-dev/cscs/sdk/internal/labels"
+
 	"errors"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // ValidSourceName reports whether name can name a source: a lowercase
@@ -67,9 +67,9 @@ func (r Result) Validate(source string) error {
 		if !validUnit(m.Unit) {
 			errs = append(errs, fmt.Errorf("metric %s has unit %q; use percent, bytes, seconds, count, bytes_per_second, per_second or \"\"", m.Name, clip(m.Unit)))
 		}
-		if err := validateLabels(m.Labels); err != nil {
+		if err := labelset.Check(m.Labels); err != nil {
 			errs = append(errs, fmt.Errorf("metric %s: %w", m.Name, err))
-		} else if key := seriesKey(m); seen[key] {
+		} else if key := labelset.Folded(m.Name, m.Labels); seen[key] {
 			errs = append(errs, fmt.Errorf("metric %s comes twice with the same labels; give one value per metric and labels", m.Name))
 		} else {
 			seen[key] = true
@@ -112,38 +112,6 @@ func joinErrors(errs []error) error {
 		msgs = append(msgs, fmt.Sprintf("and %d more problems", len(errs)-shown))
 	}
 	return errors.New(strings.Join(msgs, "; "))
-}
-
-// validateLabels checks a metric's labels against MaxLabels, their names
-// and MaxLabelValueBytes.
-func validateLabels(labels map[string]string) error {
-	if len(labels) > MaxLabels {
-		return fmt.Errorf("%d labels; at most %d are allowed", len(labels), MaxLabels)
-	}
-	for k, v := range labels {
-		if k == "" || len(k) > 64 || k[0] < 'a' || k[0] > 'z' || strings.IndexFunc(k, func(r rune) bool { return r > 127 || !isWordByte(byte(r)) }) >= 0 {
-			return fmt.Errorf("label name %q is not lower_snake_case (a-z, 0-9 and _, starting with a letter)", clip(k))
-		}
-		if !utf8.ValidString(v) || len(v) > MaxLabelValueBytes {
-			return fmt.Errorf("label %s: the value must be UTF-8 of at most %d bytes", k, MaxLabelValueBytes)
-		}
-	}
-	return nil
-}
-
-// seriesKey names a metric and its labels, in any order of the labels.
-func seriesKey(m Metric) string {
-	keys := make([]string, 0, len(m.Labels))
-	for k := range m.Labels {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(m.Name)
-	for _, k := range keys {
-		b.WriteString("\x00" + k + "\x00" + m.Labels[k])
-	}
-	return b.String()
 }
 
 func validUnit(u string) bool {

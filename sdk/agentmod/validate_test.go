@@ -71,7 +71,7 @@ func TestResultValidate(t *testing.T) {
 			{Name: "users.on_tty", Unit: "count", Labels: map[string]string{"seat": "1", "tty": "pts/0"}},
 		}}, wantErr: "comes twice with the same labels"},
 		"label name":  {result: Result{Metrics: []Metric{{Name: "users.x", Labels: map[string]string{"TTY": "1"}}}}, wantErr: `label name "TTY" is not lower_snake_case`},
-		"label value": {result: Result{Metrics: []Metric{{Name: "users.x", Labels: map[string]string{"tty": "\xff"}}}}, wantErr: "must be UTF-8"},
+		"label value": {result: Result{Metrics: []Metric{{Name: "users.x", Labels: map[string]string{"tty": "\xff"}}}}, wantErr: "not valid UTF-8"},
 		"NaN":         {result: Result{Metrics: []Metric{{Name: "users.x", Value: math.NaN()}}}, wantErr: "non-finite"},
 		"infinite":    {result: Result{Metrics: []Metric{{Name: "users.x", Value: math.Inf(-1)}}}, wantErr: "non-finite"},
 		"event without channel": {

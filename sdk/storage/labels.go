@@ -3,20 +3,18 @@ package storage
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
-	"strconv"
-	"strings"
-	"unicode/utf8"
+
+	labelset "github.com/cscs-dev/cscs/sdk/internal/labels"
 )
 
 // Bounds of a sample's labels, which Validate checks.
 const (
 	// MaxLabels is the most labels one sample may carry.
-	MaxLabels = 8
+	MaxLabels = labelset.Max
 	// MaxLabelValueBytes bounds a label's value (a mount point, an
 	// interface name).
-	MaxLabelValueBytes = 1024
+	MaxLabelValueBytes = labelset.MaxValueBytes
 )
 
 // LabelsText is labels as the SQL storages keep them: a JSON object with
@@ -35,11 +33,9 @@ func LabelsText(labels map[string]string) string {
 }
 
 // FoldLabels returns samples with the labels of each labelled sample
-// folded into its metric name, sorted by label name:
-// `disk.used_percent{device="/dev/sda1",mount="/var"}`. The core sends
-// samples folded to a storage whose Description does not say it keeps
-// labels. Samples without labels are returned as they are; samples itself
-// is not changed.
+// folded into its metric name (FoldedName). The core sends samples folded
+// to a storage whose Description does not say it keeps labels. Samples
+// without labels are returned as they are; samples itself is not changed.
 func FoldLabels(samples []Sample) []Sample {
 	if !slices.ContainsFunc(samples, func(s Sample) bool { return len(s.Labels) > 0 }) {
 		return samples
@@ -56,55 +52,8 @@ func FoldLabels(samples []Sample) []Sample {
 }
 
 // FoldedName is metric with labels appended as {name="value",...}, sorted
-// by name, each value quoted as in Go; metric alone for no labels.
+// by name, each value quoted as in Go: `disk.used_percent{device="/dev/sda1",mount="/var"}`;
+// metric alone for no labels.
 func FoldedName(metric string, labels map[string]string) string {
-	if len(labels) == 0 {
-		return metric
-	}
-	var b strings.Builder
-	b.WriteString(metric)
-	b.WriteByte('{')
-	for i, k := range slices.Sorted(maps.Keys(labels)) {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(strconv.Quote(labels[k]))
-	}
-	b.WriteByte('}')
-	return b.String()
-}
-
-// validateLabels checks one sample's labels: at most MaxLabels, names
-// lower_snake_case, values UTF-8 of at most MaxLabelValueBytes.
-func validateLabels(labels map[string]string) error {
-	if len(labels) > MaxLabels {
-		return fmt.Errorf("%d labels; at most %d are allowed", len(labels), MaxLabels)
-	}
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		v := labels[k]
-		switch {
-		case !snakeCase(k):
-			return fmt.Errorf("label name %q is not lower_snake_case (a-z, 0-9 and _, starting with a letter)", k)
-		case !utf8.ValidString(v):
-			return fmt.Errorf("label %s: the value is not valid UTF-8", k)
-		case len(v) > MaxLabelValueBytes:
-			return fmt.Errorf("label %s: the value is %d bytes long; at most %d are allowed", k, len(v), MaxLabelValueBytes)
-		}
-	}
-	return nil
-}
-
-func snakeCase(name string) bool {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z':
-		case i > 0 && (c >= '0' && c <= '9' || c == '_'):
-		default:
-			return false
-		}
-	}
-	return name != "" && len(name) <= 64
+	return labelset.Folded(metric, labels)
 }

@@ -1,6 +1,8 @@
 package storage
 
 import (
+	labelset "github.com/cscs-dev/cscs/sdk/internal/labels"
+
 	"errors"
 	"fmt"
 	"math"
@@ -63,7 +65,7 @@ func validateSamples(host string, samples []Sample) error {
 		if len(s.Labels) == 0 {
 			continue
 		}
-		if err := validateLabels(s.Labels); err != nil {
+		if err := labelset.Check(s.Labels); err != nil {
 			return fmt.Errorf("host %s: metric %q: %w", host, s.Metric, err)
 		}
 		if seen == nil {
