@@ -1,6 +1,7 @@
 package rate
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -113,4 +114,18 @@ func TestApplyWithoutCounters(t *testing.T) {
 	if len(rep.Modules[0].Metrics) != 1 {
 		t.Error("Apply removed a gauge")
 	}
+}
+
+// roundTrip passes totals through JSON, as the state keeps them.
+func roundTrip(t *testing.T, totals map[string]Counter) map[string]Counter {
+	t.Helper()
+	b, err := json.Marshal(totals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]Counter
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

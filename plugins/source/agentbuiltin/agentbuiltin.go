@@ -36,13 +36,7 @@ func New(desc source.Description, module string) *Source {
 // declares the module's metrics as the table of built-in metrics does and
 // one alert type, named like the source, comparing alertMetric.
 func NewMetered(module, version, alertMetric string, platforms ...string) *Source {
-	return New(source.Description{
-		Name:       module,
-		Version:    version,
-		Platforms:  platforms,
-		Metrics:    Metrics(module),
-		AlertTypes: []source.AlertType{{Name: module, Metric: alertMetric}},
-	}, module)
+	return NewMeteredWithSettings(module, version, alertMetric, schema.Schema{}, platforms...)
 }
 
 // NewMeteredWithSettings is NewMetered for a module that reads settings
