@@ -115,7 +115,11 @@ func runOne(parent context.Context, m module.Module, cfg module.Config, cursor s
 		o.err = ctx.Err()
 	}
 	res := protocol.ModuleResult{Name: m.Name(), DurationMS: float64(time.Since(start)) / float64(time.Millisecond)}
+	var partial module.PartialError
 	switch {
+	case errors.As(o.err, &partial) && len(o.metrics) > 0 && checkFinite(o.metrics) == nil:
+		res.Metrics = o.metrics
+		res.Error = protocol.ErrorText(partial.Error())
 	case errors.Is(o.err, context.DeadlineExceeded) || (o.err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded)):
 		res.Error = fmt.Sprintf("did not finish within %v; raise module_timeout_ms or check whether the host is overloaded", timeout)
 	case o.err != nil:

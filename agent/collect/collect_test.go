@@ -59,11 +59,14 @@ func TestRun(t *testing.T) {
 		fakeModule{name: "nan", metrics: metric("nan.x", math.NaN())},
 		fakeModule{name: "inf", metrics: metric("inf.x", math.Inf(1))},
 		fakeModule{name: "hostile", err: errors.New("channel \"\uFFFD\x1b[0m\" " + strings.Repeat("x", 5000))},
+		fakeModule{name: "partial", metrics: metric("partial.x", 3), err: module.PartialError{Err: errors.New("/mnt/nfs: timed out")}},
+		fakeModule{name: "partial_nan", metrics: metric("partial_nan.x", math.NaN()), err: module.PartialError{Err: errors.New("/mnt/nfs: timed out")}},
 	}
 	type want struct {
 		name    string
-		value   float64 // of the only metric, when errPart is empty
+		value   float64 // of the only metric, when errPart is empty or partial is set
 		errPart string
+		partial bool // the metric is kept beside the error
 	}
 	tests := map[string]struct {
 		names []string
@@ -84,6 +87,8 @@ func TestRun(t *testing.T) {
 				{name: "nan", errPart: "non-finite value for nan.x"},
 				{name: "inf", errPart: "non-finite value for inf.x"},
 				{name: "hostile", errPart: `channel "??[0m" xxx`},
+				{name: "partial", value: 3, errPart: "/mnt/nfs: timed out", partial: true},
+				{name: "partial_nan", errPart: "/mnt/nfs: timed out"},
 			},
 		},
 		"unknown module": {
@@ -125,7 +130,10 @@ func TestRun(t *testing.T) {
 					if g.Error != protocol.ErrorText(g.Error) {
 						t.Errorf("result %q error %q is not text the core accepts", g.Name, g.Error)
 					}
-					if len(g.Metrics) != 0 {
+					switch {
+					case w.partial && (len(g.Metrics) != 1 || g.Metrics[0].Value != w.value):
+						t.Errorf("result %q = %+v, want its measured metric kept beside the error", g.Name, g)
+					case !w.partial && len(g.Metrics) != 0:
 						t.Errorf("result %q has metrics %v beside its error", g.Name, g.Metrics)
 					}
 					continue

@@ -53,6 +53,15 @@ type EventModule interface {
 	CollectEvents(ctx context.Context, cfg Config, cursor string) (events []protocol.Event, metrics []protocol.Metric, next string, err error)
 }
 
+// PartialError is what Collect returns, beside the metrics it could
+// measure, when part of what it measures failed (a file system that did
+// not answer in time): the report keeps the metrics and says what failed
+// in the module's error.
+type PartialError struct{ Err error }
+
+func (e PartialError) Error() string { return e.Err.Error() }
+func (e PartialError) Unwrap() error { return e.Err }
+
 // ClampPercent bounds a percentage reported by the operating system to
 // 0..100; rounding in the kernel's counters can stray slightly outside.
 func ClampPercent(p float64) float64 {

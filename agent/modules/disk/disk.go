@@ -41,8 +41,8 @@
 // hung network mount does not hang the module. A file system that could
 // not be measured (timed out, or the system refused), or a point of
 // mounts that is not mounted, is left out of the round while the others
-// are reported; only when none at all could be reported does the module
-// fail, with an error naming them.
+// are reported, with a module.PartialError naming what was left out; when
+// none at all could be reported the module fails with that error.
 package disk
 
 import (
@@ -383,10 +383,13 @@ func (m Module) Collect(ctx context.Context, cfg module.Config) ([]protocol.Metr
 			out = append(out, toMetrics(mt, usages[i])...)
 		}
 	}
-	if len(out) == 0 && len(failed) > 0 {
+	switch {
+	case len(failed) == 0:
+		return out, nil
+	case len(out) == 0:
 		return nil, errors.New("no file system could be measured: " + strings.Join(failed, "; "))
 	}
-	return out, nil
+	return out, module.PartialError{Err: errors.New("not measured: " + strings.Join(failed, "; "))}
 }
 
 // errNoMedium is what a statFunc returns for a drive without a medium

@@ -197,13 +197,18 @@ func TestCollect(t *testing.T) {
 		settings string
 		want     []protocol.Metric
 		wantErr  string
+		// wantPartial is the error a partly measured round comes with,
+		// beside its metrics.
+		wantPartial string
 	}{
-		"a hung and a refusing mount are left out, the rest reported; size 0 left out": {
-			want: append(append([]protocol.Metric{}, root...), home...),
+		"a hung and a refusing mount are left out and named, the rest reported; size 0 left out": {
+			want:        append(append([]protocol.Metric{}, root...), home...),
+			wantPartial: "not measured: /mnt/nfs: timed out (a hung network mount?); /mnt/fuse: permission denied",
 		},
-		"mounts: size 0 kept, a missing point left out": {
-			settings: `{"mounts": ["/mnt/empty", "/nowhere", "/"]}`,
-			want:     append(samples("/mnt/empty", "none", "weirdfs", 0, 0, 0, 0, -1), root...),
+		"mounts: size 0 kept, a missing point left out and named": {
+			settings:    `{"mounts": ["/mnt/empty", "/nowhere", "/"]}`,
+			want:        append(samples("/mnt/empty", "none", "weirdfs", 0, 0, 0, 0, -1), root...),
+			wantPartial: "not measured: /nowhere: not mounted",
 		},
 		"nothing could be measured: an error naming each": {
 			settings: `{"mounts": ["/mnt/nfs", "/mnt/fuse", "/nowhere", "/mnt/cd"]}`,
@@ -225,7 +230,11 @@ func TestCollect(t *testing.T) {
 				}
 				return
 			}
-			if err != nil {
+			var partial module.PartialError
+			switch {
+			case tc.wantPartial != "" && (!errors.As(err, &partial) || err.Error() != tc.wantPartial):
+				t.Fatalf("Collect error = %v, want the partial error %q", err, tc.wantPartial)
+			case tc.wantPartial == "" && err != nil:
 				t.Fatalf("Collect: %v", err)
 			}
 			if !reflect.DeepEqual(got, tc.want) {
