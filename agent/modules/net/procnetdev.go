@@ -55,7 +55,7 @@ func parseNetDev(b []byte) ([]Interface, error) {
 		}})
 	}
 	if n == 0 {
-		return nil, errors.New("empty")
+		return nil, errors.New("the file is empty")
 	}
 	return out, nil
 }
