@@ -33,15 +33,25 @@ const DefaultConcurrency = 64
 type Floor struct {
 	// Addrs are the hosts' "ip:port".
 	Addrs []string
-	// User is the login name; Signer its private key.
-	User   string
-	Signer ssh.Signer
+	// User is the login name; Signer its private key, or, when Signer is
+	// nil, Password its password.
+	User     string
+	Signer   ssh.Signer
+	Password string
 	// HostKeyCallback checks host keys (known_hosts of the fleet).
 	HostKeyCallback ssh.HostKeyCallback
 	// Concurrency bounds hosts in flight; 0 means DefaultConcurrency.
 	Concurrency int
 	// Timeout bounds each host's connect, handshake and work; 0 means 30s.
 	Timeout time.Duration
+}
+
+// auth is the floor's one way to log in: the key, else the password.
+func (f Floor) auth() []ssh.AuthMethod {
+	if f.Signer != nil {
+		return []ssh.AuthMethod{ssh.PublicKeys(f.Signer)}
+	}
+	return []ssh.AuthMethod{ssh.Password(f.Password)}
 }
 
 // Exec connects to every host, runs FloorCommand and checks it printed
@@ -140,7 +150,7 @@ func (f Floor) each(ctx context.Context, work func(context.Context, *ssh.Client,
 	}
 	cfg := &ssh.ClientConfig{
 		User:            f.User,
-		Auth:            []ssh.AuthMethod{ssh.PublicKeys(f.Signer)},
+		Auth:            f.auth(),
 		HostKeyCallback: f.HostKeyCallback,
 		Timeout:         timeout,
 	}
