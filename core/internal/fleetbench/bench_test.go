@@ -407,8 +407,9 @@ func BenchmarkFleetLarge(b *testing.B) {
 		fmt.Sscanf(v, "%d", &runs)
 	}
 	var results []Result
+	var ratios []Ratio
 	warm := false
-	for _, n := range sizes(b, "FLEETBENCH_LARGE_SIZES", []int{500, 1000, 2000}) {
+	for _, n := range sizes(b, "FLEETBENCH_LARGE_SIZES", []int{500, 1000, 2000, 10000}) {
 		fleet, err := StartChildFleet(ctx, exe, n, "bench", signer.PublicKey())
 		mustDo(b, err)
 		env := newCSCSEnv(b, fleet.Addrs, "bench", keyFile, string(fleet.KnownHosts), agentDir)
@@ -416,11 +417,19 @@ func BenchmarkFleetLarge(b *testing.B) {
 			warmAgent(b, ctx, fleet, keyFile, agentDir)
 			warm = true
 		}
-		results = append(results, measureRuns(b, "cscs run cached (in-process fleet in a child)", n, runs, nil, func() error { return env.run(ctx) }))
+		r := measureRuns(b, "cscs run cached (in-process fleet in a child)", n, runs, nil, func() error { return env.run(ctx) })
+		results = append(results, r)
 		mustDo(b, fleet.Close())
+		// The hosts, agents included, run in the child: the core's CPU and
+		// RSS are the round's own.
+		m := r.Median()
+		ratios = append(ratios,
+			Ratio{Name: fmt.Sprintf("N=%d core CPU ms/host (the hosts' in the child)", n), Value: perHostMS(m.CPU, n), Target: 1.5},
+			Ratio{Name: fmt.Sprintf("N=%d core peak RSS MB", n), Value: float64(m.PeakRSS) / (1 << 20), Target: 250})
 	}
 	fmt.Println()
 	mustDo(b, WriteTable(os.Stdout, results))
+	mustDo(b, WriteRatios(os.Stdout, ratios))
 }
 
 // warmAgent puts the agent in place on a child fleet: every host shares
