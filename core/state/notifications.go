@@ -169,7 +169,7 @@ func (d *DB) ClaimNotification(ctx context.Context, id, token string, now, lease
 		n       Notification
 		claimed bool
 	)
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE notifications SET status = 'sending', claim_token = ?, lease_until = ?
 			 WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?`,
@@ -217,7 +217,7 @@ type Finished struct {
 // the others are recorded.
 func (d *DB) FinishNotifications(ctx context.Context, token string, outcomes []Finished) error {
 	var lost []error
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(tx *txn) error {
 		lost = nil
 		for _, f := range outcomes {
 			query, args, err := finishQuery(f.ID, token, f.Outcome)
@@ -284,7 +284,7 @@ func (d *DB) ClaimNotifications(ctx context.Context, ids []string, token string,
 		return nil, fmt.Errorf("claim %d notifications: no claim token given", len(ids))
 	}
 	var claimed []Notification
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(tx *txn) error {
 		claimed = claimed[:0]
 		for _, id := range ids {
 			res, err := tx.ExecContext(ctx,
@@ -318,7 +318,7 @@ func (d *DB) ClaimNotifications(ctx context.Context, ids []string, token string,
 // after all back to pending, as they were before the claim: no attempt is
 // counted and they keep their due time and place.
 func (d *DB) ReleaseClaims(ctx context.Context, ids []string, token string) error {
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(tx *txn) error {
 		for _, id := range ids {
 			if _, err := tx.ExecContext(ctx,
 				`UPDATE notifications SET status = 'pending', claim_token = '', lease_until = NULL
@@ -341,7 +341,7 @@ func (d *DB) ReleaseClaims(ctx context.Context, ids []string, token string) erro
 // crashed or was killed) without recording whether the send went through.
 func (d *DB) ReleaseExpiredClaims(ctx context.Context, now time.Time, note string) ([]string, error) {
 	var ids []string
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(tx *txn) error {
 		var err error
 		ids, err = queryStrings(ctx, tx,
 			`SELECT id FROM notifications WHERE status = 'sending' AND (lease_until IS NULL OR lease_until < ?) ORDER BY id`,
@@ -349,14 +349,26 @@ func (d *DB) ReleaseExpiredClaims(ctx context.Context, now time.Time, note strin
 		if err != nil {
 			return err
 		}
+		// Each update checks again that the claim is still expired: on
+		// PostgreSQL another core may have released (and a third claimed)
+		// the row since the select.
+		released := ids[:0]
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx,
+			res, err := tx.ExecContext(ctx,
 				`UPDATE notifications SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
-				   claim_token = '', lease_until = NULL WHERE id = ?`,
-				formatTime(now), note, id); err != nil {
+				   claim_token = '', lease_until = NULL
+				 WHERE id = ? AND status = 'sending' AND (lease_until IS NULL OR lease_until < ?)`,
+				formatTime(now), note, id, formatTime(now))
+			if err != nil {
 				return err
 			}
+			if c, err := res.RowsAffected(); err != nil {
+				return err
+			} else if c == 1 {
+				released = append(released, id)
+			}
 		}
+		ids = released
 		return nil
 	})
 	if err != nil {
