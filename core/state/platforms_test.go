@@ -110,11 +110,11 @@ func TestAddRoundValues(t *testing.T) {
 // BenchmarkAddRoundValues stores rounds of 200 hosts with 15 metrics into
 // a database that already keeps KeepValues rounds: the steady state.
 func BenchmarkAddRoundValues(b *testing.B) {
-	db, err := Open(b.Context(), Path(b.TempDir()), Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	forEachEngineB(b, func(b *testing.B, e engine) { benchmarkAddRoundValues(b, e) })
+}
+
+func benchmarkAddRoundValues(b *testing.B, e engine) {
+	db := openTest(b, e, Options{})
 	round := func(at time.Time) []HostValues {
 		hosts := make([]HostValues, 200)
 		for i := range hosts {
