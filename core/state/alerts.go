@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -197,17 +198,28 @@ func (h HostValues) check() error {
 	return nil
 }
 
-// addValues writes checked hosts' values in tx, then trims every host's
-// metrics to the newest d.keep values with one statement: one DELETE per
-// round costs a fraction of one per host and metric.
+// valuesPerInsert is how many values one INSERT of addValues writes:
+// one statement per few hundred values instead of one per value spares
+// PostgreSQL the round trips (5 parameters each, far below both engines'
+// limits).
+const valuesPerInsert = 200
+
+// valueRow is one row of recent_values.
+type valueRow struct {
+	ip     string
+	port   int
+	metric string
+	at     string
+	value  float64
+}
+
+// addValues writes checked hosts' values in tx, valuesPerInsert a
+// statement, then trims every host's metrics to the newest d.keep values
+// with one statement: one DELETE per round costs a fraction of one per
+// host and metric.
 func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
-	upsert, err := tx.PrepareContext(ctx,
-		`INSERT INTO recent_values (host_ip, host_port, metric, at, value) VALUES (?, ?, ?, ?, ?)
-		 ON CONFLICT (host_ip, host_port, metric, at) DO UPDATE SET value = excluded.value`)
-	if err != nil {
-		return err
-	}
-	defer upsert.Close()
+	var rows []valueRow
+	index := map[valueRow]int{} // by key (value 0): a key given twice keeps the last value
 	for _, h := range hosts {
 		stamp := formatTime(h.At)
 		metrics := make([]string, 0, len(h.Values))
@@ -220,9 +232,25 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 			if math.IsNaN(v) {
 				continue
 			}
-			if _, err := upsert.ExecContext(ctx, h.HostIP, h.HostPort, m, stamp, v); err != nil {
-				return fmt.Errorf("metric %s of %s: %w", m, hostLabel(h.HostIP, h.HostPort), err)
+			key := valueRow{ip: h.HostIP, port: h.HostPort, metric: m, at: stamp}
+			if i, ok := index[key]; ok {
+				rows[i].value = v
+				continue
 			}
+			index[key] = len(rows)
+			key.value = v
+			rows = append(rows, key)
+		}
+	}
+	for len(rows) > 0 {
+		batch := rows[:min(len(rows), valuesPerInsert)]
+		rows = rows[len(batch):]
+		args := make([]any, 0, 5*len(batch))
+		for _, r := range batch {
+			args = append(args, r.ip, r.port, r.metric, r.at, r.value)
+		}
+		if _, err := tx.ExecContext(ctx, upsertValues(len(batch)), args...); err != nil {
+			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx,
@@ -235,4 +263,19 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 		return fmt.Errorf("trim recent values: %w", err)
 	}
 	return nil
+}
+
+// upsertValues is the statement writing n rows of recent_values,
+// replacing the value of a time already stored.
+func upsertValues(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO recent_values (host_ip, host_port, metric, at, value) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?)")
+	}
+	b.WriteString(` ON CONFLICT (host_ip, host_port, metric, at) DO UPDATE SET value = excluded.value`)
+	return b.String()
 }

@@ -257,3 +257,42 @@ func TestPlatformStoredBeforeShell(t *testing.T) {
 		}
 	})
 }
+
+// TestAddRoundValuesInBatches: a round of more values than one statement
+// writes stores them all, and a host given twice at one time keeps the
+// values given last.
+func TestAddRoundValuesInBatches(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e engine) {
+		ctx := t.Context()
+		db := openTest(t, e, Options{})
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		many := make(map[string]float64, 2*valuesPerInsert+50)
+		for m := range 2*valuesPerInsert + 50 {
+			many[fmt.Sprintf("m.%04d", m)] = float64(m)
+		}
+		hosts := []HostValues{
+			{HostIP: "10.0.0.1", HostPort: 22, At: at, Values: many},
+			{HostIP: "10.0.0.1", HostPort: 22, At: at, Values: map[string]float64{"m.0001": -1, "extra": 2}},
+		}
+		mustDo(t, db.AddRoundValues(ctx, hosts))
+		got, err := db.HostRecentValues(ctx, "10.0.0.1", 22)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(many)+1 {
+			t.Fatalf("%d metrics stored, want %d", len(got), len(many)+1)
+		}
+		for _, mv := range got {
+			want, ok := many[mv.Metric]
+			switch mv.Metric {
+			case "m.0001":
+				want = -1
+			case "extra":
+				want, ok = 2, true
+			}
+			if !ok || len(mv.Points) != 1 || mv.Points[0].Value != want || !mv.Points[0].At.Equal(at) {
+				t.Errorf("%s: %+v, want one value %v", mv.Metric, mv.Points, want)
+			}
+		}
+	})
+}
