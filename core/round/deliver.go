@@ -72,7 +72,7 @@ type Delivery struct {
 // the mail waits in the outbox.
 func (d *Deliverer) Deliver(ctx context.Context, p *Plan, rep Reporter) Delivery {
 	notes := noter{rep}
-	st, err := state.Open(ctx, state.Path(p.Env.DataDir), state.Options{})
+	st, err := state.Open(ctx, p.Env.StateTarget(), state.Options{})
 	if err != nil {
 		notes.problem("mail not sent, the notifications wait in the outbox: state database: %v", err)
 		return Delivery{}

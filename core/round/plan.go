@@ -17,6 +17,7 @@ import (
 	"github.com/cscs-dev/cscs/core/pipeline"
 	"github.com/cscs-dev/cscs/core/round/pool"
 	"github.com/cscs-dev/cscs/core/round/remote"
+	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/core/transport"
 )
 
@@ -172,6 +173,10 @@ type Environment struct {
 	// DB is the built-in storage's database (a SQLite path or a
 	// postgres:// DSN), used when the overlays have no storage blocks.
 	DB string
+	// State is the core's state database (see core/state): a SQLite path
+	// or a postgres:// DSN, which several cores may share; empty for
+	// state.db in DataDir.
+	State string
 	// UseSSHAgent offers the keys of the ssh-agent at $SSH_AUTH_SOCK.
 	UseSSHAgent bool
 	// InProcessPlugins runs the built-in plugins inside the core
@@ -179,6 +184,15 @@ type Environment struct {
 	InProcessPlugins bool
 	// Logger receives plugin logs.
 	Logger hclog.Logger
+}
+
+// StateTarget is the state database that rounds open: Env.State, or
+// state.db in DataDir when it is empty.
+func (e Environment) StateTarget() string {
+	if e.State != "" {
+		return e.State
+	}
+	return state.Path(e.DataDir)
 }
 
 // Plan is one round, ready to run as many times as wanted: the

@@ -154,7 +154,7 @@ func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Resul
 	// The state database keeps alert states, the outbox and event cursors.
 	// Without it the round still runs: alerts are skipped and cursors do
 	// not advance.
-	st, err := state.Open(context.WithoutCancel(ctx), state.Path(p.Env.DataDir), state.Options{})
+	st, err := state.Open(context.WithoutCancel(ctx), p.Env.StateTarget(), state.Options{})
 	if err != nil {
 		notes.problem("state database: %v; alerts are skipped and event cursors do not advance this round", err)
 		st = nil

@@ -126,10 +126,12 @@ func ReadHost(ctx context.Context, p *Plan, ip string, port int) (Host, error) {
 // openState opens the plan's state database for reading only
 // (state.ErrNoState before the first round).
 func openState(ctx context.Context, p *Plan) (*state.DB, error) {
-	if err := hasDataDir(p); err != nil {
-		return nil, err
+	if p == nil || p.Env.State == "" { // state.db in the data directory
+		if err := hasDataDir(p); err != nil {
+			return nil, err
+		}
 	}
-	st, err := state.OpenReadOnly(ctx, state.Path(p.Env.DataDir), state.Options{})
+	st, err := state.OpenReadOnly(ctx, p.Env.StateTarget(), state.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("state database: %w", err)
 	}

@@ -2,6 +2,7 @@ package round
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	"github.com/cscs-dev/cscs/core/internal/testkey"
 	"github.com/cscs-dev/cscs/core/round/pool"
 	"github.com/cscs-dev/cscs/core/spool"
+	"github.com/cscs-dev/cscs/core/state"
+	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -93,5 +96,38 @@ func TestReadSpools(t *testing.T) {
 	}
 	if _, err := ReadFleet(t.Context(), &Plan{}); err == nil {
 		t.Error("ReadFleet of a plan without a data directory did not fail")
+	}
+}
+
+// TestStateOnPostgres: with Environment.State a postgres:// DSN, a round
+// keeps its state there (no state.db in the data directory) and the
+// status reads find it.
+func TestStateOnPostgres(t *testing.T) {
+	ctx := context.Background()
+	d := startDemo(t, 1)
+	dsn := pgtest.SchemaDSN(t)
+	plan := demoPlan(t, d, func(env *Environment) { env.State = dsn })
+	if plan.Env.StateTarget() != dsn {
+		t.Fatalf("StateTarget = %q, want the DSN", plan.Env.StateTarget())
+	}
+	var rec recorder
+	res := Run(ctx, plan, &rec)
+	if !res.Stored {
+		t.Fatalf("round not stored: %s; notes %v", res, rec.notes)
+	}
+	if _, err := os.Stat(state.Path(plan.Env.DataDir)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("state.db in the data directory: %v", err)
+	}
+	fleet, err := ReadFleet(ctx, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fleet.Outbox[storage.NotificationSent] < 1 {
+		t.Errorf("ReadFleet outbox = %v; want the event-log mail sent", fleet.Outbox)
+	}
+	c := res.Batch.Collections[0]
+	host, err := ReadHost(ctx, plan, c.HostIP, c.HostPort)
+	if err != nil || len(host.Series) != len(c.Samples) {
+		t.Errorf("ReadHost: %d series for %d samples, %v", len(host.Series), len(c.Samples), err)
 	}
 }

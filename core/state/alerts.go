@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -78,13 +79,17 @@ func (d *DB) putAlert(ctx context.Context, hostIP string, hostPort int, ruleID s
 	if !math.IsNaN(row.lastValue) {
 		lastValue = row.lastValue
 	}
+	firing := 0 // an INTEGER 0 or 1 on both engines
+	if row.firing {
+		firing = 1
+	}
 	_, err := d.db.ExecContext(ctx,
 		`INSERT INTO alert_state (host_ip, host_port, rule_id, firing, since, last_notified, last_value, updated_at, streak)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (host_ip, host_port, rule_id) DO UPDATE SET
 		   firing = excluded.firing, since = excluded.since, last_notified = excluded.last_notified,
 		   last_value = excluded.last_value, updated_at = excluded.updated_at, streak = excluded.streak`,
-		hostIP, hostPort, ruleID, row.firing, nullTime(row.since), nullTime(row.lastNotified), lastValue, formatTime(time.Now()), row.streak)
+		hostIP, hostPort, ruleID, firing, nullTime(row.since), nullTime(row.lastNotified), lastValue, formatTime(time.Now()), row.streak)
 	if err != nil {
 		return fmt.Errorf("store alert state of rule %s on %s: %w", ruleID, hostLabel(hostIP, hostPort), err)
 	}
@@ -98,14 +103,13 @@ func (d *DB) recentValues(ctx context.Context, hostIP string, hostPort int, metr
 	if n == 0 {
 		return nil, nil
 	}
-	if n < 0 {
-		n = -1 // no LIMIT
-	}
-	rows, err := d.db.QueryContext(ctx,
-		`SELECT at, value FROM recent_values
+	query, args := `SELECT at, value FROM recent_values
 		 WHERE host_ip = ? AND host_port = ? AND metric = ?
-		 ORDER BY at DESC LIMIT ?`,
-		hostIP, hostPort, metric, n)
+		 ORDER BY at DESC`, []any{hostIP, hostPort, metric}
+	if n > 0 { // else no LIMIT (PostgreSQL refuses a negative one)
+		query, args = query+` LIMIT ?`, append(args, n)
+	}
+	rows, err := d.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read recent values of %s on %s: %w", metric, hostLabel(hostIP, hostPort), err)
 	}
@@ -168,7 +172,7 @@ func (d *DB) AddRoundValues(ctx context.Context, hosts []HostValues) error {
 		}
 	}
 	if len(valid) > 0 {
-		if err := d.inTx(ctx, func(tx *sql.Tx) error { return d.addValues(ctx, tx, valid) }); err != nil {
+		if err := d.inTx(ctx, func(tx *txn) error { return d.addValues(ctx, tx, valid) }); err != nil {
 			if len(valid) == 1 {
 				err = fmt.Errorf("store recent values of %s: %w", hostLabel(valid[0].HostIP, valid[0].HostPort), err)
 			} else {
@@ -194,17 +198,28 @@ func (h HostValues) check() error {
 	return nil
 }
 
-// addValues writes checked hosts' values in tx, then trims every host's
-// metrics to the newest d.keep values with one statement: one DELETE per
-// round costs a fraction of one per host and metric.
-func (d *DB) addValues(ctx context.Context, tx *sql.Tx, hosts []HostValues) error {
-	upsert, err := tx.PrepareContext(ctx,
-		`INSERT INTO recent_values (host_ip, host_port, metric, at, value) VALUES (?, ?, ?, ?, ?)
-		 ON CONFLICT (host_ip, host_port, metric, at) DO UPDATE SET value = excluded.value`)
-	if err != nil {
-		return err
-	}
-	defer upsert.Close()
+// valuesPerInsert is how many values one INSERT of addValues writes:
+// one statement per few hundred values instead of one per value spares
+// PostgreSQL the round trips (5 parameters each, far below both engines'
+// limits).
+const valuesPerInsert = 200
+
+// valueRow is one row of recent_values.
+type valueRow struct {
+	ip     string
+	port   int
+	metric string
+	at     string
+	value  float64
+}
+
+// addValues writes checked hosts' values in tx, valuesPerInsert a
+// statement, then trims every host's metrics to the newest d.keep values
+// with one statement: one DELETE per round costs a fraction of one per
+// host and metric.
+func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
+	var rows []valueRow
+	index := map[valueRow]int{} // by key (value 0): a key given twice keeps the last value
 	for _, h := range hosts {
 		stamp := formatTime(h.At)
 		metrics := make([]string, 0, len(h.Values))
@@ -217,9 +232,25 @@ func (d *DB) addValues(ctx context.Context, tx *sql.Tx, hosts []HostValues) erro
 			if math.IsNaN(v) {
 				continue
 			}
-			if _, err := upsert.ExecContext(ctx, h.HostIP, h.HostPort, m, stamp, v); err != nil {
-				return fmt.Errorf("metric %s of %s: %w", m, hostLabel(h.HostIP, h.HostPort), err)
+			key := valueRow{ip: h.HostIP, port: h.HostPort, metric: m, at: stamp}
+			if i, ok := index[key]; ok {
+				rows[i].value = v
+				continue
 			}
+			index[key] = len(rows)
+			key.value = v
+			rows = append(rows, key)
+		}
+	}
+	for len(rows) > 0 {
+		batch := rows[:min(len(rows), valuesPerInsert)]
+		rows = rows[len(batch):]
+		args := make([]any, 0, 5*len(batch))
+		for _, r := range batch {
+			args = append(args, r.ip, r.port, r.metric, r.at, r.value)
+		}
+		if _, err := tx.ExecContext(ctx, upsertValues(len(batch)), args...); err != nil {
+			return err
 		}
 	}
 	if _, err := tx.ExecContext(ctx,
@@ -227,9 +258,24 @@ func (d *DB) addValues(ctx context.Context, tx *sql.Tx, hosts []HostValues) erro
 		   SELECT host_ip, host_port, metric, at FROM (
 		     SELECT host_ip, host_port, metric, at,
 		       row_number() OVER (PARTITION BY host_ip, host_port, metric ORDER BY at DESC) AS newer
-		     FROM recent_values)
+		     FROM recent_values) AS ranked
 		   WHERE newer > ?)`, d.keep); err != nil {
 		return fmt.Errorf("trim recent values: %w", err)
 	}
 	return nil
+}
+
+// upsertValues is the statement writing n rows of recent_values,
+// replacing the value of a time already stored.
+func upsertValues(n int) string {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO recent_values (host_ip, host_port, metric, at, value) VALUES `)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?)")
+	}
+	b.WriteString(` ON CONFLICT (host_ip, host_port, metric, at) DO UPDATE SET value = excluded.value`)
+	return b.String()
 }

@@ -9,24 +9,29 @@ import (
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
-// BenchmarkDownRuleHealthyRound evaluates the down rule of 200 healthy
-// hosts per round against the state database, as a round does: the
+// BenchmarkDownRuleHealthyRound evaluates the down rule of 200 and 500
+// healthy hosts per round against the state database, on each engine,
+// as a round does: the
 // state of a host that stays up is not written again ("skip unchanged").
 // "write every round" adds the write that skip spares, for comparison.
 func BenchmarkDownRuleHealthyRound(b *testing.B) {
+	forEachEngineB(b, func(b *testing.B, e engine) {
+		for _, n := range []int{200, 500} {
+			b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) { benchmarkDownRule(b, e, n) })
+		}
+	})
+}
+
+func benchmarkDownRule(b *testing.B, e engine, nHosts int) {
 	for _, write := range []bool{false, true} {
 		name := "skip unchanged"
 		if write {
 			name = "write every round"
 		}
 		b.Run(name, func(b *testing.B) {
-			db, err := Open(b.Context(), Path(b.TempDir()), Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
+			db := openTest(b, e, Options{})
 			rules := []alert.Rule{alert.DownRule(alert.DefaultDownAfter)}
-			hosts := make([]alert.HostInfo, 200)
+			hosts := make([]alert.HostInfo, nHosts)
 			for i := range hosts {
 				hosts[i] = alert.HostInfo{IP: fmt.Sprintf("10.0.%d.%d", i/250, i%250+1), Port: 22, Status: storage.StatusOK}
 			}

@@ -169,7 +169,7 @@ func (d *DB) ClaimNotification(ctx context.Context, id, token string, now, lease
 		n       Notification
 		claimed bool
 	)
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(tx *txn) error {
 		res, err := tx.ExecContext(ctx,
 			`UPDATE notifications SET status = 'sending', claim_token = ?, lease_until = ?
 			 WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?`,
@@ -212,14 +212,15 @@ type Finished struct {
 }
 
 // FinishNotifications records the outcomes of notifications claimed with
-// token in one transaction, in order. A notification whose claim no
+// token in one transaction, in the order of their ids (several outcomes
+// of one id in the order given). A notification whose claim no
 // longer holds is skipped and named in the error (wrapping ErrClaimLost);
 // the others are recorded.
 func (d *DB) FinishNotifications(ctx context.Context, token string, outcomes []Finished) error {
 	var lost []error
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(tx *txn) error {
 		lost = nil
-		for _, f := range outcomes {
+		for _, f := range lockOrderFinished(outcomes) {
 			query, args, err := finishQuery(f.ID, token, f.Outcome)
 			if err != nil {
 				return err
@@ -283,10 +284,10 @@ func (d *DB) ClaimNotifications(ctx context.Context, ids []string, token string,
 	if token == "" {
 		return nil, fmt.Errorf("claim %d notifications: no claim token given", len(ids))
 	}
-	var claimed []Notification
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		claimed = claimed[:0]
-		for _, id := range ids {
+	var claimed map[string]Notification
+	err := d.inTx(ctx, func(tx *txn) error {
+		claimed = make(map[string]Notification, len(ids))
+		for _, id := range lockOrder(ids) {
 			res, err := tx.ExecContext(ctx,
 				`UPDATE notifications SET status = 'sending', claim_token = ?, lease_until = ?
 				 WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?`,
@@ -304,22 +305,29 @@ func (d *DB) ClaimNotifications(ctx context.Context, ids []string, token string,
 			if err != nil {
 				return err
 			}
-			claimed = append(claimed, n)
+			claimed[id] = n
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim %d notifications: %w", len(ids), err)
 	}
-	return claimed, nil
+	var out []Notification
+	for _, id := range ids {
+		if n, ok := claimed[id]; ok {
+			out = append(out, n)
+			delete(claimed, id) // an id given twice is claimed once
+		}
+	}
+	return out, nil
 }
 
 // ReleaseClaims puts notifications claimed with token that were not sent
 // after all back to pending, as they were before the claim: no attempt is
 // counted and they keep their due time and place.
 func (d *DB) ReleaseClaims(ctx context.Context, ids []string, token string) error {
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
-		for _, id := range ids {
+	err := d.inTx(ctx, func(tx *txn) error {
+		for _, id := range lockOrder(ids) {
 			if _, err := tx.ExecContext(ctx,
 				`UPDATE notifications SET status = 'pending', claim_token = '', lease_until = NULL
 				 WHERE id = ? AND status = 'sending' AND claim_token = ?`, id, token); err != nil {
@@ -341,7 +349,7 @@ func (d *DB) ReleaseClaims(ctx context.Context, ids []string, token string) erro
 // crashed or was killed) without recording whether the send went through.
 func (d *DB) ReleaseExpiredClaims(ctx context.Context, now time.Time, note string) ([]string, error) {
 	var ids []string
-	err := d.inTx(ctx, func(tx *sql.Tx) error {
+	err := d.inTx(ctx, func(tx *txn) error {
 		var err error
 		ids, err = queryStrings(ctx, tx,
 			`SELECT id FROM notifications WHERE status = 'sending' AND (lease_until IS NULL OR lease_until < ?) ORDER BY id`,
@@ -349,14 +357,26 @@ func (d *DB) ReleaseExpiredClaims(ctx context.Context, now time.Time, note strin
 		if err != nil {
 			return err
 		}
+		// Each update checks again that the claim is still expired: on
+		// PostgreSQL another core may have released (and a third claimed)
+		// the row since the select.
+		released := ids[:0]
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx,
+			res, err := tx.ExecContext(ctx,
 				`UPDATE notifications SET status = 'pending', attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
-				   claim_token = '', lease_until = NULL WHERE id = ?`,
-				formatTime(now), note, id); err != nil {
+				   claim_token = '', lease_until = NULL
+				 WHERE id = ? AND status = 'sending' AND (lease_until IS NULL OR lease_until < ?)`,
+				formatTime(now), note, id, formatTime(now))
+			if err != nil {
 				return err
 			}
+			if c, err := res.RowsAffected(); err != nil {
+				return err
+			} else if c == 1 {
+				released = append(released, id)
+			}
 		}
+		ids = released
 		return nil
 	})
 	if err != nil {
@@ -460,4 +480,21 @@ func (d *DB) WaitingChannels(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("list notification channels: %w", err)
 	}
 	return out, nil
+}
+
+// lockOrder is ids sorted: the transactions that change several outbox
+// rows change them in the order of their ids, so that two of them (two
+// cores on one PostgreSQL database) never wait for each other's rows in
+// a deadlock.
+func lockOrder(ids []string) []string {
+	sorted := slices.Clone(ids)
+	slices.Sort(sorted)
+	return sorted
+}
+
+// lockOrderFinished is outcomes in lockOrder, stable.
+func lockOrderFinished(outcomes []Finished) []Finished {
+	sorted := slices.Clone(outcomes)
+	slices.SortStableFunc(sorted, func(a, b Finished) int { return strings.Compare(a.ID, b.ID) })
+	return sorted
 }

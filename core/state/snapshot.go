@@ -58,7 +58,7 @@ func (s *snapshot[K, V]) put(read func() (map[K]V, error), k K, v V) {
 // table in errors. The query does not stop when ctx is cancelled: the
 // snapshot keeps what the first lookup read, failure included, for every
 // later lookup.
-func readTable[K comparable, V any](ctx context.Context, db *sql.DB, what, query string, scan func(*sql.Rows) (K, V, error)) func() (map[K]V, error) {
+func readTable[K comparable, V any](ctx context.Context, db *conn, what, query string, scan func(*sql.Rows) (K, V, error)) func() (map[K]V, error) {
 	return func() (map[K]V, error) {
 		out := make(map[K]V)
 		err := eachRow(context.WithoutCancel(ctx), db, func(rows *sql.Rows) error {
