@@ -21,7 +21,9 @@ type settings struct {
 	emailPath  string
 	dbPath     string
 	// db is dbPath with an env: or file: reference resolved (resolveDB).
-	db        string
+	db string
+	// statePath is --state; state the same resolved.
+	statePath, state string
 	dataDir   string
 	agentDir  string
 	output    string
@@ -62,6 +64,11 @@ func (s *settings) dataFlags(fs *flag.FlagSet, env *Env) {
 
 func (s *settings) dbFlags(fs *flag.FlagSet) {
 	fs.StringVar(&s.dbPath, "db", "cscs.db", "database: a SQLite file, or a postgres:// DSN; env:NAME or file:PATH read it from the environment or a file, keeping a password off the process list")
+}
+
+// stateFlag registers --state.
+func (s *settings) stateFlag(fs *flag.FlagSet) {
+	fs.StringVar(&s.statePath, "state", "", "the core's state (alert states, mail outbox, cursors): a SQLite file, or a postgres:// DSN several cores may share, in a schema of its own (search_path=…); default <data-dir>/state.db; env:NAME or file:PATH as for --db")
 }
 
 func (s *settings) roundFlags(fs *flag.FlagSet) {
@@ -124,13 +131,22 @@ func (s *settings) checkOutput() error {
 }
 
 // resolveDB reads --db, which may be written env:NAME or file:PATH.
-func (s *settings) resolveDB(env *Env) error {
-	v, err := config.ParseSecret(s.dbPath, ".", envLookup(env))
-	if err != nil {
-		return fmt.Errorf("--db: %w", err)
+func (s *settings) resolveDB(env *Env) (err error) {
+	s.db, err = resolveFlag(env, "db", s.dbPath)
+	return err
+}
+
+// resolveFlag reads the value of flag name, which may be written env:NAME
+// or file:PATH to keep a password off the process list.
+func resolveFlag(env *Env, name, value string) (string, error) {
+	if value == "" {
+		return "", nil
 	}
-	s.db = v.Reveal()
-	return nil
+	v, err := config.ParseSecret(value, ".", envLookup(env))
+	if err != nil {
+		return "", fmt.Errorf("--%s: %w", name, err)
+	}
+	return v.Reveal(), nil
 }
 
 func (s *settings) check() error {

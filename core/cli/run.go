@@ -20,6 +20,7 @@ func runCommand(ctx context.Context, env *Env) int {
 	fs := newFlagSet(env, "run")
 	s.loadFlags(fs, env)
 	s.dbFlags(fs)
+	s.stateFlag(fs)
 	s.roundFlags(fs)
 	if ok, code := parse(fs, env); !ok {
 		return code
@@ -52,6 +53,7 @@ func serveCommand(ctx context.Context, env *Env) int {
 	fs := newFlagSet(env, "serve")
 	s.loadFlags(fs, env)
 	s.dbFlags(fs)
+	s.stateFlag(fs)
 	s.roundFlags(fs)
 	listen := fs.String("listen", serve.DefaultListen, "address of the status pages, /healthz, /readyz and /metrics")
 	webConfig := fs.String("web-config-file", "", "Prometheus web configuration file (TLS, basic auth) for --listen; without it, plain HTTP for anyone who reaches it")
@@ -93,6 +95,11 @@ func serveCommand(ctx context.Context, env *Env) int {
 // errors are printed under command's name (nil: exit with the code).
 func (s *settings) prepare(ctx context.Context, env *Env, fs *flag.FlagSet, command string) (*round.Plan, int) {
 	if err := s.check(); err != nil {
+		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
+		return nil, ExitBadConfig
+	}
+	var err error
+	if s.state, err = resolveFlag(env, "state", s.statePath); err != nil {
 		fmt.Fprintf(env.Stderr, "cscs %s: %v\n", command, err)
 		return nil, ExitBadConfig
 	}
@@ -163,7 +170,7 @@ func (s *settings) loadForRound(ctx context.Context, env *Env, command string, r
 // errors and returns nil with an exit code on failure.
 func (s *settings) plan(env *Env, cfg *round.Config) (*round.Plan, int) {
 	plan, err := round.NewPlan(cfg, s.round, round.Environment{
-		Version: env.Version, DataDir: s.dataDir, AgentDir: s.agentDir, PluginsDir: s.pluginsDir(), DB: s.db,
+		Version: env.Version, DataDir: s.dataDir, AgentDir: s.agentDir, PluginsDir: s.pluginsDir(), DB: s.db, State: s.state,
 		UseSSHAgent: env.Getenv("SSH_AUTH_SOCK") != "", InProcessPlugins: s.inProcess, Logger: s.pluginLogger(env),
 	})
 	if err != nil {
