@@ -24,10 +24,10 @@ type settings struct {
 	db string
 	// statePath is --state; state the same resolved.
 	statePath, state string
-	dataDir   string
-	agentDir  string
-	output    string
-	inProcess bool
+	dataDir          string
+	agentDir         string
+	output           string
+	inProcess        bool
 	// round holds the round settings of the flags (roundFlags).
 	round round.Settings
 	// pluginsDir is set by pluginFlags.
