@@ -48,6 +48,18 @@ type alerting struct {
 	// tried are notifications a delivery beside the rounds changed since
 	// the last round; their records go to the storages with this round.
 	tried []string
+	// writes gathers what the round's rules write, for one transaction
+	// after the loop (see raise).
+	writes *roundWrites
+}
+
+// roundWrites are the notifications and alert states a round's rules
+// produced, written together by state.DB.CommitRound: a core that stops
+// before leaves neither (the next round mails again), and a round of
+// hundreds of mails takes one transaction instead of one per mail.
+type roundWrites struct {
+	queued  []state.Queued
+	updates []alert.Update
 }
 
 // roundMail is what a round's alerts produced: whether notifying went
@@ -74,20 +86,26 @@ func (a alerting) raise(ctx context.Context, eventSources []source.Description, 
 		a.notes.problem("alerts skipped: the state database could not be opened")
 		return roundMail{}
 	}
-	ob := outbox.New(a.st)
+	a.writes = &roundWrites{}
 	rm := roundMail{ok: true}
 	var queued []string
 	var values []state.HostValues // stored in one transaction after the loop
 	now := time.Now()
 	firing := a.firingByHost(ctx)
 	for i := range a.plan.Config.Inventory.Clients {
-		out := a.client(ctx, ob, i, batch.Collections[i], eventSources, firing, now)
+		out := a.client(ctx, i, batch.Collections[i], eventSources, firing, now)
 		rm.ok = rm.ok && out.ok
 		rm.alerts = append(rm.alerts, out.states...)
 		queued = append(queued, out.queued...)
 		if out.values != nil {
 			values = append(values, *out.values)
 		}
+	}
+	if err := a.st.CommitRound(ctx, a.writes.queued, a.writes.updates); err != nil {
+		a.notes.problem("queueing the round's %d notification(s) and storing its alert states failed; the next round mails again: %v",
+			len(a.writes.queued), err)
+		// Neither reached the state: the storages keep the states they have.
+		rm.ok, queued, rm.alerts = false, nil, nil
 	}
 	if err := a.st.AddRoundValues(ctx, values); err != nil {
 		a.notes.problem("keeping recent values: %v", err)
@@ -115,7 +133,7 @@ type clientAlerts struct {
 // down rule for every host (a cancelled one is skipped by the rule
 // itself), the other rules and the event-log mail only for a collected
 // host, which alone has values.
-func (a alerting) client(ctx context.Context, ob *outbox.Outbox, i int, col storage.Collection,
+func (a alerting) client(ctx context.Context, i int, col storage.Collection,
 	eventSources []source.Description, firing map[string]map[string]alert.State, now time.Time) clientAlerts {
 	cl := a.plan.Config.Inventory.Clients[i]
 	out := clientAlerts{ok: true}
@@ -145,7 +163,7 @@ func (a alerting) client(ctx context.Context, ob *outbox.Outbox, i int, col stor
 	if collected {
 		retired = alert.Retired(now, host, firing[clientLabel(cl)], rules, a.plan.Config.SkippedTypes)
 	}
-	states, ids, err := a.host(ctx, ob, host, rules, samples, retired, now, route)
+	states, ids, err := a.host(ctx, host, rules, samples, retired, now, route)
 	if err != nil {
 		a.notes.problem("alerts for %s: %v", clientLabel(cl), err)
 		out.ok = false
@@ -159,12 +177,7 @@ func (a alerting) client(ctx context.Context, ob *outbox.Outbox, i int, col stor
 	if a.plan.Config.Overlay != nil {
 		allowed = overlay.SourcesFor(groups)
 	}
-	ids, err = a.queueEventLog(ctx, ob, cl, col, eventSources, allowed, now, route("eventlog", "info"))
-	if err != nil {
-		a.notes.problem("event-log mail for %s: %v", clientLabel(cl), err)
-		out.ok = false
-	}
-	out.queued = append(out.queued, ids...)
+	out.queued = append(out.queued, a.queueEventLog(cl, col, eventSources, allowed, now, route("eventlog", "info"))...)
 	return out
 }
 
@@ -208,8 +221,8 @@ func (a alerting) needsTo(channel string) bool {
 // platform has an event-log source (among allowed, when not nil): its new
 // events, or a line saying there were none, on each of channels. It
 // returns the notifications' ids.
-func (a alerting) queueEventLog(ctx context.Context, ob *outbox.Outbox, cl config.Client, col storage.Collection,
-	eventSources []source.Description, allowed []string, now time.Time, channels []string) ([]string, error) {
+func (a alerting) queueEventLog(cl config.Client, col storage.Collection,
+	eventSources []source.Description, allowed []string, now time.Time, channels []string) []string {
 	applies := false
 	for _, d := range eventSources {
 		if d.YieldsEvents && d.Supports(source.Platform{OS: col.OS, Arch: col.Arch}) && (allowed == nil || slices.Contains(allowed, d.Name)) {
@@ -217,7 +230,7 @@ func (a alerting) queueEventLog(ctx context.Context, ob *outbox.Outbox, cl confi
 		}
 	}
 	if !applies {
-		return nil, nil
+		return nil
 	}
 	msg := eventmail.Compose(eventmail.Host{IP: cl.IP, Port: cl.Port, Hostname: col.Hostname, Mail: cl.Mail}, col.Events,
 		ownSessionLines(col), 0, now)
@@ -228,7 +241,7 @@ func (a alerting) queueEventLog(ctx context.Context, ob *outbox.Outbox, cl confi
 	if msg.To != "" {
 		n.To = []string{msg.To}
 	}
-	return a.enqueueOn(ctx, ob, channels, n, nil)
+	return a.enqueueOn(channels, n, nil)
 }
 
 // ownSessionLines is how many log records of the collector's own SSH
@@ -243,10 +256,10 @@ func ownSessionLines(col storage.Collection) int {
 	return n
 }
 
-// enqueueOn queues n once per channel, each under its own id, and
-// returns the ids. A channel that mails is skipped when n has no
-// recipient (noMail, when not nil, is called then, once).
-func (a alerting) enqueueOn(ctx context.Context, ob *outbox.Outbox, channels []string, n notifier.Notification, noMail func()) ([]string, error) {
+// enqueueOn queues n once per channel, each under its own id, for the
+// round's commit, and returns the ids. A channel that mails is skipped
+// when n has no recipient (noMail, when not nil, is called then, once).
+func (a alerting) enqueueOn(channels []string, n notifier.Notification, noMail func()) []string {
 	var ids []string
 	warned := false
 	for _, ch := range channels {
@@ -258,20 +271,17 @@ func (a alerting) enqueueOn(ctx context.Context, ob *outbox.Outbox, channels []s
 			continue
 		}
 		n.ID = outbox.NewID()
-		if err := ob.EnqueueOn(ctx, ch, n); err != nil {
-			return ids, err
-		}
+		a.writes.queued = append(a.writes.queued, state.Queued{Channel: ch, N: n, DueAt: n.CreatedAt})
 		ids = append(ids, n.ID)
 	}
-	return ids, nil
+	return ids
 }
 
 // host runs one host's rules and returns the states it wrote and the ids
 // of the notifications it queued, on the channels route gives for the
-// mail's kind and worst severity. The new states are committed only once
-// the mail is in the outbox, so a crash in between mails again rather
-// than never.
-func (a alerting) host(ctx context.Context, ob *outbox.Outbox, host alert.HostInfo, rules []alert.Rule, samples map[string]float64,
+// mail's kind and worst severity. The mail and the new states are written
+// with the round's (see roundWrites).
+func (a alerting) host(ctx context.Context, host alert.HostInfo, rules []alert.Rule, samples map[string]float64,
 	retired alert.Transitions, now time.Time, route func(kind, severity string) []string) ([]storage.AlertState, []string, error) {
 	tr, err := alert.Evaluate(ctx, now, host, rules, samples, a.st, a.plan.Settings.AlertRepeat)
 	if err != nil {
@@ -292,17 +302,12 @@ func (a alerting) host(ctx context.Context, ob *outbox.Outbox, host alert.HostIn
 			if msg.To != "" {
 				n.To = []string{msg.To}
 			}
-			queued, err = a.enqueueOn(ctx, ob, route(storage.NotificationAlert, worstSeverity(tr)), n, func() {
+			queued = a.enqueueOn(route(storage.NotificationAlert, worstSeverity(tr)), n, func() {
 				a.notes.problem("%s: %s, but the client has no mail address; add mail=\"…\" to its <client>", host.IP, msg.Subject)
 			})
-			if err != nil {
-				return nil, nil, err
-			}
 		}
 	}
-	if err := tr.Commit(ctx, a.st); err != nil {
-		return nil, queued, err
-	}
+	a.writes.updates = append(a.writes.updates, tr.Updates...)
 	return alertStates(tr, rules, now), queued, nil
 }
 

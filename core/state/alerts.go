@@ -67,8 +67,9 @@ func (d *DB) getAlert(ctx context.Context, hostIP string, hostPort int, ruleID s
 	return row, true, nil
 }
 
-// putAlert stores the state of ruleID on the host, replacing what was there.
-func (d *DB) putAlert(ctx context.Context, hostIP string, hostPort int, ruleID string, row alertRow) error {
+// putAlert stores, through ex, the state of ruleID on the host, replacing
+// what was there.
+func putAlert(ctx context.Context, ex execer, hostIP string, hostPort int, ruleID string, row alertRow) error {
 	if err := checkHost(hostIP, hostPort); err != nil {
 		return fmt.Errorf("store alert state: %w", err)
 	}
@@ -83,7 +84,7 @@ func (d *DB) putAlert(ctx context.Context, hostIP string, hostPort int, ruleID s
 	if row.firing {
 		firing = 1
 	}
-	_, err := d.db.ExecContext(ctx,
+	_, err := ex.ExecContext(ctx,
 		`INSERT INTO alert_state (host_ip, host_port, rule_id, firing, since, last_notified, last_value, updated_at, streak)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (host_ip, host_port, rule_id) DO UPDATE SET

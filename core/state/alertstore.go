@@ -2,8 +2,10 @@ package state
 
 import (
 	"context"
+	"time"
 
 	"github.com/cscs-dev/cscs/core/alert"
+	"github.com/cscs-dev/cscs/sdk/notifier"
 )
 
 // The state database is the alert evaluator's StateStore. This file is
@@ -22,8 +24,42 @@ func (d *DB) Get(ctx context.Context, hostIP string, hostPort int, ruleID string
 
 // Put replaces the state of rule ruleID on a host.
 func (d *DB) Put(ctx context.Context, hostIP string, hostPort int, ruleID string, s alert.State) error {
-	return d.putAlert(ctx, hostIP, hostPort, ruleID,
-		alertRow{firing: s.Firing, since: s.Since, lastNotified: s.LastNotified, lastValue: s.LastValue, streak: s.Streak})
+	return putAlert(ctx, d.db, hostIP, hostPort, ruleID, rowOf(s))
+}
+
+func rowOf(s alert.State) alertRow {
+	return alertRow{firing: s.Firing, since: s.Since, lastNotified: s.LastNotified, lastValue: s.LastValue, streak: s.Streak}
+}
+
+// Queued is a notification to add to the outbox on a channel ("" for
+// DefaultChannel), due at DueAt.
+type Queued struct {
+	Channel string
+	N       notifier.Notification
+	DueAt   time.Time
+}
+
+// CommitRound adds a round's notifications to the outbox and stores the
+// alert states its rules reached, in one transaction: a core that stops
+// in between leaves neither, and the next round mails again. A
+// notification whose id is already queued is left as it is.
+func (d *DB) CommitRound(ctx context.Context, queued []Queued, updates []alert.Update) error {
+	if len(queued) == 0 && len(updates) == 0 {
+		return nil
+	}
+	return d.inTx(ctx, func(tx *txn) error {
+		for _, q := range queued {
+			if _, err := insertNotification(ctx, tx, q.Channel, q.N, q.DueAt); err != nil {
+				return err
+			}
+		}
+		for _, u := range updates {
+			if err := putAlert(ctx, tx, u.HostIP, u.HostPort, u.RuleID, rowOf(u.State)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // RecentValues returns up to n of the latest values of metric on a host,

@@ -12,6 +12,11 @@ import (
 // SQL that both engines accept. conn and txn run them on a *sql.DB and a
 // *sql.Tx: as written on SQLite, rebound to $1..$n on PostgreSQL.
 
+// execer runs a statement: a DB's connection pool, or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
 // conn is the database handle of a DB.
 type conn struct {
 	raw *sql.DB

@@ -84,6 +84,11 @@ const DefaultChannel = "email"
 // InsertNotificationOn is InsertNotification for the notifier instance
 // channel. Only the default channel (mail) needs a recipient.
 func (d *DB) InsertNotificationOn(ctx context.Context, channel string, n notifier.Notification, dueAt time.Time) (bool, error) {
+	return insertNotification(ctx, d.db, channel, n, dueAt)
+}
+
+// insertNotification is InsertNotificationOn through ex.
+func insertNotification(ctx context.Context, ex execer, channel string, n notifier.Notification, dueAt time.Time) (bool, error) {
 	if channel == "" {
 		channel = DefaultChannel
 	}
@@ -102,7 +107,7 @@ func (d *DB) InsertNotificationOn(ctx context.Context, channel string, n notifie
 		return false, fmt.Errorf("add notification %s to the outbox: recipients: %w", n.ID, err)
 	}
 	hostIP, hostPort := splitHost(n.Host)
-	res, err := d.db.ExecContext(ctx,
+	res, err := ex.ExecContext(ctx,
 		`INSERT INTO notifications (id, kind, host_ip, host_port, recipients, subject, body, status, next_attempt_at, created_at, channel)
 		 VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)
 		 ON CONFLICT (id) DO NOTHING`,

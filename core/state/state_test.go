@@ -135,10 +135,10 @@ func TestAlertStateRoundTrip(t *testing.T) {
 		ctx := t.Context()
 		for name, want := range cases {
 			t.Run(name, func(t *testing.T) {
-				if err := db.putAlert(ctx, "10.0.0.1", 22, name, alertRow{firing: !want.firing, lastValue: 99}); err != nil {
+				if err := putAlert(ctx, db.db, "10.0.0.1", 22, name, alertRow{firing: !want.firing, lastValue: 99}); err != nil {
 					t.Fatal(err)
 				}
-				if err := db.putAlert(ctx, "10.0.0.1", 22, name, want); err != nil { // replaces
+				if err := putAlert(ctx, db.db, "10.0.0.1", 22, name, want); err != nil { // replaces
 					t.Fatal(err)
 				}
 				got, ok, err := db.getAlert(ctx, "10.0.0.1", 22, name)
@@ -158,9 +158,9 @@ func TestAlertStateRoundTrip(t *testing.T) {
 			t.Errorf("unknown rule: ok %v, err %v; want false, nil", ok, err)
 		}
 		for name, put := range map[string]func() error{
-			"no ip":   func() error { return db.putAlert(ctx, "", 22, "cpu", alertRow{}) },
-			"no rule": func() error { return db.putAlert(ctx, "10.0.0.1", 22, "", alertRow{}) },
-			"port":    func() error { return db.putAlert(ctx, "10.0.0.1", 70000, "cpu", alertRow{}) },
+			"no ip":   func() error { return putAlert(ctx, db.db, "", 22, "cpu", alertRow{}) },
+			"no rule": func() error { return putAlert(ctx, db.db, "10.0.0.1", 22, "", alertRow{}) },
+			"port":    func() error { return putAlert(ctx, db.db, "10.0.0.1", 70000, "cpu", alertRow{}) },
 		} {
 			if err := put(); err == nil {
 				t.Errorf("putAlert with %s succeeded", name)

@@ -23,7 +23,7 @@ func TestStatusReads(t *testing.T) {
 			firing bool
 			value  float64
 		}{{"10.0.0.2", "down", true, 3}, {"10.0.0.1", "memory>90", true, 95}, {"10.0.0.1", "cpu>80", false, 10}, {"10.0.0.2", "disk>90", true, math.NaN()}} {
-			if err := db.putAlert(ctx, a.ip, 22, a.rule, alertRow{firing: a.firing, since: at, lastValue: a.value}); err != nil {
+			if err := putAlert(ctx, db.db, a.ip, 22, a.rule, alertRow{firing: a.firing, since: at, lastValue: a.value}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -448,7 +448,10 @@ func BenchmarkFleetCachedRound(b *testing.B) {
 	ctx := context.Background()
 	const n = 200
 	fleet, addrs, _ := startFleet(b, n)
-	env := newCSCSEnv(b, addrs, fleet.User, fleet.KeyFile, fleet.KnownHosts(), agentDir)
+	sink, err := mailsink.Start("")
+	mustDo(b, err)
+	b.Cleanup(func() { sink.Close() })
+	env := newCSCSEnvWith(b, addrs, fleet.User, agentDir, cscsOptions{KeyFile: fleet.KeyFile, KnownHosts: fleet.KnownHosts(), MailPort: sink.Port})
 	mustDo(b, env.run(ctx))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
