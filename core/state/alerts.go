@@ -104,12 +104,12 @@ func (d *DB) recentValues(ctx context.Context, hostIP string, hostPort int, metr
 	if n == 0 {
 		return nil, nil
 	}
+	if n < 0 || n > d.keep {
+		n = d.keep // the table may hold a few older ones (see trimSlack)
+	}
 	query, args := `SELECT at, value FROM recent_values
 		 WHERE host_ip = ? AND host_port = ? AND metric = ?
-		 ORDER BY at DESC`, []any{hostIP, hostPort, metric}
-	if n > 0 { // else no LIMIT (PostgreSQL refuses a negative one)
-		query, args = query+` LIMIT ?`, append(args, n)
-	}
+		 ORDER BY at DESC LIMIT ?`, []any{hostIP, hostPort, metric, n}
 	rows, err := d.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read recent values of %s on %s: %w", metric, hostLabel(hostIP, hostPort), err)
@@ -199,6 +199,12 @@ func (h HostValues) check() error {
 	return nil
 }
 
+// trimSlack is how many values beyond KeepValues a host's metric may
+// hold before a round trims the table back to KeepValues: the trim reads
+// the whole table, so it runs about every trimSlack-th round, not every
+// round. Readers see the newest KeepValues only.
+const trimSlack = 5
+
 // valuesPerInsert is how many values one INSERT of addValues writes:
 // one statement per few hundred values instead of one per value spares
 // PostgreSQL the round trips (5 parameters each, far below both engines'
@@ -215,9 +221,10 @@ type valueRow struct {
 }
 
 // addValues writes checked hosts' values in tx, valuesPerInsert a
-// statement, then trims every host's metrics to the newest d.keep values
-// with one statement: one DELETE per round costs a fraction of one per
-// host and metric.
+// statement, then, when the table holds more than d.keep+trimSlack
+// values per metric written this round, trims every host's metrics to
+// the newest d.keep values with one statement: one DELETE every few
+// rounds costs a fraction of one per round, or one per host and metric.
 func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 	var rows []valueRow
 	index := map[valueRow]int{} // by key (value 0): a key given twice keeps the last value
@@ -243,6 +250,7 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 			rows = append(rows, key)
 		}
 	}
+	written := len(rows)
 	for len(rows) > 0 {
 		batch := rows[:min(len(rows), valuesPerInsert)]
 		rows = rows[len(batch):]
@@ -253,6 +261,13 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 		if _, err := tx.ExecContext(ctx, upsertValues(len(batch)), args...); err != nil {
 			return err
 		}
+	}
+	var held int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recent_values`).Scan(&held); err != nil {
+		return fmt.Errorf("count recent values: %w", err)
+	}
+	if held <= written*(d.keep+trimSlack) {
+		return nil
 	}
 	if _, err := tx.ExecContext(ctx,
 		`DELETE FROM recent_values WHERE (host_ip, host_port, metric, at) IN (

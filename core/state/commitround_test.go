@@ -51,3 +51,39 @@ func TestCommitRound(t *testing.T) {
 		}
 	})
 }
+
+// TestRecentValuesStayBounded: round after round the table holds at most
+// KeepValues+trimSlack values per host and metric, readers the newest
+// KeepValues.
+func TestRecentValuesStayBounded(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e engine) {
+		const keep = 3
+		db := openTest(t, e, Options{KeepValues: keep})
+		ctx := t.Context()
+		t0 := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+		for i := range 40 {
+			at := t0.Add(time.Duration(i) * time.Minute)
+			hosts := []HostValues{
+				{HostIP: "10.0.0.1", HostPort: 22, At: at, Values: map[string]float64{"cpu.percent": float64(i), "load.1": 1}},
+				{HostIP: "10.0.0.2", HostPort: 22, At: at, Values: map[string]float64{"cpu.percent": float64(i)}},
+			}
+			if err := db.AddRoundValues(ctx, hosts); err != nil {
+				t.Fatal(err)
+			}
+			var held int
+			if err := db.db.QueryRow(`SELECT COUNT(*) FROM recent_values`).Scan(&held); err != nil {
+				t.Fatal(err)
+			}
+			if pairs := 3; held > pairs*(keep+trimSlack) || (i >= keep && held < pairs*keep) {
+				t.Fatalf("round %d: %d values held for %d host metrics; want %d to %d", i, held, pairs, pairs*keep, pairs*(keep+trimSlack))
+			}
+			vs, err := db.RecentValues(ctx, "10.0.0.1", 22, "cpu.percent", -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := min(i+1, keep); len(vs) != want || vs[len(vs)-1].Value != float64(i) {
+				t.Fatalf("round %d: RecentValues = %v, want the newest %d", i, vs, want)
+			}
+		}
+	})
+}

@@ -71,8 +71,9 @@ type Options struct {
 	// BusyTimeout is how long a writer waits for another writer's lock
 	// (DefaultBusyTimeout when zero); on PostgreSQL, the lock_timeout.
 	BusyTimeout time.Duration
-	// KeepValues is how many recent values AddValues keeps per host and
-	// metric (DefaultKeepValues when zero).
+	// KeepValues is how many recent values readers get per host and
+	// metric (DefaultKeepValues when zero); the table holds up to
+	// trimSlack more between trims.
 	KeepValues int
 }
 

@@ -104,7 +104,9 @@ func (d *DB) HostRecentValues(ctx context.Context, hostIP string, hostPort int) 
 	}
 	out := make([]MetricValues, 0, len(byMetric))
 	for m, ps := range byMetric {
-		out = append(out, MetricValues{Metric: m, Points: ps})
+		// The newest KeepValues: the table may hold a few older ones
+		// (see trimSlack).
+		out = append(out, MetricValues{Metric: m, Points: ps[max(0, len(ps)-d.keep):]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Metric < out[j].Metric })
 	return out, nil
