@@ -168,8 +168,10 @@ func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Resul
 		CPUSample: p.Settings.CPUSample, UseSSHAgent: p.Env.UseSSHAgent,
 		Sources: pending, ModuleConfig: p.moduleConfig,
 	}
+	var counters *roundCounters
 	if st != nil {
-		cs.Cursors, cs.Platforms, cs.Counters = st, st, st
+		counters = &roundCounters{st: st}
+		cs.Cursors, cs.Platforms, cs.Counters = st, st, counters
 	}
 	if p.policy != nil {
 		cs.Policy = p.policy
@@ -188,6 +190,11 @@ func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Resul
 		Progress:    rep.HostDone,
 	})
 	res := &Result{Batch: batch, Storages: p.Storages()}
+	if counters != nil {
+		if err := counters.flush(context.WithoutCancel(ctx)); err != nil {
+			notes.problem("keeping the hosts' network counters: %v; the next round has no rates for them", err)
+		}
+	}
 
 	// What follows is done also when ctx was cancelled: what finished is
 	// kept. Mail then gets StopGrace (else MailWait): what it cannot send

@@ -36,22 +36,50 @@ func (d *DB) readCounters(ctx context.Context) func() (map[hostKey]string, error
 		})
 }
 
+// HostCounters are the counters a host reported in a round.
+type HostCounters struct {
+	IP       string
+	Port     int
+	Counters map[string]rate.Counter
+}
+
+// SetRoundCounters replaces the counters kept for each host of hosts, in
+// one transaction: a round's hosts at once rather than a write each.
+func (d *DB) SetRoundCounters(ctx context.Context, hosts []HostCounters) error {
+	texts := make([]string, len(hosts))
+	for i, h := range hosts {
+		if err := checkHost(h.IP, h.Port); err != nil {
+			return fmt.Errorf("store counters: %w", err)
+		}
+		b, err := json.Marshal(h.Counters)
+		if err != nil {
+			return fmt.Errorf("store the counters of %s: %w", hostLabel(h.IP, h.Port), err)
+		}
+		texts[i] = string(b)
+	}
+	now := formatTime(time.Now())
+	err := d.inTx(ctx, func(tx *txn) error {
+		for i, h := range hosts {
+			if _, err := tx.ExecContext(ctx, setCountersSQL, h.IP, h.Port, texts[i], now); err != nil {
+				return fmt.Errorf("store the counters of %s: %w", hostLabel(h.IP, h.Port), err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, h := range hosts {
+		d.counters.put(d.readCounters(ctx), hostKey{ip: h.IP, port: h.Port}, texts[i])
+	}
+	return nil
+}
+
+// setCountersSQL replaces one host's counters.
+const setCountersSQL = `INSERT INTO host_counters (host_ip, host_port, counters, updated_at) VALUES (?, ?, ?, ?)
+ ON CONFLICT (host_ip, host_port) DO UPDATE SET counters = excluded.counters, updated_at = excluded.updated_at`
+
 // SetCounters replaces the counters kept for the host with counters.
 func (d *DB) SetCounters(ctx context.Context, hostIP string, hostPort int, counters map[string]rate.Counter) error {
-	if err := checkHost(hostIP, hostPort); err != nil {
-		return fmt.Errorf("store counters: %w", err)
-	}
-	b, err := json.Marshal(counters)
-	if err != nil {
-		return fmt.Errorf("store the counters of %s: %w", hostLabel(hostIP, hostPort), err)
-	}
-	_, err = d.db.ExecContext(ctx,
-		`INSERT INTO host_counters (host_ip, host_port, counters, updated_at) VALUES (?, ?, ?, ?)
-		 ON CONFLICT (host_ip, host_port) DO UPDATE SET counters = excluded.counters, updated_at = excluded.updated_at`,
-		hostIP, hostPort, string(b), formatTime(time.Now()))
-	if err != nil {
-		return fmt.Errorf("store the counters of %s: %w", hostLabel(hostIP, hostPort), err)
-	}
-	d.counters.put(d.readCounters(ctx), hostKey{ip: hostIP, port: hostPort}, string(b))
-	return nil
+	return d.SetRoundCounters(ctx, []HostCounters{{IP: hostIP, Port: hostPort, Counters: counters}})
 }
