@@ -688,8 +688,15 @@ func fillFromReport(col *storage.Collection, rep *protocol.Report) {
 		if m.Error != "" {
 			moduleErrs = append(moduleErrs, m.Name+": "+m.Error)
 		}
+		var labels map[string]string
 		for _, mt := range m.Metrics {
-			col.Samples = append(col.Samples, storage.Sample{Metric: mt.Name, Value: mt.Value, Unit: mt.Unit, Time: at, Labels: mt.Labels})
+			// A file system's or an interface's metrics come one after
+			// the other with equal labels: they share one map (decoding
+			// gave each its own), which a round of 10,000 hosts feels.
+			if !maps.Equal(mt.Labels, labels) {
+				labels = mt.Labels
+			}
+			col.Samples = append(col.Samples, storage.Sample{Metric: mt.Name, Value: mt.Value, Unit: mt.Unit, Time: at, Labels: labels})
 		}
 		for _, e := range m.Events {
 			col.Events = append(col.Events, storage.Event{
