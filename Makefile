@@ -185,6 +185,7 @@ clean:
 # GOPATH/bin at pinned versions when missing. The "cscs/" prefix is the
 # path the files are registered under in the protobuf registry.
 proto:
+	@bash scripts/install-deps.sh proto
 	@gobin="$$($(GO) env GOPATH)/bin"; \
 	test -x "$$gobin/protoc-gen-go" || $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 || exit 1; \
 	test -x "$$gobin/protoc-gen-go-grpc" || $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2 || exit 1; \

@@ -13,6 +13,7 @@
 #                           and its tests) and the mingw-w64 C compiler (it
 #                           builds the bcryptprimitives.dll shim Wine 8.0
 #                           lacks): `make test-windows`
+#   install-deps.sh proto   protoc, which `make proto` runs
 # As non-root it only says what is missing (the build then fails with the
 # compiler's message; integration tests skip, or fail when CI=true).
 set -euo pipefail
@@ -34,6 +35,10 @@ fi
 if [ "$mode" = windows ]; then
 	command -v wine64 >/dev/null 2>&1 || [ -x /usr/lib/wine/wine64 ] || need+=(wine64)
 	command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1 || need+=(gcc-mingw-w64-x86-64)
+fi
+
+if [ "$mode" = proto ]; then
+	command -v protoc >/dev/null 2>&1 || need+=(protobuf-compiler)
 fi
 
 if [ "$mode" = bench ]; then
