@@ -1,8 +1,8 @@
 // Package agentbuiltin implements the sources whose module is compiled into
 // the CSCS agent: their description is fixed data and their module, on
 // every supported platform, is the agent's built-in module of a given name.
-// The packages beside this one (cpu, memory, swap, uptime, load, authlog,
-// eventlog) supply the data.
+// The packages beside this one (cpu, memory, swap, uptime, load, disk,
+// net, authlog, eventlog) supply the data.
 package agentbuiltin
 
 import (
