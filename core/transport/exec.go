@@ -180,10 +180,12 @@ const cappedReadSize = 4 << 10
 func (b *cappedBuffer) ReadFrom(r io.Reader) (int64, error) {
 	var (
 		total   int64
-		scratch []byte // for what is read beyond the limit, then dropped
+		scratch []byte // for the first read, and for what is read beyond the limit (then dropped)
 	)
 	for {
-		if b.buf.Available() < cappedReadSize/2 && b.buf.Len() < b.limit {
+		// The buffer grows once data came: a session's stderr is mostly
+		// empty, and a round of 10,000 hosts would make 4 KiB for each.
+		if b.buf.Available() < cappedReadSize/2 && b.buf.Len() < b.limit && total > 0 {
 			b.buf.Grow(cappedReadSize)
 		}
 		room := b.buf.AvailableBuffer()
