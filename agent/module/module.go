@@ -3,9 +3,12 @@
 package module
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/cscs-dev/cscs/sdk/metrics"
@@ -132,4 +135,24 @@ func (m Reading) Collect(ctx context.Context, _ Config) ([]protocol.Metric, erro
 		return nil, fmt.Errorf("read %s: %w", m.what, err)
 	}
 	return out, nil
+}
+
+// DecodeSettings decodes a module's settings raw into v, strictly: nil or
+// "null" leaves v as it is (the defaults), an unknown key or a second JSON
+// value is an error naming the module and its keys, so a misspelt setting
+// is not silently ignored.
+func DecodeSettings(raw json.RawMessage, module, keys string, v any) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s settings are not valid (keys: %s): %w", module, keys, err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%s settings are not valid: more than one JSON value", module)
+	}
+	return nil
 }

@@ -46,12 +46,10 @@
 package disk
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode"
@@ -106,16 +104,8 @@ type Settings struct {
 // Unknown keys are refused so a misspelt setting is not silently ignored.
 func ParseSettings(raw json.RawMessage) (Settings, error) {
 	var s Settings
-	raw = bytes.TrimSpace(raw)
-	if len(raw) > 0 && string(raw) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&s); err != nil {
-			return Settings{}, fmt.Errorf("disk settings are not valid (keys: mounts, types, exclude_mounts): %w", err)
-		}
-		if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-			return Settings{}, errors.New("disk settings are not valid: more than one JSON value")
-		}
+	if err := module.DecodeSettings(raw, Name, "mounts, types, exclude_mounts", &s); err != nil {
+		return Settings{}, err
 	}
 	for _, l := range []struct {
 		name string

@@ -1,15 +1,14 @@
 package eventlog
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cscs-dev/cscs/agent/module"
 )
 
 // DefaultChannel is the channel the module reads when its settings name
@@ -38,15 +37,8 @@ type Settings struct {
 // not silently ignored.
 func ParseSettings(raw json.RawMessage) (channel string, opts Options, err error) {
 	var s Settings
-	if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&s); err != nil {
-			return "", Options{}, fmt.Errorf("eventlog settings are not valid (keys: channel, first_window, event_ids, max): %w", err)
-		}
-		if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-			return "", Options{}, errors.New("eventlog settings are not valid: more than one JSON value")
-		}
+	if err := module.DecodeSettings(raw, ModuleName, "channel, first_window, event_ids, max", &s); err != nil {
+		return "", Options{}, err
 	}
 	channel, err = checkChannel(s.Channel)
 	if err != nil {

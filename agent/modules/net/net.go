@@ -29,12 +29,10 @@
 package net
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"strings"
 	"unicode"
@@ -93,15 +91,8 @@ type Settings struct {
 // ignored.
 func ParseSettings(raw json.RawMessage) (Settings, error) {
 	var s Settings
-	if t := bytes.TrimSpace(raw); len(t) > 0 && string(t) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&s); err != nil {
-			return Settings{}, fmt.Errorf("net settings are not valid (keys: interfaces, include_virtual): %w", err)
-		}
-		if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-			return Settings{}, errors.New("net settings are not valid: more than one JSON value")
-		}
+	if err := module.DecodeSettings(raw, Name, "interfaces, include_virtual", &s); err != nil {
+		return Settings{}, err
 	}
 	if len(s.Interfaces) > MaxInterfaces {
 		return Settings{}, fmt.Errorf("net interfaces lists %d names or patterns: at most %d are supported", len(s.Interfaces), MaxInterfaces)
