@@ -32,24 +32,31 @@ func TestRebind(t *testing.T) {
 	}
 }
 
+// twoCoresQueued opens two DBs on one database of e (two cores) and queues
+// n notifications due now, ids prefix000, prefix001, ...
+func twoCoresQueued(t *testing.T, e engine, prefix string, n int) (dbs []*DB, ids []string, now time.Time) {
+	t.Helper()
+	now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	target := e.target(t)
+	dbs = []*DB{e.open(t, target, Options{}), e.open(t, target, Options{})}
+	for i := range n {
+		id := fmt.Sprintf("%s%03d", prefix, i)
+		ids = append(ids, id)
+		if _, err := dbs[0].InsertNotification(t.Context(), testNotification(id), now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dbs, ids, now
+}
+
 // TestConcurrentClaims: two DBs on one database (two cores) claiming the
 // same due notifications at once, one by one and in batches, never both
 // get one, and between them they get every one.
 func TestConcurrentClaims(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engine) {
 		ctx := t.Context()
-		now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-		target := e.target(t)
-		dbs := []*DB{e.open(t, target, Options{}), e.open(t, target, Options{})}
 		const n = 60
-		var ids []string
-		for i := range n {
-			id := fmt.Sprintf("c%03d", i)
-			ids = append(ids, id)
-			if _, err := dbs[0].InsertNotification(ctx, testNotification(id), now); err != nil {
-				t.Fatal(err)
-			}
-		}
+		dbs, ids, now := twoCoresQueued(t, e, "c", n)
 		var (
 			mu    sync.Mutex
 			owner = map[string]string{}
@@ -132,18 +139,8 @@ func TestConcurrentClaims(t *testing.T) {
 func TestConcurrentReleaseOfExpiredClaims(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engine) {
 		ctx := t.Context()
-		now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-		target := e.target(t)
-		dbs := []*DB{e.open(t, target, Options{}), e.open(t, target, Options{})}
 		const n = 40
-		var ids []string
-		for i := range n {
-			id := fmt.Sprintf("e%03d", i)
-			ids = append(ids, id)
-			if _, err := dbs[0].InsertNotification(ctx, testNotification(id), now); err != nil {
-				t.Fatal(err)
-			}
-		}
+		dbs, ids, now := twoCoresQueued(t, e, "e", n)
 		if got, err := dbs[0].ClaimNotifications(ctx, ids, "gone", now, now.Add(time.Minute)); err != nil || len(got) != n {
 			t.Fatalf("claim: %d, %v", len(got), err)
 		}
