@@ -17,5 +17,6 @@
 //
 // Evaluate only reads state; Commit writes it. Committing after the mail
 // is in the outbox means a crash in between repeats a mail rather than
-// losing one.
+// losing one. The core's round does better: it writes every host's
+// Updates with the round's mail in one transaction (state.DB.CommitRound).
 package alert
