@@ -11,8 +11,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/cscs-dev/cscs/core/cluster"
 	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/core/serve"
+	"github.com/cscs-dev/cscs/core/state"
 )
 
 func runCommand(ctx context.Context, env *Env) int {
@@ -59,6 +61,9 @@ func serveCommand(ctx context.Context, env *Env) int {
 	webConfig := fs.String("web-config-file", "", "Prometheus web configuration file (TLS, basic auth) for --listen; without it, plain HTTP for anyone who reaches it")
 	format := fs.String("log-format", "text", "log format: text or json (one object a line, for journald and log shippers)")
 	level := fs.String("log-level", "info", "least level logged: debug, info, warn or error")
+	inCluster := fs.Bool("cluster", false, "share each interval's hosts with the other `cscs serve --cluster` instances on the same --state (PostgreSQL); see docs/scaling.md")
+	sites := fs.StringSlice("site", nil, "with --cluster: collect only the hosts of this overlay group (repeat or comma-separate for several); default: the hosts of no site")
+	chunk := fs.Int("cluster-chunk", cluster.DefaultChunk, "with --cluster: hosts in one job of the cluster")
 	if ok, code := parse(fs, env); !ok {
 		return code
 	}
@@ -75,19 +80,63 @@ func serveCommand(ctx context.Context, env *Env) int {
 	if plan == nil {
 		return code
 	}
+	opts := serve.Options{Interval: s.round.Interval, Logger: log}
+	if *inCluster || len(*sites) > 0 || flagGiven(fs, "cluster-chunk") {
+		c, err := clusterOptions(plan, *inCluster, *sites, *chunk)
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "cscs serve: %v\n", err)
+			return ExitBadConfig
+		}
+		opts.Cluster = c
+	}
 	svc := serve.New(plan, func(ctx context.Context) (*round.Plan, error) {
 		fresh := flags
 		if p, _ := fresh.prepare(ctx, env, fs, "serve"); p != nil {
 			return p, nil
 		}
 		return nil, fmt.Errorf("%w: see the diagnostics above", round.ErrInvalid)
-	}, serve.Options{Interval: s.round.Interval, Logger: log})
+	}, opts)
 	defer svc.ReloadOnHangup(ctx)()
 	if _, err := svc.ListenAndRun(ctx, *listen, *webConfig); err != nil {
 		log.Error(err.Error())
 		return ExitSomeFailed
 	}
 	return ExitOK
+}
+
+// clusterOptions checks the cluster flags against the plan: --cluster
+// given, the state on PostgreSQL, each site an overlay group.
+func clusterOptions(plan *round.Plan, inCluster bool, sites []string, chunk int) (*cluster.Options, error) {
+	switch {
+	case !inCluster:
+		return nil, errors.New("--site and --cluster-chunk go with --cluster")
+	case !state.IsPostgres(plan.Env.State):
+		return nil, errors.New("--cluster needs --state postgres://…: the instances of a cluster share their state on PostgreSQL")
+	case chunk < 1:
+		return nil, fmt.Errorf("--cluster-chunk %d: want 1 or more hosts a job", chunk)
+	}
+	for _, site := range sites {
+		if err := cluster.CheckSite(site); err != nil {
+			return nil, fmt.Errorf("--site: %w", err)
+		}
+		if !hasGroup(plan, site) {
+			return nil, fmt.Errorf("--site %s: no overlay group %q; a site is an overlay group (group \"%s\" { … } in an --overlay file)", site, site, site)
+		}
+	}
+	return &cluster.Options{State: plan.Env.State, Sites: sites, Chunk: chunk}, nil
+}
+
+// hasGroup reports whether the overlays of plan have a group named name.
+func hasGroup(plan *round.Plan, name string) bool {
+	if plan.Config.Overlay == nil {
+		return false
+	}
+	for _, g := range plan.Config.Overlay.Groups {
+		if g.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // prepare checks the flags of s, loads the configuration, resolves --db

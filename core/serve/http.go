@@ -65,7 +65,8 @@ const DefaultListen = "127.0.0.1:9477"
 // within a few seconds. webConfig, when not empty, is a Prometheus web
 // configuration file (TLS and basic auth, exporter-toolkit's format),
 // checked before anything starts. It returns an error when addr cannot be
-// served, else the last complete round.
+// served or, with Options.Cluster, the cluster cannot be joined, else
+// the last complete round.
 func (s *Service) ListenAndRun(ctx context.Context, addr, webConfig string) (*round.Result, error) {
 	if webConfig != "" {
 		if err := web.Validate(webConfig); err != nil {
@@ -84,12 +85,19 @@ func (s *Service) ListenAndRun(ctx context.Context, addr, webConfig string) (*ro
 	served := make(chan error, 1)
 	go func() { served <- web.Serve(ln, srv, &web.FlagConfig{WebConfigFile: &webConfig}, s.opts.Logger) }()
 	s.opts.Logger.Info("listening", "address", ln.Addr().String(), "paths", paths)
-	last := s.Run(ctx)
+	var last *round.Result
+	var runErr error
+	if s.opts.Cluster != nil {
+		runErr = s.RunCluster(ctx, *s.opts.Cluster)
+		last, _, _ = s.Last()
+	} else {
+		last = s.Run(ctx)
+	}
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(shutdown)
 	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return last, fmt.Errorf("serving %s: %w", addr, err)
 	}
-	return last, nil
+	return last, runErr
 }

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cscs-dev/cscs/core/cluster"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/internal/sleep"
 	"github.com/cscs-dev/cscs/core/round"
@@ -47,6 +48,9 @@ type Options struct {
 	Done func(*round.Result)
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Cluster, when set, makes ListenAndRun run the service as a member of
+	// a cluster (RunCluster) instead of on its own schedule.
+	Cluster *cluster.Options
 }
 
 // Reloader loads every configuration file again and plans with it; it
@@ -77,6 +81,9 @@ type Service struct {
 	pages   *pages
 	// deliverer sends the outbox beside the rounds (see mailer).
 	deliverer *round.Deliverer
+	// member is the service in its cluster (RunCluster); nil when it
+	// runs its own schedule.
+	member *cluster.Member
 }
 
 // hostRecord is the latest collection of one client.
@@ -168,21 +175,12 @@ func (s *Service) Run(ctx context.Context) *round.Result {
 func (s *Service) due(now time.Time) (*round.Plan, time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	base := s.opts.Interval
-	if s.plan.Settings.Interval > 0 {
-		base = s.plan.Settings.Interval // the plan's: a reload may change it
-	}
-	intervals := s.plan.Intervals(base, func(cl config.Client) string {
+	intervals, tick := s.intervalsLocked(func(cl config.Client) string {
 		if r, ok := s.hosts[round.HostLabel(cl.IP, cl.Port)]; ok {
 			return r.last.OS
 		}
 		return ""
 	})
-	tick := base
-	if len(intervals) > 0 {
-		tick = slices.Min(intervals)
-	}
-	s.tick = tick
 	var due []int
 	for i, cl := range s.plan.Config.Inventory.Clients {
 		r, ok := s.hosts[round.HostLabel(cl.IP, cl.Port)]
@@ -194,6 +192,23 @@ func (s *Service) due(now time.Time) (*round.Plan, time.Duration) {
 		return nil, tick
 	}
 	return s.plan.Only(due), tick
+}
+
+// intervalsLocked returns the interval of each client of the plan (see
+// Plan.Intervals; osOf gives a client's OS) and the tick, the shortest of
+// them, which it keeps for Tick. s.mu is held.
+func (s *Service) intervalsLocked(osOf func(config.Client) string) ([]time.Duration, time.Duration) {
+	base := s.opts.Interval
+	if s.plan.Settings.Interval > 0 {
+		base = s.plan.Settings.Interval // the plan's: a reload may change it
+	}
+	intervals := s.plan.Intervals(base, osOf)
+	tick := base
+	if len(intervals) > 0 {
+		tick = slices.Min(intervals)
+	}
+	s.tick = tick
+	return intervals, tick
 }
 
 // jitter is this start's random delay.
