@@ -208,21 +208,21 @@ func (m *Member) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("prepare the job tables' migrations: %w", err)
 	}
-	tx, err := m.pool.Begin(ctx)
+	// River's migrations commit one by one (an enum value must be
+	// committed before use), so instances starting together take turns
+	// under a session-level lock: the key is "cscs-river" in ASCII.
+	conn, err := m.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("install the job tables: %w", err)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
-	// The key is "cscs-river" in ASCII: instances starting together wait
-	// for one another instead of racing on CREATE TABLE.
-	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(6356939263646965)`); err != nil {
+	defer conn.Release()
+	const key = 6356939263646965
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
 		return fmt.Errorf("install the job tables: %w", err)
 	}
-	if _, err := migrator.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key) }()
+	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("install River's job tables in the state's schema: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("install the job tables: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,271 @@
+//go:build !windows
+
+package cli
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cscs-dev/cscs/core/demo/sshfleet"
+	"github.com/cscs-dev/cscs/core/internal/testagent"
+	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
+	"github.com/cscs-dev/cscs/sdk/sdktest"
+)
+
+// clusterTick is the interval of the cluster test's instances.
+const clusterTick = 10 * time.Second
+
+// TestClusterThreeInstances runs three `cscs serve --cluster` processes on
+// one PostgreSQL state and storage against 300 in-process hosts, each
+// with a mail address, a rule that fires once and the auth-log source
+// reading a file the test appends to. Every host is collected once per
+// interval; the leader is killed with SIGKILL and every host is still
+// collected within the stated bound (two intervals and River's leader
+// TTL); restarted, it takes a share again. At the end: no host has two
+// collections in one interval, each host's FIRING mail was sent once,
+// and each auth-log line was mailed once per host (cursors continuous
+// across instances and the kill).
+func TestClusterThreeInstances(t *testing.T) {
+	skipShort(t, "builds cscs and runs three instances against 300 in-process hosts for about two minutes")
+	bin := sdktest.Build(t, "github.com/cscs-dev/cscs/core/cmd/cscs")
+	stateDSN, storeDSN := pgtest.SchemaDSN(t), pgtest.SchemaDSN(t)
+
+	hostsTemp := t.TempDir()
+	fleet, err := sshfleet.Start(context.Background(), sshfleet.Options{Hosts: 300, User: "demo", Password: "pw", TempRoot: hostsTemp})
+	must(t, err)
+	t.Cleanup(func() { fleet.Close() })
+	sink := startSMTPSink(t, "cscs", "smtp-secret")
+	dir := t.TempDir()
+	authlog := filepath.Join(dir, "auth.log")
+	appendAuthLine := func(n int) string {
+		line := fmt.Sprintf("Dec  7 10:00:%02d gw sshd[4%03d]: Accepted publickey for op%d from 192.0.2.%d port 5%04d ssh2", n, n, n, n, n)
+		f, err := os.OpenFile(authlog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		must(t, err)
+		_, err = fmt.Fprintln(f, line)
+		must(t, err)
+		must(t, f.Close())
+		return fmt.Sprintf("op%d from 192.0.2.%d", n, n)
+	}
+	lines := []string{appendAuthLine(1)}
+
+	var cfg strings.Builder
+	cfg.WriteString("<clients>\n")
+	for _, h := range fleet.Hosts() {
+		fmt.Fprintf(&cfg, "<client ip=%q port=\"%d\" username=\"demo\" password=\"pw\" mail=\"ops@example.com\"><alert type=\"memory\" limit=\"&gt;=0%%\"/></client>\n", h.IP, h.Port)
+	}
+	cfg.WriteString("</clients>\n")
+	config := filepath.Join(dir, "config.xml")
+	must(t, os.WriteFile(config, []byte(cfg.String()), 0o600))
+	email := sinkEmailConfig(t, sink.port)
+
+	start := func(name string) *serveProcess {
+		dataDir := filepath.Join(dir, name)
+		must(t, os.MkdirAll(dataDir, 0o700))
+		must(t, os.WriteFile(filepath.Join(dataDir, "known_hosts"), fleet.KnownHosts(), 0o600))
+		return startServe(t, bin, []string{"serve", "--cluster", "--cluster-chunk", "25",
+			"--config", config, "--email-config", email, "--data-dir", dataDir, "--agent-dir", testagent.Dir(t),
+			"--state", stateDSN, "--db", storeDSN, "--interval", clusterTick.String(), "--cpu-sample", "100ms",
+			"--authlog-file", authlog, "--mail-retry-after", "1s",
+			"--connect-timeout", "5s", "--handshake-timeout", "5s", "--host-timeout", "20s",
+			"--listen", "127.0.0.1:0", "--log-format", "json"})
+	}
+	names := []string{"a", "b", "c"}
+	procs := map[string]*serveProcess{}
+	for _, n := range names {
+		procs[n] = start(n)
+	}
+	logs := func() string {
+		var b strings.Builder
+		for _, n := range names {
+			fmt.Fprintf(&b, "--- instance %s:\n%s\n", n, procs[n].log.String())
+		}
+		return b.String()
+	}
+	store := openDB(t, "pgx", storeDSN)
+	state := openDB(t, "pgx", stateDSN)
+
+	// Two whole intervals collected by the three.
+	first := waitSlots(t, store, 300, 2, time.Time{}, logs)
+	t.Logf("intervals fully collected before the kill: %v", first)
+	if members := collectedBy(t, state); len(members) < 2 {
+		t.Errorf("only %d member(s) collected in their latest interval (%v); want the work shared", len(members), members)
+	}
+	lines = append(lines, appendAuthLine(2))
+
+	// Kill the leader: the periodic dispatch moves to another instance.
+	var leader string
+	must(t, state.QueryRow(`SELECT leader_id FROM river_leader`).Scan(&leader))
+	victim := ""
+	for _, n := range names {
+		if pid := procs[n].cmd.Process.Pid; strings.Contains(leader, "-"+strconv.Itoa(pid)+"-") {
+			victim = n
+		}
+	}
+	if victim == "" {
+		t.Fatalf("the leader %q is none of the instances", leader)
+	}
+	killedAt := time.Now()
+	must(t, procs[victim].cmd.Process.Signal(syscall.SIGKILL))
+	<-procs[victim].exited
+	t.Logf("killed the leader %s (%s)", victim, leader)
+	lines = append(lines, appendAuthLine(3))
+	bound := 2*clusterTick + 20*time.Second
+	after := waitSlots(t, store, 300, 1, killedAt, logs)
+	if took := after[0].Add(clusterTick).Sub(killedAt); took > bound {
+		t.Errorf("after the kill, every host was collected only %s later, want within %s", took, bound)
+	}
+
+	// Restarted, it takes a share.
+	procs[victim] = start(victim)
+	restartedPID := procs[victim].cmd.Process.Pid
+	lines = append(lines, appendAuthLine(4))
+	deadline := time.Now().Add(6 * clusterTick)
+	for !memberCollected(t, state, restartedPID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the restarted instance collected nothing within %s; members %v\n%s", 6*clusterTick, collectedBy(t, state), logs())
+		}
+		time.Sleep(time.Second)
+	}
+	last := waitSlots(t, store, 300, 1, time.Now(), logs)
+	for _, n := range names {
+		if code := procs[n].terminate(t); code != ExitOK {
+			t.Errorf("instance %s: exit %d after SIGTERM", n, code)
+		}
+	}
+	t.Logf("last fully collected interval %v", last)
+
+	// Never twice in one interval.
+	if n := queryInt(t, store, `SELECT count(*) FROM (
+		SELECT c.host_id, r.slot FROM collections c
+		JOIN (SELECT round_id, floor(extract(epoch FROM min(started_at)) / $1) AS slot FROM collections GROUP BY round_id) r USING (round_id)
+		GROUP BY c.host_id, r.slot HAVING count(*) > 1) d`, clusterTick.Seconds()); n != 0 {
+		t.Errorf("%d host-intervals collected more than once\n%s", n, logs())
+	}
+	// Each notification once: one FIRING mail per host, and each auth-log
+	// line in exactly one event-log mail of each host.
+	firing := map[string]int{}
+	events := map[string]map[string]int{}
+	for _, m := range sink.received() {
+		subject := mailSubject(m.data)
+		switch {
+		case strings.Contains(subject, "FIRING"):
+			firing[subject]++
+		case strings.Contains(subject, "Event log"):
+			host := hostOfSubject(subject)
+			body := mailBody(t, m.data)
+			for _, l := range lines {
+				if strings.Contains(body, l) {
+					if events[host] == nil {
+						events[host] = map[string]int{}
+					}
+					events[host][l]++
+				}
+			}
+		}
+	}
+	if len(firing) != 300 {
+		t.Errorf("FIRING mails name %d hosts, want 300", len(firing))
+	}
+	for s, n := range firing {
+		if n != 1 {
+			t.Errorf("%d FIRING mails %q, want 1", n, s)
+		}
+	}
+	if len(events) != 300 {
+		t.Errorf("event-log mails with the test's lines for %d hosts, want 300", len(events))
+	}
+	for host, seen := range events {
+		for _, l := range lines {
+			if seen[l] != 1 {
+				t.Errorf("host %s: line %q in %d event-log mails, want 1", host, l, seen[l])
+			}
+		}
+	}
+}
+
+// waitSlots waits until want intervals after since (zero: any) each have
+// a collection of all n hosts, and returns their starts.
+func waitSlots(t *testing.T, store *sql.DB, n, want int, since time.Time, logs func() string) []time.Time {
+	t.Helper()
+	deadline := time.Now().Add(time.Duration(want+4) * clusterTick)
+	for {
+		rows, err := store.Query(`SELECT r.slot, count(DISTINCT c.host_id) FROM collections c
+			JOIN (SELECT round_id, floor(extract(epoch FROM min(started_at)) / $1) AS slot FROM collections GROUP BY round_id) r USING (round_id)
+			WHERE c.status = 'ok' GROUP BY r.slot ORDER BY r.slot`, clusterTick.Seconds())
+		var full []time.Time
+		if err == nil {
+			for rows.Next() {
+				var slot float64
+				var hosts int
+				must(t, rows.Scan(&slot, &hosts))
+				at := time.Unix(int64(slot*clusterTick.Seconds()), 0)
+				if hosts == n && !at.Before(since.Truncate(clusterTick)) && at.After(since.Add(-clusterTick)) {
+					full = append(full, at)
+				}
+			}
+			rows.Close()
+		}
+		if len(full) >= want {
+			return full[:want]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s, %d interval(s) since %s collected all %d hosts, want %d (err %v)\n%s",
+				time.Duration(want+4)*clusterTick, len(full), since.Format(time.TimeOnly), n, want, err, logs())
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// collectedBy lists the members that collected hosts in their latest
+// interval, with how many.
+func collectedBy(t *testing.T, state *sql.DB) map[string]int {
+	t.Helper()
+	rows, err := state.Query(`SELECT id, collected FROM cluster_members WHERE collected > 0`)
+	must(t, err)
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		must(t, rows.Scan(&id, &n))
+		out[id] = n
+	}
+	return out
+}
+
+// memberCollected reports whether the member of process pid collected
+// hosts.
+func memberCollected(t *testing.T, state *sql.DB, pid int) bool {
+	t.Helper()
+	return queryInt(t, state, `SELECT count(*) FROM cluster_members WHERE pid = $1 AND collected > 0`, pid) > 0
+}
+
+// mailSubject is a received mail's Subject header.
+func mailSubject(data string) string {
+	for _, line := range strings.Split(data, "\n") {
+		if s, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), "Subject: "); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// hostOfSubject is the address an event-log subject names
+// ("[CSCS] Event log name (ip): …").
+func hostOfSubject(subject string) string {
+	if m := subjectHost.FindStringSubmatch(subject); m != nil {
+		return m[1]
+	}
+	return subject
+}
+
+var subjectHost = regexp.MustCompile(`\(([0-9.]+)\)`)
