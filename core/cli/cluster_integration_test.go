@@ -113,6 +113,8 @@ func TestClusterThreeInstances(t *testing.T) {
 	if victim == "" {
 		t.Fatalf("the leader %q is none of the instances", leader)
 	}
+	// Mid-interval, while the instances collect their chunks.
+	time.Sleep(time.Until(time.Now().Truncate(clusterTick).Add(clusterTick + 1500*time.Millisecond)))
 	killedAt := time.Now()
 	must(t, procs[victim].cmd.Process.Signal(syscall.SIGKILL))
 	<-procs[victim].exited

@@ -51,6 +51,9 @@ type alerting struct {
 	// writes gathers what the round's rules write, for one transaction
 	// after the loop (see raise).
 	writes *roundWrites
+	// cursors are the event cursors the round's hosts returned, written
+	// with the round's mail.
+	cursors *roundCursors
 }
 
 // roundWrites are the notifications and alert states a round's rules
@@ -101,8 +104,8 @@ func (a alerting) raise(ctx context.Context, eventSources []source.Description, 
 			values = append(values, *out.values)
 		}
 	}
-	if err := a.st.CommitRound(ctx, a.writes.queued, a.writes.updates); err != nil {
-		a.notes.problem("queueing the round's %d notification(s) and storing its alert states failed; the next round mails again: %v",
+	if err := a.st.CommitRound(ctx, a.writes.queued, a.writes.updates, a.cursors.take()); err != nil {
+		a.notes.problem("queueing the round's %d notification(s) and storing its alert states and event cursors failed; the next round reads the events and mails again: %v",
 			len(a.writes.queued), err)
 		// Neither reached the state: the storages keep the states they have.
 		rm.ok, queued, rm.alerts = false, nil, nil

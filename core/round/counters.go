@@ -42,3 +42,39 @@ func (c *roundCounters) flush(ctx context.Context) error {
 	c.pending = nil
 	return err
 }
+
+// roundCursors is the collector's event-cursor store for one round: it
+// reads each host's cursors from the state database and keeps the new
+// ones until the round's mail is queued, then the alert stage writes them
+// in the same transaction as that mail (state.DB.CommitRound). A core
+// that dies in between leaves both unwritten: the next round reads the
+// events again and mails them once, rather than skipping them.
+type roundCursors struct {
+	st      *state.DB
+	mu      sync.Mutex
+	pending []state.Cursor
+}
+
+func (c *roundCursors) Cursor(ctx context.Context, hostIP string, hostPort int, channel string) (string, bool, error) {
+	return c.st.Cursor(ctx, hostIP, hostPort, channel)
+}
+
+func (c *roundCursors) SetCursor(_ context.Context, hostIP string, hostPort int, channel, cursor string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pending = append(c.pending, state.Cursor{HostIP: hostIP, HostPort: hostPort, Channel: channel, Cursor: cursor})
+	return nil
+}
+
+// take returns the cursors kept so far and forgets them; none for a nil
+// store.
+func (c *roundCursors) take() []state.Cursor {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.pending
+	c.pending = nil
+	return out
+}

@@ -169,9 +169,10 @@ func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Resul
 		Sources: pending, ModuleConfig: p.moduleConfig,
 	}
 	var counters *roundCounters
+	var cursors *roundCursors
 	if st != nil {
-		counters = &roundCounters{st: st}
-		cs.Cursors, cs.Platforms, cs.Counters = st, st, counters
+		counters, cursors = &roundCounters{st: st}, &roundCursors{st: st}
+		cs.Cursors, cs.Platforms, cs.Counters = cursors, st, counters
 	}
 	if p.policy != nil {
 		cs.Policy = p.policy
@@ -214,7 +215,7 @@ func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Resul
 
 	// Alerts first, so the storages also receive the alert states and
 	// outbox records the round changed.
-	a := alerting{plan: p, st: st, notes: notes}
+	a := alerting{plan: p, st: st, notes: notes, cursors: cursors}
 	if opts.Deliverer != nil {
 		a.tried = opts.Deliverer.TakeTried()
 	}

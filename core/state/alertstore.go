@@ -43,11 +43,16 @@ type Queued struct {
 // alert states its rules reached, in one transaction: a core that stops
 // in between leaves neither, and the next round mails again. A
 // notification whose id is already queued is left as it is.
-func (d *DB) CommitRound(ctx context.Context, queued []Queued, updates []alert.Update) error {
-	if len(queued) == 0 && len(updates) == 0 {
+func (d *DB) CommitRound(ctx context.Context, queued []Queued, updates []alert.Update, cursors []Cursor) error {
+	if len(queued) == 0 && len(updates) == 0 && len(cursors) == 0 {
 		return nil
 	}
-	return d.inTx(ctx, func(tx *txn) error {
+	for _, c := range cursors {
+		if err := c.check(); err != nil {
+			return err
+		}
+	}
+	err := d.inTx(ctx, func(tx *txn) error {
 		for _, q := range queued {
 			if _, err := insertNotification(ctx, tx, q.Channel, q.N, q.DueAt); err != nil {
 				return err
@@ -58,8 +63,20 @@ func (d *DB) CommitRound(ctx context.Context, queued []Queued, updates []alert.U
 				return err
 			}
 		}
+		for _, c := range cursors {
+			if err := putCursor(ctx, tx, c); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, c := range cursors {
+		d.cursors.put(d.readCursors(ctx), cursorKey{c.HostIP, c.HostPort, c.Channel}, c.Cursor)
+	}
+	return nil
 }
 
 // RecentValues returns up to n of the latest values of metric on a host,

@@ -8,8 +8,8 @@ import (
 	"github.com/cscs-dev/cscs/sdk/notifier"
 )
 
-// TestCommitRound: a round's notifications and alert states are written
-// together; a notification already queued is left as it is; when one of
+// TestCommitRound: a round's notifications, alert states and event
+// cursors are written together; a notification already queued is left as it is; when one of
 // them is refused, none of the round's writes remain.
 func TestCommitRound(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engine) {
@@ -24,14 +24,20 @@ func TestCommitRound(t *testing.T) {
 			return Queued{N: n, DueAt: now}
 		}
 		firing := alert.Update{HostIP: "10.0.0.1", HostPort: 22, RuleID: "cpu>90", State: alert.State{Firing: true, Since: now, LastNotified: now, LastValue: 95}}
-		if err := db.CommitRound(ctx, []Queued{mail("a", "ops@example.com"), mail("b", "ops@example.com")}, []alert.Update{firing}); err != nil {
+		cursor := func(c string) []Cursor {
+			return []Cursor{{HostIP: "10.0.0.1", HostPort: 22, Channel: "auth", Cursor: c}}
+		}
+		if err := db.CommitRound(ctx, []Queued{mail("a", "ops@example.com"), mail("b", "ops@example.com")}, []alert.Update{firing}, cursor("c1")); err != nil {
 			t.Fatal(err)
+		}
+		if c, ok, err := db.Cursor(ctx, "10.0.0.1", 22, "auth"); err != nil || !ok || c != "c1" {
+			t.Fatalf("cursor after the commit = %q, %v, %v; want c1", c, ok, err)
 		}
 		if s, ok, err := db.Get(ctx, "10.0.0.1", 22, "cpu>90"); err != nil || !ok || !s.Firing || s.LastValue != 95 {
 			t.Fatalf("state after the commit = %+v, %v, %v", s, ok, err)
 		}
 		again := mail("a", "other@example.com")
-		if err := db.CommitRound(ctx, []Queued{again}, nil); err != nil {
+		if err := db.CommitRound(ctx, []Queued{again}, nil, nil); err != nil {
 			t.Fatal(err)
 		}
 		if n, err := db.Notification(ctx, "a"); err != nil || len(n.To) != 1 || n.To[0] != "ops@example.com" {
@@ -39,7 +45,7 @@ func TestCommitRound(t *testing.T) {
 		}
 		resolved := firing
 		resolved.State.Firing = false
-		err := db.CommitRound(ctx, []Queued{mail("c", "ops@example.com"), mail("d", "")}, []alert.Update{resolved})
+		err := db.CommitRound(ctx, []Queued{mail("c", "ops@example.com"), mail("d", "")}, []alert.Update{resolved}, cursor("c2"))
 		if err == nil {
 			t.Fatal("a mail without recipient on the email channel was accepted")
 		}
@@ -48,6 +54,11 @@ func TestCommitRound(t *testing.T) {
 		}
 		if s, _, _ := db.Get(ctx, "10.0.0.1", 22, "cpu>90"); !s.Firing {
 			t.Error("the alert state of the refused commit was stored")
+		}
+		// Another handle reads the table, not this one's cache.
+		other := e.open(t, db.target, Options{})
+		if c, _, err := other.Cursor(ctx, "10.0.0.1", 22, "auth"); err != nil || c != "c1" {
+			t.Errorf("cursor after the refused commit = %q, %v; want c1 kept", c, err)
 		}
 	})
 }

@@ -35,19 +35,44 @@ func (d *DB) readCursors(ctx context.Context) func() (map[cursorKey]string, erro
 // SetCursor stores where the next event-log read of channel on the host
 // starts, replacing the previous cursor.
 func (d *DB) SetCursor(ctx context.Context, hostIP string, hostPort int, channel, cursor string) error {
-	if err := checkHost(hostIP, hostPort); err != nil {
-		return fmt.Errorf("store event-log cursor: %w", err)
+	c := Cursor{HostIP: hostIP, HostPort: hostPort, Channel: channel, Cursor: cursor}
+	if err := c.check(); err != nil {
+		return err
 	}
-	if channel == "" {
-		return fmt.Errorf("store event-log cursor of %s: no channel given", hostLabel(hostIP, hostPort))
-	}
-	_, err := d.db.ExecContext(ctx,
-		`INSERT INTO event_cursors (host_ip, host_port, channel, cursor, updated_at) VALUES (?, ?, ?, ?, ?)
-		 ON CONFLICT (host_ip, host_port, channel) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
-		hostIP, hostPort, channel, cursor, formatTime(time.Now()))
-	if err != nil {
-		return fmt.Errorf("store the %s cursor of %s: %w", channel, hostLabel(hostIP, hostPort), err)
+	if err := putCursor(ctx, d.db, c); err != nil {
+		return err
 	}
 	d.cursors.put(d.readCursors(ctx), cursorKey{hostIP, hostPort, channel}, cursor)
+	return nil
+}
+
+// Cursor is where a host's event channel was read up to.
+type Cursor struct {
+	HostIP   string
+	HostPort int
+	Channel  string
+	Cursor   string
+}
+
+// check refuses a cursor without a host or channel.
+func (c Cursor) check() error {
+	if err := checkHost(c.HostIP, c.HostPort); err != nil {
+		return fmt.Errorf("store event-log cursor: %w", err)
+	}
+	if c.Channel == "" {
+		return fmt.Errorf("store event-log cursor of %s: no channel given", hostLabel(c.HostIP, c.HostPort))
+	}
+	return nil
+}
+
+// putCursor writes c with ex.
+func putCursor(ctx context.Context, ex execer, c Cursor) error {
+	_, err := ex.ExecContext(ctx,
+		`INSERT INTO event_cursors (host_ip, host_port, channel, cursor, updated_at) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT (host_ip, host_port, channel) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+		c.HostIP, c.HostPort, c.Channel, c.Cursor, formatTime(time.Now()))
+	if err != nil {
+		return fmt.Errorf("store the %s cursor of %s: %w", c.Channel, hostLabel(c.HostIP, c.HostPort), err)
+	}
 	return nil
 }
