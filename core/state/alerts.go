@@ -200,10 +200,16 @@ func (h HostValues) check() error {
 }
 
 // trimSlack is how many values beyond KeepValues a host's metric may
-// hold before a round trims the table back to KeepValues: the trim reads
-// the whole table, so it runs about every trimSlack-th round, not every
-// round. Readers see the newest KeepValues only.
+// hold before a round trims the round's hosts back to KeepValues: the
+// trim reads every value of those hosts, so it runs about every
+// trimSlack-th round, not every round. Readers see the newest KeepValues
+// only.
 const trimSlack = 5
+
+// hostsPerStatement is how many hosts one statement names, as
+// (host_ip, host_port) IN ((?, ?), …): 800 parameters, well below
+// SQLite's limit (32766; 999 before 3.32) and PostgreSQL's (65535).
+const hostsPerStatement = 400
 
 // valuesPerInsert is how many values one INSERT of addValues writes:
 // one statement per few hundred values instead of one per value spares
@@ -221,10 +227,13 @@ type valueRow struct {
 }
 
 // addValues writes checked hosts' values in tx, valuesPerInsert a
-// statement, then, when the table holds more than d.keep+trimSlack
-// values per metric written this round, trims every host's metrics to
-// the newest d.keep values with one statement: one DELETE every few
-// rounds costs a fraction of one per round, or one per host and metric.
+// statement, then trims the metrics of the hosts written, never others:
+// several cores may share the database, each writing the values of its
+// own hosts. For each hostsPerStatement of those hosts one statement
+// counts their values and, when they hold more than d.keep+trimSlack
+// values per metric written this round, one more trims each of their
+// metrics to the newest d.keep values: one DELETE every few rounds costs
+// a fraction of one per round, or one per host and metric.
 func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 	var rows []valueRow
 	index := map[valueRow]int{} // by key (value 0): a key given twice keeps the last value
@@ -250,7 +259,18 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 			rows = append(rows, key)
 		}
 	}
-	written := len(rows)
+	var written []hostWritten // the hosts written, in the order given
+	pos := map[hostKey]int{}  // index in written
+	for _, r := range rows {
+		k := hostKey{r.ip, r.port}
+		i, ok := pos[k]
+		if !ok {
+			i = len(written)
+			pos[k] = i
+			written = append(written, hostWritten{host: k})
+		}
+		written[i].values++
+	}
 	for len(rows) > 0 {
 		batch := rows[:min(len(rows), valuesPerInsert)]
 		rows = rows[len(batch):]
@@ -262,9 +282,36 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 			return err
 		}
 	}
+	for len(written) > 0 {
+		batch := written[:min(len(written), hostsPerStatement)]
+		written = written[len(batch):]
+		if err := d.trimValues(ctx, tx, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hostWritten is how many values a round wrote for a host.
+type hostWritten struct {
+	host   hostKey
+	values int
+}
+
+// trimValues trims, in tx, the metrics of hosts to the newest d.keep
+// values when those hosts hold more than d.keep+trimSlack values per
+// value just written.
+func (d *DB) trimValues(ctx context.Context, tx *txn, hosts []hostWritten) error {
+	keys := make([]hostKey, len(hosts))
+	written := 0
+	for i, h := range hosts {
+		keys[i] = h.host
+		written += h.values
+	}
+	in, args := hostsIn(keys)
 	var held int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recent_values`).Scan(&held); err != nil {
-		return fmt.Errorf("count recent values: %w", err)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recent_values WHERE `+in, args...).Scan(&held); err != nil {
+		return fmt.Errorf("count the recent values of %d hosts: %w", len(hosts), err)
 	}
 	if held <= written*(d.keep+trimSlack) {
 		return nil
@@ -274,11 +321,30 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 		   SELECT host_ip, host_port, metric, at FROM (
 		     SELECT host_ip, host_port, metric, at,
 		       row_number() OVER (PARTITION BY host_ip, host_port, metric ORDER BY at DESC) AS newer
-		     FROM recent_values) AS ranked
-		   WHERE newer > ?)`, d.keep); err != nil {
-		return fmt.Errorf("trim recent values: %w", err)
+		     FROM recent_values WHERE `+in+`) AS ranked
+		   WHERE newer > ?)`, append(args, d.keep)...); err != nil {
+		return fmt.Errorf("trim the recent values of %d hosts: %w", len(hosts), err)
 	}
 	return nil
+}
+
+// hostsIn is the condition that a row's host is one of hosts, as
+// (host_ip, host_port) IN ((?, ?), …), and its arguments; both engines
+// answer it from the primary keys that start with (host_ip, host_port).
+// hosts must not be empty; callers give at most hostsPerStatement.
+func hostsIn(hosts []hostKey) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 2*len(hosts))
+	b.WriteString("(host_ip, host_port) IN (")
+	for i, h := range hosts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+		args = append(args, h.ip, h.port)
+	}
+	b.WriteString(")")
+	return b.String(), args
 }
 
 // upsertValues is the statement writing n rows of recent_values,
