@@ -260,9 +260,9 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 		}
 	}
 	var written []hostWritten // the hosts written, in the order given
-	pos := map[hostKey]int{}  // index in written
+	pos := map[HostKey]int{}  // index in written
 	for _, r := range rows {
-		k := hostKey{r.ip, r.port}
+		k := HostKey{IP: r.ip, Port: r.port}
 		i, ok := pos[k]
 		if !ok {
 			i = len(written)
@@ -294,7 +294,7 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 
 // hostWritten is how many values a round wrote for a host.
 type hostWritten struct {
-	host   hostKey
+	host   HostKey
 	values int
 }
 
@@ -302,7 +302,7 @@ type hostWritten struct {
 // values when those hosts hold more than d.keep+trimSlack values per
 // value just written.
 func (d *DB) trimValues(ctx context.Context, tx *txn, hosts []hostWritten) error {
-	keys := make([]hostKey, len(hosts))
+	keys := make([]HostKey, len(hosts))
 	written := 0
 	for i, h := range hosts {
 		keys[i] = h.host
@@ -332,7 +332,7 @@ func (d *DB) trimValues(ctx context.Context, tx *txn, hosts []hostWritten) error
 // (host_ip, host_port) IN ((?, ?), …), and its arguments; both engines
 // answer it from the primary keys that start with (host_ip, host_port).
 // hosts must not be empty; callers give at most hostsPerStatement.
-func hostsIn(hosts []hostKey) (string, []any) {
+func hostsIn(hosts []HostKey) (string, []any) {
 	var b strings.Builder
 	args := make([]any, 0, 2*len(hosts))
 	b.WriteString("(host_ip, host_port) IN (")
@@ -341,7 +341,7 @@ func hostsIn(hosts []hostKey) (string, []any) {
 			b.WriteString(", ")
 		}
 		b.WriteString("(?, ?)")
-		args = append(args, h.ip, h.port)
+		args = append(args, h.IP, h.Port)
 	}
 	b.WriteString(")")
 	return b.String(), args

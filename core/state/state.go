@@ -87,6 +87,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// HostKey names a host of a round: its address and SSH port, as the
+// configuration gives them.
+type HostKey struct {
+	IP   string
+	Port int
+}
+
 // DB is the state database. It is safe for use by several goroutines, and
 // several processes may open the same file or PostgreSQL schema.
 type DB struct {
@@ -98,9 +105,9 @@ type DB struct {
 
 	// platforms, cursors and counters answer the per-host lookups of a
 	// round.
-	platforms snapshot[hostKey, storedPlatform]
+	platforms snapshot[HostKey, storedPlatform]
 	cursors   snapshot[cursorKey, string]
-	counters  snapshot[hostKey, string]
+	counters  snapshot[HostKey, string]
 
 	closeOnce sync.Once
 	closeErr  error
