@@ -37,34 +37,59 @@ func checkHost(hostIP string, hostPort int) error {
 }
 
 // getAlert returns the state of ruleID on the host; false when none is
-// stored yet.
+// stored yet. A host given to PrefetchAlerts is answered from memory.
 func (d *DB) getAlert(ctx context.Context, hostIP string, hostPort int, ruleID string) (alertRow, bool, error) {
-	var (
-		row                 alertRow
-		since, lastNotified sql.NullString
-		lastValue           sql.NullFloat64
-	)
+	if row, found, kept := d.alerts.get(HostKey{IP: hostIP, Port: hostPort}, ruleID); kept {
+		return row, found, nil
+	}
+	var stored storedAlert
 	err := d.db.QueryRowContext(ctx,
-		`SELECT firing, since, last_notified, last_value, streak FROM alert_state
+		`SELECT `+alertColumns+` FROM alert_state
 		 WHERE host_ip = ? AND host_port = ? AND rule_id = ?`,
-		hostIP, hostPort, ruleID).Scan(&row.firing, &since, &lastNotified, &lastValue, &row.streak)
+		hostIP, hostPort, ruleID).Scan(stored.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return alertRow{}, false, nil
 	}
 	if err != nil {
 		return alertRow{}, false, fmt.Errorf("read alert state of rule %s on %s: %w", ruleID, hostLabel(hostIP, hostPort), err)
 	}
-	if row.since, err = parseTime(since); err != nil {
+	row, err := stored.row()
+	if err != nil {
 		return alertRow{}, false, fmt.Errorf("alert state of rule %s on %s: %w", ruleID, hostLabel(hostIP, hostPort), err)
-	}
-	if row.lastNotified, err = parseTime(lastNotified); err != nil {
-		return alertRow{}, false, fmt.Errorf("alert state of rule %s on %s: %w", ruleID, hostLabel(hostIP, hostPort), err)
-	}
-	row.lastValue = math.NaN()
-	if lastValue.Valid {
-		row.lastValue = lastValue.Float64
 	}
 	return row, true, nil
+}
+
+// alertColumns are the columns of alert_state that storedAlert reads.
+const alertColumns = `firing, since, last_notified, last_value, streak`
+
+// storedAlert is an alertRow as read from alert_state (alertColumns).
+type storedAlert struct {
+	firing              bool
+	since, lastNotified sql.NullString
+	lastValue           sql.NullFloat64
+	streak              int
+}
+
+// dest are the Scan destinations of alertColumns.
+func (s *storedAlert) dest() []any {
+	return []any{&s.firing, &s.since, &s.lastNotified, &s.lastValue, &s.streak}
+}
+
+// row is the state read; an error for a stored time that does not parse.
+func (s *storedAlert) row() (alertRow, error) {
+	row := alertRow{firing: s.firing, streak: s.streak, lastValue: math.NaN()}
+	var err error
+	if row.since, err = parseTime(s.since); err != nil {
+		return alertRow{}, err
+	}
+	if row.lastNotified, err = parseTime(s.lastNotified); err != nil {
+		return alertRow{}, err
+	}
+	if s.lastValue.Valid {
+		row.lastValue = s.lastValue.Float64
+	}
+	return row, nil
 }
 
 // putAlert stores, through ex, the state of ruleID on the host, replacing

@@ -13,7 +13,8 @@ import (
 var _ alert.StateStore = (*DB)(nil)
 
 // Get returns the state of rule ruleID on a host; false when the rule was
-// never stored there. A stored NaN LastValue reads back as NaN.
+// never stored there. A stored NaN LastValue reads back as NaN. For a
+// host given to PrefetchAlerts it reads no database.
 func (d *DB) Get(ctx context.Context, hostIP string, hostPort int, ruleID string) (alert.State, bool, error) {
 	row, ok, err := d.getAlert(ctx, hostIP, hostPort, ruleID)
 	if err != nil || !ok {
@@ -24,7 +25,12 @@ func (d *DB) Get(ctx context.Context, hostIP string, hostPort int, ruleID string
 
 // Put replaces the state of rule ruleID on a host.
 func (d *DB) Put(ctx context.Context, hostIP string, hostPort int, ruleID string, s alert.State) error {
-	return putAlert(ctx, d.db, hostIP, hostPort, ruleID, rowOf(s))
+	row := rowOf(s)
+	if err := putAlert(ctx, d.db, hostIP, hostPort, ruleID, row); err != nil {
+		return err
+	}
+	d.alerts.put(HostKey{IP: hostIP, Port: hostPort}, ruleID, row)
+	return nil
 }
 
 func rowOf(s alert.State) alertRow {
@@ -47,7 +53,7 @@ func (d *DB) CommitRound(ctx context.Context, queued []Queued, updates []alert.U
 	if len(queued) == 0 && len(updates) == 0 {
 		return nil
 	}
-	return d.inTx(ctx, func(tx *txn) error {
+	err := d.inTx(ctx, func(tx *txn) error {
 		for _, q := range queued {
 			if _, err := insertNotification(ctx, tx, q.Channel, q.N, q.DueAt); err != nil {
 				return err
@@ -60,6 +66,13 @@ func (d *DB) CommitRound(ctx context.Context, queued []Queued, updates []alert.U
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	for _, u := range updates {
+		d.alerts.put(HostKey{IP: u.HostIP, Port: u.HostPort}, u.RuleID, rowOf(u.State))
+	}
+	return nil
 }
 
 // RecentValues returns up to n of the latest values of metric on a host,

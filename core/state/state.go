@@ -29,8 +29,10 @@
 //     a concurrent claimer just changed, so only one claimer gets a row.
 //
 // A DB lives for one round: host platforms, event-log cursors and counters
-// are read whole at the first lookup and kept (see snapshot), so another
-// core's writes after that are not seen until the next round opens it.
+// are read whole at the first lookup and kept (see snapshot), and the
+// alert states of the round's hosts when it calls PrefetchAlerts, so
+// another core's writes after that are not seen until the next round
+// opens it.
 package state
 
 import (
@@ -108,6 +110,8 @@ type DB struct {
 	platforms snapshot[HostKey, storedPlatform]
 	cursors   snapshot[cursorKey, string]
 	counters  snapshot[HostKey, string]
+	// alerts answer Get for the hosts given to PrefetchAlerts.
+	alerts prefetchedAlerts
 
 	closeOnce sync.Once
 	closeErr  error
