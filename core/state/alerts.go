@@ -37,34 +37,59 @@ func checkHost(hostIP string, hostPort int) error {
 }
 
 // getAlert returns the state of ruleID on the host; false when none is
-// stored yet.
+// stored yet. A host given to PrefetchAlerts is answered from memory.
 func (d *DB) getAlert(ctx context.Context, hostIP string, hostPort int, ruleID string) (alertRow, bool, error) {
-	var (
-		row                 alertRow
-		since, lastNotified sql.NullString
-		lastValue           sql.NullFloat64
-	)
+	if row, found, kept := d.alerts.get(HostKey{IP: hostIP, Port: hostPort}, ruleID); kept {
+		return row, found, nil
+	}
+	var stored storedAlert
 	err := d.db.QueryRowContext(ctx,
-		`SELECT firing, since, last_notified, last_value, streak FROM alert_state
+		`SELECT `+alertColumns+` FROM alert_state
 		 WHERE host_ip = ? AND host_port = ? AND rule_id = ?`,
-		hostIP, hostPort, ruleID).Scan(&row.firing, &since, &lastNotified, &lastValue, &row.streak)
+		hostIP, hostPort, ruleID).Scan(stored.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return alertRow{}, false, nil
 	}
 	if err != nil {
 		return alertRow{}, false, fmt.Errorf("read alert state of rule %s on %s: %w", ruleID, hostLabel(hostIP, hostPort), err)
 	}
-	if row.since, err = parseTime(since); err != nil {
+	row, err := stored.row()
+	if err != nil {
 		return alertRow{}, false, fmt.Errorf("alert state of rule %s on %s: %w", ruleID, hostLabel(hostIP, hostPort), err)
-	}
-	if row.lastNotified, err = parseTime(lastNotified); err != nil {
-		return alertRow{}, false, fmt.Errorf("alert state of rule %s on %s: %w", ruleID, hostLabel(hostIP, hostPort), err)
-	}
-	row.lastValue = math.NaN()
-	if lastValue.Valid {
-		row.lastValue = lastValue.Float64
 	}
 	return row, true, nil
+}
+
+// alertColumns are the columns of alert_state that storedAlert reads.
+const alertColumns = `firing, since, last_notified, last_value, streak`
+
+// storedAlert is an alertRow as read from alert_state (alertColumns).
+type storedAlert struct {
+	firing              bool
+	since, lastNotified sql.NullString
+	lastValue           sql.NullFloat64
+	streak              int
+}
+
+// dest are the Scan destinations of alertColumns.
+func (s *storedAlert) dest() []any {
+	return []any{&s.firing, &s.since, &s.lastNotified, &s.lastValue, &s.streak}
+}
+
+// row is the state read; an error for a stored time that does not parse.
+func (s *storedAlert) row() (alertRow, error) {
+	row := alertRow{firing: s.firing, streak: s.streak, lastValue: math.NaN()}
+	var err error
+	if row.since, err = parseTime(s.since); err != nil {
+		return alertRow{}, err
+	}
+	if row.lastNotified, err = parseTime(s.lastNotified); err != nil {
+		return alertRow{}, err
+	}
+	if s.lastValue.Valid {
+		row.lastValue = s.lastValue.Float64
+	}
+	return row, nil
 }
 
 // putAlert stores, through ex, the state of ruleID on the host, replacing
@@ -200,10 +225,16 @@ func (h HostValues) check() error {
 }
 
 // trimSlack is how many values beyond KeepValues a host's metric may
-// hold before a round trims the table back to KeepValues: the trim reads
-// the whole table, so it runs about every trimSlack-th round, not every
-// round. Readers see the newest KeepValues only.
+// hold before a round trims the round's hosts back to KeepValues: the
+// trim reads every value of those hosts, so it runs about every
+// trimSlack-th round, not every round. Readers see the newest KeepValues
+// only.
 const trimSlack = 5
+
+// hostsPerStatement is how many hosts one statement names, as
+// (host_ip, host_port) IN ((?, ?), …): 800 parameters, well below
+// SQLite's limit (32766; 999 before 3.32) and PostgreSQL's (65535).
+const hostsPerStatement = 400
 
 // valuesPerInsert is how many values one INSERT of addValues writes:
 // one statement per few hundred values instead of one per value spares
@@ -221,10 +252,13 @@ type valueRow struct {
 }
 
 // addValues writes checked hosts' values in tx, valuesPerInsert a
-// statement, then, when the table holds more than d.keep+trimSlack
-// values per metric written this round, trims every host's metrics to
-// the newest d.keep values with one statement: one DELETE every few
-// rounds costs a fraction of one per round, or one per host and metric.
+// statement, then trims the metrics of the hosts written, never others:
+// several cores may share the database, each writing the values of its
+// own hosts. For each hostsPerStatement of those hosts one statement
+// counts their values and, when they hold more than d.keep+trimSlack
+// values per metric written this round, one more trims each of their
+// metrics to the newest d.keep values: one DELETE every few rounds costs
+// a fraction of one per round, or one per host and metric.
 func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 	var rows []valueRow
 	index := map[valueRow]int{} // by key (value 0): a key given twice keeps the last value
@@ -250,7 +284,18 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 			rows = append(rows, key)
 		}
 	}
-	written := len(rows)
+	var written []hostWritten // the hosts written, in the order given
+	pos := map[HostKey]int{}  // index in written
+	for _, r := range rows {
+		k := HostKey{IP: r.ip, Port: r.port}
+		i, ok := pos[k]
+		if !ok {
+			i = len(written)
+			pos[k] = i
+			written = append(written, hostWritten{host: k})
+		}
+		written[i].values++
+	}
 	for len(rows) > 0 {
 		batch := rows[:min(len(rows), valuesPerInsert)]
 		rows = rows[len(batch):]
@@ -262,9 +307,36 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 			return err
 		}
 	}
+	for len(written) > 0 {
+		batch := written[:min(len(written), hostsPerStatement)]
+		written = written[len(batch):]
+		if err := d.trimValues(ctx, tx, batch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hostWritten is how many values a round wrote for a host.
+type hostWritten struct {
+	host   HostKey
+	values int
+}
+
+// trimValues trims, in tx, the metrics of hosts to the newest d.keep
+// values when those hosts hold more than d.keep+trimSlack values per
+// value just written.
+func (d *DB) trimValues(ctx context.Context, tx *txn, hosts []hostWritten) error {
+	keys := make([]HostKey, len(hosts))
+	written := 0
+	for i, h := range hosts {
+		keys[i] = h.host
+		written += h.values
+	}
+	in, args := hostsIn(keys)
 	var held int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recent_values`).Scan(&held); err != nil {
-		return fmt.Errorf("count recent values: %w", err)
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM recent_values WHERE `+in, args...).Scan(&held); err != nil {
+		return fmt.Errorf("count the recent values of %d hosts: %w", len(hosts), err)
 	}
 	if held <= written*(d.keep+trimSlack) {
 		return nil
@@ -274,11 +346,30 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 		   SELECT host_ip, host_port, metric, at FROM (
 		     SELECT host_ip, host_port, metric, at,
 		       row_number() OVER (PARTITION BY host_ip, host_port, metric ORDER BY at DESC) AS newer
-		     FROM recent_values) AS ranked
-		   WHERE newer > ?)`, d.keep); err != nil {
-		return fmt.Errorf("trim recent values: %w", err)
+		     FROM recent_values WHERE `+in+`) AS ranked
+		   WHERE newer > ?)`, append(args, d.keep)...); err != nil {
+		return fmt.Errorf("trim the recent values of %d hosts: %w", len(hosts), err)
 	}
 	return nil
+}
+
+// hostsIn is the condition that a row's host is one of hosts, as
+// (host_ip, host_port) IN ((?, ?), …), and its arguments; both engines
+// answer it from the primary keys that start with (host_ip, host_port).
+// hosts must not be empty; callers give at most hostsPerStatement.
+func hostsIn(hosts []HostKey) (string, []any) {
+	var b strings.Builder
+	args := make([]any, 0, 2*len(hosts))
+	b.WriteString("(host_ip, host_port) IN (")
+	for i, h := range hosts {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?)")
+		args = append(args, h.IP, h.Port)
+	}
+	b.WriteString(")")
+	return b.String(), args
 }
 
 // upsertValues is the statement writing n rows of recent_values,

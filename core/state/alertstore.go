@@ -13,7 +13,8 @@ import (
 var _ alert.StateStore = (*DB)(nil)
 
 // Get returns the state of rule ruleID on a host; false when the rule was
-// never stored there. A stored NaN LastValue reads back as NaN.
+// never stored there. A stored NaN LastValue reads back as NaN. For a
+// host given to PrefetchAlerts it reads no database.
 func (d *DB) Get(ctx context.Context, hostIP string, hostPort int, ruleID string) (alert.State, bool, error) {
 	row, ok, err := d.getAlert(ctx, hostIP, hostPort, ruleID)
 	if err != nil || !ok {
@@ -24,7 +25,12 @@ func (d *DB) Get(ctx context.Context, hostIP string, hostPort int, ruleID string
 
 // Put replaces the state of rule ruleID on a host.
 func (d *DB) Put(ctx context.Context, hostIP string, hostPort int, ruleID string, s alert.State) error {
-	return putAlert(ctx, d.db, hostIP, hostPort, ruleID, rowOf(s))
+	row := rowOf(s)
+	if err := putAlert(ctx, d.db, hostIP, hostPort, ruleID, row); err != nil {
+		return err
+	}
+	d.alerts.put(HostKey{IP: hostIP, Port: hostPort}, ruleID, row)
+	return nil
 }
 
 func rowOf(s alert.State) alertRow {
@@ -40,8 +46,9 @@ type Queued struct {
 }
 
 // CommitRound adds a round's notifications to the outbox and stores the
-// alert states its rules reached, in one transaction: a core that stops
-// in between leaves neither, and the next round mails again. A
+// alert states its rules reached and the event cursors its hosts
+// returned, in one transaction: a core that stops in between leaves none
+// of them, and the next round reads the events and mails again. A
 // notification whose id is already queued is left as it is.
 func (d *DB) CommitRound(ctx context.Context, queued []Queued, updates []alert.Update, cursors []Cursor) error {
 	if len(queued) == 0 && len(updates) == 0 && len(cursors) == 0 {
@@ -75,6 +82,9 @@ func (d *DB) CommitRound(ctx context.Context, queued []Queued, updates []alert.U
 	}
 	for _, c := range cursors {
 		d.cursors.put(d.readCursors(ctx), cursorKey{c.HostIP, c.HostPort, c.Channel}, c.Cursor)
+	}
+	for _, u := range updates {
+		d.alerts.put(HostKey{IP: u.HostIP, Port: u.HostPort}, u.RuleID, rowOf(u.State))
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 // as none: the round then computes no rate for the host and keeps its
 // new counters.
 func (d *DB) Counters(ctx context.Context, hostIP string, hostPort int) (map[string]rate.Counter, bool, error) {
-	text, ok, err := d.counters.get(d.readCounters(ctx), hostKey{ip: hostIP, port: hostPort})
+	text, ok, err := d.counters.get(d.readCounters(ctx), HostKey{IP: hostIP, Port: hostPort})
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -28,10 +28,10 @@ func (d *DB) Counters(ctx context.Context, hostIP string, hostPort int) (map[str
 }
 
 // readCounters returns a reader of the whole host_counters table.
-func (d *DB) readCounters(ctx context.Context) func() (map[hostKey]string, error) {
+func (d *DB) readCounters(ctx context.Context) func() (map[HostKey]string, error) {
 	return readTable(ctx, d.db, "host counters", `SELECT host_ip, host_port, counters FROM host_counters`,
-		func(rows *sql.Rows) (k hostKey, counters string, err error) {
-			err = rows.Scan(&k.ip, &k.port, &counters)
+		func(rows *sql.Rows) (k HostKey, counters string, err error) {
+			err = rows.Scan(&k.IP, &k.Port, &counters)
 			return k, counters, err
 		})
 }
@@ -70,7 +70,7 @@ func (d *DB) SetRoundCounters(ctx context.Context, hosts []HostCounters) error {
 		return err
 	}
 	for i, h := range hosts {
-		d.counters.put(d.readCounters(ctx), hostKey{ip: h.IP, port: h.Port}, texts[i])
+		d.counters.put(d.readCounters(ctx), HostKey{IP: h.IP, Port: h.Port}, texts[i])
 	}
 	return nil
 }

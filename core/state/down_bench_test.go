@@ -14,6 +14,8 @@ import (
 // as a round does: the
 // state of a host that stays up is not written again ("skip unchanged").
 // "write every round" adds the write that skip spares, for comparison.
+// "prefetched" rounds read every host's states with PrefetchAlerts
+// first, so that Get reads no database.
 func BenchmarkDownRuleHealthyRound(b *testing.B) {
 	forEachEngineB(b, func(b *testing.B, e engine) {
 		for _, n := range []int{200, 500} {
@@ -23,10 +25,14 @@ func BenchmarkDownRuleHealthyRound(b *testing.B) {
 }
 
 func benchmarkDownRule(b *testing.B, e engine, nHosts int) {
-	for _, write := range []bool{false, true} {
+	for _, v := range []struct{ write, prefetch bool }{{false, false}, {false, true}, {true, false}, {true, true}} {
+		write := v.write
 		name := "skip unchanged"
 		if write {
 			name = "write every round"
+		}
+		if v.prefetch {
+			name += " prefetched"
 		}
 		b.Run(name, func(b *testing.B) {
 			db := openTest(b, e, Options{})
@@ -37,7 +43,16 @@ func benchmarkDownRule(b *testing.B, e engine, nHosts int) {
 			}
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			stored := make(map[string]alert.State, len(hosts)) // the states of the first round
+			keys := make([]HostKey, len(hosts))
+			for i, h := range hosts {
+				keys[i] = HostKey{IP: h.IP, Port: h.Port}
+			}
 			round := func(at time.Time) {
+				if v.prefetch {
+					if err := db.PrefetchAlerts(b.Context(), keys); err != nil {
+						b.Fatal(err)
+					}
+				}
 				for _, h := range hosts {
 					tr, err := alert.Evaluate(b.Context(), at, h, rules, nil, db, alert.DefaultRepeat)
 					if err != nil {

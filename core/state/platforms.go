@@ -13,12 +13,6 @@ import (
 // core/round/remote. This file is the only one that knows core/transport's
 // types.
 
-// hostKey names a host.
-type hostKey struct {
-	ip   string
-	port int
-}
-
 // storedPlatform is one row of host_platforms.
 type storedPlatform struct {
 	user string
@@ -31,7 +25,7 @@ type storedPlatform struct {
 // table (see snapshot): a platform another process stored since is not
 // seen, which costs that host one detection.
 func (d *DB) Platform(ctx context.Context, hostIP string, hostPort int, user string) (transport.Platform, bool, error) {
-	row, ok, err := d.platforms.get(d.readPlatforms(ctx), hostKey{hostIP, hostPort})
+	row, ok, err := d.platforms.get(d.readPlatforms(ctx), HostKey{IP: hostIP, Port: hostPort})
 	if err != nil {
 		return transport.Platform{}, false, err
 	}
@@ -42,10 +36,10 @@ func (d *DB) Platform(ctx context.Context, hostIP string, hostPort int, user str
 }
 
 // readPlatforms returns a reader of the whole host_platforms table.
-func (d *DB) readPlatforms(ctx context.Context) func() (map[hostKey]storedPlatform, error) {
+func (d *DB) readPlatforms(ctx context.Context) func() (map[HostKey]storedPlatform, error) {
 	return readTable(ctx, d.db, "host platforms", `SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir, shell FROM host_platforms`,
-		func(rows *sql.Rows) (k hostKey, row storedPlatform, err error) {
-			err = rows.Scan(&k.ip, &k.port, &row.user, &row.p.OS, &row.p.Arch, &row.p.UID, &row.p.RemoteDir, &row.p.Shell)
+		func(rows *sql.Rows) (k HostKey, row storedPlatform, err error) {
+			err = rows.Scan(&k.IP, &k.Port, &row.user, &row.p.OS, &row.p.Arch, &row.p.UID, &row.p.RemoteDir, &row.p.Shell)
 			return k, row, err
 		})
 }
@@ -69,6 +63,6 @@ func (d *DB) SetPlatform(ctx context.Context, hostIP string, hostPort int, user 
 	if err != nil {
 		return fmt.Errorf("store the platform of %s: %w", hostLabel(hostIP, hostPort), err)
 	}
-	d.platforms.put(d.readPlatforms(ctx), hostKey{hostIP, hostPort}, storedPlatform{user: user, p: p})
+	d.platforms.put(d.readPlatforms(ctx), HostKey{IP: hostIP, Port: hostPort}, storedPlatform{user: user, p: p})
 	return nil
 }

@@ -29,8 +29,10 @@
 //     a concurrent claimer just changed, so only one claimer gets a row.
 //
 // A DB lives for one round: host platforms, event-log cursors and counters
-// are read whole at the first lookup and kept (see snapshot), so another
-// core's writes after that are not seen until the next round opens it.
+// are read whole at the first lookup and kept (see snapshot), and the
+// alert states of the round's hosts when it calls PrefetchAlerts, so
+// another core's writes after that are not seen until the next round
+// opens it.
 package state
 
 import (
@@ -87,6 +89,13 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
+// HostKey names a host of a round: its address and SSH port, as the
+// configuration gives them.
+type HostKey struct {
+	IP   string
+	Port int
+}
+
 // DB is the state database. It is safe for use by several goroutines, and
 // several processes may open the same file or PostgreSQL schema.
 type DB struct {
@@ -98,9 +107,11 @@ type DB struct {
 
 	// platforms, cursors and counters answer the per-host lookups of a
 	// round.
-	platforms snapshot[hostKey, storedPlatform]
+	platforms snapshot[HostKey, storedPlatform]
 	cursors   snapshot[cursorKey, string]
-	counters  snapshot[hostKey, string]
+	counters  snapshot[HostKey, string]
+	// alerts answer Get for the hosts given to PrefetchAlerts.
+	alerts prefetchedAlerts
 
 	closeOnce sync.Once
 	closeErr  error
