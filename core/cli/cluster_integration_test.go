@@ -6,6 +6,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/cscs-dev/cscs/core/cluster"
 	"github.com/cscs-dev/cscs/core/demo/sshfleet"
 	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
@@ -100,10 +106,12 @@ func TestClusterThreeInstances(t *testing.T) {
 		t.Errorf("only %d member(s) collected in their latest interval (%v); want the work shared", len(members), members)
 	}
 	lines = append(lines, appendAuthLine(2))
+	var leaderID string
+	must(t, state.QueryRow(`SELECT leader_id FROM river_leader`).Scan(&leaderID))
+	checkClusterView(t, procs["c"], 3, 0, leaderID)
 
 	// Kill the leader: the periodic dispatch moves to another instance.
-	var leader string
-	must(t, state.QueryRow(`SELECT leader_id FROM river_leader`).Scan(&leader))
+	leader := leaderID
 	victim := ""
 	for _, n := range names {
 		if pid := procs[n].cmd.Process.Pid; strings.Contains(leader, "-"+strconv.Itoa(pid)+"-") {
@@ -125,6 +133,15 @@ func TestClusterThreeInstances(t *testing.T) {
 	if took := after[0].Add(clusterTick).Sub(killedAt); took > bound {
 		t.Errorf("after the kill, every host was collected only %s later, want within %s", took, bound)
 	}
+	survivor := "a"
+	if victim == "a" {
+		survivor = "b"
+	}
+	// The victim counts as gone three heartbeats after its last one.
+	time.Sleep(time.Until(killedAt.Add(3*cluster.Heartbeat + time.Second)))
+	var newLeader string
+	must(t, state.QueryRow(`SELECT leader_id FROM river_leader`).Scan(&newLeader))
+	checkClusterView(t, procs[survivor], 2, 1, newLeader)
 
 	// Restarted, it takes a share.
 	procs[victim] = start(victim)
@@ -193,6 +210,76 @@ func TestClusterThreeInstances(t *testing.T) {
 		}
 	}
 }
+
+// checkClusterView reads the status of a member through its HTTP server:
+// /readyz is ready, /metrics counts alive and gone members, names the
+// leader and the hosts the members collected, the fleet page lists every
+// member.
+func checkClusterView(t *testing.T, p *serveProcess, alive, gone int, leader string) {
+	t.Helper()
+	m := listenAddr.FindStringSubmatch(p.log.String())
+	if m == nil {
+		t.Fatalf("the member did not log its address:\n%s", p.log.String())
+	}
+	base := "http://" + m[1]
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		must(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		must(t, err)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz of a member: %d %s", code, body)
+	}
+	_, text := get("/metrics")
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	must(t, err)
+	value := func(name string, labels map[string]string) (float64, bool) {
+		f := families[name]
+		if f == nil {
+			return 0, false
+		}
+	metrics:
+		for _, mt := range f.GetMetric() {
+			for _, l := range mt.GetLabel() {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					continue metrics
+				}
+			}
+			return mt.GetGauge().GetValue(), true
+		}
+		return 0, false
+	}
+	if v, _ := value("cscs_cluster_members", map[string]string{"state": "alive"}); int(v) != alive {
+		t.Errorf("cscs_cluster_members{state=alive} = %v, want %d", v, alive)
+	}
+	if v, _ := value("cscs_cluster_members", map[string]string{"state": "gone"}); int(v) != gone {
+		t.Errorf("cscs_cluster_members{state=gone} = %v, want %d", v, gone)
+	}
+	if v, ok := value("cscs_cluster_leader", map[string]string{"member": leader}); !ok || v != 1 {
+		t.Errorf("cscs_cluster_leader{member=%q} = %v, %v; want 1", leader, v, ok)
+	}
+	collected := 0.0
+	for _, mt := range families["cscs_cluster_member_hosts"].GetMetric() {
+		for _, l := range mt.GetLabel() {
+			if l.GetName() == "result" && l.GetValue() == "collected" {
+				collected += mt.GetGauge().GetValue()
+			}
+		}
+	}
+	if collected == 0 {
+		t.Errorf("cscs_cluster_member_hosts says no member collected a host:\n%s", text)
+	}
+	_, page := get("/")
+	if !strings.Contains(page, "<h2>Cluster</h2>") || !strings.Contains(page, leader) || strings.Count(page, `<span class="badge ok">alive</span>`) != alive {
+		t.Errorf("the fleet page does not show the cluster with the leader %s and %d alive members", leader, alive)
+	}
+}
+
+var listenAddr = regexp.MustCompile(`"msg":"listening","address":"([^"]+)"`)
 
 // waitSlots waits until want intervals after since (zero: any) each have
 // a collection of all n hosts, and returns their starts.

@@ -43,6 +43,11 @@ func (s *Service) Handler() http.Handler {
 
 // notReady says why the service is not ready, or "" when it is.
 func (s *Service) notReady() string {
+	if m := s.clusterMember(); m != nil {
+		// A member may have no hosts to collect in an interval (the
+		// others took them): it is ready while it reaches the shared state.
+		return clusterNotReady(m, s.opts.Now())
+	}
 	last, at, _ := s.Last()
 	tick := s.Tick()
 	switch {

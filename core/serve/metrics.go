@@ -32,11 +32,14 @@ type metrics struct {
 	mailHeld  prometheus.Gauge
 	collected *hostMetrics
 	backlog   *backlogMetrics
+	cluster   *clusterMetrics
 }
 
 // newMetrics makes the service's registry; readFleet gives the outbox and
-// spool figures at each scrape, now the time their ages are taken at.
-func newMetrics(readFleet func(context.Context) (round.Fleet, error), now func() time.Time) *metrics {
+// spool figures at each scrape, now the time their ages are taken at, and
+// readCluster the cluster's (nil outside one).
+func newMetrics(readFleet func(context.Context) (round.Fleet, error), readCluster func(context.Context) (*clusterView, error),
+	now func() time.Time) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		rounds:   prometheus.NewCounter(prometheus.CounterOpts{Name: "cscs_rounds_total", Help: "Rounds that ran to their end."}),
@@ -65,8 +68,9 @@ func newMetrics(readFleet func(context.Context) (round.Fleet, error), now func()
 		collected: &hostMetrics{},
 		backlog:   newBacklogMetrics(readFleet, now),
 	}
+	m.cluster = newClusterMetrics(readCluster, m.backlog.readErrors)
 	m.registry.MustRegister(m.rounds, m.skipped, m.duration, m.reloads, m.hosts, m.up, m.lastOK, m.stored, m.notified,
-		m.plugins, m.mailSent, m.mailHeld, m.collected, m.backlog)
+		m.plugins, m.mailSent, m.mailHeld, m.collected, m.backlog, m.cluster)
 	return m
 }
 

@@ -87,6 +87,8 @@ type fleetPage struct {
 	Outbox   []statusCount
 	Spools   []round.SpoolBacklog
 	Storages string
+	// Cluster is the cluster the service is a member of; nil outside one.
+	Cluster *clusterView
 }
 
 // hostPage is one host: its latest status and error, its firing alerts,
@@ -109,6 +111,18 @@ func (s *Service) serveFleet(w http.ResponseWriter, r *http.Request) {
 	p := fleetPage{page: s.page("CSCS fleet", err), Round: last, EndedAt: endedAt, Took: took,
 		Alerts: alertRows(fleet.Alerts), Spools: fleet.Spools, Storages: plan.Storages()}
 	p.Hosts = hostRows(plan, s.Hosts(), downHosts(fleet.Alerts))
+	cv, cerr := s.readCluster(ctx)
+	if cerr != nil && p.Problem == "" {
+		p.Problem = cerr.Error()
+	}
+	if p.Cluster = cv; cv != nil {
+		// Each member collects a share: the others' hosts are theirs.
+		for i := range p.Hosts {
+			if p.Hosts[i].Status.Class == "none" {
+				p.Hosts[i].Status.Text = "collected by another member"
+			}
+		}
+	}
 	p.Counts = countByStatus(p.Hosts)
 	for _, h := range p.Hosts {
 		if h.Status.Class != "ok" && h.Status.Class != "none" {

@@ -120,7 +120,7 @@ func New(plan *round.Plan, reload Reloader, opts Options) *Service {
 	}
 	s := &Service{opts: opts, reload: reload, plan: plan, hosts: map[string]*hostRecord{}, tick: opts.Interval, pages: newPages(),
 		deliverer: round.NewDeliverer()}
-	s.metrics = newMetrics(s.readFleet, opts.Now)
+	s.metrics = newMetrics(s.readFleet, s.readCluster, opts.Now)
 	return s
 }
 
