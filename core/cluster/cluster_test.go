@@ -42,8 +42,8 @@ func TestByQueue(t *testing.T) {
 	}
 	got := byQueue(hosts, map[string]bool{"dc1": true, "dc2": true})
 	want := map[string][]string{
-		"site_dc1": {"10.0.0.1"},
-		"site_dc2": {"10.0.0.2", "10.0.0.4"}, // its first served group
+		"site_dc1":   {"10.0.0.1"},
+		"site_dc2":   {"10.0.0.2", "10.0.0.4"}, // its first served group
 		DefaultQueue: {"10.0.0.3", "10.0.0.5"},
 	}
 	if !reflect.DeepEqual(got, want) {

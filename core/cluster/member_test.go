@@ -19,7 +19,7 @@ type recordingFleet struct {
 	rec    *collections
 }
 
-func (f *recordingFleet) Tick() time.Duration                { return f.tick }
+func (f *recordingFleet) Tick() time.Duration                 { return f.tick }
 func (f *recordingFleet) Due(time.Time, time.Duration) []Host { return f.hosts }
 func (f *recordingFleet) Collect(_ context.Context, slot time.Time, labels []string) (int, int) {
 	f.rec.add(f.member, slot, labels)
