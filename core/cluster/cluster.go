@@ -253,7 +253,7 @@ func (m *Member) newClient() (*river.Client[pgx.Tx], error) {
 		CancelledJobRetentionPeriod: retention,
 		DiscardedJobRetentionPeriod: retention,
 		MaxAttempts:                 3,
-		Logger:                      m.log.With("component", "river"),
+		Logger:                      slog.New(quieter{m.log.Handler()}).With("component", "river"),
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(slotSchedule{m.fleet.Tick}, m.dispatchArgs, &river.PeriodicJobOpts{ID: "cscs-dispatch", RunOnStart: true}),
 		},
@@ -317,6 +317,17 @@ func (m *Member) Close() {
 		_ = m.st.Close()
 	}
 }
+
+// quieter passes River's warnings and errors on to the service's log,
+// not its routine lines (job counts every few seconds).
+type quieter struct{ slog.Handler }
+
+func (q quieter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+
+func (q quieter) WithAttrs(attrs []slog.Attr) slog.Handler { return quieter{q.Handler.WithAttrs(attrs)} }
+func (q quieter) WithGroup(name string) slog.Handler       { return quieter{q.Handler.WithGroup(name)} }
 
 // slotSchedule fires at the start of every interval: the multiples of
 // the tick since the Unix epoch, so every instance agrees on them.
