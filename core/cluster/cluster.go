@@ -9,7 +9,7 @@
 //   - Whichever instance works the dispatch job asks the Fleet which hosts
 //     are due in that interval, forgets the collect jobs of earlier
 //     intervals that no instance started (their hosts are due again now),
-//     and inserts one collect job per chunk of hosts, unique by slot, queue
+//     leaves out the hosts a live member is still collecting, and inserts one collect job per chunk of hosts, unique by slot, queue
 //     and chunk, in the queue of the hosts' site (see Options.Sites) or the
 //     default queue.
 //   - Any instance serving that queue works a collect job: one round of
@@ -326,8 +326,10 @@ func (q quieter) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
 }
 
-func (q quieter) WithAttrs(attrs []slog.Attr) slog.Handler { return quieter{q.Handler.WithAttrs(attrs)} }
-func (q quieter) WithGroup(name string) slog.Handler       { return quieter{q.Handler.WithGroup(name)} }
+func (q quieter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return quieter{q.Handler.WithAttrs(attrs)}
+}
+func (q quieter) WithGroup(name string) slog.Handler { return quieter{q.Handler.WithGroup(name)} }
 
 // slotSchedule fires at the start of every interval: the multiples of
 // the tick since the Unix epoch, so every instance agrees on them.

@@ -77,7 +77,10 @@ func (m *Member) dispatch(ctx context.Context, slot time.Time, tick time.Duratio
 		m.log.Warn("hosts of an earlier interval were not collected before this one started (instances too busy, or none serves their site); they are due again now",
 			"hosts", n, "jobs", len(forgotten.Jobs))
 	}
-	hosts := m.fleet.Due(slot, tick)
+	hosts, err := m.notBusy(ctx, m.fleet.Due(slot, tick))
+	if err != nil {
+		return err
+	}
 	if len(hosts) == 0 {
 		return nil
 	}
@@ -108,6 +111,57 @@ func (m *Member) dispatch(ctx context.Context, slot time.Time, tick time.Duratio
 	}
 	m.log.Debug("dispatched an interval", "interval", slot.UTC(), "hosts", len(hosts), "jobs", inserted)
 	return nil
+}
+
+// notBusy leaves out of hosts those that a live member is still
+// collecting for an earlier interval, so that no host is collected by two
+// rounds at once (they would both read its event log from the same
+// cursor). A job whose member stopped beating (cluster_members) does not
+// count: that member is gone, and River rescues the job later.
+func (m *Member) notBusy(ctx context.Context, hosts []Host) ([]Host, error) {
+	running, err := m.client.JobList(ctx, river.NewJobListParams().
+		Kinds(collectArgs{}.Kind()).States(rivertype.JobStateRunning).First(10000))
+	if err != nil {
+		return nil, fmt.Errorf("list the collect jobs running: %w", err)
+	}
+	if len(running.Jobs) == 0 {
+		return hosts, nil
+	}
+	members, err := m.st.Members(ctx)
+	if err != nil {
+		return nil, err
+	}
+	alive := map[string]bool{}
+	now := time.Now()
+	for _, mem := range members {
+		alive[mem.ID] = now.Sub(mem.SeenAt) < 3*Heartbeat
+	}
+	busy := map[string]bool{}
+	for _, j := range running.Jobs {
+		if n := len(j.AttemptedBy); n == 0 || !alive[j.AttemptedBy[n-1]] {
+			continue
+		}
+		var args collectArgs
+		if json.Unmarshal(j.EncodedArgs, &args) == nil {
+			for _, h := range args.Hosts {
+				busy[h] = true
+			}
+		}
+	}
+	if len(busy) == 0 {
+		return hosts, nil
+	}
+	out := make([]Host, 0, len(hosts))
+	for _, h := range hosts {
+		if !busy[h.Label] {
+			out = append(out, h)
+		}
+	}
+	if left := len(hosts) - len(out); left > 0 {
+		m.log.Warn("hosts still being collected for an earlier interval are left out of this one (the rounds take longer than the interval)",
+			"hosts", left)
+	}
+	return out, nil
 }
 
 // skippedHosts counts the hosts of forgotten collect jobs.
