@@ -111,7 +111,7 @@ type DB struct {
 	cursors   snapshot[cursorKey, string]
 	counters  snapshot[HostKey, string]
 	// alerts answer Get for the hosts given to PrefetchAlerts.
-	alerts prefetchedAlerts
+	alerts prefetched[string, alertRow]
 
 	closeOnce sync.Once
 	closeErr  error
