@@ -3,6 +3,7 @@ package state
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 )
@@ -29,6 +30,33 @@ func (d *DB) PrefetchAlerts(ctx context.Context, hosts []HostKey) error {
 	return d.alerts.fill(unique, func(batch []HostKey, out map[HostKey]map[string]alertRow) error {
 		return d.readAlerts(ctx, batch, out)
 	})
+}
+
+// PrefetchHosts reads the event-log cursors, platform and counters stored
+// for hosts, one query per table for each 400 of them, and keeps them in
+// this DB: Cursor, Platform and Counters for one of these hosts then
+// answer from memory (what is not stored is not found), and SetCursor,
+// SetPlatform, SetRoundCounters and CommitRound keep what is kept
+// current. A round calls it once with its hosts after opening the state:
+// without it the first lookup reads each table whole, every host of the
+// fleet, for a round that may collect a few dozen of them.
+//
+// A lookup of a host not given still reads the whole table, at the first
+// such lookup (see snapshot). Rows another process writes for these hosts
+// after the call are not seen, as after a read of the whole table (see
+// Cursor, Platform and Counters). Calling PrefetchHosts again reads the
+// hosts given afresh. Each table is kept or not on its own: on error, the
+// tables whose read failed (every table for an invalid host) answer these
+// hosts as if they were not given.
+func (d *DB) PrefetchHosts(ctx context.Context, hosts []HostKey) error {
+	unique, err := uniqueHosts(hosts)
+	if err != nil {
+		return fmt.Errorf("prefetch the hosts' event-log cursors, platforms and counters: %w", err)
+	}
+	return errors.Join(
+		d.cursors.prefetch(ctx, d.db, cursorTable(), unique),
+		d.platforms.prefetch(ctx, d.db, platformTable(), unique),
+		d.counters.prefetch(ctx, d.db, counterTable(), unique))
 }
 
 // readAlerts adds to out, which holds an empty map for each host of hosts,
