@@ -160,6 +160,16 @@ func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Resul
 		st = nil
 	} else {
 		defer st.Close()
+		// The collectors look up each host's platform, event cursors and
+		// counters: read those of the round's hosts at once, not each
+		// table whole (every host of the fleet).
+		keys := make([]state.HostKey, len(p.Config.Inventory.Clients))
+		for i, cl := range p.Config.Inventory.Clients {
+			keys[i] = state.HostKey{IP: cl.IP, Port: cl.Port}
+		}
+		if err := st.PrefetchHosts(context.WithoutCancel(ctx), keys); err != nil {
+			notes.info("reading the round's host platforms, event cursors and counters at once failed, the tables not read are read whole: %v", err)
+		}
 	}
 	cs := remote.Settings{
 		Identity: p.Identity, Agents: p.agents, HostKeys: p.hostKeys,

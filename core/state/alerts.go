@@ -354,18 +354,23 @@ func (d *DB) trimValues(ctx context.Context, tx *txn, hosts []hostWritten) error
 }
 
 // hostsIn is the condition that a row's host is one of hosts, as
-// (host_ip, host_port) IN ((?, ?), …), and its arguments; both engines
-// answer it from the primary keys that start with (host_ip, host_port).
-// hosts must not be empty; callers give at most hostsPerStatement.
+// (host_ip, host_port) IN (VALUES (?, CAST(? AS INTEGER)), …), and its
+// arguments; both engines answer it from the primary keys that start with
+// (host_ip, host_port). Not a list of pairs, (…) IN ((?, ?), …), which
+// PostgreSQL plans as one OR branch per host: some 30 ms of planning for
+// each statement of hostsPerStatement hosts, where it plans a VALUES list
+// as one join (below 1 ms). The CAST types the port for PostgreSQL, which
+// would take an untyped VALUES column for text. hosts must not be empty;
+// callers give at most hostsPerStatement.
 func hostsIn(hosts []HostKey) (string, []any) {
 	var b strings.Builder
 	args := make([]any, 0, 2*len(hosts))
-	b.WriteString("(host_ip, host_port) IN (")
+	b.WriteString("(host_ip, host_port) IN (VALUES ")
 	for i, h := range hosts {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("(?, ?)")
+		b.WriteString("(?, CAST(? AS INTEGER))")
 		args = append(args, h.IP, h.Port)
 	}
 	b.WriteString(")")

@@ -81,7 +81,7 @@ func (d *DB) CommitRound(ctx context.Context, queued []Queued, updates []alert.U
 		return err
 	}
 	for _, c := range cursors {
-		d.cursors.put(d.readCursors(ctx), cursorKey{c.HostIP, c.HostPort, c.Channel}, c.Cursor)
+		d.cursors.put(cursorTable(), cursorKey{c.HostIP, c.HostPort, c.Channel}, c.Cursor)
 	}
 	for _, u := range updates {
 		d.alerts.put(HostKey{IP: u.HostIP, Port: u.HostPort}, u.RuleID, rowOf(u.State))

@@ -11,12 +11,13 @@ import (
 )
 
 // Counters returns the counters the host reported in its latest round,
-// keyed by metric and labels; false when none are kept. The first call
+// keyed by metric and labels; false when none are kept. A host given to
+// PrefetchHosts is answered from what it read; for others the first call
 // reads every host's (see snapshot). Counters that cannot be read count
 // as none: the round then computes no rate for the host and keeps its
 // new counters.
 func (d *DB) Counters(ctx context.Context, hostIP string, hostPort int) (map[string]rate.Counter, bool, error) {
-	text, ok, err := d.counters.get(d.readCounters(ctx), HostKey{IP: hostIP, Port: hostPort})
+	text, ok, err := d.counters.get(ctx, d.db, counterTable(), HostKey{IP: hostIP, Port: hostPort})
 	if err != nil || !ok {
 		return nil, false, err
 	}
@@ -27,13 +28,17 @@ func (d *DB) Counters(ctx context.Context, hostIP string, hostPort int) (map[str
 	return out, true, nil
 }
 
-// readCounters returns a reader of the whole host_counters table.
-func (d *DB) readCounters(ctx context.Context) func() (map[HostKey]string, error) {
-	return readTable(ctx, d.db, "host counters", `SELECT host_ip, host_port, counters FROM host_counters`,
-		func(rows *sql.Rows) (k HostKey, counters string, err error) {
+// counterTable is how snapshots read host_counters.
+func counterTable() table[HostKey, string] {
+	return table[HostKey, string]{
+		what:  "host counters",
+		query: `SELECT host_ip, host_port, counters FROM host_counters`,
+		scan: func(rows *sql.Rows) (k HostKey, counters string, err error) {
 			err = rows.Scan(&k.IP, &k.Port, &counters)
 			return k, counters, err
-		})
+		},
+		host: hostOfKey,
+	}
 }
 
 // HostCounters are the counters a host reported in a round.
@@ -70,7 +75,7 @@ func (d *DB) SetRoundCounters(ctx context.Context, hosts []HostCounters) error {
 		return err
 	}
 	for i, h := range hosts {
-		d.counters.put(d.readCounters(ctx), HostKey{IP: h.IP, Port: h.Port}, texts[i])
+		d.counters.put(counterTable(), HostKey{IP: h.IP, Port: h.Port}, texts[i])
 	}
 	return nil
 }

@@ -16,20 +16,25 @@ type cursorKey struct {
 
 // Cursor returns where the next event-log read of channel on the host
 // starts (an opaque text: a Windows EventRecordID, a journald cursor);
-// false when none is stored yet. The first call reads every cursor (see
-// snapshot): a cursor another process advanced since is not seen, so those
+// false when none is stored yet. A host given to PrefetchHosts is answered
+// from what it read; for others the first call reads every cursor (see
+// snapshot). A cursor another process advanced since is not seen, so those
 // events are read again and the storages drop the duplicates.
 func (d *DB) Cursor(ctx context.Context, hostIP string, hostPort int, channel string) (string, bool, error) {
-	return d.cursors.get(d.readCursors(ctx), cursorKey{hostIP, hostPort, channel})
+	return d.cursors.get(ctx, d.db, cursorTable(), cursorKey{hostIP, hostPort, channel})
 }
 
-// readCursors returns a reader of the whole event_cursors table.
-func (d *DB) readCursors(ctx context.Context) func() (map[cursorKey]string, error) {
-	return readTable(ctx, d.db, "event-log cursors", `SELECT host_ip, host_port, channel, cursor FROM event_cursors`,
-		func(rows *sql.Rows) (k cursorKey, cursor string, err error) {
+// cursorTable is how snapshots read event_cursors.
+func cursorTable() table[cursorKey, string] {
+	return table[cursorKey, string]{
+		what:  "event-log cursors",
+		query: `SELECT host_ip, host_port, channel, cursor FROM event_cursors`,
+		scan: func(rows *sql.Rows) (k cursorKey, cursor string, err error) {
 			err = rows.Scan(&k.ip, &k.port, &k.channel, &cursor)
 			return k, cursor, err
-		})
+		},
+		host: func(k cursorKey) HostKey { return HostKey{IP: k.ip, Port: k.port} },
+	}
 }
 
 // SetCursor stores where the next event-log read of channel on the host
@@ -42,7 +47,7 @@ func (d *DB) SetCursor(ctx context.Context, hostIP string, hostPort int, channel
 	if err := putCursor(ctx, d.db, c); err != nil {
 		return err
 	}
-	d.cursors.put(d.readCursors(ctx), cursorKey{hostIP, hostPort, channel}, cursor)
+	d.cursors.put(cursorTable(), cursorKey{hostIP, hostPort, channel}, cursor)
 	return nil
 }
 

@@ -21,11 +21,12 @@ type storedPlatform struct {
 
 // Platform returns the platform last detected on a host for the login
 // user; false when none is stored, or it was detected for another user
-// (whose uid and remote directory differ). The first call reads the whole
-// table (see snapshot): a platform another process stored since is not
-// seen, which costs that host one detection.
+// (whose uid and remote directory differ). A host given to PrefetchHosts
+// is answered from what it read; for others the first call reads the
+// whole table (see snapshot). A platform another process stored since is
+// not seen, which costs that host one detection.
 func (d *DB) Platform(ctx context.Context, hostIP string, hostPort int, user string) (transport.Platform, bool, error) {
-	row, ok, err := d.platforms.get(d.readPlatforms(ctx), HostKey{IP: hostIP, Port: hostPort})
+	row, ok, err := d.platforms.get(ctx, d.db, platformTable(), HostKey{IP: hostIP, Port: hostPort})
 	if err != nil {
 		return transport.Platform{}, false, err
 	}
@@ -35,13 +36,17 @@ func (d *DB) Platform(ctx context.Context, hostIP string, hostPort int, user str
 	return row.p, true, nil
 }
 
-// readPlatforms returns a reader of the whole host_platforms table.
-func (d *DB) readPlatforms(ctx context.Context) func() (map[HostKey]storedPlatform, error) {
-	return readTable(ctx, d.db, "host platforms", `SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir, shell FROM host_platforms`,
-		func(rows *sql.Rows) (k HostKey, row storedPlatform, err error) {
+// platformTable is how snapshots read host_platforms.
+func platformTable() table[HostKey, storedPlatform] {
+	return table[HostKey, storedPlatform]{
+		what:  "host platforms",
+		query: `SELECT host_ip, host_port, login_user, os, arch, uid, remote_dir, shell FROM host_platforms`,
+		scan: func(rows *sql.Rows) (k HostKey, row storedPlatform, err error) {
 			err = rows.Scan(&k.IP, &k.Port, &row.user, &row.p.OS, &row.p.Arch, &row.p.UID, &row.p.RemoteDir, &row.p.Shell)
 			return k, row, err
-		})
+		},
+		host: hostOfKey,
+	}
 }
 
 // SetPlatform stores the platform just detected on a host for the login
@@ -63,6 +68,6 @@ func (d *DB) SetPlatform(ctx context.Context, hostIP string, hostPort int, user 
 	if err != nil {
 		return fmt.Errorf("store the platform of %s: %w", hostLabel(hostIP, hostPort), err)
 	}
-	d.platforms.put(d.readPlatforms(ctx), HostKey{IP: hostIP, Port: hostPort}, storedPlatform{user: user, p: p})
+	d.platforms.put(platformTable(), HostKey{IP: hostIP, Port: hostPort}, storedPlatform{user: user, p: p})
 	return nil
 }

@@ -29,10 +29,10 @@
 //     a concurrent claimer just changed, so only one claimer gets a row.
 //
 // A DB lives for one round: host platforms, event-log cursors and counters
-// are read whole at the first lookup and kept (see snapshot), and the
-// alert states of the round's hosts when it calls PrefetchAlerts, so
-// another core's writes after that are not seen until the next round
-// opens it.
+// are read for the round's hosts when it calls PrefetchHosts, else whole
+// at the first lookup, and kept (see snapshot), and the alert states of
+// the round's hosts when it calls PrefetchAlerts, so another core's
+// writes after that are not seen until the next round opens it.
 package state
 
 import (
@@ -106,12 +106,13 @@ type DB struct {
 	keep   int
 
 	// platforms, cursors and counters answer the per-host lookups of a
-	// round.
+	// round: for the hosts given to PrefetchHosts, else from the whole
+	// table.
 	platforms snapshot[HostKey, storedPlatform]
 	cursors   snapshot[cursorKey, string]
 	counters  snapshot[HostKey, string]
 	// alerts answer Get for the hosts given to PrefetchAlerts.
-	alerts prefetchedAlerts
+	alerts prefetched[string, alertRow]
 
 	closeOnce sync.Once
 	closeErr  error
