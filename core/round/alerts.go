@@ -97,11 +97,7 @@ func (a alerting) raise(ctx context.Context, eventSources []source.Description, 
 	firing := a.firingByHost(ctx)
 	// One read of the round's hosts' states instead of one per rule and
 	// host: on PostgreSQL most of the alert stage's time.
-	hosts := make([]state.HostKey, len(a.plan.Config.Inventory.Clients))
-	for i, cl := range a.plan.Config.Inventory.Clients {
-		hosts[i] = state.HostKey{IP: cl.IP, Port: cl.Port}
-	}
-	if err := a.st.PrefetchAlerts(ctx, hosts); err != nil {
+	if err := a.st.PrefetchAlerts(ctx, a.plan.stateHosts()); err != nil {
 		a.notes.info("reading the round's alert states at once failed, they are read one by one: %v", err)
 	}
 	for i := range a.plan.Config.Inventory.Clients {
