@@ -14,7 +14,6 @@ import (
 	"github.com/cscs-dev/cscs/core/cluster"
 	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/core/serve"
-	"github.com/cscs-dev/cscs/core/state"
 )
 
 func runCommand(ctx context.Context, env *Env) int {
@@ -82,7 +81,7 @@ func serveCommand(ctx context.Context, env *Env) int {
 	}
 	opts := serve.Options{Interval: s.round.Interval, Logger: log}
 	if *inCluster || len(*sites) > 0 || flagGiven(fs, "cluster-chunk") {
-		c, err := clusterOptions(plan, *inCluster, *sites, *chunk)
+		c, err := serve.ClusterOptions(plan, *inCluster, *sites, *chunk)
 		if err != nil {
 			fmt.Fprintf(env.Stderr, "cscs serve: %v\n", err)
 			return ExitBadConfig
@@ -102,41 +101,6 @@ func serveCommand(ctx context.Context, env *Env) int {
 		return ExitSomeFailed
 	}
 	return ExitOK
-}
-
-// clusterOptions checks the cluster flags against the plan: --cluster
-// given, the state on PostgreSQL, each site an overlay group.
-func clusterOptions(plan *round.Plan, inCluster bool, sites []string, chunk int) (*cluster.Options, error) {
-	switch {
-	case !inCluster:
-		return nil, errors.New("--site and --cluster-chunk go with --cluster")
-	case !state.IsPostgres(plan.Env.State):
-		return nil, errors.New("--cluster needs --state postgres://…: the instances of a cluster share their state on PostgreSQL")
-	case chunk < 1:
-		return nil, fmt.Errorf("--cluster-chunk %d: want 1 or more hosts a job", chunk)
-	}
-	for _, site := range sites {
-		if err := cluster.CheckSite(site); err != nil {
-			return nil, fmt.Errorf("--site: %w", err)
-		}
-		if !hasGroup(plan, site) {
-			return nil, fmt.Errorf("--site %s: no overlay group %q; a site is an overlay group (group \"%s\" { … } in an --overlay file)", site, site, site)
-		}
-	}
-	return &cluster.Options{State: plan.Env.State, Sites: sites, Chunk: chunk}, nil
-}
-
-// hasGroup reports whether the overlays of plan have a group named name.
-func hasGroup(plan *round.Plan, name string) bool {
-	if plan.Config.Overlay == nil {
-		return false
-	}
-	for _, g := range plan.Config.Overlay.Groups {
-		if g.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // prepare checks the flags of s, loads the configuration, resolves --db

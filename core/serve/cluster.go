@@ -2,11 +2,14 @@ package serve
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/cscs-dev/cscs/core/cluster"
 	"github.com/cscs-dev/cscs/core/config"
 	"github.com/cscs-dev/cscs/core/round"
+	"github.com/cscs-dev/cscs/core/state"
 	"github.com/cscs-dev/cscs/sdk/storage"
 )
 
@@ -44,6 +47,42 @@ func jobTimeout(settings round.Settings, chunk int) time.Duration {
 	}
 	waves := (chunk + settings.Concurrency - 1) / settings.Concurrency
 	return time.Duration(waves)*settings.HostTimeout + time.Minute
+}
+
+// ClusterOptions checks the cluster flags of `cscs serve` against plan
+// (--cluster given, the state on PostgreSQL, each --site an overlay group)
+// and returns the cluster's options; an error names the flag and the fix.
+func ClusterOptions(plan *round.Plan, inCluster bool, sites []string, chunk int) (*cluster.Options, error) {
+	switch {
+	case !inCluster:
+		return nil, errors.New("--site and --cluster-chunk go with --cluster")
+	case !state.IsPostgres(plan.Env.State):
+		return nil, errors.New("--cluster needs --state postgres://…: the instances of a cluster share their state on PostgreSQL")
+	case chunk < 1:
+		return nil, fmt.Errorf("--cluster-chunk %d: want 1 or more hosts a job", chunk)
+	}
+	for _, site := range sites {
+		if err := cluster.CheckSite(site); err != nil {
+			return nil, fmt.Errorf("--site: %w", err)
+		}
+		if !hasGroup(plan, site) {
+			return nil, fmt.Errorf("--site %s: no overlay group %q; a site is an overlay group (group \"%s\" { … } in an --overlay file)", site, site, site)
+		}
+	}
+	return &cluster.Options{State: plan.Env.State, Sites: sites, Chunk: chunk}, nil
+}
+
+// hasGroup reports whether the overlays of plan have a group named name.
+func hasGroup(plan *round.Plan, name string) bool {
+	if plan.Config.Overlay == nil {
+		return false
+	}
+	for _, g := range plan.Config.Overlay.Groups {
+		if g.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // clusterMember is the cluster the service is a member of; nil when it
