@@ -264,8 +264,8 @@ func (m *Member) newClient() (*river.Client[pgx.Tx], error) {
 	return client, nil
 }
 
-// Run works jobs and beats until ctx ends, then lets the rounds in
-// progress end (they stop collecting at once and store what they got),
+// Run works jobs and beats until ctx ends, then ends the rounds in
+// progress (they stop collecting at once and store what they got),
 // leaves the cluster and closes. An error is returned when the job client
 // cannot start.
 func (m *Member) Run(ctx context.Context) error {
@@ -289,9 +289,13 @@ func (m *Member) Run(ctx context.Context) error {
 			m.beat <- now
 		}
 	}
+	// The rounds in progress stop collecting at once, as a round told to
+	// stop does: what they collected is stored, the hosts not finished are
+	// recorded as cancelled, and their jobs end (not handed to another
+	// instance, which would collect their hosts twice in the interval).
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.opts.JobTimeout)
 	defer cancel()
-	if err := m.client.Stop(stopCtx); err != nil {
+	if err := m.client.StopAndCancel(stopCtx); err != nil {
 		m.log.Warn("the cluster's job client did not stop cleanly", "error", err)
 	}
 	if err := m.st.LeaveCluster(stopCtx, m.id); err != nil {
