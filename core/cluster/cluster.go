@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -134,8 +135,9 @@ type Member struct {
 	pool   *pgxpool.Pool
 	st     *state.DB
 	client *river.Client[pgx.Tx]
-	// beat is when the last heartbeat succeeded (zero before).
-	beat chan time.Time
+	// beat is when the last heartbeat succeeded, Unix nanoseconds (0
+	// before the first).
+	beat atomic.Int64
 	log  *slog.Logger
 }
 
@@ -167,8 +169,7 @@ func Join(ctx context.Context, opts Options, fleet Fleet) (*Member, error) {
 	suffix := make([]byte, 3)
 	_, _ = rand.Read(suffix)
 	m := &Member{opts: opts, fleet: fleet, id: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(suffix)),
-		beat: make(chan time.Time, 1), log: opts.Logger}
-	m.beat <- time.Time{}
+		log: opts.Logger}
 	var err error
 	if m.st, err = state.Open(ctx, opts.State, state.Options{}); err != nil {
 		return nil, err
@@ -196,11 +197,9 @@ func Join(ctx context.Context, opts Options, fleet Fleet) (*Member, error) {
 		m.Close()
 		return nil, err
 	}
+	m.beat.Store(now.UnixNano()) // joining wrote to the shared state
 	return m, nil
 }
-
-// ID is the member's name in the cluster.
-func (m *Member) ID() string { return m.id }
 
 // migrate installs or upgrades River's tables, one instance at a time.
 func (m *Member) migrate(ctx context.Context) error {
@@ -285,8 +284,7 @@ func (m *Member) Run(ctx context.Context) error {
 				m.log.Warn("cluster heartbeat failed", "error", err)
 				continue
 			}
-			<-m.beat
-			m.beat <- now
+			m.beat.Store(now.UnixNano())
 		}
 	}
 	// The rounds in progress stop collecting at once, as a round told to
@@ -304,12 +302,13 @@ func (m *Member) Run(ctx context.Context) error {
 	return nil
 }
 
-// LastBeat is when the member last recorded its heartbeat (zero before
-// its first, Heartbeat after Run starts).
+// LastBeat is when the member last wrote its heartbeat (or joined) in
+// the shared state.
 func (m *Member) LastBeat() time.Time {
-	t := <-m.beat
-	m.beat <- t
-	return t
+	if n := m.beat.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // Close releases the member's connections.

@@ -48,14 +48,10 @@ func (s *Service) readCluster(ctx context.Context) (*clusterView, error) {
 }
 
 // clusterNotReady says why a member of a cluster is not ready: it has not
-// recorded a heartbeat in the shared state for three heartbeats (it
-// cannot reach PostgreSQL, or has not started); "" when it is ready.
+// written its heartbeat in the shared state for three heartbeats (it
+// cannot reach PostgreSQL); "" when it is ready.
 func clusterNotReady(m *cluster.Member, now time.Time) string {
-	beat := m.LastBeat()
-	switch {
-	case beat.IsZero():
-		return "this cluster member has not recorded its first heartbeat in the shared state yet"
-	case now.Sub(beat) > 3*cluster.Heartbeat:
+	if beat := m.LastBeat(); now.Sub(beat) > 3*cluster.Heartbeat {
 		return fmt.Sprintf("this cluster member last reached the shared state %s ago", now.Sub(beat).Round(time.Second))
 	}
 	return ""
