@@ -135,3 +135,35 @@ func TestPlanIntervalWins(t *testing.T) {
 		t.Errorf("tick %s (Tick %s) with a plan interval of 5s", tick, svc.Tick())
 	}
 }
+
+// TestClusterDue: a cluster's schedule is the same on every member, from
+// the configuration alone: the tick is the shortest interval, a group
+// collected every fourth tick is due in the intervals whose number since
+// the Unix epoch is a multiple of 4, and each host carries its groups for
+// the sites.
+func TestClusterDue(t *testing.T) {
+	overlay := "group \"slow\" {\n  ips = [\"10.9.1.0/24\"]\n  interval = \"4s\"\n}\ngroup \"paris\" {\n  ips = [\"10.9.0.0/16\"]\n}\n"
+	for _, member := range []string{"a", "b"} {
+		t.Run(member, func(t *testing.T) {
+			f := &clusterFleet{s: New(planOf(t, threeClients, overlay), nil, Options{Interval: time.Second, Jitter: -1})}
+			tick := f.Tick()
+			if tick != time.Second {
+				t.Fatalf("tick %s, want 1s", tick)
+			}
+			epoch4 := time.Unix(1_796_000_000, 0) // a multiple of 4 s
+			for k := range 8 {
+				var got []string
+				for _, h := range f.Due(epoch4.Add(time.Duration(k)*tick), tick) {
+					got = append(got, h.Label+"@"+strings.Join(h.Groups, "+"))
+				}
+				want := []string{"10.9.0.1@paris", "10.9.0.2@paris"}
+				if k%4 == 0 {
+					want = append(want, "10.9.1.1@slow+paris")
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("interval %d: due %v, want %v", k, got, want)
+				}
+			}
+		})
+	}
+}
