@@ -184,7 +184,7 @@ bench-mail: test-deps agents
 # PostgreSQL of the tests (pgtest; skipped without one).
 # FLEETBENCH_CLUSTER_HOSTS, _INTERVAL (15s), _INTERVALS (3) and _CASES
 # ("plain,1,1:all,2,3") change it.
-bench-cluster: test-deps agents
+bench-cluster: build-deps agents
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkCluster$$' -benchtime 1x -timeout 20m ./core/internal/fleetbench/
 
 sizes: agents
