@@ -11,7 +11,7 @@ AGENT_LDFLAGS := -s -w -X main.version=$(VERSION)
 # SDK (a module of its own) and each example plugin (one module each).
 PKGS     := github.com/cscs-dev/cscs/...
 
-.PHONY: all build build-deps core agents test-windows dist dist-check package-test demo test test-deps vet lint modules validate-examples fuzz fuzz-short bench bench-rounds bench-fleet bench-serve bench-mail sizes clean help proto
+.PHONY: all build build-deps core agents test-windows dist dist-check package-test demo test test-deps vet lint modules validate-examples fuzz fuzz-short bench bench-rounds bench-fleet bench-serve bench-mail bench-cluster sizes clean help proto
 
 all: build
 
@@ -21,11 +21,12 @@ help:
 	@echo "make test       install test dependencies (as root), vet, lint, run every test (test-windows too), then fuzz-short"
 	@echo "make test-windows  the windows/amd64 agent's tests and a smoke run under Wine (installs wine64, mingw-w64 as root)"
 	@echo "make fuzz       run every fuzz target for FUZZTIME each (default $(FUZZTIME)); make fuzz-short: $(FUZZTIME_SHORT) each"
-	@echo "make bench      every benchmark: bench-rounds, bench-fleet, bench-serve, then bench-mail (~20 min)"
+	@echo "make bench      every benchmark: bench-rounds, bench-fleet, bench-serve, bench-mail, then bench-cluster (~26 min)"
 	@echo "make bench-rounds  round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s; host CPU of a round"
 	@echo "make bench-fleet  floor vs cscs run (cached, cold) vs pssh and Ansible on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~8 min)"
 	@echo "make bench-serve  cscs serve against 2000 in-process hosts: schedule kept, core CPU and RSS per round (~6 min)"
 	@echo "make bench-mail   round wall time with mail to a working SMTP server, a tarpit and a refused port; 2,000 mails to a local SMTP server (~3 min)"
+	@echo "make bench-cluster  cscs serve --cluster with 1, 2, 3 instances and plain serve on PostgreSQL, 300 in-process hosts (~6 min)"
 	@echo "make sizes      agent size per platform"
 	@echo "make dist       dist/: release archives and Debian packages for linux/amd64 and arm64, SHA256SUMS"
 	@echo "make dist-check the linux/amd64 archive built twice, apart, must be the same bytes (DIST_ARCH=arm64 too)"
@@ -141,9 +142,10 @@ test: test-deps build vet lint modules validate-examples
 	@$(MAKE) --no-print-directory fuzz-short
 
 # Every benchmark: round times, storage, host cost, the fleet comparison,
-# serve's rounds, then what mail costs a round (about 20 minutes on 2 cores).
-# bench-rounds, bench-fleet, bench-serve and bench-mail run a part.
-bench: bench-rounds bench-fleet bench-serve bench-mail
+# serve's rounds, what mail costs a round, then the cluster (about 26
+# minutes on 2 cores). bench-rounds, bench-fleet, bench-serve, bench-mail
+# and bench-cluster run a part.
+bench: bench-rounds bench-fleet bench-serve bench-mail bench-cluster
 
 bench-rounds: test-deps build
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRound' -benchtime 1x -count 3 -timeout 30m ./core/cli/
@@ -173,6 +175,17 @@ bench-mail: test-deps agents
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRoundMail$$' -benchtime 3x -count 3 -timeout 20m ./core/serve/
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRunMail$$' -benchtime 1x -count 3 -timeout 20m ./core/round/
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkOutbox2000$$' -benchtime 1x -count 5 -timeout 20m ./core/round/
+
+# `cscs serve --cluster` with 1, 2 and 3 instances, and plain `cscs serve`,
+# as processes against 300 in-process hosts (a child process), the state
+# and the storage on PostgreSQL (docs/performance.md, docs/scaling.md):
+# time from an interval's start to its last host, CPU per host of cscs and
+# of PostgreSQL, River jobs and transactions per interval. Needs the
+# PostgreSQL of the tests (pgtest; skipped without one).
+# FLEETBENCH_CLUSTER_HOSTS, _INTERVAL (15s), _INTERVALS (3) and _CASES
+# ("plain,1,1:all,2,3") change it.
+bench-cluster: build-deps agents
+	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkCluster$$' -benchtime 1x -timeout 20m ./core/internal/fleetbench/
 
 sizes: agents
 	@ls -l $(AGENTS) | awk 'NR>1 {printf "%-32s %10d bytes\n", $$9, $$5}'
