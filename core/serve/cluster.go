@@ -25,8 +25,16 @@ func (s *Service) RunCluster(ctx context.Context, opts cluster.Options) error {
 	if opts.Logger == nil {
 		opts.Logger = s.opts.Logger
 	}
+	settings := s.currentPlan().Settings
+	if opts.Chunk <= 0 {
+		opts.Chunk = cluster.DefaultChunk
+	}
+	if opts.Workers <= 0 {
+		// As many hosts at once as --concurrency allows a round.
+		opts.Workers = (settings.Concurrency + opts.Chunk - 1) / opts.Chunk
+	}
 	if opts.JobTimeout <= 0 {
-		opts.JobTimeout = jobTimeout(s.currentPlan().Settings, opts.Chunk)
+		opts.JobTimeout = jobTimeout(settings, opts.Chunk)
 	}
 	member, err := cluster.Join(ctx, opts, &clusterFleet{s: s, mailer: m})
 	if err != nil {
@@ -38,13 +46,10 @@ func (s *Service) RunCluster(ctx context.Context, opts cluster.Options) error {
 	return member.Run(ctx)
 }
 
-// jobTimeout bounds a cluster job of chunk hosts (cluster.DefaultChunk
-// when 0): as many host timeouts as the round's concurrency needs for
-// them, and a minute for the plugins and the storing.
+// jobTimeout bounds a cluster job of chunk hosts: as many host timeouts
+// as the round's concurrency needs for them, and a minute for the plugins
+// and the storing.
 func jobTimeout(settings round.Settings, chunk int) time.Duration {
-	if chunk <= 0 {
-		chunk = cluster.DefaultChunk
-	}
 	waves := (chunk + settings.Concurrency - 1) / settings.Concurrency
 	return time.Duration(waves)*settings.HostTimeout + time.Minute
 }
