@@ -43,12 +43,16 @@ func (s *Service) Handler() http.Handler {
 
 // notReady says why the service is not ready, or "" when it is.
 func (s *Service) notReady() string {
+	last, at, _ := s.Last()
 	if m := s.clusterMember(); m != nil {
 		// A member may have no hosts to collect in an interval (the
-		// others took them): it is ready while it reaches the shared state.
-		return clusterNotReady(m, s.opts.Now())
+		// others took them): it is ready while it reaches the shared
+		// state and its storages took its latest round.
+		if reason := clusterNotReady(m, s.opts.Now()); reason != "" || last == nil || last.Stored {
+			return reason
+		}
+		return "the last round was not stored in every storage (it is spooled); check the storage"
 	}
-	last, at, _ := s.Last()
 	tick := s.Tick()
 	switch {
 	case last == nil:
