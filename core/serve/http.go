@@ -41,6 +41,10 @@ func (s *Service) Handler() http.Handler {
 	return mux
 }
 
+// notStored is why a service whose latest round was spooled is not
+// ready.
+const notStored = "the last round was not stored in every storage (it is spooled); check the storage"
+
 // notReady says why the service is not ready, or "" when it is.
 func (s *Service) notReady() string {
 	last, at, _ := s.Last()
@@ -51,7 +55,7 @@ func (s *Service) notReady() string {
 		if reason := clusterNotReady(m, s.opts.Now()); reason != "" || last == nil || last.Stored {
 			return reason
 		}
-		return "the last round was not stored in every storage (it is spooled); check the storage"
+		return notStored
 	}
 	tick := s.Tick()
 	switch {
@@ -60,7 +64,7 @@ func (s *Service) notReady() string {
 	case s.opts.Now().Sub(at) > 2*tick:
 		return fmt.Sprintf("the last round ended %s ago, more than two intervals (%s)", s.opts.Now().Sub(at).Round(time.Second), 2*tick)
 	case !last.Stored:
-		return "the last round was not stored in every storage (it is spooled); check the storage"
+		return notStored
 	}
 	return ""
 }
