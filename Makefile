@@ -24,7 +24,7 @@ help:
 	@echo "make bench      every benchmark: bench-rounds, bench-fleet, bench-serve, bench-mail, then bench-cluster (~26 min)"
 	@echo "make bench-rounds  round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s; host CPU of a round"
 	@echo "make bench-fleet  floor vs cscs run (cached, cold) vs pssh and Ansible on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~8 min)"
-	@echo "make bench-serve  cscs serve against 2000 in-process hosts: schedule kept, core CPU and RSS per round (~6 min)"
+	@echo "make bench-serve  cscs serve against 2000 in-process hosts: schedule kept, core CPU, RSS, goroutines and open fds per round (~6 min)"
 	@echo "make bench-mail   round wall time with mail to a working SMTP server, a tarpit and a refused port; 2,000 mails to a local SMTP server (~3 min)"
 	@echo "make bench-cluster  cscs serve --cluster with 1, 2, 3 instances and plain serve on PostgreSQL, 300 in-process hosts (~6 min)"
 	@echo "make sizes      agent size per platform"

@@ -1,8 +1,11 @@
 package fleetbench
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"strconv"
 	"text/tabwriter"
 	"time"
 )
@@ -20,16 +23,62 @@ type ServeRound struct {
 	CPU time.Duration
 	// RSS is the core's resident set when the round ended, in bytes.
 	RSS int64
+	// Handles are the process's goroutines and open file descriptors
+	// once the round ran down (see ServeRecorder.Record).
+	Handles
 	// Failed counts the hosts not collected.
 	Failed int
 }
 
+// Handles are what a leak leaves behind: the process's goroutines and
+// its open file descriptors (FDs is -1 where they cannot be counted).
+type Handles struct {
+	Goroutines, FDs int
+}
+
+// currentHandles counts this process's goroutines and open file
+// descriptors now: the service runs in this process, so its goroutines
+// and descriptors are among them.
+func currentHandles() Handles {
+	fds, err := openFDs()
+	if err != nil {
+		fds = -1
+	}
+	return Handles{Goroutines: runtime.NumGoroutine(), FDs: fds}
+}
+
+// quietest samples polls times (at least once), calling pause between
+// two samples, and returns the fewest goroutines and the fewest file
+// descriptors seen. What a round running down holds for a moment (plugin
+// processes being reaped, the mailer's delivery beside the round) is in
+// some samples only; what leaked is in every one.
+func quietest(sample func() Handles, polls int, pause func()) Handles {
+	h := sample()
+	for range polls - 1 {
+		pause()
+		s := sample()
+		h.Goroutines, h.FDs = min(h.Goroutines, s.Goroutines), min(h.FDs, s.FDs)
+	}
+	return h
+}
+
+// The goroutines and file descriptors after a round are the fewest seen
+// over settleWindow, sampled every settlePoll, or over half the time left
+// before the next round is due when that is shorter: counting never
+// delays the next round.
+const (
+	settleWindow = time.Second
+	settlePoll   = 20 * time.Millisecond
+)
+
 // ServeRecorder turns the end of each round into a ServeRound, reading
-// the process's CPU and RSS then.
+// the process's CPU and RSS then, and its goroutines and file descriptors
+// once the round ran down.
 type ServeRecorder struct {
 	interval time.Duration
 	lastCPU  time.Duration
 	rounds   []ServeRound
+	handles  func() Handles
 }
 
 // NewServeRecorder starts counting CPU now, for rounds every interval.
@@ -38,11 +87,15 @@ func NewServeRecorder(interval time.Duration) (*ServeRecorder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ServeRecorder{interval: interval, lastCPU: u.SelfCPU + u.ChildrenCPU}, nil
+	return &ServeRecorder{interval: interval, lastCPU: u.SelfCPU + u.ChildrenCPU, handles: currentHandles}, nil
 }
 
 // Record adds the round that started at start and ended at end with
-// failed hosts not collected.
+// failed hosts not collected. Called as the round ends, it reads the CPU
+// and RSS at once, then counts goroutines and file descriptors as
+// quietest does over settleWindow (less when the next round is due
+// sooner), so that what the round still holds while it runs down does not
+// count.
 func (r *ServeRecorder) Record(start, end time.Time, failed int) error {
 	u, err := ProcessUsage()
 	if err != nil {
@@ -53,7 +106,9 @@ func (r *ServeRecorder) Record(start, end time.Time, failed int) error {
 		return fmt.Errorf("read the core's RSS: %w", err)
 	}
 	cpu := u.SelfCPU + u.ChildrenCPU
-	round := ServeRound{Start: start, Duration: end.Sub(start), CPU: cpu - r.lastCPU, RSS: rss, Failed: failed}
+	wait := min(settleWindow, time.Until(start.Add(r.interval))/2)
+	h := quietest(r.handles, 1+int(max(wait, 0)/settlePoll), func() { time.Sleep(settlePoll) })
+	round := ServeRound{Start: start, Duration: end.Sub(start), CPU: cpu - r.lastCPU, RSS: rss, Handles: h, Failed: failed}
 	if n := len(r.rounds); n > 0 {
 		round.Late = start.Sub(due(r.rounds[n-1], r.interval))
 	}
@@ -85,6 +140,10 @@ type ServeSummary struct {
 	RSSFirstThird, RSSLastThird, RSSFirstHalf, RSSSecondHalf int64
 	// Mean CPU per round of the first and second half.
 	CPUFirstHalf, CPUSecondHalf time.Duration
+	// Mean goroutines and open file descriptors after the rounds of the
+	// first and last third; the FDs are -1 when a round could not count
+	// them.
+	GoroutinesFirstThird, GoroutinesLastThird, FDsFirstThird, FDsLastThird float64
 }
 
 // SummarizeServe sums up rounds run every interval.
@@ -97,8 +156,12 @@ func SummarizeServe(rounds []ServeRound, interval time.Duration) ServeSummary {
 	durations := make([]time.Duration, len(rounds))
 	cpus := make([]time.Duration, len(rounds))
 	rss := make([]int64, len(rounds))
+	goroutines, fds := make([]float64, len(rounds)), make([]float64, len(rounds))
+	fdsCounted := true
 	for i, r := range rounds {
 		late[i], durations[i], cpus[i], rss[i] = r.Late, r.Duration, r.CPU, r.RSS
+		goroutines[i], fds[i] = float64(r.Goroutines), float64(r.FDs)
+		fdsCounted = fdsCounted && r.FDs >= 0
 		s.MaxLate = max(s.MaxLate, r.Late)
 		if r.Duration > interval {
 			s.Overruns++
@@ -109,10 +172,66 @@ func SummarizeServe(rounds []ServeRound, interval time.Duration) ServeSummary {
 	s.RSSFirstThird, s.RSSLastThird = mean(rss[:third]), mean(rss[len(rss)-third:])
 	s.RSSFirstHalf, s.RSSSecondHalf = mean(rss[:half]), mean(rss[len(rss)-half:])
 	s.CPUFirstHalf, s.CPUSecondHalf = mean(cpus[:half]), mean(cpus[len(cpus)-half:])
+	s.GoroutinesFirstThird, s.GoroutinesLastThird = mean(goroutines[:third]), mean(goroutines[len(goroutines)-third:])
+	s.FDsFirstThird, s.FDsLastThird = -1, -1
+	if fdsCounted {
+		s.FDsFirstThird, s.FDsLastThird = mean(fds[:third]), mean(fds[len(fds)-third:])
+	}
 	return s
 }
 
-func mean[T time.Duration | int64](v []T) T {
+// Growth bounds how much a mean may grow from the first third of the
+// rounds to the last: by Fraction of the first third's or by Absolute,
+// whichever allows more.
+type Growth struct{ Fraction, Absolute float64 }
+
+// allowed is how much a mean of first may grow.
+func (g Growth) allowed(first float64) float64 { return max(first*g.Fraction, g.Absolute) }
+
+// String is the bound as a reader sees it, such as "+5 %, at least +10".
+func (g Growth) String() string {
+	pct := "+" + strconv.FormatFloat(g.Fraction*100, 'f', -1, 64) + " %"
+	abs := "+" + strconv.FormatFloat(g.Absolute, 'f', -1, 64)
+	switch {
+	case g.Absolute == 0:
+		return pct
+	case g.Fraction == 0:
+		return abs
+	}
+	return pct + ", at least " + abs
+}
+
+// ServeBounds are what BenchmarkServe fails beyond.
+type ServeBounds struct {
+	// MaxLate is the most a round may start after it is due.
+	MaxLate time.Duration
+	// RSS, Goroutines and FDs bound the growth of the means of the last
+	// third of the rounds over the first third.
+	RSS, Goroutines, FDs Growth
+}
+
+// CheckServe returns every bound of b that s exceeds, joined; nil when
+// none is. File descriptors that were not counted are not checked.
+func CheckServe(s ServeSummary, b ServeBounds) error {
+	var errs []error
+	if s.MaxLate > b.MaxLate {
+		errs = append(errs, fmt.Errorf("a round started %s late (bound %s): serve did not keep its interval", s.MaxLate, b.MaxLate))
+	}
+	grew := func(what string, first, last float64, g Growth, unit string) {
+		if last > first+g.allowed(first) {
+			errs = append(errs, fmt.Errorf("%s grew from %.1f%s (first third of the rounds) to %.1f%s (last third): more than %s",
+				what, first, unit, last, unit, g))
+		}
+	}
+	grew("RSS", mb(s.RSSFirstThird), mb(s.RSSLastThird), b.RSS, " MB")
+	grew("goroutines", s.GoroutinesFirstThird, s.GoroutinesLastThird, b.Goroutines, "")
+	if s.FDsFirstThird >= 0 {
+		grew("open file descriptors", s.FDsFirstThird, s.FDsLastThird, b.FDs, "")
+	}
+	return errors.Join(errs...)
+}
+
+func mean[T time.Duration | int64 | float64](v []T) T {
 	var sum T
 	for _, x := range v {
 		sum += x
@@ -123,17 +242,24 @@ func mean[T time.Duration | int64](v []T) T {
 // WriteServeTable prints one line per round, then the summary.
 func WriteServeTable(w io.Writer, rounds []ServeRound, interval time.Duration) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "round\tlate ms\tduration s\tcore CPU s\tRSS MB\tfailed\t")
+	fmt.Fprintln(tw, "round\tlate ms\tduration s\tcore CPU s\tRSS MB\tgoroutines\tfds\tfailed\t")
 	for i, r := range rounds {
-		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f\t%.1f\t%d\t\n", i+1, r.Late.Milliseconds(), r.Duration.Seconds(), r.CPU.Seconds(), mb(r.RSS), r.Failed)
+		fds := "-"
+		if r.FDs >= 0 {
+			fds = strconv.Itoa(r.FDs)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.3f\t%.1f\t%d\t%s\t%d\t\n", i+1, r.Late.Milliseconds(), r.Duration.Seconds(), r.CPU.Seconds(), mb(r.RSS),
+			r.Goroutines, fds, r.Failed)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	s := SummarizeServe(rounds, interval)
 	_, err := fmt.Fprintf(w, "interval %s; medians: late %d ms (max %d ms), round %.3f s, core CPU %.3f s; %d rounds longer than the interval\n"+
-		"RSS MB: first third %.1f, last third %.1f; first half %.1f, second half %.1f. CPU s/round: first half %.3f, second half %.3f\n",
+		"RSS MB: first third %.1f, last third %.1f; first half %.1f, second half %.1f. CPU s/round: first half %.3f, second half %.3f\n"+
+		"goroutines: first third %.1f, last third %.1f; open fds: first third %.1f, last third %.1f (-1: not counted)\n",
 		interval, s.MedianLate.Milliseconds(), s.MaxLate.Milliseconds(), s.MedianDuration.Seconds(), s.MedianCPU.Seconds(), s.Overruns,
-		mb(s.RSSFirstThird), mb(s.RSSLastThird), mb(s.RSSFirstHalf), mb(s.RSSSecondHalf), s.CPUFirstHalf.Seconds(), s.CPUSecondHalf.Seconds())
+		mb(s.RSSFirstThird), mb(s.RSSLastThird), mb(s.RSSFirstHalf), mb(s.RSSSecondHalf), s.CPUFirstHalf.Seconds(), s.CPUSecondHalf.Seconds(),
+		s.GoroutinesFirstThird, s.GoroutinesLastThird, s.FDsFirstThird, s.FDsLastThird)
 	return err
 }

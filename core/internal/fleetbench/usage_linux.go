@@ -48,6 +48,16 @@ func vmHWM() (int64, error) { return selfStatusBytes("VmHWM:") }
 // currentRSS is the resident set size of this process now, in bytes.
 func currentRSS() (int64, error) { return selfStatusBytes("VmRSS:") }
 
+// openFDs is how many file descriptors this process has open, from
+// /proc/self/fd; the descriptor of that listing itself is not counted.
+func openFDs() (int, error) {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0, fmt.Errorf("count open file descriptors: %w", err)
+	}
+	return len(entries) - 1, nil
+}
+
 // selfStatusBytes reads the field (such as "VmRSS:") of /proc/self/status.
 func selfStatusBytes(field string) (int64, error) {
 	data, err := os.ReadFile("/proc/self/status")

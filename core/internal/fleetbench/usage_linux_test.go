@@ -1,6 +1,7 @@
 package fleetbench
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -49,4 +50,25 @@ func TestParseMachineBusy(t *testing.T) {
 		"not a cpu line":     {in: "intr 1 2 3 4 5 6 7 8 9\n", wantErr: true},
 		"garbled figure":     {in: "cpu  100 x 30 5000 40 1 2 3\n", wantErr: true},
 	})
+}
+
+func TestOpenFDs(t *testing.T) {
+	dir := t.TempDir()
+	before, err := openFDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.CreateTemp(dir, "fd") // a regular file: no poller's descriptors
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, err := openFDs()
+	f.Close()
+	closed, err2 := openFDs()
+	if err != nil || err2 != nil {
+		t.Fatal(err, err2)
+	}
+	if opened != before+1 || closed != before {
+		t.Errorf("open fds: %d, %d with one more file open, %d once closed; want %d, %d, %d", before, opened, closed, before, before+1, before)
+	}
 }

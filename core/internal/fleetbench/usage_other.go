@@ -14,6 +14,8 @@ func processUsage() (Usage, error) {
 
 func currentRSS() (int64, error) { return 0, errors.New("current RSS is Linux only") }
 
+func openFDs() (int, error) { return 0, errors.New("counting open file descriptors is Linux only") }
+
 func resetPeakRSS() error { return errors.New("peak RSS reset is Linux only") }
 
 func machineBusy() (time.Duration, error) {
