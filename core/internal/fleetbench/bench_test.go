@@ -444,6 +444,23 @@ func BenchmarkFleetLarge(b *testing.B) {
 	mustDo(b, WriteRatios(os.Stdout, ratios))
 }
 
+// warmChildFleet starts a child fleet of hosts hosts (closed when b
+// ends), puts the agent in place on it, and returns it with the
+// environment of cscs runs against it and the agents' directory.
+func warmChildFleet(b *testing.B, ctx context.Context, hosts int) (*ChildFleet, cscsEnv, string) {
+	b.Helper()
+	agentDir := testagent.Dir(b)
+	exe, err := os.Executable()
+	mustDo(b, err)
+	signer, keyFile := newClientKey(b)
+	fleet, err := StartChildFleet(ctx, exe, hosts, "bench", signer.PublicKey())
+	mustDo(b, err)
+	b.Cleanup(func() { fleet.Close() })
+	env := newCSCSEnv(b, fleet.Addrs, "bench", keyFile, string(fleet.KnownHosts), agentDir)
+	warmAgent(b, ctx, fleet, keyFile, agentDir)
+	return fleet, env, agentDir
+}
+
 // warmAgent puts the agent in place on a child fleet: every host shares
 // the child's temp directory, so one host's round caches it for all.
 func warmAgent(b *testing.B, ctx context.Context, fleet *ChildFleet, keyFile, agentDir string) {

@@ -24,7 +24,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cscs-dev/cscs/core/internal/syncbuf"
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/plugins/storage/postgres/pgtest"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 )
@@ -147,15 +146,7 @@ func BenchmarkCluster(b *testing.B) {
 	ctx := context.Background()
 	pg := newBenchPG(b)
 	bin := sdktest.Build(b, "github.com/cscs-dev/cscs/core/cmd/cscs")
-	agentDir := testagent.Dir(b)
-	exe, err := os.Executable()
-	mustDo(b, err)
-	signer, keyFile := newClientKey(b)
-	fleet, err := StartChildFleet(ctx, exe, hosts, "bench", signer.PublicKey())
-	mustDo(b, err)
-	b.Cleanup(func() { fleet.Close() })
-	env := newCSCSEnv(b, fleet.Addrs, "bench", keyFile, string(fleet.KnownHosts), agentDir)
-	warmAgent(b, ctx, fleet, keyFile, agentDir)
+	fleet, env, agentDir := warmChildFleet(b, ctx, hosts)
 	fmt.Printf("\n%d in-process hosts (child process), interval %s, %d measured intervals per case; state and storage on PostgreSQL\n",
 		hosts, tick, intervals)
 

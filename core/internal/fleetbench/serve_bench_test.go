@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cscs-dev/cscs/core/internal/testagent"
 	"github.com/cscs-dev/cscs/core/round"
 	"github.com/cscs-dev/cscs/core/serve"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -124,15 +123,7 @@ func BenchmarkServe(b *testing.B) {
 // serve` would with the benchmark's round settings.
 func servePlan(b *testing.B, ctx context.Context, hosts int) *round.Plan {
 	b.Helper()
-	agentDir := testagent.Dir(b)
-	exe, err := os.Executable()
-	mustDo(b, err)
-	signer, keyFile := newClientKey(b)
-	fleet, err := StartChildFleet(ctx, exe, hosts, "bench", signer.PublicKey())
-	mustDo(b, err)
-	b.Cleanup(func() { fleet.Close() })
-	env := newCSCSEnv(b, fleet.Addrs, "bench", keyFile, string(fleet.KnownHosts), agentDir)
-	warmAgent(b, ctx, fleet, keyFile, agentDir)
+	_, env, agentDir := warmChildFleet(b, ctx, hosts)
 
 	var diags strings.Builder
 	cfg, err := round.Load(ctx, round.Files{Inventory: env.config}, round.LoadOptions{Version: "bench"}, &diags)
