@@ -47,14 +47,14 @@ func (c *collections) add(member string, slot time.Time, labels []string) {
 	}
 }
 
-// complete returns the intervals in which every one of n hosts was
-// collected.
-func (c *collections) complete(n int) []time.Time {
+// complete returns the intervals from since on in which every one of n
+// hosts was collected.
+func (c *collections) complete(n int, since time.Time) []time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []time.Time
 	for slot, hosts := range c.seen {
-		if len(hosts) == n {
+		if len(hosts) == n && !slot.Before(since) {
 			out = append(out, slot)
 		}
 	}
@@ -106,16 +106,23 @@ func TestMembersShareIntervalsBySite(t *testing.T) {
 			}
 		}()
 	}
+	// A site is known once its member's queue is: judge the intervals
+	// dispatched after every member started.
+	time.Sleep(200 * time.Millisecond)
+	judged := slotOf(time.Now(), tick).Add(tick)
 	deadline := time.Now().Add(10 * tick)
-	for len(rec.complete(len(hosts))) < 2 {
+	for len(rec.complete(len(hosts), judged)) < 2 {
 		if time.Now().After(deadline) {
-			t.Fatalf("after %s, %d interval(s) collected every host; want 2", 10*tick, len(rec.complete(len(hosts))))
+			t.Fatalf("after %s, %d interval(s) collected every host; want 2", 10*tick, len(rec.complete(len(hosts), judged)))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	for slot, byHost := range rec.seen {
+		if slot.Before(judged) {
+			continue
+		}
 		for i, h := range hosts {
 			who := byHost[h.Label]
 			want := map[int]string{0: "dc1", 1: "dc2", 2: "none", 3: "none"}[i%4]
