@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unique"
 
 	"github.com/cscs-dev/cscs/core/alert"
 	"github.com/cscs-dev/cscs/core/alert/eventmail"
@@ -157,7 +158,10 @@ func (a alerting) client(ctx context.Context, i int, col storage.Collection,
 	if collected {
 		samples = make(map[string]float64, len(col.Samples))
 		for _, sm := range col.Samples {
-			samples[storage.FoldedName(sm.Metric, sm.Labels)] = sm.Value
+			// The maps are kept until the round's values are stored:
+			// one copy of a folded name that the hosts share (the same
+			// mount, the same interface) instead of one per host.
+			samples[unique.Make(storage.FoldedName(sm.Metric, sm.Labels)).Value()] = sm.Value
 		}
 		rules = append(slices.Clone(a.plan.Config.Rules[i]), a.plan.overlayRules.forHost(groups)...)
 		rules = alert.ForSeries(rules, col.Samples)

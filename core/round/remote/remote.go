@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 
 	"filippo.io/age"
 
@@ -678,11 +679,18 @@ func (c *Collector) repairExternal(ctx context.Context, client *transport.Client
 // Module errors do not fail the collection; they are listed in Error.
 func fillFromReport(col *storage.Collection, rep *protocol.Report) {
 	col.Status = storage.StatusOK
-	col.Hostname, col.OS, col.Arch, col.AgentVersion = rep.Hostname, rep.OS, rep.Arch, rep.AgentVersion
+	col.Hostname, col.OS, col.Arch, col.AgentVersion = rep.Hostname, intern(rep.OS), intern(rep.Arch), intern(rep.AgentVersion)
 	at := rep.CollectedAt.UTC()
 	if at.IsZero() {
 		at = time.Now().UTC()
 	}
+	// The samples are kept until the round is stored: sized once, not
+	// grown (and left with spare room) by append.
+	n := 0
+	for _, m := range rep.Modules {
+		n += len(m.Metrics)
+	}
+	col.Samples = slices.Grow(col.Samples, n)
 	var moduleErrs []string
 	for _, m := range rep.Modules {
 		if m.Error != "" {
@@ -695,8 +703,9 @@ func fillFromReport(col *storage.Collection, rep *protocol.Report) {
 			// gave each its own), which a round of 10,000 hosts feels.
 			if !maps.Equal(mt.Labels, labels) {
 				labels = mt.Labels
+				internLabels(labels)
 			}
-			col.Samples = append(col.Samples, storage.Sample{Metric: mt.Name, Value: mt.Value, Unit: mt.Unit, Time: at, Labels: labels})
+			col.Samples = append(col.Samples, storage.Sample{Metric: intern(mt.Name), Value: mt.Value, Unit: intern(mt.Unit), Time: at, Labels: labels})
 		}
 		for _, e := range m.Events {
 			col.Events = append(col.Events, storage.Event{
@@ -707,6 +716,27 @@ func fillFromReport(col *storage.Collection, rep *protocol.Report) {
 	}
 	if len(moduleErrs) > 0 {
 		col.Error = "module errors: " + joinCapped(moduleErrs, "; ", maxErrorText)
+	}
+}
+
+// intern returns s as a canonical copy (unique.Make): the hosts of a
+// round report the same metric names, units, label names and values
+// (mounts, devices, interfaces) again and again, and the samples keep
+// them until the round is stored; one copy each, instead of one per host
+// as decoding gave, is what a round of 10,000 hosts holds.
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
+}
+
+// internLabels replaces, in place, the names and values of labels with
+// their canonical copies (assigning to a key that is present replaces the
+// stored key too; the map does not grow).
+func internLabels(labels map[string]string) {
+	for k, v := range labels {
+		labels[intern(k)] = intern(v)
 	}
 }
 
