@@ -308,7 +308,7 @@ var listenAddr = regexp.MustCompile(`"msg":"listening","address":"([^"]+)"`)
 // a collection of all n hosts, and returns their starts.
 func waitSlots(t *testing.T, store *sql.DB, n, want int, since time.Time, logs func() string) []time.Time {
 	t.Helper()
-	deadline := time.Now().Add(time.Duration(want+4) * clusterTick)
+	deadline := time.Now().Add(time.Duration(want+8) * clusterTick)
 	for {
 		rows, err := store.Query(`SELECT r.slot, count(DISTINCT c.host_id) FROM collections c
 			JOIN (SELECT round_id, floor(extract(epoch FROM min(started_at)) / $1) AS slot FROM collections GROUP BY round_id) r USING (round_id)
