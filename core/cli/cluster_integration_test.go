@@ -331,7 +331,7 @@ func waitSlots(t *testing.T, store *sql.DB, n, want int, since time.Time, logs f
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("after %s, %d interval(s) since %s collected all %d hosts, want %d (err %v)\n%s",
-				time.Duration(want+4)*clusterTick, len(full), since.Format(time.TimeOnly), n, want, err, logs())
+				time.Duration(want+8)*clusterTick, len(full), since.Format(time.TimeOnly), n, want, err, logs())
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
