@@ -139,8 +139,17 @@ func TestClusterThreeInstances(t *testing.T) {
 	}
 	// The victim counts as gone three heartbeats after its last one.
 	time.Sleep(time.Until(killedAt.Add(3*cluster.Heartbeat + time.Second)))
+	// River elects another leader once the dead one's term expires.
 	var newLeader string
-	must(t, state.QueryRow(`SELECT leader_id FROM river_leader`).Scan(&newLeader))
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		err := state.QueryRow(`SELECT leader_id FROM river_leader WHERE expires_at > now()`).Scan(&newLeader)
+		if err == nil && newLeader != leader {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no new leader 30 s after the leader's death (%q, %v)\n%s", newLeader, err, logs())
+		}
+	}
 	checkClusterView(t, procs[survivor], 2, 1, newLeader)
 
 	// Restarted, it takes a share.
