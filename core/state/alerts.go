@@ -260,8 +260,23 @@ type valueRow struct {
 // metrics to the newest d.keep values: one DELETE every few rounds costs
 // a fraction of one per round, or one per host and metric.
 func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
-	var rows []valueRow
-	index := map[valueRow]int{} // by key (value 0): a key given twice keeps the last value
+	// A key (host, metric, time) given twice keeps the last value. Only a
+	// host given twice at one time can repeat keys; without one, rows go
+	// in as they come, sized once, with no index of every value (for
+	// 10,000 hosts that index was most of the round's peak memory).
+	n, repeats := 0, false
+	seen := make(map[hostAt]bool, len(hosts))
+	for _, h := range hosts {
+		n += len(h.Values)
+		k := hostAt{HostKey{IP: h.HostIP, Port: h.HostPort}, formatTime(h.At)}
+		repeats = repeats || seen[k]
+		seen[k] = true
+	}
+	rows := make([]valueRow, 0, n)
+	var index map[valueRow]int // by key (value 0), when a host repeats
+	if repeats {
+		index = map[valueRow]int{}
+	}
 	for _, h := range hosts {
 		stamp := formatTime(h.At)
 		metrics := make([]string, 0, len(h.Values))
@@ -275,11 +290,13 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 				continue
 			}
 			key := valueRow{ip: h.HostIP, port: h.HostPort, metric: m, at: stamp}
-			if i, ok := index[key]; ok {
-				rows[i].value = v
-				continue
+			if index != nil {
+				if i, ok := index[key]; ok {
+					rows[i].value = v
+					continue
+				}
+				index[key] = len(rows)
 			}
-			index[key] = len(rows)
 			key.value = v
 			rows = append(rows, key)
 		}
@@ -375,6 +392,12 @@ func hostsIn(hosts []HostKey) (string, []any) {
 	}
 	b.WriteString(")")
 	return b.String(), args
+}
+
+// hostAt is a host at one time of its values, as stored.
+type hostAt struct {
+	host HostKey
+	at   string
 }
 
 // upsertValues is the statement writing n rows of recent_values,
