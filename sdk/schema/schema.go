@@ -32,7 +32,7 @@
 // older core, or a test, may hand it anything.
 //
 // This package is part of the public SDK and imports only the standard
-// library.
+// library and the SDK's internal packages.
 package schema
 
 import (
@@ -40,6 +40,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/cscs-dev/cscs/sdk/internal/names"
 )
 
 // Type is an attribute's value type.
@@ -95,7 +97,7 @@ func (s Schema) Validate() error {
 		switch {
 		case a.Name == "":
 			errs = append(errs, fmt.Errorf("attribute %d has no name: give it the JSON key the plugin reads, such as \"path\"", i+1))
-		case !isSnakeCase(a.Name):
+		case !names.IsSnakeCase(a.Name):
 			errs = append(errs, fmt.Errorf("%s: the name must be lower_snake_case (a-z, 0-9 and _, starting with a letter), such as %q", what, snakeSuggestion(a.Name)))
 		}
 		if first, dup := seen[a.Name]; dup && a.Name != "" {
@@ -133,21 +135,6 @@ func (s Schema) Names() []string {
 		names[i] = a.Name
 	}
 	return names
-}
-
-// isSnakeCase reports whether name is lower_snake_case: a lowercase ASCII
-// letter, then lowercase letters, digits and underscores.
-func isSnakeCase(name string) bool {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z':
-		case i > 0 && (c >= '0' && c <= '9' || c == '_'):
-		default:
-			return false
-		}
-	}
-	return name != ""
 }
 
 // snakeSuggestion turns name into a lower_snake_case spelling for an

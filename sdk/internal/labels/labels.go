@@ -1,6 +1,6 @@
 // Package labels checks and names the labels of a metric's values, for the
 // storage contract and the agent-module protocol alike. It imports only
-// the standard library: the agent links it.
+// the standard library and package names: the agent links it.
 package labels
 
 import (
@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/cscs-dev/cscs/sdk/internal/names"
 )
 
 // Bounds of one value's labels.
@@ -66,16 +68,7 @@ func Folded(metric string, labels map[string]string) string {
 }
 
 func validName(name string) bool {
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z':
-		case i > 0 && (c >= '0' && c <= '9' || c == '_'):
-		default:
-			return false
-		}
-	}
-	return name != "" && len(name) <= maxNameBytes
+	return names.IsSnakeCase(name) && len(name) <= maxNameBytes
 }
 
 // clip shortens a name before it is quoted in an error.
