@@ -326,6 +326,10 @@ const (
 	DefaultWorkers = 4
 	// claimBatch is how many notifications one claim takes on.
 	claimBatch = 64
+	// sendBatch is the most notifications a lane hands a
+	// notifier.BatchSender in one call: those waiting in the lane when
+	// it is free.
+	sendBatch = 32
 	// batchWindow is how long after its claim a notification may still
 	// start its attempt: its lease covers that wait and the attempt.
 	// One that waited longer (the notifier is slow) is given back,
@@ -382,7 +386,14 @@ func (r *run) halt(reason string) {
 // send makes n's attempt and updates the counters that may stop the
 // delivery.
 func (r *run) send(ctx context.Context, n state.Notification) result {
-	out, line := r.o.attempt(ctx, r.sender, n, r.opts)
+	return r.finish(ctx, n, nil)
+}
+
+// finish makes n's attempt after first, the outcome of a send already
+// made in a batch (nil when none was), and updates the counters that may
+// stop the delivery.
+func (r *run) finish(ctx context.Context, n state.Notification, first *tried) result {
+	out, line := r.o.attempt(ctx, r.sender, n, r.opts, first)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -476,16 +487,22 @@ func (r *run) parallel(ctx context.Context, ids []string) error {
 		wg.Add(1)
 		go func(lane <-chan result) {
 			defer wg.Done()
+			var waiting []result
 			for res := range lane {
-				if r.stopped(ctx) {
-					res.unsent = true
-				} else if r.opts.Now().Sub(res.started) > batchWindow {
-					r.halt(fmt.Sprintf("the notifier is slow: notifications waited more than %s for their turn", batchWindow))
-					res.unsent = true
-				} else {
-					res = r.send(ctx, res.n)
+				waiting = append(waiting[:0], res)
+			more:
+				for len(waiting) < sendBatch {
+					select {
+					case res, ok := <-lane:
+						if !ok {
+							break more
+						}
+						waiting = append(waiting, res)
+					default:
+						break more
+					}
 				}
-				results <- res
+				r.sendLane(ctx, waiting, results)
 			}
 		}(lanes[i])
 	}
@@ -542,6 +559,54 @@ func (r *run) parallel(ctx context.Context, ids []string) error {
 	return errors.Join(claimErr, <-recorded)
 }
 
+// sendLane sends a lane's waiting notifications in their order, in
+// batches when the sender is a notifier.BatchSender, and passes each
+// one's result on.
+func (r *run) sendLane(ctx context.Context, waiting []result, results chan<- result) {
+	batcher, _ := r.sender.(notifier.BatchSender)
+	for len(waiting) > 0 {
+		res := waiting[0]
+		if r.stopped(ctx) {
+			res.unsent = true
+		} else if r.opts.Now().Sub(res.started) > batchWindow {
+			r.halt(fmt.Sprintf("the notifier is slow: notifications waited more than %s for their turn", batchWindow))
+			res.unsent = true
+		}
+		if res.unsent || batcher == nil || len(waiting) == 1 {
+			if !res.unsent {
+				res = r.send(ctx, res.n)
+			}
+			results <- res
+			waiting = waiting[1:]
+			continue
+		}
+		ns := make([]notifier.Notification, len(waiting))
+		for i, w := range waiting {
+			ns[i] = w.n.Notification
+		}
+		sendCtx, cancel := context.WithTimeout(ctx, r.opts.SendTimeout)
+		sent, err := batcher.SendBatch(sendCtx, ns)
+		cancel()
+		sent = max(0, min(sent, len(waiting)))
+		for _, w := range waiting[:sent] {
+			results <- r.finish(ctx, w.n, &tried{})
+		}
+		waiting = waiting[sent:]
+		switch {
+		case err != nil && len(waiting) > 0:
+			// The failure is that of the first not sent: its attempt
+			// goes on alone (retries, unavailable), the rest after it.
+			results <- r.finish(ctx, waiting[0].n, &tried{err: err})
+			waiting = waiting[1:]
+		case sent == 0 && len(waiting) > 0:
+			// Nothing sent and no failure: one alone, so that the lane
+			// moves on.
+			results <- r.send(ctx, waiting[0].n)
+			waiting = waiting[1:]
+		}
+	}
+}
+
 // laneOf is the lane of n among lanes: the same for every notification to
 // the same recipients (or, without recipients, about the same host), so
 // that theirs go out in order.
@@ -569,23 +634,33 @@ type outcome struct {
 	retryAt     time.Time
 }
 
+// tried is the outcome of a send made in a batch: err is nil when the
+// notification was delivered.
+type tried struct{ err error }
+
 // attempt sends n up to opts.MaxAttemptsNow times while it fails
 // temporarily (once when the notifier is unavailable), and returns the
-// outcome to record and, for a failure, a line for the report.
-func (o *Outbox) attempt(ctx context.Context, sender Sender, n state.Notification, opts Options) (outcome, string) {
+// outcome to record and, for a failure, a line for the report. first,
+// when not nil, is the attempt's first send, made in a batch.
+func (o *Outbox) attempt(ctx context.Context, sender Sender, n state.Notification, opts Options, first *tried) (outcome, string) {
 	var err error
 	tries := 0
+	if first != nil {
+		err, tries = first.err, 1
+	}
 	for {
+		if tries > 0 {
+			if err == nil || !notifier.IsTemporary(err) || notifier.IsUnavailable(err) || tries >= opts.MaxAttemptsNow {
+				break
+			}
+			if !sleep.For(ctx, opts.RetryDelayNow<<(tries-1)) {
+				break
+			}
+		}
 		tries++
 		sendCtx, cancel := context.WithTimeout(ctx, opts.SendTimeout)
 		err = sender.Send(sendCtx, n.Notification)
 		cancel()
-		if err == nil || !notifier.IsTemporary(err) || notifier.IsUnavailable(err) || tries >= opts.MaxAttemptsNow {
-			break
-		}
-		if !sleep.For(ctx, opts.RetryDelayNow<<(tries-1)) {
-			break
-		}
 	}
 	now := opts.Now()
 	if err == nil {

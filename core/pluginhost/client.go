@@ -196,7 +196,10 @@ type notifierClient struct {
 	n     notifier.Notifier
 }
 
-var _ notifier.Notifier = (*notifierClient)(nil)
+var (
+	_ notifier.Notifier    = (*notifierClient)(nil)
+	_ notifier.BatchSender = (*notifierClient)(nil)
+)
 
 func (c *notifierClient) Describe(ctx context.Context) (notifier.Description, error) {
 	return callValue(ctx, c.p, c.label, "describe", c.n.Describe)
@@ -207,7 +210,23 @@ func (c *notifierClient) Configure(ctx context.Context, config []byte) error {
 }
 
 func (c *notifierClient) Send(ctx context.Context, n notifier.Notification) error {
-	err := c.p.call(ctx, c.label, "send", func(ctx context.Context) error { return c.n.Send(ctx, n) })
+	return sendFailure(c.p.call(ctx, c.label, "send", func(ctx context.Context) error { return c.n.Send(ctx, n) }))
+}
+
+// SendBatch sends ns in one call to the plugin (see notifier.BatchSender).
+func (c *notifierClient) SendBatch(ctx context.Context, ns []notifier.Notification) (int, error) {
+	var sent int
+	err := c.p.call(ctx, c.label, "send", func(ctx context.Context) error {
+		var err error
+		sent, err = notifier.SendBatch(ctx, c.n, ns)
+		return err
+	})
+	return sent, sendFailure(err)
+}
+
+// sendFailure is err of a send, marked Temporary when the plugin never
+// answered: the notification may go out once it does.
+func sendFailure(err error) error {
 	if err != nil && !notifier.IsTemporary(err) && Failed(err) {
 		return notifier.Temporary(err)
 	}

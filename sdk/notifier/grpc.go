@@ -3,9 +3,13 @@ package notifier
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync/atomic"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cscs-dev/cscs/sdk/internal/convert"
 	notifierv1 "github.com/cscs-dev/cscs/sdk/proto/notifier/v1"
@@ -55,22 +59,45 @@ func (s *grpcServer) Configure(ctx context.Context, req *notifierv1.ConfigureReq
 // that the host learns whether it may retry.
 func (s *grpcServer) Send(ctx context.Context, req *notifierv1.SendRequest) (*notifierv1.SendResponse, error) {
 	err := s.impl.Send(ctx, notificationFromProto(req.GetNotification()))
-	if err == nil {
-		return &notifierv1.SendResponse{}, nil
+	return &notifierv1.SendResponse{Failure: failureOf(err)}, nil
+}
+
+// SendBatch answers like Send: the failure of the notification it stopped
+// at in the response.
+func (s *grpcServer) SendBatch(ctx context.Context, req *notifierv1.SendBatchRequest) (*notifierv1.SendBatchResponse, error) {
+	ns := make([]Notification, len(req.GetNotifications()))
+	for i, pn := range req.GetNotifications() {
+		ns[i] = notificationFromProto(pn)
 	}
-	return &notifierv1.SendResponse{Failure: &notifierv1.Failure{
+	sent, err := SendBatch(ctx, s.impl, ns)
+	sent = max(0, min(sent, len(ns)))
+	return &notifierv1.SendBatchResponse{Sent: int32(sent), Failure: failureOf(err)}, nil
+}
+
+// failureOf is err as the protocol's Failure; nil for nil.
+func failureOf(err error) *notifierv1.Failure {
+	if err == nil {
+		return nil
+	}
+	return &notifierv1.Failure{
 		Message:     err.Error(),
 		Temporary:   IsTemporary(err),
 		Unavailable: IsUnavailable(err),
-	}}, nil
+	}
 }
 
 // grpcClient is a Notifier whose methods call a plugin's notifier service.
 type grpcClient struct {
 	stub notifierv1.NotifierClient
+	// oneByOne is set once the plugin answered SendBatch with
+	// Unimplemented (built before it): its batches go through Send.
+	oneByOne atomic.Bool
 }
 
-var _ Notifier = (*grpcClient)(nil)
+var (
+	_ Notifier    = (*grpcClient)(nil)
+	_ BatchSender = (*grpcClient)(nil)
+)
 
 func (c *grpcClient) Describe(ctx context.Context) (Description, error) {
 	resp, err := c.stub.Describe(ctx, &notifierv1.DescribeRequest{})
@@ -91,7 +118,41 @@ func (c *grpcClient) Send(ctx context.Context, n Notification) error {
 	if err != nil {
 		return convert.FromStatus(err)
 	}
-	f := resp.GetFailure()
+	return failureError(resp.GetFailure())
+}
+
+// SendBatch sends ns with one SendBatch call to the plugin, or, to a
+// plugin built before the protocol had it, with one Send after another.
+func (c *grpcClient) SendBatch(ctx context.Context, ns []Notification) (int, error) {
+	if len(ns) == 0 {
+		return 0, nil
+	}
+	if !c.oneByOne.Load() {
+		req := &notifierv1.SendBatchRequest{Notifications: make([]*notifierv1.Notification, len(ns))}
+		for i, n := range ns {
+			req.Notifications[i] = notificationToProto(n)
+		}
+		resp, err := c.stub.SendBatch(ctx, req)
+		switch {
+		case status.Code(err) == codes.Unimplemented:
+			c.oneByOne.Store(true)
+		case err != nil:
+			return 0, convert.FromStatus(err)
+		default:
+			sent := int(resp.GetSent())
+			if sent < 0 || sent > len(ns) || (sent == len(ns) && resp.GetFailure() != nil) {
+				return 0, fmt.Errorf("notifier plugin answered a batch of %d notifications with %d sent and failure %q: a bug in the plugin; nothing of the batch is counted as sent",
+					len(ns), sent, resp.GetFailure().GetMessage())
+			}
+			return sent, failureError(resp.GetFailure())
+		}
+	}
+	return sendEach(ctx, c.Send, ns)
+}
+
+// failureError is the error of a plugin's Failure, marked Temporary or
+// Unavailable as the plugin said; nil for none.
+func failureError(f *notifierv1.Failure) error {
 	if f == nil {
 		return nil
 	}

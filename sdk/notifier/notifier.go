@@ -61,6 +61,50 @@ type Notifier interface {
 	Send(ctx context.Context, n Notification) error
 }
 
+// BatchSender is implemented by a Notifier that sends several
+// notifications better in one call than one at a time. SendBatch sends ns
+// in their order and stops at the first failure: it returns how many,
+// from the first, were delivered, and the failure of ns[sent] (marked as
+// for Send). It may stop early without a failure (its deadline near, the
+// batch taking long); the caller sends the rest again. A Notifier without
+// it gets the same from SendBatch (the function) through Send. The core
+// delivers each lane's notifications in batches through the plugin
+// protocol's SendBatch, which calls this.
+type BatchSender interface {
+	SendBatch(ctx context.Context, ns []Notification) (sent int, err error)
+}
+
+// batchBudget is how long SendBatch goes on starting Sends of a batch:
+// past it, the rest are left for the caller's next call, so that a slow
+// service does not hold one call for a whole batch.
+const batchBudget = time.Second
+
+// SendBatch sends ns in order through n: with n's own SendBatch when it
+// is a BatchSender, else one Send after another. It stops at the first
+// failure, returning how many were sent before it and that failure, or
+// without one once a second has passed or ctx has ended (the rest unsent,
+// for the caller to send again).
+func SendBatch(ctx context.Context, n Notifier, ns []Notification) (sent int, err error) {
+	if b, ok := n.(BatchSender); ok {
+		return b.SendBatch(ctx, ns)
+	}
+	return sendEach(ctx, n.Send, ns)
+}
+
+// sendEach is SendBatch through send, one notification at a time.
+func sendEach(ctx context.Context, send func(context.Context, Notification) error, ns []Notification) (int, error) {
+	start := time.Now()
+	for i, n := range ns {
+		if i > 0 && (ctx.Err() != nil || time.Since(start) > batchBudget) {
+			return i, nil
+		}
+		if err := send(ctx, n); err != nil {
+			return i, err
+		}
+	}
+	return len(ns), nil
+}
+
 // Closer is implemented by a Notifier that holds resources between Sends,
 // such as open connections to its service. Close is called once the host
 // is done with the notifier: when the host stops the plugin process

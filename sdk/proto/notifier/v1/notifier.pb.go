@@ -12,6 +12,9 @@
 // Failure.unavailable (3): a plugin built before it never sets it, so its
 // failures read as before (temporary or permanent); a core built before it
 // ignores it and sees a temporary failure.
+// SendBatch: a plugin built before it answers Unimplemented, and the core
+// sends one notification a call with Send; a core built before it never
+// calls it.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/notifier.
 
@@ -352,6 +355,106 @@ func (x *SendResponse) GetFailure() *Failure {
 	return nil
 }
 
+type SendBatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Notifications []*Notification        `protobuf:"bytes,1,rep,name=notifications,proto3" json:"notifications,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendBatchRequest) Reset() {
+	*x = SendBatchRequest{}
+	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendBatchRequest) ProtoMessage() {}
+
+func (x *SendBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendBatchRequest.ProtoReflect.Descriptor instead.
+func (*SendBatchRequest) Descriptor() ([]byte, []int) {
+	return file_cscs_notifier_v1_notifier_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SendBatchRequest) GetNotifications() []*Notification {
+	if x != nil {
+		return x.Notifications
+	}
+	return nil
+}
+
+type SendBatchResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sent is how many of the request's notifications, from the first, were
+	// delivered.
+	Sent int32 `protobuf:"varint,1,opt,name=sent,proto3" json:"sent,omitempty"`
+	// failure, when set, is that of notifications[sent], which was not
+	// delivered; the ones after it were not tried.
+	Failure       *Failure `protobuf:"bytes,2,opt,name=failure,proto3" json:"failure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendBatchResponse) Reset() {
+	*x = SendBatchResponse{}
+	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendBatchResponse) ProtoMessage() {}
+
+func (x *SendBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendBatchResponse.ProtoReflect.Descriptor instead.
+func (*SendBatchResponse) Descriptor() ([]byte, []int) {
+	return file_cscs_notifier_v1_notifier_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SendBatchResponse) GetSent() int32 {
+	if x != nil {
+		return x.Sent
+	}
+	return 0
+}
+
+func (x *SendBatchResponse) GetFailure() *Failure {
+	if x != nil {
+		return x.Failure
+	}
+	return nil
+}
+
 type Failure struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// message is the plugin's error text.
@@ -370,7 +473,7 @@ type Failure struct {
 
 func (x *Failure) Reset() {
 	*x = Failure{}
-	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[7]
+	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -382,7 +485,7 @@ func (x *Failure) String() string {
 func (*Failure) ProtoMessage() {}
 
 func (x *Failure) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[7]
+	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -395,7 +498,7 @@ func (x *Failure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Failure.ProtoReflect.Descriptor instead.
 func (*Failure) Descriptor() ([]byte, []int) {
-	return file_cscs_notifier_v1_notifier_proto_rawDescGZIP(), []int{7}
+	return file_cscs_notifier_v1_notifier_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Failure) GetMessage() string {
@@ -436,7 +539,7 @@ type Notification struct {
 
 func (x *Notification) Reset() {
 	*x = Notification{}
-	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[8]
+	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +551,7 @@ func (x *Notification) String() string {
 func (*Notification) ProtoMessage() {}
 
 func (x *Notification) ProtoReflect() protoreflect.Message {
-	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[8]
+	mi := &file_cscs_notifier_v1_notifier_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +564,7 @@ func (x *Notification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Notification.ProtoReflect.Descriptor instead.
 func (*Notification) Descriptor() ([]byte, []int) {
-	return file_cscs_notifier_v1_notifier_proto_rawDescGZIP(), []int{8}
+	return file_cscs_notifier_v1_notifier_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Notification) GetId() string {
@@ -531,7 +634,12 @@ const file_cscs_notifier_v1_notifier_proto_rawDesc = "" +
 	"\vSendRequest\x12B\n" +
 	"\fnotification\x18\x01 \x01(\v2\x1e.cscs.notifier.v1.NotificationR\fnotification\"C\n" +
 	"\fSendResponse\x123\n" +
-	"\afailure\x18\x01 \x01(\v2\x19.cscs.notifier.v1.FailureR\afailure\"c\n" +
+	"\afailure\x18\x01 \x01(\v2\x19.cscs.notifier.v1.FailureR\afailure\"X\n" +
+	"\x10SendBatchRequest\x12D\n" +
+	"\rnotifications\x18\x01 \x03(\v2\x1e.cscs.notifier.v1.NotificationR\rnotifications\"\\\n" +
+	"\x11SendBatchResponse\x12\x12\n" +
+	"\x04sent\x18\x01 \x01(\x05R\x04sent\x123\n" +
+	"\afailure\x18\x02 \x01(\v2\x19.cscs.notifier.v1.FailureR\afailure\"c\n" +
 	"\aFailure\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x1c\n" +
 	"\ttemporary\x18\x02 \x01(\bR\ttemporary\x12 \n" +
@@ -544,11 +652,12 @@ const file_cscs_notifier_v1_notifier_proto_rawDesc = "" +
 	"\x04body\x18\x05 \x01(\tR\x04body\x12\x12\n" +
 	"\x04host\x18\x06 \x01(\tR\x04host\x129\n" +
 	"\n" +
-	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt2\xfa\x01\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt2\xd0\x02\n" +
 	"\bNotifier\x12Q\n" +
 	"\bDescribe\x12!.cscs.notifier.v1.DescribeRequest\x1a\".cscs.notifier.v1.DescribeResponse\x12T\n" +
 	"\tConfigure\x12\".cscs.notifier.v1.ConfigureRequest\x1a#.cscs.notifier.v1.ConfigureResponse\x12E\n" +
-	"\x04Send\x12\x1d.cscs.notifier.v1.SendRequest\x1a\x1e.cscs.notifier.v1.SendResponseB;Z9github.com/cscs-dev/cscs/sdk/proto/notifier/v1;notifierv1b\x06proto3"
+	"\x04Send\x12\x1d.cscs.notifier.v1.SendRequest\x1a\x1e.cscs.notifier.v1.SendResponse\x12T\n" +
+	"\tSendBatch\x12\".cscs.notifier.v1.SendBatchRequest\x1a#.cscs.notifier.v1.SendBatchResponseB;Z9github.com/cscs-dev/cscs/sdk/proto/notifier/v1;notifierv1b\x06proto3"
 
 var (
 	file_cscs_notifier_v1_notifier_proto_rawDescOnce sync.Once
@@ -562,7 +671,7 @@ func file_cscs_notifier_v1_notifier_proto_rawDescGZIP() []byte {
 	return file_cscs_notifier_v1_notifier_proto_rawDescData
 }
 
-var file_cscs_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_cscs_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_cscs_notifier_v1_notifier_proto_goTypes = []any{
 	(*DescribeRequest)(nil),       // 0: cscs.notifier.v1.DescribeRequest
 	(*DescribeResponse)(nil),      // 1: cscs.notifier.v1.DescribeResponse
@@ -571,28 +680,34 @@ var file_cscs_notifier_v1_notifier_proto_goTypes = []any{
 	(*ConfigureResponse)(nil),     // 4: cscs.notifier.v1.ConfigureResponse
 	(*SendRequest)(nil),           // 5: cscs.notifier.v1.SendRequest
 	(*SendResponse)(nil),          // 6: cscs.notifier.v1.SendResponse
-	(*Failure)(nil),               // 7: cscs.notifier.v1.Failure
-	(*Notification)(nil),          // 8: cscs.notifier.v1.Notification
-	(*v1.Schema)(nil),             // 9: cscs.schema.v1.Schema
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
+	(*SendBatchRequest)(nil),      // 7: cscs.notifier.v1.SendBatchRequest
+	(*SendBatchResponse)(nil),     // 8: cscs.notifier.v1.SendBatchResponse
+	(*Failure)(nil),               // 9: cscs.notifier.v1.Failure
+	(*Notification)(nil),          // 10: cscs.notifier.v1.Notification
+	(*v1.Schema)(nil),             // 11: cscs.schema.v1.Schema
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
 }
 var file_cscs_notifier_v1_notifier_proto_depIdxs = []int32{
 	2,  // 0: cscs.notifier.v1.DescribeResponse.description:type_name -> cscs.notifier.v1.Description
-	9,  // 1: cscs.notifier.v1.Description.config_schema:type_name -> cscs.schema.v1.Schema
-	8,  // 2: cscs.notifier.v1.SendRequest.notification:type_name -> cscs.notifier.v1.Notification
-	7,  // 3: cscs.notifier.v1.SendResponse.failure:type_name -> cscs.notifier.v1.Failure
-	10, // 4: cscs.notifier.v1.Notification.created_at:type_name -> google.protobuf.Timestamp
-	0,  // 5: cscs.notifier.v1.Notifier.Describe:input_type -> cscs.notifier.v1.DescribeRequest
-	3,  // 6: cscs.notifier.v1.Notifier.Configure:input_type -> cscs.notifier.v1.ConfigureRequest
-	5,  // 7: cscs.notifier.v1.Notifier.Send:input_type -> cscs.notifier.v1.SendRequest
-	1,  // 8: cscs.notifier.v1.Notifier.Describe:output_type -> cscs.notifier.v1.DescribeResponse
-	4,  // 9: cscs.notifier.v1.Notifier.Configure:output_type -> cscs.notifier.v1.ConfigureResponse
-	6,  // 10: cscs.notifier.v1.Notifier.Send:output_type -> cscs.notifier.v1.SendResponse
-	8,  // [8:11] is the sub-list for method output_type
-	5,  // [5:8] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	11, // 1: cscs.notifier.v1.Description.config_schema:type_name -> cscs.schema.v1.Schema
+	10, // 2: cscs.notifier.v1.SendRequest.notification:type_name -> cscs.notifier.v1.Notification
+	9,  // 3: cscs.notifier.v1.SendResponse.failure:type_name -> cscs.notifier.v1.Failure
+	10, // 4: cscs.notifier.v1.SendBatchRequest.notifications:type_name -> cscs.notifier.v1.Notification
+	9,  // 5: cscs.notifier.v1.SendBatchResponse.failure:type_name -> cscs.notifier.v1.Failure
+	12, // 6: cscs.notifier.v1.Notification.created_at:type_name -> google.protobuf.Timestamp
+	0,  // 7: cscs.notifier.v1.Notifier.Describe:input_type -> cscs.notifier.v1.DescribeRequest
+	3,  // 8: cscs.notifier.v1.Notifier.Configure:input_type -> cscs.notifier.v1.ConfigureRequest
+	5,  // 9: cscs.notifier.v1.Notifier.Send:input_type -> cscs.notifier.v1.SendRequest
+	7,  // 10: cscs.notifier.v1.Notifier.SendBatch:input_type -> cscs.notifier.v1.SendBatchRequest
+	1,  // 11: cscs.notifier.v1.Notifier.Describe:output_type -> cscs.notifier.v1.DescribeResponse
+	4,  // 12: cscs.notifier.v1.Notifier.Configure:output_type -> cscs.notifier.v1.ConfigureResponse
+	6,  // 13: cscs.notifier.v1.Notifier.Send:output_type -> cscs.notifier.v1.SendResponse
+	8,  // 14: cscs.notifier.v1.Notifier.SendBatch:output_type -> cscs.notifier.v1.SendBatchResponse
+	11, // [11:15] is the sub-list for method output_type
+	7,  // [7:11] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_cscs_notifier_v1_notifier_proto_init() }
@@ -606,7 +721,7 @@ func file_cscs_notifier_v1_notifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cscs_notifier_v1_notifier_proto_rawDesc), len(file_cscs_notifier_v1_notifier_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

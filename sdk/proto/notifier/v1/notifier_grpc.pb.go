@@ -12,6 +12,9 @@
 // Failure.unavailable (3): a plugin built before it never sets it, so its
 // failures read as before (temporary or permanent); a core built before it
 // ignores it and sees a temporary failure.
+// SendBatch: a plugin built before it answers Unimplemented, and the core
+// sends one notification a call with Send; a core built before it never
+// calls it.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/notifier.
 
@@ -39,6 +42,7 @@ const (
 	Notifier_Describe_FullMethodName  = "/cscs.notifier.v1.Notifier/Describe"
 	Notifier_Configure_FullMethodName = "/cscs.notifier.v1.Notifier/Configure"
 	Notifier_Send_FullMethodName      = "/cscs.notifier.v1.Notifier/Send"
+	Notifier_SendBatch_FullMethodName = "/cscs.notifier.v1.Notifier/SendBatch"
 )
 
 // NotifierClient is the client API for Notifier service.
@@ -53,6 +57,11 @@ type NotifierClient interface {
 	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
 	Configure(ctx context.Context, in *ConfigureRequest, opts ...grpc.CallOption) (*ConfigureResponse, error)
 	Send(ctx context.Context, in *SendRequest, opts ...grpc.CallOption) (*SendResponse, error)
+	// SendBatch sends several notifications in their order in one call. The
+	// plugin stops at the first that fails (the failure is its), and may
+	// stop early without a failure (a batch taking long, its deadline
+	// near): the core sends the rest again. Added compatibly (see above).
+	SendBatch(ctx context.Context, in *SendBatchRequest, opts ...grpc.CallOption) (*SendBatchResponse, error)
 }
 
 type notifierClient struct {
@@ -93,6 +102,16 @@ func (c *notifierClient) Send(ctx context.Context, in *SendRequest, opts ...grpc
 	return out, nil
 }
 
+func (c *notifierClient) SendBatch(ctx context.Context, in *SendBatchRequest, opts ...grpc.CallOption) (*SendBatchResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendBatchResponse)
+	err := c.cc.Invoke(ctx, Notifier_SendBatch_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotifierServer is the server API for Notifier service.
 // All implementations must embed UnimplementedNotifierServer
 // for forward compatibility.
@@ -105,6 +124,11 @@ type NotifierServer interface {
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
 	Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error)
 	Send(context.Context, *SendRequest) (*SendResponse, error)
+	// SendBatch sends several notifications in their order in one call. The
+	// plugin stops at the first that fails (the failure is its), and may
+	// stop early without a failure (a batch taking long, its deadline
+	// near): the core sends the rest again. Added compatibly (see above).
+	SendBatch(context.Context, *SendBatchRequest) (*SendBatchResponse, error)
 	mustEmbedUnimplementedNotifierServer()
 }
 
@@ -123,6 +147,9 @@ func (UnimplementedNotifierServer) Configure(context.Context, *ConfigureRequest)
 }
 func (UnimplementedNotifierServer) Send(context.Context, *SendRequest) (*SendResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Send not implemented")
+}
+func (UnimplementedNotifierServer) SendBatch(context.Context, *SendBatchRequest) (*SendBatchResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendBatch not implemented")
 }
 func (UnimplementedNotifierServer) mustEmbedUnimplementedNotifierServer() {}
 func (UnimplementedNotifierServer) testEmbeddedByValue()                  {}
@@ -199,6 +226,24 @@ func _Notifier_Send_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Notifier_SendBatch_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendBatchRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotifierServer).SendBatch(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Notifier_SendBatch_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotifierServer).SendBatch(ctx, req.(*SendBatchRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Notifier_ServiceDesc is the grpc.ServiceDesc for Notifier service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -217,6 +262,10 @@ var Notifier_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Send",
 			Handler:    _Notifier_Send_Handler,
+		},
+		{
+			MethodName: "SendBatch",
+			Handler:    _Notifier_SendBatch_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
