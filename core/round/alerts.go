@@ -376,17 +376,15 @@ func alertStates(tr alert.Transitions, rules []alert.Rule, now time.Time) []stor
 
 // outboxRecords reads the outbox rows this round touched, for the storages.
 func outboxRecords(ctx context.Context, st *state.DB, ids []string, now time.Time) []storage.NotificationRecord {
-	seen := make(map[string]bool, len(ids))
-	var out []storage.NotificationRecord
-	for _, id := range ids {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		n, err := st.Notification(ctx, id)
-		if err != nil {
-			continue
-		}
+	if len(ids) == 0 {
+		return nil
+	}
+	ns, err := st.Notifications(ctx, ids)
+	if err != nil {
+		return nil
+	}
+	out := make([]storage.NotificationRecord, 0, len(ns))
+	for _, n := range ns {
 		ip, port := splitHostPort(n.Host)
 		out = append(out, storage.NotificationRecord{
 			ID: n.ID, Kind: n.Kind, HostIP: ip, HostPort: port, Recipients: n.To, Subject: n.Subject,

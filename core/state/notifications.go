@@ -225,12 +225,26 @@ func (d *DB) FinishNotifications(ctx context.Context, token string, outcomes []F
 	var lost []error
 	err := d.inTx(ctx, func(tx *txn) error {
 		lost = nil
+		// One statement per kind of outcome, prepared once.
+		prepared := map[string]*sql.Stmt{}
+		defer func() {
+			for _, st := range prepared {
+				_ = st.Close()
+			}
+		}()
 		for _, f := range lockOrderFinished(outcomes) {
 			query, args, err := finishQuery(f.ID, token, f.Outcome)
 			if err != nil {
 				return err
 			}
-			res, err := tx.ExecContext(ctx, query, args...)
+			st, ok := prepared[query]
+			if !ok {
+				if st, err = tx.PrepareContext(ctx, query); err != nil {
+					return err
+				}
+				prepared[query] = st
+			}
+			res, err := st.ExecContext(ctx, args...)
 			if err != nil {
 				return fmt.Errorf("record the outcome of notification %s: %w", f.ID, err)
 			}
@@ -292,21 +306,17 @@ func (d *DB) ClaimNotifications(ctx context.Context, ids []string, token string,
 	var claimed map[string]Notification
 	err := d.inTx(ctx, func(tx *txn) error {
 		claimed = make(map[string]Notification, len(ids))
+		claim, err := tx.PrepareContext(ctx, `UPDATE notifications SET status = 'sending', claim_token = ?, lease_until = ?
+			WHERE id = ? AND status = 'pending' AND next_attempt_at <= ? RETURNING `+notificationColumns)
+		if err != nil {
+			return err
+		}
+		defer claim.Close()
 		for _, id := range lockOrder(ids) {
-			res, err := tx.ExecContext(ctx,
-				`UPDATE notifications SET status = 'sending', claim_token = ?, lease_until = ?
-				 WHERE id = ? AND status = 'pending' AND next_attempt_at <= ?`,
-				token, formatTime(leaseUntil), id, formatTime(now))
-			if err != nil {
-				return err
-			}
-			if c, err := res.RowsAffected(); err != nil || c == 0 {
-				if err != nil {
-					return err
-				}
+			n, err := scanNotification(claim.QueryRowContext(ctx, token, formatTime(leaseUntil), id, formatTime(now)))
+			if errors.Is(err, sql.ErrNoRows) {
 				continue // another sender claimed it first, or it is no longer due
 			}
-			n, err := scanNotification(tx.QueryRowContext(ctx, selectNotification+` WHERE id = ?`, id))
 			if err != nil {
 				return err
 			}
@@ -402,6 +412,38 @@ func (d *DB) Notification(ctx context.Context, id string) (Notification, error) 
 	return n, nil
 }
 
+// idsPerStatement bounds the ids one statement of Notifications names.
+const idsPerStatement = 400
+
+// Notifications returns the outbox rows of ids, in the order of ids; an
+// id given twice comes once, one without a row not at all.
+func (d *DB) Notifications(ctx context.Context, ids []string) ([]Notification, error) {
+	uniq := slices.Compact(slices.Sorted(slices.Values(ids)))
+	found := make(map[string]Notification, len(uniq))
+	for part := range slices.Chunk(uniq, idsPerStatement) {
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		err := eachRow(ctx, d.db, func(rows *sql.Rows) error {
+			n, err := scanNotification(rows)
+			found[n.ID] = n
+			return err
+		}, selectNotification+` WHERE id IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read %d notifications: %w", len(uniq), err)
+		}
+	}
+	out := make([]Notification, 0, len(found))
+	for _, id := range ids {
+		if n, ok := found[id]; ok {
+			out = append(out, n)
+			delete(found, id)
+		}
+	}
+	return out, nil
+}
+
 // NotificationCounts returns how many notifications are in each status.
 func (d *DB) NotificationCounts(ctx context.Context) (map[string]int, error) {
 	out := map[string]int{}
@@ -422,8 +464,11 @@ func (d *DB) NotificationCounts(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
-const selectNotification = `SELECT id, kind, host_ip, host_port, recipients, subject, body, created_at,
-	status, attempts, next_attempt_at, last_error, sent_at, server_reply, channel FROM notifications`
+const (
+	notificationColumns = `id, kind, host_ip, host_port, recipients, subject, body, created_at,
+	status, attempts, next_attempt_at, last_error, sent_at, server_reply, channel`
+	selectNotification = `SELECT ` + notificationColumns + ` FROM notifications`
+)
 
 // rowScanner is a *sql.Row or *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }

@@ -710,3 +710,34 @@ func TestClaimFinishAndReleaseInBatches(t *testing.T) {
 		}
 	})
 }
+
+// TestNotifications: rows read by id in the order asked, each once, in
+// statements of idsPerStatement ids; ids without a row are left out.
+func TestNotifications(t *testing.T) {
+	forEachEngine(t, func(t *testing.T, e engine) {
+		db := openTest(t, e, Options{})
+		ctx := t.Context()
+		const stored = idsPerStatement + 50
+		var ask []string
+		for i := stored - 1; i >= 0; i-- {
+			n := testNotification(fmt.Sprintf("many-%04d", i))
+			if _, err := db.InsertNotification(ctx, n, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			ask = append(ask, n.ID)
+		}
+		ask = append(ask, "no-such-id", ask[0], ask[stored-1])
+		got, err := db.Notifications(ctx, ask)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != stored {
+			t.Fatalf("got %d notifications, want %d", len(got), stored)
+		}
+		for i, n := range got {
+			if n.ID != ask[i] || n.Subject == "" || n.Status != StatusPending {
+				t.Fatalf("notification %d = %s (%q, %s), want %s as stored", i, n.ID, n.Subject, n.Status, ask[i])
+			}
+		}
+	})
+}
