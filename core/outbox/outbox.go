@@ -25,7 +25,8 @@
 //
 // A channel's notifications go out oldest first: the first alone, the
 // rest claimed in batches and sent in a few lanes at once, each recipient
-// set's in one lane in their order (see Deliver). When the notifier says
+// set's in one lane in their order, handed to a notifier.BatchSender
+// several at a time (see Deliver). When the notifier says
 // it cannot reach its service at all (notifier.Unavailable: connection
 // refused, no greeting in time), Deliver makes that one attempt, tries
 // nothing more on the channel and keeps every notification in its place,
@@ -56,7 +57,9 @@ import (
 // Sender delivers one notification: a notifier plugin, or anything with
 // the same Send. A failure that may pass must satisfy
 // notifier.IsTemporary; any other failure is permanent. Deliver calls
-// Send from several goroutines at once (Options.Workers).
+// Send from several goroutines at once (Options.Workers). A Sender that is
+// also a notifier.BatchSender gets each lane's waiting notifications in
+// one SendBatch.
 type Sender interface {
 	Send(ctx context.Context, n notifier.Notification) error
 }
