@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -242,15 +244,6 @@ const hostsPerStatement = 400
 // limits).
 const valuesPerInsert = 200
 
-// valueRow is one row of recent_values.
-type valueRow struct {
-	ip     string
-	port   int
-	metric string
-	at     string
-	value  float64
-}
-
 // addValues writes checked hosts' values in tx, valuesPerInsert a
 // statement, then trims the metrics of the hosts written, never others:
 // several cores may share the database, each writing the values of its
@@ -260,69 +253,38 @@ type valueRow struct {
 // metrics to the newest d.keep values: one DELETE every few rounds costs
 // a fraction of one per round, or one per host and metric.
 func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
-	// A key (host, metric, time) given twice keeps the last value. Only a
-	// host given twice at one time can repeat keys; without one, rows go
-	// in as they come, sized once, with no index of every value (for
-	// 10,000 hosts that index was most of the round's peak memory).
-	n, repeats := 0, false
-	seen := make(map[hostAt]bool, len(hosts))
-	for _, h := range hosts {
-		n += len(h.Values)
-		k := hostAt{HostKey{IP: h.HostIP, Port: h.HostPort}, formatTime(h.At)}
-		repeats = repeats || seen[k]
-		seen[k] = true
-	}
-	rows := make([]valueRow, 0, n)
-	var index map[valueRow]int // by key (value 0), when a host repeats
-	if repeats {
-		index = map[valueRow]int{}
-	}
+	// A key (host, metric, time) given twice keeps the last value; only a
+	// host given twice at one time can repeat keys. The rows go in as they
+	// come, valuesPerInsert at a time through one prepared statement,
+	// never all of them in memory at once (for 10,000 hosts the round's
+	// rows, or an index of them, were most of its peak memory).
+	hosts = mergeRepeats(hosts)
+	w := valueWriter{tx: tx}
+	defer w.close()
+	var written []hostWritten // the hosts written, in the order given
+	pos := map[HostKey]int{}  // index in written
 	for _, h := range hosts {
 		stamp := formatTime(h.At)
-		metrics := make([]string, 0, len(h.Values))
-		for m := range h.Values {
-			metrics = append(metrics, m)
-		}
-		sort.Strings(metrics)
-		for _, m := range metrics {
+		k := HostKey{IP: h.HostIP, Port: h.HostPort}
+		for _, m := range slices.Sorted(maps.Keys(h.Values)) {
 			v := h.Values[m]
 			if math.IsNaN(v) {
 				continue
 			}
-			key := valueRow{ip: h.HostIP, port: h.HostPort, metric: m, at: stamp}
-			if index != nil {
-				if i, ok := index[key]; ok {
-					rows[i].value = v
-					continue
-				}
-				index[key] = len(rows)
+			if err := w.add(ctx, h.HostIP, h.HostPort, m, stamp, v); err != nil {
+				return err
 			}
-			key.value = v
-			rows = append(rows, key)
+			i, ok := pos[k]
+			if !ok {
+				i = len(written)
+				pos[k] = i
+				written = append(written, hostWritten{host: k})
+			}
+			written[i].values++
 		}
 	}
-	var written []hostWritten // the hosts written, in the order given
-	pos := map[HostKey]int{}  // index in written
-	for _, r := range rows {
-		k := HostKey{IP: r.ip, Port: r.port}
-		i, ok := pos[k]
-		if !ok {
-			i = len(written)
-			pos[k] = i
-			written = append(written, hostWritten{host: k})
-		}
-		written[i].values++
-	}
-	for len(rows) > 0 {
-		batch := rows[:min(len(rows), valuesPerInsert)]
-		rows = rows[len(batch):]
-		args := make([]any, 0, 5*len(batch))
-		for _, r := range batch {
-			args = append(args, r.ip, r.port, r.metric, r.at, r.value)
-		}
-		if _, err := tx.ExecContext(ctx, upsertValues(len(batch)), args...); err != nil {
-			return err
-		}
+	if err := w.flush(ctx); err != nil {
+		return err
 	}
 	for len(written) > 0 {
 		batch := written[:min(len(written), hostsPerStatement)]
@@ -332,6 +294,86 @@ func (d *DB) addValues(ctx context.Context, tx *txn, hosts []HostValues) error {
 		}
 	}
 	return nil
+}
+
+// mergeRepeats returns hosts with each host given more than once at one
+// time merged into its first place, the later values (but for NaN)
+// replacing the earlier; hosts itself when none repeats.
+func mergeRepeats(hosts []HostValues) []HostValues {
+	seen := make(map[hostAt]int, len(hosts))
+	var out []HostValues
+	for i, h := range hosts {
+		k := hostAt{HostKey{IP: h.HostIP, Port: h.HostPort}, formatTime(h.At)}
+		first, repeated := seen[k]
+		if !repeated {
+			seen[k] = len(seen)
+			if out != nil {
+				out = append(out, h)
+			}
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(hosts[:i])
+		}
+		merged := maps.Clone(out[first].Values)
+		for m, v := range h.Values {
+			if !math.IsNaN(v) {
+				merged[m] = v
+			}
+		}
+		out[first].Values = merged
+	}
+	if out == nil {
+		return hosts
+	}
+	return out
+}
+
+// valueWriter inserts recent values in a transaction, valuesPerInsert
+// rows a statement, prepared once.
+type valueWriter struct {
+	tx   *txn
+	full *sql.Stmt
+	args []any
+}
+
+// add queues one row, writing the queued ones when they fill a statement.
+func (w *valueWriter) add(ctx context.Context, ip string, port int, metric, at string, value float64) error {
+	if w.args == nil {
+		w.args = make([]any, 0, 5*valuesPerInsert)
+	}
+	w.args = append(w.args, ip, port, metric, at, value)
+	if len(w.args) < 5*valuesPerInsert {
+		return nil
+	}
+	if w.full == nil {
+		st, err := w.tx.PrepareContext(ctx, upsertValues(valuesPerInsert))
+		if err != nil {
+			return err
+		}
+		w.full = st
+	}
+	_, err := w.full.ExecContext(ctx, w.args...)
+	clear(w.args)
+	w.args = w.args[:0]
+	return err
+}
+
+// flush writes the rows queued.
+func (w *valueWriter) flush(ctx context.Context) error {
+	if len(w.args) == 0 {
+		return nil
+	}
+	_, err := w.tx.ExecContext(ctx, upsertValues(len(w.args)/5), w.args...)
+	w.args = w.args[:0]
+	return err
+}
+
+// close releases the prepared statement.
+func (w *valueWriter) close() {
+	if w.full != nil {
+		_ = w.full.Close()
+	}
 }
 
 // hostWritten is how many values a round wrote for a host.

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -260,7 +261,7 @@ func TestPlatformStoredBeforeShell(t *testing.T) {
 
 // TestAddRoundValuesInBatches: a round of more values than one statement
 // writes stores them all, and a host given twice at one time keeps the
-// values given last.
+// values given last (a NaN given last leaves the earlier value).
 func TestAddRoundValuesInBatches(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, e engine) {
 		ctx := t.Context()
@@ -272,7 +273,7 @@ func TestAddRoundValuesInBatches(t *testing.T) {
 		}
 		hosts := []HostValues{
 			{HostIP: "10.0.0.1", HostPort: 22, At: at, Values: many},
-			{HostIP: "10.0.0.1", HostPort: 22, At: at, Values: map[string]float64{"m.0001": -1, "extra": 2}},
+			{HostIP: "10.0.0.1", HostPort: 22, At: at, Values: map[string]float64{"m.0001": -1, "extra": 2, "m.0002": math.NaN()}},
 		}
 		mustDo(t, db.AddRoundValues(ctx, hosts))
 		got, err := db.HostRecentValues(ctx, "10.0.0.1", 22)
