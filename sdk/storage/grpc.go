@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"sync/atomic"
 	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cscs-dev/cscs/sdk/internal/convert"
 	storagev1 "github.com/cscs-dev/cscs/sdk/proto/storage/v1"
@@ -59,6 +63,36 @@ func (s *grpcServer) WriteBatch(ctx context.Context, req *storagev1.WriteBatchRe
 	return convert.Reply(&storagev1.WriteBatchResponse{}, s.impl.WriteBatch(ctx, &b))
 }
 
+// WriteBatchStream puts the parts of a batch together and writes it as
+// WriteBatch does, once the core has sent the last.
+func (s *grpcServer) WriteBatchStream(stream storagev1.Storage_WriteBatchStreamServer) error {
+	var (
+		b     Batch
+		parts int
+	)
+	for ; ; parts++ {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if parts == 0 {
+			b = batchFromProto(req.GetBatch())
+			continue
+		}
+		b.Collections = append(b.Collections, convert.Slice(req.GetBatch().GetCollections(), collectionFromProto)...)
+	}
+	if parts == 0 {
+		return status.Error(codes.InvalidArgument, "write batch: the stream ended before the batch's first part")
+	}
+	if err := s.impl.WriteBatch(stream.Context(), &b); err != nil {
+		return convert.ToStatus(err)
+	}
+	return stream.SendAndClose(&storagev1.WriteBatchResponse{})
+}
+
 func (s *grpcServer) Close(ctx context.Context, _ *storagev1.CloseRequest) (*storagev1.CloseResponse, error) {
 	return convert.Reply(&storagev1.CloseResponse{}, s.impl.Close(ctx))
 }
@@ -101,7 +135,16 @@ func prunedFromProto(r *storagev1.PruneResponse) Pruned {
 // grpcClient is a Storage whose methods call a plugin's storage service.
 type grpcClient struct {
 	stub storagev1.StorageClient
+	// whole is set once the plugin answered WriteBatchStream with
+	// Unimplemented (built before it): its batches go whole.
+	whole atomic.Bool
 }
+
+// partCollections is how many collections one part of a batch sent with
+// WriteBatchStream carries: a batch of more goes in parts, so that the
+// wire form of a 10,000-host round (some 70 MB of messages and 30 MB
+// encoded) is never built at once.
+const partCollections = 250
 
 var (
 	_ Storage        = (*grpcClient)(nil)
@@ -125,8 +168,41 @@ func (c *grpcClient) WriteBatch(ctx context.Context, b *Batch) error {
 	if b == nil {
 		return errors.New("write batch: the batch is nil")
 	}
+	if len(b.Collections) > partCollections && !c.whole.Load() {
+		err := c.writeParts(ctx, b)
+		if !convert.IsUnimplemented(err) {
+			return convert.FromStatus(err)
+		}
+		c.whole.Store(true)
+	}
 	_, err := c.stub.WriteBatch(ctx, &storagev1.WriteBatchRequest{Batch: batchToProto(b)})
 	return convert.FromStatus(err)
+}
+
+// writeParts sends b with WriteBatchStream, partCollections collections a
+// part, the first with the rest of the batch.
+func (c *grpcClient) writeParts(ctx context.Context, b *Batch) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stream, err := c.stub.WriteBatchStream(ctx)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < len(b.Collections); i += partCollections {
+		part := &Batch{Collections: b.Collections[i:min(i+partCollections, len(b.Collections))]}
+		if i == 0 {
+			part.RoundID, part.StartedAt, part.FinishedAt = b.RoundID, b.StartedAt, b.FinishedAt
+			part.Alerts, part.Notifications = b.Alerts, b.Notifications
+		}
+		if err := stream.Send(&storagev1.WriteBatchRequest{Batch: batchToProto(part)}); err != nil {
+			if errors.Is(err, io.EOF) {
+				break // the plugin ended the call: CloseAndRecv says why
+			}
+			return err
+		}
+	}
+	_, err = stream.CloseAndRecv()
+	return err
 }
 
 func (c *grpcClient) Close(ctx context.Context) error {

@@ -154,3 +154,52 @@ func TestPrunePreviewOfAnOldPlugin(t *testing.T) {
 		t.Errorf("Prune of an old plugin = %+v, %v; want %+v", p, err, want)
 	}
 }
+
+// wholeOnly serves the storage service as a plugin built before
+// WriteBatchStream: WriteBatch only, counting the collections it gets.
+type wholeOnly struct {
+	storagev1.UnimplementedStorageServer
+	calls, collections atomic.Int32
+}
+
+func (s *wholeOnly) WriteBatch(_ context.Context, req *storagev1.WriteBatchRequest) (*storagev1.WriteBatchResponse, error) {
+	s.calls.Add(1)
+	s.collections.Add(int32(len(req.GetBatch().GetCollections())))
+	return &storagev1.WriteBatchResponse{}, nil
+}
+
+// TestWriteBatchToAnOldPlugin: a batch too big for one part goes whole
+// to a plugin whose service predates WriteBatchStream.
+func TestWriteBatchToAnOldPlugin(t *testing.T) {
+	t.Parallel()
+	old := &wholeOnly{}
+	desc := storagev1.Storage_ServiceDesc
+	desc.Streams = nil
+	lis := bufconn.Listen(1 << 16)
+	srv := grpc.NewServer()
+	srv.RegisterService(&desc, old)
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	conn, err := grpc.NewClient("passthrough:///old-plugin",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	c, err := (&storage.GRPCPlugin{}).GRPCClient(t.Context(), nil, conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := c.(storage.Storage)
+	n := 3*storage.PartCollections + 1
+	for round := int32(1); round <= 2; round++ {
+		b := manyCollections(n)
+		if err := client.WriteBatch(t.Context(), &b); err != nil {
+			t.Fatalf("WriteBatch to an old plugin, round %d: %v", round, err)
+		}
+		if calls, got := old.calls.Load(), old.collections.Load(); calls != round || got != round*int32(n) {
+			t.Errorf("round %d: the old plugin got %d WriteBatch calls with %d collections, want %d with %d", round, calls, got, round, round*int32(n))
+		}
+	}
+}

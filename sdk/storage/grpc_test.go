@@ -3,6 +3,7 @@ package storage_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strconv"
@@ -242,6 +243,7 @@ func TestWriteBatchRoundTrip(t *testing.T) {
 				Events: []storage.Event{{Channel: "Security", RecordID: 7}, {}},
 			}},
 		}},
+		"more collections than one part of a stream": {batch: manyCollections(2*storage.PartCollections + 7)},
 		"every status": {batch: func() storage.Batch {
 			var b storage.Batch
 			for _, s := range storage.Statuses {
@@ -268,6 +270,19 @@ func TestWriteBatchRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyCollections is fullBatch with n collections, each its own host.
+func manyCollections(n int) storage.Batch {
+	b := fullBatch()
+	one := b.Collections[0]
+	b.Collections = nil
+	for i := range n {
+		c := one
+		c.HostIP = fmt.Sprintf("10.1.%d.%d", i/200, i%200)
+		b.Collections = append(b.Collections, c)
+	}
+	return b
 }
 
 // TestFullBatchSetsEveryField keeps the round-trip fixture honest: a field
@@ -404,6 +419,10 @@ func TestErrorsCarryThePluginMessage(t *testing.T) {
 		"describe": func() error { _, err := client.Describe(t.Context()); return err },
 		"open":     func() error { return client.Open(t.Context(), nil) },
 		"write":    func() error { return client.WriteBatch(t.Context(), &storage.Batch{}) },
+		"write in parts": func() error {
+			b := manyCollections(storage.PartCollections + 1)
+			return client.WriteBatch(t.Context(), &b)
+		},
 		"close":    func() error { return client.Close(t.Context()) },
 	}
 	for name, call := range calls {

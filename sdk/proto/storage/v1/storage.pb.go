@@ -20,7 +20,9 @@
 // plugin built before it answers UNIMPLEMENTED (storage.ErrUnsupported),
 // and the core then prunes nothing. A dry run is a method of its own, not
 // a flag of PruneRequest, because a plugin built before such a flag would
-// ignore it and really delete.
+// ignore it and really delete. The method WriteBatchStream: a plugin
+// built before it answers UNIMPLEMENTED, and the core sends the batch
+// whole with WriteBatch; a core built before it never calls it.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
@@ -1596,12 +1598,13 @@ const file_cscs_storage_v1_storage_proto_rawDesc = "" +
 	"\asent_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x129\n" +
 	"\n" +
 	"updated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
-	"\achannel\x18\r \x01(\tR\achannel2\xa3\x04\n" +
+	"\achannel\x18\r \x01(\tR\achannel2\x82\x05\n" +
 	"\aStorage\x12O\n" +
 	"\bDescribe\x12 .cscs.storage.v1.DescribeRequest\x1a!.cscs.storage.v1.DescribeResponse\x12C\n" +
 	"\x04Open\x12\x1c.cscs.storage.v1.OpenRequest\x1a\x1d.cscs.storage.v1.OpenResponse\x12U\n" +
 	"\n" +
-	"WriteBatch\x12\".cscs.storage.v1.WriteBatchRequest\x1a#.cscs.storage.v1.WriteBatchResponse\x12F\n" +
+	"WriteBatch\x12\".cscs.storage.v1.WriteBatchRequest\x1a#.cscs.storage.v1.WriteBatchResponse\x12]\n" +
+	"\x10WriteBatchStream\x12\".cscs.storage.v1.WriteBatchRequest\x1a#.cscs.storage.v1.WriteBatchResponse(\x01\x12F\n" +
 	"\x05Close\x12\x1d.cscs.storage.v1.CloseRequest\x1a\x1e.cscs.storage.v1.CloseResponse\x12L\n" +
 	"\aMigrate\x12\x1f.cscs.storage.v1.MigrateRequest\x1a .cscs.storage.v1.MigrateResponse\x12F\n" +
 	"\x05Prune\x12\x1d.cscs.storage.v1.PruneRequest\x1a\x1e.cscs.storage.v1.PruneResponse\x12M\n" +
@@ -1680,19 +1683,21 @@ var file_cscs_storage_v1_storage_proto_depIdxs = []int32{
 	0,  // 29: cscs.storage.v1.Storage.Describe:input_type -> cscs.storage.v1.DescribeRequest
 	3,  // 30: cscs.storage.v1.Storage.Open:input_type -> cscs.storage.v1.OpenRequest
 	5,  // 31: cscs.storage.v1.Storage.WriteBatch:input_type -> cscs.storage.v1.WriteBatchRequest
-	7,  // 32: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
-	9,  // 33: cscs.storage.v1.Storage.Migrate:input_type -> cscs.storage.v1.MigrateRequest
-	11, // 34: cscs.storage.v1.Storage.Prune:input_type -> cscs.storage.v1.PruneRequest
-	11, // 35: cscs.storage.v1.Storage.PrunePreview:input_type -> cscs.storage.v1.PruneRequest
-	1,  // 36: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
-	4,  // 37: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
-	6,  // 38: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
-	8,  // 39: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
-	10, // 40: cscs.storage.v1.Storage.Migrate:output_type -> cscs.storage.v1.MigrateResponse
-	12, // 41: cscs.storage.v1.Storage.Prune:output_type -> cscs.storage.v1.PruneResponse
-	12, // 42: cscs.storage.v1.Storage.PrunePreview:output_type -> cscs.storage.v1.PruneResponse
-	36, // [36:43] is the sub-list for method output_type
-	29, // [29:36] is the sub-list for method input_type
+	5,  // 32: cscs.storage.v1.Storage.WriteBatchStream:input_type -> cscs.storage.v1.WriteBatchRequest
+	7,  // 33: cscs.storage.v1.Storage.Close:input_type -> cscs.storage.v1.CloseRequest
+	9,  // 34: cscs.storage.v1.Storage.Migrate:input_type -> cscs.storage.v1.MigrateRequest
+	11, // 35: cscs.storage.v1.Storage.Prune:input_type -> cscs.storage.v1.PruneRequest
+	11, // 36: cscs.storage.v1.Storage.PrunePreview:input_type -> cscs.storage.v1.PruneRequest
+	1,  // 37: cscs.storage.v1.Storage.Describe:output_type -> cscs.storage.v1.DescribeResponse
+	4,  // 38: cscs.storage.v1.Storage.Open:output_type -> cscs.storage.v1.OpenResponse
+	6,  // 39: cscs.storage.v1.Storage.WriteBatch:output_type -> cscs.storage.v1.WriteBatchResponse
+	6,  // 40: cscs.storage.v1.Storage.WriteBatchStream:output_type -> cscs.storage.v1.WriteBatchResponse
+	8,  // 41: cscs.storage.v1.Storage.Close:output_type -> cscs.storage.v1.CloseResponse
+	10, // 42: cscs.storage.v1.Storage.Migrate:output_type -> cscs.storage.v1.MigrateResponse
+	12, // 43: cscs.storage.v1.Storage.Prune:output_type -> cscs.storage.v1.PruneResponse
+	12, // 44: cscs.storage.v1.Storage.PrunePreview:output_type -> cscs.storage.v1.PruneResponse
+	37, // [37:45] is the sub-list for method output_type
+	29, // [29:37] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
 	29, // [29:29] is the sub-list for extension extendee
 	0,  // [0:29] is the sub-list for field type_name

@@ -20,7 +20,9 @@
 // plugin built before it answers UNIMPLEMENTED (storage.ErrUnsupported),
 // and the core then prunes nothing. A dry run is a method of its own, not
 // a flag of PruneRequest, because a plugin built before such a flag would
-// ignore it and really delete.
+// ignore it and really delete. The method WriteBatchStream: a plugin
+// built before it answers UNIMPLEMENTED, and the core sends the batch
+// whole with WriteBatch; a core built before it never calls it.
 //
 // The Go contract this mirrors is github.com/cscs-dev/cscs/sdk/storage.
 // Times are UTC instants with nanoseconds; an unset time means the zero
@@ -47,13 +49,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Storage_Describe_FullMethodName     = "/cscs.storage.v1.Storage/Describe"
-	Storage_Open_FullMethodName         = "/cscs.storage.v1.Storage/Open"
-	Storage_WriteBatch_FullMethodName   = "/cscs.storage.v1.Storage/WriteBatch"
-	Storage_Close_FullMethodName        = "/cscs.storage.v1.Storage/Close"
-	Storage_Migrate_FullMethodName      = "/cscs.storage.v1.Storage/Migrate"
-	Storage_Prune_FullMethodName        = "/cscs.storage.v1.Storage/Prune"
-	Storage_PrunePreview_FullMethodName = "/cscs.storage.v1.Storage/PrunePreview"
+	Storage_Describe_FullMethodName         = "/cscs.storage.v1.Storage/Describe"
+	Storage_Open_FullMethodName             = "/cscs.storage.v1.Storage/Open"
+	Storage_WriteBatch_FullMethodName       = "/cscs.storage.v1.Storage/WriteBatch"
+	Storage_WriteBatchStream_FullMethodName = "/cscs.storage.v1.Storage/WriteBatchStream"
+	Storage_Close_FullMethodName            = "/cscs.storage.v1.Storage/Close"
+	Storage_Migrate_FullMethodName          = "/cscs.storage.v1.Storage/Migrate"
+	Storage_Prune_FullMethodName            = "/cscs.storage.v1.Storage/Prune"
+	Storage_PrunePreview_FullMethodName     = "/cscs.storage.v1.Storage/PrunePreview"
 )
 
 // StorageClient is the client API for Storage service.
@@ -66,6 +69,13 @@ type StorageClient interface {
 	Describe(ctx context.Context, in *DescribeRequest, opts ...grpc.CallOption) (*DescribeResponse, error)
 	Open(ctx context.Context, in *OpenRequest, opts ...grpc.CallOption) (*OpenResponse, error)
 	WriteBatch(ctx context.Context, in *WriteBatchRequest, opts ...grpc.CallOption) (*WriteBatchResponse, error)
+	// WriteBatchStream is WriteBatch for a batch sent in parts, so that
+	// neither side holds the whole batch in its wire form at once: the
+	// first part carries the batch's round, times, alerts and
+	// notifications with its first collections, the others further
+	// collections only. The plugin writes the parts' union as one batch
+	// once the stream ends, exactly as WriteBatch would.
+	WriteBatchStream(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[WriteBatchRequest, WriteBatchResponse], error)
 	Close(ctx context.Context, in *CloseRequest, opts ...grpc.CallOption) (*CloseResponse, error)
 	// Migrate and Prune are maintenance calls, made outside rounds on a
 	// plugin that was not opened, with the configuration Open would receive.
@@ -114,6 +124,19 @@ func (c *storageClient) WriteBatch(ctx context.Context, in *WriteBatchRequest, o
 	}
 	return out, nil
 }
+
+func (c *storageClient) WriteBatchStream(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[WriteBatchRequest, WriteBatchResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Storage_ServiceDesc.Streams[0], Storage_WriteBatchStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WriteBatchRequest, WriteBatchResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Storage_WriteBatchStreamClient = grpc.ClientStreamingClient[WriteBatchRequest, WriteBatchResponse]
 
 func (c *storageClient) Close(ctx context.Context, in *CloseRequest, opts ...grpc.CallOption) (*CloseResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -165,6 +188,13 @@ type StorageServer interface {
 	Describe(context.Context, *DescribeRequest) (*DescribeResponse, error)
 	Open(context.Context, *OpenRequest) (*OpenResponse, error)
 	WriteBatch(context.Context, *WriteBatchRequest) (*WriteBatchResponse, error)
+	// WriteBatchStream is WriteBatch for a batch sent in parts, so that
+	// neither side holds the whole batch in its wire form at once: the
+	// first part carries the batch's round, times, alerts and
+	// notifications with its first collections, the others further
+	// collections only. The plugin writes the parts' union as one batch
+	// once the stream ends, exactly as WriteBatch would.
+	WriteBatchStream(grpc.ClientStreamingServer[WriteBatchRequest, WriteBatchResponse]) error
 	Close(context.Context, *CloseRequest) (*CloseResponse, error)
 	// Migrate and Prune are maintenance calls, made outside rounds on a
 	// plugin that was not opened, with the configuration Open would receive.
@@ -192,6 +222,9 @@ func (UnimplementedStorageServer) Open(context.Context, *OpenRequest) (*OpenResp
 }
 func (UnimplementedStorageServer) WriteBatch(context.Context, *WriteBatchRequest) (*WriteBatchResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method WriteBatch not implemented")
+}
+func (UnimplementedStorageServer) WriteBatchStream(grpc.ClientStreamingServer[WriteBatchRequest, WriteBatchResponse]) error {
+	return status.Error(codes.Unimplemented, "method WriteBatchStream not implemented")
 }
 func (UnimplementedStorageServer) Close(context.Context, *CloseRequest) (*CloseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Close not implemented")
@@ -279,6 +312,13 @@ func _Storage_WriteBatch_Handler(srv interface{}, ctx context.Context, dec func(
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _Storage_WriteBatchStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(StorageServer).WriteBatchStream(&grpc.GenericServerStream[WriteBatchRequest, WriteBatchResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Storage_WriteBatchStreamServer = grpc.ClientStreamingServer[WriteBatchRequest, WriteBatchResponse]
 
 func _Storage_Close_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CloseRequest)
@@ -388,6 +428,12 @@ var Storage_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Storage_PrunePreview_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WriteBatchStream",
+			Handler:       _Storage_WriteBatchStream_Handler,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "cscs/storage/v1/storage.proto",
 }
