@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -25,8 +26,10 @@ const AcceptNewHostKeysFlag = "--accept-new-host-keys"
 type HostKeys struct {
 	path      string
 	acceptNew bool
-	// known checks against the file as it was read by NewHostKeys.
+	// known checks against the file as it was read by NewHostKeys; index
+	// answers for it in one lookup when every line is plain.
 	known ssh.HostKeyCallback
+	index plainIndex
 
 	mu sync.Mutex
 	// added holds the keys this HostKeys appended, by normalized address.
@@ -60,6 +63,7 @@ func NewHostKeys(path string, acceptNew bool) (*HostKeys, error) {
 		path:      path,
 		acceptNew: acceptNew,
 		known:     known,
+		index:     indexPlain(path, content),
 		added:     map[string][]knownhosts.KnownKey{},
 		lines:     bytes.Count(content, []byte("\n")),
 	}
@@ -76,11 +80,12 @@ func (h *HostKeys) Path() string { return h.path }
 // knownKeys lists the keys on record for address ("host:port") reached at
 // remote: those in the file and those appended since it was read.
 func (h *HostKeys) knownKeys(address string, remote net.Addr) []knownhosts.KnownKey {
-	var keys []knownhosts.KnownKey
+	keys, indexed := h.index.keys(address, remote)
+	keys = slices.Clone(keys)
 	var keyErr *knownhosts.KeyError
 	// A key that matches no line makes knownhosts list every key it has
 	// for the address.
-	if err := h.known(address, remote, probeKey{}); errors.As(err, &keyErr) {
+	if !indexed && errors.As(h.known(address, remote, probeKey{}), &keyErr) {
 		keys = append(keys, keyErr.Want...)
 	}
 	h.mu.Lock()
@@ -114,7 +119,10 @@ func algorithmsForKeyType(keyType string) []string {
 
 // check is the ssh.HostKeyCallback.
 func (h *HostKeys) check(address string, remote net.Addr, key ssh.PublicKey) error {
-	err := h.known(address, remote, key)
+	indexed, err := h.index.check(address, remote, key)
+	if !indexed {
+		err = h.known(address, remote, key)
+	}
 	if err == nil {
 		return nil
 	}
