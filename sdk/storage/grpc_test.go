@@ -423,7 +423,7 @@ func TestErrorsCarryThePluginMessage(t *testing.T) {
 			b := manyCollections(storage.PartCollections + 1)
 			return client.WriteBatch(t.Context(), &b)
 		},
-		"close":    func() error { return client.Close(t.Context()) },
+		"close": func() error { return client.Close(t.Context()) },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {
