@@ -3,15 +3,11 @@ package notifier_test
 import (
 	"context"
 	"errors"
-	"net"
 	"reflect"
 	"sync/atomic"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
-
+	"github.com/cscs-dev/cscs/sdk/internal/oldplugin"
 	"github.com/cscs-dev/cscs/sdk/notifier"
 	notifierv1 "github.com/cscs-dev/cscs/sdk/proto/notifier/v1"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
@@ -137,28 +133,7 @@ func (s *oneAtATime) Send(_ context.Context, req *notifierv1.SendRequest) (*noti
 func TestSendBatchToAnOldPlugin(t *testing.T) {
 	t.Parallel()
 	old := &oneAtATime{}
-	desc := notifierv1.Notifier_ServiceDesc
-	desc.Methods = nil
-	for _, m := range notifierv1.Notifier_ServiceDesc.Methods {
-		if m.MethodName != "SendBatch" {
-			desc.Methods = append(desc.Methods, m)
-		}
-	}
-	if len(desc.Methods) != len(notifierv1.Notifier_ServiceDesc.Methods)-1 {
-		t.Fatalf("the service has no SendBatch method to leave out")
-	}
-	lis := bufconn.Listen(1 << 16)
-	srv := grpc.NewServer()
-	srv.RegisterService(&desc, old)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient("passthrough:///old-plugin",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
+	conn := oldplugin.Conn(t, notifierv1.Notifier_ServiceDesc, old, "SendBatch")
 	c, err := (&notifier.GRPCPlugin{}).GRPCClient(t.Context(), nil, conn)
 	if err != nil {
 		t.Fatal(err)

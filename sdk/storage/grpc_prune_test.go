@@ -3,15 +3,11 @@ package storage_test
 import (
 	"context"
 	"errors"
-	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
-
+	"github.com/cscs-dev/cscs/sdk/internal/oldplugin"
 	storagev1 "github.com/cscs-dev/cscs/sdk/proto/storage/v1"
 	"github.com/cscs-dev/cscs/sdk/sdktest"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -115,28 +111,7 @@ func (s *oldServer) Prune(context.Context, *storagev1.PruneRequest) (*storagev1.
 func TestPrunePreviewOfAnOldPlugin(t *testing.T) {
 	t.Parallel()
 	old := &oldServer{}
-	desc := storagev1.Storage_ServiceDesc
-	desc.Methods = nil
-	for _, m := range storagev1.Storage_ServiceDesc.Methods {
-		if m.MethodName != "PrunePreview" {
-			desc.Methods = append(desc.Methods, m)
-		}
-	}
-	if len(desc.Methods) != len(storagev1.Storage_ServiceDesc.Methods)-1 {
-		t.Fatalf("the service has no PrunePreview method to leave out")
-	}
-	lis := bufconn.Listen(1 << 16)
-	srv := grpc.NewServer()
-	srv.RegisterService(&desc, old)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient("passthrough:///old-plugin",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
+	conn := oldplugin.Conn(t, storagev1.Storage_ServiceDesc, old, "PrunePreview")
 	c, err := (&storage.GRPCPlugin{}).GRPCClient(t.Context(), nil, conn)
 	if err != nil {
 		t.Fatal(err)
@@ -173,20 +148,7 @@ func (s *wholeOnly) WriteBatch(_ context.Context, req *storagev1.WriteBatchReque
 func TestWriteBatchToAnOldPlugin(t *testing.T) {
 	t.Parallel()
 	old := &wholeOnly{}
-	desc := storagev1.Storage_ServiceDesc
-	desc.Streams = nil
-	lis := bufconn.Listen(1 << 16)
-	srv := grpc.NewServer()
-	srv.RegisterService(&desc, old)
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-	conn, err := grpc.NewClient("passthrough:///old-plugin",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
+	conn := oldplugin.Conn(t, storagev1.Storage_ServiceDesc, old, "WriteBatchStream")
 	c, err := (&storage.GRPCPlugin{}).GRPCClient(t.Context(), nil, conn)
 	if err != nil {
 		t.Fatal(err)
