@@ -492,19 +492,7 @@ func (r *run) parallel(ctx context.Context, ids []string) error {
 			defer wg.Done()
 			var waiting []result
 			for res := range lane {
-				waiting = append(waiting[:0], res)
-			more:
-				for len(waiting) < sendBatch {
-					select {
-					case res, ok := <-lane:
-						if !ok {
-							break more
-						}
-						waiting = append(waiting, res)
-					default:
-						break more
-					}
-				}
+				waiting = takeWaiting(lane, append(waiting[:0], res), sendBatch)
 				r.sendLane(ctx, waiting, results)
 			}
 		}(lanes[i])
@@ -513,20 +501,7 @@ func (r *run) parallel(ctx context.Context, ids []string) error {
 	go func() {
 		var errs []error
 		for res := range results {
-			batch := []result{res}
-		drain:
-			for len(batch) < claimBatch {
-				select {
-				case more, ok := <-results:
-					if !ok {
-						break drain
-					}
-					batch = append(batch, more)
-				default:
-					break drain
-				}
-			}
-			if err := r.record(ctx, batch); err != nil {
+			if err := r.record(ctx, takeWaiting(results, []result{res}, claimBatch)); err != nil {
 				errs = append(errs, err)
 				r.halt("the outbox could not record outcomes")
 			}
@@ -560,6 +535,23 @@ func (r *run) parallel(ctx context.Context, ids []string) error {
 	wg.Wait()
 	close(results)
 	return errors.Join(claimErr, <-recorded)
+}
+
+// takeWaiting appends to got what waits in ch now, without waiting, until
+// got holds limit.
+func takeWaiting[T any](ch <-chan T, got []T, limit int) []T {
+	for len(got) < limit {
+		select {
+		case v, ok := <-ch:
+			if !ok {
+				return got
+			}
+			got = append(got, v)
+		default:
+			return got
+		}
+	}
+	return got
 }
 
 // sendLane sends a lane's waiting notifications in their order, in
