@@ -2,8 +2,6 @@ package transport
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/rand"
 	"errors"
 	"net"
 	"strings"
@@ -11,27 +9,16 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
-)
 
-func newTestKey(t *testing.T) ssh.PublicKey {
-	t.Helper()
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
+	"github.com/cscs-dev/cscs/core/internal/sshdtest"
+)
 
 // TestPlainIndexAgreesWithKnownhosts: for a file of plain lines the index
 // gives knownhosts' verdict on every address and key (the same keys on
 // record, in the same order, with their lines); a file with any other line
 // has no index.
 func TestPlainIndexAgreesWithKnownhosts(t *testing.T) {
-	a, b, other := newTestKey(t), newTestKey(t), newTestKey(t)
+	a, b, other := sshdtest.NewSigner(t).PublicKey(), sshdtest.NewSigner(t).PublicKey(), sshdtest.NewSigner(t).PublicKey()
 	line := func(patterns string, k ssh.PublicKey) string {
 		return patterns + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k)))
 	}
