@@ -111,12 +111,7 @@ func (s *oldServer) Prune(context.Context, *storagev1.PruneRequest) (*storagev1.
 func TestPrunePreviewOfAnOldPlugin(t *testing.T) {
 	t.Parallel()
 	old := &oldServer{}
-	conn := oldplugin.Conn(t, storagev1.Storage_ServiceDesc, old, "PrunePreview")
-	c, err := (&storage.GRPCPlugin{}).GRPCClient(t.Context(), nil, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := c.(storage.Storage)
+	client := oldStorage(t, old, "PrunePreview")
 
 	if _, err := storage.PrunePreview(t.Context(), client, nil, time.Now()); !errors.Is(err, storage.ErrUnsupported) {
 		t.Errorf("PrunePreview of an old plugin: %v; want ErrUnsupported", err)
@@ -148,12 +143,7 @@ func (s *wholeOnly) WriteBatch(_ context.Context, req *storagev1.WriteBatchReque
 func TestWriteBatchToAnOldPlugin(t *testing.T) {
 	t.Parallel()
 	old := &wholeOnly{}
-	conn := oldplugin.Conn(t, storagev1.Storage_ServiceDesc, old, "WriteBatchStream")
-	c, err := (&storage.GRPCPlugin{}).GRPCClient(t.Context(), nil, conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := c.(storage.Storage)
+	client := oldStorage(t, old, "WriteBatchStream")
 	n := 3*storage.PartCollections + 1
 	for round := int32(1); round <= 2; round++ {
 		b := manyCollections(n)
@@ -164,4 +154,15 @@ func TestWriteBatchToAnOldPlugin(t *testing.T) {
 			t.Errorf("round %d: the old plugin got %d WriteBatch calls with %d collections, want %d with %d", round, calls, got, round, round*int32(n))
 		}
 	}
+}
+
+// oldStorage is the storage client of impl served as a plugin built
+// before the methods leftOut (see oldplugin.Conn).
+func oldStorage(t *testing.T, impl storagev1.StorageServer, leftOut ...string) storage.Storage {
+	t.Helper()
+	c, err := (&storage.GRPCPlugin{}).GRPCClient(t.Context(), nil, oldplugin.Conn(t, storagev1.Storage_ServiceDesc, impl, leftOut...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.(storage.Storage)
 }
