@@ -1,6 +1,7 @@
 package plugins
 
 import (
+	"flag"
 	"fmt"
 	"os"
 
@@ -37,10 +38,17 @@ func Serve(kind, name, version string) error {
 	return nil
 }
 
-// ServeSources serves every built-in source from one process, and the
-// built-in storage named storageName beside them unless it is empty; it
-// blocks like Serve.
-func ServeSources(storageName, version string) error {
+// Beside names the built-ins the process of the built-in sources serves
+// beside them: a round's storage and the notifier of its mail, so that a
+// round starts one plugin process for all three. Empty names none.
+type Beside struct {
+	Storage  string
+	Notifier string
+}
+
+// ServeSources serves every built-in source from one process, with the
+// built-in storage and notifier beside names; it blocks like Serve.
+func ServeSources(beside Beside, version string) error {
 	cfg := sdkplugin.ServeConfig{Sources: map[string]source.Source{}}
 	for _, b := range Builtins() {
 		if b.Kind != KindSource {
@@ -52,13 +60,23 @@ func ServeSources(storageName, version string) error {
 		}
 		cfg.Sources[b.Name] = impl
 	}
-	if storageName != "" {
-		b, ok := Lookup(KindStorage, storageName)
+	if beside.Storage != "" {
+		b, ok := Lookup(KindStorage, beside.Storage)
 		if !ok {
-			return fmt.Errorf("no built-in storage plugin %q", storageName)
+			return fmt.Errorf("no built-in storage plugin %q", beside.Storage)
 		}
 		impl := b.New(version)
 		if cfg.Storage, ok = impl.(storage.Storage); !ok {
+			return notImplementing(b, impl)
+		}
+	}
+	if beside.Notifier != "" {
+		b, ok := Lookup(KindNotifier, beside.Notifier)
+		if !ok {
+			return fmt.Errorf("no built-in notifier plugin %q", beside.Notifier)
+		}
+		impl := b.New(version)
+		if cfg.Notifier, ok = impl.(notifier.Notifier); !ok {
 			return notImplementing(b, impl)
 		}
 	}
@@ -77,14 +95,31 @@ const ProtocolVersion = sdkplugin.ProtocolVersion
 
 // ServeTestBinary lets a test binary stand in for cscs when a test starts
 // a built-in plugin out of process (the pipeline re-executes the binary as
-// `<binary> plugin serve <kind> <name>`): called first in TestMain, it
-// serves the plugin and exits when args ask for one, and returns
+// `<binary> plugin serve <kind> <name>`, or `<binary> plugin serve
+// [--storage NAME] [--notifier NAME] sources`): called first in TestMain,
+// it serves the plugins and exits when args ask for them, and returns
 // otherwise.
 func ServeTestBinary(args []string) {
-	if len(args) != 5 || args[1] != "plugin" || args[2] != "serve" {
+	if len(args) < 4 || args[1] != "plugin" || args[2] != "serve" {
 		return
 	}
-	if err := Serve(args[3], args[4], "test"); err != nil {
+	fs := flag.NewFlagSet("plugin serve", flag.ContinueOnError)
+	var beside Beside
+	fs.StringVar(&beside.Storage, "storage", "", "")
+	fs.StringVar(&beside.Notifier, "notifier", "", "")
+	if fs.Parse(args[3:]) != nil {
+		return
+	}
+	var err error
+	switch rest := fs.Args(); {
+	case len(rest) == 1 && rest[0] == "sources":
+		err = ServeSources(beside, "test")
+	case len(rest) == 2 && beside == Beside{}:
+		err = Serve(rest[0], rest[1], "test")
+	default:
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -27,6 +27,6 @@ func (sdkBuiltinServer) Serve(_ context.Context, kind, name, version string) err
 }
 
 // ServeSources blocks like Serve (see plugins.ServeSources).
-func (sdkBuiltinServer) ServeSources(_ context.Context, storageName, version string) error {
-	return plugins.ServeSources(storageName, version)
+func (sdkBuiltinServer) ServeSources(_ context.Context, beside plugins.Beside, version string) error {
+	return plugins.ServeSources(beside, version)
 }

@@ -16,17 +16,17 @@ type builtinServer interface {
 	// Serve serves the built-in plugin kind/name, made for the core's
 	// version, over the plugin protocol until the host ends it.
 	Serve(ctx context.Context, kind, name, version string) error
-	// ServeSources serves every built-in source from one process, and the
-	// built-in storage named storage beside them unless it is empty.
-	ServeSources(ctx context.Context, storage, version string) error
+	// ServeSources serves every built-in source from one process, with
+	// the built-in storage and notifier beside names.
+	ServeSources(ctx context.Context, beside plugins.Beside, version string) error
 }
 
 // pluginServeCommand is the hidden `cscs plugin serve <kind> <name>`: the
 // core re-executes itself with it to run a built-in plugin out of process,
 // through exactly the SDK an external plugin uses. `cscs plugin serve
-// [--storage NAME] sources` serves every built-in source from one process
-// (with the round's storage when it is a built-in), which is how a round
-// runs them.
+// [--storage NAME] [--notifier NAME] sources` serves every built-in source
+// from one process (with the round's storage and the notifier of its mail
+// when they are built-ins), which is how a round runs them.
 func pluginServeCommand(ctx context.Context, env *Env) int {
 	return servePlugin(ctx, env, sdkBuiltinServer{})
 }
@@ -34,23 +34,27 @@ func pluginServeCommand(ctx context.Context, env *Env) int {
 func servePlugin(ctx context.Context, env *Env, srv builtinServer) int {
 	fs := newFlagSet(env, "plugin serve")
 	storageName := fs.String("storage", "", "with `sources`: serve this built-in storage too")
+	notifierName := fs.String("notifier", "", "with `sources`: serve this built-in notifier too")
 	if _, ok, code := parseArgs(fs, env, 0, 2, ""); !ok {
 		return code
 	}
 	builtins := srv.Builtins(env.Version)
 	if fs.NArg() == 1 && fs.Arg(0) == "sources" {
-		if *storageName != "" && !slices.ContainsFunc(builtins, func(b builtinPlugin) bool { return b.kind == plugins.KindStorage && b.name == *storageName }) {
-			fmt.Fprintf(env.Stderr, "cscs plugin serve: no built-in storage plugin %q; built-in plugins: %s\n", *storageName, builtinNames(builtins))
-			return ExitBadConfig
+		beside := plugins.Beside{Storage: *storageName, Notifier: *notifierName}
+		for _, b := range []struct{ kind, name string }{{plugins.KindStorage, beside.Storage}, {plugins.KindNotifier, beside.Notifier}} {
+			if b.name != "" && !slices.ContainsFunc(builtins, func(p builtinPlugin) bool { return p.kind == b.kind && p.name == b.name }) {
+				fmt.Fprintf(env.Stderr, "cscs plugin serve: no built-in %s plugin %q; built-in plugins: %s\n", b.kind, b.name, builtinNames(builtins))
+				return ExitBadConfig
+			}
 		}
-		if err := srv.ServeSources(ctx, *storageName, env.Version); err != nil {
+		if err := srv.ServeSources(ctx, beside, env.Version); err != nil {
 			fmt.Fprintf(env.Stderr, "cscs plugin serve sources: %v\n", err)
 			return ExitSomeFailed
 		}
 		return ExitOK
 	}
-	if *storageName != "" {
-		fmt.Fprintln(env.Stderr, "cscs plugin serve: --storage goes with `sources` only")
+	if *storageName != "" || *notifierName != "" {
+		fmt.Fprintln(env.Stderr, "cscs plugin serve: --storage and --notifier go with `sources` only")
 		return ExitBadConfig
 	}
 	if fs.NArg() != 2 {

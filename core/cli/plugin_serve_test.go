@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/cscs-dev/cscs/plugins"
 )
 
 // fakeBuiltinServer records what servePlugin asks it to serve.
@@ -21,14 +23,14 @@ func (f *fakeBuiltinServer) Serve(_ context.Context, kind, name, version string)
 	return f.err
 }
 
-func (f *fakeBuiltinServer) ServeSources(_ context.Context, storage, version string) error {
-	f.served = append(f.served, "sources+"+storage+" "+version)
+func (f *fakeBuiltinServer) ServeSources(_ context.Context, beside plugins.Beside, version string) error {
+	f.served = append(f.served, "sources+"+beside.Storage+"+"+beside.Notifier+" "+version)
 	return f.err
 }
 
 func TestPluginServe(t *testing.T) {
 	t.Parallel()
-	builtins := testBuiltins()
+	builtins := append(testBuiltins(), builtinPlugin{kind: "notifier", name: "smtp", version: "1.2.3", protocol: 1})
 	cases := map[string]struct {
 		args       []string
 		serveErr   error
@@ -42,11 +44,25 @@ func TestPluginServe(t *testing.T) {
 		},
 		"every source": {
 			args:       []string{"sources"},
-			wantServed: []string{"sources+ 1.2.3"},
+			wantServed: []string{"sources++ 1.2.3"},
 		},
 		"every source and a storage": {
 			args:       []string{"--storage", "sqlite", "sources"},
-			wantServed: []string{"sources+sqlite 1.2.3"},
+			wantServed: []string{"sources+sqlite+ 1.2.3"},
+		},
+		"every source, a storage and a notifier": {
+			args:       []string{"--storage", "sqlite", "--notifier", "smtp", "sources"},
+			wantServed: []string{"sources+sqlite+smtp 1.2.3"},
+		},
+		"every source and an unknown notifier": {
+			args:     []string{"--notifier", "sqlite", "sources"},
+			wantCode: ExitBadConfig,
+			wantErr:  []string{`no built-in notifier plugin "sqlite"`},
+		},
+		"a notifier beside one plugin": {
+			args:     []string{"--notifier", "smtp", "source", "cpu"},
+			wantCode: ExitBadConfig,
+			wantErr:  []string{"--storage and --notifier go with `sources` only"},
 		},
 		"every source and an unknown storage": {
 			args:     []string{"--storage", "cpu", "sources"},
@@ -56,12 +72,12 @@ func TestPluginServe(t *testing.T) {
 		"a storage beside one plugin": {
 			args:     []string{"--storage", "sqlite", "source", "cpu"},
 			wantCode: ExitBadConfig,
-			wantErr:  []string{"-storage goes with `sources` only"},
+			wantErr:  []string{"--storage and --notifier go with `sources` only"},
 		},
 		"unknown name": {
 			args:     []string{"storage", "postgres"},
 			wantCode: ExitBadConfig,
-			wantErr:  []string{`no built-in storage plugin "postgres"`, "built-in plugins: source cpu, storage sqlite"},
+			wantErr:  []string{`no built-in storage plugin "postgres"`, "built-in plugins: source cpu, storage sqlite, notifier smtp"},
 		},
 		"known name, other kind": {
 			args:     []string{"notifier", "sqlite"},

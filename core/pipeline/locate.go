@@ -227,6 +227,24 @@ func StartNotifier(ctx context.Context, opts Options, name string, config []byte
 	return n, stop, nil
 }
 
+// StartNotifier is StartNotifier (the function) through the notifier the
+// process of the built-in sources serves beside them (Options.Notifier)
+// when name is that one: no process of its own. Its stop does nothing:
+// the notifier ends with the pipeline. Should that process have stopped
+// answering, the notifier gets a process of its own after all.
+func (p *Pipeline) StartNotifier(ctx context.Context, opts Options, name string, config []byte) (notifier.Notifier, func(), error) {
+	if p == nil || p.notifier == nil || name != p.notifierName {
+		return StartNotifier(ctx, opts, name, config)
+	}
+	if err := p.notifier.Configure(ctx, config); err != nil {
+		if pluginhost.Failed(err) && ctx.Err() == nil {
+			return StartNotifier(ctx, opts, name, config)
+		}
+		return nil, nil, refused(sdkplugin.KindNotifier, name, err)
+	}
+	return p.notifier, func() {}, nil
+}
+
 // Migrate starts the storage plugin named name and asks it to create or
 // upgrade the schema of the backend config names (storage.Migrator). A
 // storage without Migrate is opened and closed instead, which prepares

@@ -20,6 +20,7 @@ import (
 	"github.com/cscs-dev/cscs/core/pipeline/sources"
 	"github.com/cscs-dev/cscs/core/pluginhost"
 	"github.com/cscs-dev/cscs/plugins"
+	"github.com/cscs-dev/cscs/sdk/notifier"
 	sdkplugin "github.com/cscs-dev/cscs/sdk/plugin"
 	"github.com/cscs-dev/cscs/sdk/source"
 	"github.com/cscs-dev/cscs/sdk/storage"
@@ -50,6 +51,12 @@ type Options struct {
 	// Declared are external plugins the overlay declares; its sources
 	// take part in the round like installed ones.
 	Declared []Declared
+	// Notifier names the built-in notifier the round's own mail goes
+	// through ("smtp"), or "" for none: the process of the built-in
+	// sources serves it beside them (see Pipeline.StartNotifier), so the
+	// round starts no process for its mail. A name no built-in has is
+	// left to StartNotifier.
+	Notifier string
 }
 
 // Storage is one storage of the round, opened.
@@ -74,6 +81,10 @@ type Pipeline struct {
 	LeftOut []sources.Failure
 
 	running []*pluginhost.Plugin
+	// notifier is the built-in notifier named notifierName served beside
+	// the sources (Options.Notifier); nil when there is none.
+	notifier     notifier.Notifier
+	notifierName string
 }
 
 // member is one plugin to launch (or make in process).
@@ -95,6 +106,9 @@ type member struct {
 	// setStorage names the storage the same process serves beside the set
 	// (with config, spoolName and label); empty for none.
 	setStorage string
+	// setNotifier names the built-in notifier the same process serves
+	// beside the set; empty for none.
+	setNotifier string
 }
 
 // setSource is one source of a member's set.
@@ -165,8 +179,9 @@ func dbMember(opts Options) (member, error) {
 // builtinSourceMembers are the built-in sources: each in process when
 // opts say so, else all of them served by one plugin process (one start-up
 // and one TLS set-up per round instead of one per source). That process
-// also serves db's storage when db is set; then db.setStorage is set on
-// return and db needs no process of its own.
+// also serves db's storage when db is set (then db.setStorage is set on
+// return and db needs no process of its own), and opts.Notifier when it is
+// a built-in.
 func builtinSourceMembers(opts Options, db *member) ([]member, error) {
 	var names []setSource
 	var members []member
@@ -187,15 +202,18 @@ func builtinSourceMembers(opts Options, db *member) ([]member, error) {
 	if opts.InProcess || len(names) == 0 {
 		return members, nil
 	}
-	storageName := ""
+	storageName, notifierName := "", ""
 	if db != nil {
 		storageName = db.name
 	}
-	spec, err := pluginhost.BuiltinSourcesSpec(storageName)
+	if _, ok := plugins.Lookup(sdkplugin.KindNotifier, opts.Notifier); ok {
+		notifierName = opts.Notifier
+	}
+	spec, err := pluginhost.BuiltinSourcesSpec(storageName, notifierName)
 	if err != nil {
 		return nil, err
 	}
-	m := member{kind: sdkplugin.KindSource, name: spec.Name, spec: spec, set: names}
+	m := member{kind: sdkplugin.KindSource, name: spec.Name, spec: spec, set: names, setNotifier: notifierName}
 	if db != nil {
 		db.setStorage = db.name
 		m.setStorage, m.config, m.spoolName, m.label = db.name, db.config, db.spoolName, db.label
@@ -273,8 +291,12 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 		// storage it serves beside them.
 		set     []sources.Named
 		storage storage.Storage
-		plug    *pluginhost.Plugin
-		err     error
+		// notifier is the built-in notifier it serves beside them, nil
+		// when it has none or did not give it (StartNotifier then starts
+		// one).
+		notifier notifier.Notifier
+		plug     *pluginhost.Plugin
+		err      error
 	}
 	results := make([]launched, len(members))
 	var wg sync.WaitGroup
@@ -308,6 +330,9 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 				}
 				if m.setStorage != "" {
 					results[i].storage, results[i].err = plug.StorageAs(m.setStorage)
+				}
+				if m.setNotifier != "" {
+					results[i].notifier, _ = plug.NotifierAs(m.setNotifier)
 				}
 			case m.kind == sdkplugin.KindSource:
 				results[i].impl, results[i].err = plug.Source()
@@ -347,6 +372,9 @@ func Assemble(ctx context.Context, opts Options) (*Pipeline, error) {
 			continue
 		}
 		named = append(named, r.set...)
+		if r.notifier != nil {
+			p.notifier, p.notifierName = r.notifier, m.setNotifier
+		}
 		if r.storage != nil {
 			r.impl = r.storage
 		}

@@ -93,9 +93,19 @@ func (p *Plugin) SourceNamed(name string) (source.Source, error) {
 // notifier.Temporary: the notification was not delivered and is worth
 // retrying.
 func (p *Plugin) Notifier() (notifier.Notifier, error) {
+	return p.NotifierAs("")
+}
+
+// NotifierAs is Notifier for a binary serving the notifier beside other
+// plugins: errors call it "notifier plugin <name>" (the binary's name
+// when name is empty).
+func (p *Plugin) NotifierAs(name string) (notifier.Notifier, error) {
 	raw, label, err := p.dispense(sdkplugin.KindNotifier)
 	if err != nil {
 		return nil, err
+	}
+	if name != "" {
+		label = Spec{Kind: sdkplugin.KindNotifier, Name: name}.String()
 	}
 	return &notifierClient{p: p, label: label, n: raw.(notifier.Notifier)}, nil
 }

@@ -116,20 +116,26 @@ func BuiltinSpec(kind, name string) (Spec, error) {
 }
 
 // BuiltinSourcesSpec returns the Spec of every built-in source served from
-// one process, with the built-in storage named storage beside them unless
-// it is empty: the running cscs binary re-executed as `cscs plugin serve
-// [-storage NAME] sources`. Address each source with Plugin.SourceNamed,
-// the storage with Plugin.StorageAs.
-func BuiltinSourcesSpec(storage string) (Spec, error) {
+// one process, with the built-in storage named storage and the built-in
+// notifier named notifier beside them unless empty: the running cscs
+// binary re-executed as `cscs plugin serve [--storage NAME] [--notifier
+// NAME] sources`. Address each source with Plugin.SourceNamed, the storage
+// with Plugin.StorageAs, the notifier with Plugin.NotifierAs.
+func BuiltinSourcesSpec(storage, notifier string) (Spec, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return Spec{}, fmt.Errorf("built-in sources: finding the cscs executable to re-run: %w", err)
 	}
-	spec := Spec{Kind: sdkplugin.KindSource, Name: "built-in sources", Path: exe, Args: []string{"plugin", "serve", "sources"}, PipeTLS: true}
+	spec := Spec{Kind: sdkplugin.KindSource, Name: "built-in sources", Path: exe, Args: []string{"plugin", "serve"}, PipeTLS: true}
 	if storage != "" {
-		spec.Name += " and storage " + storage
-		spec.Args = []string{"plugin", "serve", "--storage", storage, "sources"}
+		spec.Name += ", storage " + storage
+		spec.Args = append(spec.Args, "--storage", storage)
 	}
+	if notifier != "" {
+		spec.Name += ", notifier " + notifier
+		spec.Args = append(spec.Args, "--notifier", notifier)
+	}
+	spec.Args = append(spec.Args, "sources")
 	return spec, nil
 }
 

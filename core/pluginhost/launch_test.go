@@ -495,16 +495,22 @@ func TestBuiltinSourcesSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for storage, wantArgs := range map[string][]string{
-		"":       {"plugin", "serve", "sources"},
-		"sqlite": {"plugin", "serve", "--storage", "sqlite", "sources"},
+	for _, tc := range []struct {
+		storage, notifier string
+		wantArgs          []string
+		wantName          string
+	}{
+		{"", "", []string{"plugin", "serve", "sources"}, "built-in sources"},
+		{"sqlite", "", []string{"plugin", "serve", "--storage", "sqlite", "sources"}, "built-in sources, storage sqlite"},
+		{"sqlite", "smtp", []string{"plugin", "serve", "--storage", "sqlite", "--notifier", "smtp", "sources"}, "built-in sources, storage sqlite, notifier smtp"},
+		{"", "smtp", []string{"plugin", "serve", "--notifier", "smtp", "sources"}, "built-in sources, notifier smtp"},
 	} {
-		spec, err := BuiltinSourcesSpec(storage)
+		spec, err := BuiltinSourcesSpec(tc.storage, tc.notifier)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if spec.Path != exe || !slices.Equal(spec.Args, wantArgs) || spec.Kind != sdkplugin.KindSource || !spec.PipeTLS {
-			t.Errorf("BuiltinSourcesSpec(%q) = %#v, want %s %s", storage, spec, exe, strings.Join(wantArgs, " "))
+		if spec.Path != exe || !slices.Equal(spec.Args, tc.wantArgs) || spec.Kind != sdkplugin.KindSource || !spec.PipeTLS || spec.Name != tc.wantName {
+			t.Errorf("BuiltinSourcesSpec(%q, %q) = %#v, want %s %s named %q", tc.storage, tc.notifier, spec, exe, strings.Join(tc.wantArgs, " "), tc.wantName)
 		}
 	}
 }

@@ -78,7 +78,7 @@ func (d *Deliverer) Deliver(ctx context.Context, p *Plan, rep Reporter) Delivery
 		return Delivery{}
 	}
 	defer st.Close()
-	return d.deliver(ctx, p, st, notes)
+	return d.deliver(ctx, p, st, notes, nil)
 }
 
 // TakeTried returns the ids of the notifications the deliveries since the
@@ -97,15 +97,18 @@ func (d *Deliverer) addTried(ids []string) {
 	d.tried = append(d.tried, ids...)
 }
 
-// deliver is Deliver on an open state database.
-func (d *Deliverer) deliver(ctx context.Context, p *Plan, st *state.DB, notes noter) Delivery {
+// deliver is Deliver on an open state database. The notifiers start
+// through pipe (see pipeline.Pipeline.StartNotifier): a round's pipeline
+// serves the mail's built-in notifier from a process it already has; nil
+// starts each one on its own.
+func (d *Deliverer) deliver(ctx context.Context, p *Plan, st *state.DB, notes noter, pipe *pipeline.Pipeline) Delivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if p != d.plan {
 		clear(d.holds) // new settings: worth trying at once
 		d.plan = p
 	}
-	dl := delivery{plan: p, st: st, ob: outbox.New(st), notes: notes}
+	dl := delivery{plan: p, st: st, ob: outbox.New(st), notes: notes, pipe: pipe}
 	out := Delivery{OK: true}
 	channels, err := st.WaitingChannels(ctx)
 	if err != nil {
@@ -144,6 +147,10 @@ func (d *Deliverer) deliver(ctx context.Context, p *Plan, st *state.DB, notes no
 	return out
 }
 
+// defaultNotifier is the notifier plugin of the email channel
+// (state.DefaultChannel).
+const defaultNotifier = "smtp"
+
 // earliest is the earlier of a and b, a zero time standing for none.
 func earliest(a, b time.Time) time.Time {
 	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
@@ -158,6 +165,8 @@ type delivery struct {
 	st    *state.DB
 	ob    *outbox.Outbox
 	notes noter
+	// pipe starts the notifiers; nil starts each on its own.
+	pipe *pipeline.Pipeline
 }
 
 // channel delivers channel's due notifications through its notifier,
@@ -168,7 +177,7 @@ func (d delivery) channel(ctx context.Context, ch string) (rep outbox.Report, ok
 	if !found {
 		return outbox.Report{}, !d.leftOut(ch)
 	}
-	n, stop, err := pipeline.StartNotifier(ctx, d.plan.pipelineOptions(), plugin, cfg)
+	n, stop, err := d.pipe.StartNotifier(ctx, d.plan.pipelineOptions(), plugin, cfg)
 	if err != nil {
 		if ch == state.DefaultChannel {
 			d.notes.pluginProblem("mail not sent, the notifications wait in the outbox: %s", d.plan.redact(err.Error()))
@@ -192,7 +201,7 @@ func (d delivery) notifierOf(ctx context.Context, channel string) (plugin string
 				len(ids), d.plan.Config.Files.Email)
 			return "", nil, false
 		}
-		return "smtp", EmailNotifierConfig(email), true
+		return defaultNotifier, EmailNotifierConfig(email), true
 	}
 	in, ok := notifierInstance(d.plan.Config.Overlay, channel)
 	if !ok {
@@ -304,7 +313,7 @@ func (e *SendError) Unwrap() error { return e.Err }
 // the server did not take is a *SendError.
 func SendTestMail(ctx context.Context, cfg *Config, to, version string) error {
 	email := cfg.Email
-	smtp, stop, err := pipeline.StartNotifier(ctx, pipeline.Options{Version: version}, "smtp", EmailNotifierConfig(email))
+	smtp, stop, err := pipeline.StartNotifier(ctx, pipeline.Options{Version: version}, defaultNotifier, EmailNotifierConfig(email))
 	if err != nil {
 		return err
 	}

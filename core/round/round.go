@@ -149,7 +149,13 @@ func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Resul
 	// Plugins start while the first hosts connect; hosts wait for the
 	// sources only once their platform is known. They start also when
 	// ctx is cancelled: what was collected is still stored.
-	pending := pipeline.Start(context.WithoutCancel(ctx), p.pipelineOptions())
+	po := p.pipelineOptions()
+	if opts.Deliverer == nil {
+		// The round sends its own mail: the process of the built-in
+		// sources serves the mail's notifier too.
+		po.Notifier = defaultNotifier
+	}
+	pending := pipeline.Start(context.WithoutCancel(ctx), po)
 
 	// The state database keeps alert states, the outbox and event cursors.
 	// Without it the round still runs: alerts are skipped and cursors do
@@ -236,7 +242,7 @@ func RunWith(ctx context.Context, p *Plan, rep Reporter, opts RunOptions) *Resul
 		opts.Queued()
 	}
 	if opts.Deliverer == nil && st != nil {
-		mailing := deliverBeside(ctx, p, st, notes, stopping)
+		mailing := deliverBeside(ctx, p, st, notes, stopping, pipe)
 		// The storages get the outbox records as a quick delivery left
 		// them; a slow one does not hold the store up.
 		select {
@@ -286,7 +292,7 @@ type mailing struct {
 // deliverBeside delivers the outbox of st in a goroutine, within MailWait
 // (StopGrace when the round is stopping). What is not sent waits in the
 // outbox for the next run, with a note saying so.
-func deliverBeside(ctx context.Context, p *Plan, st *state.DB, notes noter, stopping bool) *mailing {
+func deliverBeside(ctx context.Context, p *Plan, st *state.DB, notes noter, stopping bool, pipe *pipeline.Pipeline) *mailing {
 	wait := MailWait
 	if stopping {
 		wait = StopGrace
@@ -297,7 +303,7 @@ func deliverBeside(ctx context.Context, p *Plan, st *state.DB, notes noter, stop
 		defer close(m.done)
 		deliverCtx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
-		d := NewDeliverer().deliver(deliverCtx, p, st, notes)
+		d := NewDeliverer().deliver(deliverCtx, p, st, notes, pipe)
 		if d.Waiting > 0 {
 			why := "the notifier failed for now"
 			if deliverCtx.Err() != nil {
