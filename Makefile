@@ -21,9 +21,9 @@ help:
 	@echo "make test       install test dependencies (as root), vet, lint, run every test (test-windows too), then fuzz-short"
 	@echo "make test-windows  the windows/amd64 agent's tests and a smoke run under Wine (installs wine64, mingw-w64 as root)"
 	@echo "make fuzz       run every fuzz target for FUZZTIME each (default $(FUZZTIME)); make fuzz-short: $(FUZZTIME_SHORT) each"
-	@echo "make bench      every benchmark: bench-rounds, bench-fleet, bench-serve, bench-mail, then bench-cluster (~26 min)"
+	@echo "make bench      every benchmark: bench-rounds, bench-fleet, bench-serve, bench-mail, then bench-cluster (~45 min)"
 	@echo "make bench-rounds  round wall time against real sshd fleets of 1, 10 and 50 hosts; storage rows/s; host CPU of a round"
-	@echo "make bench-fleet  floor vs cscs run (cached, cold) vs pssh and Ansible on 50 and 200 sshd hosts; core CPU/RSS up to 2000 hosts (~8 min)"
+	@echo "make bench-fleet  floor vs cscs run (cached, cold) vs pssh and Ansible on 50, 200 and 500 sshd hosts; core CPU/RSS up to 10,000 hosts (~28 min)"
 	@echo "make bench-serve  cscs serve against 2000 in-process hosts: schedule kept, core CPU, RSS, goroutines and open fds per round (~6 min)"
 	@echo "make bench-mail   round wall time with mail to a working SMTP server, a tarpit and a refused port; 2,000 mails to a local SMTP server (~3 min)"
 	@echo "make bench-cluster  cscs serve --cluster with 1, 2, 3 instances and plain serve on PostgreSQL, 300 in-process hosts (~6 min)"
@@ -153,11 +153,12 @@ bench-rounds: test-deps build
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkHostCommand' -benchtime 30x -count 3 ./core/transport/
 
 # Fleet speed (docs/performance.md): the floor (a minimal x/crypto/ssh client)
-# against `cscs run` on real sshd fleets of 50 and 200 hosts, then the core's
-# CPU and peak RSS against an in-process fleet (in a child) of up to 2000 hosts.
+# against `cscs run` on real sshd fleets of 50, 200 and 500 hosts
+# (FLEETBENCH_SIZES picks others), then the core's CPU and peak RSS against an
+# in-process fleet (in a child) of up to 10,000 hosts (FLEETBENCH_LARGE_SIZES).
 bench-fleet: test-deps build
 	@bash scripts/install-deps.sh bench || echo "parallel-ssh or Ansible could not be installed: the benchmark reports them as not installed"
-	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkFleet$$|BenchmarkFleetLarge$$' -benchtime 1x -timeout 45m ./core/internal/fleetbench/
+	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkFleet$$|BenchmarkFleetLarge$$' -benchtime 1x -timeout 90m ./core/internal/fleetbench/
 
 # serve's rounds against 2000 in-process hosts (a child process), every interval
 # a little longer than a round: start lateness, duration, core CPU and RSS per

@@ -238,14 +238,15 @@ func startFleet(b *testing.B, n int) (*sshdtest.Fleet, []string, Floor) {
 }
 
 // BenchmarkFleet times, in one run, the floor and `cscs run` (cached and
-// cold) against fleets of 50 and 200 real OpenSSH sshd hosts, and pssh when
-// installed. `make bench-fleet` runs it with -benchtime 1x.
+// cold) against fleets of 50, 200 and 500 real OpenSSH sshd hosts, and pssh
+// and Ansible when installed. `make bench-fleet` runs it with -benchtime 1x
+// (about 24 minutes on 2 cores; FLEETBENCH_SIZES=50,200 for 8).
 func BenchmarkFleet(b *testing.B) {
 	agentDir := testagent.Dir(b)
 	ctx := context.Background()
 	var results []Result
 	var ratios []Ratio
-	for _, n := range sizes(b, "FLEETBENCH_SIZES", []int{50, 200}) {
+	for _, n := range sizes(b, "FLEETBENCH_SIZES", []int{50, 200, 500}) {
 		fleet, addrs, floor := startFleet(b, n)
 		payload := Payload(FloorPayloadSize)
 		// Every cscs case mails: each client has a mail address and a rule
