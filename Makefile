@@ -151,6 +151,7 @@ bench-rounds: test-deps build
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkRound' -benchtime 1x -count 3 -timeout 30m ./core/cli/
 	$(GO) test -run '^$$' -bench 'BenchmarkWriteBatch' -benchtime 5x -count 3 ./plugins/storage/sqlite/ ./plugins/storage/postgres/
 	CSCS_AGENT_DIR=$(CURDIR)/$(AGENTS) $(GO) test -run '^$$' -bench 'BenchmarkHostCommand' -benchtime 30x -count 3 ./core/transport/
+	$(GO) test -run '^$$' -bench 'BenchmarkAuthMethods' -benchtime 200x -count 3 ./core/transport/
 
 # Fleet speed (docs/performance.md): the floor (a minimal x/crypto/ssh client)
 # against `cscs run` on real sshd fleets of 50, 200 and 500 hosts

@@ -42,12 +42,13 @@ func CheckHosts(ctx context.Context, cfg *Config, s Settings, env Environment, p
 	for i, cl := range clients {
 		hosts[i], results[i].Client = pool.Host{IP: cl.IP, Port: cl.Port}, cl
 	}
-	handshakes := transport.NewHandshakeGate(s.MaxHandshakes)
+	handshakes, keyFiles := transport.NewHandshakeGate(s.MaxHandshakes), transport.NewKeyFiles()
 	// The pool bounds the hosts at once, gives each its deadline and
 	// records the hosts a cancellation leaves unstarted.
 	batch := pool.Run(ctx, hosts, pool.CollectorFunc(func(hctx context.Context, i int) storage.Collection {
 		client, err := transport.Dial(hctx, remote.Target(clients[i], env.UseSSHAgent), transport.Options{
 			ConnectTimeout: s.ConnectTimeout, HandshakeTimeout: s.HandshakeTimeout, HostKeys: hostKeys, Handshakes: handshakes,
+			KeyFiles: keyFiles,
 		})
 		if err == nil {
 			results[i].Platform, err = client.Detect(hctx)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -27,9 +28,50 @@ type Auth struct {
 // maxKeyboardInteractiveRounds bounds how often a server may ask.
 const maxKeyboardInteractiveRounds = 3
 
-// authMethods builds the ssh.AuthMethods for a, and returns a closer for
-// the agent connection, to call once the handshake is over.
-func authMethods(a Auth) ([]ssh.AuthMethod, io.Closer, error) {
+// KeyFiles parses each private key file once for every Dial that shares
+// it (Options.KeyFiles): a round reads and parses the operator's key once,
+// not once per host. Parsing an RSA key is costly (≈ 3 ms for 3072 bits,
+// its checks included) next to an Ed25519 key (≈ 3 µs). What a file held
+// when first asked for stands for the life of the KeyFiles, a failure to
+// read or parse it too: make one per round. It is safe for concurrent use.
+type KeyFiles struct {
+	mu    sync.Mutex
+	files map[string]*keyFile
+}
+
+// keyFile is one file's parse, done once.
+type keyFile struct {
+	once   sync.Once
+	signer ssh.Signer
+	err    error
+}
+
+// NewKeyFiles returns an empty KeyFiles.
+func NewKeyFiles() *KeyFiles {
+	return &KeyFiles{files: map[string]*keyFile{}}
+}
+
+// load returns the signer of the key file at path, parsing it on first
+// use; a nil KeyFiles parses it every time.
+func (k *KeyFiles) load(path string) (ssh.Signer, error) {
+	if k == nil {
+		return loadKeyFile(path)
+	}
+	k.mu.Lock()
+	f, ok := k.files[path]
+	if !ok {
+		f = &keyFile{}
+		k.files[path] = f
+	}
+	k.mu.Unlock()
+	f.once.Do(func() { f.signer, f.err = loadKeyFile(path) })
+	return f.signer, f.err
+}
+
+// authMethods builds the ssh.AuthMethods for a, its key files parsed
+// through keys, and returns a closer for the agent connection, to call
+// once the handshake is over.
+func authMethods(a Auth, keys *KeyFiles) ([]ssh.AuthMethod, io.Closer, error) {
 	var signers []ssh.Signer
 	var closer io.Closer = nopCloser{}
 	if a.UseAgent {
@@ -50,7 +92,7 @@ func authMethods(a Auth) ([]ssh.AuthMethod, io.Closer, error) {
 		closer = conn
 	}
 	for _, path := range a.KeyFiles {
-		s, err := loadKeyFile(path)
+		s, err := keys.load(path)
 		if err != nil {
 			closer.Close()
 			return nil, nil, err

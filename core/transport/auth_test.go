@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -68,16 +69,76 @@ func TestAuthMethodsRefusals(t *testing.T) {
 			if tc.noAgent {
 				t.Setenv("SSH_AUTH_SOCK", "")
 			}
-			_, _, err := authMethods(tc.auth)
-			if KindOf(err) != Config || !strings.Contains(err.Error(), tc.wantText) {
-				t.Fatalf("err = %v (kind %v), want a config error mentioning %q", err, KindOf(err), tc.wantText)
-			}
-			for _, s := range tc.secrets {
-				if strings.Contains(err.Error(), s) {
-					t.Errorf("error %q reveals %q", err, s)
+			// Parsed on its own, then through KeyFiles twice: the
+			// second time from what the first kept.
+			keys := NewKeyFiles()
+			for _, k := range []*KeyFiles{nil, keys, keys} {
+				_, _, err := authMethods(tc.auth, k)
+				if KindOf(err) != Config || !strings.Contains(err.Error(), tc.wantText) {
+					t.Fatalf("err = %v (kind %v), want a config error mentioning %q", err, KindOf(err), tc.wantText)
+				}
+				for _, s := range tc.secrets {
+					if strings.Contains(err.Error(), s) {
+						t.Errorf("error %q reveals %q", err, s)
+					}
 				}
 			}
 		})
+	}
+}
+
+// TestKeyFilesParseOnce: Dials sharing a KeyFiles read and parse a key
+// file once (the second still authenticates once the file is gone), the
+// same signer for every caller at once; a Dial without one reads it again.
+func TestKeyFilesParseOnce(t *testing.T) {
+	keyFile, pub := writeKey(t, "")
+	hostKey := sshdtest.NewSigner(t)
+	srv := startTestServer(t, "", pub, hostKey)
+	hk, err := NewHostKeys(knownHostsFile(t, lineFor(srv.addr(), hostKey.PublicKey())+"\n"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := NewKeyFiles()
+	dial := func(keys *KeyFiles) error {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		c, err := Dial(ctx, srv.target(Auth{KeyFiles: []string{keyFile}}), Options{HostKeys: hk, KeyFiles: keys})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if err := dial(keys); err != nil {
+		t.Fatalf("first dial: %v", err)
+	}
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := dial(keys); err != nil {
+		t.Fatalf("second dial through the same KeyFiles, the file gone: %v", err)
+	}
+	if err := dial(nil); KindOf(err) != Config || !strings.Contains(err.Error(), "read key file") {
+		t.Fatalf("dial without KeyFiles, the file gone: %v; want the file read again and missing", err)
+	}
+
+	signers := make(chan ssh.Signer, 8)
+	for range cap(signers) {
+		go func() {
+			s, err := keys.load(keyFile)
+			if err != nil {
+				t.Error(err)
+			}
+			signers <- s
+		}()
+	}
+	first := <-signers
+	for range cap(signers) - 1 {
+		if s := <-signers; s != first {
+			t.Fatal("KeyFiles gave concurrent callers different signers for one file")
+		}
+	}
+	if first == nil || !bytes.Equal(first.PublicKey().Marshal(), pub.Marshal()) {
+		t.Fatal("KeyFiles gave no signer, or not the file's key")
 	}
 }
 

@@ -78,6 +78,9 @@ type Options struct {
 	// progress across every Dial that shares it, apart from how many
 	// hosts are worked on at once. Nil: no bound.
 	Handshakes *HandshakeGate
+	// KeyFiles, when set, parses each key file of Target.Auth once across
+	// every Dial that shares it. Nil: each Dial reads and parses them.
+	KeyFiles *KeyFiles
 	// KeepAlive is the interval of keepalive requests on the connection
 	// (default DefaultKeepAlive; negative: none). A host that answers
 	// none of three in a row is closed: calls on the Client then fail
@@ -162,7 +165,7 @@ func Dial(ctx context.Context, t Target, o Options) (*Client, error) {
 	if o.Retries == 0 {
 		o.Retries = DefaultRetries
 	}
-	methods, agentConn, err := authMethods(t.Auth)
+	methods, agentConn, err := authMethods(t.Auth, o.KeyFiles)
 	if err != nil {
 		return nil, err
 	}

@@ -152,6 +152,9 @@ type Collector struct {
 	s          Settings
 	recipient  string
 	handshakes *transport.HandshakeGate
+	// keyFiles parses the clients' key files once for the Collector's
+	// life (a round): an RSA key costs milliseconds to parse.
+	keyFiles *transport.KeyFiles
 	// uploads holds a slot per host in EnsureAll or Upload.
 	uploads chan struct{}
 }
@@ -166,7 +169,7 @@ func New(s Settings) *Collector {
 		uploads = DefaultMaxUploads
 	}
 	return &Collector{s: s, recipient: s.Identity.Recipient().String(), handshakes: transport.NewHandshakeGate(handshakes),
-		uploads: make(chan struct{}, uploads)}
+		keyFiles: transport.NewKeyFiles(), uploads: make(chan struct{}, uploads)}
 }
 
 // uploading waits for an upload slot; done gives it back. It fails only
@@ -198,6 +201,7 @@ func (c *Collector) Collect(ctx context.Context, cl config.Client) storage.Colle
 		HandshakeTimeout: c.s.HandshakeTimeout,
 		HostKeys:         c.s.HostKeys,
 		Handshakes:       c.handshakes,
+		KeyFiles:         c.keyFiles,
 	})
 	col.Timings.Connect = time.Since(t0)
 	if err != nil {
