@@ -60,28 +60,35 @@ func ServeSources(beside Beside, version string) error {
 		}
 		cfg.Sources[b.Name] = impl
 	}
+	var err error
 	if beside.Storage != "" {
-		b, ok := Lookup(KindStorage, beside.Storage)
-		if !ok {
-			return fmt.Errorf("no built-in storage plugin %q", beside.Storage)
-		}
-		impl := b.New(version)
-		if cfg.Storage, ok = impl.(storage.Storage); !ok {
-			return notImplementing(b, impl)
+		if cfg.Storage, err = builtinAs[storage.Storage](KindStorage, beside.Storage, version); err != nil {
+			return err
 		}
 	}
 	if beside.Notifier != "" {
-		b, ok := Lookup(KindNotifier, beside.Notifier)
-		if !ok {
-			return fmt.Errorf("no built-in notifier plugin %q", beside.Notifier)
-		}
-		impl := b.New(version)
-		if cfg.Notifier, ok = impl.(notifier.Notifier); !ok {
-			return notImplementing(b, impl)
+		if cfg.Notifier, err = builtinAs[notifier.Notifier](KindNotifier, beside.Notifier, version); err != nil {
+			return err
 		}
 	}
 	sdkplugin.Serve(cfg)
 	return nil
+}
+
+// builtinAs makes the built-in plugin of kind named name for version, as
+// the T its kind's contract is.
+func builtinAs[T any](kind, name, version string) (T, error) {
+	var zero T
+	b, ok := Lookup(kind, name)
+	if !ok {
+		return zero, fmt.Errorf("no built-in %s plugin %q", kind, name)
+	}
+	impl := b.New(version)
+	t, ok := impl.(T)
+	if !ok {
+		return zero, notImplementing(b, impl)
+	}
+	return t, nil
 }
 
 // notImplementing is the error for built-in b whose New made impl, which

@@ -35,20 +35,14 @@ const maxKeyboardInteractiveRounds = 3
 // when first asked for stands for the life of the KeyFiles, a failure to
 // read or parse it too: make one per round. It is safe for concurrent use.
 type KeyFiles struct {
-	mu    sync.Mutex
-	files map[string]*keyFile
-}
-
-// keyFile is one file's parse, done once.
-type keyFile struct {
-	once   sync.Once
-	signer ssh.Signer
-	err    error
+	mu sync.Mutex
+	// files parse each path once (sync.OnceValues).
+	files map[string]func() (ssh.Signer, error)
 }
 
 // NewKeyFiles returns an empty KeyFiles.
 func NewKeyFiles() *KeyFiles {
-	return &KeyFiles{files: map[string]*keyFile{}}
+	return &KeyFiles{files: map[string]func() (ssh.Signer, error){}}
 }
 
 // load returns the signer of the key file at path, parsing it on first
@@ -58,14 +52,13 @@ func (k *KeyFiles) load(path string) (ssh.Signer, error) {
 		return loadKeyFile(path)
 	}
 	k.mu.Lock()
-	f, ok := k.files[path]
+	parse, ok := k.files[path]
 	if !ok {
-		f = &keyFile{}
-		k.files[path] = f
+		parse = sync.OnceValues(func() (ssh.Signer, error) { return loadKeyFile(path) })
+		k.files[path] = parse
 	}
 	k.mu.Unlock()
-	f.once.Do(func() { f.signer, f.err = loadKeyFile(path) })
-	return f.signer, f.err
+	return parse()
 }
 
 // authMethods builds the ssh.AuthMethods for a, its key files parsed
